@@ -1,0 +1,26 @@
+//! The single-table key design shared with the seed's Python handlers. Both stores build
+//! their keys only through these functions, so an item written by one is found by the other.
+
+use crate::{Status, TaskId};
+
+/// Table name used by the seed.
+pub const TABLE_NAME: &str = "TaskApp";
+/// The global secondary index that serves the admin view (tasks by status).
+pub const GSI1: &str = "GSI1";
+/// Every task's sort key starts with this; a user's list is `begins_with(SK, TASK_PREFIX)`.
+pub const TASK_PREFIX: &str = "TASK#";
+
+/// Partition key of a user's items: `USER#<sub>`.
+pub fn user_pk(sub: &str) -> String {
+    format!("USER#{sub}")
+}
+
+/// Sort key of a task: `TASK#<task_id>`.
+pub fn task_sk(id: &TaskId) -> String {
+    format!("{TASK_PREFIX}{}", id.as_str())
+}
+
+/// GSI1 partition key of a task: `STATUS#<status>`.
+pub fn status_gsi1pk(status: Status) -> String {
+    format!("STATUS#{}", status.as_str())
+}

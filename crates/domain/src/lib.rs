@@ -1,0 +1,14 @@
+//! The taskapi domain: what a task is, which values are valid, how tasks are keyed in the
+//! single table, and the [`TaskStore`] port every storage adapter implements.
+//!
+//! Nothing in here knows about HTTP, AWS or SQL, so the same rules hold whichever runtime
+//! (local server or Lambda) and whichever store (SQLite or DynamoDB) is in use.
+
+pub mod keys;
+mod store;
+mod task;
+mod validate;
+
+pub use store::{ListQuery, Page, PageKey, StoreError, TaskStore, TaskUpdate};
+pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
+pub use validate::{Description, Limit, Title, ValidationError};

@@ -1,0 +1,98 @@
+//! The storage port. Adapters (SQLite, DynamoDB) implement [`TaskStore`] over the same
+//! single-table keys (see [`crate::keys`]), and one conformance suite checks them all.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{Limit, Status, Task, TaskId, TaskPatch, Timestamp};
+
+/// Where a list left off: the key of the last item returned, in the table's own terms
+/// (DynamoDB's `LastEvaluatedKey`). `gsi1pk`/`gsi1sk` are set for the admin (GSI1) view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageKey {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: Option<String>,
+    pub gsi1sk: Option<String>,
+}
+
+/// One page of a list. `next` is `None` on the last page. A page may hold fewer than
+/// `limit` tasks even when more follow (DynamoDB filters after it reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub tasks: Vec<Task>,
+    pub next: Option<PageKey>,
+}
+
+/// A request for one page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListQuery {
+    pub limit: Limit,
+    pub start_after: Option<PageKey>,
+}
+
+/// A change to apply to an existing task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskUpdate {
+    pub patch: TaskPatch,
+    pub updated_at: Timestamp,
+    /// Apply only if the stored `updated_at` still equals this (the `If-Match` ETag).
+    pub expected_updated_at: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("task not found")]
+    NotFound,
+    #[error("task was changed by someone else")]
+    PreconditionFailed,
+    #[error("a task with this id already exists")]
+    AlreadyExists,
+    /// The backend is overloaded or unreachable and retries ran out; the caller may retry.
+    #[error("store temporarily unavailable")]
+    Unavailable { retry_after: Duration },
+    #[error("store failure: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+/// The task table. Every operation is one request against the table (one per page for
+/// lists), and every acknowledged write is durable when the future resolves.
+#[async_trait]
+pub trait TaskStore: Send + Sync + 'static {
+    /// Stores a new task for `owner` (a Cognito `sub`). Fails with `AlreadyExists` rather
+    /// than overwrite.
+    async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError>;
+
+    async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError>;
+
+    /// `owner`'s tasks in creation order, optionally only those in `status`.
+    async fn list_for_owner(
+        &self,
+        owner: &str,
+        status: Option<Status>,
+        query: &ListQuery,
+    ) -> Result<Page, StoreError>;
+
+    /// Every user's tasks in `status`, oldest first (the GSI1 admin view).
+    async fn list_by_status(&self, status: Status, query: &ListQuery)
+    -> Result<Page, StoreError>;
+
+    /// Applies `update` and returns the task as stored; `NotFound` if there is no such
+    /// task, `PreconditionFailed` if `expected_updated_at` no longer matches.
+    async fn update(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        update: &TaskUpdate,
+    ) -> Result<Task, StoreError>;
+
+    /// Deletes the task; `NotFound` if there is none.
+    async fn delete(&self, owner: &str, id: &TaskId) -> Result<(), StoreError>;
+}

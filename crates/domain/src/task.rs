@@ -1,0 +1,243 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::{Description, Title, ValidationError};
+
+/// A task as the API returns it. Key attributes (`PK`, `SK`, `GSI1*`) never leave the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Task {
+    #[schema(value_type = String, example = "01936a4e-7c1a-7d4e-9b7e-2f1c3d4e5f60")]
+    pub task_id: TaskId,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl Task {
+    /// A fresh task: a time-ordered id (UUIDv7, so a user's list comes back in creation
+    /// order) and both timestamps set to `now`.
+    pub fn create(new: NewTask, now: Timestamp) -> Self {
+        Self {
+            task_id: TaskId::generate(),
+            title: new.title.into_inner(),
+            description: new.description.into_inner(),
+            status: new.status,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+
+    /// The entity tag of this version of the task. `updated_at` changes on every write,
+    /// so it identifies the version; stores compare it in their conditional updates.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.updated_at.as_str())
+    }
+}
+
+/// A validated request to create a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    pub title: Title,
+    pub description: Description,
+    pub status: Status,
+}
+
+/// A validated partial update: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskPatch {
+    pub title: Option<Title>,
+    pub description: Option<Description>,
+    pub status: Option<Status>,
+}
+
+impl TaskPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.description.is_none() && self.status.is_none()
+    }
+}
+
+/// The lifecycle of a task. The wire names are the seed's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Pending,
+    InProgress,
+    Done,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Pending, Status::InProgress, Status::Done];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::InProgress => "in_progress",
+            Status::Done => "done",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "status",
+                    "status must be one of pending, in_progress, done",
+                )
+            })
+    }
+}
+
+/// A task's identifier. New ids are UUIDv7; ids written by the seed are UUIDv4. Parsing
+/// accepts any short id of URL-safe characters, so no id can smuggle a `#` into a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TaskId(String);
+
+impl TaskId {
+    const MAX_LEN: usize = 64;
+
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::now_v7().to_string())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let well_formed = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationError::new(
+                "taskId",
+                "taskId must be 1 to 64 letters, digits, '-' or '_'",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An RFC 3339 UTC instant with fixed microsecond precision, so that the text order of two
+/// timestamps (used as `GSI1SK`) is their time order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Timestamp(String);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    pub fn from_datetime(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        Self(format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.microsecond()
+        ))
+    }
+
+    /// A timestamp as found in the store. Items written by the seed carry Python's
+    /// `datetime.utcnow().isoformat()`, which has no offset: it is UTC, so we say so.
+    pub fn from_stored(raw: String) -> Self {
+        if OffsetDateTime::parse(&raw, &Rfc3339).is_err()
+            && OffsetDateTime::parse(&format!("{raw}Z"), &Rfc3339).is_ok()
+        {
+            return Self(format!("{raw}Z"));
+        }
+        Self(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value as stored: the same text, so it can be compared in a conditional write.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text_in_time_order() {
+        let early = Timestamp::from_datetime(time::macros::datetime!(2026-01-02 03:04:05.000007 UTC));
+        let late = Timestamp::from_datetime(time::macros::datetime!(2026-01-02 03:04:05.12 UTC));
+        assert_eq!(early.as_str(), "2026-01-02T03:04:05.000007Z");
+        assert_eq!(late.as_str(), "2026-01-02T03:04:05.120000Z");
+        assert!(early < late);
+    }
+
+    #[test]
+    fn seed_timestamps_are_read_as_utc() {
+        let seed = Timestamp::from_stored("2026-01-02T03:04:05.123456".into());
+        assert_eq!(seed.as_str(), "2026-01-02T03:04:05.123456Z");
+        let ours = Timestamp::from_stored("2026-01-02T03:04:05.123456Z".into());
+        assert_eq!(ours.as_str(), "2026-01-02T03:04:05.123456Z");
+    }
+
+    #[test]
+    fn generated_ids_are_time_ordered() {
+        let ids: Vec<_> = (0..1000).map(|_| TaskId::generate()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn task_ids_reject_key_separators() {
+        assert!(TaskId::parse("abc-DEF_123").is_ok());
+        for bad in ["", "a#b", "a/b", "a b", &"x".repeat(65)] {
+            assert!(TaskId::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn status_round_trips_its_wire_names() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>().unwrap(), status);
+        }
+        assert!("Pending".parse::<Status>().is_err());
+        assert!("".parse::<Status>().is_err());
+    }
+}
