@@ -81,8 +81,7 @@ pub trait TaskStore: Send + Sync + 'static {
     ) -> Result<Page, StoreError>;
 
     /// Every user's tasks in `status`, oldest first (the GSI1 admin view).
-    async fn list_by_status(&self, status: Status, query: &ListQuery)
-    -> Result<Page, StoreError>;
+    async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError>;
 
     /// Applies `update` and returns the task as stored; `NotFound` if there is no such
     /// task, `PreconditionFailed` if `expected_updated_at` no longer matches.

@@ -101,10 +101,7 @@ impl FromStr for Status {
             .into_iter()
             .find(|status| status.as_str() == s)
             .ok_or_else(|| {
-                ValidationError::new(
-                    "status",
-                    "status must be one of pending, in_progress, done",
-                )
+                ValidationError::new("status", "status must be one of pending, in_progress, done")
             })
     }
 }
@@ -201,7 +198,8 @@ mod tests {
 
     #[test]
     fn timestamps_sort_as_text_in_time_order() {
-        let early = Timestamp::from_datetime(time::macros::datetime!(2026-01-02 03:04:05.000007 UTC));
+        let early =
+            Timestamp::from_datetime(time::macros::datetime!(2026-01-02 03:04:05.000007 UTC));
         let late = Timestamp::from_datetime(time::macros::datetime!(2026-01-02 03:04:05.12 UTC));
         assert_eq!(early.as_str(), "2026-01-02T03:04:05.000007Z");
         assert_eq!(late.as_str(), "2026-01-02T03:04:05.120000Z");

@@ -1,1 +1,22 @@
+//! The taskapi REST API as one axum [`Router`](axum::Router), shared by `taskapi serve`
+//! and the Lambda binary. It sees a [`Principal`] and a [`TaskStore`](taskapi_domain::TaskStore);
+//! which runtime and which store it runs on is decided by the entry point.
+//!
+//! Reading order: [`state`] (what a handler gets), [`auth`] (who is calling), [`error`]
+//! (how every failure becomes a response), then [`routes`].
 
+pub mod auth;
+mod body;
+mod cursor;
+pub mod error;
+mod layers;
+mod openapi;
+mod routes;
+mod state;
+
+pub use auth::{Authenticator, Principal, Unauthorized};
+pub use error::ApiError;
+pub use layers::{HttpConfig, with_service_layers};
+pub use openapi::openapi;
+pub use routes::api_router;
+pub use state::AppState;

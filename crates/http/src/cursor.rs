@@ -1,0 +1,126 @@
+//! `next_token`: an opaque encoding of where a list left off ([`PageKey`]), bound to the
+//! list it came from. A token is only accepted for the same caller's list (its `PK` must be
+//! the caller's partition) or the same admin status view, so no token can reach into
+//! another user's tasks.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use taskapi_domain::{PageKey, Status, keys};
+
+use crate::ApiError;
+
+/// Longer tokens than this are not ours; refuse them before decoding.
+const MAX_TOKEN_LEN: usize = 2048;
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    pk: String,
+    sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    g1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    g1sk: Option<String>,
+}
+
+/// The list a token belongs to.
+pub enum Scope<'a> {
+    Owner { sub: &'a str },
+    Status(Status),
+}
+
+pub fn encode(key: &PageKey) -> String {
+    let wire = Wire {
+        pk: key.pk.clone(),
+        sk: key.sk.clone(),
+        g1pk: key.gsi1pk.clone(),
+        g1sk: key.gsi1sk.clone(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).expect("a page key serializes"))
+}
+
+pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_next_token",
+            "next_token is not a token this list returned",
+        )
+    };
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(invalid());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let wire: Wire = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let in_scope = wire.sk.starts_with(keys::TASK_PREFIX)
+        && match scope {
+            Scope::Owner { sub } => {
+                wire.pk == keys::user_pk(sub) && wire.g1pk.is_none() && wire.g1sk.is_none()
+            }
+            Scope::Status(status) => {
+                wire.pk.starts_with("USER#")
+                    && wire.g1pk.as_deref() == Some(keys::status_gsi1pk(status).as_str())
+                    && wire.g1sk.is_some()
+            }
+        };
+    if !in_scope {
+        return Err(invalid());
+    }
+    Ok(PageKey {
+        pk: wire.pk,
+        sk: wire.sk,
+        gsi1pk: wire.g1pk,
+        gsi1sk: wire.g1sk,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner_key(sub: &str) -> PageKey {
+        PageKey {
+            pk: keys::user_pk(sub),
+            sk: "TASK#0193".into(),
+            gsi1pk: None,
+            gsi1sk: None,
+        }
+    }
+
+    #[test]
+    fn round_trips_for_its_own_list() {
+        let key = owner_key("alice");
+        let token = encode(&key);
+        assert_eq!(decode(&token, Scope::Owner { sub: "alice" }).unwrap(), key);
+    }
+
+    #[test]
+    fn another_callers_token_is_refused() {
+        let token = encode(&owner_key("alice"));
+        assert!(decode(&token, Scope::Owner { sub: "mallory" }).is_err());
+        assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
+    }
+
+    #[test]
+    fn status_tokens_stay_in_their_status() {
+        let key = PageKey {
+            pk: keys::user_pk("alice"),
+            sk: "TASK#1".into(),
+            gsi1pk: Some(keys::status_gsi1pk(Status::Done)),
+            gsi1sk: Some("2026-01-01T00:00:00.000000Z".into()),
+        };
+        let token = encode(&key);
+        assert_eq!(decode(&token, Scope::Status(Status::Done)).unwrap(), key);
+        assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
+        assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for token in ["", "!!!", "e30", &"A".repeat(5000)] {
+            assert!(
+                decode(token, Scope::Owner { sub: "a" }).is_err(),
+                "{token:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The one error type of the API and the one place where errors become responses.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use taskapi_domain::{StoreError, ValidationError};
+use utoipa::ToSchema;
+
+/// Every failure a handler can answer with. Client mistakes carry what to fix; server
+/// faults carry detail for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+    /// A request that is malformed as a whole (body, query string, headers).
+    #[error("{message}")]
+    BadRequest { code: String, message: String },
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("Forbidden")]
+    Forbidden,
+    #[error("Task not found")]
+    TaskNotFound,
+    #[error("No route for this path")]
+    RouteNotFound,
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("The task was changed since it was read (stale If-Match)")]
+    PreconditionFailed,
+    #[error("Request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    #[error("Service temporarily unavailable, retry later")]
+    Unavailable { retry_after: Duration },
+    /// A bug or an unexpected fault. Logged with its cause; the caller gets a bare 500.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub message: String,
+    /// What went wrong, for a program: e.g. `invalid_title`, `not_found`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl ApiError {
+    pub fn bad_request(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::TaskNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> Option<String> {
+        let code = match self {
+            Self::Validation(err) => return Some(format!("invalid_{}", err.field)),
+            Self::BadRequest { code, .. } => return Some(code.clone()),
+            // API Gateway's authorizer answers exactly {"message":"Unauthorized"}; so do we,
+            // so that clients see one shape locally and on AWS.
+            Self::Unauthorized => return None,
+            Self::Forbidden => "forbidden",
+            Self::TaskNotFound => "not_found",
+            Self::RouteNotFound => "no_route",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Internal(_) => "internal_error",
+        };
+        Some(code.to_owned())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::TaskNotFound,
+            StoreError::PreconditionFailed => Self::PreconditionFailed,
+            StoreError::Unavailable { retry_after } => Self::Unavailable { retry_after },
+            // A fresh UUIDv7 colliding is not a client's mistake: it is ours.
+            err @ (StoreError::AlreadyExists | StoreError::Internal(_)) => {
+                Self::Internal(Box::new(err))
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, source = ?cause.source(), "request failed");
+                "Internal server error".to_owned()
+            }
+            Self::Unavailable { .. } => {
+                tracing::warn!("store unavailable, answering 503");
+                self.to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            message,
+            code: self.code(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Self::Unavailable { retry_after } = self {
+            let seconds = retry_after.as_secs().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

@@ -1,0 +1,89 @@
+//! The middleware every entry point puts around the router: CORS, request ids, tracing,
+//! the body size limit and a panic guard. One function, so local and Lambda behave alike.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderName, HeaderValue, Method, Request, header};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::ApiError;
+use crate::body::MAX_BODY_BYTES;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Settings of the HTTP layer that differ between deployments.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// Origins allowed by CORS; empty means any (`*`), as the seed's handlers answer.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+pub fn with_service_layers(router: Router, config: &HttpConfig) -> Router {
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|id| id.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id,
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(cors(config))
+}
+
+fn cors(config: &HttpConfig) -> CorsLayer {
+    let origin = if config.cors_origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(config.cors_origins.clone())
+    };
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            // What browser Cognito clients (amazon-cognito-identity-js) send to the pool.
+            HeaderName::from_static("x-amz-target"),
+            HeaderName::from_static("x-amz-user-agent"),
+            HeaderName::from_static("x-amz-date"),
+            HeaderName::from_static("x-amz-security-token"),
+        ])
+        .expose_headers([header::ETAG, REQUEST_ID])
+        .max_age(Duration::from_secs(600))
+}
+
+/// A panic is a bug: log it, answer the same clean 500 as any other internal error.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("non-string panic payload");
+    ApiError::Internal(format!("handler panicked: {detail}").into()).into_response()
+}

@@ -1,0 +1,23 @@
+use axum::Router;
+use axum::routing::get;
+
+use crate::{ApiError, AppState};
+
+pub(crate) mod admin;
+pub(crate) mod meta;
+mod params;
+pub(crate) mod tasks;
+
+/// Every route of the REST API, with the state applied. Entry points add the service
+/// layers (CORS, request ids, tracing) with [`crate::with_service_layers`], after merging
+/// any routes of their own.
+pub fn api_router(state: AppState) -> Router {
+    Router::new()
+        .merge(tasks::router())
+        .merge(admin::router())
+        .route("/healthz", get(meta::healthz))
+        .route("/openapi.json", get(meta::openapi_json))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(state)
+}

@@ -1,0 +1,264 @@
+//! A user's own tasks: every route is scoped to the caller's partition (`USER#<sub>`).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use taskapi_domain::{
+    Description, NewTask, Page, Status, Task, TaskId, TaskPatch, TaskUpdate, Timestamp, Title,
+    ValidationError,
+};
+use utoipa::ToSchema;
+
+use super::params::ListParams;
+use crate::body::JsonBody;
+use crate::cursor::{self, Scope};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState, Principal};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tasks", post(create_task).get(list_tasks))
+        .route(
+            "/tasks/{taskId}",
+            get(get_task).patch(update_task).delete(delete_task),
+        )
+}
+
+/// The body of `POST /tasks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTask {
+    /// 1 to 200 characters after trimming.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    title: Option<String>,
+    /// Up to 4000 characters; empty when absent.
+    #[schema(max_length = 4000)]
+    description: Option<String>,
+    /// `pending` when absent.
+    status: Option<Status>,
+}
+
+impl CreateTask {
+    fn validate(self) -> Result<NewTask, ValidationError> {
+        let title = self
+            .title
+            .ok_or_else(|| ValidationError::new("title", "title is required"))?;
+        Ok(NewTask {
+            title: Title::parse(&title)?,
+            description: Description::parse(self.description.as_deref().unwrap_or(""))?,
+            status: self.status.unwrap_or_default(),
+        })
+    }
+}
+
+/// The body of `PATCH /tasks/{taskId}`: any of the fields, at least one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
+pub struct UpdateTask {
+    #[schema(min_length = 1, max_length = 200)]
+    title: Option<String>,
+    #[schema(max_length = 4000)]
+    description: Option<String>,
+    status: Option<Status>,
+}
+
+impl UpdateTask {
+    fn validate(self) -> Result<TaskPatch, ApiError> {
+        let patch = TaskPatch {
+            title: self.title.as_deref().map(Title::parse).transpose()?,
+            description: self
+                .description
+                .as_deref()
+                .map(Description::parse)
+                .transpose()?,
+            status: self.status,
+        };
+        if patch.is_empty() {
+            return Err(ApiError::bad_request(
+                "empty_patch",
+                "give at least one of title, description, status",
+            ));
+        }
+        Ok(patch)
+    }
+}
+
+/// A page of tasks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskList {
+    tasks: Vec<Task>,
+    /// The number of tasks on this page.
+    count: usize,
+    /// Pass as `next_token` to get the next page; `null` on the last page.
+    next_token: Option<String>,
+}
+
+impl From<Page> for TaskList {
+    fn from(page: Page) -> Self {
+        Self {
+            count: page.tasks.len(),
+            next_token: page.next.as_ref().map(cursor::encode),
+            tasks: page.tasks,
+        }
+    }
+}
+
+/// The answer of `PATCH`, shaped as the seed's update handler answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdatedTask {
+    task: Task,
+}
+
+#[utoipa::path(
+    post, path = "/tasks", tag = "tasks",
+    request_body = CreateTask,
+    responses(
+        (status = 201, description = "Created", body = Task, headers(("ETag" = String))),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "No valid ID token", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+    ),
+    security(("cognito" = []))
+)]
+pub async fn create_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(body): JsonBody<CreateTask>,
+) -> Result<impl IntoResponse, ApiError> {
+    let task = Task::create(body.validate()?, Timestamp::now());
+    state.store.create(&principal.sub, &task).await?;
+    Ok((StatusCode::CREATED, etag(&task), Json(task)))
+}
+
+#[utoipa::path(
+    get, path = "/tasks", tag = "tasks",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of the caller's tasks, oldest first", body = TaskList),
+        (status = 400, description = "Invalid status, limit or next_token", body = ErrorBody),
+        (status = 401, description = "No valid ID token", body = ErrorBody),
+    ),
+    security(("cognito" = []))
+)]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    principal: Principal,
+    RawQuery(query): RawQuery,
+) -> Result<Json<TaskList>, ApiError> {
+    let params = ListParams::parse(query.as_deref())?;
+    let status = params.status()?;
+    let query = params.query(Scope::Owner {
+        sub: &principal.sub,
+    })?;
+    let page = state
+        .store
+        .list_for_owner(&principal.sub, status, &query)
+        .await?;
+    Ok(Json(page.into()))
+}
+
+#[utoipa::path(
+    get, path = "/tasks/{taskId}", tag = "tasks",
+    params(("taskId" = String, Path)),
+    responses(
+        (status = 200, description = "The task", body = Task, headers(("ETag" = String))),
+        (status = 400, description = "Malformed task id", body = ErrorBody),
+        (status = 401, description = "No valid ID token", body = ErrorBody),
+        (status = 404, description = "No such task for this caller", body = ErrorBody),
+    ),
+    security(("cognito" = []))
+)]
+pub async fn get_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(task_id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = TaskId::parse(&task_id)?;
+    let task = state
+        .store
+        .get(&principal.sub, &id)
+        .await?
+        .ok_or(ApiError::TaskNotFound)?;
+    Ok((etag(&task), Json(task)))
+}
+
+#[utoipa::path(
+    patch, path = "/tasks/{taskId}", tag = "tasks",
+    params(
+        ("taskId" = String, Path),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version being edited"),
+    ),
+    request_body = UpdateTask,
+    responses(
+        (status = 200, description = "The updated task", body = UpdatedTask, headers(("ETag" = String))),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "No valid ID token", body = ErrorBody),
+        (status = 404, description = "No such task for this caller", body = ErrorBody),
+        (status = 412, description = "If-Match no longer matches", body = ErrorBody),
+    ),
+    security(("cognito" = []))
+)]
+pub async fn update_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(task_id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<UpdateTask>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = TaskId::parse(&task_id)?;
+    let update = TaskUpdate {
+        patch: body.validate()?,
+        updated_at: Timestamp::now(),
+        expected_updated_at: if_match(&headers)?,
+    };
+    let task = state.store.update(&principal.sub, &id, &update).await?;
+    Ok((etag(&task), Json(UpdatedTask { task })))
+}
+
+#[utoipa::path(
+    delete, path = "/tasks/{taskId}", tag = "tasks",
+    params(("taskId" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid ID token", body = ErrorBody),
+        (status = 404, description = "No such task for this caller", body = ErrorBody),
+    ),
+    security(("cognito" = []))
+)]
+pub async fn delete_task(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(task_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = TaskId::parse(&task_id)?;
+    state.store.delete(&principal.sub, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
+    let value = HeaderValue::from_str(&task.etag()).expect("an ETag is a valid header value");
+    [(header::ETAG, value)]
+}
+
+/// The version an `If-Match` asks for: `None` for no header or `*` (any existing task).
+fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let invalid = || ApiError::bad_request("invalid_if_match", "If-Match must be one ETag");
+    let value = value.to_str().map_err(|_| invalid())?.trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    tag.strip_prefix('"')
+        .and_then(|tag| tag.strip_suffix('"'))
+        .filter(|inner| !inner.contains('"'))
+        .map(|inner| Some(inner.to_owned()))
+        .ok_or_else(invalid)
+}
