@@ -1,0 +1,295 @@
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+use taskapi_domain::{
+    ListQuery, Page, PageKey, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp,
+    keys,
+};
+
+use crate::OpenError;
+use crate::readers::Readers;
+use crate::schema::TASK_COLUMNS;
+use crate::writer::Writer;
+
+/// Read connections kept open; reads beyond this wait for one to come free.
+const READERS: usize = 4;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Arc<Readers>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let writer = Writer::start(path)?;
+        Ok(Self {
+            writer,
+            readers: Readers::new(path, READERS),
+        })
+    }
+}
+
+/// The upper bound of `begins_with(SK, "TASK#")`: the next string after every `TASK#...`.
+const TASK_PREFIX_END: &str = "TASK$";
+
+#[async_trait]
+impl TaskStore for SqliteStore {
+    async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
+        let task = task.clone();
+        let pk = keys::user_pk(owner);
+        self.writer
+            .write(move |conn| {
+                let inserted = conn
+                    .prepare_cached(
+                        "INSERT INTO TaskApp (PK, SK, GSI1PK, GSI1SK, task_id, title, description,
+                                              status, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                         ON CONFLICT (PK, SK) DO NOTHING",
+                    )
+                    .and_then(|mut insert| {
+                        insert.execute(params![
+                            pk,
+                            keys::task_sk(&task.task_id),
+                            keys::status_gsi1pk(task.status),
+                            task.created_at.as_str(),
+                            task.task_id.as_str(),
+                            task.title,
+                            task.description,
+                            task.status.as_str(),
+                            task.created_at.as_str(),
+                            task.updated_at.as_str(),
+                        ])
+                    })
+                    .map_err(sql)?;
+                if inserted == 0 {
+                    return Err(StoreError::AlreadyExists);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
+        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
+        self.readers
+            .read(move |conn| select_task(conn, &pk, &sk))
+            .await
+    }
+
+    async fn list_for_owner(
+        &self,
+        owner: &str,
+        status: Option<Status>,
+        query: &ListQuery,
+    ) -> Result<Page, StoreError> {
+        let pk = keys::user_pk(owner);
+        let after = query
+            .start_after
+            .as_ref()
+            .map_or_else(|| keys::TASK_PREFIX.to_owned(), |key| key.sk.clone());
+        let limit = query.limit.get();
+        self.readers
+            .read(move |conn| {
+                let mut select = conn
+                    .prepare_cached(&format!(
+                        "SELECT {TASK_COLUMNS}, PK, SK FROM TaskApp
+                         WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND (?4 IS NULL OR status = ?4)
+                         ORDER BY SK LIMIT ?5"
+                    ))
+                    .map_err(sql)?;
+                let rows = select
+                    .query_map(
+                        params![
+                            pk,
+                            after,
+                            TASK_PREFIX_END,
+                            status.map(Status::as_str),
+                            (limit + 1) as i64
+                        ],
+                        |row| Ok((row_to_task(row)?, row.get(6)?, row.get(7)?, None, None)),
+                    )
+                    .map_err(sql)?;
+                paginate(rows, limit)
+            })
+            .await
+    }
+
+    async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
+        let gsi1pk = keys::status_gsi1pk(status);
+        let (after_gsi1sk, after_pk, after_sk) = match &query.start_after {
+            Some(key) => (
+                key.gsi1sk.clone().unwrap_or_default(),
+                key.pk.clone(),
+                key.sk.clone(),
+            ),
+            None => Default::default(),
+        };
+        let limit = query.limit.get();
+        self.readers
+            .read(move |conn| {
+                let mut select = conn
+                    .prepare_cached(&format!(
+                        "SELECT {TASK_COLUMNS}, PK, SK, GSI1PK, GSI1SK FROM TaskApp
+                         WHERE GSI1PK = ?1 AND (GSI1SK, PK, SK) > (?2, ?3, ?4)
+                         ORDER BY GSI1SK, PK, SK LIMIT ?5"
+                    ))
+                    .map_err(sql)?;
+                let rows = select
+                    .query_map(
+                        params![gsi1pk, after_gsi1sk, after_pk, after_sk, (limit + 1) as i64],
+                        |row| {
+                            Ok((
+                                row_to_task(row)?,
+                                row.get(6)?,
+                                row.get(7)?,
+                                row.get(8)?,
+                                row.get(9)?,
+                            ))
+                        },
+                    )
+                    .map_err(sql)?;
+                paginate(rows, limit)
+            })
+            .await
+    }
+
+    async fn update(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        update: &TaskUpdate,
+    ) -> Result<Task, StoreError> {
+        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
+        let update = update.clone();
+        self.writer
+            .write(move |conn| {
+                let current: Option<String> = conn
+                    .prepare_cached("SELECT updated_at FROM TaskApp WHERE PK = ?1 AND SK = ?2")
+                    .and_then(|mut select| {
+                        select
+                            .query_row(params![pk, sk], |row| row.get(0))
+                            .optional()
+                    })
+                    .map_err(sql)?;
+                let current = current.ok_or(StoreError::NotFound)?;
+                if let Some(expected) = &update.expected_updated_at
+                    && Timestamp::from_stored(current).as_str() != expected
+                {
+                    return Err(StoreError::PreconditionFailed);
+                }
+                let patch = &update.patch;
+                conn.prepare_cached(&format!(
+                    "UPDATE TaskApp SET
+                         title = coalesce(?3, title),
+                         description = coalesce(?4, description),
+                         status = coalesce(?5, status),
+                         GSI1PK = coalesce(?6, GSI1PK),
+                         updated_at = ?7
+                     WHERE PK = ?1 AND SK = ?2
+                     RETURNING {TASK_COLUMNS}"
+                ))
+                .and_then(|mut set| {
+                    set.query_row(
+                        params![
+                            pk,
+                            sk,
+                            patch.title.as_ref().map(|title| title.as_str()),
+                            patch.description.as_ref().map(|text| text.as_str()),
+                            patch.status.map(Status::as_str),
+                            patch.status.map(keys::status_gsi1pk),
+                            update.updated_at.as_str(),
+                        ],
+                        row_to_task,
+                    )
+                })
+                .map_err(sql)
+            })
+            .await
+    }
+
+    async fn delete(&self, owner: &str, id: &TaskId) -> Result<(), StoreError> {
+        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
+        self.writer
+            .write(move |conn| {
+                let deleted = conn
+                    .prepare_cached("DELETE FROM TaskApp WHERE PK = ?1 AND SK = ?2")
+                    .and_then(|mut delete| delete.execute(params![pk, sk]))
+                    .map_err(sql)?;
+                if deleted == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+type KeyedTask = (Task, String, String, Option<String>, Option<String>);
+
+/// Builds a page from up to `limit + 1` rows: the extra row only tells that more follow,
+/// so `next` is exact (no empty last page, unlike DynamoDB).
+fn paginate(
+    rows: impl Iterator<Item = rusqlite::Result<KeyedTask>>,
+    limit: usize,
+) -> Result<Page, StoreError> {
+    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some((_, pk, sk, gsi1pk, gsi1sk)) if more => Some(PageKey {
+            pk: pk.clone(),
+            sk: sk.clone(),
+            gsi1pk: gsi1pk.clone(),
+            gsi1sk: gsi1sk.clone(),
+        }),
+        _ => None,
+    };
+    Ok(Page {
+        tasks: rows.into_iter().map(|(task, ..)| task).collect(),
+        next,
+    })
+}
+
+fn select_task(conn: &Connection, pk: &str, sk: &str) -> Result<Option<Task>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {TASK_COLUMNS} FROM TaskApp WHERE PK = ?1 AND SK = ?2"
+    ))
+    .and_then(|mut select| select.query_row(params![pk, sk], row_to_task).optional())
+    .map_err(sql)
+}
+
+/// Reads the columns of [`TASK_COLUMNS`], in order.
+fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
+    let invalid = |column: usize, err: taskapi_domain::ValidationError| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, err.into())
+    };
+    let task_id: String = row.get(0)?;
+    let status: String = row.get(3)?;
+    Ok(Task {
+        task_id: TaskId::parse(&task_id).map_err(|err| invalid(0, err))?,
+        title: row.get(1)?,
+        description: row.get(2)?,
+        status: status.parse().map_err(|err| invalid(3, err))?,
+        created_at: Timestamp::from_stored(row.get(4)?),
+        updated_at: Timestamp::from_stored(row.get(5)?),
+    })
+}
+
+/// SQLite's transient conditions (a full disk, a lock held too long) are worth a retry;
+/// anything else is a bug or a broken file.
+fn sql(err: rusqlite::Error) -> StoreError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::DiskFull | ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            tracing::warn!(error = %err, "SQLite is temporarily unable to serve");
+            StoreError::Unavailable {
+                retry_after: Duration::from_secs(1),
+            }
+        }
+        _ => StoreError::internal(err),
+    }
+}

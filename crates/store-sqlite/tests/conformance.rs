@@ -1,0 +1,32 @@
+use taskapi_store_sqlite::SqliteStore;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("tasks.sqlite3")).unwrap();
+    taskapi_store_conformance::run_suite(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_survives_reopening() {
+    use taskapi_domain::{Description, NewTask, Status, Task, TaskStore, Timestamp, Title};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/tasks.sqlite3");
+    let task = Task::create(
+        NewTask {
+            title: Title::parse("durable").unwrap(),
+            description: Description::default(),
+            status: Status::Pending,
+        },
+        Timestamp::now(),
+    );
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create("alice", &task).await.unwrap();
+    }
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        reopened.get("alice", &task.task_id).await.unwrap(),
+        Some(task)
+    );
+}
