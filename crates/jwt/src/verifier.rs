@@ -1,0 +1,137 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use http::request::Parts;
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use serde::Deserialize;
+use taskapi_http::auth::authorization_token;
+use taskapi_http::{Authenticator, Principal, Unauthorized};
+
+use crate::KeySource;
+
+/// Seconds of clock skew tolerated on `exp` and `iat`.
+const LEEWAY_SECS: u64 = 5;
+/// Verified tokens remembered, so a client's repeated calls skip the RSA check (API
+/// Gateway caches authorizer results the same way). Bounded: when full, expired entries
+/// go, and if none have expired, everything goes.
+const CACHE_CAPACITY: usize = 10_000;
+
+/// The pool whose tokens are trusted.
+pub struct TrustedPool {
+    /// `iss` of its tokens, e.g. `https://cognito-idp.<region>.amazonaws.com/<poolId>`.
+    pub issuer: String,
+    /// App client ids accepted as `aud`; empty accepts any client of the pool.
+    pub audiences: Vec<String>,
+    pub keys: Arc<dyn KeySource>,
+}
+
+pub struct JwtAuthenticator {
+    pool: TrustedPool,
+    validation: Validation,
+    cache: Mutex<HashMap<String, (Principal, u64)>>,
+}
+
+/// The claims of a Cognito ID token that the API uses or checks.
+#[derive(Deserialize)]
+struct IdClaims {
+    sub: String,
+    token_use: String,
+    iat: u64,
+    exp: u64,
+    email: Option<String>,
+    #[serde(rename = "cognito:groups", default)]
+    groups: Vec<String>,
+}
+
+impl JwtAuthenticator {
+    pub fn new(pool: TrustedPool) -> Self {
+        // Pinning RS256 is what refuses `alg: none` and HS256-signed-with-the-public-key.
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_issuer(&[&pool.issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        if pool.audiences.is_empty() {
+            validation.validate_aud = false;
+        } else {
+            validation.set_audience(&pool.audiences);
+        }
+        Self {
+            pool,
+            validation,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn verify(&self, token: &str) -> Result<(Principal, u64), &'static str> {
+        let header = decode_header(token).map_err(|_| "malformed token header")?;
+        if header.alg != Algorithm::RS256 {
+            return Err("algorithm is not RS256");
+        }
+        let kid = header.kid.ok_or("token has no kid")?;
+        let key = self.pool.keys.key(&kid).await.ok_or("unknown kid")?;
+        let claims = decode::<IdClaims>(token, &key, &self.validation)
+            .map_err(|_| "signature, issuer, audience or expiry check failed")?
+            .claims;
+        if claims.token_use != "id" {
+            return Err("not an ID token");
+        }
+        if claims.iat > now() + LEEWAY_SECS {
+            return Err("issued in the future");
+        }
+        let principal = Principal {
+            sub: claims.sub,
+            email: claims.email,
+            groups: claims.groups,
+        };
+        Ok((principal, claims.exp))
+    }
+
+    fn cached(&self, token: &str) -> Option<Principal> {
+        let cache = self.cache.lock().expect("token cache");
+        let (principal, exp) = cache.get(token)?;
+        (*exp > now()).then(|| principal.clone())
+    }
+
+    fn remember(&self, token: &str, principal: &Principal, exp: u64) {
+        let mut cache = self.cache.lock().expect("token cache");
+        if cache.len() >= CACHE_CAPACITY {
+            let now = now();
+            cache.retain(|_, (_, exp)| *exp > now);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(token.to_owned(), (principal.clone(), exp));
+    }
+}
+
+#[async_trait]
+impl Authenticator for JwtAuthenticator {
+    async fn authenticate(&self, parts: &Parts) -> Result<Principal, Unauthorized> {
+        let token = authorization_token(&parts.headers).ok_or_else(|| {
+            tracing::debug!("no token in Authorization");
+            Unauthorized
+        })?;
+        if let Some(principal) = self.cached(token) {
+            return Ok(principal);
+        }
+        match self.verify(token).await {
+            Ok((principal, exp)) => {
+                self.remember(token, &principal, exp);
+                Ok(principal)
+            }
+            Err(reason) => {
+                tracing::info!(reason, "token refused");
+                Err(Unauthorized)
+            }
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}

@@ -1,0 +1,138 @@
+//! A stand-in Cognito user pool for tests: it serves the JWKS of a test key at
+//! `<issuer>/.well-known/jwks.json` on 127.0.0.1 and mints ID tokens signed with it, and
+//! forged ones the API must refuse. The keys live in `tests/fixtures/jwt` and are trusted
+//! nowhere else.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+const TRUSTED_PEM: &str = include_str!("../../../tests/fixtures/jwt/trusted.pem");
+const TRUSTED_PUBLIC_PEM: &str = include_str!("../../../tests/fixtures/jwt/trusted.pub.pem");
+const TRUSTED_JWKS: &str = include_str!("../../../tests/fixtures/jwt/trusted.jwks.json");
+const FOREIGN_PEM: &str = include_str!("../../../tests/fixtures/jwt/foreign.pem");
+
+pub const TRUSTED_KID: &str = "trusted-key";
+pub const CLIENT_ID: &str = "testclient0000000000000000";
+
+/// Which private key signs a token.
+#[derive(Clone, Copy)]
+pub enum Signer {
+    Trusted,
+    /// A key the pool never published.
+    Foreign,
+}
+
+pub struct TestPool {
+    pub issuer: String,
+    server: JoinHandle<()>,
+}
+
+impl TestPool {
+    /// Serves the JWKS on a random port of 127.0.0.1 until dropped.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let jwks: Value = serde_json::from_str(TRUSTED_JWKS).expect("fixture JWKS");
+        let app = Router::new().route(
+            "/test-pool/.well-known/jwks.json",
+            get(move || async move { axum::Json(jwks) }),
+        );
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("JWKS server");
+        });
+        Self {
+            issuer: format!("http://{addr}/test-pool"),
+            server,
+        }
+    }
+
+    /// The claims of a fresh ID token for `sub`, as Cognito issues them.
+    pub fn claims(&self, sub: &str, groups: &[&str]) -> Value {
+        let now = now();
+        let mut claims = json!({
+            "sub": sub,
+            "email_verified": true,
+            "iss": self.issuer,
+            "cognito:username": sub,
+            "origin_jti": "00000000-0000-4000-8000-000000000001",
+            "aud": CLIENT_ID,
+            "event_id": "00000000-0000-4000-8000-000000000002",
+            "token_use": "id",
+            "auth_time": now,
+            "exp": now + 3600,
+            "iat": now,
+            "jti": "00000000-0000-4000-8000-000000000003",
+            "email": format!("{sub}@example.com"),
+        });
+        if !groups.is_empty() {
+            claims["cognito:groups"] = json!(groups);
+        }
+        claims
+    }
+
+    /// A valid ID token.
+    pub fn id_token(&self, sub: &str, groups: &[&str]) -> String {
+        sign(&self.claims(sub, groups), Signer::Trusted, TRUSTED_KID)
+    }
+}
+
+impl Drop for TestPool {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Signs `claims` with RS256 and the given key, naming `kid` in the header.
+pub fn sign(claims: &Value, signer: Signer, kid: &str) -> String {
+    let pem = match signer {
+        Signer::Trusted => TRUSTED_PEM,
+        Signer::Foreign => FOREIGN_PEM,
+    };
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).expect("fixture key");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    encode(&header, claims, &key).expect("sign")
+}
+
+/// The classic key-confusion forgery: HS256 with the pool's public key as the secret.
+pub fn sign_hs256_with_public_key(claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(TRUSTED_KID.to_owned());
+    let key = EncodingKey::from_secret(TRUSTED_PUBLIC_PEM.as_bytes());
+    encode(&header, claims, &key).expect("sign")
+}
+
+/// An unsigned token (`alg: none`).
+pub fn unsigned(claims: &Value) -> String {
+    let header = json!({ "alg": "none", "kid": TRUSTED_KID });
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// `token` with its payload replaced by `claims`, keeping the original signature.
+pub fn with_payload(token: &str, claims: &Value) -> String {
+    let mut parts = token.split('.');
+    let (header, _, signature) = (parts.next().unwrap(), parts.next(), parts.next().unwrap());
+    format!(
+        "{header}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
