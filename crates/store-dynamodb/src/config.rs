@@ -1,0 +1,77 @@
+//! Where the table is and how to reach it. Everything else comes from the standard AWS
+//! environment (`AWS_REGION`, credentials chain, `AWS_ENDPOINT_URL_DYNAMODB`), read by
+//! aws-config, so taskapi behaves like every other AWS tool on the same machine.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+
+use crate::DynamoStore;
+
+/// The seed's table name, used when `TABLE_NAME` is not set.
+pub const DEFAULT_TABLE: &str = taskapi_domain::keys::TABLE_NAME;
+
+/// The region assumed when none is configured anywhere: the seed's. On Lambda `AWS_REGION`
+/// is always set, so this only spares local runs against dynalite an extra variable.
+const FALLBACK_REGION: &str = "us-east-1";
+
+/// How to reach the task table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoConfig {
+    /// The table name (`TABLE_NAME`, as in the seed).
+    pub table: String,
+    /// An explicit endpoint, e.g. `http://127.0.0.1:4567` for dynalite. `None` leaves the
+    /// choice to aws-config, which honours `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+}
+
+impl Default for DynamoConfig {
+    fn default() -> Self {
+        Self {
+            table: DEFAULT_TABLE.to_owned(),
+            endpoint_url: None,
+        }
+    }
+}
+
+impl DynamoConfig {
+    /// `TABLE_NAME` (default `TaskApp`); the endpoint is left to aws-config.
+    pub fn from_env() -> Self {
+        Self {
+            table: std::env::var("TABLE_NAME")
+                .ok()
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| DEFAULT_TABLE.to_owned()),
+            endpoint_url: None,
+        }
+    }
+
+    /// A DynamoDB client from the standard AWS environment. Timeouts are bounded so a hung
+    /// connection turns into a 503 well inside the Lambda and API Gateway time limits; the
+    /// SDK's standard retry mode (3 attempts, exponential backoff with jitter) absorbs
+    /// throttling and transient faults before the store reports `Unavailable`.
+    pub async fn client(&self) -> Client {
+        let region = RegionProviderChain::default_provider().or_else(FALLBACK_REGION);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(region)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(Duration::from_secs(3))
+                    .operation_timeout(Duration::from_secs(8))
+                    .build(),
+            );
+        if let Some(endpoint) = &self.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        Client::new(&loader.load().await)
+    }
+
+    /// The store over [`Self::client`].
+    pub async fn store(&self) -> DynamoStore {
+        DynamoStore::new(self.client().await, self.table.clone())
+    }
+}

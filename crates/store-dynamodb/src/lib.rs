@@ -1,0 +1,21 @@
+//! The DynamoDB [`TaskStore`](taskapi_domain::TaskStore): the seed's `TaskApp` table, item
+//! for item, so the seed's Python handlers and taskapi can share one table both ways.
+//!
+//! Reading order: [`config`] (where the table is and how the client is built), [`store`]
+//! (one request per call), [`item`] (task ⇄ item, lenient with what the seed wrote),
+//! [`page_key`] (`LastEvaluatedKey` ⇄ [`PageKey`](taskapi_domain::PageKey)), [`error`]
+//! (every SDK failure mapped in one place) and [`table`] (creating the table).
+
+mod config;
+#[cfg(feature = "emulators")]
+pub mod emulator;
+mod error;
+mod item;
+mod page_key;
+mod store;
+mod table;
+
+pub use aws_sdk_dynamodb::Client;
+pub use config::{DEFAULT_TABLE, DynamoConfig};
+pub use store::DynamoStore;
+pub use table::{TableCreation, TableError, create_table};

@@ -1,0 +1,41 @@
+//! `LastEvaluatedKey` ⇄ [`PageKey`]. The key is passed through whole, so paging resumes
+//! exactly where DynamoDB stopped, including at its 1 MB page limit.
+
+use std::collections::HashMap;
+
+use taskapi_domain::{PageKey, StoreError};
+
+use crate::item::{Item, as_key_text, attr, s};
+
+/// The `ExclusiveStartKey` for a page that starts after `key`.
+pub(crate) fn to_start_key(key: &PageKey) -> Item {
+    let mut item = HashMap::from([
+        (attr::PK.to_owned(), s(&key.pk)),
+        (attr::SK.to_owned(), s(&key.sk)),
+    ]);
+    if let Some(gsi1pk) = &key.gsi1pk {
+        item.insert(attr::GSI1PK.to_owned(), s(gsi1pk));
+    }
+    if let Some(gsi1sk) = &key.gsi1sk {
+        item.insert(attr::GSI1SK.to_owned(), s(gsi1sk));
+    }
+    item
+}
+
+/// The page key of a `LastEvaluatedKey`; `None` when DynamoDB sent none (the last page).
+pub(crate) fn from_last_evaluated(key: Option<&Item>) -> Result<Option<PageKey>, StoreError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let required = |name: &str| {
+        as_key_text(key, name).ok_or_else(|| {
+            StoreError::internal(format!("LastEvaluatedKey without a string {name}: {key:?}"))
+        })
+    };
+    Ok(Some(PageKey {
+        pk: required(attr::PK)?,
+        sk: required(attr::SK)?,
+        gsi1pk: as_key_text(key, attr::GSI1PK),
+        gsi1sk: as_key_text(key, attr::GSI1SK),
+    }))
+}

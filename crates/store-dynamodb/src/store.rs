@@ -1,0 +1,292 @@
+//! [`DynamoStore`]: every [`TaskStore`] call is exactly one DynamoDB request (one per page
+//! for lists), with the existence checks written as conditions instead of extra reads.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use taskapi_domain::{
+    ListQuery, Page, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, keys,
+};
+
+use crate::error::from_sdk;
+use crate::item::{self, Item, attr, s};
+use crate::page_key;
+
+/// The task table on DynamoDB (or anything that speaks its protocol).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Opens the connection (DNS, TCP, TLS) with a free `DescribeTable`, so the first real
+    /// request does not pay for it. Lambda calls this at init, where the time is not billed
+    /// to a caller; it also fails early when the table is missing or not allowed.
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        Ok(())
+    }
+
+    /// Runs one page of a query and reads its items. Items that cannot be shown as tasks
+    /// are skipped with a warning rather than failing the whole list.
+    async fn page(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        query: &ListQuery,
+    ) -> Result<Page, StoreError> {
+        let limit = i32::try_from(query.limit.get()).expect("a page limit fits in i32");
+        let output = request
+            .table_name(&self.table)
+            .limit(limit)
+            .set_exclusive_start_key(query.start_after.as_ref().map(page_key::to_start_key))
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        let tasks = output
+            .items()
+            .iter()
+            .filter_map(|raw| {
+                item::from_item(raw)
+                    .inspect_err(|err| tracing::warn!(error = %err, "skipping unreadable item"))
+                    .ok()
+            })
+            .collect();
+        Ok(Page {
+            tasks,
+            next: page_key::from_last_evaluated(output.last_evaluated_key())?,
+        })
+    }
+
+    /// Tells a failed conditional update apart when DynamoDB did not return the old item
+    /// (emulators such as dynalite ignore `ReturnValuesOnConditionCheckFailure`): one
+    /// consistent read, on the failure path only.
+    async fn missing_or_stale(&self, owner: &str, id: &TaskId) -> StoreError {
+        match self.get(owner, id).await {
+            Ok(Some(_)) => StoreError::PreconditionFailed,
+            Ok(None) => StoreError::NotFound,
+            Err(err) => err,
+        }
+    }
+}
+
+#[async_trait]
+impl TaskStore for DynamoStore {
+    async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::to_item(owner, task)))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(err) => Err(from_sdk(err)),
+        }
+    }
+
+    async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(owner, id)))
+            // Read-your-writes: a task just created or changed must be seen as such.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        output
+            .item()
+            .map(item::from_item)
+            .transpose()
+            .map_err(StoreError::internal)
+    }
+
+    async fn list_for_owner(
+        &self,
+        owner: &str,
+        status: Option<Status>,
+        query: &ListQuery,
+    ) -> Result<Page, StoreError> {
+        let mut request = self
+            .client
+            .query()
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::user_pk(owner)))
+            .expression_attribute_values(":prefix", s(keys::TASK_PREFIX))
+            .consistent_read(true);
+        if let Some(status) = status {
+            // As the seed filters. DynamoDB applies `Limit` before the filter, so a page
+            // may come back short or empty while `next` still points further.
+            request = request
+                .filter_expression("#s = :status")
+                .expression_attribute_names("#s", attr::STATUS)
+                .expression_attribute_values(":status", s(status.as_str()));
+        }
+        self.page(request, query).await
+    }
+
+    async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
+        let request = self
+            .client
+            .query()
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :status")
+            .expression_attribute_values(":status", s(keys::status_gsi1pk(status)));
+        self.page(request, query).await
+    }
+
+    async fn update(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        update: &TaskUpdate,
+    ) -> Result<Task, StoreError> {
+        let expression = UpdateExpression::new(update);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(owner, id)))
+            .update_expression(expression.update)
+            .condition_expression(expression.condition)
+            .set_expression_attribute_names(Some(expression.names))
+            .set_expression_attribute_values(Some(expression.values))
+            .return_values(ReturnValue::AllNew)
+            // Saves the read that would tell "missing" (404) from "changed" (412).
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let stored = output.attributes().ok_or_else(|| {
+                    StoreError::internal("UpdateItem with ALL_NEW returned no attributes")
+                })?;
+                item::from_item(stored).map_err(StoreError::internal)
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    if update.expected_updated_at.is_none() {
+                        Err(StoreError::NotFound)
+                    } else if failed.item().is_some_and(|old| !old.is_empty()) {
+                        Err(StoreError::PreconditionFailed)
+                    } else {
+                        Err(self.missing_or_stale(owner, id).await)
+                    }
+                }
+                _ => Err(from_sdk(err)),
+            },
+        }
+    }
+
+    async fn delete(&self, owner: &str, id: &TaskId) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(owner, id)))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(err) => Err(from_sdk(err)),
+        }
+    }
+}
+
+/// The `UpdateItem` expressions for a [`TaskUpdate`]. Every attribute goes through a `#name`
+/// placeholder (`status` is a reserved word, and no other name can then collide with one).
+struct UpdateExpression {
+    update: String,
+    condition: String,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl UpdateExpression {
+    fn new(update: &TaskUpdate) -> Self {
+        let mut this = Self {
+            update: String::new(),
+            condition: "attribute_exists(PK)".to_owned(),
+            names: HashMap::new(),
+            values: HashMap::new(),
+        };
+        let patch = &update.patch;
+        let mut sets = vec![this.bind(attr::UPDATED_AT, update.updated_at.as_str())];
+        if let Some(title) = &patch.title {
+            sets.push(this.bind(attr::TITLE, title.as_str()));
+        }
+        if let Some(description) = &patch.description {
+            sets.push(this.bind(attr::DESCRIPTION, description.as_str()));
+        }
+        if let Some(status) = patch.status {
+            sets.push(this.bind(attr::STATUS, status.as_str()));
+            sets.push(this.bind(attr::GSI1PK, &keys::status_gsi1pk(status)));
+        }
+        this.update = format!("SET {}", sets.join(", "));
+        if let Some(expected) = &update.expected_updated_at {
+            // The ETag carries `updated_at` as taskapi shows it; an item the seed wrote holds
+            // the same instant without the `Z`. Either stored form is the expected version.
+            let mut accepted = vec![AttributeValue::S(expected.clone())];
+            if let Some(naive) = expected.strip_suffix('Z') {
+                accepted.push(AttributeValue::S(naive.to_owned()));
+            }
+            let placeholders: Vec<String> = accepted
+                .into_iter()
+                .enumerate()
+                .map(|(n, value)| {
+                    let placeholder = format!(":expected{n}");
+                    this.values.insert(placeholder.clone(), value);
+                    placeholder
+                })
+                .collect();
+            this.condition = format!(
+                "attribute_exists(PK) AND #{} IN ({})",
+                attr::UPDATED_AT,
+                placeholders.join(", ")
+            );
+        }
+        this
+    }
+
+    /// `#name = :name`, registering both placeholders.
+    fn bind(&mut self, name: &str, value: &str) -> String {
+        self.names.insert(format!("#{name}"), name.to_owned());
+        self.values.insert(format!(":{name}"), s(value));
+        format!("#{name} = :{name}")
+    }
+}

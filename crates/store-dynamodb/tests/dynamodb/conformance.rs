@@ -1,0 +1,74 @@
+//! The behaviour every store must have, on both emulators: they differ in what they
+//! validate and in `ReturnValuesOnConditionCheckFailure`, which only moto implements.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use taskapi_domain::{
+    Description, Limit, ListQuery, NewTask, Status, Task, TaskStore, Timestamp, Title,
+};
+use taskapi_store_dynamodb::emulator::Emulator;
+
+#[tokio::test]
+async fn conformance_on_dynalite() {
+    let dynalite = Emulator::dynalite();
+    taskapi_store_conformance::run_suite(&dynalite.fresh_store().await).await;
+}
+
+#[tokio::test]
+async fn conformance_on_moto() {
+    let moto = Emulator::moto();
+    taskapi_store_conformance::run_suite(&moto.fresh_store().await).await;
+}
+
+/// The seed lists with one `Query` and drops whatever lies past DynamoDB's 1 MB page. Here
+/// the page ends where DynamoDB stops and `next` resumes there, so every task is listed.
+/// The seed never bounded `description`, so its items can be this large (150 KB each).
+#[tokio::test]
+async fn lists_continue_past_the_one_megabyte_page() {
+    let dynalite = Emulator::dynalite();
+    let store = dynalite.fresh_store().await;
+    let client = dynalite.client();
+    let owner = uuid::Uuid::new_v4().to_string();
+    let description = "x".repeat(150_000);
+    let mut created = Vec::new();
+    for n in 0..12 {
+        let task = Task::create(
+            NewTask {
+                title: Title::parse(&format!("big {n}")).unwrap(),
+                description: Description::default(),
+                status: Status::Pending,
+            },
+            Timestamp::now(),
+        );
+        store.create(&owner, &task).await.unwrap();
+        client
+            .update_item()
+            .table_name(store.table())
+            .key("PK", AttributeValue::S(format!("USER#{owner}")))
+            .key("SK", AttributeValue::S(format!("TASK#{}", task.task_id)))
+            .update_expression("SET description = :d")
+            .expression_attribute_values(":d", AttributeValue::S(description.clone()))
+            .send()
+            .await
+            .unwrap();
+        created.push(task.task_id);
+    }
+
+    let mut query = ListQuery {
+        limit: Limit::parse("100").unwrap(),
+        start_after: None,
+    };
+    let first = store.list_for_owner(&owner, None, &query).await.unwrap();
+    assert!(
+        first.tasks.len() < created.len() && first.next.is_some(),
+        "the first page stops at 1 MB ({} tasks) and says where to go on",
+        first.tasks.len()
+    );
+    let mut listed: Vec<_> = first.tasks.into_iter().map(|t| t.task_id).collect();
+    query.start_after = first.next;
+    while query.start_after.is_some() {
+        let page = store.list_for_owner(&owner, None, &query).await.unwrap();
+        listed.extend(page.tasks.into_iter().map(|t| t.task_id));
+        query.start_after = page.next;
+    }
+    assert_eq!(listed, created, "every task, once, in order");
+}

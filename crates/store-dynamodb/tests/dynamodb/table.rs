@@ -1,0 +1,95 @@
+//! `create_table`: the seed's schema, idempotent, and refusing a table it cannot use.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProjectionType,
+    ScalarAttributeType, TableStatus,
+};
+use taskapi_store_dynamodb::emulator::Emulator;
+use taskapi_store_dynamodb::{TableCreation, TableError, create_table};
+
+#[tokio::test]
+async fn creates_the_seed_schema_once_and_waits_until_active() {
+    let dynalite = Emulator::dynalite();
+    let client = dynalite.client();
+
+    let first = create_table(&client, "TaskApp").await.unwrap();
+    let again = create_table(&client, "TaskApp").await.unwrap();
+    assert_eq!(
+        (first, again),
+        (TableCreation::Created, TableCreation::AlreadyExisted)
+    );
+
+    let table = client
+        .describe_table()
+        .table_name("TaskApp")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    assert_eq!(table.table_status(), Some(&TableStatus::Active));
+    assert_eq!(
+        table.billing_mode_summary().and_then(|b| b.billing_mode()),
+        Some(&BillingMode::PayPerRequest)
+    );
+    let keys: Vec<_> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
+    let gsi = &table.global_secondary_indexes()[0];
+    assert_eq!(gsi.index_name(), Some("GSI1"));
+    let gsi_keys: Vec<_> = gsi
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    assert_eq!(gsi_keys, [("GSI1PK", "HASH"), ("GSI1SK", "RANGE")]);
+    assert_eq!(
+        gsi.projection().and_then(|p| p.projection_type()),
+        Some(&ProjectionType::All)
+    );
+    let mut attributes: Vec<_> = table
+        .attribute_definitions()
+        .iter()
+        .map(|a| (a.attribute_name(), a.attribute_type().as_str()))
+        .collect();
+    attributes.sort();
+    assert_eq!(
+        attributes,
+        [("GSI1PK", "S"), ("GSI1SK", "S"), ("PK", "S"), ("SK", "S")]
+    );
+}
+
+#[tokio::test]
+async fn refuses_an_existing_table_with_another_schema() {
+    let dynalite = Emulator::dynalite();
+    let client = dynalite.client();
+    client
+        .create_table()
+        .table_name("Other")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let result = create_table(&client, "Other").await;
+    assert!(
+        matches!(result, Err(TableError::WrongSchema { .. })),
+        "{result:?}"
+    );
+}
