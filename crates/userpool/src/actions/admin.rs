@@ -1,0 +1,338 @@
+//! Administrator actions on users and group membership (signed with SigV4 in AWS; any
+//! signature is accepted locally).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::signup::{alias_email, looks_like_email};
+use super::{Attribute, attributes, page};
+use crate::UserPools;
+use crate::error::ApiError;
+use crate::model::{User, UserStatus};
+use crate::outbox::Message;
+use crate::password::{self, Setter};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AdminCreateUser {
+    user_pool_id: String,
+    username: String,
+    user_attributes: Option<Vec<Attribute>>,
+    temporary_password: Option<String>,
+    message_action: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AdminUser {
+    user_pool_id: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListUsers {
+    user_pool_id: String,
+    attributes_to_get: Option<Vec<String>>,
+    limit: Option<usize>,
+    pagination_token: Option<String>,
+    filter: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Membership {
+    user_pool_id: String,
+    username: String,
+    group_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListGroupsForUser {
+    user_pool_id: String,
+    username: String,
+    limit: Option<usize>,
+    next_token: Option<String>,
+}
+
+impl UserPools {
+    pub(super) fn admin_create_user(&self, req: AdminCreateUser) -> Result<Value, ApiError> {
+        let pool = self.pool(&req.user_pool_id)?;
+        let action = req.message_action.as_deref();
+        if let Some(other) = action.filter(|a| *a != "RESEND" && *a != "SUPPRESS") {
+            return Err(ApiError::InvalidParameter(format!(
+                "1 validation error detected: Value '{other}' at 'messageAction' failed to \
+                 satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]"
+            )));
+        }
+        let temporary = match req.temporary_password {
+            Some(p) => {
+                password::check(&pool.config.password_policy, &p, Setter::Admin)?;
+                p
+            }
+            None => crate::random::temporary_password(),
+        };
+        let now = self.now();
+        let user = if action == Some("RESEND") {
+            let user = self.admin_user(&pool.id, &req.username)?;
+            if user.status != UserStatus::ForceChangePassword {
+                return Err(ApiError::UnsupportedUserState(
+                    "User status is not FORCE_CHANGE_PASSWORD".into(),
+                ));
+            }
+            let credentials = password::derive(&pool.id, &user.username, &temporary)?;
+            self.store.set_password(
+                &pool.id,
+                &user.username,
+                &credentials,
+                UserStatus::ForceChangePassword,
+                now,
+            )?;
+            user
+        } else {
+            let mut attrs = attributes(req.user_attributes)?;
+            let sub = crate::random::uuid();
+            let username = if pool.config.email_is_username() {
+                if !looks_like_email(&req.username) {
+                    return Err(ApiError::InvalidParameter(
+                        "Username should be an email.".into(),
+                    ));
+                }
+                attrs.insert("email".into(), req.username.clone());
+                sub.clone()
+            } else {
+                req.username.clone()
+            };
+            attrs.insert("sub".into(), sub);
+            if self.store.find_user(&pool.id, &req.username)?.is_some() {
+                return Err(ApiError::UsernameExists(
+                    "User account already exists".into(),
+                ));
+            }
+            let user = User {
+                pool_id: pool.id.clone(),
+                username,
+                attributes: attrs,
+                status: UserStatus::ForceChangePassword,
+                enabled: true,
+                password_hash: None,
+                password_set_at: now,
+                created: now,
+                modified: now,
+                failed_logins: 0,
+                locked_until: 0,
+            };
+            let credentials = password::derive(&pool.id, &user.username, &temporary)?;
+            let alias = alias_email(&pool, &user);
+            if !self
+                .store
+                .insert_user(&user, alias.as_deref(), Some(&credentials))?
+            {
+                return Err(ApiError::UsernameExists(
+                    "User account already exists".into(),
+                ));
+            }
+            user
+        };
+        if action != Some("SUPPRESS") {
+            if let Some(email) = user.email() {
+                self.outbox.send(&Message {
+                    pool_id: &pool.id,
+                    username: &user.username,
+                    to: email,
+                    purpose: "invitation",
+                    code: &temporary,
+                    now,
+                });
+            }
+        }
+        Ok(json!({ "User": user.to_wire() }))
+    }
+
+    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Value, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let mut user = self.admin_user(&req.user_pool_id, &req.username)?;
+        if user.status != UserStatus::Unconfirmed {
+            return Err(ApiError::NotAuthorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status.as_str()
+            )));
+        }
+        user.status = UserStatus::Confirmed;
+        user.modified = self.now();
+        self.store.update_user(&user)?;
+        Ok(json!({}))
+    }
+
+    pub(super) fn admin_get_user(&self, req: AdminUser) -> Result<Value, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        Ok(json!({
+            "Username": user.username,
+            "UserAttributes": user.attribute_list(),
+            "UserCreateDate": user.created,
+            "UserLastModifiedDate": user.modified,
+            "Enabled": user.enabled,
+            "UserStatus": user.status.as_str(),
+        }))
+    }
+
+    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Value, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        self.store.delete_user(&user.pool_id, &user.username)?;
+        Ok(json!({}))
+    }
+
+    /// AdminDisableUser also revokes the user's tokens, as Cognito documents.
+    pub(super) fn admin_set_enabled(
+        &self,
+        req: AdminUser,
+        enabled: bool,
+    ) -> Result<Value, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let mut user = self.admin_user(&req.user_pool_id, &req.username)?;
+        user.enabled = enabled;
+        user.modified = self.now();
+        self.store.update_user(&user)?;
+        if !enabled {
+            self.store
+                .revoke_user_sessions(&user.pool_id, &user.username)?;
+        }
+        Ok(json!({}))
+    }
+
+    pub(super) fn list_users(&self, req: ListUsers) -> Result<Value, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let filter = req
+            .filter
+            .as_deref()
+            .map(Filter::parse)
+            .transpose()?
+            .flatten();
+        let users: Vec<User> = self
+            .store
+            .users(&req.user_pool_id)?
+            .into_iter()
+            .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u)))
+            .collect();
+        let (users, next) = page(users, req.pagination_token.as_deref(), req.limit, 60)?;
+        let users: Vec<Value> = users
+            .iter()
+            .map(|u| {
+                let mut wire = u.to_wire();
+                if let Some(wanted) = &req.attributes_to_get {
+                    let kept: Vec<Value> = wire["Attributes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|a| wanted.iter().any(|w| a["Name"] == w.as_str()))
+                        .cloned()
+                        .collect();
+                    wire["Attributes"] = json!(kept);
+                }
+                wire
+            })
+            .collect();
+        let mut out = json!({ "Users": users });
+        if let Some(next) = next {
+            out["PaginationToken"] = json!(next);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Value, ApiError> {
+        let user = self.member_change(&req)?;
+        self.store
+            .add_member(&user.pool_id, &req.group_name, &user.username)?;
+        Ok(json!({}))
+    }
+
+    pub(super) fn admin_remove_user_from_group(&self, req: Membership) -> Result<Value, ApiError> {
+        let user = self.member_change(&req)?;
+        self.store
+            .remove_member(&user.pool_id, &req.group_name, &user.username)?;
+        Ok(json!({}))
+    }
+
+    /// Validates a membership change and returns the user it concerns.
+    fn member_change(&self, req: &Membership) -> Result<User, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        if !self
+            .store
+            .group_exists(&req.user_pool_id, &req.group_name)?
+        {
+            return Err(ApiError::ResourceNotFound("Group not found.".into()));
+        }
+        Ok(user)
+    }
+
+    pub(super) fn admin_list_groups_for_user(
+        &self,
+        req: ListGroupsForUser,
+    ) -> Result<Value, ApiError> {
+        self.pool(&req.user_pool_id)?;
+        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let groups = self.store.groups_of(&user.pool_id, &user.username)?;
+        let (groups, next) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
+        let groups: Vec<Value> = groups.iter().map(|g| g.to_wire()).collect();
+        let mut out = json!({ "Groups": groups });
+        if let Some(next) = next {
+            out["NextToken"] = json!(next);
+        }
+        Ok(out)
+    }
+}
+
+/// ListUsers' `Filter`: `attribute = "value"` (exact) or `attribute ^= "value"` (prefix).
+struct Filter {
+    attribute: String,
+    value: String,
+    prefix: bool,
+}
+
+impl Filter {
+    /// An empty filter means no filter.
+    fn parse(text: &str) -> Result<Option<Self>, ApiError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let bad = || ApiError::InvalidParameter("Error while parsing filter.".into());
+        let (attribute, rest, prefix) = match text.split_once("^=") {
+            Some((a, r)) => (a, r, true),
+            None => text
+                .split_once('=')
+                .map(|(a, r)| (a, r, false))
+                .ok_or_else(bad)?,
+        };
+        let value = rest
+            .trim()
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .ok_or_else(bad)?;
+        Ok(Some(Self {
+            attribute: attribute.trim().to_owned(),
+            value: value.to_owned(),
+            prefix,
+        }))
+    }
+
+    fn matches(&self, user: &User) -> bool {
+        let actual = match self.attribute.as_str() {
+            "username" => Some(user.username.as_str()),
+            "cognito:user_status" => Some(user.status.as_str()),
+            "status" => Some(if user.enabled { "Enabled" } else { "Disabled" }),
+            name => user.attributes.get(name).map(String::as_str),
+        };
+        actual.is_some_and(|a| {
+            if self.prefix {
+                a.starts_with(&self.value)
+            } else {
+                a == self.value
+            }
+        })
+    }
+}

@@ -1,0 +1,298 @@
+//! A local, Cognito-compatible user pool for `taskapi serve`.
+//!
+//! It speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so the AWS CLI, boto3 and
+//! amazon-cognito-identity-js work against it unchanged, and it issues RS256 tokens with
+//! Cognito's claims and a JWKS, so the API verifies them exactly as it would verify real ones.
+//! State and signing keys live in one SQLite file in the data directory.
+
+mod actions;
+mod clock;
+mod error;
+mod keys;
+mod model;
+mod outbox;
+mod password;
+mod random;
+mod srp;
+mod store;
+mod tokens;
+mod wire;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+
+pub use crate::clock::{Clock, SystemClock};
+pub use crate::error::{ApiError, OpenError, StoreError};
+
+use crate::keys::TokenUse;
+use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
+use crate::outbox::Outbox;
+use crate::store::Store;
+use crate::tokens::PoolKeys;
+
+/// Where the user pool keeps its state and how it names itself.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    /// The region in new pool ids (`us-east-1_...`).
+    pub region: String,
+    /// The server's base URL without a trailing slash; a pool's issuer is `<base>/<pool id>`.
+    pub issuer_base: String,
+}
+
+impl Settings {
+    /// Settings with the default region, `us-east-1`.
+    pub fn new(data_dir: impl Into<PathBuf>, issuer_base: impl Into<String>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            region: "us-east-1".into(),
+            issuer_base: issuer_base.into(),
+        }
+    }
+}
+
+/// Knobs that tests turn; the defaults are Cognito's.
+pub struct Tuning {
+    pub clock: Arc<dyn Clock>,
+    /// How long a sign-up confirmation code is valid (Cognito: 24 hours).
+    pub sign_up_code_ttl: Duration,
+    /// How long a forgot-password code is valid (Cognito: 1 hour).
+    pub reset_code_ttl: Duration,
+    /// Wrong guesses a code survives before a new one must be requested.
+    pub max_code_attempts: i64,
+    /// Consecutive wrong passwords before sign-in is throttled; each further failure doubles
+    /// the lockout, from 1 second up to 15 minutes.
+    pub lockout_after: i64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            sign_up_code_ttl: Duration::from_secs(24 * 3600),
+            reset_code_ttl: Duration::from_secs(3600),
+            max_code_attempts: 5,
+            lockout_after: 5,
+        }
+    }
+}
+
+/// The pool and app client `taskapi serve` creates on first start, as `template.yaml` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultPool {
+    pub pool_id: String,
+    pub client_id: String,
+    pub pool_name: String,
+    pub client_name: String,
+}
+
+pub const DEFAULT_POOL_NAME: &str = "task-app-users";
+pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
+
+/// All user pools of one data directory. Share it as `Arc<UserPools>`.
+pub struct UserPools {
+    settings: Settings,
+    tuning: Tuning,
+    store: Store,
+    outbox: Outbox,
+    /// Signing keys by pool id, loaded once; keys never change after a pool is created.
+    keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
+}
+
+impl UserPools {
+    /// Opens (or creates) the state in `settings.data_dir`.
+    pub fn open(settings: Settings) -> Result<Arc<Self>, OpenError> {
+        Self::open_with(settings, Tuning::default())
+    }
+
+    /// [`UserPools::open`] with non-default timing, for tests.
+    pub fn open_with(settings: Settings, tuning: Tuning) -> Result<Arc<Self>, OpenError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| OpenError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let path = settings.data_dir.join("userpool.sqlite3");
+        let store = Store::open(&path)?;
+        let corrupt = |reason: String| OpenError::Corrupt {
+            path: path.display().to_string(),
+            reason,
+        };
+        let mut rows: HashMap<String, (Option<_>, Option<_>)> = HashMap::new();
+        for row in store.keys().map_err(|e| corrupt(e.to_string()))? {
+            let key = keys::load(&row).map_err(|e| corrupt(e.to_string()))?;
+            let slot = rows.entry(row.pool_id.clone()).or_default();
+            match row.token_use.as_str() {
+                "id" => slot.0 = Some(key),
+                "access" => slot.1 = Some(key),
+                other => return Err(corrupt(format!("unknown key use {other}"))),
+            }
+        }
+        let mut loaded = HashMap::new();
+        for pool in store.pools().map_err(|e| corrupt(e.to_string()))? {
+            match rows.remove(&pool.id) {
+                Some((Some(id), Some(access))) => {
+                    loaded.insert(pool.id, Arc::new(PoolKeys { id, access }));
+                }
+                _ => return Err(corrupt(format!("pool {} has no signing keys", pool.id))),
+            }
+        }
+        Ok(Arc::new(Self {
+            outbox: Outbox::new(settings.data_dir.join("outbox.jsonl")),
+            settings,
+            tuning,
+            store,
+            keys: RwLock::new(loaded),
+        }))
+    }
+
+    /// Finds the default pool and client, creating them on first start.
+    pub fn ensure_default_pool(&self) -> Result<DefaultPool, StoreError> {
+        let pool = match self
+            .store
+            .pools()?
+            .into_iter()
+            .find(|p| p.name == DEFAULT_POOL_NAME)
+        {
+            Some(pool) => pool,
+            None => self.create_pool(
+                DEFAULT_POOL_NAME,
+                PoolConfig {
+                    password_policy: PasswordPolicy {
+                        minimum_length: 10,
+                        require_uppercase: true,
+                        require_lowercase: true,
+                        require_numbers: true,
+                        require_symbols: false,
+                        temporary_password_validity_days: 7,
+                    },
+                    username_attributes: vec!["email".into()],
+                    auto_verified_attributes: vec!["email".into()],
+                    ..PoolConfig::default()
+                },
+            )?,
+        };
+        let client = match self
+            .store
+            .clients(&pool.id)?
+            .into_iter()
+            .find(|c| c.name == DEFAULT_CLIENT_NAME)
+        {
+            Some(client) => client,
+            None => self.create_client(
+                &pool.id,
+                DEFAULT_CLIENT_NAME,
+                false,
+                ClientConfig {
+                    explicit_auth_flows: vec![
+                        "ALLOW_USER_SRP_AUTH".into(),
+                        "ALLOW_REFRESH_TOKEN_AUTH".into(),
+                        "ALLOW_USER_PASSWORD_AUTH".into(),
+                    ],
+                    prevent_user_existence_errors: "ENABLED".into(),
+                    enable_token_revocation: true,
+                    validity: TokenValidity::default(),
+                    token_validity_units: serde_json::json!({
+                        "AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"
+                    }),
+                    echo: Default::default(),
+                },
+            )?,
+        };
+        Ok(DefaultPool {
+            pool_id: pool.id,
+            client_id: client.id,
+            pool_name: pool.name,
+            client_name: client.name,
+        })
+    }
+
+    /// The `iss` of a pool's tokens.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{pool_id}", self.settings.issuer_base)
+    }
+
+    /// A pool's public keys (the ID-token key and the access-token key).
+    pub fn jwks(&self, pool_id: &str) -> Option<JwkSet> {
+        let keys = self.pool_keys(pool_id)?;
+        Some(JwkSet {
+            keys: vec![keys.id.jwk.clone(), keys.access.jwk.clone()],
+        })
+    }
+
+    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document.
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        wire::router(Arc::clone(self))
+    }
+
+    fn now(&self) -> i64 {
+        self.tuning.clock.now()
+    }
+
+    fn pool_keys(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(pool_id)
+            .cloned()
+    }
+
+    /// The pool whose access-token key has this `kid`.
+    fn pool_for_access_kid(&self, kid: &str) -> Option<(String, Arc<PoolKeys>)> {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(_, keys)| keys.access.kid == kid)
+            .map(|(id, keys)| (id.clone(), Arc::clone(keys)))
+    }
+
+    fn create_pool(&self, name: &str, config: PoolConfig) -> Result<model::Pool, StoreError> {
+        let now = self.now();
+        let pool = model::Pool {
+            id: random::pool_id(&self.settings.region),
+            name: name.to_owned(),
+            config,
+            created: now,
+            modified: now,
+        };
+        let rows = [
+            keys::generate(&pool.id, TokenUse::Id)?,
+            keys::generate(&pool.id, TokenUse::Access)?,
+        ];
+        let loaded = PoolKeys {
+            id: keys::load(&rows[0])?,
+            access: keys::load(&rows[1])?,
+        };
+        self.store.insert_pool(&pool, &rows)?;
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pool.id.clone(), Arc::new(loaded));
+        Ok(pool)
+    }
+
+    fn create_client(
+        &self,
+        pool_id: &str,
+        name: &str,
+        generate_secret: bool,
+        config: ClientConfig,
+    ) -> Result<model::Client, StoreError> {
+        let now = self.now();
+        let client = model::Client {
+            id: random::client_id(),
+            pool_id: pool_id.to_owned(),
+            name: name.to_owned(),
+            secret: generate_secret.then(random::client_secret),
+            config,
+            created: now,
+            modified: now,
+        };
+        self.store.insert_client(&client)?;
+        Ok(client)
+    }
+}

@@ -1,0 +1,126 @@
+//! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's discovery documents.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::UserPools;
+use crate::error::{ApiError, StoreError};
+
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+pub(crate) fn router(pools: Arc<UserPools>) -> Router {
+    Router::new()
+        .route("/", post(call))
+        .route("/{pool_id}/.well-known/jwks.json", get(jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .with_state(pools)
+}
+
+/// A JSON body with AWS JSON 1.1's content type.
+pub(crate) fn amz_json(body: &Value) -> ([(axum::http::HeaderName, HeaderValue); 1], String) {
+    (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-amz-json-1.1"),
+        )],
+        body.to_string(),
+    )
+}
+
+/// `POST /` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Action>`. Any SigV4
+/// `Authorization` header is accepted: there are no real credentials locally.
+async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = crate::random::uuid();
+    let mut response = match run(pools, &headers, &body).await {
+        Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
+        Err(error) => error.into_response(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let action = target
+        .strip_prefix(TARGET_PREFIX)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| {
+            ApiError::UnknownOperation(if target.is_empty() {
+                "Missing X-Amz-Target header: expected AWSCognitoIdentityProviderService.<Action>"
+                    .to_owned()
+            } else {
+                format!(
+                    "Unknown X-Amz-Target {target}: this endpoint serves {TARGET_PREFIX}<Action>"
+                )
+            })
+        })?
+        .to_owned();
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::Serialization(format!("Request body is not valid JSON: {e}")))?
+    };
+    if !body.is_object() {
+        return Err(ApiError::Serialization(
+            "Request body must be a JSON object".into(),
+        ));
+    }
+    // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
+    // the async workers.
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body))
+        .await
+        .map_err(|e| ApiError::Internal(StoreError::Join(e.to_string())))?
+}
+
+async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {
+    match pools.jwks(&pool_id) {
+        Some(set) => axum::Json(set).into_response(),
+        None => pool_not_found(&pool_id),
+    }
+}
+
+/// Only what exists locally is advertised: no hosted UI or OAuth endpoints.
+async fn openid_configuration(
+    State(pools): State<Arc<UserPools>>,
+    Path(pool_id): Path<String>,
+) -> Response {
+    if pools.jwks(&pool_id).is_none() {
+        return pool_not_found(&pool_id);
+    }
+    let issuer = pools.issuer(&pool_id);
+    axum::Json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "response_types_supported": ["code", "token"],
+        "scopes_supported": ["openid", "email", "phone", "profile"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+    }))
+    .into_response()
+}
+
+fn pool_not_found(pool_id: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({ "message": format!("User pool {pool_id} does not exist.") })),
+    )
+        .into_response()
+}
