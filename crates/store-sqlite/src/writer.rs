@@ -24,9 +24,14 @@ const QUEUE_DEPTH: usize = 4096;
 /// One queued request: `run` executes it inside the open transaction and reports whether
 /// it succeeded; `deliver` then tells the caller, with the commit's error if it failed.
 struct Job {
-    run: Box<dyn FnOnce(&Connection) -> bool + Send>,
-    deliver: Box<dyn FnOnce(Option<&str>) + Send>,
+    run: Run,
+    deliver: Deliver,
 }
+
+/// Executes the request; `true` if it succeeded and its changes should stay.
+type Run = Box<dyn FnOnce(&Connection) -> bool + Send>;
+/// Answers the caller: `None` once committed, else why the write failed.
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 
 #[derive(Clone)]
 pub struct Writer {
@@ -122,10 +127,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
 
 /// Runs one request in a savepoint so that, if it fails, only its own changes roll back.
 /// Returns an error only if the savepoint itself could not be used.
-fn run_in_savepoint(
-    conn: &Connection,
-    run: Box<dyn FnOnce(&Connection) -> bool + Send>,
-) -> Option<String> {
+fn run_in_savepoint(conn: &Connection, run: Run) -> Option<String> {
     if let Err(err) = conn.execute_batch("SAVEPOINT request") {
         return Some(err.to_string());
     }

@@ -1,0 +1,6 @@
+//! The `taskapi` command as a library, so tests can start the real server in-process on a
+//! random port ([`serve::Application`]).
+
+pub mod config;
+pub mod serve;
+pub mod telemetry;

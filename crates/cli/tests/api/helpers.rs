@@ -1,0 +1,144 @@
+use clap::Parser;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
+use taskapi::config::{Cli, Command};
+use taskapi::serve::Application;
+use taskapi_testkit::{CLIENT_ID, TestPool};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: TestPool,
+    pub client: reqwest::Client,
+    _data: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Starts `taskapi serve` in-process as the command line would configure it.
+pub async fn spawn_app() -> TestApp {
+    let pool = TestPool::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let cli = Cli::parse_from([
+        "taskapi",
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--jwt-issuer",
+        &pool.issuer,
+        "--jwt-audience",
+        CLIENT_ID,
+    ]);
+    let Command::Serve(config) = cli.command;
+    let app = Application::build(config).await.expect("server builds");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        pool,
+        client: reqwest::Client::new(),
+        _data: data,
+        stop: Some(stop),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A signed-in user: their ID token.
+pub struct User {
+    pub sub: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub fn user(&self) -> User {
+        self.user_in(&[])
+    }
+
+    pub fn user_in(&self, groups: &[&str]) -> User {
+        let sub = uuid_like();
+        let token = self.pool.id_token(&sub, groups);
+        User { sub, token }
+    }
+
+    pub fn request(&self, method: Method, path: &str, user: &User) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", &user.token)
+    }
+
+    pub async fn create(&self, user: &User, body: Value) -> Response {
+        self.request(Method::POST, "/tasks", user)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a task and returns it as answered.
+    pub async fn create_ok(&self, user: &User, title: &str) -> Value {
+        let response = self
+            .create(user, serde_json::json!({ "title": title }))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn get(&self, user: &User, path: &str) -> Response {
+        self.request(Method::GET, path, user).send().await.unwrap()
+    }
+
+    /// Follows `next_token` through every page of `path` (which has a query string).
+    pub async fn all_pages(&self, user: &User, path: &str) -> Vec<Value> {
+        let mut tasks = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let url = match &token {
+                Some(token) => format!("{path}&next_token={token}"),
+                None => path.to_owned(),
+            };
+            let response = self.get(user, &url).await;
+            assert_eq!(response.status(), StatusCode::OK, "GET {url}");
+            let page: Value = response.json().await.unwrap();
+            let items = page["tasks"].as_array().unwrap();
+            assert_eq!(page["count"], items.len(), "count matches the page");
+            tasks.extend(items.iter().cloned());
+            match page["next_token"].as_str() {
+                Some(next) => token = Some(next.to_owned()),
+                None => return tasks,
+            }
+        }
+    }
+
+    /// Every task of `user`, straight from the API.
+    pub async fn tasks_of(&self, user: &User) -> Vec<Value> {
+        self.all_pages(user, "/tasks?limit=100").await
+    }
+}
+
+pub async fn error_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body = response.json().await.expect("errors are JSON");
+    (status, body)
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}

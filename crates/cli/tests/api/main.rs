@@ -1,0 +1,12 @@
+//! The REST API end to end: each test starts the real server on a random port of
+//! 127.0.0.1 (SQLite in a temporary data directory, tokens from a stand-in pool) and talks
+//! HTTP to it. One test binary, one link step.
+
+mod admin;
+mod auth;
+mod crash;
+mod helpers;
+mod isolation;
+mod protocol;
+mod tasks;
+mod validation;

@@ -1,0 +1,150 @@
+//! HTTP-level behaviour: CORS, request ids, the OpenAPI document, unknown routes.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{error_of, spawn_app};
+
+#[tokio::test]
+async fn cors_headers_on_every_response_and_preflight_answered() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let ok = app.get(&alice, "/tasks").await;
+    assert_eq!(ok.headers()["access-control-allow-origin"], "*");
+    let denied = app
+        .client
+        .get(format!("{}/tasks", app.base))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        denied.headers()["access-control-allow-origin"],
+        "*",
+        "errors carry CORS too"
+    );
+
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, format!("{}/tasks/abc", app.base))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "PATCH")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, if-match",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
+    assert!(
+        methods.contains("PATCH") && methods.contains("DELETE"),
+        "{methods}"
+    );
+    let allowed = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("if-match"),
+        "{allowed}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let echoed = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        echoed.headers()["x-request-id"],
+        "trace-me-42",
+        "a caller's id is kept"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json() {
+    let app = spawn_app().await;
+    let (status, body) = error_of(
+        app.client
+            .get(format!("{}/nope", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "no_route");
+    let (status, body) = error_of(
+        app.client
+            .put(format!("{}/tasks", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = &document["paths"];
+    for (path, method) in [
+        ("/tasks", "post"),
+        ("/tasks", "get"),
+        ("/tasks/{taskId}", "get"),
+        ("/tasks/{taskId}", "patch"),
+        ("/tasks/{taskId}", "delete"),
+        ("/admin/tasks", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} documented"
+        );
+    }
+    let schemas = &document["components"]["schemas"];
+    for schema in [
+        "Task",
+        "CreateTask",
+        "UpdateTask",
+        "TaskList",
+        "ErrorBody",
+        "Status",
+    ] {
+        assert!(schemas[schema].is_object(), "schema {schema}");
+    }
+    assert_eq!(
+        schemas["Status"]["enum"],
+        serde_json::json!(["pending", "in_progress", "done"])
+    );
+    assert!(document["components"]["securitySchemes"]["cognito"].is_object());
+}

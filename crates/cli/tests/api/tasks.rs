@@ -1,0 +1,273 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{error_of, spawn_app};
+
+const TASK_FIELDS: [&str; 6] = [
+    "task_id",
+    "title",
+    "description",
+    "status",
+    "created_at",
+    "updated_at",
+];
+
+fn assert_task_shape(task: &Value) {
+    let mut keys: Vec<&str> = task
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = TASK_FIELDS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "a task exposes exactly its fields, no keys");
+    for stamp in ["created_at", "updated_at"] {
+        let text = task[stamp].as_str().unwrap();
+        assert!(
+            text.ends_with('Z') && text.contains('T'),
+            "{stamp} is RFC 3339 UTC: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn create_then_get_round_trips() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let response = app
+        .create(&alice, json!({"title": "  Ship feature X ", "description": "by Friday", "status": "in_progress"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let created: Value = response.json().await.unwrap();
+    assert_task_shape(&created);
+    assert_eq!(created["title"], "Ship feature X", "title is trimmed");
+    assert_eq!(created["description"], "by Friday");
+    assert_eq!(created["status"], "in_progress");
+    assert_eq!(created["created_at"], created["updated_at"]);
+
+    let id = created["task_id"].as_str().unwrap();
+    let response = app.get(&alice, &format!("/tasks/{id}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["etag"], etag.as_str());
+    let fetched: Value = response.json().await.unwrap();
+    assert_eq!(fetched, created);
+}
+
+#[tokio::test]
+async fn create_defaults_to_pending_and_an_empty_description() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let task = app.create_ok(&alice, "Minimal").await;
+    assert_eq!(task["status"], "pending");
+    assert_eq!(task["description"], "");
+}
+
+#[tokio::test]
+async fn lists_page_through_every_task_in_creation_order() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let mut created = Vec::new();
+    for n in 0..27 {
+        created.push(app.create_ok(&alice, &format!("task {n:02}")).await["task_id"].clone());
+    }
+    let first: Value = app
+        .get(&alice, "/tasks?limit=10")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["count"], 10);
+    assert!(first["next_token"].is_string());
+    let listed = app.all_pages(&alice, "/tasks?limit=10").await;
+    let ids: Vec<Value> = listed.iter().map(|task| task["task_id"].clone()).collect();
+    assert_eq!(ids, created, "27 tasks over 3 pages, in creation order");
+    listed.iter().for_each(assert_task_shape);
+
+    let default_page: Value = app.get(&alice, "/tasks").await.json().await.unwrap();
+    assert_eq!(default_page["count"], 20, "20 per page by default");
+}
+
+#[tokio::test]
+async fn lists_filter_by_status() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    for n in 0..6 {
+        let status = if n % 2 == 0 { "done" } else { "pending" };
+        let response = app
+            .create(&alice, json!({"title": format!("t{n}"), "status": status}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let done = app.all_pages(&alice, "/tasks?status=done&limit=2").await;
+    assert_eq!(done.len(), 3);
+    assert!(done.iter().all(|task| task["status"] == "done"));
+    let all = app.all_pages(&alice, "/tasks?status=&limit=100").await;
+    assert_eq!(
+        all.len(),
+        6,
+        "an empty status filter is no filter, as in the seed"
+    );
+}
+
+#[tokio::test]
+async fn patch_is_partial_and_bumps_updated_at() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let task = app.create_ok(&alice, "Draft").await;
+    let id = task["task_id"].as_str().unwrap();
+    let response = app
+        .request(Method::PATCH, &format!("/tasks/{id}"), &alice)
+        .json(&json!({"status": "done"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let updated = &body["task"];
+    assert_task_shape(updated);
+    assert_eq!(updated["status"], "done");
+    assert_eq!(updated["title"], "Draft", "untouched");
+    assert_eq!(updated["created_at"], task["created_at"]);
+    assert!(updated["updated_at"].as_str() > task["updated_at"].as_str());
+    assert_eq!(
+        etag,
+        format!("\"{}\"", updated["updated_at"].as_str().unwrap())
+    );
+
+    let fetched: Value = app
+        .get(&alice, &format!("/tasks/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(&fetched, updated);
+    let done = app.all_pages(&alice, "/tasks?status=done").await;
+    assert_eq!(done.len(), 1);
+}
+
+#[tokio::test]
+async fn if_match_stops_a_lost_update() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let task = app.create_ok(&alice, "Shared").await;
+    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let etag = app.get(&alice, &path).await.headers()["etag"].clone();
+
+    let first = app
+        .request(Method::PATCH, &path, &alice)
+        .header("if-match", etag.clone())
+        .json(&json!({"title": "Editor one"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        first.status(),
+        StatusCode::OK,
+        "the current ETag is accepted"
+    );
+
+    let second = app
+        .request(Method::PATCH, &path, &alice)
+        .header("if-match", etag)
+        .json(&json!({"title": "Editor two"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(second).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(body["code"], "precondition_failed");
+    let stored: Value = app.get(&alice, &path).await.json().await.unwrap();
+    assert_eq!(
+        stored["title"], "Editor one",
+        "the stale edit changed nothing"
+    );
+
+    for bad in ["not-quoted", "\"a\", \"b\""] {
+        let response = app
+            .request(Method::PATCH, &path, &alice)
+            .header("if-match", bad)
+            .json(&json!({"title": "x"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = error_of(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "If-Match {bad}");
+        assert_eq!(body["code"], "invalid_if_match");
+    }
+    let any = app
+        .request(Method::PATCH, &path, &alice)
+        .header("if-match", "*")
+        .json(&json!({"title": "Anyone"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        any.status(),
+        StatusCode::OK,
+        "If-Match: * matches any existing task"
+    );
+}
+
+#[tokio::test]
+async fn delete_then_everything_is_404() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let task = app.create_ok(&alice, "Temporary").await;
+    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let response = app
+        .request(Method::DELETE, &path, &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(response.bytes().await.unwrap().is_empty());
+    assert!(app.tasks_of(&alice).await.is_empty());
+    assert_missing_everywhere(&app, &alice, &path).await;
+}
+
+#[tokio::test]
+async fn a_task_that_never_existed_is_404_on_every_verb() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    assert_missing_everywhere(&app, &alice, "/tasks/0193f0e4-0000-7000-8000-000000000000").await;
+}
+
+async fn assert_missing_everywhere(
+    app: &crate::helpers::TestApp,
+    user: &crate::helpers::User,
+    path: &str,
+) {
+    for method in [Method::GET, Method::PATCH, Method::DELETE] {
+        let mut request = app.request(method.clone(), path, user);
+        if method == Method::PATCH {
+            request = request.json(&json!({"status": "done"}));
+        }
+        let (status, body) = error_of(request.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(body["code"], "not_found");
+        assert!(body["message"].is_string());
+    }
+    assert!(
+        app.tasks_of(user).await.is_empty(),
+        "a PATCH of a missing task creates nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_task_id_is_a_400_naming_it() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    for path in [
+        "/tasks/a%23b",
+        "/tasks/has%20space",
+        &format!("/tasks/{}", "x".repeat(65)),
+    ] {
+        let (status, body) = error_of(app.get(&alice, path).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(body["code"], "invalid_taskId");
+    }
+}

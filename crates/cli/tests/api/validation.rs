@@ -1,0 +1,260 @@
+//! Every bad input gets a clear 4xx naming what is wrong, and changes nothing.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{error_of, spawn_app};
+
+/// (what, content type, body, expected status, expected code)
+fn bad_creates() -> Vec<(&'static str, &'static str, String, StatusCode, &'static str)> {
+    let json = "application/json";
+    let bad = StatusCode::BAD_REQUEST;
+    vec![
+        ("no body", json, String::new(), bad, "missing_body"),
+        ("whitespace body", json, "  \n".into(), bad, "missing_body"),
+        ("not JSON", json, "title=x".into(), bad, "invalid_json"),
+        (
+            "truncated JSON",
+            json,
+            r#"{"title": "x""#.into(),
+            bad,
+            "invalid_json",
+        ),
+        (
+            "two documents",
+            json,
+            r#"{"title":"x"} {}"#.into(),
+            bad,
+            "invalid_json",
+        ),
+        ("JSON null", json, "null".into(), bad, "invalid_body"),
+        ("an array", json, r#"["x"]"#.into(), bad, "invalid_body"),
+        ("a string", json, r#""x""#.into(), bad, "invalid_body"),
+        (
+            "no title",
+            json,
+            r#"{"description": "d"}"#.into(),
+            bad,
+            "invalid_title",
+        ),
+        (
+            "null title",
+            json,
+            r#"{"title": null}"#.into(),
+            bad,
+            "invalid_title",
+        ),
+        (
+            "numeric title",
+            json,
+            r#"{"title": 5}"#.into(),
+            bad,
+            "invalid_title",
+        ),
+        (
+            "empty title",
+            json,
+            r#"{"title": ""}"#.into(),
+            bad,
+            "invalid_title",
+        ),
+        (
+            "blank title",
+            json,
+            r#"{"title": "   "}"#.into(),
+            bad,
+            "invalid_title",
+        ),
+        (
+            "201-character title",
+            json,
+            json!({"title": "x".repeat(201)}).to_string(),
+            bad,
+            "invalid_title",
+        ),
+        (
+            "object description",
+            json,
+            r#"{"title": "t", "description": {}}"#.into(),
+            bad,
+            "invalid_description",
+        ),
+        (
+            "4001-character description",
+            json,
+            json!({"title": "t", "description": "d".repeat(4001)}).to_string(),
+            bad,
+            "invalid_description",
+        ),
+        (
+            "unknown status",
+            json,
+            r#"{"title": "t", "status": "archived"}"#.into(),
+            bad,
+            "invalid_status",
+        ),
+        (
+            "numeric status",
+            json,
+            r#"{"title": "t", "status": 1}"#.into(),
+            bad,
+            "invalid_status",
+        ),
+        (
+            "misspelt field",
+            json,
+            r#"{"titel": "t"}"#.into(),
+            bad,
+            "unknown_field",
+        ),
+        (
+            "read-only field",
+            json,
+            r#"{"title": "t", "task_id": "mine"}"#.into(),
+            bad,
+            "unknown_field",
+        ),
+        (
+            "form body",
+            "application/x-www-form-urlencoded",
+            "title=x".into(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "huge body",
+            json,
+            json!({"title": "t", "description": "d".repeat(100_000)}).to_string(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn bad_creates_are_refused_and_write_nothing() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    for (what, content_type, body, expected_status, expected_code) in bad_creates() {
+        let response = app
+            .request(Method::POST, "/tasks", &alice)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = error_of(response).await;
+        assert_eq!(status, expected_status, "{what}: {error}");
+        assert_eq!(error["code"], expected_code, "{what}: {error}");
+        assert!(
+            !error["message"].as_str().unwrap().is_empty(),
+            "{what}: a message"
+        );
+    }
+    assert!(app.tasks_of(&alice).await.is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn error_messages_name_the_field() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let (_, error) = error_of(
+        app.create(&alice, json!({"title": "t", "status": "archived"}))
+            .await,
+    )
+    .await;
+    assert!(
+        error["message"].as_str().unwrap().contains("status"),
+        "{error}"
+    );
+    let (_, error) = error_of(app.create(&alice, json!({"title": 7})).await).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("title"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_without_content_type_is_read_as_json() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let response = app
+        .request(Method::POST, "/tasks", &alice)
+        .body(r#"{"title": "from a bare client"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn bad_patches_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let task = app.create_ok(&alice, "Original").await;
+    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let cases: [(&str, String, &str); 8] = [
+        ("no body", String::new(), "missing_body"),
+        ("empty patch", "{}".into(), "empty_patch"),
+        (
+            "all null",
+            r#"{"title": null, "status": null}"#.into(),
+            "empty_patch",
+        ),
+        ("blank title", r#"{"title": " "}"#.into(), "invalid_title"),
+        (
+            "unknown status",
+            r#"{"status": "archived"}"#.into(),
+            "invalid_status",
+        ),
+        (
+            "numeric description",
+            r#"{"description": 3}"#.into(),
+            "invalid_description",
+        ),
+        (
+            "read-only field",
+            r#"{"created_at": "2020-01-01T00:00:00Z"}"#.into(),
+            "unknown_field",
+        ),
+        ("not JSON", "{".into(), "invalid_json"),
+    ];
+    for (what, body, expected_code) in cases {
+        let response = app
+            .request(Method::PATCH, &path, &alice)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, error) = error_of(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {error}");
+        assert_eq!(error["code"], expected_code, "{what}: {error}");
+    }
+    let stored: Value = app.get(&alice, &path).await.json().await.unwrap();
+    assert_eq!(stored, task, "the task is unchanged");
+}
+
+#[tokio::test]
+async fn bad_list_queries_are_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    app.create_ok(&alice, "one").await;
+    let cases = [
+        ("/tasks?limit=0", "invalid_limit"),
+        ("/tasks?limit=101", "invalid_limit"),
+        ("/tasks?limit=ten", "invalid_limit"),
+        ("/tasks?limit=-5", "invalid_limit"),
+        ("/tasks?status=archived", "invalid_status"),
+        ("/tasks?next_token=garbage", "invalid_next_token"),
+        (
+            "/tasks?next_token=eyJwayI6IlVTRVIjeCIsInNrIjoiVEFTSyN5In0",
+            "invalid_next_token",
+        ),
+    ];
+    for (path, expected_code) in cases {
+        let (status, error) = error_of(app.get(&alice, path).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {error}");
+        assert_eq!(error["code"], expected_code, "{path}: {error}");
+    }
+}
