@@ -1,0 +1,75 @@
+//! `taskapi-lambda`, the Lambda bootstrap: the same router as `taskapi serve`, behind API
+//! Gateway (REST API with a Cognito authorizer, or HTTP API with a JWT authorizer), on
+//! DynamoDB. Kept small so cold starts stay short: no SQLite and no local user pool are
+//! linked in, configuration is read once, and the DynamoDB connection is opened at init.
+//!
+//! Reading order: [`config`] (what is read from the environment), [`claims`] (who is
+//! calling, from the authorizer's claims), [`stage`] (paths as the router knows them),
+//! [`telemetry`] (JSON logs for CloudWatch).
+
+mod claims;
+mod config;
+mod stage;
+mod telemetry;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use taskapi_http::{AppState, api_router, with_service_layers};
+use tower::ServiceBuilder;
+
+use crate::claims::ApiGatewayClaims;
+use crate::config::Settings;
+
+/// lambda_http prefixes REST API paths with the stage (`/prod/tasks`) unless this variable
+/// exists, whatever its value. The router serves `/tasks`, so the binary sets it itself
+/// rather than depend on every deployment remembering to.
+const IGNORE_STAGE_IN_PATH: &str = "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH";
+
+fn main() -> ExitCode {
+    if std::env::var_os(IGNORE_STAGE_IN_PATH).is_none() {
+        // SAFETY: nothing else runs yet (the async runtime is built below), so no other
+        // thread can be reading the environment.
+        unsafe { std::env::set_var(IGNORE_STAGE_IN_PATH, "true") };
+    }
+    telemetry::init();
+    // One request at a time per execution environment: a single-threaded runtime starts
+    // faster and costs less memory than a pool of workers that would sit idle.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("build the tokio runtime");
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "taskapi-lambda stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    let store = settings.dynamo.store().await;
+    let started = Instant::now();
+    // A failure here is logged, not fatal: a missing permission or a blip at init should
+    // not crash-loop the function; the first request reports the real problem as a 5xx.
+    match store.warm_up().await {
+        Ok(()) => tracing::info!(
+            table = store.table(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "DynamoDB connection ready"
+        ),
+        Err(err) => tracing::warn!(table = store.table(), error = %err, "DynamoDB warm-up failed"),
+    }
+    let state = AppState {
+        store: Arc::new(store),
+        auth: Arc::new(ApiGatewayClaims),
+    };
+    let router = with_service_layers(api_router(state), &settings.http);
+    let service = ServiceBuilder::new()
+        .map_request(stage::strip_http_api_stage)
+        .service(router);
+    lambda_http::run(service).await
+}
