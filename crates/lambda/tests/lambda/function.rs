@@ -1,0 +1,153 @@
+//! One deployed function, locally: dynalite with a fresh table, the Runtime API emulator,
+//! and the `taskapi-lambda` process wired to both through the same environment variables
+//! Lambda sets. `TASKAPI_LAMBDA_BIN` runs another build of the binary instead (e.g. the
+//! `bootstrap` cargo-lambda packaged).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use taskapi_store_dynamodb::DynamoStore;
+use taskapi_store_dynamodb::emulator::Emulator;
+
+use crate::runtime_api::{Outcome, RuntimeApi};
+
+/// What API Gateway would make of the function's answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Lower-cased names; from `headers`, or `multiValueHeaders` (REST responses).
+    headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+impl Reply {
+    fn from_proxy_response(response: &Value) -> Self {
+        let mut headers = HashMap::new();
+        if let Some(multi) = response["multiValueHeaders"].as_object() {
+            for (name, values) in multi {
+                if let Some(first) = values[0].as_str() {
+                    headers.insert(name.to_ascii_lowercase(), first.to_owned());
+                }
+            }
+        }
+        if let Some(single) = response["headers"].as_object() {
+            for (name, value) in single {
+                if let Some(value) = value.as_str() {
+                    headers.insert(name.to_ascii_lowercase(), value.to_owned());
+                }
+            }
+        }
+        Self {
+            status: u16::try_from(response["statusCode"].as_u64().expect("statusCode")).unwrap(),
+            headers,
+            body: match response["body"].as_str() {
+                None | Some("") => Value::Null,
+                Some(text) => {
+                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+                }
+            },
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+pub struct Function {
+    process: Child,
+    pub runtime: RuntimeApi,
+    pub store: DynamoStore,
+    pub dynalite: Emulator,
+    logs: Arc<Mutex<Vec<String>>>,
+    pub spawned_at: Instant,
+}
+
+impl Function {
+    pub async fn start() -> Self {
+        let dynalite = Emulator::dynalite();
+        let store = dynalite.fresh_store().await;
+        let runtime = RuntimeApi::start().await;
+        let binary = std::env::var("TASKAPI_LAMBDA_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_taskapi-lambda").to_owned());
+        let spawned_at = Instant::now();
+        let mut process = Command::new(&binary)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "taskapi")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskapi")
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/24/[$LATEST]0123456789abcdef",
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ENDPOINT_URL_DYNAMODB", dynalite.endpoint_url())
+            .env("TABLE_NAME", store.table())
+            .env("RUST_LOG", "info,tower_http=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|err| panic!("start {binary}: {err}"));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stdout = process.stdout.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            process,
+            runtime,
+            store,
+            dynalite,
+            logs,
+            spawned_at,
+        }
+    }
+
+    /// Invokes the function with an API Gateway event and reads the proxy response.
+    pub async fn call(&self, event: Value) -> Reply {
+        let id = uuid::Uuid::new_v4().to_string();
+        match self.runtime.invoke(&id, event).await {
+            Outcome::Response(response) => Reply::from_proxy_response(&response),
+            Outcome::Error(error) => panic!("the function failed the invocation: {error}"),
+        }
+    }
+
+    /// The JSON log lines so far.
+    pub fn logs(&self) -> Vec<Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"))
+            })
+            .collect()
+    }
+
+    /// Time from spawning the process to its first `invocation/next`: the init phase.
+    pub fn init_duration(&self) -> Duration {
+        self.runtime
+            .first_poll()
+            .expect("the function has polled")
+            .duration_since(self.spawned_at)
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
