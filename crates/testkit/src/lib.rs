@@ -136,3 +136,50 @@ pub fn now() -> u64 {
         .expect("clock after 1970")
         .as_secs()
 }
+
+/// A real binary of ours running as a child process, started as a user would start it and
+/// killed when dropped. It must print `<ready_prefix><base url>` on stdout once listening.
+pub struct ChildServer {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ChildServer {
+    pub fn start(command: &mut std::process::Command, ready_prefix: &str) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server printed its address before exiting")
+                .expect("readable stdout");
+            if let Some(base) = line.strip_prefix(ready_prefix) {
+                break base.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, base }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no shutdown code runs, as in a crash.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}

@@ -1,59 +1,25 @@
 //! Durability: kill -9 the real binary while clients write concurrently; after a restart,
 //! every write it acknowledged is there, whole.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use taskapi_testkit::TestPool;
+use taskapi_testkit::{ChildServer, TestPool};
 
-/// The `taskapi` binary, started as a user would start it. Killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path, issuer: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_taskapi"))
+/// The `taskapi` binary, started as a user would start it.
+fn start_server(data_dir: &Path, issuer: &str) -> ChildServer {
+    ChildServer::start(
+        Command::new(env!("CARGO_BIN_EXE_taskapi"))
             .args(["serve", "--addr", "127.0.0.1:0", "--jwt-issuer", issuer])
             .arg("--data-dir")
             .arg(data_dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("taskapi starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("taskapi printed its address before exiting")
-                .unwrap();
-            if let Some(base) = line.strip_prefix("taskapi listening on ") {
-                break base.to_owned();
-            }
-        };
-        Self { child, base }
-    }
-
-    fn kill_9(&mut self) {
-        // Child::kill is SIGKILL on Unix: no shutdown code runs.
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .env("RUST_LOG", "warn"),
+        "taskapi listening on ",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,7 +27,7 @@ async fn kill_9_under_concurrent_writes_loses_no_acknowledged_task() {
     let pool = TestPool::start().await;
     let data = tempfile::tempdir().unwrap();
     let token = pool.id_token("crash-test-user", &[]);
-    let mut server = Server::start(data.path(), &pool.issuer);
+    let mut server = start_server(data.path(), &pool.issuer);
 
     let acknowledged = Arc::new(Mutex::new(Vec::<Value>::new()));
     let client = reqwest::Client::new();
@@ -105,7 +71,7 @@ async fn kill_9_under_concurrent_writes_loses_no_acknowledged_task() {
         acknowledged.len()
     );
 
-    let server = Server::start(data.path(), &pool.issuer);
+    let server = start_server(data.path(), &pool.issuer);
     let mut stored = Vec::new();
     let mut next: Option<String> = None;
     loop {

@@ -1,0 +1,250 @@
+//! `taskapi serve` on SQLite under load from wrk on loopback: each route's throughput as a
+//! share of the same server's `/healthz` (no auth, no store) in the same run.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, ensure};
+use serde::Serialize;
+use taskapi_testkit::{ChildServer, TestPool};
+use tokio::task::JoinSet;
+
+use crate::wrk::{self, Load};
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Profile {
+    pub users: usize,
+    pub tasks_per_user: usize,
+    pub seconds: u32,
+    pub connections: u32,
+}
+
+impl Profile {
+    /// 500 users × 200 tasks: 100,000 tasks stored before the load starts.
+    pub const FULL: Profile = Profile {
+        users: 500,
+        tasks_per_user: 200,
+        seconds: 10,
+        connections: 64,
+    };
+    pub const QUICK: Profile = Profile {
+        users: 32,
+        tasks_per_user: 40,
+        seconds: 2,
+        connections: 64,
+    };
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteResult {
+    pub route: &'static str,
+    pub load: Load,
+    /// Throughput as a fraction of `/healthz` in the same run.
+    pub share_of_ceiling: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub profile: Profile,
+    pub routes: Vec<RouteResult>,
+    /// The server's peak resident memory (VmHWM) over the whole run.
+    pub peak_rss_mb: f64,
+    pub tasks_at_end: u64,
+}
+
+/// A route under test: its name and the Lua `request` function wrk calls for each request.
+struct Route {
+    name: &'static str,
+    request: &'static str,
+}
+
+const HEALTHZ: &str = "GET /healthz";
+
+const ROUTES: [Route; 5] = [
+    Route {
+        name: HEALTHZ,
+        request: r#"return wrk.format("GET", "/healthz")"#,
+    },
+    Route {
+        name: "GET /tasks/{id}",
+        request: r#"local u = math.random(#tokens)
+  local id = ids[u][math.random(#ids[u])]
+  return wrk.format("GET", "/tasks/" .. id, {["Authorization"] = tokens[u]})"#,
+    },
+    Route {
+        name: "GET /tasks (20 of 200)",
+        request: r#"local u = math.random(#tokens)
+  return wrk.format("GET", "/tasks?limit=20", {["Authorization"] = tokens[u]})"#,
+    },
+    Route {
+        name: "PATCH /tasks/{id}",
+        request: r#"local u = math.random(#tokens)
+  local id = ids[u][math.random(#ids[u])]
+  local status = statuses[math.random(#statuses)]
+  return wrk.format("PATCH", "/tasks/" .. id,
+    {["Authorization"] = tokens[u], ["Content-Type"] = "application/json"},
+    '{"status":"' .. status .. '"}')"#,
+    },
+    Route {
+        name: "POST /tasks",
+        request: r#"local u = math.random(#tokens)
+  return wrk.format("POST", "/tasks",
+    {["Authorization"] = tokens[u], ["Content-Type"] = "application/json"},
+    '{"title":"written under load","description":"by wrk"}')"#,
+    },
+];
+
+pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
+    ensure!(
+        taskapi.exists(),
+        "{} not found: build it with cargo build --release",
+        taskapi.display()
+    );
+    let pool = TestPool::start().await;
+    let data = tempfile::tempdir()?;
+    let server = ChildServer::start(
+        Command::new(taskapi)
+            .args(["serve", "--addr", "127.0.0.1:0", "--jwt-issuer", &pool.issuer])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("RUST_LOG", "warn"),
+        "taskapi listening on ",
+    );
+    let tokens: Vec<String> = (0..profile.users)
+        .map(|n| pool.id_token(&format!("bench-user-{n:05}"), &[]))
+        .collect();
+    let ids = seed(&server.base, &tokens, profile.tasks_per_user).await?;
+    let script_dir = tempfile::tempdir()?;
+    let mut routes = Vec::new();
+    for route in ROUTES {
+        let script = script_dir.path().join(format!("{}.lua", routes.len()));
+        std::fs::write(&script, lua(&tokens, &ids, route.request))?;
+        let base = server.base.clone();
+        let load = tokio::task::spawn_blocking(move || {
+            wrk::run(&base, &script, profile.connections, profile.seconds)
+        })
+        .await??;
+        eprintln!("{:<24} {:>10.0} req/s", route.name, load.requests_per_sec);
+        routes.push((route.name, load));
+    }
+    let ceiling = routes
+        .iter()
+        .find(|(name, _)| *name == HEALTHZ)
+        .map(|(_, load)| load.requests_per_sec)
+        .context("no ceiling measured")?;
+    let posted = routes
+        .iter()
+        .find(|(name, _)| name.starts_with("POST"))
+        .map_or(0, |(_, load)| load.requests - load.errors);
+    Ok(Report {
+        profile,
+        peak_rss_mb: peak_rss_mb(server.pid())?,
+        tasks_at_end: (profile.users * profile.tasks_per_user) as u64 + posted,
+        routes: routes
+            .into_iter()
+            .map(|(route, load)| RouteResult {
+                route,
+                share_of_ceiling: load.requests_per_sec / ceiling,
+                load,
+            })
+            .collect(),
+    })
+}
+
+/// Creates every user's tasks through the API, a few users at a time; returns their ids.
+async fn seed(
+    base: &str,
+    tokens: &[String],
+    per_user: usize,
+) -> anyhow::Result<Vec<Vec<String>>> {
+    let client = reqwest::Client::new();
+    let mut ids = vec![Vec::new(); tokens.len()];
+    for chunk in (0..tokens.len()).collect::<Vec<_>>().chunks(32) {
+        let mut writers = JoinSet::new();
+        for &user in chunk {
+            let (client, base, token) = (client.clone(), base.to_owned(), tokens[user].clone());
+            writers.spawn(async move {
+                let mut created = Vec::with_capacity(per_user);
+                for n in 0..per_user {
+                    let task: serde_json::Value = client
+                        .post(format!("{base}/tasks"))
+                        .header("authorization", &token)
+                        .json(&serde_json::json!({"title": format!("seeded task {n}")}))
+                        .send()
+                        .await?
+                        .error_for_status()?
+                        .json()
+                        .await?;
+                    created.push(task["task_id"].as_str().unwrap_or_default().to_owned());
+                }
+                anyhow::Ok((user, created))
+            });
+        }
+        while let Some(done) = writers.join_next().await {
+            let (user, created) = done??;
+            ids[user] = created;
+        }
+    }
+    Ok(ids)
+}
+
+fn lua(tokens: &[String], ids: &[Vec<String>], request: &str) -> String {
+    let quoted = |items: &[String]| {
+        items
+            .iter()
+            .map(|item| format!("\"{item}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut script = format!("tokens = {{{}}}\nids = {{", quoted(tokens));
+    for user in ids {
+        let _ = write!(script, "{{{}}},", quoted(user));
+    }
+    let _ = write!(
+        script,
+        "}}\nstatuses = {{\"pending\", \"in_progress\", \"done\"}}\n\
+         request = function()\n  {request}\nend\n"
+    );
+    script
+}
+
+fn peak_rss_mb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc status")?;
+    Ok(kib / 1024.0)
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut table = String::from(
+            "| route | req/s | share of /healthz | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|\n",
+        );
+        for route in &self.routes {
+            let _ = writeln!(
+                table,
+                "| `{}` | {:.0} | {:.0}% | {:.2} | {:.2} | {} |",
+                route.route,
+                route.load.requests_per_sec,
+                route.share_of_ceiling * 100.0,
+                route.load.p50_ms,
+                route.load.p99_ms,
+                route.load.errors
+            );
+        }
+        let _ = writeln!(
+            table,
+            "\nPeak RSS {:.1} MB with {} tasks stored; {} users, {} connections, {} s per route.",
+            self.peak_rss_mb,
+            self.tasks_at_end,
+            self.profile.users,
+            self.profile.connections,
+            self.profile.seconds
+        );
+        table
+    }
+}
