@@ -1,56 +1,53 @@
-//! Read connections. In WAL mode readers never wait for the writer, so reads run in
-//! parallel on blocking threads, each on a connection of its own from this small pool.
+//! Read connections. In WAL mode readers never wait for the writer, and a read of a hot
+//! page cache takes microseconds: far less than handing it to a blocking thread and back
+//! (measured: that handoff, not SQLite, was most of a read's cost; see BENCHMARKS.md). So
+//! reads run in place, each runtime thread on a read-only connection of its own.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 use taskapi_domain::StoreError;
-use tokio::sync::Semaphore;
 
 use crate::schema::connect;
 
+thread_local! {
+    /// This thread's read connection to each database it has read, by path.
+    static CONNECTIONS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
+}
+
+#[derive(Clone)]
 pub struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
 }
 
 impl Readers {
-    pub fn new(path: &Path, size: usize) -> Arc<Self> {
-        Arc::new(Self {
+    pub fn new(path: &Path) -> Self {
+        Self {
             path: path.to_owned(),
-            idle: Mutex::new(Vec::with_capacity(size)),
-            permits: Semaphore::new(size),
-        })
+        }
     }
 
-    /// Runs `read` on an idle connection (opened on first need) on a blocking thread.
-    pub async fn read<T, F>(self: &Arc<Self>, read: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::internal("reader pool closed"))?;
-        let pool = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let conn = match pool.idle.lock().expect("reader pool").pop() {
+    /// Runs `read` on this thread's connection, opening it on first use.
+    pub fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        CONNECTIONS.with(|connections| {
+            let mut connections = connections.borrow_mut();
+            let conn = match connections.get(&self.path) {
                 Some(conn) => conn,
-                None => connect(
-                    &pool.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(StoreError::internal)?,
+                None => {
+                    let conn = connect(
+                        &self.path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .map_err(StoreError::internal)?;
+                    connections.entry(self.path.clone()).or_insert(conn)
+                }
             };
-            let result = read(&conn);
-            pool.idle.lock().expect("reader pool").push(conn);
-            result
+            read(conn)
         })
-        .await
-        .map_err(StoreError::internal)?
     }
 }

@@ -1,5 +1,4 @@
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,13 +13,10 @@ use crate::readers::Readers;
 use crate::schema::TASK_COLUMNS;
 use crate::writer::Writer;
 
-/// Read connections kept open; reads beyond this wait for one to come free.
-const READERS: usize = 4;
-
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Writer,
-    readers: Arc<Readers>,
+    readers: Readers,
 }
 
 impl SqliteStore {
@@ -29,7 +25,7 @@ impl SqliteStore {
         let writer = Writer::start(path)?;
         Ok(Self {
             writer,
-            readers: Readers::new(path, READERS),
+            readers: Readers::new(path),
         })
     }
 }
@@ -76,9 +72,7 @@ impl TaskStore for SqliteStore {
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
         let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
-        self.readers
-            .read(move |conn| select_task(conn, &pk, &sk))
-            .await
+        self.readers.read(|conn| select_task(conn, &pk, &sk))
     }
 
     async fn list_for_owner(
@@ -93,30 +87,28 @@ impl TaskStore for SqliteStore {
             .as_ref()
             .map_or_else(|| keys::TASK_PREFIX.to_owned(), |key| key.sk.clone());
         let limit = query.limit.get();
-        self.readers
-            .read(move |conn| {
-                let mut select = conn
-                    .prepare_cached(&format!(
-                        "SELECT {TASK_COLUMNS}, PK, SK FROM TaskApp
+        self.readers.read(|conn| {
+            let mut select = conn
+                .prepare_cached(&format!(
+                    "SELECT {TASK_COLUMNS}, PK, SK FROM TaskApp
                          WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND (?4 IS NULL OR status = ?4)
                          ORDER BY SK LIMIT ?5"
-                    ))
-                    .map_err(sql)?;
-                let rows = select
-                    .query_map(
-                        params![
-                            pk,
-                            after,
-                            TASK_PREFIX_END,
-                            status.map(Status::as_str),
-                            (limit + 1) as i64
-                        ],
-                        |row| Ok((row_to_task(row)?, row.get(6)?, row.get(7)?, None, None)),
-                    )
-                    .map_err(sql)?;
-                paginate(rows, limit)
-            })
-            .await
+                ))
+                .map_err(sql)?;
+            let rows = select
+                .query_map(
+                    params![
+                        pk,
+                        after,
+                        TASK_PREFIX_END,
+                        status.map(Status::as_str),
+                        (limit + 1) as i64
+                    ],
+                    |row| Ok((row_to_task(row)?, row.get(6)?, row.get(7)?, None, None)),
+                )
+                .map_err(sql)?;
+            paginate(rows, limit)
+        })
     }
 
     async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
@@ -130,32 +122,30 @@ impl TaskStore for SqliteStore {
             None => Default::default(),
         };
         let limit = query.limit.get();
-        self.readers
-            .read(move |conn| {
-                let mut select = conn
-                    .prepare_cached(&format!(
-                        "SELECT {TASK_COLUMNS}, PK, SK, GSI1PK, GSI1SK FROM TaskApp
+        self.readers.read(|conn| {
+            let mut select = conn
+                .prepare_cached(&format!(
+                    "SELECT {TASK_COLUMNS}, PK, SK, GSI1PK, GSI1SK FROM TaskApp
                          WHERE GSI1PK = ?1 AND (GSI1SK, PK, SK) > (?2, ?3, ?4)
                          ORDER BY GSI1SK, PK, SK LIMIT ?5"
-                    ))
-                    .map_err(sql)?;
-                let rows = select
-                    .query_map(
-                        params![gsi1pk, after_gsi1sk, after_pk, after_sk, (limit + 1) as i64],
-                        |row| {
-                            Ok((
-                                row_to_task(row)?,
-                                row.get(6)?,
-                                row.get(7)?,
-                                row.get(8)?,
-                                row.get(9)?,
-                            ))
-                        },
-                    )
-                    .map_err(sql)?;
-                paginate(rows, limit)
-            })
-            .await
+                ))
+                .map_err(sql)?;
+            let rows = select
+                .query_map(
+                    params![gsi1pk, after_gsi1sk, after_pk, after_sk, (limit + 1) as i64],
+                    |row| {
+                        Ok((
+                            row_to_task(row)?,
+                            row.get(6)?,
+                            row.get(7)?,
+                            row.get(8)?,
+                            row.get(9)?,
+                        ))
+                    },
+                )
+                .map_err(sql)?;
+            paginate(rows, limit)
+        })
     }
 
     async fn update(
