@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the Lambda package: target/lambda/taskapi-lambda/bootstrap.zip, the zipped
+# `bootstrap` of the taskapi-lambda binary, as `sam build` would (via cargo-lambda, which
+# cross-links with zig; both come from tests/requirements.txt into .venv).
+#
+# x86_64 by default: the arm64 standard library may not be installable on every machine.
+# The template deploys arm64, which `sam build` builds itself (`--arm64`); pass
+# `--arm64` here to build that locally. Honours CARGO_TARGET_DIR (cargo-lambda's own
+# --target-dir flag is broken in 1.9.2).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="$root/.venv/bin:$PATH"
+
+command -v cargo-lambda >/dev/null || {
+  echo "cargo-lambda is not installed: run scripts/install-test-tools.sh" >&2
+  exit 1
+}
+
+# `--package`: the workspace's default member is the CLI, so `--bin` alone does not find it.
+cargo lambda build --release --package taskapi-lambda --bin taskapi-lambda --output-format zip "$@"
+
+zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
+[ -s "$zip" ] || { echo "no package at $zip" >&2; exit 1; }
+unzip -l "$zip" | grep -q ' bootstrap$' || { echo "$zip holds no bootstrap" >&2; exit 1; }
+echo "$zip: $(stat -c %s "$zip") bytes"
