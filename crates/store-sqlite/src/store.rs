@@ -90,11 +90,12 @@ impl TaskStore for SqliteStore {
         self.readers.read(|conn| {
             let mut select = conn
                 .prepare_cached(&format!(
-                    "SELECT {TASK_COLUMNS}, PK, SK FROM TaskApp
+                    "SELECT {TASK_COLUMNS} FROM TaskApp
                          WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND (?4 IS NULL OR status = ?4)
                          ORDER BY SK LIMIT ?5"
                 ))
                 .map_err(sql)?;
+            // The page key is derived, not read: PK is the owner's, SK the task's.
             let rows = select
                 .query_map(
                     params![
@@ -104,7 +105,11 @@ impl TaskStore for SqliteStore {
                         status.map(Status::as_str),
                         (limit + 1) as i64
                     ],
-                    |row| Ok((row_to_task(row)?, row.get(6)?, row.get(7)?, None, None)),
+                    |row| {
+                        let task = row_to_task(row)?;
+                        let sk = keys::task_sk(&task.task_id);
+                        Ok((task, pk.clone(), sk, None, None))
+                    },
                 )
                 .map_err(sql)?;
             paginate(rows, limit)
