@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and writes bench/results/ (JSON and SVG charts):
+#   bench/run.sh           the full run recorded in BENCHMARKS.md
+#   bench/run.sh --quick   a short run for CI: reports, asserts nothing
+# Installs what it needs: wrk (Debian), and the test tools (dynalite, Python/boto3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk"
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+scripts/install-test-tools.sh
+export PATH="$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH"
+
+cargo build --release -p taskapi -p taskapi-bench
+target/release/taskapi-bench "$@"
