@@ -21,7 +21,6 @@ const TRANSIENT_CODES: &[&str] = &[
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
-    "TransactionConflictException",
 ];
 
 /// Maps a failure the operation did not handle itself. Throttling, timeouts, connection
