@@ -135,17 +135,17 @@ impl UserPools {
             }
             user
         };
-        if action != Some("SUPPRESS") {
-            if let Some(email) = user.email() {
-                self.outbox.send(&Message {
-                    pool_id: &pool.id,
-                    username: &user.username,
-                    to: email,
-                    purpose: "invitation",
-                    code: &temporary,
-                    now,
-                });
-            }
+        if action != Some("SUPPRESS")
+            && let Some(email) = user.email()
+        {
+            self.outbox.send(&Message {
+                pool_id: &pool.id,
+                username: &user.username,
+                to: email,
+                purpose: "invitation",
+                code: &temporary,
+                now,
+            });
         }
         Ok(json!({ "User": user.to_wire() }))
     }
