@@ -92,6 +92,8 @@ pub struct DefaultPool {
 
 pub const DEFAULT_POOL_NAME: &str = "task-app-users";
 pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
+/// The group whose members may use the API's admin view (template.yaml's `AdminsGroup`).
+pub const DEFAULT_ADMIN_GROUP: &str = "admins";
 
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
@@ -149,7 +151,7 @@ impl UserPools {
         }))
     }
 
-    /// Finds the default pool and client, creating them on first start.
+    /// Finds the default pool, client and `admins` group, creating them on first start.
     pub fn ensure_default_pool(&self) -> Result<DefaultPool, StoreError> {
         let pool = match self
             .store
@@ -202,6 +204,17 @@ impl UserPools {
                 },
             )?,
         };
+        let now = self.now();
+        // Inserted only if missing, so a restart keeps the group and its members.
+        self.store.insert_group(&model::Group {
+            pool_id: pool.id.clone(),
+            name: DEFAULT_ADMIN_GROUP.into(),
+            description: Some("May use GET /admin/tasks (all users' tasks by status).".into()),
+            precedence: None,
+            role_arn: None,
+            created: now,
+            modified: now,
+        })?;
         Ok(DefaultPool {
             pool_id: pool.id,
             client_id: client.id,

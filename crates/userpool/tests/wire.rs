@@ -711,13 +711,7 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
         .await;
     assert!(done["AuthenticationResult"]["IdToken"].is_string());
 
-    let group = server
-        .ok(
-            "CreateGroup",
-            json!({"UserPoolId": pool_id, "GroupName": "admins", "Precedence": 1}),
-        )
-        .await;
-    assert_eq!(group["Group"]["GroupName"], "admins");
+    // `admins` exists from the start, as in template.yaml.
     let (kind, message) = server
         .err(
             "CreateGroup",
@@ -731,12 +725,13 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
             "A group with the name already exists."
         )
     );
-    server
+    let group = server
         .ok(
             "CreateGroup",
-            json!({"UserPoolId": pool_id, "GroupName": "editors"}),
+            json!({"UserPoolId": pool_id, "GroupName": "editors", "Precedence": 5}),
         )
         .await;
+    assert_eq!(group["Group"]["Precedence"], 5);
     for group in ["editors", "admins"] {
         server
             .ok(
@@ -762,9 +757,9 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
 
     let tokens = server.sign_in(email).await;
     let id = decode_part(tokens["IdToken"].as_str().unwrap(), 1);
-    assert_eq!(id["cognito:groups"], json!(["admins", "editors"]));
+    assert_eq!(id["cognito:groups"], json!(["editors", "admins"]));
     let access = decode_part(tokens["AccessToken"].as_str().unwrap(), 1);
-    assert_eq!(access["cognito:groups"], json!(["admins", "editors"]));
+    assert_eq!(access["cognito:groups"], json!(["editors", "admins"]));
 
     server
         .ok(
