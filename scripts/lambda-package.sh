@@ -17,6 +17,11 @@ command -v cargo-lambda >/dev/null || {
   exit 1
 }
 
+# The workspace's release profile keeps line tables for the local binary's backtraces;
+# a Lambda package has no use for them (52 MB unstripped vs a few MB). Panics unwind, so
+# the router's panic guard answers 500 instead of the process aborting mid-request.
+export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols
+export CARGO_PROFILE_RELEASE_PANIC=unwind
 # `--package`: the workspace's default member is the CLI, so `--bin` alone does not find it.
 cargo lambda build --release --package taskapi-lambda --bin taskapi-lambda --output-format zip "$@"
 
