@@ -7,8 +7,9 @@ use anyhow::Context;
 use axum::Router;
 use taskapi_domain::TaskStore;
 use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service_layers};
-use taskapi_jwt::{JwtAuthenticator, RemoteJwks, TrustedPool};
+use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_sqlite::SqliteStore;
+use taskapi_userpool::{DefaultPool, Settings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -21,6 +22,8 @@ const TASK_DATABASE: &str = "tasks.sqlite3";
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The local user pool's default pool and client, when it is the token issuer.
+    user_pool: Option<DefaultPool>,
 }
 
 impl Application {
@@ -29,7 +32,16 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         let store = open_store(&config)?;
-        let auth = authenticator(&config)?;
+        let addr = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        let (auth, local_pool) = match &config.jwt_issuer {
+            Some(issuer) => (authenticator(issuer, &config), None),
+            None => {
+                let (auth, pools, default) = local_user_pool(&config, addr)?;
+                (auth, Some((pools, default)))
+            }
+        };
         let http = HttpConfig {
             cors_origins: config
                 .cors_origins
@@ -38,8 +50,16 @@ impl Application {
                 .collect::<Result<_, _>>()
                 .context("invalid --cors-origin")?,
         };
-        let router = with_service_layers(api_router(AppState { store, auth }), &http);
-        Ok(Self { listener, router })
+        let mut api = api_router(AppState { store, auth });
+        if let Some((pools, _)) = &local_pool {
+            api = api.merge(pools.router());
+        }
+        let router = with_service_layers(api, &http);
+        Ok(Self {
+            listener,
+            router,
+            user_pool: local_pool.map(|(_, default)| default),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -60,8 +80,26 @@ impl Application {
 }
 
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
-    println!("taskapi listening on http://{}", app.local_addr());
+    let endpoint = format!("http://{}", app.local_addr());
+    if let Some(pool) = &app.user_pool {
+        println!(
+            "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
+        );
+        println!("user pool id: {}", pool.pool_id);
+        println!("app client id: {}", pool.client_id);
+        println!(
+            "sign up: aws cognito-idp sign-up --endpoint-url {endpoint} --client-id {} \
+             --username you@example.com --password 'TestPass123!'",
+            pool.client_id
+        );
+        println!(
+            "confirmation codes: this log (outbox lines) and {}",
+            data_dir.join("outbox.jsonl").display()
+        );
+    }
+    println!("taskapi listening on {endpoint}");
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -78,19 +116,40 @@ fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
     }
 }
 
-fn authenticator(config: &ServeConfig) -> anyhow::Result<Arc<dyn Authenticator>> {
-    let issuer = config
-        .jwt_issuer
-        .clone()
-        .context("no token issuer configured: pass --jwt-issuer")?;
+/// Opens the local user pool in the data directory and trusts its default pool's ID tokens.
+fn local_user_pool(
+    config: &ServeConfig,
+    addr: SocketAddr,
+) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
+    let pools = UserPools::open(Settings::new(&config.data_dir, format!("http://{addr}")))?;
+    let default = pools.ensure_default_pool()?;
+    let jwks = pools
+        .jwks(&default.pool_id)
+        .context("the default user pool has no signing keys")?;
+    let audiences = if config.jwt_audiences.is_empty() {
+        vec![default.client_id.clone()]
+    } else {
+        config.jwt_audiences.clone()
+    };
+    let issuer = pools.issuer(&default.pool_id);
+    tracing::info!(%issuer, "trusting ID tokens of the local user pool");
+    let auth = Arc::new(JwtAuthenticator::new(TrustedPool {
+        issuer,
+        audiences,
+        keys: Arc::new(StaticJwks::new(&jwks)),
+    }));
+    Ok((auth, pools, default))
+}
+
+fn authenticator(issuer: &str, config: &ServeConfig) -> Arc<dyn Authenticator> {
     let issuer = issuer.trim_end_matches('/').to_owned();
     let keys = Arc::new(RemoteJwks::new(format!("{issuer}/.well-known/jwks.json")));
     tracing::info!(%issuer, "trusting ID tokens of this issuer");
-    Ok(Arc::new(JwtAuthenticator::new(TrustedPool {
+    Arc::new(JwtAuthenticator::new(TrustedPool {
         issuer,
         audiences: config.jwt_audiences.clone(),
         keys,
-    })))
+    }))
 }
 
 async fn shutdown_signal() {
