@@ -1,0 +1,90 @@
+"""Fixtures shared by the Python tests: a real `taskapi serve` process on a free port."""
+
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Server:
+    """A running `taskapi serve`: where it listens, where its state lives, its default pool."""
+
+    base_url: str
+    data_dir: Path
+    pool_id: str
+    client_id: str
+    log: Path
+
+
+def _binary() -> str:
+    path = os.environ.get("TASKAPI_BIN", str(ROOT / "target/debug/taskapi"))
+    if not Path(path).is_file():
+        pytest.fail(f"taskapi binary not found at {path}: run `cargo build -p taskapi` first")
+    return path
+
+
+def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
+    """Starts the binary and waits for its `taskapi listening on` line."""
+    with open(log, "ab") as log_file:
+        process = subprocess.Popen(
+            [_binary(), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        # Keeps reading after startup so the server never blocks on a full pipe.
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        if m := re.match(r"user pool id: (\S+)", line):
+            seen["pool_id"] = m.group(1)
+        elif m := re.match(r"app client id: (\S+)", line):
+            seen["client_id"] = m.group(1)
+        elif m := re.match(r"taskapi listening on (http://\S+)", line):
+            seen["base_url"] = m.group(1)
+            break
+    if "base_url" not in seen or "pool_id" not in seen or "client_id" not in seen:
+        process.kill()
+        process.wait()
+        pytest.fail(f"taskapi serve did not start (saw {seen}); log:\n{log.read_text()}")
+    return process, Server(data_dir=data_dir, log=log, **seen)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def taskapi(tmp_path_factory) -> Server:
+    """One server per test module, with its own fresh data directory."""
+    data_dir = tmp_path_factory.mktemp("taskapi-data")
+    process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
+    yield server
+    stop_server(process)
