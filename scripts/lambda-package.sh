@@ -17,13 +17,9 @@ command -v cargo-lambda >/dev/null || {
   exit 1
 }
 
-# The workspace's release profile keeps line tables for the local binary's backtraces;
-# a Lambda package has no use for them (52 MB unstripped vs a few MB). Panics unwind, so
-# the router's panic guard answers 500 instead of the process aborting mid-request.
-export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols
-export CARGO_PROFILE_RELEASE_PANIC=unwind
-# `--package`: the workspace's default member is the CLI, so `--bin` alone does not find it.
-cargo lambda build --release --package taskapi-lambda --bin taskapi-lambda --output-format zip "$@"
+# The workspace's release profile strips symbols and keeps panics unwinding (so the
+# router's panic guard answers 500), exactly as `sam build` will build it.
+cargo lambda build --release --bin taskapi-lambda --output-format zip "$@"
 
 zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
 [ -s "$zip" ] || { echo "no package at $zip" >&2; exit 1; }

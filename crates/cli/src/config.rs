@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskapi_store_dynamodb::DEFAULT_TABLE;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +26,25 @@ pub struct Cli {
 pub enum Command {
     /// Serve the REST API (and the local user pool) on one address.
     Serve(ServeConfig),
+    /// Manage the DynamoDB table.
+    #[command(subcommand)]
+    Table(TableCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TableCommand {
+    /// Create the table with the seed's schema (GSI1, on-demand) on DynamoDB or a local
+    /// endpoint; does nothing if it exists, and waits until it is ACTIVE.
+    Create(TableConfig),
+}
+
+/// Where the DynamoDB table is. Region, credentials and endpoint come from the standard
+/// AWS environment (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
+#[derive(Debug, Clone, Args)]
+pub struct TableConfig {
+    /// The table name, as in the seed.
+    #[arg(long, env = "TABLE_NAME", default_value = DEFAULT_TABLE)]
+    pub table_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -37,6 +57,8 @@ pub enum LogFormat {
 pub enum StoreKind {
     /// An embedded SQLite database in the data directory.
     Sqlite,
+    /// A DynamoDB table (`--table-name`), on AWS or a local endpoint.
+    Dynamodb,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -52,6 +74,18 @@ pub struct ServeConfig {
     /// Where tasks are stored.
     #[arg(long, env = "TASKAPI_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
     pub store: StoreKind,
+
+    #[command(flatten)]
+    pub table: TableConfig,
+
+    /// Trust ID tokens of this real Cognito user pool (e.g. `us-east-1_AbC123xyZ`; the
+    /// region is taken from the id) instead of the local user pool's.
+    #[arg(
+        long,
+        env = "TASKAPI_COGNITO_USER_POOL_ID",
+        conflicts_with = "jwt_issuer"
+    )]
+    pub cognito_user_pool_id: Option<String>,
 
     /// Trust ID tokens of this issuer (its JWKS at `<issuer>/.well-known/jwks.json`)
     /// instead of the local user pool's.

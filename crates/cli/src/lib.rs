@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod serve;
+pub mod table;
 pub mod telemetry;

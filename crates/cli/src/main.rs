@@ -2,7 +2,7 @@
 //! logging, hand over to the library.
 
 use clap::Parser;
-use taskapi::config::{Cli, Command};
+use taskapi::config::{Cli, Command, TableCommand};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -10,5 +10,6 @@ async fn main() -> anyhow::Result<()> {
     taskapi::telemetry::init(cli.log_format);
     match cli.command {
         Command::Serve(config) => taskapi::serve::run(config).await,
+        Command::Table(TableCommand::Create(config)) => taskapi::table::create(config).await,
     }
 }

@@ -8,6 +8,7 @@ use axum::Router;
 use taskapi_domain::TaskStore;
 use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service_layers};
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
+use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
 use taskapi_userpool::{DefaultPool, Settings, UserPools};
 use tokio::net::TcpListener;
@@ -31,12 +32,12 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
-        let store = open_store(&config)?;
+        let store = open_store(&config).await?;
         let addr = listener
             .local_addr()
             .context("the listener has no address")?;
-        let (auth, local_pool) = match &config.jwt_issuer {
-            Some(issuer) => (authenticator(issuer, &config), None),
+        let (auth, local_pool) = match trusted_issuer(&config)? {
+            Some(issuer) => (authenticator(&issuer, &config), None),
             None => {
                 let (auth, pools, default) = local_user_pool(&config, addr)?;
                 (auth, Some((pools, default)))
@@ -105,12 +106,28 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
+async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);
             let store = SqliteStore::open(&path)?;
             tracing::info!(path = %path.display(), "tasks stored in SQLite");
+            Ok(Arc::new(store))
+        }
+        StoreKind::Dynamodb => {
+            let dynamo = DynamoConfig {
+                table: config.table.table_name.clone(),
+                endpoint_url: None,
+            };
+            let store = dynamo.store().await;
+            // Fail at start, not on the first request, if the table or credentials are wrong.
+            store.warm_up().await.with_context(|| {
+                format!(
+                    "cannot reach DynamoDB table {} (create it with `taskapi table create`)",
+                    dynamo.table
+                )
+            })?;
+            tracing::info!(table = %dynamo.table, "tasks stored in DynamoDB");
             Ok(Arc::new(store))
         }
     }
@@ -139,6 +156,20 @@ fn local_user_pool(
         keys: Arc::new(StaticJwks::new(&jwks)),
     }));
     Ok((auth, pools, default))
+}
+
+/// The issuer named on the command line, if any; `None` means the local user pool.
+fn trusted_issuer(config: &ServeConfig) -> anyhow::Result<Option<String>> {
+    if let Some(pool_id) = &config.cognito_user_pool_id {
+        let (region, _) = pool_id
+            .split_once('_')
+            .filter(|(region, id)| !region.is_empty() && !id.is_empty())
+            .with_context(|| format!("--cognito-user-pool-id {pool_id} is not <region>_<id>"))?;
+        return Ok(Some(format!(
+            "https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+        )));
+    }
+    Ok(config.jwt_issuer.clone())
 }
 
 fn authenticator(issuer: &str, config: &ServeConfig) -> Arc<dyn Authenticator> {

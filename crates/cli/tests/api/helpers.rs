@@ -31,7 +31,9 @@ pub async fn spawn_app() -> TestApp {
         "--jwt-audience",
         CLIENT_ID,
     ]);
-    let Command::Serve(config) = cli.command;
+    let Command::Serve(config) = cli.command else {
+        unreachable!("parsed a serve command")
+    };
     let app = Application::build(config).await.expect("server builds");
     let base = format!("http://{}", app.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();

@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod crash;
+mod dynamodb;
 mod helpers;
 mod isolation;
 mod protocol;

@@ -1,0 +1,155 @@
+//! The same API on the DynamoDB store: the real binary, configured only through the
+//! standard AWS environment, against dynalite; its table made by `taskapi table create`.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use taskapi_store_dynamodb::emulator::Emulator;
+use taskapi_testkit::{ChildServer, TestPool};
+
+fn taskapi(dynalite: &Emulator, table: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_taskapi"));
+    command
+        .env("AWS_ENDPOINT_URL_DYNAMODB", dynalite.endpoint_url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("TABLE_NAME", table)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[tokio::test]
+async fn serves_the_api_on_dynamodb() {
+    let dynalite = Emulator::dynalite();
+    let table = "TaskAppCli";
+    for attempt in ["creates", "finds it already there"] {
+        let output = taskapi(&dynalite, table)
+            .args(["table", "create"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "table create {attempt}: {output:?}"
+        );
+    }
+
+    let pool = TestPool::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let server = ChildServer::start(
+        taskapi(&dynalite, table)
+            .args(["serve", "--store", "dynamodb", "--addr", "127.0.0.1:0"])
+            .args(["--jwt-issuer", &pool.issuer])
+            .arg("--data-dir")
+            .arg(data.path()),
+        "taskapi listening on ",
+    );
+    let client = reqwest::Client::new();
+    let (alice, bob) = (
+        pool.id_token("alice", &[]),
+        pool.id_token("bob", &["admins"]),
+    );
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let response = client
+            .post(format!("{}/tasks", server.base))
+            .header("authorization", &alice)
+            .json(&json!({"title": format!("task {n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.push(response.json::<Value>().await.unwrap()["task_id"].clone());
+    }
+
+    let mut listed = Vec::new();
+    let mut url = format!("{}/tasks?limit=2", server.base);
+    loop {
+        let page: Value = client
+            .get(&url)
+            .header("authorization", &alice)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed.extend(
+            page["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["task_id"].clone()),
+        );
+        match page["next_token"].as_str() {
+            Some(token) => url = format!("{}/tasks?limit=2&next_token={token}", server.base),
+            None => break,
+        }
+    }
+    assert_eq!(listed, ids, "paged in creation order");
+
+    let path = format!("{}/tasks/{}", server.base, ids[0].as_str().unwrap());
+    let response = client
+        .get(&path)
+        .header("authorization", &bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "bob cannot read alice's task"
+    );
+    let response = client
+        .patch(&path)
+        .header("authorization", &alice)
+        .json(&json!({"status": "done"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let admin: Value = client
+        .get(format!("{}/admin/tasks?status=done", server.base))
+        .header("authorization", &bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin["tasks"][0]["task_id"], ids[0],
+        "GSI1 moved with the status"
+    );
+    let response = client
+        .delete(&path)
+        .header("authorization", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = client
+        .delete(&path)
+        .header("authorization", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_table() {
+    let dynalite = Emulator::dynalite();
+    let data = tempfile::tempdir().unwrap();
+    let output = taskapi(&dynalite, "NoSuchTable")
+        .args(["serve", "--store", "dynamodb", "--addr", "127.0.0.1:0"])
+        .args(["--jwt-issuer", "http://127.0.0.1:9/pool"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("taskapi table create"), "{stderr}");
+}
