@@ -74,7 +74,14 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             HeaderName::from_static("x-amz-date"),
             HeaderName::from_static("x-amz-security-token"),
         ])
-        .expose_headers([header::ETAG, REQUEST_ID])
+        .expose_headers([
+            header::ETAG,
+            REQUEST_ID,
+            // How the user pool reports errors and ids; browser Cognito clients read them.
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            HeaderName::from_static("x-amzn-requestid"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 
