@@ -105,7 +105,13 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     let data = tempfile::tempdir()?;
     let server = ChildServer::start(
         Command::new(taskapi)
-            .args(["serve", "--addr", "127.0.0.1:0", "--jwt-issuer", &pool.issuer])
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--jwt-issuer",
+                &pool.issuer,
+            ])
             .arg("--data-dir")
             .arg(data.path())
             .env("RUST_LOG", "warn"),
@@ -153,11 +159,7 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
 }
 
 /// Creates every user's tasks through the API, a few users at a time; returns their ids.
-async fn seed(
-    base: &str,
-    tokens: &[String],
-    per_user: usize,
-) -> anyhow::Result<Vec<Vec<String>>> {
+async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<Vec<Vec<String>>> {
     let client = reqwest::Client::new();
     let mut ids = vec![Vec::new(); tokens.len()];
     for chunk in (0..tokens.len()).collect::<Vec<_>>().chunks(32) {

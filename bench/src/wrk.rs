@@ -49,7 +49,9 @@ fn parse(report: &str) -> Option<Load> {
             ["50%", latency] => load.p50_ms = millis(latency)?,
             ["99%", latency] => load.p99_ms = millis(latency)?,
             [count, "requests", "in", ..] => load.requests = count.parse().ok()?,
-            ["Non-2xx", "or", "3xx", "responses:", count] => load.errors += count.parse::<u64>().ok()?,
+            ["Non-2xx", "or", "3xx", "responses:", count] => {
+                load.errors += count.parse::<u64>().ok()?
+            }
             ["Socket", "errors:", rest @ ..] => {
                 load.errors += rest
                     .iter()
