@@ -47,3 +47,25 @@ where
         StoreError::internal(err)
     }
 }
+
+/// Maps a failed conditional write to `on_failed_condition` (e.g. `NotFound` for a delete
+/// of a missing task) and anything else as [`from_sdk`] does.
+pub(crate) fn conditional<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    on_failed_condition: StoreError,
+) -> Result<T, StoreError>
+where
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+{
+    result.map_err(|err| {
+        let failed_condition = err
+            .as_service_error()
+            .and_then(ProvideErrorMetadata::code)
+            == Some("ConditionalCheckFailedException");
+        if failed_condition {
+            on_failed_condition
+        } else {
+            from_sdk(err)
+        }
+    })
+}

@@ -11,7 +11,7 @@ use taskapi_domain::{
     ListQuery, Page, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, keys,
 };
 
-use crate::error::from_sdk;
+use crate::error::{conditional, from_sdk};
 use crate::item::{self, Item, attr, s};
 use crate::page_key;
 
@@ -97,17 +97,7 @@ impl TaskStore for DynamoStore {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(err) => Err(from_sdk(err)),
-        }
+        conditional(result, StoreError::AlreadyExists).map(drop)
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
@@ -214,17 +204,7 @@ impl TaskStore for DynamoStore {
             .condition_expression("attribute_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::NotFound)
-            }
-            Err(err) => Err(from_sdk(err)),
-        }
+        conditional(result, StoreError::NotFound).map(drop)
     }
 }
 
