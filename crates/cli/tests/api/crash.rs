@@ -10,6 +10,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use taskapi_testkit::{ChildServer, TestPool};
 
+use crate::helpers::follow_pages;
+
 /// The `taskapi` binary, started as a user would start it.
 fn start_server(data_dir: &Path, issuer: &str) -> ChildServer {
     ChildServer::start(
@@ -72,28 +74,7 @@ async fn kill_9_under_concurrent_writes_loses_no_acknowledged_task() {
     );
 
     let server = start_server(data.path(), &pool.issuer);
-    let mut stored = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let mut url = format!("{}/tasks?limit=100", server.base);
-        if let Some(token) = &next {
-            url.push_str(&format!("&next_token={token}"));
-        }
-        let page: Value = client
-            .get(url)
-            .header("authorization", &token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        stored.extend(page["tasks"].as_array().unwrap().iter().cloned());
-        match page["next_token"].as_str() {
-            Some(token) => next = Some(token.to_owned()),
-            None => break,
-        }
-    }
+    let stored = follow_pages(&client, &server.base, "/tasks?limit=100", &token).await;
     eprintln!(
         "{} tasks acknowledged before kill -9, {} stored after restart",
         acknowledged.len(),

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use taskapi_store_dynamodb::emulator::Emulator;
 use taskapi_testkit::{ChildServer, TestPool};
 
+use crate::helpers::follow_pages;
+
 fn taskapi(dynalite: &Emulator, table: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_taskapi"));
     command
@@ -63,30 +65,11 @@ async fn serves_the_api_on_dynamodb() {
         ids.push(response.json::<Value>().await.unwrap()["task_id"].clone());
     }
 
-    let mut listed = Vec::new();
-    let mut url = format!("{}/tasks?limit=2", server.base);
-    loop {
-        let page: Value = client
-            .get(&url)
-            .header("authorization", &alice)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        listed.extend(
-            page["tasks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["task_id"].clone()),
-        );
-        match page["next_token"].as_str() {
-            Some(token) => url = format!("{}/tasks?limit=2&next_token={token}", server.base),
-            None => break,
-        }
-    }
+    let listed: Vec<Value> = follow_pages(&client, &server.base, "/tasks?limit=2", &alice)
+        .await
+        .iter()
+        .map(|task| task["task_id"].clone())
+        .collect();
     assert_eq!(listed, ids, "paged in creation order");
 
     let path = format!("{}/tasks/{}", server.base, ids[0].as_str().unwrap());

@@ -103,29 +103,41 @@ impl TestApp {
 
     /// Follows `next_token` through every page of `path` (which has a query string).
     pub async fn all_pages(&self, user: &User, path: &str) -> Vec<Value> {
-        let mut tasks = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let url = match &token {
-                Some(token) => format!("{path}&next_token={token}"),
-                None => path.to_owned(),
-            };
-            let response = self.get(user, &url).await;
-            assert_eq!(response.status(), StatusCode::OK, "GET {url}");
-            let page: Value = response.json().await.unwrap();
-            let items = page["tasks"].as_array().unwrap();
-            assert_eq!(page["count"], items.len(), "count matches the page");
-            tasks.extend(items.iter().cloned());
-            match page["next_token"].as_str() {
-                Some(next) => token = Some(next.to_owned()),
-                None => return tasks,
-            }
-        }
+        follow_pages(&self.client, &self.base, path, &user.token).await
     }
 
     /// Every task of `user`, straight from the API.
     pub async fn tasks_of(&self, user: &User) -> Vec<Value> {
         self.all_pages(user, "/tasks?limit=100").await
+    }
+}
+
+/// Follows `next_token` from `base` + `path` (which has a query string) to the last page,
+/// checking each page's `count`; returns every task in order.
+pub async fn follow_pages(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    authorization: &str,
+) -> Vec<Value> {
+    let mut tasks = Vec::new();
+    let mut url = format!("{base}{path}");
+    loop {
+        let response = client
+            .get(&url)
+            .header("authorization", authorization)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {url}");
+        let page: Value = response.json().await.unwrap();
+        let items = page["tasks"].as_array().unwrap();
+        assert_eq!(page["count"], items.len(), "count matches the page");
+        tasks.extend(items.iter().cloned());
+        match page["next_token"].as_str() {
+            Some(next) => url = format!("{base}{path}&next_token={next}"),
+            None => return tasks,
+        }
     }
 }
 
