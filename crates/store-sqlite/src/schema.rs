@@ -6,8 +6,14 @@ use rusqlite::{Connection, OpenFlags};
 /// The schema version this build reads and writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
 
-/// Column list shared by every query that reads a task, in `row_to_task` order.
-pub const TASK_COLUMNS: &str = "task_id, title, description, status, created_at, updated_at";
+/// The column list of every query that reads a task, in `row_to_task` order. A macro so
+/// queries are `concat!`-ed at compile time rather than formatted per request.
+macro_rules! task_columns {
+    () => {
+        "task_id, title, description, status, created_at, updated_at"
+    };
+}
+pub(crate) use task_columns;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {

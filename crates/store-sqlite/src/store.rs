@@ -10,7 +10,7 @@ use taskapi_domain::{
 
 use crate::OpenError;
 use crate::readers::Readers;
-use crate::schema::TASK_COLUMNS;
+use crate::schema::task_columns;
 use crate::writer::Writer;
 
 #[derive(Clone)]
@@ -89,8 +89,10 @@ impl TaskStore for SqliteStore {
         let limit = query.limit.get();
         self.readers.read(|conn| {
             let mut select = conn
-                .prepare_cached(&format!(
-                    "SELECT {TASK_COLUMNS} FROM TaskApp
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    task_columns!(),
+                    " FROM TaskApp
                          WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND (?4 IS NULL OR status = ?4)
                          ORDER BY SK LIMIT ?5"
                 ))
@@ -129,8 +131,10 @@ impl TaskStore for SqliteStore {
         let limit = query.limit.get();
         self.readers.read(|conn| {
             let mut select = conn
-                .prepare_cached(&format!(
-                    "SELECT {TASK_COLUMNS}, PK, SK, GSI1PK, GSI1SK FROM TaskApp
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    task_columns!(),
+                    ", PK, SK, GSI1PK, GSI1SK FROM TaskApp
                          WHERE GSI1PK = ?1 AND (GSI1SK, PK, SK) > (?2, ?3, ?4)
                          ORDER BY GSI1SK, PK, SK LIMIT ?5"
                 ))
@@ -178,7 +182,7 @@ impl TaskStore for SqliteStore {
                     return Err(StoreError::PreconditionFailed);
                 }
                 let patch = &update.patch;
-                conn.prepare_cached(&format!(
+                conn.prepare_cached(concat!(
                     "UPDATE TaskApp SET
                          title = coalesce(?3, title),
                          description = coalesce(?4, description),
@@ -186,7 +190,9 @@ impl TaskStore for SqliteStore {
                          GSI1PK = coalesce(?6, GSI1PK),
                          updated_at = ?7
                      WHERE PK = ?1 AND SK = ?2
-                     RETURNING {TASK_COLUMNS}"
+                     RETURNING ",
+                    task_columns!(),
+                    ""
                 ))
                 .and_then(|mut set| {
                     set.query_row(
@@ -251,14 +257,16 @@ fn paginate(
 }
 
 fn select_task(conn: &Connection, pk: &str, sk: &str) -> Result<Option<Task>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {TASK_COLUMNS} FROM TaskApp WHERE PK = ?1 AND SK = ?2"
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        task_columns!(),
+        " FROM TaskApp WHERE PK = ?1 AND SK = ?2"
     ))
     .and_then(|mut select| select.query_row(params![pk, sk], row_to_task).optional())
     .map_err(sql)
 }
 
-/// Reads the columns of [`TASK_COLUMNS`], in order.
+/// Reads the columns of [`task_columns!`], in order.
 fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     let invalid = |column: usize, err: taskapi_domain::ValidationError| {
         rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, err.into())
