@@ -1,9 +1,15 @@
-//! API Gateway events built from the hand-written fixtures in `tests/fixtures`: a REST API
-//! (v1) event through a Cognito user-pool authorizer on stage `prod`, and an HTTP API (v2)
-//! event through a JWT authorizer. Each call swaps in method, path, query, body and the
-//! caller's claims, and leaves every other field as API Gateway sends it.
+//! API Gateway events built from the hand-written fixtures in `tests/fixtures/apigw`: a REST
+//! API (v1) event through a Cognito user-pool authorizer on stage `prod`, and an HTTP API
+//! (v2) event through a JWT authorizer. Each call swaps in method, path, query, body and the
+//! caller's claims, and leaves every other field as API Gateway sends it. [`Reply`] reads
+//! the proxy response a function answers with.
+
+use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
+
+const REST_V1: &str = include_str!("../../../tests/fixtures/apigw/rest_v1.json");
+const HTTP_V2: &str = include_str!("../../../tests/fixtures/apigw/http_v2.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
@@ -123,8 +129,7 @@ impl<'a> Request<'a> {
     }
 
     fn rest_event(&self) -> Value {
-        let mut event: Value =
-            serde_json::from_str(include_str!("../fixtures/rest_v1.json")).unwrap();
+        let mut event: Value = serde_json::from_str(REST_V1).unwrap();
         let (resource, path_parameters) = self.route();
         event["resource"] = json!(resource);
         event["path"] = json!(self.path);
@@ -160,8 +165,7 @@ impl<'a> Request<'a> {
     }
 
     fn http_event(&self, stage: &str, raw_path: String) -> Value {
-        let mut event: Value =
-            serde_json::from_str(include_str!("../fixtures/http_v2.json")).unwrap();
+        let mut event: Value = serde_json::from_str(HTTP_V2).unwrap();
         let (resource, path_parameters) = self.route();
         let route_key = format!("{} {resource}", self.method);
         let raw_query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -190,5 +194,48 @@ impl<'a> Request<'a> {
             }
         }
         event
+    }
+}
+
+/// What API Gateway would make of the function's answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Lower-cased names; from `headers`, or `multiValueHeaders` (REST responses).
+    headers: HashMap<String, String>,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn from_proxy_response(response: &Value) -> Self {
+        let mut headers = HashMap::new();
+        if let Some(multi) = response["multiValueHeaders"].as_object() {
+            for (name, values) in multi {
+                if let Some(first) = values[0].as_str() {
+                    headers.insert(name.to_ascii_lowercase(), first.to_owned());
+                }
+            }
+        }
+        if let Some(single) = response["headers"].as_object() {
+            for (name, value) in single {
+                if let Some(value) = value.as_str() {
+                    headers.insert(name.to_ascii_lowercase(), value.to_owned());
+                }
+            }
+        }
+        Self {
+            status: u16::try_from(response["statusCode"].as_u64().expect("statusCode")).unwrap(),
+            headers,
+            body: match response["body"].as_str() {
+                None | Some("") => Value::Null,
+                Some(text) => {
+                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+                }
+            },
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
     }
 }

@@ -2,6 +2,13 @@
 //! `<issuer>/.well-known/jwks.json` on 127.0.0.1 and mints ID tokens signed with it, and
 //! forged ones the API must refuse. The keys live in `tests/fixtures/jwt` and are trusted
 //! nowhere else.
+//!
+//! Also: [`ChildServer`] (a binary of ours as a child process), [`runtime_api`] (the Lambda
+//! Runtime API emulator) and [`apigw`] (API Gateway events and proxy responses), shared by
+//! the Lambda binary's tests and the benchmarks.
+
+pub mod apigw;
+pub mod runtime_api;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

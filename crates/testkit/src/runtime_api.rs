@@ -1,6 +1,8 @@
 //! The few endpoints of the Lambda Runtime API a custom runtime uses, enough to run the
 //! real bootstrap outside AWS: it long-polls `invocation/next`, then posts the outcome to
-//! `invocation/{id}/response` or `/error`; a failed init posts to `init/error`.
+//! `invocation/{id}/response` or `/error`; a failed init posts to `init/error`. Shared by
+//! the Lambda binary's tests and the benchmarks, which also read how long each invocation
+//! took as Lambda would bill it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +19,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 const PREFIX: &str = "/2018-06-01/runtime";
-/// The longest an invocation may take before the test calls it hung.
+/// The longest an invocation may take before the caller calls it hung.
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The function the emulator pretends to run, as in the ARN it hands out.
+const FUNCTION_NAME: &str = "taskapi";
 
 /// What the function answered.
 #[derive(Debug)]
@@ -27,14 +31,29 @@ pub enum Outcome {
     Error(Value),
 }
 
+/// An outcome and how long the function worked for it.
+#[derive(Debug)]
+pub struct Invoked {
+    pub outcome: Outcome,
+    /// From the event leaving `invocation/next` to the outcome arriving: what Lambda bills
+    /// as Duration, without the caller's side of the emulator.
+    pub duration: Duration,
+}
+
 struct Invocation {
     id: String,
     event: Value,
 }
 
+/// An invocation handed out to the function and not yet answered.
+struct Waiting {
+    done: oneshot::Sender<Invoked>,
+    handed_out: Option<Instant>,
+}
+
 struct Shared {
     queue: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    waiting: Mutex<HashMap<String, Waiting>>,
     init_error: Mutex<Option<Value>>,
     first_poll: Mutex<Option<Instant>>,
 }
@@ -82,6 +101,28 @@ impl RuntimeApi {
         &self.address
     }
 
+    /// The variables Lambda sets for a function with 128 MB; the function reaches this
+    /// emulator through `AWS_LAMBDA_RUNTIME_API`.
+    pub fn lambda_environment(&self) -> [(&'static str, String); 8] {
+        [
+            ("AWS_LAMBDA_RUNTIME_API", self.address.clone()),
+            ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME.to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{FUNCTION_NAME}"),
+            ),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/11/24/[$LATEST]0123456789abcdef".to_owned(),
+            ),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            // Lambda sets both; boto3 reads only this one.
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+        ]
+    }
+
     /// When the function first asked for work, i.e. when its init finished.
     pub fn first_poll(&self) -> Option<Instant> {
         *self.shared.first_poll.lock().unwrap()
@@ -91,14 +132,21 @@ impl RuntimeApi {
         self.shared.init_error.lock().unwrap().clone()
     }
 
-    /// Hands `event` to the function under a fresh request id and waits for its outcome.
+    /// Hands `event` to the function under request id `id` and waits for its outcome.
     pub async fn invoke(&self, id: &str, event: Value) -> Outcome {
+        self.invoke_timed(id, event).await.outcome
+    }
+
+    /// [`Self::invoke`], also telling how long the function worked on the event.
+    pub async fn invoke_timed(&self, id: &str, event: Value) -> Invoked {
         let (done, outcome) = oneshot::channel();
-        self.shared
-            .waiting
-            .lock()
-            .unwrap()
-            .insert(id.to_owned(), done);
+        self.shared.waiting.lock().unwrap().insert(
+            id.to_owned(),
+            Waiting {
+                done,
+                handed_out: None,
+            },
+        );
         self.sender
             .send(Invocation {
                 id: id.to_owned(),
@@ -134,6 +182,9 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         .recv()
         .await
         .expect("the test holds the sender");
+    if let Some(waiting) = shared.waiting.lock().unwrap().get_mut(&invocation.id) {
+        waiting.handed_out = Some(Instant::now());
+    }
     let deadline = SystemTime::now() + INVOKE_TIMEOUT;
     let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis();
     let mut headers = HeaderMap::new();
@@ -144,7 +195,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     set("lambda-runtime-deadline-ms", deadline_ms.to_string());
     set(
         "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:taskapi".to_owned(),
+        format!("arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"),
     );
     set(
         "lambda-runtime-trace-id",
@@ -155,12 +206,20 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 fn settle(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
+    let arrived = Instant::now();
     match shared.waiting.lock().unwrap().remove(id) {
-        Some(waiter) => {
-            let _ = waiter.send(outcome);
+        Some(Waiting {
+            done,
+            handed_out: Some(handed_out),
+        }) => {
+            let _ = done.send(Invoked {
+                outcome,
+                duration: arrived.duration_since(handed_out),
+            });
             StatusCode::ACCEPTED
         }
-        None => StatusCode::NOT_FOUND,
+        // Never handed out (or already answered): not an invocation the function holds.
+        _ => StatusCode::NOT_FOUND,
     }
 }
 

@@ -3,7 +3,6 @@
 //! Lambda sets. `TASKAPI_LAMBDA_BIN` runs another build of the binary instead (e.g. the
 //! `bootstrap` cargo-lambda packaged).
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -12,51 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use taskapi_store_dynamodb::DynamoStore;
 use taskapi_store_dynamodb::emulator::Emulator;
-
-use crate::runtime_api::{Outcome, RuntimeApi};
-
-/// What API Gateway would make of the function's answer.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    /// Lower-cased names; from `headers`, or `multiValueHeaders` (REST responses).
-    headers: HashMap<String, String>,
-    pub body: Value,
-}
-
-impl Reply {
-    fn from_proxy_response(response: &Value) -> Self {
-        let mut headers = HashMap::new();
-        if let Some(multi) = response["multiValueHeaders"].as_object() {
-            for (name, values) in multi {
-                if let Some(first) = values[0].as_str() {
-                    headers.insert(name.to_ascii_lowercase(), first.to_owned());
-                }
-            }
-        }
-        if let Some(single) = response["headers"].as_object() {
-            for (name, value) in single {
-                if let Some(value) = value.as_str() {
-                    headers.insert(name.to_ascii_lowercase(), value.to_owned());
-                }
-            }
-        }
-        Self {
-            status: u16::try_from(response["statusCode"].as_u64().expect("statusCode")).unwrap(),
-            headers,
-            body: match response["body"].as_str() {
-                None | Some("") => Value::Null,
-                Some(text) => {
-                    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
-                }
-            },
-        }
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-}
+use taskapi_testkit::apigw::Reply;
+use taskapi_testkit::runtime_api::{Outcome, RuntimeApi};
 
 pub struct Function {
     process: Child,
@@ -77,16 +33,7 @@ impl Function {
         let spawned_at = Instant::now();
         let mut process = Command::new(&binary)
             .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "taskapi")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskapi")
-            .env(
-                "AWS_LAMBDA_LOG_STREAM_NAME",
-                "2026/11/24/[$LATEST]0123456789abcdef",
-            )
-            .env("AWS_REGION", "us-east-1")
+            .envs(runtime.lambda_environment())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_ENDPOINT_URL_DYNAMODB", dynalite.endpoint_url())

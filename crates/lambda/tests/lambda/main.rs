@@ -1,8 +1,6 @@
-//! The real `taskapi-lambda` binary, driven over the Lambda Runtime API by an in-repo
-//! emulator, with API Gateway REST (v1) and HTTP API (v2) events, on dynalite.
+//! The real `taskapi-lambda` binary, driven over the Lambda Runtime API by the emulator in
+//! `taskapi-testkit`, with API Gateway REST (v1) and HTTP API (v2) events, on dynalite.
 //! One test binary, so the AWS SDK is linked once.
 
-mod events;
 mod function;
 mod routes;
-mod runtime_api;

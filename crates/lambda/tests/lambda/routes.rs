@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::events::{Api, Caller, Request};
 use crate::function::Function;
+use taskapi_testkit::apigw::{Api, Caller, Request};
 
 #[tokio::test]
 async fn every_route_through_a_rest_api_event() {
