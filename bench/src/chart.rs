@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::local::Report;
+use crate::{lambda, local};
 
 const WIDTH: f64 = 760.0;
 const LABEL: f64 = 200.0;
@@ -10,7 +10,7 @@ const BAR: f64 = 26.0;
 const GAP: f64 = 12.0;
 
 /// Requests per second of each route, as bars against the `/healthz` ceiling.
-pub fn throughput(report: &Report) -> String {
+pub fn throughput(report: &local::Report) -> String {
     let max = report
         .routes
         .iter()
@@ -43,6 +43,61 @@ pub fn throughput(report: &Report) -> String {
             share = route.share_of_ceiling * 100.0,
         );
     }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Cold start of each runtime: the median as a bar, min to max as a whisker.
+pub fn cold_start(report: &lambda::Report) -> String {
+    let max = report
+        .cold
+        .iter()
+        .map(|cold| cold.first_response.max_ms)
+        .fold(1.0, f64::max);
+    let height = 80.0 + report.cold.len() as f64 * (BAR + GAP);
+    let span = WIDTH - LABEL - 170.0;
+    let x = |ms: f64| LABEL + ms / max * span;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="13">
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="22" font-size="15" font-weight="bold">Lambda cold start: exec to first response, first GetItem included ({:.1}× faster)</text>
+"#,
+        report.cold_start_speedup
+    );
+    for (n, cold) in report.cold.iter().enumerate() {
+        let y = 40.0 + n as f64 * (BAR + GAP);
+        let spread = cold.first_response;
+        let colour = if n == 0 { "#1f77b4" } else { "#9e9e9e" };
+        let _ = write!(
+            svg,
+            r#"<text x="{lx}" y="{ty}" text-anchor="end">{name}</text>
+<rect x="{LABEL}" y="{y}" width="{width:.1}" height="{BAR}" fill="{colour}"/>
+<line x1="{min:.1}" x2="{max:.1}" y1="{mid}" y2="{mid}" stroke="black"/>
+<line x1="{min:.1}" x2="{min:.1}" y1="{top}" y2="{bottom}" stroke="black"/>
+<line x1="{max:.1}" x2="{max:.1}" y1="{top}" y2="{bottom}" stroke="black"/>
+<text x="{tx:.1}" y="{ty}">{median:.1} ms ({low:.1}–{high:.1})</text>
+"#,
+            lx = LABEL - 8.0,
+            ty = y + BAR * 0.68,
+            name = cold.runtime,
+            width = x(spread.median_ms) - LABEL,
+            min = x(spread.min_ms),
+            max = x(spread.max_ms),
+            mid = y + BAR / 2.0,
+            top = y + BAR * 0.25,
+            bottom = y + BAR * 0.75,
+            tx = x(spread.max_ms) + 8.0,
+            median = spread.median_ms,
+            low = spread.min_ms,
+            high = spread.max_ms,
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<text x="10" y="{}" fill="#555">bars: median of {} cold starts; whiskers: min to max; same machine, same emulator, same dynalite</text>"##,
+        height - 12.0,
+        report.profile.cold_starts
+    );
     svg.push_str("</svg>\n");
     svg
 }

@@ -1,46 +1,117 @@
 //! The taskapi benchmarks. Each figure is taken against a baseline measured in the same
 //! run, because absolute numbers on a shared machine drift; see BENCHMARKS.md.
+//!
+//! Parts: [`local`] (`taskapi serve` throughput), [`lambda`] (cold start, warm overhead and
+//! package size against a Python baseline), [`dynamodb`] (requests and capacity units per
+//! route, through the counting [`proxy`]) and [`cost`] (dollars per million calls).
 
 mod chart;
+mod cost;
+mod dynamodb;
+mod function;
+mod lambda;
 mod local;
+mod proxy;
+mod stats;
 mod wrk;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use serde::Serialize;
 
 #[derive(Debug, Parser)]
 #[command(about = "Benchmarks taskapi against baselines in the same run")]
 struct Args {
-    /// A short run for CI: fewer users and seconds; reports, asserts nothing.
+    /// A short run for CI: fewer users, seconds and repetitions; reports, asserts nothing.
     #[arg(long)]
     quick: bool,
+    /// The parts to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "local,lambda,dynamodb"
+    )]
+    parts: Vec<Part>,
     /// Where results (JSON) and charts (SVG) go.
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
     /// The release `taskapi` binary to measure.
     #[arg(long, default_value = "target/release/taskapi")]
     taskapi: PathBuf,
+    /// The release `taskapi-lambda` binary to measure.
+    #[arg(long, default_value = "target/release/taskapi-lambda")]
+    lambda: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Part {
+    /// `taskapi serve` on SQLite under wrk.
+    Local,
+    /// Cold start, warm overhead and package size of the Lambda binary.
+    Lambda,
+    /// DynamoDB requests and units per route, and the cost per million calls.
+    Dynamodb,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    std::fs::create_dir_all(&args.out)?;
-    let profile = if args.quick {
-        local::Profile::QUICK
-    } else {
-        local::Profile::FULL
-    };
-    let report = local::run(&args.taskapi, profile).await?;
-    std::fs::write(
-        args.out.join("local.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    std::fs::write(
-        args.out.join("local-throughput.svg"),
-        chart::throughput(&report),
-    )?;
-    println!("{}", report.markdown());
+    std::fs::create_dir_all(&args.out).with_context(|| format!("create {}", args.out.display()))?;
+    let quick = args.quick;
+    if args.parts.contains(&Part::Local) {
+        let profile = if quick {
+            local::Profile::QUICK
+        } else {
+            local::Profile::FULL
+        };
+        let report = local::run(&args.taskapi, profile).await?;
+        write_json(&args.out, "local.json", &report)?;
+        write(
+            &args.out,
+            "local-throughput.svg",
+            &chart::throughput(&report),
+        )?;
+        println!("## Local throughput\n\n{}", report.markdown());
+    }
+    if args.parts.contains(&Part::Lambda) {
+        let profile = if quick {
+            lambda::Profile::QUICK
+        } else {
+            lambda::Profile::FULL
+        };
+        let report = lambda::run(&args.lambda, profile).await?;
+        write_json(&args.out, "lambda.json", &report)?;
+        write(
+            &args.out,
+            "lambda-cold-start.svg",
+            &chart::cold_start(&report),
+        )?;
+        println!("## Lambda\n\n{}", report.markdown());
+    }
+    if args.parts.contains(&Part::Dynamodb) {
+        let profile = if quick {
+            dynamodb::Profile::QUICK
+        } else {
+            dynamodb::Profile::FULL
+        };
+        let report = dynamodb::run(&args.lambda, profile).await?;
+        write_json(&args.out, "dynamodb.json", &report)?;
+        println!("## DynamoDB per API call\n\n{}", report.markdown());
+        let cost = cost::per_million(&report);
+        write_json(&args.out, "cost.json", &cost)?;
+        println!("## Cost per million calls\n\n{}", cost.markdown());
+    }
     Ok(())
+}
+
+fn write_json(out: &Path, name: &str, report: &impl Serialize) -> anyhow::Result<()> {
+    write(out, name, &serde_json::to_string_pretty(report)?)
+}
+
+fn write(out: &Path, name: &str, contents: &str) -> anyhow::Result<()> {
+    let path = out.join(name);
+    std::fs::write(&path, contents).with_context(|| format!("write {}", path.display()))
 }

@@ -1,0 +1,121 @@
+//! Cost per million requests of each route, behind a REST API and an HTTP API, on an arm64
+//! function with 128 MB: API Gateway, Lambda requests, Lambda compute from the measured
+//! billed duration, and DynamoDB on-demand from the measured capacity units.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::dynamodb;
+
+/// us-east-1 list prices in US dollars, all in one place. Source: the pricing table of
+/// `perf-cost-anchors.md` (collected 2026-11-24), which cites: API Gateway, the AWS
+/// whitepaper "Best practices for API Gateway private APIs integration", cost
+/// optimization (first tiers); Lambda, aws.amazon.com/lambda/pricing and the AWS News Blog
+/// on Graviton2 Lambda (2021-09-29, arm64 duration 20% below x86); DynamoDB on-demand,
+/// aws.amazon.com/dynamodb/pricing/on-demand (after the 50% cut effective 2024-11-01).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Prices {
+    pub rest_api_per_million: f64,
+    pub http_api_per_million: f64,
+    pub lambda_requests_per_million: f64,
+    pub lambda_arm64_per_gb_second: f64,
+    pub dynamodb_read_units_per_million: f64,
+    pub dynamodb_write_units_per_million: f64,
+}
+
+pub const PRICES: Prices = Prices {
+    rest_api_per_million: 3.50,
+    http_api_per_million: 1.00,
+    lambda_requests_per_million: 0.20,
+    lambda_arm64_per_gb_second: 0.000_013_333_4,
+    dynamodb_read_units_per_million: 0.125,
+    dynamodb_write_units_per_million: 0.625,
+};
+
+/// The function's memory, as `template.yaml` deploys it.
+pub const MEMORY_GB: f64 = 128.0 / 1024.0;
+
+#[derive(Debug, Serialize)]
+pub struct RouteCost {
+    pub route: &'static str,
+    pub billed_ms: f64,
+    pub lambda_compute: f64,
+    pub dynamodb: f64,
+    pub rest_api_total: f64,
+    pub http_api_total: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub prices: Prices,
+    pub memory_gb: f64,
+    /// Dollars per million calls of each route.
+    pub routes: Vec<RouteCost>,
+}
+
+pub fn per_million(measured: &dynamodb::Report) -> Report {
+    let p = PRICES;
+    let routes = measured
+        .routes
+        .iter()
+        .map(|route| {
+            let billed_ms = route.duration.billed_ms;
+            let lambda_compute =
+                billed_ms / 1000.0 * MEMORY_GB * p.lambda_arm64_per_gb_second * 1e6;
+            let dynamodb = route.read_units_per_call * p.dynamodb_read_units_per_million
+                + route.write_units_per_call * p.dynamodb_write_units_per_million;
+            let common = p.lambda_requests_per_million + lambda_compute + dynamodb;
+            RouteCost {
+                route: route.route,
+                billed_ms,
+                lambda_compute,
+                dynamodb,
+                rest_api_total: p.rest_api_per_million + common,
+                http_api_total: p.http_api_per_million + common,
+            }
+        })
+        .collect();
+    Report {
+        prices: p,
+        memory_gb: MEMORY_GB,
+        routes,
+    }
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let p = self.prices;
+        let mut table = String::from(
+            "| route | billed ms | Lambda compute | DynamoDB | total, REST API | total, HTTP API |\n|---|---:|---:|---:|---:|---:|\n",
+        );
+        for route in &self.routes {
+            let _ = writeln!(
+                table,
+                "| `{}` | {:.2} | ${:.4} | ${:.4} | **${:.2}** | **${:.2}** |",
+                route.route,
+                route.billed_ms,
+                route.lambda_compute,
+                route.dynamodb,
+                route.rest_api_total,
+                route.http_api_total
+            );
+        }
+        let _ = writeln!(
+            table,
+            "\nUS dollars per million calls, us-east-1 list prices, no free tier: API Gateway REST \
+             ${:.2} or HTTP ${:.2}, Lambda requests ${:.2}, arm64 at {:.0} MB ${} per GB-s, \
+             DynamoDB on-demand ${} per million read units and ${} per million write units. \
+             Billed ms is the mean of each warm invocation rounded up to 1 ms, measured on this \
+             machine's x86 cores, not on Graviton.",
+            p.rest_api_per_million,
+            p.http_api_per_million,
+            p.lambda_requests_per_million,
+            self.memory_gb * 1024.0,
+            p.lambda_arm64_per_gb_second,
+            p.dynamodb_read_units_per_million,
+            p.dynamodb_write_units_per_million
+        );
+        table
+    }
+}

@@ -1,0 +1,256 @@
+//! DynamoDB requests and capacity units per API call, route by route: the real
+//! `taskapi-lambda` on dynalite, once through the counting [`Proxy`] (requests and units)
+//! and once directly (Lambda durations, without the proxy's extra hop), both in the same run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+use serde::Serialize;
+use serde_json::{Value, json};
+use taskapi_store_dynamodb::emulator::Emulator;
+use taskapi_testkit::apigw::{Api, Caller, Request};
+
+use crate::function::{Function, Runtime};
+use crate::proxy::{Proxy, Tally};
+use crate::stats::Spread;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Profile {
+    /// Calls of each route.
+    pub calls: usize,
+}
+
+impl Profile {
+    pub const FULL: Profile = Profile { calls: 100 };
+    pub const QUICK: Profile = Profile { calls: 20 };
+}
+
+/// A list page holds this many tasks, so list routes read a full page.
+const PAGE: usize = 20;
+
+#[derive(Debug, Serialize)]
+pub struct RouteResult {
+    pub route: &'static str,
+    pub calls: usize,
+    /// DynamoDB requests per call, by operation.
+    pub requests_per_call: BTreeMap<String, f64>,
+    pub read_units_per_call: f64,
+    pub write_units_per_call: f64,
+    /// The function's duration per call (REST API events), measured without the proxy.
+    pub duration: Spread,
+}
+
+impl RouteResult {
+    pub fn total_requests_per_call(&self) -> f64 {
+        self.requests_per_call.values().sum()
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub profile: Profile,
+    pub routes: Vec<RouteResult>,
+}
+
+/// One route's calls: the durations and, when counted, each call's tally.
+struct Samples {
+    route: &'static str,
+    durations: Vec<Duration>,
+    tallies: Vec<Tally>,
+}
+
+pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
+    let dynalite = Emulator::dynalite();
+    let store = dynalite.fresh_store().await;
+    let proxy = Proxy::start(dynalite.endpoint_url()).await?;
+    let runtime = Runtime::Rust(binary.to_owned());
+    let counted = {
+        let (function, _) = Function::start(&runtime, proxy.url(), store.table()).await?;
+        exercise(&function, profile.calls, Some(&proxy)).await?
+    };
+    let timed = {
+        let endpoint = dynalite.endpoint_url();
+        let (function, _) = Function::start(&runtime, &endpoint, store.table()).await?;
+        exercise(&function, profile.calls, None).await?
+    };
+    let routes = counted
+        .into_iter()
+        .zip(timed)
+        .map(|(counted, timed)| summarise(counted, &timed.durations))
+        .collect();
+    Ok(Report { profile, routes })
+}
+
+/// Calls every route `calls` times as one user (and an admin for the admin view), in an
+/// order that leaves each route its data: creates first, deletes last.
+async fn exercise(
+    function: &Function,
+    calls: usize,
+    proxy: Option<&Proxy>,
+) -> anyhow::Result<Vec<Samples>> {
+    let user = Caller::new(None);
+    let admin = Caller::new(Some("admins"));
+    // The first call pays for nothing the others do not (the function warms DynamoDB at
+    // init, but the first request still builds lazily made state): keep it out.
+    function
+        .call(
+            &Request::new("GET", "/tasks").by(&user).event(Api::Rest),
+            200,
+        )
+        .await
+        .context("warm-up call")?;
+    let mut run = Runner {
+        function,
+        proxy,
+        results: Vec::new(),
+    };
+    run.take();
+
+    let creates = calls.max(PAGE + 1);
+    let mut ids = Vec::with_capacity(creates);
+    for n in 0..creates {
+        let event = Request::new("POST", "/tasks")
+            .by(&user)
+            .json(json!({ "title": format!("benchmark task {n}"), "description": "counted" }))
+            .event(Api::Rest);
+        let body = run.call("POST /tasks", &event, 201).await?;
+        ids.push(body["task_id"].as_str().context("task_id")?.to_owned());
+    }
+    for n in 0..calls {
+        let path = format!("/tasks/{}", ids[n % ids.len()]);
+        let event = Request::new("GET", &path).by(&user).event(Api::Rest);
+        run.call("GET /tasks/{id}", &event, 200).await?;
+    }
+    let limit = PAGE.to_string();
+    for _ in 0..calls {
+        let event = Request::new("GET", "/tasks")
+            .by(&user)
+            .query(&[("limit", &limit)])
+            .event(Api::Rest);
+        let body = run.call("GET /tasks (page of 20)", &event, 200).await?;
+        ensure!(body["count"] == PAGE, "a short page: {body}");
+    }
+    for _ in 0..calls {
+        let event = Request::new("GET", "/admin/tasks")
+            .by(&admin)
+            .query(&[("status", "pending"), ("limit", &limit)])
+            .event(Api::Rest);
+        run.call("GET /admin/tasks (page of 20)", &event, 200)
+            .await?;
+    }
+    for n in 0..calls {
+        let path = format!("/tasks/{}", ids[n % ids.len()]);
+        let status = ["in_progress", "done"][n % 2];
+        let event = Request::new("PATCH", &path)
+            .by(&user)
+            .json(json!({ "status": status }))
+            .event(Api::Rest);
+        run.call("PATCH /tasks/{id}", &event, 200).await?;
+    }
+    for id in ids.iter().take(calls) {
+        let event = Request::new("DELETE", &format!("/tasks/{id}"))
+            .by(&user)
+            .event(Api::Rest);
+        run.call("DELETE /tasks/{id}", &event, 204).await?;
+    }
+    Ok(run.results)
+}
+
+/// Calls one route after another, filing each call's duration and tally under its route.
+struct Runner<'a> {
+    function: &'a Function,
+    proxy: Option<&'a Proxy>,
+    results: Vec<Samples>,
+}
+
+impl Runner<'_> {
+    fn take(&self) -> Option<Tally> {
+        self.proxy.map(Proxy::take)
+    }
+
+    async fn call(
+        &mut self,
+        route: &'static str,
+        event: &Value,
+        status: u16,
+    ) -> anyhow::Result<Value> {
+        let (reply, duration) = self.function.invoke(event).await?;
+        ensure!(
+            reply.status == status,
+            "{route}: expected {status}, got {} {}",
+            reply.status,
+            reply.body
+        );
+        let tally = self.take();
+        if self
+            .results
+            .last()
+            .is_none_or(|samples| samples.route != route)
+        {
+            self.results.push(Samples {
+                route,
+                durations: Vec::new(),
+                tallies: Vec::new(),
+            });
+        }
+        let samples = self.results.last_mut().expect("just pushed");
+        samples.durations.push(duration);
+        samples.tallies.extend(tally);
+        Ok(reply.body)
+    }
+}
+
+fn summarise(counted: Samples, durations: &[Duration]) -> RouteResult {
+    let calls = counted.tallies.len() as f64;
+    let mut requests_per_call = BTreeMap::new();
+    for tally in &counted.tallies {
+        for (operation, count) in &tally.requests {
+            *requests_per_call.entry(operation.clone()).or_default() += *count as f64 / calls;
+        }
+    }
+    RouteResult {
+        route: counted.route,
+        calls: counted.tallies.len(),
+        requests_per_call,
+        read_units_per_call: counted.tallies.iter().map(|t| t.read_units).sum::<f64>() / calls,
+        write_units_per_call: counted.tallies.iter().map(|t| t.write_units).sum::<f64>() / calls,
+        duration: Spread::of(durations),
+    }
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "| route | DynamoDB requests per call | read units | write units | Lambda duration, median ms | p90 ms |\n|---|---|---:|---:|---:|---:|\n",
+        );
+        for route in &self.routes {
+            let operations: Vec<String> = route
+                .requests_per_call
+                .iter()
+                .map(|(operation, count)| format!("{count:.2} {operation}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| `{}` | {:.2} ({}) | {:.2} | {:.2} | {:.3} | {:.3} |",
+                route.route,
+                route.total_requests_per_call(),
+                operations.join(", "),
+                route.read_units_per_call,
+                route.write_units_per_call,
+                route.duration.median_ms,
+                route.duration.p90_ms
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n{} calls per route through taskapi-lambda (REST API events) on dynalite; units as \
+             dynalite returns them for `ReturnConsumedCapacity: TOTAL` (table only: dynalite \
+             does not charge GSI writes, which DynamoDB does).",
+            self.profile.calls
+        );
+        out
+    }
+}
