@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes bench/results/ (JSON and SVG charts):
 #   bench/run.sh           the full run recorded in BENCHMARKS.md
-#   bench/run.sh --quick   a short run for CI: reports, asserts nothing
-# Installs what it needs: wrk (Debian), and the test tools (dynalite, Python/boto3).
+#   bench/run.sh --quick   a short run for CI (about two minutes): reports, asserts nothing
+# Further arguments go to taskapi-bench, e.g. `--parts lambda,dynamodb` (see --help).
+# Installs what it needs: wrk (Debian), and the test tools (dynalite, Python/boto3,
+# cargo-lambda). The full run also builds the Lambda package to report its size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +15,5 @@ fi
 scripts/install-test-tools.sh
 export PATH="$PWD/.venv/bin:$PWD/node_modules/.bin:$PATH"
 
-cargo build --release -p taskapi -p taskapi-bench
+cargo build --release -p taskapi -p taskapi-lambda -p taskapi-bench
 target/release/taskapi-bench "$@"
