@@ -33,6 +33,19 @@ impl SqliteStore {
 /// The upper bound of `begins_with(SK, "TASK#")`: the next string after every `TASK#...`.
 const TASK_PREFIX_END: &str = "TASK$";
 
+/// A page of a user's tasks: `?1` PK, after SK `?2`, below `?3`, at most `?4` rows.
+const LIST_OWNER: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    " FROM TaskApp WHERE PK = ?1 AND SK > ?2 AND SK < ?3 ORDER BY SK LIMIT ?4"
+);
+/// The same, only tasks in status `?5`.
+const LIST_OWNER_IN_STATUS: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    " FROM TaskApp WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND status = ?5 ORDER BY SK LIMIT ?4"
+);
+
 #[async_trait]
 impl TaskStore for SqliteStore {
     async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
@@ -87,33 +100,28 @@ impl TaskStore for SqliteStore {
             .as_ref()
             .map_or_else(|| keys::TASK_PREFIX.to_owned(), |key| key.sk.clone());
         let limit = query.limit.get();
+        // Two fixed statements rather than one with `(?5 IS NULL OR status = ?5)`: SQLite
+        // re-prepares a statement whose plan depends on a bound value at every execution
+        // (it showed as SQL parsing in every list request's profile).
+        let rows_wanted = (limit + 1) as i64;
         self.readers.read(|conn| {
-            let mut select = conn
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    task_columns!(),
-                    " FROM TaskApp
-                         WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND (?4 IS NULL OR status = ?4)
-                         ORDER BY SK LIMIT ?5"
-                ))
-                .map_err(sql)?;
             // The page key is derived, not read: PK is the owner's, SK the task's.
-            let rows = select
-                .query_map(
-                    params![
-                        pk,
-                        after,
-                        TASK_PREFIX_END,
-                        status.map(Status::as_str),
-                        (limit + 1) as i64
-                    ],
-                    |row| {
-                        let task = row_to_task(row)?;
-                        let sk = keys::task_sk(&task.task_id);
-                        Ok((task, pk.clone(), sk, None, None))
-                    },
-                )
+            let keyed = |row: &Row<'_>| {
+                let task = row_to_task(row)?;
+                let sk = keys::task_sk(&task.task_id);
+                Ok((task, pk.clone(), sk, None, None))
+            };
+            let mut select = conn
+                .prepare_cached(status.map_or(LIST_OWNER, |_| LIST_OWNER_IN_STATUS))
                 .map_err(sql)?;
+            let rows = match status {
+                None => select.query_map(params![pk, after, TASK_PREFIX_END, rows_wanted], &keyed),
+                Some(status) => select.query_map(
+                    params![pk, after, TASK_PREFIX_END, rows_wanted, status.as_str()],
+                    &keyed,
+                ),
+            }
+            .map_err(sql)?;
             paginate(rows, limit)
         })
     }
