@@ -23,5 +23,8 @@ cargo lambda build --release --bin taskapi-lambda --output-format zip "$@"
 
 zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
 [ -s "$zip" ] || { echo "no package at $zip" >&2; exit 1; }
-unzip -l "$zip" | grep -q ' bootstrap$' || { echo "$zip holds no bootstrap" >&2; exit 1; }
+# The listing is read whole first: `unzip | grep -q` can fail under pipefail when grep
+# exits early and unzip dies of SIGPIPE.
+entries="$(unzip -Z1 "$zip")"
+grep -qx bootstrap <<<"$entries" || { echo "$zip holds no bootstrap" >&2; exit 1; }
 echo "$zip: $(stat -c %s "$zip") bytes"
