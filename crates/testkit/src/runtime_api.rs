@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -169,19 +169,16 @@ impl Drop for RuntimeApi {
     }
 }
 
-async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+async fn next(State(shared): State<Arc<Shared>>) -> Response {
     shared
         .first_poll
         .lock()
         .unwrap()
         .get_or_insert_with(Instant::now);
-    let invocation = shared
-        .queue
-        .lock()
-        .await
-        .recv()
-        .await
-        .expect("the test holds the sender");
+    let Some(invocation) = shared.queue.lock().await.recv().await else {
+        // The emulator was dropped while the function waited: it is being stopped.
+        return StatusCode::GONE.into_response();
+    };
     if let Some(waiting) = shared.waiting.lock().unwrap().get_mut(&invocation.id) {
         waiting.handed_out = Some(Instant::now());
     }
@@ -202,7 +199,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "Root=1-6743a1b0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=0".to_owned(),
     );
     set("content-type", "application/json".to_owned());
-    (headers, invocation.event.to_string())
+    (headers, invocation.event.to_string()).into_response()
 }
 
 fn settle(shared: &Shared, id: &str, outcome: Outcome) -> StatusCode {
