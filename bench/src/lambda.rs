@@ -281,7 +281,7 @@ impl Report {
             Some(package) => {
                 let _ = writeln!(
                     out,
-                    "\nZipped package: **{:.2} MB** ({} bytes, `{}`).",
+                    "\nZipped package: **{:.2} MiB** ({} bytes, `{}`).",
                     package.zip_bytes as f64 / 1_048_576.0,
                     package.zip_bytes,
                     package.path.display()
