@@ -17,9 +17,9 @@ command -v cargo-lambda >/dev/null || {
   exit 1
 }
 
-# The workspace's release profile strips symbols and keeps panics unwinding (so the
-# router's panic guard answers 500), exactly as `sam build` will build it.
-cargo lambda build --release --bin taskapi-lambda --output-format zip "$@"
+# The `lambda` profile: the release profile (symbols stripped, panics unwinding so the
+# router's panic guard answers 500) optimised for size, to keep the zip under 4 MB.
+cargo lambda build --profile lambda --bin taskapi-lambda --output-format zip "$@"
 
 zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
 [ -s "$zip" ] || { echo "no package at $zip" >&2; exit 1; }
