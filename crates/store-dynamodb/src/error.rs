@@ -58,9 +58,7 @@ where
     E: ProvideErrorMetadata + Error + Send + Sync + 'static,
 {
     result.map_err(|err| {
-        let failed_condition = err
-            .as_service_error()
-            .and_then(ProvideErrorMetadata::code)
+        let failed_condition = err.as_service_error().and_then(ProvideErrorMetadata::code)
             == Some("ConditionalCheckFailedException");
         if failed_condition {
             on_failed_condition
