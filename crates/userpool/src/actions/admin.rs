@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::signup::{alias_email, looks_like_email};
+use super::signup::{alias_email, new_identity};
 use super::{Attribute, attributes, page};
 use crate::UserPools;
 use crate::error::ApiError;
@@ -92,19 +92,7 @@ impl UserPools {
             user
         } else {
             let mut attrs = attributes(req.user_attributes)?;
-            let sub = crate::random::uuid();
-            let username = if pool.config.email_is_username() {
-                if !looks_like_email(&req.username) {
-                    return Err(ApiError::InvalidParameter(
-                        "Username should be an email.".into(),
-                    ));
-                }
-                attrs.insert("email".into(), req.username.clone());
-                sub.clone()
-            } else {
-                req.username.clone()
-            };
-            attrs.insert("sub".into(), sub);
+            let username = new_identity(&pool, &req.username, &mut attrs)?;
             if self.store.find_user(&pool.id, &req.username)?.is_some() {
                 return Err(ApiError::UsernameExists(
                     "User account already exists".into(),

@@ -1,5 +1,7 @@
 //! Self-service account actions: sign-up and its confirmation, and password recovery.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -47,6 +49,30 @@ pub(super) struct ConfirmForgotPassword {
     password: String,
 }
 
+/// A new user's internal username, with `sub` (and, where the pool signs in by e-mail,
+/// `email`) added to `attrs`. In such a pool the given username must be an address and the
+/// internal username is the `sub`, as in Cognito.
+pub(super) fn new_identity(
+    pool: &Pool,
+    given: &str,
+    attrs: &mut BTreeMap<String, String>,
+) -> Result<String, ApiError> {
+    let sub = crate::random::uuid();
+    let username = if pool.config.email_is_username() {
+        if !looks_like_email(given) {
+            return Err(ApiError::InvalidParameter(
+                "Username should be an email.".into(),
+            ));
+        }
+        attrs.insert("email".into(), given.to_owned());
+        sub.clone()
+    } else {
+        given.to_owned()
+    };
+    attrs.insert("sub".into(), sub);
+    Ok(username)
+}
+
 /// A light check that a username is an e-mail address, as Cognito applies to pools that
 /// sign in by e-mail.
 pub(super) fn looks_like_email(s: &str) -> bool {
@@ -79,21 +105,9 @@ impl UserPools {
             )
         })?;
         let mut attrs = attributes(req.user_attributes)?;
-        let sub = crate::random::uuid();
-        let username = if pool.config.email_is_username() {
-            if !looks_like_email(&req.username) {
-                return Err(ApiError::InvalidParameter(
-                    "Username should be an email.".into(),
-                ));
-            }
-            attrs.insert("email".into(), req.username.clone());
-            sub.clone()
-        } else {
-            req.username.clone()
-        };
         attrs.remove("email_verified");
         attrs.remove("phone_number_verified");
-        attrs.insert("sub".into(), sub.clone());
+        let username = new_identity(&pool, &req.username, &mut attrs)?;
         password::check(&pool.config.password_policy, &password, Setter::User)?;
         if self.store.find_user(&pool.id, &req.username)?.is_some() {
             return Err(exists(&pool));
@@ -120,7 +134,7 @@ impl UserPools {
         {
             return Err(exists(&pool));
         }
-        let mut out = json!({ "UserConfirmed": false, "UserSub": sub });
+        let mut out = json!({ "UserConfirmed": false, "UserSub": user.attributes["sub"] });
         if pool.config.auto_verifies_email() && user.email().is_some() {
             let details = self.send_code(&user, CodePurpose::SignUp)?;
             out["CodeDeliveryDetails"] = details["CodeDeliveryDetails"].clone();
