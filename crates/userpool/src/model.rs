@@ -188,6 +188,29 @@ pub struct User {
 }
 
 impl User {
+    /// A user as first stored: enabled, no failed sign-ins, every timestamp `now`.
+    pub fn new(
+        pool_id: &str,
+        username: String,
+        attributes: BTreeMap<String, String>,
+        status: UserStatus,
+        now: i64,
+    ) -> Self {
+        Self {
+            pool_id: pool_id.to_owned(),
+            username,
+            attributes,
+            status,
+            enabled: true,
+            password_hash: None,
+            password_set_at: now,
+            created: now,
+            modified: now,
+            failed_logins: 0,
+            locked_until: 0,
+        }
+    }
+
     pub fn sub(&self) -> &str {
         self.attributes.get("sub").map_or("", String::as_str)
     }

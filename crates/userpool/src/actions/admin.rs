@@ -98,19 +98,13 @@ impl UserPools {
                     "User account already exists".into(),
                 ));
             }
-            let user = User {
-                pool_id: pool.id.clone(),
+            let user = User::new(
+                &pool.id,
                 username,
-                attributes: attrs,
-                status: UserStatus::ForceChangePassword,
-                enabled: true,
-                password_hash: None,
-                password_set_at: now,
-                created: now,
-                modified: now,
-                failed_logins: 0,
-                locked_until: 0,
-            };
+                attrs,
+                UserStatus::ForceChangePassword,
+                now,
+            );
             let credentials = password::derive(&pool.id, &user.username, &temporary)?;
             let alias = alias_email(&pool, &user);
             if !self

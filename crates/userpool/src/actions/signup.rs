@@ -114,19 +114,7 @@ impl UserPools {
         }
         let credentials = password::derive(&pool.id, &username, &password)?;
         let now = self.now();
-        let user = User {
-            pool_id: pool.id.clone(),
-            username,
-            attributes: attrs,
-            status: UserStatus::Unconfirmed,
-            enabled: true,
-            password_hash: None,
-            password_set_at: now,
-            created: now,
-            modified: now,
-            failed_logins: 0,
-            locked_until: 0,
-        };
+        let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
         let alias = alias_email(&pool, &user);
         if !self
             .store
