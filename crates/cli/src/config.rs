@@ -2,7 +2,9 @@
 //! the same settings work from a shell, a `.env` file or a service manager.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use taskapi_store_dynamodb::DEFAULT_TABLE;
@@ -25,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the REST API (and the local user pool) on one address.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Manage the DynamoDB table.
     #[command(subcommand)]
     Table(TableCommand),
@@ -107,4 +109,73 @@ pub struct ServeConfig {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+
+    /// Start even though the data directory holds tasks but no user pool, or a user pool but
+    /// no tasks (the missing one is created empty). Without it such a directory is refused:
+    /// a lost file would otherwise pass unnoticed as a fresh start.
+    #[arg(long, env = "TASKAPI_START_AFRESH")]
+    pub start_afresh: bool,
+
+    #[command(flatten)]
+    pub connections: ConnectionConfig,
+
+    #[command(flatten)]
+    pub rate_limit: RateLimitConfig,
+}
+
+/// How connections are served. Durations are in seconds (fractions allowed).
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionConfig {
+    /// Seconds a client has to send a request's headers, counted from when the connection
+    /// is ready for them; so also how long an idle keep-alive connection stays open.
+    #[arg(long, env = "TASKAPI_HEADER_READ_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub header_read_timeout: Duration,
+
+    /// Seconds a client has to send a whole request body (then 408).
+    #[arg(long, env = "TASKAPI_BODY_READ_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub body_read_timeout: Duration,
+
+    /// Seconds without a byte moving either way after which a connection is closed (a
+    /// client that stopped reading its response, a stalled HTTP/2 connection).
+    #[arg(long, env = "TASKAPI_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
+    pub idle_timeout: Duration,
+
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    #[arg(long, env = "TASKAPI_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C; then the
+    /// connections still open are closed and taskapi exits.
+    #[arg(long, env = "TASKAPI_SHUTDOWN_GRACE", default_value = "10", value_parser = seconds)]
+    pub shutdown_grace: Duration,
+}
+
+/// Per-caller rate limits on the REST API, a token bucket per user as API Gateway's
+/// throttling has: a steady rate and a burst. A caller over it gets 429 with Retry-After.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitConfig {
+    /// Requests per second each caller may make on average; 0 turns the limit off.
+    #[arg(long, env = "TASKAPI_RATE_LIMIT", default_value_t = 50)]
+    pub rate_limit: u32,
+
+    /// Requests a caller may make at once before the rate applies.
+    #[arg(long, env = "TASKAPI_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
+}
+
+impl RateLimitConfig {
+    /// `(per second, burst)`, or `None` when the limit is off.
+    pub fn quota(&self) -> Option<(NonZeroU32, NonZeroU32)> {
+        let rate = NonZeroU32::new(self.rate_limit)?;
+        Some((rate, NonZeroU32::new(self.rate_limit_burst).unwrap_or(rate)))
+    }
+}
+
+/// A duration in seconds, e.g. `10` or `0.5`.
+fn seconds(raw: &str) -> Result<Duration, String> {
+    raw.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|duration| !duration.is_zero())
+        .ok_or_else(|| format!("{raw:?} is not a positive number of seconds"))
 }

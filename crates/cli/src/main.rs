@@ -15,7 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     taskapi::telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve(config) => taskapi::serve::run(config).await,
+        Command::Serve(config) => taskapi::serve::run(*config).await,
         Command::Table(TableCommand::Create(config)) => taskapi::table::create(config).await,
     }
 }

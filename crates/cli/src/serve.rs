@@ -6,7 +6,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use taskapi_domain::TaskStore;
-use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service_layers};
+use taskapi_http::{
+    AppState, Authenticator, BodyReadTimeout, CallerLimits, HttpConfig, api_router,
+    with_service_layers,
+};
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
@@ -14,15 +17,19 @@ use taskapi_userpool::{DefaultPool, Settings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
+use crate::connections::{self, ConnectionLimits};
 
 /// The file of the SQLite store inside the data directory.
 const TASK_DATABASE: &str = "tasks.sqlite3";
+/// The file of the local user pool inside the data directory.
+const USER_POOL_DATABASE: &str = "userpool.sqlite3";
 
 /// A server bound to its address and ready to run. Binding first lets port 0 work: the
 /// chosen address is known before anything that depends on it (the pool's issuer) is set up.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: ConnectionLimits,
     /// The local user pool's default pool and client, when it is the token issuer.
     user_pool: Option<DefaultPool>,
 }
@@ -32,6 +39,7 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
+        check_data_dir(&config)?;
         let store = open_store(&config).await?;
         let addr = listener
             .local_addr()
@@ -50,15 +58,28 @@ impl Application {
                 .map(|origin| origin.parse())
                 .collect::<Result<_, _>>()
                 .context("invalid --cors-origin")?,
+            body_read_timeout: BodyReadTimeout(config.connections.body_read_timeout),
         };
-        let mut api = api_router(AppState { store, auth });
+        let mut state = AppState::new(store, auth);
+        state.limits = config
+            .rate_limit
+            .quota()
+            .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
+        let mut api = api_router(state);
         if let Some((pools, _)) = &local_pool {
             api = api.merge(pools.router());
         }
         let router = with_service_layers(api, &http);
+        let connections = &config.connections;
         Ok(Self {
             listener,
             router,
+            limits: ConnectionLimits {
+                header_read_timeout: connections.header_read_timeout,
+                idle_timeout: connections.idle_timeout,
+                max_connections: connections.max_connections,
+                shutdown_grace: connections.shutdown_grace,
+            },
             user_pool: local_pool.map(|(_, default)| default),
         })
     }
@@ -69,14 +90,10 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then lets requests in flight finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+    /// Serves until `shutdown` resolves, then lets requests in flight finish within the
+    /// grace period.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        connections::serve(self.listener, self.router, self.limits, shutdown).await;
     }
 }
 
@@ -101,16 +118,45 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     println!("taskapi listening on {endpoint}");
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Refuses a data directory where one of the two local databases is missing while the
+/// other holds data: a file lost or deleted, which starting would silently replace with
+/// an empty one (every account, or every task, gone). `--start-afresh` accepts it.
+fn check_data_dir(config: &ServeConfig) -> anyhow::Result<()> {
+    let local_pool = config.cognito_user_pool_id.is_none() && config.jwt_issuer.is_none();
+    if config.store != StoreKind::Sqlite || !local_pool || config.start_afresh {
+        return Ok(());
+    }
+    let tasks = config.data_dir.join(TASK_DATABASE);
+    let pool = config.data_dir.join(USER_POOL_DATABASE);
+    match (tasks.exists(), pool.exists()) {
+        (true, false) => anyhow::bail!(
+            "{} holds tasks but no user pool ({} is missing): every account would be new and \
+             no task's owner could sign in. Restore the file, or pass --start-afresh to \
+             create an empty user pool.",
+            tasks.display(),
+            pool.display()
+        ),
+        (false, true) => anyhow::bail!(
+            "{} holds a user pool but no tasks ({} is missing): every task would be gone. \
+             Restore the file, or pass --start-afresh to create an empty task database.",
+            pool.display(),
+            tasks.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);
-            let store = SqliteStore::open(&path)?;
+            let store = SqliteStore::open(&path)
+                .context("cannot open the task database (see --data-dir)")?;
             tracing::info!(path = %path.display(), "tasks stored in SQLite");
             Ok(Arc::new(store))
         }

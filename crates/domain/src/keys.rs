@@ -7,12 +7,14 @@ use crate::{Status, TaskId};
 pub const TABLE_NAME: &str = "TaskApp";
 /// The global secondary index that serves the admin view (tasks by status).
 pub const GSI1: &str = "GSI1";
+/// Every user's partition key starts with this.
+pub const USER_PREFIX: &str = "USER#";
 /// Every task's sort key starts with this; a user's list is `begins_with(SK, TASK_PREFIX)`.
 pub const TASK_PREFIX: &str = "TASK#";
 
 /// Partition key of a user's items: `USER#<sub>`.
 pub fn user_pk(sub: &str) -> String {
-    format!("USER#{sub}")
+    format!("{USER_PREFIX}{sub}")
 }
 
 /// Sort key of a task: `TASK#<task_id>`.

@@ -9,6 +9,6 @@ mod store;
 mod task;
 mod validate;
 
-pub use store::{ListQuery, Page, PageKey, StoreError, TaskStore, TaskUpdate};
+pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};

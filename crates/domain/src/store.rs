@@ -38,7 +38,7 @@ pub struct TaskUpdate {
     pub patch: TaskPatch,
     pub updated_at: Timestamp,
     /// Apply only if the stored `updated_at` still equals this (the `If-Match` ETag).
-    pub expected_updated_at: Option<String>,
+    pub expected_updated_at: Option<Timestamp>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +92,20 @@ pub trait TaskStore: Send + Sync + 'static {
         update: &TaskUpdate,
     ) -> Result<Task, StoreError>;
 
-    /// Deletes the task; `NotFound` if there is none.
-    async fn delete(&self, owner: &str, id: &TaskId) -> Result<(), StoreError>;
+    /// Deletes the task; `NotFound` if there is none, `PreconditionFailed` if `expected`
+    /// (the `If-Match` ETag) is given and no longer the stored `updated_at`.
+    async fn delete(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        expected: Option<&Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    /// Whether the store can read and write right now (for `/readyz`); why not, if not.
+    async fn ready(&self) -> Result<(), NotReady>;
 }
+
+/// Why a store cannot serve now, in words for an operator (`/readyz` answers with it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotReady(pub String);

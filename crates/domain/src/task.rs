@@ -3,22 +3,24 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
-use utoipa::ToSchema;
+use time::macros::format_description;
 
 use crate::{Description, Title, ValidationError};
 
 /// A task as the API returns it. Key attributes (`PK`, `SK`, `GSI1*`) never leave the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
-    #[schema(value_type = String, example = "01936a4e-7c1a-7d4e-9b7e-2f1c3d4e5f60")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = TaskId::schema))]
     pub task_id: TaskId,
     pub title: String,
     pub description: String,
     pub status: Status,
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
@@ -66,7 +68,8 @@ impl TaskPatch {
 }
 
 /// The lifecycle of a task. The wire names are the seed's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
@@ -114,9 +117,23 @@ pub struct TaskId(String);
 
 impl TaskId {
     const MAX_LEN: usize = 64;
+    /// What [`TaskId::parse`] accepts, as a JSON Schema `pattern` for the OpenAPI document.
+    pub const PATTERN: &'static str = "^[A-Za-z0-9_-]{1,64}$";
 
     pub fn generate() -> Self {
         Self(uuid::Uuid::now_v7().to_string())
+    }
+
+    /// What [`TaskId::parse`] accepts, as an OpenAPI schema.
+    #[cfg(feature = "openapi")]
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(Self::PATTERN))
+            .min_length(Some(1))
+            .max_length(Some(Self::MAX_LEN))
+            .examples(["01936a4e-7c1a-7d4e-9b7e-2f1c3d4e5f60"])
+            .build()
     }
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
@@ -158,17 +175,15 @@ impl Timestamp {
     }
 
     pub fn from_datetime(at: OffsetDateTime) -> Self {
+        /// RFC 3339 with exactly six fractional digits, so text order is time order.
+        const FORMAT: &[BorrowedFormatItem<'_>] = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+        );
         let at = at.to_offset(time::UtcOffset::UTC);
-        Self(format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute(),
-            at.second(),
-            at.microsecond()
-        ))
+        Self(
+            at.format(FORMAT)
+                .expect("a UTC date-time formats with its own fields"),
+        )
     }
 
     /// A timestamp as found in the store. Items written by the seed carry Python's

@@ -19,23 +19,55 @@ impl ValidationError {
     }
 }
 
-/// A task title: 1 to 200 characters once surrounding whitespace is trimmed.
+/// A task title: 1 to 200 characters as sent (the bounds the OpenAPI schema states), with
+/// no control characters and at least one visible one; stored without surrounding spaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
 impl Title {
     pub const MAX_CHARS: usize = 200;
+    /// The same rule as a JSON Schema `pattern`, for the OpenAPI document; the character
+    /// classes are those of [`is_control`] and [`is_invisible`].
+    pub const PATTERN: &'static str = concat!(
+        "^[^\\u0000-\\u001f\\u007f-\\u009f]*",
+        "[^\\u0000-\\u0020\\u007f-\\u00a0\\u00ad\\u034f\\u061c\\u115f\\u1160\\u1680",
+        "\\u17b4\\u17b5\\u180b-\\u180f\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f",
+        "\\u3000\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0]",
+        "[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    );
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let trimmed = raw.trim();
-        let chars = trimmed.chars().count();
+        let chars = raw.chars().count();
         if chars == 0 || chars > Self::MAX_CHARS {
             return Err(ValidationError::new(
                 "title",
                 format!("title must be 1 to {} characters", Self::MAX_CHARS),
             ));
         }
-        Ok(Self(trimmed.to_owned()))
+        if raw.chars().any(is_control) {
+            return Err(ValidationError::new(
+                "title",
+                "title must not contain control characters (line breaks, tabs, NUL, ...)",
+            ));
+        }
+        if raw.chars().all(is_invisible) {
+            return Err(ValidationError::new(
+                "title",
+                "title must contain a visible character",
+            ));
+        }
+        Ok(Self(raw.trim().to_owned()))
+    }
+
+    /// The rule of [`Title::parse`] as an OpenAPI schema.
+    #[cfg(feature = "openapi")]
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(Self::MAX_CHARS))
+            .pattern(Some(Self::PATTERN))
+            .build()
     }
 
     pub fn into_inner(self) -> String {
@@ -45,6 +77,24 @@ impl Title {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Unicode's control characters (C0, DEL and C1).
+fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// Characters that show nothing: white space and the default-ignorable code points of the
+/// Basic Multilingual Plane (zero-width spaces and joiners, direction marks, variation
+/// selectors, the byte order mark, the Hangul fillers, ...).
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c,
+            '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+            | '\u{ffa0}')
 }
 
 /// A task description: up to 4000 characters; empty when not given, as in the seed.
@@ -112,11 +162,82 @@ mod tests {
     use super::*;
 
     #[test]
-    fn titles_are_trimmed_and_bounded_in_characters() {
-        assert_eq!(Title::parse("  Ship it \n").unwrap().as_str(), "Ship it");
-        assert!(Title::parse("   ").is_err());
+    fn titles_are_bounded_in_characters_as_sent_and_stored_trimmed() {
+        assert_eq!(Title::parse("  Ship it ").unwrap().as_str(), "Ship it");
         assert!(Title::parse(&"é".repeat(200)).is_ok());
         assert_eq!(Title::parse(&"é".repeat(201)).unwrap_err().field, "title");
+        assert!(Title::parse(&format!("x{}", " ".repeat(200))).is_err());
+    }
+
+    #[test]
+    fn titles_need_a_visible_character_and_no_control_characters() {
+        for bad in [
+            "",
+            "   ",
+            "\u{200b}\u{200b}",
+            "\u{feff}",
+            "\u{3000}",
+            "a\0b",
+            "Ship\nit",
+            "\tx",
+            "x\u{85}",
+        ] {
+            assert!(Title::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["x", " x", "\u{200b}x", "日本", "🚀"] {
+            assert!(Title::parse(good).is_ok(), "{good:?} refused");
+        }
+    }
+
+    /// The OpenAPI pattern and the parser agree on every character of the BMP, alone and
+    /// between visible ones.
+    #[test]
+    fn the_schema_pattern_lists_the_same_characters() {
+        let classes = Title::PATTERN;
+        let excluded = |class: &str| -> Vec<(u32, u32)> {
+            let body = &classes[classes.find(class).unwrap() + class.len()..];
+            let body = &body[..body.find(']').unwrap()];
+            let points: Vec<u32> = body
+                .split("\\u")
+                .filter(|part| !part.is_empty())
+                .map(|part| u32::from_str_radix(part.trim_end_matches('-'), 16).unwrap())
+                .collect();
+            let mut ranges = Vec::new();
+            let mut rest = body;
+            let mut i = 0;
+            while !rest.is_empty() {
+                let len = 6;
+                let ranged = rest.len() > len && rest.as_bytes()[len] == b'-';
+                if ranged {
+                    ranges.push((points[i], points[i + 1]));
+                    i += 2;
+                    rest = &rest[2 * len + 1..];
+                } else {
+                    ranges.push((points[i], points[i]));
+                    i += 1;
+                    rest = &rest[len..];
+                }
+            }
+            ranges
+        };
+        let control = excluded("^[^");
+        let invisible = excluded("*[^");
+        let within =
+            |ranges: &[(u32, u32)], c: u32| ranges.iter().any(|(a, b)| (*a..=*b).contains(&c));
+        for c in (0..=0xffff).filter_map(char::from_u32) {
+            assert_eq!(
+                is_control(c),
+                within(&control, c as u32),
+                "control {:x}",
+                c as u32
+            );
+            assert_eq!(
+                is_invisible(c),
+                within(&invisible, c as u32),
+                "invisible {:x}",
+                c as u32
+            );
+        }
     }
 
     #[test]

@@ -62,11 +62,16 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        state
+        let principal = state
             .auth
             .authenticate(parts)
             .await
-            .map_err(|Unauthorized| ApiError::Unauthorized)
+            .map_err(|Unauthorized| ApiError::Unauthorized)?;
+        #[cfg(feature = "rate-limit")]
+        if let Some(limits) = &state.limits {
+            limits.check(&principal.sub)?;
+        }
+        Ok(principal)
     }
 }
 

@@ -10,8 +10,9 @@ use taskapi_domain::{PageKey, Status, keys};
 
 use crate::ApiError;
 
-/// Longer tokens than this are not ours; refuse them before decoding.
-const MAX_TOKEN_LEN: usize = 2048;
+/// Longer tokens than this are not ours; refuse them before decoding. (The OpenAPI
+/// document states the same bound.)
+pub const MAX_TOKEN_LEN: usize = 2048;
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -46,7 +47,7 @@ pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
             "next_token is not a token this list returned",
         )
     };
-    if token.len() > MAX_TOKEN_LEN {
+    if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(invalid());
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
@@ -57,7 +58,7 @@ pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
                 wire.pk == keys::user_pk(sub) && wire.g1pk.is_none() && wire.g1sk.is_none()
             }
             Scope::Status(status) => {
-                wire.pk.starts_with("USER#")
+                wire.pk.starts_with(keys::USER_PREFIX)
                     && wire.g1pk.as_deref() == Some(keys::status_gsi1pk(status).as_str())
                     && wire.g1sk.is_some()
             }

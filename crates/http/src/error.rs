@@ -34,7 +34,11 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
-    #[error("Service temporarily unavailable, retry later")]
+    #[error("The request body did not arrive in time")]
+    BodyTimeout,
+    #[error("Too many requests from this caller, retry later")]
+    TooManyRequests { retry_after: Duration },
+    #[error("Storage is temporarily unavailable, retry later")]
     Unavailable { retry_after: Duration },
     /// A bug or an unexpected fault. Logged with its cause; the caller gets a bare 500.
     #[error("internal error: {0}")]
@@ -69,6 +73,8 @@ impl ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -88,7 +94,9 @@ impl ApiError {
             Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Unavailable { .. } => "unavailable",
+            Self::BodyTimeout => "body_timeout",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::Unavailable { .. } => "storage_unavailable",
             Self::Internal(_) => "internal_error",
         };
         Some(code.to_owned())
@@ -112,14 +120,11 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        // A storage fault is logged by the store, once per episode, not here per request.
         let message = match &self {
             Self::Internal(cause) => {
-                tracing::error!(error = %cause, source = ?cause.source(), "request failed");
+                tracing::error!(error = %cause_chain(cause.as_ref()), "request failed");
                 "Internal server error".to_owned()
-            }
-            Self::Unavailable { .. } => {
-                tracing::warn!("store unavailable, answering 503");
-                self.to_string()
             }
             other => other.to_string(),
         };
@@ -128,12 +133,44 @@ impl IntoResponse for ApiError {
             code: self.code(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::Unavailable { retry_after } = self {
-            let seconds = retry_after.as_secs().max(1);
+        if let Self::Unavailable { retry_after } | Self::TooManyRequests { retry_after } = self {
+            // Whole seconds, rounded up: a client that waits as told is let through.
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         response
+    }
+}
+
+/// An error and every error that caused it, outermost first: "a: b: c".
+fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Many errors repeat their source in their own message; say each part once.
+        if !chain.ends_with(&text) {
+            chain.push_str(": ");
+            chain.push_str(&text);
+        }
+        source = cause.source();
+    }
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_whole_cause_chain_is_logged() {
+        let err = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(cause_chain(&err), "outer: disk on fire");
     }
 }

@@ -4,9 +4,9 @@
 use std::any::Any;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use http::{HeaderName, HeaderValue, Method, Request, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -14,7 +14,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::ApiError;
-use crate::body::MAX_BODY_BYTES;
+use crate::body::{BodyReadTimeout, MAX_BODY_BYTES};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -23,11 +23,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpConfig {
     /// Origins allowed by CORS; empty means any (`*`), as the seed's handlers answer.
     pub cors_origins: Vec<HeaderValue>,
+    /// How long a whole request body may take to arrive (a slow sender gets 408).
+    pub body_read_timeout: BodyReadTimeout,
 }
 
 pub fn with_service_layers(router: Router, config: &HttpConfig) -> Router {
     router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(config.body_read_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -68,6 +71,7 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             // What browser Cognito clients (amazon-cognito-identity-js) send to the pool.
             HeaderName::from_static("x-amz-target"),
             HeaderName::from_static("x-amz-user-agent"),
@@ -76,6 +80,7 @@ fn cors(config: &HttpConfig) -> CorsLayer {
         ])
         .expose_headers([
             header::ETAG,
+            header::RETRY_AFTER,
             REQUEST_ID,
             // How the user pool reports errors and ids; browser Cognito clients read them.
             HeaderName::from_static("x-amzn-errortype"),

@@ -11,12 +11,17 @@ mod cursor;
 pub mod error;
 mod layers;
 mod openapi;
+#[cfg(feature = "rate-limit")]
+mod rate_limit;
 mod routes;
 mod state;
 
-pub use auth::{Authenticator, Principal, Unauthorized};
+pub use auth::{ADMIN_GROUP, Authenticator, Principal, Unauthorized};
+pub use body::BodyReadTimeout;
 pub use error::ApiError;
 pub use layers::{HttpConfig, with_service_layers};
 pub use openapi::openapi;
+#[cfg(feature = "rate-limit")]
+pub use rate_limit::CallerLimits;
 pub use routes::api_router;
 pub use state::AppState;

@@ -27,6 +27,7 @@ impl Settings {
             dynamo: DynamoConfig::from_env(),
             http: HttpConfig {
                 cors_origins: parse_origins(&origins)?,
+                ..HttpConfig::default()
             },
         })
     }

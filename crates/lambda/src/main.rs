@@ -63,10 +63,7 @@ async fn run() -> Result<(), lambda_http::Error> {
         ),
         Err(err) => tracing::warn!(table = store.table(), error = %err, "DynamoDB warm-up failed"),
     }
-    let state = AppState {
-        store: Arc::new(store),
-        auth: Arc::new(ApiGatewayClaims),
-    };
+    let state = AppState::new(Arc::new(store), Arc::new(ApiGatewayClaims));
     let router = with_service_layers(api_router(state), &settings.http);
     let service = ServiceBuilder::new()
         .map_request(stage::strip_http_api_stage)

@@ -1,6 +1,7 @@
 //! The behaviour every [`TaskStore`] adapter must have, written once. Each adapter's tests
-//! call [`run_suite`] on a store of its kind; the suite uses fresh owners, so it can run on a
-//! table that already holds data.
+//! invoke [`conformance_tests!`] with a function that opens a store of its kind: one
+//! `#[test]` per check, so every failing behaviour is reported, not just the first. Checks
+//! use fresh owners, so they can run on a table that already holds data.
 
 use std::collections::HashSet;
 
@@ -9,18 +10,36 @@ use taskapi_domain::{
     TaskUpdate, Timestamp, Title,
 };
 
-/// Runs every check against `store`, panicking with a message naming the first failure.
-pub async fn run_suite(store: &dyn TaskStore) {
-    create_then_get(store).await;
-    create_refuses_to_overwrite(store).await;
-    lists_a_users_tasks_in_creation_order_across_pages(store).await;
-    filters_a_users_list_by_status(store).await;
-    owners_are_isolated(store).await;
-    updates_are_partial_and_move_the_status_index(store).await;
-    updates_honour_the_expected_version(store).await;
-    updating_or_deleting_a_missing_task_is_not_found(store).await;
-    deletes(store).await;
-    lists_by_status_across_users(store).await;
+/// One `#[tokio::test]` per conformance check. `$open` is an async function returning
+/// `(guard, store)`: the guard (a temporary directory, an emulator) lives as long as the
+/// test, the store is any [`TaskStore`].
+#[macro_export]
+macro_rules! conformance_tests {
+    ($open:path) => {
+        $crate::conformance_tests!(@each $open;
+            create_then_get,
+            create_refuses_to_overwrite,
+            lists_a_users_tasks_in_creation_order_across_pages,
+            filters_a_users_list_by_status,
+            owners_are_isolated,
+            updates_are_partial_and_move_the_status_index,
+            updates_honour_the_expected_version,
+            updating_or_deleting_a_missing_task_is_not_found,
+            deletes,
+            deletes_honour_the_expected_version,
+            lists_by_status_across_users,
+            is_ready,
+        );
+    };
+    (@each $open:path; $($check:ident,)*) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (_guard, store) = $open().await;
+                $crate::$check(&store).await;
+            }
+        )*
+    };
 }
 
 fn owner() -> String {
@@ -79,7 +98,8 @@ fn ids(tasks: &[Task]) -> Vec<&str> {
     tasks.iter().map(|task| task.task_id.as_str()).collect()
 }
 
-async fn create_then_get(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn create_then_get(store: &dyn TaskStore) {
     let alice = owner();
     let task = put(store, &alice, "Ship feature X", Status::InProgress).await;
     let found = store.get(&alice, &task.task_id).await.expect("get");
@@ -92,7 +112,8 @@ async fn create_then_get(store: &dyn TaskStore) {
     assert_eq!(missing, None, "an unknown id is None, not an error");
 }
 
-async fn create_refuses_to_overwrite(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn create_refuses_to_overwrite(store: &dyn TaskStore) {
     let alice = owner();
     let task = put(store, &alice, "original", Status::Pending).await;
     let mut clash = new_task("impostor", Status::Done);
@@ -106,7 +127,8 @@ async fn create_refuses_to_overwrite(store: &dyn TaskStore) {
     assert_eq!(kept.title, "original", "the existing task is untouched");
 }
 
-async fn lists_a_users_tasks_in_creation_order_across_pages(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn lists_a_users_tasks_in_creation_order_across_pages(store: &dyn TaskStore) {
     let alice = owner();
     let mut created = Vec::new();
     for n in 0..27 {
@@ -126,7 +148,8 @@ async fn lists_a_users_tasks_in_creation_order_across_pages(store: &dyn TaskStor
     assert_eq!(first.next, None, "a page that holds everything is the last");
 }
 
-async fn filters_a_users_list_by_status(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn filters_a_users_list_by_status(store: &dyn TaskStore) {
     let alice = owner();
     let mut done = Vec::new();
     for n in 0..12 {
@@ -154,7 +177,8 @@ async fn filters_a_users_list_by_status(store: &dyn TaskStore) {
     assert!(none.is_empty(), "no task is in progress");
 }
 
-async fn owners_are_isolated(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn owners_are_isolated(store: &dyn TaskStore) {
     let alice = owner();
     let mallory = owner();
     let task = put(store, &alice, "private", Status::Pending).await;
@@ -177,14 +201,15 @@ async fn owners_are_isolated(store: &dyn TaskStore) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.delete(&mallory, &task.task_id).await,
+        store.delete(&mallory, &task.task_id, None).await,
         Err(StoreError::NotFound)
     ));
     let kept = store.get(&alice, &task.task_id).await.unwrap().unwrap();
     assert_eq!(kept, task, "the owner's task is unchanged");
 }
 
-async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore) {
     let alice = owner();
     let task = put(store, &alice, "draft", Status::Pending).await;
     let later = Timestamp::now();
@@ -244,7 +269,8 @@ async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore) {
     assert_eq!(retitled.status, Status::Done, "status untouched");
 }
 
-async fn updates_honour_the_expected_version(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn updates_honour_the_expected_version(store: &dyn TaskStore) {
     let alice = owner();
     let task = put(store, &alice, "contended", Status::Pending).await;
     let edit = |title: &str, expected: &Timestamp| TaskUpdate {
@@ -253,7 +279,7 @@ async fn updates_honour_the_expected_version(store: &dyn TaskStore) {
             ..TaskPatch::default()
         },
         updated_at: Timestamp::now(),
-        expected_updated_at: Some(expected.as_str().to_owned()),
+        expected_updated_at: Some(expected.clone()),
     };
     let first = store
         .update(
@@ -285,7 +311,8 @@ async fn updates_honour_the_expected_version(store: &dyn TaskStore) {
     );
 }
 
-async fn updating_or_deleting_a_missing_task_is_not_found(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn updating_or_deleting_a_missing_task_is_not_found(store: &dyn TaskStore) {
     let alice = owner();
     let id = TaskId::generate();
     let update = TaskUpdate {
@@ -306,19 +333,23 @@ async fn updating_or_deleting_a_missing_task_is_not_found(store: &dyn TaskStore)
         "a failed update creates nothing"
     );
     assert!(matches!(
-        store.delete(&alice, &id).await,
+        store.delete(&alice, &id, None).await,
         Err(StoreError::NotFound)
     ));
 }
 
-async fn deletes(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn deletes(store: &dyn TaskStore) {
     let alice = owner();
     let keep = put(store, &alice, "keep", Status::Pending).await;
     let drop = put(store, &alice, "drop", Status::Pending).await;
-    store.delete(&alice, &drop.task_id).await.expect("delete");
+    store
+        .delete(&alice, &drop.task_id, None)
+        .await
+        .expect("delete");
     assert_eq!(store.get(&alice, &drop.task_id).await.unwrap(), None);
     assert!(matches!(
-        store.delete(&alice, &drop.task_id).await,
+        store.delete(&alice, &drop.task_id, None).await,
         Err(StoreError::NotFound)
     ));
     let listed = store
@@ -328,7 +359,8 @@ async fn deletes(store: &dyn TaskStore) {
     assert_eq!(listed.tasks, vec![keep]);
 }
 
-async fn lists_by_status_across_users(store: &dyn TaskStore) {
+#[doc(hidden)]
+pub async fn lists_by_status_across_users(store: &dyn TaskStore) {
     let mut ours = Vec::new();
     for n in 0..9 {
         let who = owner();
@@ -360,4 +392,50 @@ async fn lists_by_status_across_users(store: &dyn TaskStore) {
             .all(|w| w[0].created_at <= w[1].created_at),
         "ordered by created_at"
     );
+}
+
+#[doc(hidden)]
+pub async fn deletes_honour_the_expected_version(store: &dyn TaskStore) {
+    let alice = owner();
+    let task = put(store, &alice, "contended", Status::Pending).await;
+    let edit = TaskUpdate {
+        patch: TaskPatch {
+            status: Some(Status::Done),
+            ..TaskPatch::default()
+        },
+        updated_at: Timestamp::now(),
+        expected_updated_at: None,
+    };
+    let edited = store.update(&alice, &task.task_id, &edit).await.unwrap();
+    let stale = store
+        .delete(&alice, &task.task_id, Some(&task.updated_at))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::PreconditionFailed)),
+        "a delete of a stale version is refused, got {stale:?}"
+    );
+    assert_eq!(
+        store.get(&alice, &task.task_id).await.unwrap().as_ref(),
+        Some(&edited),
+        "the refused delete removed nothing"
+    );
+    store
+        .delete(&alice, &task.task_id, Some(&edited.updated_at))
+        .await
+        .expect("the current version is deleted");
+    assert_eq!(store.get(&alice, &task.task_id).await.unwrap(), None);
+    let gone = store
+        .delete(&alice, &task.task_id, Some(&edited.updated_at))
+        .await;
+    assert!(
+        matches!(gone, Err(StoreError::NotFound)),
+        "a missing task with If-Match is NotFound, got {gone:?}"
+    );
+}
+
+#[doc(hidden)]
+pub async fn is_ready(store: &dyn TaskStore) {
+    store.ready().await.expect("a working store is ready");
+    put(store, &owner(), "after the probe", Status::Pending).await;
+    store.ready().await.expect("and stays ready");
 }

@@ -5,10 +5,14 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TableStatus,
+};
 use taskapi_domain::{
-    ListQuery, Page, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, keys,
+    ListQuery, NotReady, Page, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp,
+    keys,
 };
 
 use crate::error::{conditional, from_sdk};
@@ -195,17 +199,90 @@ impl TaskStore for DynamoStore {
         }
     }
 
-    async fn delete(&self, owner: &str, id: &TaskId) -> Result<(), StoreError> {
-        let result = self
+    async fn delete(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        expected: Option<&Timestamp>,
+    ) -> Result<(), StoreError> {
+        let request = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(item::key(owner, id)))
-            .condition_expression("attribute_exists(PK)")
+            .set_key(Some(item::key(owner, id)));
+        let Some(expected) = expected else {
+            let result = request
+                .condition_expression("attribute_exists(PK)")
+                .send()
+                .await;
+            return conditional(result, StoreError::NotFound).map(drop);
+        };
+        let mut values = Item::new();
+        let condition = version_condition(expected, &mut values);
+        let result = request
+            .condition_expression(condition)
+            .expression_attribute_names(format!("#{}", attr::UPDATED_AT), attr::UPDATED_AT)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        conditional(result, StoreError::NotFound).map(drop)
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    if failed.item().is_some_and(|old| !old.is_empty()) {
+                        Err(StoreError::PreconditionFailed)
+                    } else {
+                        Err(self.missing_or_stale(owner, id).await)
+                    }
+                }
+                _ => Err(from_sdk(err)),
+            },
+        }
     }
+
+    /// `DescribeTable`: the table exists, is reachable with these credentials, and ACTIVE.
+    async fn ready(&self) -> Result<(), NotReady> {
+        let described = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|err| NotReady(format!("DescribeTable {}: {}", self.table, from_sdk(err))))?;
+        match described.table().and_then(|table| table.table_status()) {
+            Some(TableStatus::Active) => Ok(()),
+            status => Err(NotReady(format!(
+                "table {} is {status:?}, not ACTIVE",
+                self.table
+            ))),
+        }
+    }
+}
+
+/// The condition "exists, at version `expected`" (with `#updated_at` to be named). The ETag
+/// carries `updated_at` as taskapi shows it; an item the seed wrote holds the same instant
+/// without the `Z`. Either stored form is the expected version.
+fn version_condition(expected: &Timestamp, values: &mut Item) -> String {
+    let expected = expected.as_str();
+    let mut accepted = vec![AttributeValue::S(expected.to_owned())];
+    if let Some(naive) = expected.strip_suffix('Z') {
+        accepted.push(AttributeValue::S(naive.to_owned()));
+    }
+    let placeholders: Vec<String> = accepted
+        .into_iter()
+        .enumerate()
+        .map(|(n, value)| {
+            let placeholder = format!(":expected{n}");
+            values.insert(placeholder.clone(), value);
+            placeholder
+        })
+        .collect();
+    format!(
+        "attribute_exists(PK) AND #{} IN ({})",
+        attr::UPDATED_AT,
+        placeholders.join(", ")
+    )
 }
 
 /// The `UpdateItem` expressions for a [`TaskUpdate`]. Every attribute goes through a `#name`
@@ -239,26 +316,11 @@ impl UpdateExpression {
         }
         this.update = format!("SET {}", sets.join(", "));
         if let Some(expected) = &update.expected_updated_at {
-            // The ETag carries `updated_at` as taskapi shows it; an item the seed wrote holds
-            // the same instant without the `Z`. Either stored form is the expected version.
-            let mut accepted = vec![AttributeValue::S(expected.clone())];
-            if let Some(naive) = expected.strip_suffix('Z') {
-                accepted.push(AttributeValue::S(naive.to_owned()));
-            }
-            let placeholders: Vec<String> = accepted
-                .into_iter()
-                .enumerate()
-                .map(|(n, value)| {
-                    let placeholder = format!(":expected{n}");
-                    this.values.insert(placeholder.clone(), value);
-                    placeholder
-                })
-                .collect();
-            this.condition = format!(
-                "attribute_exists(PK) AND #{} IN ({})",
-                attr::UPDATED_AT,
-                placeholders.join(", ")
+            this.names.insert(
+                format!("#{}", attr::UPDATED_AT),
+                attr::UPDATED_AT.to_owned(),
             );
+            this.condition = version_condition(expected, &mut this.values);
         }
         this
     }

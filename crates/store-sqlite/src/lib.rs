@@ -5,13 +5,20 @@
 //! Durability and concurrency: the database is in WAL mode with `synchronous=FULL`, so a
 //! write is on disk when its commit returns. All writes go through one writer thread
 //! ([`writer`]) that commits whatever is queued in one transaction (group commit: one fsync
-//! for many requests); reads run on a small pool of connections on blocking threads
-//! ([`readers`]). Neither ever blocks the async runtime.
+//! for many requests) on a thread of its own. Reads run in place on the runtime's threads,
+//! each on a read-only connection of its own ([`readers`]): in WAL mode they never wait
+//! for the writer, and a cached read takes microseconds, less than a hand-off to a
+//! blocking thread would (BENCHMARKS.md).
+//!
+//! Storage faults (a full disk, I/O errors, a deleted or replaced file) are
+//! `StoreError::Unavailable`, logged once per episode ([`fault`]); writes resume by
+//! themselves when the fault clears.
 
+mod fault;
 mod readers;
 mod schema;
 mod store;
 mod writer;
 
 pub use schema::OpenError;
-pub use store::SqliteStore;
+pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use taskapi_domain::StoreError;
 
+use crate::fault::sql;
 use crate::schema::connect;
 
 thread_local! {
@@ -43,7 +44,7 @@ impl Readers {
                         &self.path,
                         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     )
-                    .map_err(StoreError::internal)?;
+                    .map_err(sql)?;
                     connections.entry(self.path.clone()).or_insert(conn)
                 }
             };

@@ -1,10 +1,16 @@
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-/// The schema version this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build reads and writes (`PRAGMA user_version`). Version 2 adds
+/// the owner-by-status index and the readiness probe's row; both are created on open, so
+/// a version 1 file is upgraded in place.
+const SCHEMA_VERSION: i64 = 2;
+
+/// How long the integrity check at start may take. `quick_check` reads the whole file; on a
+/// database too large to read in this time the server starts without it (and says so).
+const QUICK_CHECK_BUDGET: Duration = Duration::from_secs(10);
 
 /// The column list of every query that reads a task, in `row_to_task` order. A macro so
 /// queries are `concat!`-ed at compile time rather than formatted per request.
@@ -22,10 +28,28 @@ pub enum OpenError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "cannot write in the data directory {path} ({source}): SQLite keeps its -wal and -shm files next to the database"
+    )]
+    ReadOnlyDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the task database {path}: {source}")]
     Sqlite {
         path: String,
         source: rusqlite::Error,
+    },
+    #[error("the task database {path} cannot use write-ahead logging: journal_mode is {mode}")]
+    JournalMode { path: String, mode: String },
+    #[error(
+        "the task database {path} is corrupt (PRAGMA quick_check: {detail}); restore it from a backup"
+    )]
+    Corrupt { path: String, detail: String },
+    #[error("cannot identify the task database file {path}: {source}")]
+    Identify {
+        path: String,
+        source: std::io::Error,
     },
     #[error("cannot start the SQLite writer thread: {0}")]
     WriterThread(std::io::Error),
@@ -43,34 +67,50 @@ pub fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// Opens the writer connection, switching the file to WAL and creating the table and the
-/// GSI1 index on first use.
+/// Opens the writer connection: checks the file's integrity, switches it to WAL and creates
+/// the table and its indexes on first use.
 pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
+    let display = path.display().to_string();
     let err = |source| OpenError::Sqlite {
-        path: path.display().to_string(),
+        path: display.clone(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
+    if let Some(dir) = dir {
         std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
             path: dir.display().to_string(),
             source,
         })?;
     }
-    let conn = connect(path, OpenFlags::default()).map_err(err)?;
+    // SQLite says only "unable to open database file" or "readonly database" when the
+    // directory is not writable; name the directory and the system's reason instead.
+    let explain = |source: rusqlite::Error| {
+        let dir = dir.unwrap_or(Path::new("."));
+        match writable(dir) {
+            Err(io) if is_read_only(&source) => OpenError::ReadOnlyDir {
+                path: dir.display().to_string(),
+                source: io,
+            },
+            _ => err(source),
+        }
+    };
+    let mut conn = connect(path, OpenFlags::default()).map_err(explain)?;
+    quick_check(&mut conn, &display)?;
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .map_err(err)?;
+        .map_err(explain)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(err(rusqlite::Error::InvalidParameterName(format!(
-            "journal_mode is {mode}, expected wal"
-        ))));
+        return Err(OpenError::JournalMode {
+            path: display,
+            mode,
+        });
     }
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(err)?;
     if version > SCHEMA_VERSION {
         return Err(OpenError::NewerSchema {
-            path: path.display().to_string(),
+            path: display,
             found: version,
         });
     }
@@ -91,9 +131,77 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
          ) WITHOUT ROWID;
          -- GSI1: tasks by status, oldest first; PK and SK break ties as DynamoDB does.
          CREATE INDEX IF NOT EXISTS GSI1 ON TaskApp (GSI1PK, GSI1SK, PK, SK);
-         PRAGMA user_version = 1;
+         -- A user's tasks in one status, in SK order: a filtered page reads only its rows,
+         -- however many tasks of other statuses the user has.
+         CREATE INDEX IF NOT EXISTS OwnerStatus ON TaskApp (PK, status, SK);
+         -- The one row /readyz rewrites to prove a write reaches the disk.
+         CREATE TABLE IF NOT EXISTS Readiness (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             checked_at TEXT NOT NULL
+         );
+         PRAGMA user_version = 2;
          COMMIT;",
     )
     .map_err(err)?;
     Ok(conn)
+}
+
+/// `PRAGMA quick_check`, interrupted after [`QUICK_CHECK_BUDGET`]. Names the first problem.
+fn quick_check(conn: &mut Connection, path: &str) -> Result<(), OpenError> {
+    let started = Instant::now();
+    let sqlite = |source| OpenError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    conn.progress_handler(10_000, Some(move || started.elapsed() > QUICK_CHECK_BUDGET))
+        .map_err(sqlite)?;
+    let result = conn.query_row("PRAGMA quick_check(1)", [], |row| row.get::<_, String>(0));
+    conn.progress_handler(0, None::<fn() -> bool>)
+        .map_err(sqlite)?;
+    match result {
+        Ok(verdict) if verdict == "ok" => Ok(()),
+        Ok(detail) => Err(OpenError::Corrupt {
+            path: path.to_owned(),
+            detail,
+        }),
+        Err(err) if err.sqlite_error_code() == Some(ErrorCode::OperationInterrupted) => {
+            tracing::warn!(
+                path,
+                budget_s = QUICK_CHECK_BUDGET.as_secs(),
+                "the integrity check did not finish in its budget; starting without it"
+            );
+            Ok(())
+        }
+        Err(err)
+            if matches!(
+                err.sqlite_error_code(),
+                Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+            ) =>
+        {
+            Err(OpenError::Corrupt {
+                path: path.to_owned(),
+                detail: err.to_string(),
+            })
+        }
+        Err(source) => Err(sqlite(source)),
+    }
+}
+
+/// SQLite reports a directory it cannot create files in as "unable to open" or read-only.
+fn is_read_only(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen)
+    )
+}
+
+/// Whether a file can be created in `dir` (permission bits do not tell for root, nor for a
+/// read-only mount).
+fn writable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".taskapi-write-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
 }

@@ -1,32 +1,54 @@
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use taskapi_domain::{
-    ListQuery, Page, PageKey, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp,
-    keys,
+    ListQuery, NotReady, Page, PageKey, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate,
+    Timestamp, keys,
 };
 
 use crate::OpenError;
+use crate::fault::{Health, sql};
 use crate::readers::Readers;
-use crate::schema::task_columns;
+use crate::schema::{open_writer, task_columns};
 use crate::writer::Writer;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
+    health: Arc<Health>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`, after checking its integrity.
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        let writer = Writer::start(path)?;
+        let conn = open_writer(path)?;
+        let health = Arc::new(Health::new(path).map_err(|source| OpenError::Identify {
+            path: path.display().to_string(),
+            source,
+        })?);
         Ok(Self {
-            writer,
+            writer: Writer::start(conn, Arc::clone(&health))?,
             readers: Readers::new(path),
+            health,
         })
+    }
+
+    async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.health.observe(self.writer.write(write).await)
+    }
+
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.health.observe(self.readers.read(read))
     }
 }
 
@@ -39,11 +61,15 @@ const LIST_OWNER: &str = concat!(
     task_columns!(),
     " FROM TaskApp WHERE PK = ?1 AND SK > ?2 AND SK < ?3 ORDER BY SK LIMIT ?4"
 );
-/// The same, only tasks in status `?5`.
-const LIST_OWNER_IN_STATUS: &str = concat!(
+/// The same, only tasks in status `?5`. Read through the owner-by-status index, so a page
+/// costs the same however many tasks of other statuses the owner has; named, because
+/// without statistics SQLite prefers the primary key (no lookups) and filters every row.
+#[doc(hidden)]
+pub const LIST_OWNER_IN_STATUS: &str = concat!(
     "SELECT ",
     task_columns!(),
-    " FROM TaskApp WHERE PK = ?1 AND SK > ?2 AND SK < ?3 AND status = ?5 ORDER BY SK LIMIT ?4"
+    " FROM TaskApp INDEXED BY OwnerStatus",
+    " WHERE PK = ?1 AND status = ?5 AND SK > ?2 AND SK < ?3 ORDER BY SK LIMIT ?4"
 );
 
 #[async_trait]
@@ -51,41 +77,40 @@ impl TaskStore for SqliteStore {
     async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
         let task = task.clone();
         let pk = keys::user_pk(owner);
-        self.writer
-            .write(move |conn| {
-                let inserted = conn
-                    .prepare_cached(
-                        "INSERT INTO TaskApp (PK, SK, GSI1PK, GSI1SK, task_id, title, description,
+        self.write(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO TaskApp (PK, SK, GSI1PK, GSI1SK, task_id, title, description,
                                               status, created_at, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                          ON CONFLICT (PK, SK) DO NOTHING",
-                    )
-                    .and_then(|mut insert| {
-                        insert.execute(params![
-                            pk,
-                            keys::task_sk(&task.task_id),
-                            keys::status_gsi1pk(task.status),
-                            task.created_at.as_str(),
-                            task.task_id.as_str(),
-                            task.title,
-                            task.description,
-                            task.status.as_str(),
-                            task.created_at.as_str(),
-                            task.updated_at.as_str(),
-                        ])
-                    })
-                    .map_err(sql)?;
-                if inserted == 0 {
-                    return Err(StoreError::AlreadyExists);
-                }
-                Ok(())
-            })
-            .await
+                )
+                .and_then(|mut insert| {
+                    insert.execute(params![
+                        pk,
+                        keys::task_sk(&task.task_id),
+                        keys::status_gsi1pk(task.status),
+                        task.created_at.as_str(),
+                        task.task_id.as_str(),
+                        task.title,
+                        task.description,
+                        task.status.as_str(),
+                        task.created_at.as_str(),
+                        task.updated_at.as_str(),
+                    ])
+                })
+                .map_err(sql)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
         let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
-        self.readers.read(|conn| select_task(conn, &pk, &sk))
+        self.read(|conn| select_task(conn, &pk, &sk))
     }
 
     async fn list_for_owner(
@@ -104,12 +129,20 @@ impl TaskStore for SqliteStore {
         // re-prepares a statement whose plan depends on a bound value at every execution
         // (it showed as SQL parsing in every list request's profile).
         let rows_wanted = (limit + 1) as i64;
-        self.readers.read(|conn| {
+        self.read(|conn| {
             // The page key is derived, not read: PK is the owner's, SK the task's.
             let keyed = |row: &Row<'_>| {
                 let task = row_to_task(row)?;
                 let sk = keys::task_sk(&task.task_id);
-                Ok((task, pk.clone(), sk, None, None))
+                Ok(KeyedTask {
+                    task,
+                    key: PageKey {
+                        pk: pk.clone(),
+                        sk,
+                        gsi1pk: None,
+                        gsi1sk: None,
+                    },
+                })
             };
             let mut select = conn
                 .prepare_cached(status.map_or(LIST_OWNER, |_| LIST_OWNER_IN_STATUS))
@@ -137,7 +170,7 @@ impl TaskStore for SqliteStore {
             None => Default::default(),
         };
         let limit = query.limit.get();
-        self.readers.read(|conn| {
+        self.read(|conn| {
             let mut select = conn
                 .prepare_cached(concat!(
                     "SELECT ",
@@ -151,13 +184,15 @@ impl TaskStore for SqliteStore {
                 .query_map(
                     params![gsi1pk, after_gsi1sk, after_pk, after_sk, (limit + 1) as i64],
                     |row| {
-                        Ok((
-                            row_to_task(row)?,
-                            row.get(6)?,
-                            row.get(7)?,
-                            row.get(8)?,
-                            row.get(9)?,
-                        ))
+                        Ok(KeyedTask {
+                            task: row_to_task(row)?,
+                            key: PageKey {
+                                pk: row.get(6)?,
+                                sk: row.get(7)?,
+                                gsi1pk: row.get(8)?,
+                                gsi1sk: row.get(9)?,
+                            },
+                        })
                     },
                 )
                 .map_err(sql)?;
@@ -173,25 +208,12 @@ impl TaskStore for SqliteStore {
     ) -> Result<Task, StoreError> {
         let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
         let update = update.clone();
-        self.writer
-            .write(move |conn| {
-                let current: Option<String> = conn
-                    .prepare_cached("SELECT updated_at FROM TaskApp WHERE PK = ?1 AND SK = ?2")
-                    .and_then(|mut select| {
-                        select
-                            .query_row(params![pk, sk], |row| row.get(0))
-                            .optional()
-                    })
-                    .map_err(sql)?;
-                let current = current.ok_or(StoreError::NotFound)?;
-                if let Some(expected) = &update.expected_updated_at
-                    && Timestamp::from_stored(current).as_str() != expected
-                {
-                    return Err(StoreError::PreconditionFailed);
-                }
-                let patch = &update.patch;
-                conn.prepare_cached(concat!(
-                    "UPDATE TaskApp SET
+        self.write(move |conn| {
+            let current = stored_version(conn, &pk, &sk)?;
+            check_version(current, update.expected_updated_at.as_ref())?;
+            let patch = &update.patch;
+            conn.prepare_cached(concat!(
+                "UPDATE TaskApp SET
                          title = coalesce(?3, title),
                          description = coalesce(?4, description),
                          status = coalesce(?5, status),
@@ -199,46 +221,88 @@ impl TaskStore for SqliteStore {
                          updated_at = ?7
                      WHERE PK = ?1 AND SK = ?2
                      RETURNING ",
-                    task_columns!(),
-                    ""
-                ))
-                .and_then(|mut set| {
-                    set.query_row(
-                        params![
-                            pk,
-                            sk,
-                            patch.title.as_ref().map(|title| title.as_str()),
-                            patch.description.as_ref().map(|text| text.as_str()),
-                            patch.status.map(Status::as_str),
-                            patch.status.map(keys::status_gsi1pk),
-                            update.updated_at.as_str(),
-                        ],
-                        row_to_task,
-                    )
-                })
+                task_columns!(),
+                ""
+            ))
+            .and_then(|mut set| {
+                set.query_row(
+                    params![
+                        pk,
+                        sk,
+                        patch.title.as_ref().map(|title| title.as_str()),
+                        patch.description.as_ref().map(|text| text.as_str()),
+                        patch.status.map(Status::as_str),
+                        patch.status.map(keys::status_gsi1pk),
+                        update.updated_at.as_str(),
+                    ],
+                    row_to_task,
+                )
+            })
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        expected: Option<&Timestamp>,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
+        let expected = expected.cloned();
+        self.write(move |conn| {
+            check_version(stored_version(conn, &pk, &sk)?, expected.as_ref())?;
+            conn.prepare_cached("DELETE FROM TaskApp WHERE PK = ?1 AND SK = ?2")
+                .and_then(|mut delete| delete.execute(params![pk, sk]))
+                .map_err(sql)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Ready when the file is still the one opened, no storage fault is in progress, and
+    /// a one-row write commits and reads back.
+    async fn ready(&self) -> Result<(), NotReady> {
+        self.health.check_file().map_err(NotReady)?;
+        let now = Timestamp::now();
+        let written = now.clone();
+        let probe = self
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO Readiness (id, checked_at) VALUES (1, ?1)
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )
+                .and_then(|mut upsert| upsert.execute([written.as_str()]))
                 .map_err(sql)
             })
             .await
-    }
-
-    async fn delete(&self, owner: &str, id: &TaskId) -> Result<(), StoreError> {
-        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
-        self.writer
-            .write(move |conn| {
-                let deleted = conn
-                    .prepare_cached("DELETE FROM TaskApp WHERE PK = ?1 AND SK = ?2")
-                    .and_then(|mut delete| delete.execute(params![pk, sk]))
-                    .map_err(sql)?;
-                if deleted == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                Ok(())
-            })
-            .await
+            .and_then(|_| {
+                self.read(|conn| {
+                    conn.query_row("SELECT checked_at FROM Readiness WHERE id = 1", [], |row| {
+                        row.get::<_, String>(0)
+                    })
+                    .map_err(sql)
+                })
+            });
+        match probe {
+            Ok(read) if read == now.as_str() => Ok(()),
+            Ok(read) => Err(NotReady(format!(
+                "the readiness row read back {read}, not the {now:?} just written"
+            ))),
+            Err(err) => Err(self
+                .health
+                .trouble()
+                .unwrap_or_else(|| NotReady(format!("a probe write failed: {err}")))),
+        }
     }
 }
 
-type KeyedTask = (Task, String, String, Option<String>, Option<String>);
+/// A task read with the key a page that ends at it continues from.
+struct KeyedTask {
+    task: Task,
+    key: PageKey,
+}
 
 /// Builds a page from up to `limit + 1` rows: the extra row only tells that more follow,
 /// so `next` is exact (no empty last page, unlike DynamoDB).
@@ -249,17 +313,9 @@ fn paginate(
     let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next = match rows.last() {
-        Some((_, pk, sk, gsi1pk, gsi1sk)) if more => Some(PageKey {
-            pk: pk.clone(),
-            sk: sk.clone(),
-            gsi1pk: gsi1pk.clone(),
-            gsi1sk: gsi1sk.clone(),
-        }),
-        _ => None,
-    };
+    let next = rows.last().filter(|_| more).map(|last| last.key.clone());
     Ok(Page {
-        tasks: rows.into_iter().map(|(task, ..)| task).collect(),
+        tasks: rows.into_iter().map(|row| row.task).collect(),
         next,
     })
 }
@@ -272,6 +328,27 @@ fn select_task(conn: &Connection, pk: &str, sk: &str) -> Result<Option<Task>, St
     ))
     .and_then(|mut select| select.query_row(params![pk, sk], row_to_task).optional())
     .map_err(sql)
+}
+
+/// The stored `updated_at` of a task: its version, which `If-Match` names.
+fn stored_version(conn: &Connection, pk: &str, sk: &str) -> Result<Timestamp, StoreError> {
+    conn.prepare_cached("SELECT updated_at FROM TaskApp WHERE PK = ?1 AND SK = ?2")
+        .and_then(|mut select| {
+            select
+                .query_row(params![pk, sk], |row| row.get(0))
+                .optional()
+        })
+        .map_err(sql)?
+        .map(Timestamp::from_stored)
+        .ok_or(StoreError::NotFound)
+}
+
+/// `PreconditionFailed` unless the stored version is the expected one (when one is).
+fn check_version(stored: Timestamp, expected: Option<&Timestamp>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if *expected != stored => Err(StoreError::PreconditionFailed),
+        _ => Ok(()),
+    }
 }
 
 /// Reads the columns of [`task_columns!`], in order.
@@ -289,18 +366,4 @@ fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
         created_at: Timestamp::from_stored(row.get(4)?),
         updated_at: Timestamp::from_stored(row.get(5)?),
     })
-}
-
-/// SQLite's transient conditions (a full disk, a lock held too long) are worth a retry;
-/// anything else is a bug or a broken file.
-fn sql(err: rusqlite::Error) -> StoreError {
-    match err.sqlite_error_code() {
-        Some(ErrorCode::DiskFull | ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            tracing::warn!(error = %err, "SQLite is temporarily unable to serve");
-            StoreError::Unavailable {
-                retry_after: Duration::from_secs(1),
-            }
-        }
-        _ => StoreError::internal(err),
-    }
 }

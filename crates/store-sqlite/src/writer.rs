@@ -3,10 +3,11 @@
 //! all of them (group commit), and keeps blocking I/O off the async runtime.
 //!
 //! Each request runs inside a savepoint, so one failing request rolls back alone. Callers
-//! hear back only after the commit is on disk: an acknowledged write is never lost.
+//! hear back only after the commit is on disk: an acknowledged write is never lost. Before
+//! each batch the writer checks that the database file is still the one it opened, so it
+//! never acknowledges a write into a deleted or replaced file.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 
 use rusqlite::Connection;
@@ -14,37 +15,82 @@ use taskapi_domain::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::OpenError;
-use crate::schema::open_writer;
+use crate::fault::{Health, RETRY_AFTER, is_storage_fault};
 
 /// Requests that can share one transaction. Bounded so a flood of writes waits for the
 /// disk instead of growing the queue without limit.
 const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
 
-/// One queued request: `run` executes it inside the open transaction and reports whether
-/// it succeeded; `deliver` then tells the caller, with the commit's error if it failed.
-struct Job {
-    run: Run,
-    deliver: Deliver,
+/// One queued request. `run` executes it inside the open transaction and tells whether
+/// its changes should stay; `deliver` then answers the caller, given the batch's fate.
+trait Job: Send {
+    fn run(&mut self, conn: &Connection) -> bool;
+    fn deliver(self: Box<Self>, batch: Result<(), &BatchFailure>);
 }
 
-/// Executes the request; `true` if it succeeded and its changes should stay.
-type Run = Box<dyn FnOnce(&Connection) -> bool + Send>;
-/// Answers the caller: `None` once committed, else why the write failed.
-type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+/// A request and, once run, its result, kept together until the commit decides.
+struct Request<T, F> {
+    write: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Request<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let write = self.write.take().expect("a request runs once");
+        let result = write(conn);
+        let keep = result.is_ok();
+        self.result = Some(result);
+        keep
+    }
+
+    fn deliver(self: Box<Self>, batch: Result<(), &BatchFailure>) {
+        let result = match (batch, self.result) {
+            (Ok(()), Some(result)) => result,
+            (Err(failure), _) => Err(failure.to_store_error()),
+            (Ok(()), None) => Err(StoreError::internal(
+                "the writer committed a request it did not run",
+            )),
+        };
+        // The caller may have gone away (its connection closed); the write stands anyway.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// Why a whole batch was not committed: a storage fault (every caller gets a 503) or a bug.
+enum BatchFailure {
+    Fault,
+    Bug(Arc<rusqlite::Error>),
+}
+
+impl BatchFailure {
+    fn to_store_error(&self) -> StoreError {
+        match self {
+            Self::Fault => StoreError::Unavailable {
+                retry_after: RETRY_AFTER,
+            },
+            Self::Bug(err) => StoreError::internal(Arc::clone(err)),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Box<dyn Job>>,
 }
 
 impl Writer {
-    pub fn start(path: &Path) -> Result<Self, OpenError> {
-        let conn = open_writer(path)?;
+    /// Starts the writer thread on `conn`, the connection `schema::open_writer` opened.
+    pub fn start(conn: Connection, health: Arc<Health>) -> Result<Self, OpenError> {
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         thread::Builder::new()
             .name("taskapi-sqlite-writer".into())
-            .spawn(move || run(conn, queue))
+            .spawn(move || run(conn, queue, &health))
             .map_err(OpenError::WriterThread)?;
         Ok(Self { jobs })
     }
@@ -57,27 +103,13 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, outcome) = oneshot::channel();
-        // Written by `run`, read by `deliver`, both on the writer thread, one after the other.
-        let slot = Arc::new(Mutex::new(None));
-        let result_slot = Arc::clone(&slot);
-        let job = Job {
-            run: Box::new(move |conn| {
-                let result = write(conn);
-                let succeeded = result.is_ok();
-                *result_slot.lock().expect("result slot") = Some(result);
-                succeeded
-            }),
-            deliver: Box::new(move |failure| {
-                let result = match (failure, slot.lock().expect("result slot").take()) {
-                    (None, Some(result)) => result,
-                    (Some(err), _) => Err(StoreError::internal(format!("write failed: {err}"))),
-                    (None, None) => Err(StoreError::internal("write was not run")),
-                };
-                let _ = reply.send(result);
-            }),
+        let request = Request {
+            write: Some(write),
+            result: None,
+            reply,
         };
         self.jobs
-            .send(job)
+            .send(Box::new(request))
             .await
             .map_err(|_| StoreError::internal("the SQLite writer has stopped"))?;
         outcome
@@ -86,7 +118,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Job>) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, health: &Health) {
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -95,46 +127,54 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, batch, health);
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
-        tracing::error!(error = %err, "cannot begin a write transaction");
-        let err = err.to_string();
-        batch.into_iter().for_each(|job| (job.deliver)(Some(&err)));
-        return;
+fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, health: &Health) {
+    if let Err(lost) = health.check_file() {
+        health.fault(lost);
+        return batch
+            .into_iter()
+            .for_each(|job| job.deliver(Err(&BatchFailure::Fault)));
     }
-    let mut ran = Vec::with_capacity(batch.len());
+    let outcome = conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .and_then(|()| {
+            for job in &mut batch {
+                run_in_savepoint(conn, job.as_mut())?;
+            }
+            conn.execute_batch("COMMIT")
+        })
+        .map_err(|err| {
+            // Undo whatever the batch did; a failed COMMIT may have rolled back already.
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            if is_storage_fault(&err) {
+                health.fault(format!("a group commit failed: {err}"));
+                BatchFailure::Fault
+            } else {
+                tracing::error!(error = %err, "group commit failed");
+                BatchFailure::Bug(Arc::new(err))
+            }
+        });
+    if outcome.is_ok() {
+        health.recovered();
+    }
     for job in batch {
-        let own_failure = run_in_savepoint(conn, job.run);
-        ran.push((job.deliver, own_failure));
-    }
-    let commit = conn.execute_batch("COMMIT").map_err(|err| {
-        tracing::error!(error = %err, "group commit failed");
-        let _ = conn.execute_batch("ROLLBACK");
-        err.to_string()
-    });
-    for (deliver, own_failure) in ran {
-        match (&commit, own_failure) {
-            (Err(err), _) => deliver(Some(err)),
-            (Ok(()), Some(err)) => deliver(Some(&err)),
-            (Ok(()), None) => deliver(None),
-        }
+        job.deliver(outcome.as_ref().map(|_| ()));
     }
 }
 
 /// Runs one request in a savepoint so that, if it fails, only its own changes roll back.
-/// Returns an error only if the savepoint itself could not be used.
-fn run_in_savepoint(conn: &Connection, run: Run) -> Option<String> {
-    if let Err(err) = conn.execute_batch("SAVEPOINT request") {
-        return Some(err.to_string());
-    }
-    let end = if run(conn) {
+/// Fails only if the savepoint itself could not be used: then the whole batch fails.
+fn run_in_savepoint(conn: &Connection, job: &mut dyn Job) -> rusqlite::Result<()> {
+    conn.execute_batch("SAVEPOINT request")?;
+    let end = if job.run(conn) {
         "RELEASE request"
     } else {
         "ROLLBACK TO request; RELEASE request"
     };
-    conn.execute_batch(end).err().map(|err| err.to_string())
+    conn.execute_batch(end)
 }

@@ -1,10 +1,13 @@
 use taskapi_store_sqlite::SqliteStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_store_conforms() {
+async fn open() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("tasks.sqlite3")).unwrap();
-    taskapi_store_conformance::run_suite(&store).await;
+    (dir, store)
+}
+
+mod conformance {
+    taskapi_store_conformance::conformance_tests!(super::open);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,7 @@ pub async fn spawn_app() -> TestApp {
     let Command::Serve(config) = cli.command else {
         unreachable!("parsed a serve command")
     };
-    let app = Application::build(config).await.expect("server builds");
+    let app = Application::build(*config).await.expect("server builds");
     let base = format!("http://{}", app.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {

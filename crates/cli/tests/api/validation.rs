@@ -9,6 +9,9 @@ use crate::helpers::{error_of, spawn_app};
 fn bad_creates() -> Vec<(&'static str, &'static str, String, StatusCode, &'static str)> {
     let json = "application/json";
     let bad = StatusCode::BAD_REQUEST;
+    let refused = |what, body: &str, code| (what, json, body.to_owned(), bad, code);
+    // 200 characters once trimmed; the limit is on the title as sent.
+    let padded = json!({"title": format!(" {} ", "x".repeat(200))}).to_string();
     vec![
         ("no body", json, String::new(), bad, "missing_body"),
         ("whitespace body", json, "  \n".into(), bad, "missing_body"),
@@ -64,6 +67,32 @@ fn bad_creates() -> Vec<(&'static str, &'static str, String, StatusCode, &'stati
             r#"{"title": "   "}"#.into(),
             bad,
             "invalid_title",
+        ),
+        refused(
+            "zero-width title",
+            r#"{"title": "\u200b\ufeff\u2060"}"#,
+            "invalid_title",
+        ),
+        refused(
+            "NUL in the title",
+            r#"{"title": "a\u0000b"}"#,
+            "invalid_title",
+        ),
+        refused(
+            "line break in the title",
+            r#"{"title": "a\nb"}"#,
+            "invalid_title",
+        ),
+        refused("202 characters as sent", &padded, "invalid_title"),
+        refused(
+            "duplicate title",
+            r#"{"title": "a", "title": "b"}"#,
+            "duplicate_field",
+        ),
+        refused(
+            "null description",
+            r#"{"title": "t", "description": null}"#,
+            "invalid_description",
         ),
         (
             "201-character title",
@@ -193,15 +222,30 @@ async fn bad_patches_are_refused_and_change_nothing() {
     let alice = app.user();
     let task = app.create_ok(&alice, "Original").await;
     let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
-    let cases: [(&str, String, &str); 8] = [
+    let cases: [(&str, String, &str); 11] = [
         ("no body", String::new(), "missing_body"),
         ("empty patch", "{}".into(), "empty_patch"),
         (
-            "all null",
-            r#"{"title": null, "status": null}"#.into(),
-            "empty_patch",
+            "explicit null",
+            r#"{"title": null, "status": "done"}"#.into(),
+            "invalid_title",
         ),
         ("blank title", r#"{"title": " "}"#.into(), "invalid_title"),
+        (
+            "invisible title",
+            r#"{"title": "\u200b\u200b"}"#.into(),
+            "invalid_title",
+        ),
+        (
+            "NUL in title",
+            r#"{"title": "a\u0000b"}"#.into(),
+            "invalid_title",
+        ),
+        (
+            "duplicate key",
+            r#"{"status": "done", "status": "pending"}"#.into(),
+            "duplicate_field",
+        ),
         (
             "unknown status",
             r#"{"status": "archived"}"#.into(),
@@ -246,6 +290,8 @@ async fn bad_list_queries_are_400_naming_the_parameter() {
         ("/tasks?limit=ten", "invalid_limit"),
         ("/tasks?limit=-5", "invalid_limit"),
         ("/tasks?status=archived", "invalid_status"),
+        ("/tasks?status=", "invalid_status"),
+        ("/tasks?next_token=", "invalid_next_token"),
         ("/tasks?next_token=garbage", "invalid_next_token"),
         (
             "/tasks?next_token=eyJwayI6IlVTRVIjeCIsInNrIjoiVEFTSyN5In0",

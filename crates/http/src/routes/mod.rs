@@ -16,6 +16,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(tasks::router())
         .merge(admin::router())
         .route("/healthz", get(meta::healthz))
+        .route("/readyz", get(meta::readyz))
         .route("/openapi.json", get(meta::openapi_json))
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -17,6 +17,7 @@ pub struct ListParams {
     #[param(value_type = Option<u16>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The `next_token` of the previous page.
+    #[param(min_length = 1, max_length = 2048)]
     next_token: Option<String>,
 }
 
@@ -28,12 +29,9 @@ impl ListParams {
             .map_err(|err| ApiError::bad_request("invalid_query", format!("query string: {err}")))
     }
 
-    /// The status filter; an empty `status=` means no filter, as in the seed.
+    /// The status filter, if any. An empty `status=` is not a status: 400, like any other.
     pub fn status(&self) -> Result<Option<Status>, ApiError> {
-        match self.status.as_deref() {
-            None | Some("") => Ok(None),
-            Some(raw) => Ok(Some(raw.parse()?)),
-        }
+        Ok(self.status.as_deref().map(str::parse).transpose()?)
     }
 
     pub fn query(&self, scope: Scope<'_>) -> Result<ListQuery, ApiError> {
@@ -41,10 +39,11 @@ impl ListParams {
             None => Limit::default(),
             Some(raw) => Limit::parse(raw)?,
         };
-        let start_after = match self.next_token.as_deref() {
-            None | Some("") => None,
-            Some(token) => Some(cursor::decode(token, scope)?),
-        };
+        let start_after = self
+            .next_token
+            .as_deref()
+            .map(|token| cursor::decode(token, scope))
+            .transpose()?;
         Ok(ListQuery { limit, start_after })
     }
 }

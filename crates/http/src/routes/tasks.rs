@@ -1,7 +1,7 @@
 //! A user's own tasks: every route is scoped to the caller's partition (`USER#<sub>`).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +13,7 @@ use taskapi_domain::{
 use utoipa::ToSchema;
 
 use super::params::ListParams;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, present};
 use crate::cursor::{self, Scope};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
@@ -31,13 +31,18 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
-    /// 1 to 200 characters after trimming.
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
+    /// 1 to 200 characters, at least one of them visible, no control characters (line
+    /// breaks, tabs, NUL). Stored without surrounding spaces.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = Title::schema, required = true)]
     title: Option<String>,
     /// Up to 4000 characters; empty when absent.
-    #[schema(max_length = 4000)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, max_length = 4000)]
     description: Option<String>,
     /// `pending` when absent.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Status)]
     status: Option<Status>,
 }
 
@@ -59,10 +64,15 @@ impl CreateTask {
 #[serde(deny_unknown_fields)]
 #[schema(min_properties = 1)]
 pub struct UpdateTask {
-    #[schema(min_length = 1, max_length = 200)]
+    /// As in `POST /tasks`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(schema_with = Title::schema)]
     title: Option<String>,
-    #[schema(max_length = 4000)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, max_length = 4000)]
     description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Status)]
     status: Option<Status>,
 }
 
@@ -117,11 +127,14 @@ pub struct UpdatedTask {
     post, path = "/tasks", tag = "tasks",
     request_body = CreateTask,
     responses(
-        (status = 201, description = "Created", body = Task, headers(("ETag" = String))),
-        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 201, description = "Created", body = Task, headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
+        (status = 400, description = "Invalid body: not JSON, not an object, duplicate or unknown fields, invalid values", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -142,6 +155,8 @@ pub async fn create_task(
         (status = 200, description = "A page of the caller's tasks, oldest first", body = TaskList),
         (status = 400, description = "Invalid status, limit or next_token", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
+        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -164,12 +179,18 @@ pub async fn list_tasks(
 
 #[utoipa::path(
     get, path = "/tasks/{taskId}", tag = "tasks",
-    params(("taskId" = String, Path)),
+    params(
+        TaskIdParam,
+        ("If-None-Match" = Option<String>, Header, description = "ETags (or `*`) the caller already has; if the task's is one of them, 304 and no body"),
+    ),
     responses(
-        (status = 200, description = "The task", body = Task, headers(("ETag" = String))),
-        (status = 400, description = "Malformed task id", body = ErrorBody),
+        (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
+        (status = 304, description = "Not modified: the task's ETag is one of If-None-Match", headers(("ETag" = String))),
+        (status = 400, description = "Malformed task id or If-None-Match", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
+        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -177,29 +198,39 @@ pub async fn get_task(
     State(state): State<AppState>,
     principal: Principal,
     Path(task_id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let id = TaskId::parse(&task_id)?;
+    let cached = if_none_match(&headers)?;
     let task = state
         .store
         .get(&principal.sub, &id)
         .await?
         .ok_or(ApiError::TaskNotFound)?;
-    Ok((etag(&task), Json(task)))
+    if cached.matches(&task.updated_at) {
+        return Ok((StatusCode::NOT_MODIFIED, etag(&task)).into_response());
+    }
+    Ok((etag(&task), Json(task)).into_response())
 }
 
 #[utoipa::path(
     patch, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version being edited"),
+        TaskIdParam,
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version being edited (or `*`); 412 if the task has changed since"),
     ),
     request_body = UpdateTask,
     responses(
-        (status = 200, description = "The updated task", body = UpdatedTask, headers(("ETag" = String))),
-        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 200, description = "The updated task", body = UpdatedTask, headers(("ETag" = String, description = "The task's new version"))),
+        (status = 400, description = "Malformed task id or If-Match; invalid body: not JSON, not an object, duplicate or unknown fields, invalid values, no field", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 412, description = "If-Match no longer matches", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -222,11 +253,18 @@ pub async fn update_task(
 
 #[utoipa::path(
     delete, path = "/tasks/{taskId}", tag = "tasks",
-    params(("taskId" = String, Path)),
+    params(
+        TaskIdParam,
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version being deleted (or `*`); 412 if the task has changed since"),
+    ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed task id or If-Match", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
+        (status = 412, description = "If-Match no longer matches", body = ErrorBody),
+        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -234,11 +272,22 @@ pub async fn delete_task(
     State(state): State<AppState>,
     principal: Principal,
     Path(task_id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = TaskId::parse(&task_id)?;
-    state.store.delete(&principal.sub, &id).await?;
+    let expected = if_match(&headers)?;
+    state
+        .store
+        .delete(&principal.sub, &id, expected.as_ref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The `{taskId}` path parameter as the document states it: what [`TaskId::parse`] takes.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("taskId"), parameter_in = Path)]
+#[allow(dead_code)]
+struct TaskIdParam(#[param(schema_with = TaskId::schema)] String);
 
 fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
     let value = HeaderValue::from_str(&task.etag()).expect("an ETag is a valid header value");
@@ -246,19 +295,64 @@ fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
 }
 
 /// The version an `If-Match` asks for: `None` for no header or `*` (any existing task).
-fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+fn if_match(headers: &HeaderMap) -> Result<Option<Timestamp>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let invalid = || ApiError::bad_request("invalid_if_match", "If-Match must be one ETag");
+    let invalid = || ApiError::bad_request("invalid_if_match", "If-Match must be one ETag or *");
     let value = value.to_str().map_err(|_| invalid())?.trim();
     if value == "*" {
         return Ok(None);
     }
+    entity_tag(value)
+        .map(|tag| Some(Timestamp::from_stored(tag.to_owned())))
+        .ok_or_else(invalid)
+}
+
+/// What an `If-None-Match` lists: the versions the caller already has.
+enum Cached {
+    None,
+    Any,
+    Tags(Vec<String>),
+}
+
+impl Cached {
+    /// Weak comparison (RFC 9110 13.1.2): `W/"x"` and `"x"` name the same version.
+    fn matches(&self, version: &Timestamp) -> bool {
+        match self {
+            Self::None => false,
+            Self::Any => true,
+            Self::Tags(tags) => tags.iter().any(|tag| tag == version.as_str()),
+        }
+    }
+}
+
+fn if_none_match(headers: &HeaderMap) -> Result<Cached, ApiError> {
+    let Some(value) = headers.get(header::IF_NONE_MATCH) else {
+        return Ok(Cached::None);
+    };
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_if_none_match",
+            "If-None-Match must be * or a comma-separated list of ETags",
+        )
+    };
+    let value = value.to_str().map_err(|_| invalid())?.trim();
+    if value == "*" {
+        return Ok(Cached::Any);
+    }
+    value
+        .split(',')
+        .map(|tag| entity_tag(tag.trim()).map(str::to_owned))
+        .collect::<Option<Vec<_>>>()
+        .map(Cached::Tags)
+        .ok_or_else(invalid)
+}
+
+/// The opaque part of an entity tag, `"x"` or `W/"x"`.
+fn entity_tag(value: &str) -> Option<&str> {
     let tag = value.strip_prefix("W/").unwrap_or(value);
     tag.strip_prefix('"')
         .and_then(|tag| tag.strip_suffix('"'))
         .filter(|inner| !inner.contains('"'))
-        .map(|inner| Some(inner.to_owned()))
-        .ok_or_else(invalid)
 }

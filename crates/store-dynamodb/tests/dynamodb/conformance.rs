@@ -7,16 +7,24 @@ use taskapi_domain::{
 };
 use taskapi_store_dynamodb::emulator::Emulator;
 
-#[tokio::test]
-async fn conformance_on_dynalite() {
+async fn on_dynalite() -> (Emulator, taskapi_store_dynamodb::DynamoStore) {
     let dynalite = Emulator::dynalite();
-    taskapi_store_conformance::run_suite(&dynalite.fresh_store().await).await;
+    let store = dynalite.fresh_store().await;
+    (dynalite, store)
 }
 
-#[tokio::test]
-async fn conformance_on_moto() {
+async fn on_moto() -> (Emulator, taskapi_store_dynamodb::DynamoStore) {
     let moto = Emulator::moto();
-    taskapi_store_conformance::run_suite(&moto.fresh_store().await).await;
+    let store = moto.fresh_store().await;
+    (moto, store)
+}
+
+mod conformance_on_dynalite {
+    taskapi_store_conformance::conformance_tests!(super::on_dynalite);
+}
+
+mod conformance_on_moto {
+    taskapi_store_conformance::conformance_tests!(super::on_moto);
 }
 
 /// The seed lists with one `Query` and drops whatever lies past DynamoDB's 1 MB page. Here

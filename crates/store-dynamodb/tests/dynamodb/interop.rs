@@ -100,7 +100,7 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
             ..TaskPatch::default()
         },
         updated_at: later.clone(),
-        expected_updated_at: Some(task.updated_at.as_str().to_owned()),
+        expected_updated_at: Some(task.updated_at.clone()),
     };
     let updated = store.update(&sub, &id, &update).await.unwrap();
     assert_eq!(
@@ -118,7 +118,7 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
     );
     assert_eq!(raw["status"], s("done"));
 
-    store.delete(&sub, &id).await.unwrap();
+    store.delete(&sub, &id, None).await.unwrap();
     assert_eq!(store.get(&sub, &id).await.unwrap(), None);
 }
 

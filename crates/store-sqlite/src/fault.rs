@@ -1,0 +1,142 @@
+//! Storage faults: which SQLite failures are the disk's (a 503 the caller may retry) rather
+//! than a bug, whether the database file is still the one opened, and one log line per
+//! episode of trouble instead of one per request.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::ErrorCode;
+use taskapi_domain::{NotReady, StoreError};
+
+/// How long a caller is asked to wait before retrying a write the disk refused.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Maps a SQLite failure: a full disk, an I/O error, a lock held too long, a file that
+/// cannot be opened or no longer reads as a database are the storage's trouble
+/// (`Unavailable`); anything else (a constraint, a bad statement) is a bug (`Internal`).
+pub fn sql(err: rusqlite::Error) -> StoreError {
+    if is_storage_fault(&err) {
+        tracing::debug!(error = %err, "SQLite storage fault");
+        StoreError::Unavailable {
+            retry_after: RETRY_AFTER,
+        }
+    } else {
+        StoreError::internal(err)
+    }
+}
+
+pub fn is_storage_fault(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(
+            ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::CannotOpen
+                | ErrorCode::ReadOnly
+                | ErrorCode::DatabaseCorrupt
+                | ErrorCode::NotADatabase
+                | ErrorCode::FileLockingProtocolFailed
+        )
+    )
+}
+
+/// The device and inode of a file: what stays the same while it is the same file, and
+/// changes when it is deleted and re-created or replaced by a rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    fn of(path: &Path) -> std::io::Result<Self> {
+        let meta = fs::metadata(path)?;
+        Ok(Self {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
+}
+
+/// The database file as opened, and the store's current trouble if any.
+pub struct Health {
+    path: PathBuf,
+    opened: FileId,
+    /// The fault of the episode in progress; `None` while writes succeed.
+    trouble: Mutex<Option<String>>,
+}
+
+impl Health {
+    /// Remembers which file `path` is now (call right after opening it).
+    pub fn new(path: &Path) -> std::io::Result<Self> {
+        Ok(Self {
+            path: path.to_owned(),
+            opened: FileId::of(path)?,
+            trouble: Mutex::new(None),
+        })
+    }
+
+    /// Fails if the file at the path is no longer the one the store has open: deleted, or
+    /// replaced by another. A write committed then would go to a file nobody will read.
+    pub fn check_file(&self) -> Result<(), String> {
+        match FileId::of(&self.path) {
+            Ok(id) if id == self.opened => Ok(()),
+            Ok(_) => Err(format!(
+                "the database file {} was replaced while open; restart taskapi to use the new one",
+                self.path.display()
+            )),
+            Err(err) => Err(format!(
+                "the database file {} is gone ({err}); restore it or restart taskapi",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// Records a storage fault and answers the caller's `Unavailable`. Logs only the
+    /// first fault of an episode.
+    pub fn fault(&self, cause: impl std::fmt::Display) -> StoreError {
+        let mut trouble = self.trouble.lock().expect("health lock");
+        if trouble.is_none() {
+            let cause = cause.to_string();
+            tracing::warn!(
+                path = %self.path.display(),
+                error = %cause,
+                "storage unavailable: refusing writes with 503 until it clears"
+            );
+            *trouble = Some(cause);
+        }
+        StoreError::Unavailable {
+            retry_after: RETRY_AFTER,
+        }
+    }
+
+    /// A write was committed: the episode, if any, is over.
+    pub fn recovered(&self) {
+        let mut trouble = self.trouble.lock().expect("health lock");
+        if trouble.take().is_some() {
+            tracing::info!(path = %self.path.display(), "storage available again");
+        }
+    }
+
+    /// Passes a result through, recording an `Unavailable` as a fault of this episode.
+    pub fn observe<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        match result {
+            Err(StoreError::Unavailable { .. }) => Err(self.fault("a request met a storage fault")),
+            other => other,
+        }
+    }
+
+    /// The current episode's fault, as `/readyz` reports it.
+    pub fn trouble(&self) -> Option<NotReady> {
+        self.trouble
+            .lock()
+            .expect("health lock")
+            .clone()
+            .map(NotReady)
+    }
+}

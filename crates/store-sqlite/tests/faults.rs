@@ -1,0 +1,131 @@
+//! The store under storage faults it can meet on a laptop: its file deleted or replaced
+//! while open, a corrupt file at start, a file from the previous schema. (A full disk is
+//! exercised end to end, on a small tmpfs, by the server's tests.)
+
+use std::path::Path;
+
+use taskapi_domain::{Description, NewTask, Status, StoreError, Task, TaskStore, Timestamp, Title};
+use taskapi_store_sqlite::{LIST_OWNER_IN_STATUS, OpenError, SqliteStore};
+
+fn task(title: &str) -> Task {
+    Task::create(
+        NewTask {
+            title: Title::parse(title).unwrap(),
+            description: Description::default(),
+            status: Status::Pending,
+        },
+        Timestamp::now(),
+    )
+}
+
+async fn assert_writes_refused(store: &SqliteStore, what: &str) {
+    let refused = store.create("alice", &task("after")).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable { .. })),
+        "a write after the file was {what} is refused as unavailable, got {refused:?}"
+    );
+    let not_ready = store.ready().await.expect_err("not ready");
+    assert!(
+        not_ready.0.contains("tasks.sqlite3"),
+        "the reason names the file: {not_ready}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_file_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    store.create("alice", &task("before")).await.unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_writes_refused(&store, "deleted").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_file_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    let kept = task("before");
+    store.create("alice", &kept).await.unwrap();
+    // A restore from a backup: a copy renamed over the open file.
+    let copy = dir.path().join("copy.sqlite3");
+    std::fs::copy(&path, &copy).unwrap();
+    std::fs::rename(&copy, &path).unwrap();
+    assert_writes_refused(&store, "replaced").await;
+}
+
+#[test]
+fn a_corrupt_file_is_named_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    fill_then_corrupt(&path);
+    let err = SqliteStore::open(&path)
+        .err()
+        .expect("a corrupt file is refused");
+    assert!(matches!(err, OpenError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("tasks.sqlite3"), "{err}");
+}
+
+/// A database with a valid header whose table pages are overwritten with garbage.
+fn fill_then_corrupt(path: &Path) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(path).unwrap();
+        for n in 0..200 {
+            store
+                .create("alice", &task(&format!("task {n} {}", "x".repeat(100))))
+                .await
+                .unwrap();
+        }
+    });
+    drop(runtime);
+    // Fold the WAL into the file, then scribble over every page after the first.
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+        .unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(path).unwrap();
+    assert!(bytes.len() > 8192, "the file has several pages");
+    for (n, byte) in bytes[4096..].iter_mut().enumerate() {
+        *byte = (n % 251) as u8;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_file_is_upgraded_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    let old = task("from version 1");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create("alice", &old).await.unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP INDEX OwnerStatus; DROP TABLE Readiness; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.get("alice", &old.task_id).await.unwrap(), Some(old));
+    store.ready().await.expect("ready after the upgrade");
+}
+
+/// A status-filtered page reads the owner-by-status index, not every task of the owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_filtered_lists_use_the_owner_status_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let plan: Vec<String> = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {LIST_OWNER_IN_STATUS}"))
+        .unwrap()
+        .query_map(["u", "a", "b", "1", "done"], |row| row.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let plan = plan.join("; ");
+    assert!(plan.contains("USING INDEX OwnerStatus"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+}
