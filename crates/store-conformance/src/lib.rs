@@ -2,6 +2,8 @@
 //! call [`run_suite`] on a store of its kind; the suite uses fresh owners, so it can run on a
 //! table that already holds data.
 
+pub mod idempotency;
+
 use std::collections::HashSet;
 
 use taskapi_domain::{

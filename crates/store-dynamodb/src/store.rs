@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use taskapi_domain::{
-    ListQuery, Page, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, keys,
+    Created, IdempotentCreate, ListQuery, Page, Status, StoreError, Task, TaskId, TaskStore,
+    TaskUpdate, keys,
 };
 
 use crate::error::{conditional, from_sdk};
@@ -29,6 +30,10 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     /// Opens the connection (DNS, TCP, TLS) with a free `DescribeTable`, so the first real
@@ -98,6 +103,15 @@ impl TaskStore for DynamoStore {
             .send()
             .await;
         conditional(result, StoreError::AlreadyExists).map(drop)
+    }
+
+    async fn create_once(
+        &self,
+        owner: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError> {
+        self.create_once_on_dynamodb(owner, task, once).await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {

@@ -91,6 +91,22 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
          ) WITHOUT ROWID;
          -- GSI1: tasks by status, oldest first; PK and SK break ties as DynamoDB does.
          CREATE INDEX IF NOT EXISTS GSI1 ON TaskApp (GSI1PK, GSI1SK, PK, SK);
+         -- Idempotency keys of POST /tasks: the task each key created, as answered then.
+         -- Added without a version bump: a build that does not know it ignores it.
+         CREATE TABLE IF NOT EXISTS Idempotency (
+             PK TEXT NOT NULL,
+             idem_key TEXT NOT NULL,
+             fingerprint TEXT NOT NULL,
+             expires_at INTEGER NOT NULL,
+             task_id TEXT NOT NULL,
+             title TEXT NOT NULL,
+             description TEXT NOT NULL,
+             status TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             updated_at TEXT NOT NULL,
+             PRIMARY KEY (PK, idem_key)
+         );
+         CREATE INDEX IF NOT EXISTS IdempotencyExpiry ON Idempotency (expires_at);
          PRAGMA user_version = 1;
          COMMIT;",
     )
