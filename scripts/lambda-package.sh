@@ -19,7 +19,7 @@ command -v cargo-lambda >/dev/null || {
 
 # The `lambda` profile: the release profile (symbols stripped, panics unwinding so the
 # router's panic guard answers 500) optimised for size, to keep the zip under 4 MB.
-cargo lambda build --profile lambda --bin taskapi-lambda --output-format zip "$@"
+cargo lambda build --release --bin taskapi-lambda --output-format zip "$@"
 
 zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
 [ -s "$zip" ] || { echo "no package at $zip" >&2; exit 1; }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use serde::Serialize;
 use serde_json::{Value, json};
-use taskapi_store_dynamodb::emulator::Emulator;
 use taskapi_testkit::apigw::{Api, Caller, Request};
+use taskapi_testkit::emulator::Emulator;
 
 use crate::function::{Function, Runtime};
 use crate::proxy::{Proxy, Tally};

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use serde_json::Value;
-use taskapi_store_dynamodb::emulator::repo_root;
 use taskapi_testkit::apigw::Reply;
+use taskapi_testkit::emulator::repo_root;
 use taskapi_testkit::runtime_api::{Outcome, RuntimeApi};
 
 #[derive(Debug, Clone)]

@@ -9,12 +9,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde_json::Value;
-use taskapi_store_dynamodb::Client;
-use taskapi_store_dynamodb::emulator::{Emulator, repo_root};
 use taskapi_testkit::apigw::{Api, Caller, Request};
+use taskapi_testkit::emulator::{Emulator, repo_root};
 
 use crate::function::{Function, Runtime};
 use crate::stats::Spread;

@@ -2,6 +2,8 @@
 asks for: the seed's table and pool, one least-privilege function per route, both API
 types. A missing cfn-lint is a failure, never a skip."""
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -108,7 +110,7 @@ def test_user_pool_and_client_are_the_seeds(template):
 def functions(template):
     return {
         name: resource
-        for name, resource in template["Resources"].items()
+        for name, resource in expand_for_each(template["Resources"]).items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
 
@@ -116,7 +118,7 @@ def functions(template):
 def test_every_function_is_the_arm64_cargo_lambda_binary(template):
     globals_ = template["Globals"]["Function"]
     assert globals_["Runtime"] == "provided.al2023"
-    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Architectures"] == [{"Ref": "Architecture"}]
     assert globals_["Handler"] == "bootstrap"
     for name, function in functions(template).items():
         assert function["Metadata"] == {
@@ -125,27 +127,214 @@ def test_every_function_is_the_arm64_cargo_lambda_binary(template):
         }, name
 
 
-@pytest.mark.parametrize("api_type,condition", [("Rest", "UseRestApi"), ("Http", "UseHttpApi")])
-def test_each_route_has_one_least_privilege_function(template, api_type, condition):
-    seen = {}
-    for name, function in functions(template).items():
-        if function["Condition"] != condition:
-            continue
-        actions = {
-            action
-            for policy in function["Properties"]["Policies"]
-            for statement in policy["Statement"]
-            for action in statement["Action"]
-        }
+def routes(template, api):
+    """(method, path) -> the function the API's OpenAPI document sends it to."""
+    served = {}
+    for path, methods in template["Resources"][api]["Properties"]["DefinitionBody"]["paths"].items():
+        for method, operation in methods.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            (function,) = re.findall(r"\$\{(\w+)\.Arn\}", uri)
+            served[(method.upper(), path)] = function
+    return served
+
+
+def actions_of(function):
+    return {
+        action
+        for policy in function["Properties"]["Policies"]
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+    }
+
+
+@pytest.mark.parametrize("api", ["RestApi", "HttpApi"])
+def test_each_route_has_one_least_privilege_function(template, api):
+    served = routes(template, api)
+    assert set(served) == ROUTES, f"{api}: routes without a function: {ROUTES - set(served)}"
+    for route, name in served.items():
+        actions = actions_of(functions(template)[name])
         assert "dynamodb:Scan" not in actions, name
-        for event in function["Properties"]["Events"].values():
-            route = (event["Properties"]["Method"], event["Properties"]["Path"])
-            assert route not in seen, f"{route} served by {name} and {seen[route]}"
-            seen[route] = name
-            if route[0] == "GET":
-                assert actions <= READ_ACTIONS, f"{name} serves a GET route but may {actions - READ_ACTIONS}"
-    assert set(seen) == ROUTES, f"{api_type}: routes without a function: {ROUTES - set(seen)}"
+        if route[0] == "GET":
+            assert actions <= READ_ACTIONS, f"{name} serves a GET route but may {actions - READ_ACTIONS}"
+
+
+def test_each_function_is_defined_once_and_serves_both_api_types(template):
+    """One definition per function: the API type only decides which API's document routes to it."""
+    assert set(routes(template, "RestApi").values()) == set(functions(template))
+    assert routes(template, "RestApi") == routes(template, "HttpApi")
+    for name, function in functions(template).items():
+        assert "Condition" not in function and "Events" not in function["Properties"], name
+
+
+def test_the_apis_may_invoke_exactly_the_functions(template):
+    (statement,) = template["Resources"]["ApiInvokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    invoked = {resource["Fn::GetAtt"].split(".")[0] for resource in statement["Resource"]}
+    assert invoked == set(functions(template))
+    for api in ("RestApi", "HttpApi"):
+        for methods in template["Resources"][api]["Properties"]["DefinitionBody"]["paths"].values():
+            for operation in methods.values():
+                integration = operation["x-amazon-apigateway-integration"]
+                assert integration["credentials"] == {"Fn::GetAtt": "ApiInvokeRole.Arn"}
 
 
 def test_outputs(template):
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName"} <= set(template["Outputs"])
+
+
+def venv_tool(name: str) -> str:
+    found = shutil.which(name) or str(ROOT / ".venv/bin" / name)
+    if not Path(found).is_file():
+        pytest.fail(f"{name} is not installed: run scripts/install-test-tools.sh")
+    return found
+
+
+def test_sam_validate_lint_passes():
+    """SAM's own check: the transforms (LanguageExtensions, then SAM) run, and cfn-lint on the result."""
+    result = subprocess.run(
+        [venv_tool("sam"), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def expand_for_each(resources: dict) -> dict:
+    """AWS::LanguageExtensions' Fn::ForEach, as far as the template uses it: loops whose
+    body is resources or further loops, with ${Identifier} replaced in every string."""
+
+    def replace(value, name, item):
+        if isinstance(value, str):
+            return value.replace("${" + name + "}", item)
+        if isinstance(value, list):
+            return [replace(v, name, item) for v in value]
+        if isinstance(value, dict):
+            return {replace(k, name, item): replace(v, name, item) for k, v in value.items()}
+        return value
+
+    expanded = {}
+    for key, value in resources.items():
+        if not key.startswith("Fn::ForEach::"):
+            expanded[key] = value
+            continue
+        name, items, body = value
+        for item in items:
+            expanded.update(expand_for_each(replace(body, name, item)))
+    return expanded
+
+
+@pytest.fixture(scope="module")
+def resources(template):
+    return expand_for_each(template["Resources"])
+
+
+def alarms(resources):
+    return [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm(template, resources):
+    for name in functions(template):
+        for metric in ("Errors", "Throttles"):
+            matching = [
+                alarm
+                for alarm in alarms(resources)
+                if alarm.get("Namespace") == "AWS/Lambda"
+                and alarm.get("MetricName") == metric
+                and alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Fn::Sub": "${" + name + "}"}}]
+            ]
+            assert len(matching) == 1, f"{name}: {len(matching)} alarms on {metric}"
+            assert matching[0]["Threshold"] == 1 and matching[0]["TreatMissingData"] == "notBreaching"
+
+
+def test_the_api_and_the_table_have_alarms(resources):
+    props = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert props["ApiLatencyAlarm"]["ExtendedStatistic"] == "p99"
+    assert props["ApiLatencyAlarm"]["Threshold"] == {"Ref": "LatencyAlarmMs"}
+    rate = [m for m in props["Api5xxAlarm"]["Metrics"] if m.get("ReturnData")]
+    assert len(rate) == 1 and "errors / requests" in rate[0]["Expression"]
+    throttles = {m["MetricStat"]["Metric"]["MetricName"] for m in props["TableThrottlesAlarm"]["Metrics"] if "MetricStat" in m}
+    assert throttles == {"ReadThrottleEvents", "WriteThrottleEvents"}
+    operations = {
+        d["Value"]
+        for m in props["TableSystemErrorsAlarm"]["Metrics"]
+        if "MetricStat" in m
+        for d in m["MetricStat"]["Metric"]["Dimensions"]
+        if d["Name"] == "Operation"
+    }
+    assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems"} <= operations
+
+
+def test_alarms_notify_the_optional_topic(resources):
+    assert alarms(resources)
+    for alarm in alarms(resources):
+        for actions in ("AlarmActions", "OKActions"):
+            assert alarm[actions] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def test_tracing_is_on(template):
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert template["Resources"]["RestApi"]["Properties"]["TracingEnabled"] is True
+
+
+def test_access_logs_are_json(template):
+    rest = template["Resources"]["RestApi"]["Properties"]["AccessLogSetting"]
+    http = template["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]
+    for setting in (rest, http):
+        assert setting["DestinationArn"] == {"Fn::GetAtt": "ApiAccessLogGroup.Arn"}
+        fields = json.loads(setting["Format"])
+        assert {"requestId", "status", "latencyMs", "route", "sub"} <= set(fields), fields
+        assert fields["requestId"] == "$context.requestId"
+    group = template["Resources"]["ApiAccessLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_functions_log_json(template):
+    assert template["Globals"]["Function"]["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_stages_are_throttled_by_the_parameters(template):
+    rate, burst = {"Ref": "ThrottlingRateLimit"}, {"Ref": "ThrottlingBurstLimit"}
+    (rest,) = template["Resources"]["RestApi"]["Properties"]["MethodSettings"]
+    assert (rest["ResourcePath"], rest["HttpMethod"]) == ("/*", "*")
+    assert (rest["ThrottlingRateLimit"], rest["ThrottlingBurstLimit"]) == (rate, burst)
+    http = template["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"]
+    assert (http["ThrottlingRateLimit"], http["ThrottlingBurstLimit"]) == (rate, burst)
+
+
+def test_reserved_concurrency_is_a_parameter(template):
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == 0
+    assert template["Globals"]["Function"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_the_table_expires_idempotency_records_by_the_stores_attribute(template):
+    ttl = template["Resources"]["TasksTable"]["Properties"]["TimeToLiveSpecification"]
+    store = (ROOT / "crates/store-dynamodb/src/idempotency.rs").read_text()
+    (attribute,) = re.findall(r'pub const TTL_ATTRIBUTE: &str = "(\w+)";', store)
+    assert ttl == {"AttributeName": attribute, "Enabled": True}
+
+
+def test_create_may_read_the_idempotency_record(template):
+    actions = actions_of(functions(template)["CreateTaskFunction"])
+    assert {"dynamodb:PutItem", "dynamodb:GetItem"} <= actions
+
+
+def test_the_dashboard_is_valid_json_on_every_alarm(template, resources):
+    body, variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([A-Za-z0-9:.]+)\}", body))
+    # Every placeholder is a variable of the Sub, a resource (or its Arn), or a pseudo parameter.
+    for name in names:
+        target = name.removesuffix(".Arn")
+        assert name in variables or target in resources or name.startswith("AWS::"), name
+    filled = re.sub(r"\$\{ApiDimensions\}", '"ApiId","x","Stage","prod"', body)
+    filled = re.sub(r"\$\{[A-Za-z0-9:.]+\}", "x", filled)
+    dashboard = json.loads(filled)
+    (alarm_widget,) = [w for w in dashboard["widgets"] if w["type"] == "alarm"]
+    assert len(alarm_widget["properties"]["alarms"]) == len(alarms(resources))
+
+
+def test_architecture_is_a_parameter_arm64_by_default(template):
+    parameter = template["Parameters"]["Architecture"]
+    assert parameter["Default"] == "arm64" and set(parameter["AllowedValues"]) == {"arm64", "x86_64"}

@@ -1,7 +1,7 @@
 //! The single-table key design shared with the seed's Python handlers. Both stores build
 //! their keys only through these functions, so an item written by one is found by the other.
 
-use crate::{Status, TaskId};
+use crate::{IdempotencyKey, Status, TaskId};
 
 /// Table name used by the seed.
 pub const TABLE_NAME: &str = "TaskApp";
@@ -20,6 +20,13 @@ pub fn user_pk(sub: &str) -> String {
 /// Sort key of a task: `TASK#<task_id>`.
 pub fn task_sk(id: &TaskId) -> String {
     format!("{TASK_PREFIX}{}", id.as_str())
+}
+
+/// Sort key of the record of an idempotency key, in the user's partition beside their
+/// tasks (outside `begins_with(SK, TASK_PREFIX)`, and with no GSI1 keys, so no list sees
+/// it): `IDEMPOTENCY#<key>`.
+pub fn idempotency_sk(key: &IdempotencyKey) -> String {
+    format!("IDEMPOTENCY#{}", key.as_str())
 }
 
 /// GSI1 partition key of a task: `STATUS#<status>`.

@@ -4,11 +4,13 @@
 //! Nothing in here knows about HTTP, AWS or SQL, so the same rules hold whichever runtime
 //! (local server or Lambda) and whichever store (SQLite or DynamoDB) is in use.
 
+mod idempotency;
 pub mod keys;
 mod store;
 mod task;
 mod validate;
 
+pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
 pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};

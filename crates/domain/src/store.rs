@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Limit, Status, Task, TaskId, TaskPatch, Timestamp};
+use crate::{Created, IdempotentCreate, Limit, Status, Task, TaskId, TaskPatch, Timestamp};
 
 /// Where a list left off: the key of the last item returned, in the table's own terms
 /// (DynamoDB's `LastEvaluatedKey`). `gsi1pk`/`gsi1sk` are set for the admin (GSI1) view.
@@ -49,6 +49,9 @@ pub enum StoreError {
     PreconditionFailed,
     #[error("a task with this id already exists")]
     AlreadyExists,
+    /// The caller used this idempotency key, within its window, for another request.
+    #[error("the idempotency key was used for another request")]
+    IdempotencyKeyReused,
     /// The backend is overloaded or unreachable and retries ran out; the caller may retry.
     #[error("store temporarily unavailable")]
     Unavailable { retry_after: Duration },
@@ -69,6 +72,17 @@ pub trait TaskStore: Send + Sync + 'static {
     /// Stores a new task for `owner` (a Cognito `sub`). Fails with `AlreadyExists` rather
     /// than overwrite.
     async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError>;
+
+    /// [`create`](Self::create), retry-safe: stores `task` and the record of `once.key` in
+    /// one transaction, unless `owner` used that key before and it still holds. Then it
+    /// stores nothing and returns the task the first request created, or
+    /// `IdempotencyKeyReused` if that request was another (its fingerprint differs).
+    async fn create_once(
+        &self,
+        owner: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError>;
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError>;
 

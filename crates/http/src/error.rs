@@ -30,6 +30,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("The task was changed since it was read (stale If-Match)")]
     PreconditionFailed,
+    #[error("This Idempotency-Key was used for a different request within the last 24 hours")]
+    IdempotencyKeyReused,
     #[error("Request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("Content-Type must be application/json")]
@@ -71,6 +73,7 @@ impl ApiError {
             Self::TaskNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -92,6 +95,7 @@ impl ApiError {
             Self::RouteNotFound => "no_route",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTimeout => "body_timeout",
@@ -108,6 +112,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => Self::TaskNotFound,
             StoreError::PreconditionFailed => Self::PreconditionFailed,
+            StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
             StoreError::Unavailable { retry_after } => Self::Unavailable { retry_after },
             // A fresh UUIDv7 colliding is not a client's mistake: it is ours.
             err @ (StoreError::AlreadyExists | StoreError::Internal(_)) => {

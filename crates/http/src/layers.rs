@@ -15,6 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::ApiError;
 use crate::body::{BodyReadTimeout, MAX_BODY_BYTES};
+use crate::routes::tasks::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -72,6 +73,7 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            IDEMPOTENCY_KEY,
             // What browser Cognito clients (amazon-cognito-identity-js) send to the pool.
             HeaderName::from_static("x-amz-target"),
             HeaderName::from_static("x-amz-user-agent"),
@@ -82,6 +84,7 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             header::ETAG,
             header::RETRY_AFTER,
             REQUEST_ID,
+            IDEMPOTENT_REPLAYED,
             // How the user pool reports errors and ids; browser Cognito clients read them.
             HeaderName::from_static("x-amzn-errortype"),
             HeaderName::from_static("x-amzn-errormessage"),

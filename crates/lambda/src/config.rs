@@ -15,12 +15,12 @@ pub enum ConfigError {
     InvalidCorsOrigin { origin: String },
 }
 
-pub struct Settings {
+pub struct LambdaConfig {
     pub dynamo: DynamoConfig,
     pub http: HttpConfig,
 }
 
-impl Settings {
+impl LambdaConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let origins = std::env::var(CORS_ORIGIN).unwrap_or_default();
         Ok(Self {

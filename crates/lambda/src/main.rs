@@ -20,7 +20,7 @@ use taskapi_http::{AppState, api_router, with_service_layers};
 use tower::ServiceBuilder;
 
 use crate::claims::ApiGatewayClaims;
-use crate::config::Settings;
+use crate::config::LambdaConfig;
 
 /// lambda_http prefixes REST API paths with the stage (`/prod/tasks`) unless this variable
 /// exists, whatever its value. The router serves `/tasks`, so the binary sets it itself
@@ -50,8 +50,8 @@ fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), lambda_http::Error> {
-    let settings = Settings::from_env()?;
-    let store = settings.dynamo.store().await;
+    let config = LambdaConfig::from_env()?;
+    let store = config.dynamo.store().await;
     let started = Instant::now();
     // A failure here is logged, not fatal: a missing permission or a blip at init should
     // not crash-loop the function; the first request reports the real problem as a 5xx.
@@ -64,7 +64,7 @@ async fn run() -> Result<(), lambda_http::Error> {
         Err(err) => tracing::warn!(table = store.table(), error = %err, "DynamoDB warm-up failed"),
     }
     let state = AppState::new(Arc::new(store), Arc::new(ApiGatewayClaims));
-    let router = with_service_layers(api_router(state), &settings.http);
+    let router = with_service_layers(api_router(state), &config.http);
     let service = ServiceBuilder::new()
         .map_request(stage::strip_http_api_stage)
         .service(router);

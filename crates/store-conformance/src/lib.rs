@@ -3,6 +3,8 @@
 //! `#[test]` per check, so every failing behaviour is reported, not just the first. Checks
 //! use fresh owners, so they can run on a table that already holds data.
 
+pub mod idempotency;
+
 use std::collections::HashSet;
 
 use taskapi_domain::{

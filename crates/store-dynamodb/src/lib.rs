@@ -7,9 +7,8 @@
 //! (every SDK failure mapped in one place) and [`table`] (creating the table).
 
 mod config;
-#[cfg(feature = "emulators")]
-pub mod emulator;
 mod error;
+mod idempotency;
 mod item;
 mod page_key;
 mod store;
@@ -17,5 +16,6 @@ mod table;
 
 pub use aws_sdk_dynamodb::Client;
 pub use config::{DEFAULT_TABLE, DynamoConfig};
+pub use idempotency::TTL_ATTRIBUTE;
 pub use store::DynamoStore;
 pub use table::{TableCreation, TableError, create_table};

@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TableStatus,
 };
 use taskapi_domain::{
-    ListQuery, NotReady, Page, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp,
-    keys,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, Status, StoreError, Task, TaskId,
+    TaskStore, TaskUpdate, Timestamp, keys,
 };
 
 use crate::error::{conditional, from_sdk};
@@ -33,6 +33,10 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     /// Opens the connection (DNS, TCP, TLS) with a free `DescribeTable`, so the first real
@@ -102,6 +106,15 @@ impl TaskStore for DynamoStore {
             .send()
             .await;
         conditional(result, StoreError::AlreadyExists).map(drop)
+    }
+
+    async fn create_once(
+        &self,
+        owner: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError> {
+        self.create_once_on_dynamodb(owner, task, once).await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {

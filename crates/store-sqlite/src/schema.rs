@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`). Version 2 adds
-/// the owner-by-status index and the readiness probe's row; both are created on open, so
-/// a version 1 file is upgraded in place.
+/// the owner-by-status index, the readiness probe's row and the idempotency keys; all are
+/// created on open, so a version 1 file is upgraded in place.
 const SCHEMA_VERSION: i64 = 2;
 
 /// How long the integrity check at start may take. `quick_check` reads the whole file; on a
@@ -139,6 +139,21 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
              id INTEGER PRIMARY KEY CHECK (id = 1),
              checked_at TEXT NOT NULL
          );
+         -- Idempotency keys of POST /tasks: the task each key created, as answered then.
+         CREATE TABLE IF NOT EXISTS Idempotency (
+             PK TEXT NOT NULL,
+             idem_key TEXT NOT NULL,
+             fingerprint TEXT NOT NULL,
+             expires_at INTEGER NOT NULL,
+             task_id TEXT NOT NULL,
+             title TEXT NOT NULL,
+             description TEXT NOT NULL,
+             status TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             updated_at TEXT NOT NULL,
+             PRIMARY KEY (PK, idem_key)
+         );
+         CREATE INDEX IF NOT EXISTS IdempotencyExpiry ON Idempotency (expires_at);
          PRAGMA user_version = 2;
          COMMIT;",
     )

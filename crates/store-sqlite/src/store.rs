@@ -2,10 +2,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 use taskapi_domain::{
-    ListQuery, NotReady, Page, PageKey, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate,
-    Timestamp, keys,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Status, StoreError, Task,
+    TaskId, TaskStore, TaskUpdate, Timestamp, keys,
 };
 
 use crate::OpenError;
@@ -72,40 +72,77 @@ pub const LIST_OWNER_IN_STATUS: &str = concat!(
     " WHERE PK = ?1 AND status = ?5 AND SK > ?2 AND SK < ?3 ORDER BY SK LIMIT ?4"
 );
 
+/// The record of idempotency key `?2` of `?1` if it still holds at `?3`: the task it
+/// created, then the fingerprint of the request.
+const SELECT_IDEMPOTENCY: &str = concat!(
+    "SELECT ",
+    task_columns!(),
+    ", fingerprint FROM Idempotency WHERE PK = ?1 AND idem_key = ?2 AND expires_at > ?3"
+);
+/// Stores a new task (its keys last).
+const INSERT_TASK: &str = concat!(
+    "INSERT INTO TaskApp (",
+    task_columns!(),
+    ", PK, SK, GSI1PK, GSI1SK) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT (PK, SK) DO NOTHING"
+);
+/// Records a key (the task, then the key); an expired record of the same key is replaced.
+const UPSERT_IDEMPOTENCY: &str = concat!(
+    "INSERT OR REPLACE INTO Idempotency (",
+    task_columns!(),
+    ", PK, idem_key, fingerprint, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+);
+/// Deletes a few expired records per keyed create, so the table stays about as large as
+/// one window's keys without a sweeper of its own (DynamoDB's TTL does this there).
+const PRUNE_IDEMPOTENCY: &str = "DELETE FROM Idempotency WHERE rowid IN
+    (SELECT rowid FROM Idempotency WHERE expires_at <= ?1 ORDER BY expires_at LIMIT 8)";
+
 #[async_trait]
 impl TaskStore for SqliteStore {
     async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
         let task = task.clone();
         let pk = keys::user_pk(owner);
+        self.write(move |conn| insert_task(conn, &pk, &task)).await
+    }
+
+    async fn create_once(
+        &self,
+        owner: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError> {
+        let (task, once) = (task.clone(), once.clone());
+        let pk = keys::user_pk(owner);
+        // The writer runs one request at a time, so the check and the inserts below see
+        // every earlier request with the same key, committed or in the same transaction.
         self.write(move |conn| {
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO TaskApp (PK, SK, GSI1PK, GSI1SK, task_id, title, description,
-                                              status, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                         ON CONFLICT (PK, SK) DO NOTHING",
-                )
-                .and_then(|mut insert| {
-                    insert.execute(params![
-                        pk,
-                        keys::task_sk(&task.task_id),
-                        keys::status_gsi1pk(task.status),
-                        task.created_at.as_str(),
-                        task.task_id.as_str(),
-                        task.title,
-                        task.description,
-                        task.status.as_str(),
-                        task.created_at.as_str(),
-                        task.updated_at.as_str(),
-                    ])
-                })
-                .map_err(sql)?;
-            if inserted == 0 {
-                return Err(StoreError::AlreadyExists);
-            }
-            Ok(())
-        })
-        .await
+                let held = conn
+                    .prepare_cached(SELECT_IDEMPOTENCY)
+                    .and_then(|mut select| {
+                        select
+                            .query_row(params![pk, once.key.as_str(), once.used_at], |row| {
+                                Ok((row_to_task(row)?, row.get::<_, String>(6)?))
+                            })
+                            .optional()
+                    })
+                    .map_err(sql)?;
+                if let Some((first, fingerprint)) = held {
+                    return if fingerprint == once.fingerprint {
+                        Ok(Created::Replayed(first))
+                    } else {
+                        Err(StoreError::IdempotencyKeyReused)
+                    };
+                }
+                insert_task(conn, &pk, &task)?;
+                let record: [&dyn ToSql; 4] =
+                    [&pk, &once.key.as_str(), &once.fingerprint, &once.expires_at];
+                insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, record)
+                    .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
+                    .and_then(|mut prune| prune.execute(params![once.used_at]))
+                    .map_err(sql)?;
+                Ok(Created::New)
+            })
+            .await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
@@ -318,6 +355,40 @@ fn paginate(
         tasks: rows.into_iter().map(|row| row.task).collect(),
         next,
     })
+}
+
+fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreError> {
+    let keys: [&dyn ToSql; 4] = [
+        &pk,
+        &keys::task_sk(&task.task_id),
+        &keys::status_gsi1pk(task.status),
+        &task.created_at.as_str(),
+    ];
+    let inserted = insert_with_task(conn, INSERT_TASK, task, keys).map_err(sql)?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists);
+    }
+    Ok(())
+}
+
+/// Runs `insert`, whose first six values are a task's, in [`task_columns!`] order, and the
+/// next four `rest`.
+fn insert_with_task(
+    conn: &Connection,
+    insert: &str,
+    task: &Task,
+    rest: [&dyn ToSql; 4],
+) -> rusqlite::Result<usize> {
+    let fields: [&dyn ToSql; 6] = [
+        &task.task_id.as_str(),
+        &task.title,
+        &task.description,
+        &task.status.as_str(),
+        &task.created_at.as_str(),
+        &task.updated_at.as_str(),
+    ];
+    conn.prepare_cached(insert)?
+        .execute(params_from_iter(fields.iter().chain(rest.iter())))
 }
 
 fn select_task(conn: &Connection, pk: &str, sk: &str) -> Result<Option<Task>, StoreError> {

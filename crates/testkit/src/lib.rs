@@ -4,10 +4,11 @@
 //! nowhere else.
 //!
 //! Also: [`ChildServer`] (a binary of ours as a child process), [`runtime_api`] (the Lambda
-//! Runtime API emulator) and [`apigw`] (API Gateway events and proxy responses), shared by
-//! the Lambda binary's tests and the benchmarks.
+//! Runtime API emulator), [`apigw`] (API Gateway events and proxy responses) and
+//! [`emulator`] (dynalite and moto server), shared by the tests and the benchmarks.
 
 pub mod apigw;
+pub mod emulator;
 pub mod runtime_api;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use taskapi_store_dynamodb::emulator::Emulator;
+use taskapi_testkit::emulator::Emulator;
 use taskapi_testkit::{ChildServer, TestPool};
 
 use crate::helpers::follow_pages;

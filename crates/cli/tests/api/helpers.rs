@@ -6,6 +6,7 @@ use taskapi::serve::Application;
 use taskapi_testkit::{CLIENT_ID, TestPool};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 pub struct TestApp {
     pub base: String,
@@ -69,7 +70,7 @@ impl TestApp {
     }
 
     pub fn user_in(&self, groups: &[&str]) -> User {
-        let sub = uuid_like();
+        let sub = Uuid::new_v4().to_string();
         let token = self.pool.id_token(&sub, groups);
         User { sub, token }
     }
@@ -145,14 +146,4 @@ pub async fn error_of(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let body = response.json().await.expect("errors are JSON");
     (status, body)
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!(
-        "{:08x}-0000-4000-8000-{:012x}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }

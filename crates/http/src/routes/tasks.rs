@@ -7,8 +7,8 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Description, NewTask, Page, Status, Task, TaskId, TaskPatch, TaskUpdate, Timestamp, Title,
-    ValidationError,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskId,
+    TaskPatch, TaskUpdate, Timestamp, Title, ValidationError,
 };
 use utoipa::ToSchema;
 
@@ -17,6 +17,13 @@ use crate::body::{JsonBody, present};
 use crate::cursor::{self, Scope};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
+
+/// Makes `POST /tasks` retry-safe (see [`taskapi_domain::IdempotentCreate`]).
+pub(crate) const IDEMPOTENCY_KEY: header::HeaderName =
+    header::HeaderName::from_static("idempotency-key");
+/// Set to `true` on an answer replayed for a repeated `Idempotency-Key`, as Stripe does.
+pub(crate) const IDEMPOTENT_REPLAYED: header::HeaderName =
+    header::HeaderName::from_static("idempotent-replayed");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -125,14 +132,24 @@ pub struct UpdatedTask {
 
 #[utoipa::path(
     post, path = "/tasks", tag = "tasks",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+            "Makes the request safe to retry: for 24 hours the same key with the same body \
+             answers 201 with the task the first request created (marked \
+             `Idempotent-Replayed: true`) and creates nothing; the same key with another \
+             body is a 422. Concurrent requests with one key create one task. Keys are \
+             per user, 1 to 255 visible ASCII characters; a UUID is a good choice."),
+    ),
     request_body = CreateTask,
     responses(
-        (status = 201, description = "Created", body = Task, headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
-        (status = 400, description = "Invalid body: not JSON, not an object, duplicate or unknown fields, invalid values", body = ErrorBody),
+        (status = 201, description = "Created, or replayed for a repeated Idempotency-Key", body = Task,
+            headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"), ("Idempotent-Replayed" = Option<String>, description = "`true` when the answer is the first request's"))),
+        (status = 400, description = "Invalid body: not JSON, not an object, duplicate or unknown fields, invalid values; or an invalid Idempotency-Key", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Idempotency-Key already used with another body", body = ErrorBody),
         (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
@@ -141,11 +158,58 @@ pub struct UpdatedTask {
 pub async fn create_task(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<CreateTask>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let task = Task::create(body.validate()?, Timestamp::now());
-    state.store.create(&principal.sub, &task).await?;
-    Ok((StatusCode::CREATED, etag(&task), Json(task)))
+    let request = body.validate()?;
+    let key = idempotency_key(&headers)?;
+    let created_at = Timestamp::now();
+    let Some(key) = key else {
+        let task = Task::create(request, created_at);
+        state.store.create(&principal.sub, &task).await?;
+        return Ok((StatusCode::CREATED, etag(&task), None, Json(task)));
+    };
+    let once = IdempotentCreate::new(key, &request, unix_now());
+    let task = Task::create(request, created_at);
+    match state
+        .store
+        .create_once(&principal.sub, &task, &once)
+        .await?
+    {
+        Created::New => Ok((StatusCode::CREATED, etag(&task), None, Json(task))),
+        Created::Replayed(first) => {
+            let replayed = [(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))];
+            Ok((
+                StatusCode::CREATED,
+                etag(&first),
+                Some(replayed),
+                Json(first),
+            ))
+        }
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let mut values = headers.get_all(&IDEMPOTENCY_KEY).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "send one Idempotency-Key",
+        ));
+    }
+    let text = value
+        .to_str()
+        .map_err(|_| ValidationError::new("idempotency_key", "Idempotency-Key must be ASCII"))?;
+    Ok(Some(IdempotencyKey::parse(text)?))
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64)
 }
 
 #[utoipa::path(

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use taskapi_store_dynamodb::DynamoStore;
-use taskapi_store_dynamodb::emulator::Emulator;
 use taskapi_testkit::apigw::Reply;
+use taskapi_testkit::emulator::Emulator;
 use taskapi_testkit::runtime_api::{Outcome, RuntimeApi};
 
 pub struct Function {

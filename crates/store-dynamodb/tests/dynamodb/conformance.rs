@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use taskapi_domain::{
     Description, Limit, ListQuery, NewTask, Status, Task, TaskStore, Timestamp, Title,
 };
-use taskapi_store_dynamodb::emulator::Emulator;
+use taskapi_testkit::emulator::Emulator;
 
 async fn on_dynalite() -> (Emulator, taskapi_store_dynamodb::DynamoStore) {
     let dynalite = Emulator::dynalite();

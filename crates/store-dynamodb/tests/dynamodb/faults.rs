@@ -112,7 +112,7 @@ async fn server_faults_are_retried_then_unavailable() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_unavailable() {
-    let port = taskapi_store_dynamodb::emulator::free_port();
+    let port = taskapi_testkit::emulator::free_port();
     let result = get_once(&store_at(&format!("http://127.0.0.1:{port}"))).await;
     assert!(
         matches!(result, Err(StoreError::Unavailable { .. })),

@@ -11,7 +11,7 @@ use taskapi_domain::{
     Timestamp, Title,
 };
 use taskapi_store_dynamodb::DynamoStore;
-use taskapi_store_dynamodb::emulator::Emulator;
+use taskapi_testkit::emulator::Emulator;
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())

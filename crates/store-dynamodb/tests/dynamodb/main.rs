@@ -4,5 +4,6 @@
 
 mod conformance;
 mod faults;
+mod idempotency;
 mod interop;
 mod table;

@@ -4,8 +4,8 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProjectionType,
     ScalarAttributeType, TableStatus,
 };
-use taskapi_store_dynamodb::emulator::Emulator;
 use taskapi_store_dynamodb::{TableCreation, TableError, create_table};
+use taskapi_testkit::emulator::Emulator;
 
 #[tokio::test]
 async fn creates_the_seed_schema_once_and_waits_until_active() {

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 
-use crate::{DynamoStore, create_table};
+use taskapi_store_dynamodb::{DynamoStore, create_table};
+use uuid::Uuid;
 
 /// How long a server may take to accept connections (moto imports a lot of Python).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -112,7 +113,7 @@ impl Emulator {
     /// A store on a freshly created table with a unique name.
     pub async fn fresh_store(&self) -> DynamoStore {
         let client = self.client();
-        let table = format!("TaskApp-{}", uuid_like());
+        let table = format!("TaskApp-{}", Uuid::new_v4());
         create_table(&client, &table)
             .await
             .unwrap_or_else(|err| panic!("create table on {}: {err}", self.name));
@@ -151,19 +152,4 @@ fn find_program(name: &str) -> Option<PathBuf> {
         .chain([repo_root().join(".venv/bin")])
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
-}
-
-/// A unique suffix without pulling a UUID crate into the library.
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|since| since.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
 }
