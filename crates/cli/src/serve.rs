@@ -118,6 +118,7 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> 
             let dynamo = DynamoConfig {
                 table: config.table.table_name.clone(),
                 endpoint_url: None,
+                status_shards: config.status_shards,
             };
             let store = dynamo.store().await;
             // Fail at start, not on the first request, if the table or credentials are wrong.
@@ -127,7 +128,11 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> 
                     dynamo.table
                 )
             })?;
-            tracing::info!(table = %dynamo.table, "tasks stored in DynamoDB");
+            tracing::info!(
+                table = %dynamo.table,
+                status_shards = %dynamo.status_shards,
+                "tasks stored in DynamoDB"
+            );
             Ok(Arc::new(store))
         }
     }

@@ -3,7 +3,7 @@
 
 use http::HeaderValue;
 use taskapi_http::HttpConfig;
-use taskapi_store_dynamodb::DynamoConfig;
+use taskapi_store_dynamodb::{DynamoConfig, StatusShardsFromEnv};
 
 /// The origins CORS allows, comma-separated (the same variable as `taskapi serve`); any
 /// origin when unset, as the seed's handlers answer.
@@ -13,6 +13,8 @@ const CORS_ORIGIN: &str = "TASKAPI_CORS_ORIGIN";
 pub enum ConfigError {
     #[error("{CORS_ORIGIN}: {origin:?} is not a valid origin")]
     InvalidCorsOrigin { origin: String },
+    #[error(transparent)]
+    StatusShards(#[from] StatusShardsFromEnv),
 }
 
 pub struct Settings {
@@ -24,7 +26,7 @@ impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
         let origins = std::env::var(CORS_ORIGIN).unwrap_or_default();
         Ok(Self {
-            dynamo: DynamoConfig::from_env(),
+            dynamo: DynamoConfig::from_env()?,
             http: HttpConfig {
                 cors_origins: parse_origins(&origins)?,
             },
