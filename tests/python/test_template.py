@@ -125,26 +125,55 @@ def test_every_function_is_the_arm64_cargo_lambda_binary(template):
         }, name
 
 
-@pytest.mark.parametrize("api_type,condition", [("Rest", "UseRestApi"), ("Http", "UseHttpApi")])
-def test_each_route_has_one_least_privilege_function(template, api_type, condition):
-    seen = {}
-    for name, function in functions(template).items():
-        if function["Condition"] != condition:
-            continue
-        actions = {
-            action
-            for policy in function["Properties"]["Policies"]
-            for statement in policy["Statement"]
-            for action in statement["Action"]
-        }
+def routes(template, api):
+    """(method, path) -> the function the API's OpenAPI document sends it to."""
+    served = {}
+    for path, methods in template["Resources"][api]["Properties"]["DefinitionBody"]["paths"].items():
+        for method, operation in methods.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            (function,) = re.findall(r"\$\{(\w+)\.Arn\}", uri)
+            served[(method.upper(), path)] = function
+    return served
+
+
+def actions_of(function):
+    return {
+        action
+        for policy in function["Properties"]["Policies"]
+        for statement in policy["Statement"]
+        for action in statement["Action"]
+    }
+
+
+@pytest.mark.parametrize("api", ["RestApi", "HttpApi"])
+def test_each_route_has_one_least_privilege_function(template, api):
+    served = routes(template, api)
+    assert set(served) == ROUTES, f"{api}: routes without a function: {ROUTES - set(served)}"
+    for route, name in served.items():
+        actions = actions_of(functions(template)[name])
         assert "dynamodb:Scan" not in actions, name
-        for event in function["Properties"]["Events"].values():
-            route = (event["Properties"]["Method"], event["Properties"]["Path"])
-            assert route not in seen, f"{route} served by {name} and {seen[route]}"
-            seen[route] = name
-            if route[0] == "GET":
-                assert actions <= READ_ACTIONS, f"{name} serves a GET route but may {actions - READ_ACTIONS}"
-    assert set(seen) == ROUTES, f"{api_type}: routes without a function: {ROUTES - set(seen)}"
+        if route[0] == "GET":
+            assert actions <= READ_ACTIONS, f"{name} serves a GET route but may {actions - READ_ACTIONS}"
+
+
+def test_each_function_is_defined_once_and_serves_both_api_types(template):
+    """One definition per function: the API type only decides which API's document routes to it."""
+    assert set(routes(template, "RestApi").values()) == set(functions(template))
+    assert routes(template, "RestApi") == routes(template, "HttpApi")
+    for name, function in functions(template).items():
+        assert "Condition" not in function and "Events" not in function["Properties"], name
+
+
+def test_the_apis_may_invoke_exactly_the_functions(template):
+    (statement,) = template["Resources"]["ApiInvokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    invoked = {resource["Fn::GetAtt"].split(".")[0] for resource in statement["Resource"]}
+    assert invoked == set(functions(template))
+    for api in ("RestApi", "HttpApi"):
+        for methods in template["Resources"][api]["Properties"]["DefinitionBody"]["paths"].values():
+            for operation in methods.values():
+                integration = operation["x-amazon-apigateway-integration"]
+                assert integration["credentials"] == {"Fn::GetAtt": "ApiInvokeRole.Arn"}
 
 
 def test_outputs(template):
