@@ -1,16 +1,18 @@
 //! `taskapi-lambda`, the Lambda bootstrap: the same router as `taskapi serve`, behind API
-//! Gateway (REST API with a Cognito authorizer, or HTTP API with a JWT authorizer), on
-//! DynamoDB. Kept small so cold starts stay short: no SQLite and no local user pool are
-//! linked in, configuration is read once, and the DynamoDB connection is opened at init.
+//! Gateway (REST API with a Cognito authorizer, or HTTP API with a JWT authorizer) or a
+//! Function URL (verifying the ID token itself), on DynamoDB. Kept small so cold starts
+//! stay short: no SQLite and no local user pool are linked in, configuration is read once,
+//! and the DynamoDB connection and the pool's JWKS are fetched at init.
 //!
 //! Reading order: [`config`] (what is read from the environment), [`claims`] (who is
-//! calling, from the authorizer's claims), [`stage`] (paths as the router knows them),
-//! [`telemetry`] (JSON logs for CloudWatch).
+//! calling, from the authorizer's claims), [`verify`] (or from the token, verified here),
+//! [`stage`] (paths as the router knows them), [`telemetry`] (JSON logs for CloudWatch).
 
 mod claims;
 mod config;
 mod stage;
 mod telemetry;
+mod verify;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,7 +21,6 @@ use std::time::Instant;
 use taskapi_http::{AppState, api_router, with_service_layers};
 use tower::ServiceBuilder;
 
-use crate::claims::ApiGatewayClaims;
 use crate::config::Settings;
 
 /// lambda_http prefixes REST API paths with the stage (`/prod/tasks`) unless this variable
@@ -53,9 +54,10 @@ async fn run() -> Result<(), lambda_http::Error> {
     let settings = Settings::from_env()?;
     let store = settings.dynamo.store().await;
     let started = Instant::now();
-    // A failure here is logged, not fatal: a missing permission or a blip at init should
-    // not crash-loop the function; the first request reports the real problem as a 5xx.
-    match store.warm_up().await {
+    // Both in init, in parallel. A failure is logged, not fatal: a missing permission or a
+    // blip at init should not crash-loop the function; requests report the real problem.
+    let (warmed, auth) = tokio::join!(store.warm_up(), verify::authenticator(settings.auth));
+    match warmed {
         Ok(()) => tracing::info!(
             table = store.table(),
             elapsed_ms = started.elapsed().as_millis(),
@@ -65,7 +67,7 @@ async fn run() -> Result<(), lambda_http::Error> {
     }
     let state = AppState {
         store: Arc::new(store),
-        auth: Arc::new(ApiGatewayClaims),
+        auth,
     };
     let router = with_service_layers(api_router(state), &settings.http);
     let service = ServiceBuilder::new()
