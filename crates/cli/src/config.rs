@@ -2,12 +2,13 @@
 //! the same settings work from a shell, a `.env` file or a service manager.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU16, NonZeroU32};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use taskapi_store_dynamodb::DEFAULT_TABLE;
+use taskapi_domain::keys::StatusShards;
+use taskapi_store_dynamodb::{DEFAULT_PAGE_SIZE, DEFAULT_TABLE};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +39,35 @@ pub enum TableCommand {
     /// Create the table with the seed's schema (GSI1, on-demand) on DynamoDB or a local
     /// endpoint; does nothing if it exists, and waits until it is ACTIVE.
     Create(TableConfig),
+    /// Move every task's status key (GSI1PK) to `--shards` partitions per status, in place:
+    /// resumable (progress is saved in `--checkpoint`), safe under traffic (conditional
+    /// writes). Deploy the new `--status-shards` first, then run this; docs/aws.md has the
+    /// whole procedure.
+    Reshard(ReshardConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReshardConfig {
+    #[command(flatten)]
+    pub table: TableConfig,
+
+    /// The shard count to move to (1 is the seed's layout); the same as the servers'
+    /// `--status-shards`.
+    #[arg(long, env = "TASKAPI_STATUS_SHARDS")]
+    pub shards: StatusShards,
+
+    /// Where progress is saved and resumed from; removed when the table is done.
+    /// Default: `reshard-<table>.json` in the current directory.
+    #[arg(long, env = "TASKAPI_RESHARD_CHECKPOINT")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Items read per scan request; smaller pages spread the reshard's load on the table.
+    #[arg(long, default_value_t = DEFAULT_PAGE_SIZE)]
+    pub page_size: NonZeroU16,
+
+    /// No progress bar (e.g. when the output is a log).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Where the DynamoDB table is. Region, credentials and endpoint come from the standard
@@ -79,6 +109,12 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub table: TableConfig,
+
+    /// DynamoDB only: spread each status's GSI1 key over this many partitions
+    /// (`STATUS#<status>#<n>`) so creates are not capped by one partition's write rate.
+    /// 1 is the seed's layout; change it with `taskapi table reshard`.
+    #[arg(long, env = "TASKAPI_STATUS_SHARDS", default_value_t = StatusShards::SEED)]
+    pub status_shards: StatusShards,
 
     /// Trust ID tokens of this real Cognito user pool (e.g. `us-east-1_AbC123xyZ`; the
     /// region is taken from the id) instead of the local user pool's.

@@ -17,5 +17,6 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => taskapi::serve::run(*config).await,
         Command::Table(TableCommand::Create(config)) => taskapi::table::create(config).await,
+        Command::Table(TableCommand::Reshard(config)) => taskapi::table::reshard(config).await,
     }
 }

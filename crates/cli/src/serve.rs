@@ -164,6 +164,7 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> 
             let dynamo = DynamoConfig {
                 table: config.table.table_name.clone(),
                 endpoint_url: None,
+                status_shards: config.status_shards,
             };
             let store = dynamo.store().await;
             // Fail at start, not on the first request, if the table or credentials are wrong.
@@ -173,7 +174,11 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> 
                     dynamo.table
                 )
             })?;
-            tracing::info!(table = %dynamo.table, "tasks stored in DynamoDB");
+            tracing::info!(
+                table = %dynamo.table,
+                status_shards = %dynamo.status_shards,
+                "tasks stored in DynamoDB"
+            );
             Ok(Arc::new(store))
         }
     }
@@ -207,20 +212,16 @@ fn local_user_pool(
 /// The issuer named on the command line, if any; `None` means the local user pool.
 fn trusted_issuer(config: &ServeConfig) -> anyhow::Result<Option<String>> {
     if let Some(pool_id) = &config.cognito_user_pool_id {
-        let (region, _) = pool_id
-            .split_once('_')
-            .filter(|(region, id)| !region.is_empty() && !id.is_empty())
+        let issuer = taskapi_jwt::cognito_issuer(pool_id)
             .with_context(|| format!("--cognito-user-pool-id {pool_id} is not <region>_<id>"))?;
-        return Ok(Some(format!(
-            "https://cognito-idp.{region}.amazonaws.com/{pool_id}"
-        )));
+        return Ok(Some(issuer));
     }
     Ok(config.jwt_issuer.clone())
 }
 
 fn authenticator(issuer: &str, config: &ServeConfig) -> Arc<dyn Authenticator> {
     let issuer = issuer.trim_end_matches('/').to_owned();
-    let keys = Arc::new(RemoteJwks::new(format!("{issuer}/.well-known/jwks.json")));
+    let keys = Arc::new(RemoteJwks::new(taskapi_jwt::jwks_url(&issuer)));
     tracing::info!(%issuer, "trusting ID tokens of this issuer");
     Arc::new(JwtAuthenticator::new(TrustedPool {
         issuer,

@@ -1,7 +1,9 @@
 //! The single-table key design shared with the seed's Python handlers. Both stores build
 //! their keys only through these functions, so an item written by one is found by the other.
 
-use crate::{IdempotencyKey, Status, TaskId};
+use std::hash::Hasher;
+
+use crate::{IdempotencyKey, Status, TaskId, ValidationError};
 
 /// Table name used by the seed.
 pub const TABLE_NAME: &str = "TaskApp";
@@ -32,4 +34,200 @@ pub fn idempotency_sk(key: &IdempotencyKey) -> String {
 /// GSI1 partition key of a task: `STATUS#<status>`.
 pub fn status_gsi1pk(status: Status) -> String {
     format!("STATUS#{}", status.as_str())
+}
+
+/// How many GSI1 partition keys each status is spread over (write sharding).
+///
+/// A DynamoDB partition takes about 1,000 write units per second, and with the seed's keys
+/// every new task lands on `STATUS#pending`. With `N` shards a task's GSI1 key is
+/// `STATUS#<status>#<n>`, `n` a stable hash of its id modulo `N`, so creates spread over
+/// `N` partitions. `N = 1` (the default) keeps the seed's `STATUS#<status>` byte for byte.
+/// Readers of a sharded table also read the seed's key, where the seed's own handlers go
+/// on writing (see [`StatusShards::partitions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatusShards(u16);
+
+impl StatusShards {
+    /// The seed's layout: one GSI1 partition per status.
+    pub const SEED: Self = Self(1);
+    /// The admin view reads every shard for each page, so `N` is kept small.
+    pub const MAX: u16 = 64;
+
+    pub fn new(count: u16) -> Result<Self, ValidationError> {
+        if (1..=Self::MAX).contains(&count) {
+            Ok(Self(count))
+        } else {
+            Err(ValidationError::new(
+                "statusShards",
+                format!("status shards must be 1 to {}", Self::MAX),
+            ))
+        }
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+
+    /// The shard of task `id`, or `None` in the seed's layout. FNV-1a of the id's bytes:
+    /// a fixed function (not `std`'s seeded hasher), so every process, version and
+    /// `taskapi table reshard` agrees on it.
+    pub fn shard_of(self, id: &TaskId) -> Option<u16> {
+        if self == Self::SEED {
+            return None;
+        }
+        let mut hasher = fnv::FnvHasher::default();
+        hasher.write(id.as_str().as_bytes());
+        let shard = hasher.finish() % u64::from(self.0);
+        Some(u16::try_from(shard).expect("a shard is below a u16 count"))
+    }
+
+    /// The GSI1 partition key of task `id` in `status`: `STATUS#<status>` or
+    /// `STATUS#<status>#<n>`. Every writer of `GSI1PK` uses this.
+    pub fn gsi1pk(self, status: Status, id: &TaskId) -> String {
+        match self.shard_of(id) {
+            None => status_gsi1pk(status),
+            Some(shard) => format!("{}#{shard}", status_gsi1pk(status)),
+        }
+    }
+
+    /// Every GSI1 partition that may hold tasks in `status`, the seed's key first: with
+    /// `N = 1` just that one; else it too, for items the seed's handlers (or taskapi before
+    /// sharding) wrote, then the `N` shards.
+    pub fn partitions(self, status: Status) -> Vec<String> {
+        let seed = status_gsi1pk(status);
+        if self == Self::SEED {
+            return vec![seed];
+        }
+        std::iter::once(seed.clone())
+            .chain((0..self.0).map(|shard| format!("{seed}#{shard}")))
+            .collect()
+    }
+}
+
+impl Default for StatusShards {
+    fn default() -> Self {
+        Self::SEED
+    }
+}
+
+impl std::fmt::Display for StatusShards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for StatusShards {
+    type Err = ValidationError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let count = raw.trim().parse::<u16>().map_err(|_| {
+            ValidationError::new(
+                "statusShards",
+                format!("status shards must be a number from 1 to {}", Self::MAX),
+            )
+        })?;
+        Self::new(count)
+    }
+}
+
+/// The status a GSI1 partition key names, sharded or not (`STATUS#done`, `STATUS#done#3`);
+/// `None` for anything else, e.g. a status the seed stored unvalidated.
+pub fn status_of_gsi1pk(gsi1pk: &str) -> Option<Status> {
+    let rest = gsi1pk.strip_prefix("STATUS#")?;
+    let (status, shard) = match rest.split_once('#') {
+        Some((status, shard)) => (status, Some(shard)),
+        None => (rest, None),
+    };
+    if shard.is_some_and(|shard| shard.is_empty() || !shard.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    status.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(raw: &str) -> TaskId {
+        TaskId::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn one_shard_is_the_seeds_key() {
+        let task = id("0d4c5a8e-8f6e-4b9a-9a3b-2b8f3c1d2e4f");
+        assert_eq!(
+            StatusShards::SEED.gsi1pk(Status::Pending, &task),
+            "STATUS#pending"
+        );
+        assert_eq!(StatusShards::SEED.partitions(Status::Done), ["STATUS#done"]);
+    }
+
+    #[test]
+    fn shards_are_a_fixed_function_of_the_id() {
+        let eight = StatusShards::new(8).unwrap();
+        // FNV-1a 64 of the id's bytes, mod 8: pinned, since stored keys depend on it.
+        let task = id("0d4c5a8e-8f6e-4b9a-9a3b-2b8f3c1d2e4f");
+        let expected = {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for byte in task.as_str().bytes() {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+            hash % 8
+        };
+        assert_eq!(
+            eight.gsi1pk(Status::InProgress, &task),
+            format!("STATUS#in_progress#{expected}")
+        );
+        assert_eq!(
+            eight.partitions(Status::Pending),
+            [
+                "STATUS#pending",
+                "STATUS#pending#0",
+                "STATUS#pending#1",
+                "STATUS#pending#2",
+                "STATUS#pending#3",
+                "STATUS#pending#4",
+                "STATUS#pending#5",
+                "STATUS#pending#6",
+                "STATUS#pending#7"
+            ]
+        );
+    }
+
+    #[test]
+    fn generated_ids_spread_over_every_shard() {
+        let eight = StatusShards::new(8).unwrap();
+        let mut counts = [0u32; 8];
+        for _ in 0..8000 {
+            counts[usize::from(eight.shard_of(&TaskId::generate()).unwrap())] += 1;
+        }
+        assert!(
+            counts.iter().all(|&n| (800..1200).contains(&n)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn shard_counts_are_bounded() {
+        assert!(StatusShards::new(0).is_err());
+        assert!("65".parse::<StatusShards>().is_err());
+        assert!("x".parse::<StatusShards>().is_err());
+        assert_eq!("8".parse::<StatusShards>().unwrap().get(), 8);
+    }
+
+    #[test]
+    fn gsi1_keys_name_their_status() {
+        assert_eq!(status_of_gsi1pk("STATUS#done"), Some(Status::Done));
+        assert_eq!(status_of_gsi1pk("STATUS#pending#7"), Some(Status::Pending));
+        for other in [
+            "STATUS#blocked",
+            "STATUS#done#",
+            "STATUS#done#x",
+            "USER#a",
+            "",
+        ] {
+            assert_eq!(status_of_gsi1pk(other), None, "{other:?}");
+        }
+    }
 }

@@ -43,6 +43,17 @@ impl RemoteJwks {
         }
     }
 
+    /// Fetches the keys now, so the first request does not wait for them (the Lambda
+    /// binary calls this during init). Returns how many usable keys the JWKS holds. A
+    /// failure leaves the cache as it was, free to fetch on the first unknown `kid`.
+    pub async fn prefetch(&self) -> Result<usize, reqwest::Error> {
+        let keys = self.fetch().await?;
+        let mut state = self.state.lock().await;
+        state.keys = keys;
+        state.at = Some(Instant::now());
+        Ok(state.keys.len())
+    }
+
     async fn fetch(&self) -> Result<Vec<(String, Arc<DecodingKey>)>, reqwest::Error> {
         let set: JwkSet = self
             .client

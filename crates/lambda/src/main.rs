@@ -1,16 +1,18 @@
 //! `taskapi-lambda`, the Lambda bootstrap: the same router as `taskapi serve`, behind API
-//! Gateway (REST API with a Cognito authorizer, or HTTP API with a JWT authorizer), on
-//! DynamoDB. Kept small so cold starts stay short: no SQLite and no local user pool are
-//! linked in, configuration is read once, and the DynamoDB connection is opened at init.
+//! Gateway (REST API with a Cognito authorizer, or HTTP API with a JWT authorizer) or a
+//! Function URL (verifying the ID token itself), on DynamoDB. Kept small so cold starts
+//! stay short: no SQLite and no local user pool are linked in, configuration is read once,
+//! and the DynamoDB connection and the pool's JWKS are fetched at init.
 //!
 //! Reading order: [`config`] (what is read from the environment), [`claims`] (who is
-//! calling, from the authorizer's claims), [`stage`] (paths as the router knows them),
-//! [`telemetry`] (JSON logs for CloudWatch).
+//! calling, from the authorizer's claims), [`verify`] (or from the token, verified here),
+//! [`stage`] (paths as the router knows them), [`telemetry`] (JSON logs for CloudWatch).
 
 mod claims;
 mod config;
 mod stage;
 mod telemetry;
+mod verify;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,7 +21,6 @@ use std::time::Instant;
 use taskapi_http::{AppState, api_router, with_service_layers};
 use tower::ServiceBuilder;
 
-use crate::claims::ApiGatewayClaims;
 use crate::config::LambdaConfig;
 
 /// lambda_http prefixes REST API paths with the stage (`/prod/tasks`) unless this variable
@@ -53,9 +54,10 @@ async fn run() -> Result<(), lambda_http::Error> {
     let config = LambdaConfig::from_env()?;
     let store = config.dynamo.store().await;
     let started = Instant::now();
-    // A failure here is logged, not fatal: a missing permission or a blip at init should
-    // not crash-loop the function; the first request reports the real problem as a 5xx.
-    match store.warm_up().await {
+    // Both in init, in parallel. A failure is logged, not fatal: a missing permission or a
+    // blip at init should not crash-loop the function; requests report the real problem.
+    let (warmed, auth) = tokio::join!(store.warm_up(), verify::authenticator(config.auth));
+    match warmed {
         Ok(()) => tracing::info!(
             table = store.table(),
             elapsed_ms = started.elapsed().as_millis(),
@@ -63,7 +65,7 @@ async fn run() -> Result<(), lambda_http::Error> {
         ),
         Err(err) => tracing::warn!(table = store.table(), error = %err, "DynamoDB warm-up failed"),
     }
-    let state = AppState::new(Arc::new(store), Arc::new(ApiGatewayClaims));
+    let state = AppState::new(Arc::new(store), auth);
     let router = with_service_layers(api_router(state), &config.http);
     let service = ServiceBuilder::new()
         .map_request(stage::strip_http_api_stage)

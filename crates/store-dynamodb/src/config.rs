@@ -8,8 +8,13 @@ use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use taskapi_domain::ValidationError;
+use taskapi_domain::keys::StatusShards;
 
 use crate::DynamoStore;
+
+/// The environment twin of `--status-shards`.
+const STATUS_SHARDS: &str = "TASKAPI_STATUS_SHARDS";
 
 /// The seed's table name, used when `TABLE_NAME` is not set.
 pub const DEFAULT_TABLE: &str = taskapi_domain::keys::TABLE_NAME;
@@ -26,27 +31,41 @@ pub struct DynamoConfig {
     /// An explicit endpoint, e.g. `http://127.0.0.1:4567` for dynalite. `None` leaves the
     /// choice to aws-config, which honours `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
+    /// How many GSI1 partitions each status is spread over; 1 is the seed's layout.
+    pub status_shards: StatusShards,
 }
+
+/// `TASKAPI_STATUS_SHARDS` holds no valid shard count.
+#[derive(Debug, thiserror::Error)]
+#[error("{STATUS_SHARDS}: {0}")]
+pub struct StatusShardsFromEnv(#[source] ValidationError);
 
 impl Default for DynamoConfig {
     fn default() -> Self {
         Self {
             table: DEFAULT_TABLE.to_owned(),
             endpoint_url: None,
+            status_shards: StatusShards::SEED,
         }
     }
 }
 
 impl DynamoConfig {
-    /// `TABLE_NAME` (default `TaskApp`); the endpoint is left to aws-config.
-    pub fn from_env() -> Self {
-        Self {
+    /// `TABLE_NAME` (default `TaskApp`) and `TASKAPI_STATUS_SHARDS` (default 1); the
+    /// endpoint is left to aws-config.
+    pub fn from_env() -> Result<Self, StatusShardsFromEnv> {
+        let status_shards = match std::env::var(STATUS_SHARDS) {
+            Ok(raw) if !raw.is_empty() => raw.parse().map_err(StatusShardsFromEnv)?,
+            _ => StatusShards::SEED,
+        };
+        Ok(Self {
             table: std::env::var("TABLE_NAME")
                 .ok()
                 .filter(|name| !name.is_empty())
                 .unwrap_or_else(|| DEFAULT_TABLE.to_owned()),
             endpoint_url: None,
-        }
+            status_shards,
+        })
     }
 
     /// A DynamoDB client from the standard AWS environment. Timeouts are bounded so a hung
@@ -73,5 +92,6 @@ impl DynamoConfig {
     /// The store over [`Self::client`].
     pub async fn store(&self) -> DynamoStore {
         DynamoStore::new(self.client().await, self.table.clone())
+            .with_status_shards(self.status_shards)
     }
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use taskapi_domain::{Created, IdempotentCreate, StoreError, Task, keys};
+use taskapi_domain::keys::{self, StatusShards};
+use taskapi_domain::{Created, IdempotentCreate, StoreError, Task};
 
 use crate::DynamoStore;
 use crate::error::from_sdk;
@@ -77,7 +78,10 @@ impl DynamoStore {
                 .set_item(Some(item))
                 .condition_expression(condition)
         };
-        let task_put = put(item::to_item(owner, task), "attribute_not_exists(PK)");
+        let task_put = put(
+            item::to_item(owner, task, self.status_shards()),
+            "attribute_not_exists(PK)",
+        );
         // An expired record that TTL has not deleted yet does not hold the key.
         let record_put = put(
             to_record(owner, task, once),
@@ -157,7 +161,8 @@ impl DynamoStore {
 /// The record: the task's own attributes (without its GSI1 keys, so the admin view never
 /// lists it) under the key's sort key, with the fingerprint and the expiry.
 fn to_record(owner: &str, task: &Task, once: &IdempotentCreate) -> Item {
-    let mut record = item::to_item(owner, task);
+    // The shard count only changes GSI1PK, which the record drops.
+    let mut record = item::to_item(owner, task, StatusShards::SEED);
     record.remove(attr::GSI1PK);
     record.remove(attr::GSI1SK);
     record.insert(attr::SK.to_owned(), s(keys::idempotency_sk(&once.key)));

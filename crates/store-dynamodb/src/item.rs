@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use taskapi_domain::{Status, Task, TaskId, Timestamp, keys};
+use taskapi_domain::keys::{self, StatusShards};
+use taskapi_domain::{Status, Task, TaskId, Timestamp};
 
 /// An item as the SDK hands it over.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -39,11 +40,12 @@ pub(crate) fn key(owner: &str, id: &TaskId) -> Item {
     ])
 }
 
-/// The full item for a new task, as the seed's `create_task` handler writes it.
-pub(crate) fn to_item(owner: &str, task: &Task) -> Item {
+/// The full item for a new task, as the seed's `create_task` handler writes it (with
+/// `shards` = 1; else only `GSI1PK` differs).
+pub(crate) fn to_item(owner: &str, task: &Task, shards: StatusShards) -> Item {
     let mut item = key(owner, &task.task_id);
     for (name, value) in [
-        (attr::GSI1PK, keys::status_gsi1pk(task.status)),
+        (attr::GSI1PK, shards.gsi1pk(task.status, &task.task_id)),
         (attr::GSI1SK, task.created_at.as_str().to_owned()),
         (attr::TASK_ID, task.task_id.as_str().to_owned()),
         (attr::TITLE, task.title.clone()),
@@ -174,8 +176,14 @@ mod tests {
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
         };
-        let item = to_item("abc", &task);
+        let item = to_item("abc", &task, StatusShards::SEED);
         assert_eq!(item["GSI1PK"], s("STATUS#in_progress"));
+        let sharded = to_item("abc", &task, StatusShards::new(8).unwrap());
+        let shard = StatusShards::new(8)
+            .unwrap()
+            .shard_of(&task.task_id)
+            .unwrap();
+        assert_eq!(sharded["GSI1PK"], s(format!("STATUS#in_progress#{shard}")));
         assert_eq!(item["GSI1SK"], s(task.created_at.as_str()));
         assert!(
             item.values().all(|value| value.is_s()),

@@ -3,19 +3,24 @@
 //!
 //! Reading order: [`config`] (where the table is and how the client is built), [`store`]
 //! (one request per call), [`item`] (task ⇄ item, lenient with what the seed wrote),
-//! [`page_key`] (`LastEvaluatedKey` ⇄ [`PageKey`](taskapi_domain::PageKey)), [`error`]
-//! (every SDK failure mapped in one place) and [`table`] (creating the table).
+//! [`page_key`] (`LastEvaluatedKey` ⇄ [`PageKey`](taskapi_domain::PageKey)),
+//! [`status_index`] (the admin view over sharded status keys), [`error`] (every SDK failure
+//! mapped in one place), [`table`] (creating the table) and [`reshard`] (moving the status
+//! keys to another shard count).
 
 mod config;
 mod error;
 mod idempotency;
 mod item;
 mod page_key;
+mod reshard;
+mod status_index;
 mod store;
 mod table;
 
 pub use aws_sdk_dynamodb::Client;
-pub use config::{DEFAULT_TABLE, DynamoConfig};
+pub use config::{DEFAULT_TABLE, DynamoConfig, StatusShardsFromEnv};
 pub use idempotency::TTL_ATTRIBUTE;
+pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
 pub use table::{TableCreation, TableError, create_table};

@@ -1,5 +1,6 @@
-//! `LastEvaluatedKey` ⇄ [`PageKey`]. The key is passed through whole, so paging resumes
-//! exactly where DynamoDB stopped, including at its 1 MB page limit.
+//! `LastEvaluatedKey` ⇄ [`PageKey`] for a user's list (the table's own key). The key is
+//! passed through whole, so paging resumes exactly where DynamoDB stopped, including at its
+//! 1 MB page limit. The admin view keeps its own position ([`crate::status_index`]).
 
 use std::collections::HashMap;
 
@@ -9,17 +10,10 @@ use crate::item::{Item, as_key_text, attr, s};
 
 /// The `ExclusiveStartKey` for a page that starts after `key`.
 pub(crate) fn to_start_key(key: &PageKey) -> Item {
-    let mut item = HashMap::from([
+    HashMap::from([
         (attr::PK.to_owned(), s(&key.pk)),
         (attr::SK.to_owned(), s(&key.sk)),
-    ]);
-    if let Some(gsi1pk) = &key.gsi1pk {
-        item.insert(attr::GSI1PK.to_owned(), s(gsi1pk));
-    }
-    if let Some(gsi1sk) = &key.gsi1sk {
-        item.insert(attr::GSI1SK.to_owned(), s(gsi1sk));
-    }
-    item
+    ])
 }
 
 /// The page key of a `LastEvaluatedKey`; `None` when DynamoDB sent none (the last page).
@@ -35,7 +29,7 @@ pub(crate) fn from_last_evaluated(key: Option<&Item>) -> Result<Option<PageKey>,
     Ok(Some(PageKey {
         pk: required(attr::PK)?,
         sk: required(attr::SK)?,
-        gsi1pk: as_key_text(key, attr::GSI1PK),
-        gsi1sk: as_key_text(key, attr::GSI1SK),
+        gsi1pk: None,
+        gsi1sk: None,
     }))
 }

@@ -10,9 +10,10 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TableStatus,
 };
+use taskapi_domain::keys::{self, StatusShards};
 use taskapi_domain::{
     Created, IdempotentCreate, ListQuery, NotReady, Page, Status, StoreError, Task, TaskId,
-    TaskStore, TaskUpdate, Timestamp, keys,
+    TaskStore, TaskUpdate, Timestamp,
 };
 
 use crate::error::{conditional, from_sdk};
@@ -24,15 +25,30 @@ use crate::page_key;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    shards: StatusShards,
 }
 
 impl DynamoStore {
+    /// The store in the seed's layout (one GSI1 partition per status).
     pub fn new(client: Client, table: String) -> Self {
-        Self { client, table }
+        Self {
+            client,
+            table,
+            shards: StatusShards::SEED,
+        }
+    }
+
+    /// Writes status keys spread over `shards` GSI1 partitions, and reads them all.
+    pub fn with_status_shards(self, shards: StatusShards) -> Self {
+        Self { shards, ..self }
     }
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    pub fn status_shards(&self) -> StatusShards {
+        self.shards
     }
 
     pub(crate) fn client(&self) -> &Client {
@@ -101,7 +117,7 @@ impl TaskStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item::to_item(owner, task)))
+            .set_item(Some(item::to_item(owner, task, self.shards)))
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
@@ -160,13 +176,7 @@ impl TaskStore for DynamoStore {
     }
 
     async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
-        let request = self
-            .client
-            .query()
-            .index_name(keys::GSI1)
-            .key_condition_expression("GSI1PK = :status")
-            .expression_attribute_values(":status", s(keys::status_gsi1pk(status)));
-        self.page(request, query).await
+        self.list_status_partitions(status, query).await
     }
 
     async fn update(
@@ -175,7 +185,7 @@ impl TaskStore for DynamoStore {
         id: &TaskId,
         update: &TaskUpdate,
     ) -> Result<Task, StoreError> {
-        let expression = UpdateExpression::new(update);
+        let expression = UpdateExpression::new(id, update, self.shards);
         let result = self
             .client
             .update_item()
@@ -308,7 +318,7 @@ struct UpdateExpression {
 }
 
 impl UpdateExpression {
-    fn new(update: &TaskUpdate) -> Self {
+    fn new(id: &TaskId, update: &TaskUpdate, shards: StatusShards) -> Self {
         let mut this = Self {
             update: String::new(),
             condition: "attribute_exists(PK)".to_owned(),
@@ -325,7 +335,7 @@ impl UpdateExpression {
         }
         if let Some(status) = patch.status {
             sets.push(this.bind(attr::STATUS, status.as_str()));
-            sets.push(this.bind(attr::GSI1PK, &keys::status_gsi1pk(status)));
+            sets.push(this.bind(attr::GSI1PK, &shards.gsi1pk(status, id)));
         }
         this.update = format!("SET {}", sets.join(", "));
         if let Some(expected) = &update.expected_updated_at {

@@ -116,33 +116,33 @@ impl TaskStore for SqliteStore {
         // The writer runs one request at a time, so the check and the inserts below see
         // every earlier request with the same key, committed or in the same transaction.
         self.write(move |conn| {
-                let held = conn
-                    .prepare_cached(SELECT_IDEMPOTENCY)
-                    .and_then(|mut select| {
-                        select
-                            .query_row(params![pk, once.key.as_str(), once.used_at], |row| {
-                                Ok((row_to_task(row)?, row.get::<_, String>(6)?))
-                            })
-                            .optional()
-                    })
-                    .map_err(sql)?;
-                if let Some((first, fingerprint)) = held {
-                    return if fingerprint == once.fingerprint {
-                        Ok(Created::Replayed(first))
-                    } else {
-                        Err(StoreError::IdempotencyKeyReused)
-                    };
-                }
-                insert_task(conn, &pk, &task)?;
-                let record: [&dyn ToSql; 4] =
-                    [&pk, &once.key.as_str(), &once.fingerprint, &once.expires_at];
-                insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, record)
-                    .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
-                    .and_then(|mut prune| prune.execute(params![once.used_at]))
-                    .map_err(sql)?;
-                Ok(Created::New)
-            })
-            .await
+            let held = conn
+                .prepare_cached(SELECT_IDEMPOTENCY)
+                .and_then(|mut select| {
+                    select
+                        .query_row(params![pk, once.key.as_str(), once.used_at], |row| {
+                            Ok((row_to_task(row)?, row.get::<_, String>(6)?))
+                        })
+                        .optional()
+                })
+                .map_err(sql)?;
+            if let Some((first, fingerprint)) = held {
+                return if fingerprint == once.fingerprint {
+                    Ok(Created::Replayed(first))
+                } else {
+                    Err(StoreError::IdempotencyKeyReused)
+                };
+            }
+            insert_task(conn, &pk, &task)?;
+            let record: [&dyn ToSql; 4] =
+                [&pk, &once.key.as_str(), &once.fingerprint, &once.expires_at];
+            insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, record)
+                .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
+                .and_then(|mut prune| prune.execute(params![once.used_at]))
+                .map_err(sql)?;
+            Ok(Created::New)
+        })
+        .await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {

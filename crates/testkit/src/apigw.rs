@@ -1,6 +1,7 @@
 //! API Gateway events built from the hand-written fixtures in `tests/fixtures/apigw`: a REST
-//! API (v1) event through a Cognito user-pool authorizer on stage `prod`, and an HTTP API
-//! (v2) event through a JWT authorizer. Each call swaps in method, path, query, body and the
+//! API (v1) event through a Cognito user-pool authorizer on stage `prod`, an HTTP API
+//! (v2) event through a JWT authorizer, and a Function URL event (payload 2.0, `AuthType:
+//! NONE`: no authorizer, the token only in the `Authorization` header). Each call swaps in method, path, query, body and the
 //! caller's claims, and leaves every other field as API Gateway sends it. [`Reply`] reads
 //! the proxy response a function answers with.
 
@@ -10,11 +11,15 @@ use serde_json::{Map, Value, json};
 
 const REST_V1: &str = include_str!("../../../tests/fixtures/apigw/rest_v1.json");
 const HTTP_V2: &str = include_str!("../../../tests/fixtures/apigw/http_v2.json");
+const FUNCTION_URL: &str = include_str!("../../../tests/fixtures/apigw/function_url.json");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
     Rest,
     Http,
+    /// A Lambda Function URL. A caller set with [`Request::by`] is ignored: nothing in front
+    /// of the function reports claims; send a token in the headers instead.
+    FunctionUrl,
 }
 
 /// A signed-in user as the authorizer reports them.
@@ -92,7 +97,25 @@ impl<'a> Request<'a> {
         match api {
             Api::Rest => self.rest_event(),
             Api::Http => self.http_event("$default", self.path.to_owned()),
+            Api::FunctionUrl => self.function_url_event(),
         }
+    }
+
+    fn function_url_event(&self) -> Value {
+        let mut event: Value = serde_json::from_str(FUNCTION_URL).unwrap();
+        let raw_query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        event["rawPath"] = json!(self.path);
+        event["rawQueryString"] = json!(raw_query.join("&"));
+        event["queryStringParameters"] = self.query_map();
+        event["body"] = self.body_text();
+        for (name, value) in self.headers {
+            event["headers"][name.to_ascii_lowercase()] = json!(value);
+        }
+        let context = &mut event["requestContext"];
+        context["http"]["method"] = json!(self.method);
+        context["http"]["path"] = json!(self.path);
+        context["requestId"] = json!(uuid::Uuid::new_v4().to_string());
+        event
     }
 
     /// An HTTP API event on a named stage, whose `rawPath` starts with the stage.

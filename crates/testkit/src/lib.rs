@@ -11,6 +11,8 @@ pub mod apigw;
 pub mod emulator;
 pub mod runtime_api;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -41,6 +43,7 @@ pub enum Signer {
 pub struct TestPool {
     pub issuer: String,
     server: JoinHandle<()>,
+    jwks_fetches: Arc<AtomicUsize>,
 }
 
 impl TestPool {
@@ -49,9 +52,14 @@ impl TestPool {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let jwks: Value = serde_json::from_str(TRUSTED_JWKS).expect("fixture JWKS");
+        let jwks_fetches = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&jwks_fetches);
         let app = Router::new().route(
             "/test-pool/.well-known/jwks.json",
-            get(move || async move { axum::Json(jwks) }),
+            get(move || async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                axum::Json(jwks)
+            }),
         );
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("JWKS server");
@@ -59,7 +67,13 @@ impl TestPool {
         Self {
             issuer: format!("http://{addr}/test-pool"),
             server,
+            jwks_fetches,
         }
+    }
+
+    /// How many times the JWKS has been fetched.
+    pub fn jwks_fetches(&self) -> usize {
+        self.jwks_fetches.load(Ordering::SeqCst)
     }
 
     /// The claims of a fresh ID token for `sub`, as Cognito issues them.

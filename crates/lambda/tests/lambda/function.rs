@@ -25,6 +25,11 @@ pub struct Function {
 
 impl Function {
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts it with these environment variables set as well.
+    pub async fn start_with(extra_env: &[(&str, String)]) -> Self {
         let dynalite = Emulator::dynalite();
         let store = dynalite.fresh_store().await;
         let runtime = RuntimeApi::start().await;
@@ -39,6 +44,7 @@ impl Function {
             .env("AWS_ENDPOINT_URL_DYNAMODB", dynalite.endpoint_url())
             .env("TABLE_NAME", store.table())
             .env("RUST_LOG", "info,tower_http=debug")
+            .envs(extra_env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

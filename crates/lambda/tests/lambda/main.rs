@@ -3,4 +3,5 @@
 //! One test binary, so the AWS SDK is linked once.
 
 mod function;
+mod function_url;
 mod routes;
