@@ -484,7 +484,13 @@ impl UserPools {
         let token = required_param(params, "REFRESH_TOKEN")?;
         let session = self.refresh_session(client, pool, token)?;
         let user = self.session_user(pool, &session)?;
-        check_secret_hash(client, &user.username, param(params, "SECRET_HASH"))?;
+        // The hash may be over the internal username or the e-mail the user signs in with
+        // (pycognito uses the latter).
+        let given = param(params, "SECRET_HASH");
+        check_secret_hash(client, &user.username, given).or_else(|error| match user.email() {
+            Some(email) => check_secret_hash(client, email, given),
+            None => Err(error),
+        })?;
         self.tokens(client, pool, &user, &session)
     }
 
