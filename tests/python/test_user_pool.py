@@ -484,13 +484,13 @@ def test_unknown_actions_are_named_in_the_error(taskapi):
         f"{taskapi.base_url}/",
         headers={
             "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminSetUserMFAPreference",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminLinkProviderForUser",
         },
         data="{}",
         timeout=10,
     )
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
-    assert "AdminSetUserMFAPreference" in response.json()["message"]
+    assert "AdminLinkProviderForUser" in response.json()["message"]
     pools = cognito(taskapi).list_user_pools(MaxResults=60)["UserPools"]
     assert taskapi.pool_id in [p["Id"] for p in pools]
