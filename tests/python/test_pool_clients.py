@@ -386,3 +386,30 @@ def test_admin_pools_and_clients(taskapi):
     client.delete_user_pool(UserPoolId=pool["Id"])
     code, _ = error_of(lambda: client.describe_user_pool(UserPoolId=pool["Id"]))
     assert code == "ResourceNotFoundException"
+
+
+def test_browser_preflight_reaches_the_pool_through_taskapi_serve(taskapi):
+    import requests
+
+    preflight = requests.options(
+        f"{taskapi.base_url}/",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "cache-control,content-type,x-amz-target,x-amz-user-agent",
+        },
+        timeout=10,
+    )
+    assert preflight.ok
+    assert preflight.headers["access-control-allow-headers"] == (
+        "cache-control,content-type,x-amz-target,x-amz-user-agent"
+    )
+    failed = requests.post(
+        f"{taskapi.base_url}/",
+        headers={"Origin": "http://localhost:5173",
+                 "X-Amz-Target": "AWSCognitoIdentityProviderService.GetUser"},
+        data='{"AccessToken":"nope"}',
+        timeout=10,
+    )
+    assert failed.status_code == 400
+    assert "x-amzn-errortype" in failed.headers["access-control-expose-headers"].lower()

@@ -237,7 +237,9 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document.
+    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document,
+    /// with the pool's own CORS policy: merge it after the API's service layers, not under
+    /// them.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         wire::router(Arc::clone(self))
     }

@@ -1,21 +1,27 @@
 //! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's discovery documents.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::UserPools;
 use crate::error::CognitoError;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
+/// The pool's routes with their own CORS policy and request tracing. Serve them beside the
+/// API's router, not inside its layers: browsers call Cognito from any origin with headers
+/// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
 pub(crate) fn router(pools: Arc<UserPools>) -> Router {
     Router::new()
         .route("/", post(call))
@@ -25,6 +31,24 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
             get(openid_configuration),
         )
         .with_state(pools)
+        .layer(TraceLayer::new_for_http())
+        .layer(cors())
+}
+
+/// Cognito's CORS: any origin, the request headers echoed back (Amplify and
+/// amazon-cognito-identity-js send different ones), and the error and request-id headers
+/// readable by scripts.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            HeaderName::from_static("x-amzn-requestid"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 /// A JSON body with AWS JSON 1.1's content type.
