@@ -413,3 +413,48 @@ def test_browser_preflight_reaches_the_pool_through_taskapi_serve(taskapi):
     )
     assert failed.status_code == 400
     assert "x-amzn-errortype" in failed.headers["access-control-expose-headers"].lower()
+
+
+def test_required_mfa_is_set_up_during_sign_in(taskapi):
+    """With MFA ON, a user without a factor sets one up at sign-in (MFA_SETUP), as boto3
+    apps (and amazon-cognito-identity-js's mfaSetup callback) do it."""
+    west = boto3.client("cognito-idp", endpoint_url=taskapi.base_url, **{**aws_credentials(), "region_name": "eu-west-1"})
+    pool = west.create_user_pool(PoolName="mfa-on")["UserPool"]
+    assert pool["Id"].startswith("eu-west-1_") and ":eu-west-1:" in pool["Arn"]
+    west.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    assert west.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["MfaConfiguration"] == "ON"
+    app = west.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_TOKEN_EXCHANGE_DELEGATION"],
+    )["UserPoolClient"]
+    west.admin_create_user(UserPoolId=pool["Id"], Username="mfa-user", TemporaryPassword="Temp0rary123!", MessageAction="SUPPRESS")
+    west.admin_set_user_password(UserPoolId=pool["Id"], Username="mfa-user", Password="Perm4nent123!", Permanent=True)
+    start = lambda: west.initiate_auth(
+        ClientId=app["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "mfa-user", "PASSWORD": "Perm4nent123!"},
+    )
+    setup = start()
+    assert setup["ChallengeName"] == "MFA_SETUP"
+    associated = west.associate_software_token(Session=setup["Session"])
+    app_totp = pyotp.TOTP(associated["SecretCode"])
+    used = app_totp.at(time.time())
+    verified = west.verify_software_token(Session=associated["Session"], UserCode=used)
+    assert verified["Status"] == "SUCCESS"
+    done = west.respond_to_auth_challenge(
+        ClientId=app["ClientId"], ChallengeName="MFA_SETUP", Session=verified["Session"],
+        ChallengeResponses={"USERNAME": "mfa-user"},
+    )
+    assert done["AuthenticationResult"]["AccessToken"]
+    # From now on the factor is asked for.
+    challenge = start()
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    code, _ = error_of(
+        lambda: west.respond_to_auth_challenge(
+            ClientId=app["ClientId"], ChallengeName="SOFTWARE_TOKEN_MFA", Session=challenge["Session"],
+            ChallengeResponses={"USERNAME": "mfa-user", "SOFTWARE_TOKEN_MFA_CODE": used},
+        )
+    )
+    assert code == "ExpiredCodeException"  # that step's code was used to verify
+    west.delete_user_pool(UserPoolId=pool["Id"])

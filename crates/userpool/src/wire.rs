@@ -111,9 +111,24 @@ async fn run(
             "Request body must be a JSON object".into(),
         ));
     }
+    let region = signed_region(headers);
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
     // the async workers.
-    tokio::task::spawn_blocking(move || pools.dispatch(&action, body)).await?
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref())).await?
+}
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=<key>/<date>/<region>/cognito-idp/aws4_request`), if it is a plausible one.
+fn signed_region(headers: &HeaderMap) -> Option<String> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let scope = authorization.split("Credential=").nth(1)?;
+    let region = scope.split(['/', ',']).nth(2)?;
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
 }
 
 /// The one mapping from a failed action to Cognito's error response: HTTP 400 (500 for our

@@ -29,9 +29,16 @@ use crate::outbox::Message;
 impl UserPools {
     /// Runs one action. Synchronous on purpose: it hashes passwords and talks to SQLite, so
     /// the wire layer calls it on a blocking thread.
-    pub(crate) fn dispatch(&self, action: &str, body: Value) -> Result<Value, CognitoError> {
+    /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
+    /// pools are created there, as in AWS.
+    pub(crate) fn dispatch(
+        &self,
+        action: &str,
+        body: Value,
+        signed_region: Option<&str>,
+    ) -> Result<Value, CognitoError> {
         match action {
-            "CreateUserPool" => call(body, |r| self.create_user_pool(r)),
+            "CreateUserPool" => call(body, |r| self.create_user_pool(r, signed_region)),
             "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
             "ListUserPools" => call(body, |r| self.list_user_pools(r)),
             "CreateUserPoolClient" => call(body, |r| self.create_user_pool_client(r)),

@@ -45,7 +45,9 @@ const CLIENT_ECHO: [&str; 11] = [
     "EnablePropagateAdditionalUserContextData",
 ];
 
-const AUTH_FLOWS: [&str; 9] = [
+/// `ExplicitAuthFlowsType` as current botocore lists it. The token-exchange flows are stored
+/// and echoed; the local pool has no token exchange to allow.
+const AUTH_FLOWS: [&str; 11] = [
     "ADMIN_NO_SRP_AUTH",
     "CUSTOM_AUTH_FLOW_ONLY",
     "USER_PASSWORD_AUTH",
@@ -55,6 +57,8 @@ const AUTH_FLOWS: [&str; 9] = [
     "ALLOW_USER_SRP_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
     "ALLOW_USER_AUTH",
+    "ALLOW_TOKEN_EXCHANGE_DELEGATION",
+    "ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
 ];
 
 #[derive(Deserialize)]
@@ -269,6 +273,7 @@ impl UserPools {
     pub(super) fn create_user_pool(
         &self,
         req: CreateUserPool,
+        region: Option<&str>,
     ) -> Result<UserPoolResponse, CognitoError> {
         if req.pool_name.is_empty() || req.pool_name.chars().count() > 128 {
             return Err(CognitoError::InvalidParameter(
@@ -310,7 +315,7 @@ impl UserPools {
             mfa_configuration: req.mfa_configuration.unwrap_or_default(),
             echo,
         };
-        let pool = self.create_pool(&req.pool_name, config)?;
+        let pool = self.create_pool(&req.pool_name, config, region)?;
         Ok(UserPoolResponse {
             user_pool: self.pool_type(&pool)?,
         })
