@@ -74,9 +74,6 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             IDEMPOTENCY_KEY,
-            // What browser Cognito clients (amazon-cognito-identity-js) send to the pool.
-            HeaderName::from_static("x-amz-target"),
-            HeaderName::from_static("x-amz-user-agent"),
             HeaderName::from_static("x-amz-date"),
             HeaderName::from_static("x-amz-security-token"),
         ])
@@ -85,10 +82,6 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             header::RETRY_AFTER,
             REQUEST_ID,
             IDEMPOTENT_REPLAYED,
-            // How the user pool reports errors and ids; browser Cognito clients read them.
-            HeaderName::from_static("x-amzn-errortype"),
-            HeaderName::from_static("x-amzn-errormessage"),
-            HeaderName::from_static("x-amzn-requestid"),
         ])
         .max_age(Duration::from_secs(600))
 }
