@@ -458,3 +458,31 @@ def test_required_mfa_is_set_up_during_sign_in(taskapi):
     )
     assert code == "ExpiredCodeException"  # that step's code was used to verify
     west.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_pool_schema_is_checked_and_described(taskapi):
+    client = idp(taskapi)
+    for bad in (
+        [{"Name": "team", "AttributeDataType": "String",
+          "StringAttributeConstraints": {"MinLength": "10", "MaxLength": "2"}}],
+        [{"Name": "has space", "AttributeDataType": "String"}],
+        [{"Name": "level", "AttributeDataType": "Integer"}],
+        [{"Name": "email_verified", "AttributeDataType": "String"}],
+        [{"Name": "age", "AttributeDataType": "Number",
+          "NumberAttributeConstraints": {"MinValue": "9", "MaxValue": "1"}}],
+    ):
+        code, _ = error_of(lambda: client.create_user_pool(PoolName="bad-schema", Schema=bad))
+        assert code == "InvalidParameterException", bad
+    pool = client.create_user_pool(
+        PoolName="schema",
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {"Name": "team", "AttributeDataType": "String",
+             "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"}},
+        ],
+    )["UserPool"]
+    described = {a["Name"]: a for a in client.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["SchemaAttributes"]}
+    assert described["email"]["Required"] is True
+    assert described["sub"]["Mutable"] is False and described["sub"]["Required"] is True
+    assert described["custom:team"]["StringAttributeConstraints"]["MaxLength"] == "32"
+    client.delete_user_pool(UserPoolId=pool["Id"])

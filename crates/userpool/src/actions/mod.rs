@@ -6,6 +6,7 @@ mod auth;
 mod groups;
 mod mfa;
 mod pools;
+mod schema;
 mod shapes;
 mod signup;
 mod srp;

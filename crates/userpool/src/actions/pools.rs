@@ -6,15 +6,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::page;
+use super::schema;
 use super::shapes::{Echo, Empty, GroupType};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{
-    Client, ClientConfig, Group, MfaConfiguration, PasswordPolicy, Pool, PoolConfig, TokenValidity,
+    Client, ClientConfig, Group, MfaConfiguration, PasswordPolicy, Pool, PoolConfig,
+    SchemaAttribute, TokenValidity,
 };
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
-const POOL_ECHO: [&str; 13] = [
+const POOL_ECHO: [&str; 12] = [
     "DeletionProtection",
     "LambdaConfig",
     "VerificationMessageTemplate",
@@ -24,7 +26,6 @@ const POOL_ECHO: [&str; 13] = [
     "DeviceConfiguration",
     "EmailConfiguration",
     "UserPoolTags",
-    "Schema",
     "UserAttributeUpdateSettings",
     "UsernameConfiguration",
     "AccountRecoverySetting",
@@ -71,6 +72,7 @@ pub(super) struct CreateUserPool {
     auto_verified_attributes: Option<Vec<String>>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
     mfa_configuration: Option<MfaConfiguration>,
+    schema: Option<Vec<SchemaAttribute>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -182,6 +184,7 @@ pub(super) struct UserPoolType {
     alias_attributes: Vec<String>,
     admin_create_user_config: AdminCreateUserConfigType,
     mfa_configuration: MfaConfiguration,
+    schema_attributes: Vec<SchemaAttribute>,
     estimated_number_of_users: usize,
     creation_date: i64,
     last_modified_date: i64,
@@ -313,6 +316,7 @@ impl UserPools {
                 .mfa_configuration
                 .is_some_and(|m| m != MfaConfiguration::Off),
             mfa_configuration: req.mfa_configuration.unwrap_or_default(),
+            schema: schema::validate(req.schema.unwrap_or_default())?,
             echo,
         };
         let pool = self.create_pool(&req.pool_name, config, region)?;
@@ -514,6 +518,7 @@ impl UserPools {
                     .temporary_password_validity_days,
             },
             mfa_configuration: config.mfa_configuration,
+            schema_attributes: schema::describe(&config.schema),
             estimated_number_of_users: self.store.users(&pool.id)?.len(),
             creation_date: pool.created,
             last_modified_date: pool.modified,
