@@ -134,6 +134,10 @@ impl PoolConfig {
         self.username_attributes.iter().any(|a| a == "email")
     }
 
+    pub fn phone_is_username(&self) -> bool {
+        self.username_attributes.iter().any(|a| a == "phone_number")
+    }
+
     pub fn auto_verifies_email(&self) -> bool {
         self.auto_verified_attributes.iter().any(|a| a == "email")
     }

@@ -291,6 +291,15 @@ impl UserPools {
             .unwrap_or_default();
         check_minimum_length(&policy)?;
         let username_attributes = req.username_attributes.unwrap_or_default();
+        if let Some(bad) = username_attributes
+            .iter()
+            .find(|a| *a != "email" && *a != "phone_number")
+        {
+            return Err(CognitoError::InvalidParameter(format!(
+                "1 validation error detected: Value '[{bad}]' at 'usernameAttributes' failed to \
+                 satisfy constraint: Member must satisfy enum value set: [phone_number, email]"
+            )));
+        }
         let alias_attributes = req.alias_attributes.unwrap_or_default();
         if !username_attributes.is_empty() && !alias_attributes.is_empty() {
             return Err(CognitoError::InvalidParameter(
