@@ -250,6 +250,14 @@ pub(super) struct UserPoolClientResponse {
     user_pool_client: ClientType,
 }
 
+impl UserPoolClientResponse {
+    fn new(client: &Client) -> Self {
+        Self {
+            user_pool_client: ClientType::new(client),
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ClientDescription {
@@ -414,9 +422,7 @@ impl UserPools {
         let pool = self.pool(&req.user_pool_id)?;
         let config = client_config(&req)?;
         let client = self.create_client(&pool.id, &req.client_name, req.generate_secret, config)?;
-        Ok(UserPoolClientResponse {
-            user_pool_client: ClientType::new(&client),
-        })
+        Ok(UserPoolClientResponse::new(&client))
     }
 
     /// UpdateUserPoolClient: as in Cognito, settings left out return to their defaults.
@@ -431,9 +437,7 @@ impl UserPools {
         client.name = req.client_name.clone();
         client.modified = self.now();
         self.store.update_client(&client)?;
-        Ok(UserPoolClientResponse {
-            user_pool_client: ClientType::new(&client),
-        })
+        Ok(UserPoolClientResponse::new(&client))
     }
 
     pub(super) fn delete_user_pool_client(&self, req: ClientRef) -> Result<Empty, CognitoError> {
@@ -446,15 +450,8 @@ impl UserPools {
         &self,
         req: ClientRef,
     ) -> Result<UserPoolClientResponse, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let client = self
-            .store
-            .client(&req.client_id)?
-            .filter(|c| c.pool_id == req.user_pool_id)
-            .ok_or_else(|| CognitoError::client_not_found(&req.client_id))?;
-        Ok(UserPoolClientResponse {
-            user_pool_client: ClientType::new(&client),
-        })
+        let (client, _) = self.pool_client(&req.user_pool_id, &req.client_id)?;
+        Ok(UserPoolClientResponse::new(&client))
     }
 
     pub(super) fn list_user_pool_clients(
