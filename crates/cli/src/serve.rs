@@ -14,6 +14,7 @@ use taskapi_userpool::{DefaultPool, Settings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
+use crate::hosted_ui::{HttpsListener, hosted_ui};
 
 /// The file of the SQLite store inside the data directory.
 const TASK_DATABASE: &str = "tasks.sqlite3";
@@ -25,6 +26,8 @@ pub struct Application {
     router: Router,
     /// The local user pool's default pool and client, when it is the token issuer.
     user_pool: Option<DefaultPool>,
+    /// The hosted UI's HTTPS listener, with the local user pool.
+    hosted_ui: Option<HttpsListener>,
 }
 
 impl Application {
@@ -52,14 +55,19 @@ impl Application {
                 .context("invalid --cors-origin")?,
         };
         let mut api = api_router(AppState { store, auth });
+        let mut https = None;
         if let Some((pools, _)) = &local_pool {
-            api = api.merge(pools.router());
+            let (routes, listener) =
+                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir, &http)?;
+            api = api.merge(pools.router()).merge(routes);
+            https = Some(listener);
         }
         let router = with_service_layers(api, &http);
         Ok(Self {
             listener,
             router,
             user_pool: local_pool.map(|(_, default)| default),
+            hosted_ui: https,
         })
     }
 
@@ -69,14 +77,25 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where the hosted UI answers HTTPS, when the local user pool runs.
+    pub fn hosted_ui_addr(&self) -> Option<SocketAddr> {
+        self.hosted_ui.as_ref().map(HttpsListener::local_addr)
+    }
+
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let plain = |stop: crate::hosted_ui::Stop| {
+            axum::serve(self.listener, self.router)
+                .with_graceful_shutdown(stop)
+                .into_future()
+        };
+        match self.hosted_ui {
+            Some(https) => https.run_beside(shutdown, plain).await,
+            None => plain(Box::pin(shutdown)).await,
+        }
     }
 }
 
@@ -84,7 +103,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
     let endpoint = format!("http://{}", app.local_addr());
-    if let Some(pool) = &app.user_pool {
+    if let (Some(pool), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
         );
@@ -98,6 +117,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         println!(
             "confirmation codes: this log (outbox lines) and {}",
             data_dir.join("outbox.jsonl").display()
+        );
+        println!(
+            "hosted UI domain: {https} (https://{https}/login, self-signed certificate \
+             {}; also on {endpoint})",
+            data_dir.join(crate::hosted_ui::CERT_FILE).display()
         );
     }
     println!("taskapi listening on {endpoint}");

@@ -36,6 +36,10 @@ pub enum ApiError {
     #[error("{0}")]
     UnknownOperation(String),
     #[error("{0}")]
+    ScopeDoesNotExist(String),
+    #[error("{0}")]
+    InvalidOAuthFlow(String),
+    #[error("{0}")]
     Serialization(String),
     #[error("Internal error")]
     Internal(#[from] StoreError),
@@ -71,6 +75,8 @@ impl ApiError {
             Self::Unauthorized(_) => "UnauthorizedException",
             Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
             Self::UnknownOperation(_) => "UnknownOperationException",
+            Self::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
+            Self::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
             Self::Serialization(_) => "SerializationException",
             Self::Internal(_) => "InternalErrorException",
         }

@@ -6,6 +6,8 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+mod oauth;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::{OpenError, StoreError};
@@ -121,6 +123,7 @@ impl Store {
             }
             other => return Err(corrupt(&format!("unknown schema version {other}"))),
         }
+        conn.execute_batch(oauth::SCHEMA).map_err(|e| corrupt(&e))?;
         Ok(Self {
             conn: Mutex::new(conn),
         })

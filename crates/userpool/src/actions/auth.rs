@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::model::{Client, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Challenge;
-use crate::tokens::{self, Grant};
+use crate::tokens::{self, ADMIN_SCOPE, AccessClaims, Grant, OAuthExtras};
 
 /// How long a NEW_PASSWORD_REQUIRED `Session` stays valid (Cognito's default, 3 minutes).
 const CHALLENGE_TTL: i64 = 180;
@@ -62,6 +62,13 @@ struct Bearer {
     user: User,
 }
 
+/// Where a correct password leads, before anything is issued.
+pub(crate) enum PasswordOutcome {
+    SignedIn(User),
+    /// Created by an administrator: a new password must be chosen first.
+    NewPasswordRequired(User),
+}
+
 impl UserPools {
     pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<Value, ApiError> {
         let (client, pool) = self.client(&req.client_id)?;
@@ -101,6 +108,23 @@ impl UserPools {
         let name = required_param(params, "USERNAME")?;
         let password = required_param(params, "PASSWORD")?;
         check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
+        match self.password_outcome(client, pool, name, password)? {
+            PasswordOutcome::NewPasswordRequired(user) => {
+                self.new_password_challenge(client, pool, &user)
+            }
+            PasswordOutcome::SignedIn(user) => self.sign_in(client, pool, &user),
+        }
+    }
+
+    /// The password step of every sign-in (USER_PASSWORD_AUTH and the hosted UI's form):
+    /// lockout, disabled and unconfirmed users, and the password itself.
+    pub(crate) fn password_outcome(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        password: &str,
+    ) -> Result<PasswordOutcome, ApiError> {
         let user = self.public_user(client, pool, name, ApiError::incorrect_credentials())?;
         let now = self.now();
         if user.locked_until > now {
@@ -113,8 +137,8 @@ impl UserPools {
         match user.status {
             // Cognito says so only once the password is right (checked above).
             UserStatus::Unconfirmed => Err(ApiError::UserNotConfirmed),
-            UserStatus::ForceChangePassword => self.new_password_challenge(client, pool, &user),
-            UserStatus::Confirmed => self.sign_in(client, pool, &user),
+            UserStatus::ForceChangePassword => Ok(PasswordOutcome::NewPasswordRequired(user)),
+            UserStatus::Confirmed => Ok(PasswordOutcome::SignedIn(user)),
         }
     }
 
@@ -153,6 +177,28 @@ impl UserPools {
         pool: &Pool,
         user: &User,
     ) -> Result<Value, ApiError> {
+        let session = self.new_password_session(client, pool, user)?;
+        let mut visible = user.attributes.clone();
+        visible.remove("sub");
+        Ok(json!({
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "Session": session,
+            // amazon-cognito-identity-js JSON.parses these two: they are strings on purpose.
+            "ChallengeParameters": {
+                "USER_ID_FOR_SRP": user.username,
+                "requiredAttributes": "[]",
+                "userAttributes": serde_json::to_string(&visible).map_err(crate::error::StoreError::from)?,
+            },
+        }))
+    }
+
+    /// Opens a NEW_PASSWORD_REQUIRED challenge; the returned `Session` answers it once.
+    pub(crate) fn new_password_session(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+    ) -> Result<String, ApiError> {
         let now = self.now();
         let validity_days = pool.config.password_policy.temporary_password_validity_days;
         if user.password_set_at + validity_days * 86_400 < now {
@@ -171,18 +217,7 @@ impl UserPools {
                 expires_at: now + CHALLENGE_TTL,
             },
         )?;
-        let mut visible = user.attributes.clone();
-        visible.remove("sub");
-        Ok(json!({
-            "ChallengeName": "NEW_PASSWORD_REQUIRED",
-            "Session": session,
-            // amazon-cognito-identity-js JSON.parses these two: they are strings on purpose.
-            "ChallengeParameters": {
-                "USER_ID_FOR_SRP": user.username,
-                "requiredAttributes": "[]",
-                "userAttributes": serde_json::to_string(&visible).map_err(crate::error::StoreError::from)?,
-            },
-        }))
+        Ok(session)
     }
 
     /// Starts a session and returns all three tokens.
@@ -200,19 +235,23 @@ impl UserPools {
         let refresh = tokens::new_refresh_token();
         self.store
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
-        let mut result = self.tokens(client, pool, user, &session)?;
+        let mut result = authentication_result(
+            client,
+            self.mint_tokens(client, pool, user, &session, None)?,
+        );
         result["AuthenticationResult"]["RefreshToken"] = json!(refresh);
         Ok(result)
     }
 
-    /// ID and access tokens for a session (a sign-in or a refresh of it).
-    fn tokens(
+    /// The ID token and the access token of a session, with its OAuth scopes if any.
+    pub(crate) fn mint_tokens(
         &self,
         client: &Client,
         pool: &Pool,
         user: &User,
         session: &Session,
-    ) -> Result<Value, ApiError> {
+        oauth: Option<OAuthExtras<'_>>,
+    ) -> Result<(String, String), ApiError> {
         let keys = self
             .pool_keys(&pool.id)
             .ok_or_else(|| crate::error::StoreError::Key(format!("no keys for {}", pool.id)))?;
@@ -223,7 +262,7 @@ impl UserPools {
             .map(|g| g.name)
             .collect();
         let issuer = self.issuer(&pool.id);
-        let (id_token, access_token) = tokens::mint(
+        Ok(tokens::mint(
             &keys,
             &Grant {
                 issuer: &issuer,
@@ -232,17 +271,9 @@ impl UserPools {
                 client,
                 session,
                 now: self.now(),
+                oauth,
             },
-        )?;
-        Ok(json!({
-            "ChallengeParameters": {},
-            "AuthenticationResult": {
-                "AccessToken": access_token,
-                "ExpiresIn": client.config.validity.access,
-                "TokenType": "Bearer",
-                "IdToken": id_token,
-            },
-        }))
+        )?)
     }
 
     fn refresh_auth(
@@ -252,6 +283,27 @@ impl UserPools {
         params: &Params,
     ) -> Result<Value, ApiError> {
         let token = required_param(params, "REFRESH_TOKEN")?;
+        let (user, session) = self.refreshable(client, pool, token)?;
+        check_secret_hash(client, &user.username, param(params, "SECRET_HASH"))?;
+        // A hosted-UI sign-in keeps its OAuth scopes through API refreshes.
+        let scopes = self.store.session_scopes(&session.origin_jti)?;
+        let oauth = scopes.as_deref().map(|scopes| OAuthExtras {
+            scopes,
+            nonce: None,
+        });
+        Ok(authentication_result(
+            client,
+            self.mint_tokens(client, pool, &user, &session, oauth)?,
+        ))
+    }
+
+    /// The live session and enabled user behind a refresh token issued to `client`.
+    pub(crate) fn refreshable(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        token: &str,
+    ) -> Result<(User, Session), ApiError> {
         let invalid = || ApiError::NotAuthorized("Invalid Refresh Token.".into());
         let session = self
             .store
@@ -270,11 +322,10 @@ impl UserPools {
             .store
             .find_user(&pool.id, &session.username)?
             .ok_or_else(invalid)?;
-        check_secret_hash(client, &user.username, param(params, "SECRET_HASH"))?;
         if !user.enabled {
             return Err(ApiError::NotAuthorized("User is disabled.".into()));
         }
-        self.tokens(client, pool, &user, &session)
+        Ok((user, session))
     }
 
     pub(super) fn respond_to_auth_challenge(
@@ -292,9 +343,39 @@ impl UserPools {
         let name = required_param(responses, "USERNAME")?;
         let new_password = required_param(responses, "NEW_PASSWORD")?;
         check_secret_hash(&client, name, param(responses, "SECRET_HASH"))?;
+        let updates: Vec<super::Attribute> = responses
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("userAttributes.").map(|n| super::Attribute {
+                    name: n.to_owned(),
+                    value: v.clone(),
+                })
+            })
+            .collect();
+        let updates = super::attributes(Some(updates))?;
+        let session = req.session.as_deref().unwrap_or_default();
+        let user =
+            self.answer_new_password(&client, &pool, session, name, new_password, updates)?;
+        self.sign_in(&client, &pool, &user)
+    }
+
+    /// Answers a NEW_PASSWORD_REQUIRED challenge: the new password (and any attributes)
+    /// replace the temporary one and the user is confirmed. The session answers once, right
+    /// or wrong.
+    pub(crate) fn answer_new_password(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        session: &str,
+        name: &str,
+        new_password: &str,
+        updates: std::collections::BTreeMap<String, String>,
+    ) -> Result<User, ApiError> {
         let expired =
             || ApiError::NotAuthorized("Invalid session for the user, session is expired.".into());
-        let session = req.session.as_deref().ok_or_else(expired)?;
+        if session.is_empty() {
+            return Err(expired());
+        }
         let challenge = self
             .store
             .take_challenge(session)?
@@ -306,16 +387,6 @@ impl UserPools {
             .filter(|u| u.username == challenge.username && u.pool_id == challenge.pool_id)
             .ok_or_else(ApiError::incorrect_credentials)?;
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
-        let updates: Vec<super::Attribute> = responses
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("userAttributes.").map(|n| super::Attribute {
-                    name: n.to_owned(),
-                    value: v.clone(),
-                })
-            })
-            .collect();
-        let updates = super::attributes(Some(updates))?;
         let credentials = password::derive(&pool.id, &user.username, new_password)?;
         let now = self.now();
         if !updates.is_empty() {
@@ -331,12 +402,25 @@ impl UserPools {
             now,
         )?;
         user.status = UserStatus::Confirmed;
-        self.sign_in(&client, &pool, &user)
+        Ok(user)
     }
 
     /// Resolves an access token to its pool and user, refusing expired, forged, revoked and
     /// non-access tokens the way Cognito words it.
     fn bearer(&self, token: &str) -> Result<Bearer, ApiError> {
+        let (user, claims) = self.access_token_user(token)?;
+        // Hosted-UI tokens reach the user's own account actions only with this scope.
+        if !claims.scope.split_whitespace().any(|s| s == ADMIN_SCOPE) {
+            return Err(ApiError::NotAuthorized(
+                "Access Token does not have required scopes".into(),
+            ));
+        }
+        let pool = self.pool(&user.pool_id)?;
+        Ok(Bearer { pool, user })
+    }
+
+    /// The enabled user an unrevoked access token speaks for, and the token's claims.
+    pub(crate) fn access_token_user(&self, token: &str) -> Result<(User, AccessClaims), ApiError> {
         let invalid = || ApiError::NotAuthorized("Invalid Access Token".into());
         let kid = tokens::kid(token).ok_or_else(invalid)?;
         let (pool_id, keys) = self.pool_for_access_kid(&kid).ok_or_else(invalid)?;
@@ -354,7 +438,6 @@ impl UserPools {
         if session.username != claims.username || session.client_id != claims.client_id {
             return Err(invalid());
         }
-        let pool = self.pool(&pool_id)?;
         let user = self
             .store
             .find_user(&pool_id, &claims.username)?
@@ -363,7 +446,7 @@ impl UserPools {
         if !user.enabled {
             return Err(ApiError::NotAuthorized("User is disabled.".into()));
         }
-        Ok(Bearer { pool, user })
+        Ok((user, claims))
     }
 
     pub(super) fn get_user(&self, req: AccessTokenRequest) -> Result<Value, ApiError> {
@@ -381,16 +464,22 @@ impl UserPools {
     }
 
     pub(super) fn revoke_token(&self, req: RevokeToken) -> Result<Value, ApiError> {
-        let (client, _) = self.client(&req.client_id)?;
+        self.revoke_for_client(&req.client_id, &req.token)?;
+        Ok(json!({}))
+    }
+
+    /// Revokes a refresh token of `client_id` and every access token minted from it; an
+    /// unknown token is not an error, as RFC 7009 asks (there is nothing to revoke).
+    pub(crate) fn revoke_for_client(&self, client_id: &str, token: &str) -> Result<(), ApiError> {
+        let (client, _) = self.client(client_id)?;
         if !client.config.enable_token_revocation {
             return Err(ApiError::Unauthorized(
                 "Token revocation is not enabled for this client".into(),
             ));
         }
-        // As RFC 7009 asks, an unknown token is not an error: there is nothing to revoke.
         if let Some(session) = self
             .store
-            .session_by_refresh(&tokens::refresh_digest(&req.token))?
+            .session_by_refresh(&tokens::refresh_digest(token))?
         {
             if session.client_id != client.id {
                 return Err(ApiError::Unauthorized(
@@ -399,7 +488,7 @@ impl UserPools {
             }
             self.store.revoke_session(&session.origin_jti)?;
         }
-        Ok(json!({}))
+        Ok(())
     }
 
     pub(super) fn change_password(&self, req: ChangePassword) -> Result<Value, ApiError> {
@@ -424,6 +513,19 @@ impl UserPools {
         )?;
         Ok(json!({}))
     }
+}
+
+/// `AuthenticationResult` with a session's ID and access tokens.
+fn authentication_result(client: &Client, (id_token, access_token): (String, String)) -> Value {
+    json!({
+        "ChallengeParameters": {},
+        "AuthenticationResult": {
+            "AccessToken": access_token,
+            "ExpiresIn": client.config.validity.access,
+            "TokenType": "Bearer",
+            "IdToken": id_token,
+        },
+    })
 }
 
 /// Refuses a flow the app client does not allow, with Cognito's wording.

@@ -2,8 +2,11 @@
 
 mod admin;
 mod auth;
+mod oauth;
 mod pools;
 mod signup;
+
+pub(crate) use self::auth::PasswordOutcome;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -52,6 +55,14 @@ impl UserPools {
             "AdminAddUserToGroup" => self.admin_add_user_to_group(parse(body)?),
             "AdminRemoveUserFromGroup" => self.admin_remove_user_from_group(parse(body)?),
             "AdminListGroupsForUser" => self.admin_list_groups_for_user(parse(body)?),
+            "CreateUserPoolDomain" => typed(self.create_user_pool_domain(parse(body)?)),
+            "DescribeUserPoolDomain" => typed(self.describe_user_pool_domain(parse(body)?)),
+            "DeleteUserPoolDomain" => typed(self.delete_user_pool_domain(parse(body)?)),
+            "CreateResourceServer" => typed(self.create_resource_server(parse(body)?)),
+            "DescribeResourceServer" => typed(self.describe_resource_server(parse(body)?)),
+            "ListResourceServers" => typed(self.list_resource_servers(parse(body)?)),
+            "UpdateResourceServer" => typed(self.update_resource_server(parse(body)?)),
+            "DeleteResourceServer" => typed(self.delete_resource_server(parse(body)?)),
             other => Err(ApiError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
@@ -65,7 +76,7 @@ impl UserPools {
     }
 
     /// The app client and its pool, for the public (client-id authenticated) actions.
-    fn client(&self, client_id: &str) -> Result<(Client, Pool), ApiError> {
+    pub(crate) fn client(&self, client_id: &str) -> Result<(Client, Pool), ApiError> {
         let client = self
             .store
             .client(client_id)?
@@ -134,6 +145,11 @@ fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
         .map_err(|e| ApiError::InvalidParameter(format!("1 validation error detected: {e}")))
 }
 
+/// A typed answer as JSON.
+fn typed<T: serde::Serialize>(answer: Result<T, ApiError>) -> Result<Value, ApiError> {
+    Ok(serde_json::to_value(answer?).map_err(crate::error::StoreError::from)?)
+}
+
 /// `CodeDeliveryDetails` for an e-mail.
 fn delivery(email: &str) -> Value {
     json!({ "CodeDeliveryDetails": {
@@ -143,7 +159,7 @@ fn delivery(email: &str) -> Value {
     }})
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

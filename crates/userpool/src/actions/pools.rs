@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::oauth::{OAuthFields, OAuthShape};
 use super::page;
 use crate::UserPools;
 use crate::error::ApiError;
@@ -29,16 +30,9 @@ const POOL_ECHO: [&str; 14] = [
 ];
 
 /// CreateUserPoolClient members kept verbatim and returned by DescribeUserPoolClient.
-const CLIENT_ECHO: [&str; 11] = [
+const CLIENT_ECHO: [&str; 4] = [
     "ReadAttributes",
     "WriteAttributes",
-    "SupportedIdentityProviders",
-    "CallbackURLs",
-    "LogoutURLs",
-    "DefaultRedirectURI",
-    "AllowedOAuthFlows",
-    "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient",
     "AuthSessionValidity",
     "EnablePropagateAdditionalUserContextData",
 ];
@@ -108,6 +102,8 @@ pub(super) struct CreateUserPoolClient {
     id_token_validity: Option<i64>,
     refresh_token_validity: Option<i64>,
     token_validity_units: Option<TokenValidityUnits>,
+    #[serde(flatten)]
+    oauth: OAuthFields,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -289,7 +285,9 @@ impl UserPools {
             .iter()
             .filter_map(|k| req.rest.get(*k).map(|v| ((*k).to_owned(), v.clone())))
             .collect();
+        let oauth = self.oauth_settings(&pool.id, req.generate_secret, req.oauth)?;
         let config = ClientConfig {
+            oauth,
             explicit_auth_flows: flows,
             prevent_user_existence_errors: prevent,
             enable_token_revocation: req.enable_token_revocation.unwrap_or(true),
@@ -448,6 +446,12 @@ fn client_to_wire(client: &Client) -> Value {
     for (key, value) in &config.echo {
         out[key] = value.clone();
     }
+    if let (Value::Object(out), Ok(Value::Object(oauth))) = (
+        &mut out,
+        serde_json::to_value(OAuthShape::new(&config.oauth)),
+    ) {
+        out.extend(oauth);
+    }
     out
 }
 
@@ -470,7 +474,10 @@ mod tests {
             "AllowedOAuthFlowsUserPoolClient": true,
         }))
         .unwrap();
-        assert_eq!(req.rest["AllowedOAuthFlows"], json!(["code"]));
+        assert_eq!(
+            req.oauth.allowed_oauth_flows.as_deref(),
+            Some(&["code".to_owned()][..])
+        );
         assert_eq!(
             validity("IdToken", Some(60), "minutes", 3600, 300, 86_400).unwrap(),
             3600

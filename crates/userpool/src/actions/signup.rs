@@ -92,55 +92,84 @@ impl UserPools {
     pub(super) fn sign_up(&self, req: SignUp) -> Result<Value, ApiError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let attrs = attributes(req.user_attributes)?;
+        let (user, delivery) = self.register(&pool, &req.username, req.password, attrs)?;
+        let mut out = json!({ "UserConfirmed": false, "UserSub": user.attributes["sub"] });
+        if let Some(details) = delivery {
+            out["CodeDeliveryDetails"] = details["CodeDeliveryDetails"].clone();
+        }
+        Ok(out)
+    }
+
+    /// Self-service sign-up (the API's and the hosted UI's): the new, unconfirmed user, and
+    /// the code delivery when a confirmation code was e-mailed.
+    pub(crate) fn register(
+        &self,
+        pool: &Pool,
+        given_username: &str,
+        password: Option<String>,
+        mut attrs: BTreeMap<String, String>,
+    ) -> Result<(User, Option<Value>), ApiError> {
         if pool.config.allow_admin_create_user_only {
             return Err(ApiError::NotAuthorized(
                 "SignUp is not permitted for this user pool".into(),
             ));
         }
-        let password = req.password.ok_or_else(|| {
+        let password = password.ok_or_else(|| {
             ApiError::InvalidParameter(
                 "1 validation error detected: Value null at 'password' failed to satisfy \
                  constraint: Member must not be null"
                     .into(),
             )
         })?;
-        let mut attrs = attributes(req.user_attributes)?;
         attrs.remove("email_verified");
         attrs.remove("phone_number_verified");
-        let username = new_identity(&pool, &req.username, &mut attrs)?;
+        let username = new_identity(pool, given_username, &mut attrs)?;
         password::check(&pool.config.password_policy, &password, Setter::User)?;
-        if self.store.find_user(&pool.id, &req.username)?.is_some() {
-            return Err(exists(&pool));
+        if self.store.find_user(&pool.id, given_username)?.is_some() {
+            return Err(exists(pool));
         }
         let credentials = password::derive(&pool.id, &username, &password)?;
         let now = self.now();
         let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
-        let alias = alias_email(&pool, &user);
+        let alias = alias_email(pool, &user);
         if !self
             .store
             .insert_user(&user, alias.as_deref(), Some(&credentials))?
         {
-            return Err(exists(&pool));
+            return Err(exists(pool));
         }
-        let mut out = json!({ "UserConfirmed": false, "UserSub": user.attributes["sub"] });
-        if pool.config.auto_verifies_email() && user.email().is_some() {
-            let details = self.send_code(&user, CodePurpose::SignUp)?;
-            out["CodeDeliveryDetails"] = details["CodeDeliveryDetails"].clone();
-        }
-        Ok(out)
+        let delivery = if pool.config.auto_verifies_email() && user.email().is_some() {
+            Some(self.send_code(&user, CodePurpose::SignUp)?)
+        } else {
+            None
+        };
+        Ok((user, delivery))
     }
 
     pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Value, ApiError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let mut user = self.public_user(&client, &pool, &req.username, ApiError::CodeMismatch)?;
+        self.confirm_registration(&client, &pool, &req.username, &req.confirmation_code)?;
+        Ok(json!({}))
+    }
+
+    /// Confirms a sign-up with the e-mailed code.
+    pub(crate) fn confirm_registration(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        code: &str,
+    ) -> Result<(), ApiError> {
+        let mut user = self.public_user(client, pool, username, ApiError::CodeMismatch)?;
         if user.status != UserStatus::Unconfirmed {
             return Err(ApiError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
         }
-        self.redeem_code(&user, CodePurpose::SignUp, &req.confirmation_code)?;
+        self.redeem_code(&user, CodePurpose::SignUp, code)?;
         user.status = UserStatus::Confirmed;
         if pool.config.auto_verifies_email() && user.email().is_some() {
             user.attributes
@@ -148,51 +177,66 @@ impl UserPools {
         }
         user.modified = self.now();
         self.store.update_user(&user)?;
-        Ok(json!({}))
+        Ok(())
     }
 
     pub(super) fn resend_confirmation_code(&self, req: UserRequest) -> Result<Value, ApiError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
-            return hidden(&client, &req.username);
-        };
-        if user.status != UserStatus::Unconfirmed {
-            return Err(ApiError::InvalidParameter(
-                "User is already confirmed.".into(),
-            ));
-        }
-        if user.email().is_none() {
-            return Err(ApiError::InvalidParameter(
-                "Cannot resend codes. Auto verification not turned on.".into(),
-            ));
-        }
-        self.send_code(&user, CodePurpose::SignUp)
+        self.send_user_code(&client, &pool, &req.username, CodePurpose::SignUp)
     }
 
     pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Value, ApiError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
-            return hidden(&client, &req.username);
+        self.send_user_code(&client, &pool, &req.username, CodePurpose::ForgotPassword)
+    }
+
+    /// E-mails a new sign-up code, or a password-reset code, if the user may have one;
+    /// returns `CodeDeliveryDetails`.
+    pub(crate) fn send_user_code(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        purpose: CodePurpose,
+    ) -> Result<Value, ApiError> {
+        let Some(user) = self.store.find_user(&pool.id, username)? else {
+            return hidden(client, username);
         };
-        if !user.enabled {
-            return Err(ApiError::NotAuthorized("User is disabled.".into()));
+        match purpose {
+            CodePurpose::SignUp => {
+                if user.status != UserStatus::Unconfirmed {
+                    return Err(ApiError::InvalidParameter(
+                        "User is already confirmed.".into(),
+                    ));
+                }
+                if user.email().is_none() {
+                    return Err(ApiError::InvalidParameter(
+                        "Cannot resend codes. Auto verification not turned on.".into(),
+                    ));
+                }
+            }
+            CodePurpose::ForgotPassword => {
+                if !user.enabled {
+                    return Err(ApiError::NotAuthorized("User is disabled.".into()));
+                }
+                if user.status == UserStatus::ForceChangePassword {
+                    return Err(ApiError::NotAuthorized(
+                        "User password cannot be reset in the current state.".into(),
+                    ));
+                }
+                if user.email().is_none()
+                    || user.attributes.get("email_verified").map(String::as_str) != Some("true")
+                {
+                    return Err(ApiError::InvalidParameter(
+                        "Cannot reset password for the user as there is no registered/verified email or phone_number"
+                            .into(),
+                    ));
+                }
+            }
         }
-        if user.status == UserStatus::ForceChangePassword {
-            return Err(ApiError::NotAuthorized(
-                "User password cannot be reset in the current state.".into(),
-            ));
-        }
-        if user.email().is_none()
-            || user.attributes.get("email_verified").map(String::as_str) != Some("true")
-        {
-            return Err(ApiError::InvalidParameter(
-                "Cannot reset password for the user as there is no registered/verified email or phone_number"
-                    .into(),
-            ));
-        }
-        self.send_code(&user, CodePurpose::ForgotPassword)
+        self.send_code(&user, purpose)
     }
 
     pub(super) fn confirm_forgot_password(
@@ -201,10 +245,29 @@ impl UserPools {
     ) -> Result<Value, ApiError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let user = self.public_user(&client, &pool, &req.username, ApiError::CodeMismatch)?;
-        password::check(&pool.config.password_policy, &req.password, Setter::User)?;
-        self.redeem_code(&user, CodePurpose::ForgotPassword, &req.confirmation_code)?;
-        let credentials = password::derive(&pool.id, &user.username, &req.password)?;
+        self.reset_password(
+            &client,
+            &pool,
+            &req.username,
+            &req.confirmation_code,
+            &req.password,
+        )?;
+        Ok(json!({}))
+    }
+
+    /// Finishes a password reset with the e-mailed code.
+    pub(crate) fn reset_password(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        code: &str,
+        new_password: &str,
+    ) -> Result<(), ApiError> {
+        let user = self.public_user(client, pool, username, ApiError::CodeMismatch)?;
+        password::check(&pool.config.password_policy, new_password, Setter::User)?;
+        self.redeem_code(&user, CodePurpose::ForgotPassword, code)?;
+        let credentials = password::derive(&pool.id, &user.username, new_password)?;
         self.store.set_password(
             &pool.id,
             &user.username,
@@ -212,12 +275,12 @@ impl UserPools {
             UserStatus::Confirmed,
             self.now(),
         )?;
-        Ok(json!({}))
+        Ok(())
     }
 
     /// Looks a user up for a public action. With `PreventUserExistenceErrors` enabled, an
     /// unknown user gets `hidden_as` (the error a wrong code or password would get).
-    pub(super) fn public_user(
+    pub(crate) fn public_user(
         &self,
         client: &Client,
         pool: &Pool,
