@@ -16,7 +16,6 @@ use axum_server::tls_rustls::RustlsConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use taskapi_hosted_ui::{HostedUi, Listener};
-use taskapi_http::{HttpConfig, with_service_layers};
 use taskapi_userpool::UserPools;
 
 /// The certificate and its key, next to the user pool's state.
@@ -43,7 +42,6 @@ pub fn hosted_ui(
     plain: SocketAddr,
     https: SocketAddr,
     data_dir: &Path,
-    http: &HttpConfig,
 ) -> anyhow::Result<(Router, HttpsListener)> {
     let listener = std::net::TcpListener::bind(https)
         .with_context(|| format!("cannot listen on {https} (--hosted-ui-addr)"))?;
@@ -54,13 +52,10 @@ pub fn hosted_ui(
         base_url: format!("http://{plain}"),
         secure: false,
     });
-    let router = with_service_layers(
-        ui.router(Listener {
-            base_url: format!("https://{addr}"),
-            secure: true,
-        }),
-        http,
-    );
+    let router = ui.router(Listener {
+        base_url: format!("https://{addr}"),
+        secure: true,
+    });
     Ok((
         plain_routes,
         HttpsListener {

@@ -10,7 +10,7 @@ use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, Settings, UserPools};
+use taskapi_userpool::{DefaultPool, PoolSettings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -54,15 +54,16 @@ impl Application {
                 .collect::<Result<_, _>>()
                 .context("invalid --cors-origin")?,
         };
-        let mut api = api_router(AppState { store, auth });
+        let mut router = with_service_layers(api_router(AppState { store, auth }), &http);
         let mut https = None;
         if let Some((pools, _)) = &local_pool {
-            let (routes, listener) =
-                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir, &http)?;
-            api = api.merge(pools.router()).merge(routes);
+            // Beside the API's layers, not under them: the pool and its hosted UI have
+            // Cognito's own CORS.
+            let (hosted, listener) =
+                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir)?;
+            router = router.merge(pools.router()).merge(hosted);
             https = Some(listener);
         }
-        let router = with_service_layers(api, &http);
         Ok(Self {
             listener,
             router,
@@ -162,7 +163,10 @@ fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
 ) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let pools = UserPools::open(Settings::new(&config.data_dir, format!("http://{addr}")))?;
+    let pools = UserPools::open(PoolSettings::new(
+        &config.data_dir,
+        format!("http://{addr}"),
+    ))?;
     let default = pools.ensure_default_pool()?;
     let jwks = pools
         .jwks(&default.pool_id)

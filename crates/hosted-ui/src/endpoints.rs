@@ -9,10 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use taskapi_userpool::ApiError;
 
 use crate::authorize::{self, AuthorizeQuery};
-use crate::error::{OAuthError, PageError};
+use crate::error::{OAuthError, PageError, internal};
 use crate::pages::append_cookie;
 use crate::token::{authenticate, form};
 use crate::{AppState, cookies, html};
@@ -65,8 +64,8 @@ pub(crate) async fn user_info(State(state): State<AppState>, headers: HeaderMap)
     let info = state.ui.core(move |pools| pools.user_info(&token)).await;
     let info = match info {
         Ok(info) => info,
-        Err(ApiError::Internal(cause)) => {
-            return OAuthError::Internal(cause.to_string()).into_response();
+        Err(error) if internal(&error).is_some() => {
+            return OAuthError::from_grant(error).into_response();
         }
         Err(_) => {
             return bearer_error(
@@ -153,9 +152,9 @@ pub(crate) async fn revoke(
             .ui
             .core(move |pools| pools.revoke_refresh_token(&client_id, &token))
             .await
-            .map_err(|e| match e {
-                ApiError::Internal(cause) => OAuthError::Internal(cause.to_string()),
-                other => OAuthError::InvalidRequest(other.to_string()),
+            .map_err(|e| match internal(&e) {
+                Some(cause) => OAuthError::Internal(cause),
+                None => OAuthError::InvalidRequest(e.to_string()),
             })
     }
     .await;

@@ -6,7 +6,8 @@ use axum::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use taskapi_userpool::ApiError;
+use taskapi_userpool::CognitoError;
+use tokio::task::JoinError;
 
 use crate::html;
 
@@ -49,10 +50,10 @@ impl OAuthError {
 
     /// A failure of the user pool's core while serving `grant`: its own refusals become
     /// `invalid_grant`, anything else is ours.
-    pub fn from_grant(error: ApiError) -> Self {
-        match error {
-            ApiError::Internal(cause) => Self::Internal(cause.to_string()),
-            other => Self::InvalidGrant(other.to_string()),
+    pub fn from_grant(error: CognitoError) -> Self {
+        match internal(&error) {
+            Some(cause) => Self::Internal(cause),
+            None => Self::InvalidGrant(error.to_string()),
         }
     }
 }
@@ -86,12 +87,32 @@ pub enum PageError {
     Internal(String),
 }
 
-impl From<ApiError> for PageError {
-    fn from(error: ApiError) -> Self {
-        match error {
-            ApiError::Internal(cause) => Self::Internal(cause.to_string()),
-            other => Self::BadRequest(other.to_string()),
+impl From<CognitoError> for PageError {
+    fn from(error: CognitoError) -> Self {
+        match internal(&error) {
+            Some(cause) => Self::Internal(cause),
+            None => Self::BadRequest(error.to_string()),
         }
+    }
+}
+
+impl From<JoinError> for PageError {
+    fn from(error: JoinError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<JoinError> for OAuthError {
+    fn from(error: JoinError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+/// The detail of a failure that is ours, not the caller's (for the log, never the answer).
+pub fn internal(error: &CognitoError) -> Option<String> {
+    match error {
+        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => Some(format!("{error:?}")),
+        _ => None,
     }
 }
 

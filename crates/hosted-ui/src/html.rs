@@ -98,17 +98,40 @@ pub fn login(f: &Form<'_>, links: &Links<'_>, username: &str) -> Markup {
     )
 }
 
+/// Who is answering which challenge (from the sign-in that opened it).
+fn challenge_fields(username: &str, session: &str) -> Markup {
+    html! {
+        (email_field(username, true))
+        input type="hidden" name="session" value=(session);
+    }
+}
+
 /// The new-password form for a user an administrator created with a temporary password.
 pub fn new_password(f: &Form<'_>, username: &str, session: &str) -> Markup {
     form(
         "Change password",
         f,
         html! {
-            (email_field(username, true))
-            input type="hidden" name="session" value=(session);
+            (challenge_fields(username, session))
             label for="new_password" { "New password" }
             input #new_password type="password" name="new_password" required
                 autocomplete="new-password";
+        },
+        "Sign in",
+        html! {},
+    )
+}
+
+/// The second factor: the current code of the user's authenticator app.
+pub fn mfa(f: &Form<'_>, username: &str, session: &str) -> Markup {
+    form(
+        "Multi-factor authentication",
+        f,
+        html! {
+            (challenge_fields(username, session))
+            label for="code" { "Code" }
+            input #code type="text" name="code" required inputmode="numeric"
+                autocomplete="one-time-code";
         },
         "Sign in",
         html! {},

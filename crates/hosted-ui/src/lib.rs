@@ -23,10 +23,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use taskapi_userpool::UserPools;
+use taskapi_userpool::{UserPools, cognito_cors};
+use tower_http::trace::TraceLayer;
 
 use crate::csrf::Csrf;
-use crate::error::PageError;
 use crate::expiring::Expiring;
 
 /// Authorization codes are single-use and live five minutes, as Cognito's.
@@ -116,6 +116,10 @@ impl HostedUi {
                 ui: Arc::clone(self),
                 listener: Arc::new(listener),
             })
+            // Served beside the API's layers, like the pool's own routes: browser apps on any
+            // origin call the token endpoint with headers of their own (`x-amz-user-agent`).
+            .layer(TraceLayer::new_for_http())
+            .layer(cognito_cors())
     }
 
     fn now(&self) -> i64 {
@@ -129,32 +133,9 @@ impl HostedUi {
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<Joined>,
+        E: Send + 'static + From<tokio::task::JoinError>,
     {
         let ui = Arc::clone(self);
-        tokio::task::spawn_blocking(move || call(&ui.pools))
-            .await
-            .map_err(|e| E::from(Joined(e.to_string())))?
-    }
-}
-
-/// A blocking call into the core panicked or was cancelled.
-struct Joined(String);
-
-impl From<Joined> for PageError {
-    fn from(Joined(cause): Joined) -> Self {
-        Self::Internal(cause)
-    }
-}
-
-impl From<Joined> for error::OAuthError {
-    fn from(Joined(cause): Joined) -> Self {
-        Self::Internal(cause)
-    }
-}
-
-impl From<Joined> for taskapi_userpool::ApiError {
-    fn from(Joined(cause): Joined) -> Self {
-        taskapi_userpool::ApiError::Internal(taskapi_userpool::StoreError::Join(cause))
+        tokio::task::spawn_blocking(move || call(&ui.pools)).await?
     }
 }

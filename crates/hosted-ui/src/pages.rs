@@ -13,10 +13,10 @@ use axum::routing::{MethodRouter, get};
 use maud::Markup;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use taskapi_userpool::{ApiError, OAuthGrant, PasswordStep};
+use taskapi_userpool::{CognitoError, OAuthGrant, PasswordStep};
 
 use crate::authorize::{self, Authorization, AuthorizeQuery, Refusal, ResponseType};
-use crate::error::PageError;
+use crate::error::{PageError, internal};
 use crate::html::{self, Form, Links};
 use crate::{AppState, CODE_TTL, HostedUi, PendingCode, SignedIn, cookies};
 
@@ -26,6 +26,8 @@ pub(crate) enum Step {
     Login,
     /// The new-password form of a user an administrator created.
     NewPassword,
+    /// The code of the user's authenticator app, when the pool asks for MFA.
+    Mfa,
     Signup,
     ConfirmUser,
     ForgotPassword,
@@ -33,9 +35,10 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    pub(crate) const ALL: [Step; 6] = [
+    pub(crate) const ALL: [Step; 7] = [
         Step::Login,
         Step::NewPassword,
+        Step::Mfa,
         Step::Signup,
         Step::ConfirmUser,
         Step::ForgotPassword,
@@ -47,6 +50,7 @@ impl Step {
         match self {
             Step::Login => "/login",
             Step::NewPassword => "/forceChangePassword",
+            Step::Mfa => "/mfa",
             Step::Signup => "/signup",
             Step::ConfirmUser => "/confirmUser",
             Step::ForgotPassword => "/forgotPassword",
@@ -74,7 +78,7 @@ pub(crate) struct Fields {
     code: String,
     #[serde(default)]
     new_password: String,
-    /// The NEW_PASSWORD_REQUIRED challenge the new-password form answers.
+    /// The challenge the new-password or MFA form answers.
     #[serde(default)]
     session: String,
 }
@@ -153,18 +157,18 @@ async fn submit(
         Ok(Next::Show(next, notice)) => {
             form_page(&state, &headers, &auth, next, None, Some(notice), &fields)
         }
-        Err(ApiError::Internal(cause)) => PageError::Internal(cause.to_string()).into_response(),
+        Err(error) if internal(&error).is_some() => PageError::from(error).into_response(),
         Err(error) => {
-            // A refused new password leaves its challenge open; anything else there (an
-            // expired challenge) means signing in again.
+            // A refused new password leaves its challenge open; anything else there, and any
+            // failed MFA code (its challenge is spent), means signing in again.
             let policy = matches!(
                 error,
-                ApiError::InvalidPassword(_) | ApiError::InvalidParameter(_)
+                CognitoError::InvalidPassword(_) | CognitoError::InvalidParameter(_)
             );
-            let again = if step == Step::NewPassword && !policy {
-                Step::Login
-            } else {
-                step
+            let again = match step {
+                Step::NewPassword if policy => Step::NewPassword,
+                Step::NewPassword | Step::Mfa => Step::Login,
+                other => other,
             };
             let message = error.to_string();
             form_page(
@@ -186,7 +190,7 @@ async fn run(
     state: &AppState,
     auth: &Authorization,
     fields: &mut Fields,
-) -> Result<Next, ApiError> {
+) -> Result<Next, CognitoError> {
     let client = auth.client.id.clone();
     let user = fields.username.clone();
     let ui = &state.ui;
@@ -198,16 +202,9 @@ async fn run(
                 .core(move |pools| pools.password_sign_in(&c, &u, &password))
                 .await
             {
-                Ok(PasswordStep::SignedIn { username }) => Ok(Next::SignedIn(username)),
-                Ok(PasswordStep::NewPasswordRequired { session }) => {
-                    fields.session = session;
-                    Ok(Next::Show(
-                        Step::NewPassword,
-                        "You signed in with a temporary password. Choose a new one to continue.",
-                    ))
-                }
+                Ok(next) => Ok(after_password(next, fields)),
                 // As Cognito's hosted UI: a new code, and the confirmation form.
-                Err(ApiError::UserNotConfirmed) => {
+                Err(CognitoError::UserNotConfirmed) => {
                     ui.core(move |pools| pools.resend_code(&client, &user))
                         .await?;
                     Ok(Next::Show(
@@ -221,8 +218,15 @@ async fn run(
         }
         Step::NewPassword => {
             let (session, password) = (fields.session.clone(), fields.new_password.clone());
-            let username = ui
+            let next = ui
                 .core(move |pools| pools.complete_new_password(&client, &session, &user, &password))
+                .await?;
+            Ok(after_password(next, fields))
+        }
+        Step::Mfa => {
+            let (session, code) = (fields.session.clone(), fields.code.clone());
+            let username = ui
+                .core(move |pools| pools.answer_software_token(&client, &session, &user, &code))
                 .await?;
             Ok(Next::SignedIn(username))
         }
@@ -265,6 +269,24 @@ async fn run(
                 Step::Login,
                 "Your password has been reset. Sign in with the new one.",
             ))
+        }
+    }
+}
+
+/// Where a proven password leads: signed in, or the form of the challenge still owed.
+fn after_password(step: PasswordStep, fields: &mut Fields) -> Next {
+    match step {
+        PasswordStep::SignedIn { username } => Next::SignedIn(username),
+        PasswordStep::NewPasswordRequired { session } => {
+            fields.session = session;
+            Next::Show(
+                Step::NewPassword,
+                "You signed in with a temporary password. Choose a new one to continue.",
+            )
+        }
+        PasswordStep::SoftwareTokenMfa { session } => {
+            fields.session = session;
+            Next::Show(Step::Mfa, "Enter the code from your authenticator app.")
         }
     }
 }
@@ -400,9 +422,7 @@ async fn finish(ui: &Arc<HostedUi>, auth: &Authorization, who: &SignedIn) -> Res
                         true,
                     )
                 }
-                Err(ApiError::Internal(cause)) => {
-                    PageError::Internal(cause.to_string()).into_response()
-                }
+                Err(e) if internal(&e).is_some() => PageError::from(e).into_response(),
                 Err(e) => authorize::redirect(
                     &auth.redirect_uri,
                     &[
@@ -445,6 +465,7 @@ fn form_page(
         |f| match step {
             Step::Login => html::login(f, &links, name),
             Step::NewPassword => html::new_password(f, name, &fields.session),
+            Step::Mfa => html::mfa(f, name, &fields.session),
             Step::Signup => html::signup(f, &links, name),
             Step::ConfirmUser => html::confirm_user(f, &links, name),
             Step::ForgotPassword => html::forgot_password(f, &links, name),

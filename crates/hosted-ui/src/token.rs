@@ -233,7 +233,7 @@ pub(crate) async fn authenticate(
                 }
                 _ => false,
             };
-            Ok::<_, taskapi_userpool::ApiError>((client, ok))
+            Ok::<_, taskapi_userpool::CognitoError>((client, ok))
         })
         .await
         .map_err(OAuthError::from_grant)?;

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use taskapi_hosted_ui::{HostedUi, Listener};
-use taskapi_userpool::{Clock, DefaultPool, Settings, Tuning, UserPools};
+use taskapi_userpool::{Clock, DefaultPool, PoolSettings, Tuning, UserPools};
 use tower::ServiceExt;
 
 const CALLBACK: &str = "http://localhost:3000/callback";
@@ -34,7 +34,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock(AtomicI64::new(1_800_000_000)));
         let pools = UserPools::open_with(
-            Settings::new(dir.path(), "http://localhost"),
+            PoolSettings::new(dir.path(), "http://localhost"),
             Tuning {
                 clock: clock.clone(),
                 ..Tuning::default()

@@ -6,9 +6,12 @@
 use std::collections::BTreeMap;
 
 use crate::UserPools;
-use crate::actions::{PasswordOutcome, constant_time_eq};
-use crate::error::{ApiError, StoreError};
-use crate::model::{Client, CodePurpose, Session, UserStatus};
+use crate::actions::{
+    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor, constant_time_eq, same_user,
+    second_factor_of,
+};
+use crate::error::{CognitoError, PoolStoreError};
+use crate::model::{Client, CodePurpose, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::tokens::{self, OAuthExtras};
 
@@ -55,6 +58,8 @@ pub enum PasswordStep {
     /// An administrator created the user: a new password is needed first. `session` answers
     /// [`UserPools::complete_new_password`] once.
     NewPasswordRequired { session: String },
+    /// MFA: the authenticator app's code, for [`UserPools::answer_software_token`].
+    SoftwareTokenMfa { session: String },
 }
 
 /// A sign-in through the hosted UI, to turn into tokens.
@@ -88,12 +93,16 @@ pub struct UserInfo {
 }
 
 impl UserPools {
-    pub fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>, ApiError> {
+    pub fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>, CognitoError> {
         Ok(self.store.client(client_id)?.as_ref().map(OAuthClient::new))
     }
 
     /// Compares a client secret in constant time.
-    pub fn client_secret_matches(&self, client_id: &str, secret: &str) -> Result<bool, ApiError> {
+    pub fn client_secret_matches(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<bool, CognitoError> {
         Ok(self
             .store
             .client(client_id)?
@@ -102,48 +111,80 @@ impl UserPools {
     }
 
     /// The password step of a hosted-UI sign-in, with the same rules as USER_PASSWORD_AUTH
-    /// (lockout, disabled and unconfirmed users). No SECRET_HASH: the hosted UI is the pool's
-    /// own page, and a client's secret is proven at the token endpoint.
+    /// (lockout, disabled and unconfirmed users, a new password owed, MFA). No SECRET_HASH:
+    /// the hosted UI is the pool's own page, and a client's secret is proven at the token
+    /// endpoint.
     pub fn password_sign_in(
         &self,
         client_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<PasswordStep, ApiError> {
+    ) -> Result<PasswordStep, CognitoError> {
         let (client, pool) = self.client(client_id)?;
-        Ok(
-            match self.password_outcome(&client, &pool, username, password)? {
-                PasswordOutcome::SignedIn(user) => PasswordStep::SignedIn {
-                    username: user.username,
-                },
-                PasswordOutcome::NewPasswordRequired(user) => PasswordStep::NewPasswordRequired {
-                    session: self.new_password_session(&client, &pool, &user)?,
-                },
-            },
-        )
+        let user = self.proven_user(&client, &pool, username, password)?;
+        if self.needs_new_password(&user)? {
+            return Ok(PasswordStep::NewPasswordRequired {
+                session: self.new_password_session(&client, &pool, &user)?,
+            });
+        }
+        self.second_step(&client, &pool, user)
     }
 
-    /// Sets the chosen password of an administrator-created user; returns the internal
-    /// username, now signed in. A password the policy refuses leaves the challenge open.
+    /// Sets the chosen password of an administrator-created user. A password the policy
+    /// refuses leaves the challenge open, so the form can be sent again.
     pub fn complete_new_password(
         &self,
         client_id: &str,
         session: &str,
         username: &str,
         new_password: &str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<PasswordStep, CognitoError> {
         let (client, pool) = self.client(client_id)?;
-        // Checked before the challenge is spent, so the form can be sent again.
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
-        let user = self.answer_new_password(
-            &client,
-            &pool,
-            session,
-            username,
-            new_password,
-            BTreeMap::new(),
-        )?;
+        let mut user =
+            self.answer_challenge(NEW_PASSWORD_REQUIRED, &client, &pool, Some(session))?;
+        same_user(self.store.find_user(&pool.id, username)?, &user)?;
+        self.replace_temporary_password(&pool, &mut user, new_password, BTreeMap::new())?;
+        self.second_step(&client, &pool, user)
+    }
+
+    /// Answers the authenticator-app code a sign-in asked for; returns the internal
+    /// username, signed in.
+    pub fn answer_software_token(
+        &self,
+        client_id: &str,
+        session: &str,
+        username: &str,
+        code: &str,
+    ) -> Result<String, CognitoError> {
+        let (client, pool) = self.client(client_id)?;
+        let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, &client, &pool, Some(session))?;
+        same_user(self.store.find_user(&pool.id, username)?, &user)?;
+        let secret = user.totp.secret.clone().unwrap_or_default();
+        self.redeem_totp(&user, &secret, code)?;
         Ok(user.username)
+    }
+
+    /// After the password: the second factor the pool and user need, or signed in.
+    fn second_step(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: User,
+    ) -> Result<PasswordStep, CognitoError> {
+        match second_factor_of(pool, &user) {
+            SecondFactor::None => Ok(PasswordStep::SignedIn {
+                username: user.username,
+            }),
+            SecondFactor::SoftwareToken => Ok(PasswordStep::SoftwareTokenMfa {
+                session: self.start_challenge(SOFTWARE_TOKEN_MFA, client, pool, &user)?,
+            }),
+            SecondFactor::Setup => Err(CognitoError::NotAuthorized(
+                "This pool requires MFA: set up an authenticator app first \
+                 (AssociateSoftwareToken), then sign in here."
+                    .into(),
+            )),
+        }
     }
 
     /// Signs up with an e-mail address as the username; `true` if the account needs no
@@ -153,7 +194,7 @@ impl UserPools {
         client_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, CognitoError> {
         let (_, pool) = self.client(client_id)?;
         let mut attributes = BTreeMap::new();
         if !pool.config.email_is_username() {
@@ -168,13 +209,13 @@ impl UserPools {
         client_id: &str,
         username: &str,
         code: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CognitoError> {
         let (client, pool) = self.client(client_id)?;
         self.confirm_registration(&client, &pool, username, code)
     }
 
     /// E-mails a new sign-up confirmation code.
-    pub fn resend_code(&self, client_id: &str, username: &str) -> Result<(), ApiError> {
+    pub fn resend_code(&self, client_id: &str, username: &str) -> Result<(), CognitoError> {
         let (client, pool) = self.client(client_id)?;
         self.send_user_code(&client, &pool, username, CodePurpose::SignUp)?;
         Ok(())
@@ -182,7 +223,11 @@ impl UserPools {
 
     /// E-mails a password-reset code (or, for unknown users of clients that hide their
     /// existence, pretends to).
-    pub fn start_password_reset(&self, client_id: &str, username: &str) -> Result<(), ApiError> {
+    pub fn start_password_reset(
+        &self,
+        client_id: &str,
+        username: &str,
+    ) -> Result<(), CognitoError> {
         let (client, pool) = self.client(client_id)?;
         self.send_user_code(&client, &pool, username, CodePurpose::ForgotPassword)?;
         Ok(())
@@ -194,30 +239,30 @@ impl UserPools {
         username: &str,
         code: &str,
         new_password: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CognitoError> {
         let (client, pool) = self.client(client_id)?;
         self.reset_password(&client, &pool, username, code, new_password)
     }
 
     /// A pool's resource-server scopes (`<identifier>/<scope name>`).
-    pub fn custom_scopes(&self, pool_id: &str) -> Result<Vec<String>, ApiError> {
+    pub fn custom_scopes(&self, pool_id: &str) -> Result<Vec<String>, CognitoError> {
         self.custom_scopes_of(pool_id)
     }
 
     /// Tokens for someone who signed in through the hosted UI, with the granted scopes; the
     /// ID token only with `openid`, carrying `nonce` and `at_hash`.
-    pub fn oauth_tokens(&self, grant: &OAuthGrant<'_>) -> Result<OAuthTokens, ApiError> {
+    pub fn oauth_tokens(&self, grant: &OAuthGrant<'_>) -> Result<OAuthTokens, CognitoError> {
         let (client, pool) = self.client(grant.client_id)?;
         let user = self
             .store
             .find_user(&pool.id, grant.username)?
             .filter(|u| u.username == grant.username)
-            .ok_or(ApiError::UserNotFound)?;
+            .ok_or(CognitoError::UserNotFound)?;
         if !user.enabled {
-            return Err(ApiError::NotAuthorized("User is disabled.".into()));
+            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         if user.status != UserStatus::Confirmed {
-            return Err(ApiError::UserNotConfirmed);
+            return Err(CognitoError::UserNotConfirmed);
         }
         let session = Session {
             origin_jti: crate::random::uuid(),
@@ -256,9 +301,10 @@ impl UserPools {
         &self,
         client_id: &str,
         refresh_token: &str,
-    ) -> Result<OAuthTokens, ApiError> {
+    ) -> Result<OAuthTokens, CognitoError> {
         let (client, pool) = self.client(client_id)?;
-        let (user, session) = self.refreshable(&client, &pool, refresh_token)?;
+        let session = self.refresh_session(&client, &pool, refresh_token)?;
+        let user = self.session_user(&pool, &session)?;
         let scopes = self.store.session_scopes(&session.origin_jti)?;
         let extras = scopes.as_deref().map(|scopes| OAuthExtras {
             scopes,
@@ -282,11 +328,11 @@ impl UserPools {
         &self,
         client_id: &str,
         scopes: &[String],
-    ) -> Result<OAuthTokens, ApiError> {
+    ) -> Result<OAuthTokens, CognitoError> {
         let (client, pool) = self.client(client_id)?;
         let keys = self
             .pool_keys(&pool.id)
-            .ok_or_else(|| StoreError::Key(format!("no keys for {}", pool.id)))?;
+            .ok_or_else(|| PoolStoreError::Key(format!("no keys for {}", pool.id)))?;
         let access =
             tokens::mint_client_token(&keys, &self.issuer(&pool.id), &client, scopes, self.now())?;
         Ok(OAuthTokens {
@@ -298,7 +344,7 @@ impl UserPools {
     }
 
     /// The user behind an access token and its scopes, for `/oauth2/userInfo`.
-    pub fn user_info(&self, access_token: &str) -> Result<UserInfo, ApiError> {
+    pub fn user_info(&self, access_token: &str) -> Result<UserInfo, CognitoError> {
         let (user, claims) = self.access_token_user(access_token)?;
         Ok(UserInfo {
             username: user.username,
@@ -309,7 +355,7 @@ impl UserPools {
 
     /// Revokes a refresh token issued to `client_id` (and the access tokens minted from it).
     /// An unknown token is not an error (RFC 7009).
-    pub fn revoke_refresh_token(&self, client_id: &str, token: &str) -> Result<(), ApiError> {
+    pub fn revoke_refresh_token(&self, client_id: &str, token: &str) -> Result<(), CognitoError> {
         self.revoke_for_client(client_id, token)
     }
 }

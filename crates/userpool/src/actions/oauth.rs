@@ -4,13 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::page;
+use super::shapes::Empty;
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::CognitoError;
 use crate::model::{Domain, OAuthSettings, ResourceServer, ResourceServerScope};
-
-/// The answer of actions that return nothing (`{}`).
-#[derive(Debug, Serialize)]
-pub(super) struct Empty {}
 
 /// The scopes every pool has, next to its resource servers' `<identifier>/<scope>`.
 pub(crate) const STANDARD_SCOPES: [&str; 5] = [
@@ -63,7 +60,7 @@ pub(super) struct ListResourceServers {
 }
 
 /// The OAuth members of CreateUserPoolClient and UpdateUserPoolClient.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct OAuthFields {
     #[serde(rename = "CallbackURLs")]
@@ -189,11 +186,11 @@ impl UserPools {
     pub(super) fn create_user_pool_domain(
         &self,
         req: DomainRequest,
-    ) -> Result<CreateDomainResponse, ApiError> {
+    ) -> Result<CreateDomainResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         check_domain(&req.domain)?;
         if self.store.domain_of_pool(&req.user_pool_id)?.is_some() {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "User pool already has a domain configured.".into(),
             ));
         }
@@ -203,7 +200,7 @@ impl UserPools {
             created: self.now(),
         })?;
         if !stored {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "Domain already associated with another user pool.".into(),
             ));
         }
@@ -215,7 +212,7 @@ impl UserPools {
     pub(super) fn describe_user_pool_domain(
         &self,
         req: DescribeDomain,
-    ) -> Result<DescribeDomainResponse, ApiError> {
+    ) -> Result<DescribeDomainResponse, CognitoError> {
         let found = self.store.domain(&req.domain)?.map(|d| FoundDomain {
             user_pool_id: d.pool_id,
             aws_account_id: "000000000000",
@@ -231,10 +228,13 @@ impl UserPools {
         })
     }
 
-    pub(super) fn delete_user_pool_domain(&self, req: DomainRequest) -> Result<Empty, ApiError> {
+    pub(super) fn delete_user_pool_domain(
+        &self,
+        req: DomainRequest,
+    ) -> Result<Empty, CognitoError> {
         self.pool(&req.user_pool_id)?;
         if !self.store.delete_domain(&req.domain, &req.user_pool_id)? {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "No such domain or user pool exists.".into(),
             ));
         }
@@ -244,10 +244,10 @@ impl UserPools {
     pub(super) fn create_resource_server(
         &self,
         req: ResourceServerRequest,
-    ) -> Result<ResourceServerResponse, ApiError> {
+    ) -> Result<ResourceServerResponse, CognitoError> {
         let server = self.checked_resource_server(req)?;
         if !self.store.insert_resource_server(&server, self.now())? {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "{} already exists in user pool {}.",
                 server.identifier, server.pool_id
             )));
@@ -260,7 +260,7 @@ impl UserPools {
     pub(super) fn describe_resource_server(
         &self,
         req: ResourceServerRef,
-    ) -> Result<ResourceServerResponse, ApiError> {
+    ) -> Result<ResourceServerResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let server = self
             .store
@@ -276,7 +276,7 @@ impl UserPools {
     pub(super) fn list_resource_servers(
         &self,
         req: ListResourceServers,
-    ) -> Result<ResourceServersResponse, ApiError> {
+    ) -> Result<ResourceServersResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let servers = self.store.resource_servers(&req.user_pool_id)?;
         let (servers, next_token) = page(servers, req.next_token.as_deref(), req.max_results, 50)?;
@@ -289,7 +289,7 @@ impl UserPools {
     pub(super) fn update_resource_server(
         &self,
         req: ResourceServerRequest,
-    ) -> Result<ResourceServerResponse, ApiError> {
+    ) -> Result<ResourceServerResponse, CognitoError> {
         let server = self.checked_resource_server(req)?;
         if !self.store.update_resource_server(&server)? {
             return Err(resource_server_not_found(&server.identifier));
@@ -299,7 +299,10 @@ impl UserPools {
         })
     }
 
-    pub(super) fn delete_resource_server(&self, req: ResourceServerRef) -> Result<Empty, ApiError> {
+    pub(super) fn delete_resource_server(
+        &self,
+        req: ResourceServerRef,
+    ) -> Result<Empty, CognitoError> {
         self.pool(&req.user_pool_id)?;
         if !self
             .store
@@ -313,7 +316,7 @@ impl UserPools {
     fn checked_resource_server(
         &self,
         req: ResourceServerRequest,
-    ) -> Result<ResourceServer, ApiError> {
+    ) -> Result<ResourceServer, CognitoError> {
         self.pool(&req.user_pool_id)?;
         check_text("identifier", &req.identifier, |c| {
             c.is_ascii_graphic() && c != '"' && c != '\\'
@@ -322,7 +325,7 @@ impl UserPools {
             c.is_alphanumeric() || c.is_whitespace() || "_+=,.@-".contains(c)
         })?;
         if req.scopes.len() > 100 {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "1 validation error detected: Value at 'scopes' failed to satisfy constraint: \
                  Member must have length less than or equal to 100"
                     .into(),
@@ -337,7 +340,7 @@ impl UserPools {
                 .iter()
                 .any(|s| s.scope_name == scope.scope_name)
             {
-                return Err(ApiError::InvalidParameter(format!(
+                return Err(CognitoError::InvalidParameter(format!(
                     "Duplicate scope name {} in the resource server's scopes.",
                     scope.scope_name
                 )));
@@ -353,7 +356,7 @@ impl UserPools {
 
     /// Every scope a pool's clients may be given: the standard ones and each resource
     /// server's `<identifier>/<scope name>`.
-    pub(crate) fn custom_scopes_of(&self, pool_id: &str) -> Result<Vec<String>, ApiError> {
+    pub(crate) fn custom_scopes_of(&self, pool_id: &str) -> Result<Vec<String>, CognitoError> {
         Ok(self
             .store
             .resource_servers(pool_id)?
@@ -372,8 +375,9 @@ impl UserPools {
         &self,
         pool_id: &str,
         has_secret: bool,
-        fields: OAuthFields,
-    ) -> Result<OAuthSettings, ApiError> {
+        fields: &OAuthFields,
+    ) -> Result<OAuthSettings, CognitoError> {
+        let fields = fields.clone();
         let settings = OAuthSettings {
             callback_urls: fields.callback_urls.unwrap_or_default(),
             logout_urls: fields.logout_urls.unwrap_or_default(),
@@ -388,7 +392,7 @@ impl UserPools {
             .iter()
             .find(|f| !OAUTH_FLOWS.contains(&f.as_str()))
         {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "1 validation error detected: Value '[{bad}]' at 'allowedOAuthFlows' failed to \
                  satisfy constraint: Member must satisfy enum value set: [implicit, \
                  client_credentials, code]"
@@ -396,7 +400,7 @@ impl UserPools {
         }
         for provider in &settings.identity_providers {
             if provider != "COGNITO" {
-                return Err(ApiError::InvalidParameter(format!(
+                return Err(CognitoError::InvalidParameter(format!(
                     "The provider {provider} does not exist for User Pool {pool_id}"
                 )));
             }
@@ -407,7 +411,7 @@ impl UserPools {
         if let Some(default) = &settings.default_redirect_uri
             && !settings.callback_urls.contains(default)
         {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "DefaultRedirectURI must be one of the CallbackURLs.".into(),
             ));
         }
@@ -417,21 +421,21 @@ impl UserPools {
             .iter()
             .find(|s| !STANDARD_SCOPES.contains(&s.as_str()) && !known.contains(s))
         {
-            return Err(ApiError::ScopeDoesNotExist(format!(
+            return Err(CognitoError::ScopeDoesNotExist(format!(
                 "Invalid scope requested: {bad}"
             )));
         }
         let machine = settings.flows.iter().any(|f| f == "client_credentials");
         let interactive = settings.flows.iter().any(|f| f != "client_credentials");
         if machine && interactive {
-            return Err(ApiError::InvalidOAuthFlow(
+            return Err(CognitoError::InvalidOAuthFlow(
                 "client_credentials flow can not be selected along with code flow or implicit \
                  flow."
                     .into(),
             ));
         }
         if machine && !has_secret {
-            return Err(ApiError::InvalidOAuthFlow(
+            return Err(CognitoError::InvalidOAuthFlow(
                 "client_credentials flow can not be selected if client does not have a client \
                  secret."
                     .into(),
@@ -443,19 +447,19 @@ impl UserPools {
                 .iter()
                 .any(|s| STANDARD_SCOPES.contains(&s.as_str()))
         {
-            return Err(ApiError::InvalidOAuthFlow(
+            return Err(CognitoError::InvalidOAuthFlow(
                 "client_credentials flow can only be used with custom scopes.".into(),
             ));
         }
         if settings.enabled && (settings.flows.is_empty() || settings.scopes.is_empty()) {
-            return Err(ApiError::InvalidOAuthFlow(
+            return Err(CognitoError::InvalidOAuthFlow(
                 "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is \
                  allowed to use OAuth flows."
                     .into(),
             ));
         }
         if interactive && settings.enabled && settings.callback_urls.is_empty() {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "CallbackURLs are required for the code and implicit flows.".into(),
             ));
         }
@@ -463,15 +467,19 @@ impl UserPools {
     }
 }
 
-fn resource_server_not_found(identifier: &str) -> ApiError {
-    ApiError::ResourceNotFound(format!("Resource server {identifier} does not exist."))
+fn resource_server_not_found(identifier: &str) -> CognitoError {
+    CognitoError::ResourceNotFound(format!("Resource server {identifier} does not exist."))
 }
 
 /// 1 to 256 characters, each allowed by `allowed`.
-fn check_text(member: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), ApiError> {
+fn check_text(
+    member: &str,
+    value: &str,
+    allowed: impl Fn(char) -> bool,
+) -> Result<(), CognitoError> {
     let length = value.chars().count();
     if !(1..=256).contains(&length) || !value.chars().all(allowed) {
-        return Err(ApiError::InvalidParameter(format!(
+        return Err(CognitoError::InvalidParameter(format!(
             "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
              constraint: Member must have length between 1 and 256 and use only the allowed \
              characters"
@@ -481,7 +489,7 @@ fn check_text(member: &str, value: &str, allowed: impl Fn(char) -> bool) -> Resu
 }
 
 /// A domain prefix: lower-case letters, digits and inner hyphens, at most 63 characters.
-fn check_domain(domain: &str) -> Result<(), ApiError> {
+fn check_domain(domain: &str) -> Result<(), CognitoError> {
     let bytes = domain.as_bytes();
     let well_formed = (1..=63).contains(&bytes.len())
         && bytes
@@ -490,14 +498,14 @@ fn check_domain(domain: &str) -> Result<(), ApiError> {
         && !domain.starts_with('-')
         && !domain.ends_with('-');
     if !well_formed {
-        return Err(ApiError::InvalidParameter(format!(
+        return Err(CognitoError::InvalidParameter(format!(
             "1 validation error detected: Value '{domain}' at 'domain' failed to satisfy \
              constraint: Member must satisfy regular expression pattern: \
              ^[a-z0-9](?:[a-z0-9\\-]{{0,61}}[a-z0-9])?$"
         )));
     }
     if let Some(word) = RESERVED_DOMAIN_WORDS.iter().find(|w| domain.contains(*w)) {
-        return Err(ApiError::InvalidParameter(format!(
+        return Err(CognitoError::InvalidParameter(format!(
             "Domain cannot contain reserved word: {word}"
         )));
     }
@@ -507,8 +515,8 @@ fn check_domain(domain: &str) -> Result<(), ApiError> {
 /// A callback or sign-out URL: absolute, no fragment, HTTPS — except plain HTTP to this
 /// machine (Cognito allows `http://localhost`; locally `127.0.0.1` and `[::1]` are the same
 /// machine).
-fn check_url(url: &str) -> Result<(), ApiError> {
-    let invalid = |why: &str| ApiError::InvalidParameter(format!("Invalid URL {url}: {why}"));
+fn check_url(url: &str) -> Result<(), CognitoError> {
+    let invalid = |why: &str| CognitoError::InvalidParameter(format!("Invalid URL {url}: {why}"));
     if url.len() > 1024 || url.contains('#') || url.chars().any(char::is_whitespace) {
         return Err(invalid(
             "it must be at most 1024 characters, without a fragment",

@@ -4,28 +4,27 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Store;
-use crate::error::StoreError;
+use crate::error::PoolStoreError;
 use crate::model::{Client, Domain, ResourceServer};
 
-/// These tables came after schema version 1 and only add to it, so every open creates them
-/// if they are missing; nothing else in a file changes.
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS domains (
+/// Schema version 2 to 3: the hosted UI's tables.
+pub(super) const MIGRATION: &str = "
+CREATE TABLE domains (
     domain TEXT PRIMARY KEY,
     pool_id TEXT NOT NULL UNIQUE REFERENCES pools(id) ON DELETE CASCADE,
     created INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS resource_servers (
+CREATE TABLE resource_servers (
     pool_id TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE, identifier TEXT NOT NULL,
     name TEXT NOT NULL, scopes TEXT NOT NULL, created INTEGER NOT NULL,
     PRIMARY KEY (pool_id, identifier));
-CREATE TABLE IF NOT EXISTS session_scopes (
+CREATE TABLE session_scopes (
     origin_jti TEXT PRIMARY KEY REFERENCES sessions(origin_jti) ON DELETE CASCADE,
     scopes TEXT NOT NULL);
 ";
 
 impl Store {
     /// Records a domain; `false` if the domain is taken.
-    pub fn insert_domain(&self, domain: &Domain) -> Result<bool, StoreError> {
+    pub fn insert_domain(&self, domain: &Domain) -> Result<bool, PoolStoreError> {
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO domains (domain, pool_id, created) VALUES (?1, ?2, ?3)",
             params![domain.domain, domain.pool_id, domain.created],
@@ -33,7 +32,7 @@ impl Store {
         Ok(changed == 1)
     }
 
-    pub fn domain(&self, domain: &str) -> Result<Option<Domain>, StoreError> {
+    pub fn domain(&self, domain: &str) -> Result<Option<Domain>, PoolStoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -50,7 +49,7 @@ impl Store {
             .optional()?)
     }
 
-    pub fn domain_of_pool(&self, pool_id: &str) -> Result<Option<String>, StoreError> {
+    pub fn domain_of_pool(&self, pool_id: &str) -> Result<Option<String>, PoolStoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -62,7 +61,7 @@ impl Store {
     }
 
     /// `false` if the pool has no such domain.
-    pub fn delete_domain(&self, domain: &str, pool_id: &str) -> Result<bool, StoreError> {
+    pub fn delete_domain(&self, domain: &str, pool_id: &str) -> Result<bool, PoolStoreError> {
         let changed = self.conn().execute(
             "DELETE FROM domains WHERE domain = ?1 AND pool_id = ?2",
             params![domain, pool_id],
@@ -75,7 +74,7 @@ impl Store {
         &self,
         server: &ResourceServer,
         now: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, PoolStoreError> {
         let changed = self.conn().execute(
             "INSERT OR IGNORE INTO resource_servers (pool_id, identifier, name, scopes, created)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -91,7 +90,7 @@ impl Store {
     }
 
     /// `false` if there is no such resource server.
-    pub fn update_resource_server(&self, server: &ResourceServer) -> Result<bool, StoreError> {
+    pub fn update_resource_server(&self, server: &ResourceServer) -> Result<bool, PoolStoreError> {
         let changed = self.conn().execute(
             "UPDATE resource_servers SET name = ?3, scopes = ?4
              WHERE pool_id = ?1 AND identifier = ?2",
@@ -109,7 +108,7 @@ impl Store {
         &self,
         pool_id: &str,
         identifier: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, PoolStoreError> {
         let changed = self.conn().execute(
             "DELETE FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
             params![pool_id, identifier],
@@ -118,7 +117,7 @@ impl Store {
     }
 
     /// A pool's resource servers, oldest first.
-    pub fn resource_servers(&self, pool_id: &str) -> Result<Vec<ResourceServer>, StoreError> {
+    pub fn resource_servers(&self, pool_id: &str) -> Result<Vec<ResourceServer>, PoolStoreError> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(
             "SELECT pool_id, identifier, name, scopes FROM resource_servers
@@ -142,7 +141,7 @@ impl Store {
     }
 
     /// Stores a client's changed settings.
-    pub fn update_client_config(&self, client: &Client) -> Result<(), StoreError> {
+    pub fn update_client_config(&self, client: &Client) -> Result<(), PoolStoreError> {
         self.conn().execute(
             "UPDATE clients SET config = ?2 WHERE id = ?1",
             params![client.id, serde_json::to_string(&client.config)?],
@@ -154,7 +153,7 @@ impl Store {
         &self,
         origin_jti: &str,
         scopes: &[String],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), PoolStoreError> {
         self.conn().execute(
             "INSERT OR REPLACE INTO session_scopes (origin_jti, scopes) VALUES (?1, ?2)",
             params![origin_jti, serde_json::to_string(scopes)?],
@@ -163,7 +162,7 @@ impl Store {
     }
 
     /// The OAuth scopes of a sign-in through the hosted UI; `None` for an API sign-in.
-    pub fn session_scopes(&self, origin_jti: &str) -> Result<Option<Vec<String>>, StoreError> {
+    pub fn session_scopes(&self, origin_jti: &str) -> Result<Option<Vec<String>>, PoolStoreError> {
         let text: Option<String> = self
             .conn()
             .query_row(
