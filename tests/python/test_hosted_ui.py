@@ -3,6 +3,7 @@ maintained OIDC client (authlib) and by plain HTTP posted as a browser posts for
 CSRF tokens, no JavaScript."""
 
 import base64
+import datetime
 import hashlib
 import json
 import secrets
@@ -10,6 +11,7 @@ import uuid
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
+import pyotp
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
@@ -655,6 +657,39 @@ def test_admin_created_user_chooses_a_password_on_the_new_password_form(taskapi)
     assert code_from(browser.submit(weak, new_password="Chosen123!pass"))
     status = cognito(server).admin_get_user(UserPoolId=server.pool_id, Username=email)
     assert status["UserStatus"] == "CONFIRMED"
+
+
+def test_sign_in_asks_for_the_authenticator_code_when_mfa_is_on(taskapi):
+    server = taskapi
+    idp = cognito(server)
+    idp.set_user_pool_mfa_config(
+        UserPoolId=server.pool_id,
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        MfaConfiguration="OPTIONAL",
+    )
+    email = new_email("mfa")
+    confirmed_user(server, email)
+    access = idp.initiate_auth(
+        ClientId=server.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["AccessToken"]
+    app = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    idp.verify_software_token(AccessToken=access, UserCode=app.now())
+    idp.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+
+    browser = Browser(server.base_url)
+    asked = sign_in_through_pages(browser, authorize_url(server), email)
+    page = Page(asked.text)
+    assert page.labels == ["Email", "Code"] and page.buttons == ["Sign in"]
+    # The current step's code was spent on verification; one step of skew is allowed.
+    next_code = app.at(datetime.datetime.now() + datetime.timedelta(seconds=30))
+    wrong = "123456" if next_code != "123456" else "654321"
+    refused = browser.submit(asked, code=wrong)
+    assert refused.status_code == 400 and Page(refused.text).buttons == ["Sign in"]
+    again = browser.submit(refused, username=email, password=PASSWORD)
+    assert code_from(browser.submit(again, code=next_code))
 
 
 # ---- the HTTPS listener --------------------------------------------------------------------

@@ -98,6 +98,15 @@ pub fn login(f: &Form<'_>, links: &Links<'_>, username: &str) -> Markup {
     )
 }
 
+/// A one-time code: e-mailed, or from an authenticator app.
+fn code_field(label: &str) -> Markup {
+    html! {
+        label for="code" { (label) }
+        input #code type="text" name="code" required inputmode="numeric"
+            autocomplete="one-time-code";
+    }
+}
+
 /// Who is answering which challenge (from the sign-in that opened it).
 fn challenge_fields(username: &str, session: &str) -> Markup {
     html! {
@@ -129,9 +138,7 @@ pub fn mfa(f: &Form<'_>, username: &str, session: &str) -> Markup {
         f,
         html! {
             (challenge_fields(username, session))
-            label for="code" { "Code" }
-            input #code type="text" name="code" required inputmode="numeric"
-                autocomplete="one-time-code";
+            (code_field("Code"))
         },
         "Sign in",
         html! {},
@@ -159,9 +166,7 @@ pub fn confirm_user(f: &Form<'_>, links: &Links<'_>, username: &str) -> Markup {
         f,
         html! {
             (email_field(username, false))
-            label for="code" { "Confirmation code" }
-            input #code type="text" name="code" required inputmode="numeric"
-                autocomplete="one-time-code";
+            (code_field("Confirmation code"))
         },
         "Confirm",
         html! { nav { a href=(links.to("/login")) { "Back to sign in" } } },
@@ -187,9 +192,7 @@ pub fn confirm_forgot_password(f: &Form<'_>, links: &Links<'_>, username: &str) 
         f,
         html! {
             (email_field(username, false))
-            label for="code" { "Confirmation code" }
-            input #code type="text" name="code" required inputmode="numeric"
-                autocomplete="one-time-code";
+            (code_field("Confirmation code"))
             label for="new_password" { "New password" }
             input #new_password type="password" name="new_password" required
                 autocomplete="new-password";
