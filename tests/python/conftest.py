@@ -38,6 +38,8 @@ class Server:
     pool_id: str
     client_id: str
     log: Path
+    # host:port of the hosted UI's HTTPS listener.
+    hosted_ui: str | None = None
 
 
 def _binary() -> str:
@@ -51,7 +53,10 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
     """Starts the binary and waits for its `taskapi listening on` line."""
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
-            [_binary(), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data_dir)],
+            [
+                _binary(), "serve", "--addr", "127.0.0.1:0",
+                "--hosted-ui-addr", "127.0.0.1:0", "--data-dir", str(data_dir),
+            ],
             stdout=subprocess.PIPE,
             stderr=log_file,
             text=True,
@@ -82,6 +87,8 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
             seen["pool_id"] = m.group(1)
         elif m := re.match(r"app client id: (\S+)", line):
             seen["client_id"] = m.group(1)
+        elif m := re.match(r"hosted UI domain: (\S+)", line):
+            seen["hosted_ui"] = m.group(1)
         elif m := re.match(r"taskapi listening on (http://\S+)", line):
             seen["base_url"] = m.group(1)
             break

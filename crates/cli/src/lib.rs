@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod connections;
+pub mod hosted_ui;
 pub mod serve;
 pub mod table;
 pub mod telemetry;

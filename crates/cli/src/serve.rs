@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
 use crate::connections::{self, ConnectionLimits};
+use crate::hosted_ui::{HttpsListener, hosted_ui};
 
 /// The file of the SQLite store inside the data directory.
 const TASK_DATABASE: &str = "tasks.sqlite3";
@@ -32,6 +33,8 @@ pub struct Application {
     limits: ConnectionLimits,
     /// The local user pool's default pool and client, when it is the token issuer.
     user_pool: Option<DefaultPool>,
+    /// The hosted UI's HTTPS listener, with the local user pool.
+    hosted_ui: Option<HttpsListener>,
 }
 
 impl Application {
@@ -66,9 +69,14 @@ impl Application {
             .quota()
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
         let mut router = with_service_layers(api_router(state), &http);
+        let mut https = None;
         if let Some((pools, _)) = &local_pool {
-            // Beside the API's layers, not under them: the pool has Cognito's own CORS.
-            router = router.merge(pools.router());
+            // Beside the API's layers, not under them: the pool and its hosted UI have
+            // Cognito's own CORS.
+            let (hosted, listener) =
+                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir)?;
+            router = router.merge(pools.router()).merge(hosted);
+            https = Some(listener);
         }
         let connections = &config.connections;
         Ok(Self {
@@ -81,6 +89,7 @@ impl Application {
                 shutdown_grace: connections.shutdown_grace,
             },
             user_pool: local_pool.map(|(_, default)| default),
+            hosted_ui: https,
         })
     }
 
@@ -90,10 +99,30 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where the hosted UI answers HTTPS, when the local user pool runs.
+    pub fn hosted_ui_addr(&self) -> Option<SocketAddr> {
+        self.hosted_ui.as_ref().map(HttpsListener::local_addr)
+    }
+
     /// Serves until `shutdown` resolves, then lets requests in flight finish within the
-    /// grace period.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
-        connections::serve(self.listener, self.router, self.limits, shutdown).await;
+    /// grace period; the hosted UI's HTTPS listener, when there is one, stops alongside.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let (listener, router, limits) = (self.listener, self.router, self.limits);
+        let plain = |stop: crate::hosted_ui::Stop| async move {
+            connections::serve(listener, router, limits, stop).await;
+            Ok::<(), std::io::Error>(())
+        };
+        let served = match self.hosted_ui {
+            Some(https) => {
+                https
+                    .run_beside(shutdown, limits.shutdown_grace, plain)
+                    .await
+            }
+            None => plain(Box::pin(shutdown)).await,
+        };
+        if let Err(err) = served {
+            tracing::error!(error = %err, "the hosted UI's HTTPS listener failed");
+        }
     }
 }
 
@@ -101,7 +130,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
     let endpoint = format!("http://{}", app.local_addr());
-    if let Some(pool) = &app.user_pool {
+    if let (Some(pool), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
         );
@@ -115,6 +144,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         println!(
             "confirmation codes: this log (outbox lines) and {}",
             data_dir.join("outbox.jsonl").display()
+        );
+        println!(
+            "hosted UI domain: {https} (https://{https}/login, self-signed certificate \
+             {}; also on {endpoint})",
+            data_dir.join(crate::hosted_ui::CERT_FILE).display()
         );
     }
     println!("taskapi listening on {endpoint}");

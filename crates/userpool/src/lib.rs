@@ -10,6 +10,7 @@ mod clock;
 mod error;
 mod keys;
 mod model;
+mod oauth;
 mod outbox;
 mod password;
 mod random;
@@ -28,9 +29,11 @@ use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
+pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
+pub use crate::wire::cors as cognito_cors;
 
 use crate::keys::TokenUse;
-use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
+use crate::model::{ClientConfig, OAuthSettings, PasswordPolicy, PoolConfig, TokenValidity};
 use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::tokens::PoolKeys;
@@ -179,13 +182,22 @@ impl UserPools {
                 None,
             )?,
         };
+        let own_callback = format!("{}/callback", self.settings.issuer_base);
         let client = match self
             .store
             .clients(&pool.id)?
             .into_iter()
             .find(|c| c.name == DEFAULT_CLIENT_NAME)
         {
-            Some(client) => client,
+            Some(mut client) => {
+                // The server's own address may differ from the last start's.
+                let oauth = &mut client.config.oauth;
+                if !oauth.callback_urls.contains(&own_callback) {
+                    oauth.callback_urls.push(own_callback);
+                    self.store.update_client_config(&client)?;
+                }
+                client
+            }
             None => self.create_client(
                 &pool.id,
                 DEFAULT_CLIENT_NAME,
@@ -203,6 +215,7 @@ impl UserPools {
                         "AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"
                     }),
                     echo: Default::default(),
+                    oauth: default_client_oauth(own_callback),
                 },
             )?,
         };
@@ -238,14 +251,15 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document,
-    /// with the pool's own CORS policy: merge it after the API's service layers, not under
-    /// them.
+    /// The Cognito endpoint (`POST /`) plus each pool's JWKS, with the pool's own CORS
+    /// policy: merge it after the API's service layers, not under them. (Each pool's OpenID
+    /// discovery document is the hosted UI's, which serves the endpoints it lists.)
     pub fn router(self: &Arc<Self>) -> axum::Router {
         wire::router(Arc::clone(self))
     }
 
-    fn now(&self) -> i64 {
+    /// "Now" by the pool's clock, in seconds since the epoch.
+    pub fn now(&self) -> i64 {
         self.tuning.clock.now()
     }
 
@@ -325,5 +339,26 @@ impl UserPools {
         };
         self.store.insert_client(&client)?;
         Ok(client)
+    }
+}
+
+/// The default client's hosted-UI settings, as `template.yaml` gives `task-app-web`, plus the
+/// server's own `/callback` for the web app it serves.
+fn default_client_oauth(own_callback: String) -> OAuthSettings {
+    OAuthSettings {
+        callback_urls: vec![
+            "https://tasks.example.com/callback".into(),
+            "http://localhost:3000/callback".into(),
+            own_callback,
+        ],
+        logout_urls: vec![
+            "https://tasks.example.com/".into(),
+            "http://localhost:3000/".into(),
+        ],
+        default_redirect_uri: None,
+        flows: vec!["code".into()],
+        scopes: vec!["openid".into(), "email".into(), "profile".into()],
+        enabled: true,
+        identity_providers: vec!["COGNITO".into()],
     }
 }

@@ -1,4 +1,5 @@
-//! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's discovery documents.
+//! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's JWKS (its OpenID discovery
+//! document belongs to the hosted UI, which serves the endpoints it lists).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,10 +27,6 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
     Router::new()
         .route("/", post(call))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
-        .route(
-            "/{pool_id}/.well-known/openid-configuration",
-            get(openid_configuration),
-        )
         .with_state(pools)
         .layer(TraceLayer::new_for_http())
         .layer(cors())
@@ -37,8 +34,8 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
 
 /// Cognito's CORS: any origin, the request headers echoed back (Amplify and
 /// amazon-cognito-identity-js send different ones), and the error and request-id headers
-/// readable by scripts.
-fn cors() -> CorsLayer {
+/// readable by scripts. The hosted UI's endpoints answer browsers the same way.
+pub fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -159,27 +156,6 @@ async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) 
         Some(set) => axum::Json(set).into_response(),
         None => pool_not_found(&pool_id),
     }
-}
-
-/// Only what exists locally is advertised: no hosted UI or OAuth endpoints.
-async fn openid_configuration(
-    State(pools): State<Arc<UserPools>>,
-    Path(pool_id): Path<String>,
-) -> Response {
-    if pools.jwks(&pool_id).is_none() {
-        return pool_not_found(&pool_id);
-    }
-    let issuer = pools.issuer(&pool_id);
-    axum::Json(json!({
-        "issuer": issuer,
-        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "response_types_supported": ["code", "token"],
-        "scopes_supported": ["openid", "email", "phone", "profile"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-    }))
-    .into_response()
 }
 
 fn pool_not_found(pool_id: &str) -> Response {

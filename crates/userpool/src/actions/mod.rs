@@ -5,11 +5,16 @@ mod admin;
 mod auth;
 mod groups;
 mod mfa;
+mod oauth;
 mod pools;
 mod schema;
 mod shapes;
 mod signup;
 mod srp;
+
+pub(crate) use self::auth::{
+    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor, same_user, second_factor_of,
+};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -99,6 +104,14 @@ impl UserPools {
             "VerifySoftwareToken" => call(body, |r| self.verify_software_token(r)),
             "SetUserMFAPreference" => call(body, |r| self.set_user_mfa_preference(r)),
             "AdminSetUserMFAPreference" => call(body, |r| self.set_user_mfa_preference(r)),
+            "CreateUserPoolDomain" => call(body, |r| self.create_user_pool_domain(r)),
+            "DescribeUserPoolDomain" => call(body, |r| self.describe_user_pool_domain(r)),
+            "DeleteUserPoolDomain" => call(body, |r| self.delete_user_pool_domain(r)),
+            "CreateResourceServer" => call(body, |r| self.create_resource_server(r)),
+            "DescribeResourceServer" => call(body, |r| self.describe_resource_server(r)),
+            "ListResourceServers" => call(body, |r| self.list_resource_servers(r)),
+            "UpdateResourceServer" => call(body, |r| self.update_resource_server(r)),
+            "DeleteResourceServer" => call(body, |r| self.delete_resource_server(r)),
             other => Err(CognitoError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
@@ -112,7 +125,7 @@ impl UserPools {
     }
 
     /// The app client and its pool, for the public (client-id authenticated) actions.
-    fn client(&self, client_id: &str) -> Result<(Client, Pool), CognitoError> {
+    pub(crate) fn client(&self, client_id: &str) -> Result<(Client, Pool), CognitoError> {
         let client = self
             .store
             .client(client_id)?
@@ -305,7 +318,7 @@ fn delivery(email: &str) -> Delivery {
 }
 
 /// Compares secrets without leaking, through timing, how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 

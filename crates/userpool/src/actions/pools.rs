@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::oauth::{OAuthFields, OAuthShape};
 use super::page;
 use super::schema;
 use super::shapes::{Echo, Empty, GroupType};
@@ -32,16 +33,9 @@ const POOL_ECHO: [&str; 12] = [
 ];
 
 /// CreateUserPoolClient members kept verbatim and returned by DescribeUserPoolClient.
-const CLIENT_ECHO: [&str; 11] = [
+const CLIENT_ECHO: [&str; 4] = [
     "ReadAttributes",
     "WriteAttributes",
-    "SupportedIdentityProviders",
-    "CallbackURLs",
-    "LogoutURLs",
-    "DefaultRedirectURI",
-    "AllowedOAuthFlows",
-    "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient",
     "AuthSessionValidity",
     "EnablePropagateAdditionalUserContextData",
 ];
@@ -132,6 +126,8 @@ pub(super) struct CreateUserPoolClient {
     id_token_validity: Option<i64>,
     refresh_token_validity: Option<i64>,
     token_validity_units: Option<TokenValidityUnits>,
+    #[serde(flatten)]
+    oauth: OAuthFields,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -240,6 +236,8 @@ pub(super) struct ClientType {
     token_validity_units: Value,
     creation_date: i64,
     last_modified_date: i64,
+    #[serde(flatten)]
+    oauth: OAuthShape,
     #[serde(flatten)]
     echo: Echo,
 }
@@ -420,7 +418,8 @@ impl UserPools {
         req: CreateUserPoolClient,
     ) -> Result<UserPoolClientResponse, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
-        let config = client_config(&req)?;
+        let mut config = client_config(&req)?;
+        config.oauth = self.oauth_settings(&pool.id, req.generate_secret, &req.oauth)?;
         let client = self.create_client(&pool.id, &req.client_name, req.generate_secret, config)?;
         Ok(UserPoolClientResponse::new(&client))
     }
@@ -434,6 +433,8 @@ impl UserPools {
         let client_id = req.client_id.clone().unwrap_or_default();
         let mut client = self.pool_client(&req.user_pool_id, &client_id)?.0;
         client.config = client_config(&req)?;
+        client.config.oauth =
+            self.oauth_settings(&client.pool_id, client.secret.is_some(), &req.oauth)?;
         client.name = req.client_name.clone();
         client.modified = self.now();
         self.store.update_client(&client)?;
@@ -613,6 +614,8 @@ fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, CognitoErro
             "AccessToken": access_unit, "IdToken": id_unit, "RefreshToken": refresh_unit,
         }),
         echo,
+        // Checked against the pool's resource servers by the caller.
+        oauth: Default::default(),
     })
 }
 
@@ -684,6 +687,7 @@ impl ClientType {
             token_validity_units: units.clone(),
             creation_date: client.created,
             last_modified_date: client.modified,
+            oauth: OAuthShape::new(&config.oauth),
             echo: config.echo.clone(),
         }
     }
@@ -708,7 +712,10 @@ mod tests {
             "AllowedOAuthFlowsUserPoolClient": true,
         }))
         .unwrap();
-        assert_eq!(req.rest["AllowedOAuthFlows"], json!(["code"]));
+        assert_eq!(
+            req.oauth.allowed_oauth_flows.as_deref(),
+            Some(&["code".to_owned()][..])
+        );
         assert_eq!(
             validity("IdToken", Some(60), "minutes", 3600, 300, 86_400).unwrap(),
             3600
