@@ -5,3 +5,4 @@ pub mod config;
 pub mod serve;
 pub mod table;
 pub mod telemetry;
+pub mod web;

@@ -14,6 +14,7 @@ use taskapi_userpool::{DefaultPool, Settings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
+use crate::web::{self, WebConfig};
 
 /// The file of the SQLite store inside the data directory.
 const TASK_DATABASE: &str = "tasks.sqlite3";
@@ -54,6 +55,13 @@ impl Application {
         let mut api = api_router(AppState { store, auth });
         if let Some((pools, _)) = &local_pool {
             api = api.merge(pools.router());
+        }
+        let web_config = match &local_pool {
+            Some((_, default)) => Some(WebConfig::local(&default.pool_id, &default.client_id)),
+            None => WebConfig::remote(&config),
+        };
+        if let Some(web_config) = web_config {
+            api = api.merge(web::router(&web_config)?);
         }
         let router = with_service_layers(api, &http);
         Ok(Self {
