@@ -28,13 +28,13 @@ export function showTasks(shell: Shell): void {
   });
 
   function taskActions(task: Task): HTMLElement[] {
-    const edit = button("Edit", { "aria-label": `Edit ${task.title}` });
+    const edit = button("Edit", { "aria-label": `Edit: ${task.title}` });
     edit.addEventListener("click", () => editor.edit(task.task_id));
-    const remove = button("Delete", { "aria-label": `Delete ${task.title}` });
+    const remove = button("Delete", { "aria-label": `Delete: ${task.title}` });
     remove.addEventListener("click", () => editor.confirmDelete(task, remove));
     const actions = [edit];
     if (task.status !== "done") {
-      const done = button("Mark done", { "aria-label": `Mark ${task.title} done` });
+      const done = button("Mark done", { "aria-label": `Mark done: ${task.title}` });
       done.addEventListener("click", () => {
         void whileBusy(list.element, list.notice, "Saving…", async () => {
           const { task: saved } = await shell.api.update(task.task_id, { status: "done" }, null);
