@@ -93,6 +93,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let endpoint = format!("http://{}", app.local_addr());
     if let Some(pool) = &app.user_pool {
+        println!("web app: {endpoint}/ (sign up there; the code is in this log)");
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
         );
