@@ -42,8 +42,7 @@ expect.set_options(timeout=15_000)
 # ---- fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def serve(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("web-data")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
@@ -51,6 +50,18 @@ def server(tmp_path_factory):
         process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
     yield server
     stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module's tests; each uses accounts of its own."""
+    yield from serve(tmp_path_factory)
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory):
+    """A server of its own, for a test that sees every user's tasks."""
+    yield from serve(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -382,7 +393,8 @@ def test_a_change_made_elsewhere_gives_412_and_an_offer_to_reload(server, contex
     expect(mine.task("Plan the trip to Rome")).to_contain_text("My draft")
 
 
-def test_admins_see_every_users_tasks(server, context):
+def test_admins_see_every_users_tasks(fresh_server, context):
+    server = fresh_server
     owner = confirmed_user(server, "owner")
     title = f"Owner's task {uuid.uuid4().hex[:6]}"
     created = requests.post(
@@ -475,3 +487,51 @@ def test_sign_in_with_the_hosted_ui(server, context):
     expect(app.page.get_by_text(f"Signed in as {email}")).to_be_visible()
     assert app.page.url == server.base_url + "/"
     app.add_task("Made after the hosted UI")
+
+
+def test_load_more_follows_next_token(server, context):
+    email = confirmed_user(server, "many")
+    token = api_token(server, email)
+    for n in range(23):
+        created = requests.post(
+            server.base_url + "/tasks", json={"title": f"Task {n:02}"}, headers={"Authorization": token}
+        )
+        assert created.status_code == 201, created.text
+    app = App(context, server).open()
+    app.sign_in(email)
+    expect(app.page.locator("li.task")).to_have_count(20)
+    assert app.titles() == [f"Task {n:02}" for n in range(20)]
+    app.button("Load more").click()
+    expect(app.page.locator("li.task")).to_have_count(23)
+    assert app.titles() == [f"Task {n:02}" for n in range(23)]
+    expect(app.button("Load more")).to_be_hidden()
+    # A new task goes at the end, now that every older one is shown.
+    app.add_task("Task 23")
+    assert app.titles()[-1] == "Task 23"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (429, {"message": "Too Many Requests"}, "Too many requests. Wait a moment, then try again."),
+        (503, {"message": "unavailable", "code": "unavailable"}, "The service is busy right now. Please try again in a moment."),
+        (400, {"message": "title must be 1 to 200 characters", "code": "invalid_title"}, "title must be 1 to 200 characters"),
+        (500, {"message": "Internal server error", "code": "internal_error"}, "The server had a problem. Please try again later."),
+    ],
+)
+def test_api_errors_are_explained(server, context, status, body, message):
+    """Answers the local server never gives on purpose (throttling, outages) are simulated at
+    the network layer; the app must explain each and keep what the user typed."""
+    app = App(context, server).open()
+    app.sign_in(confirmed_user(server, "errors"))
+    app.page.route(
+        "**/tasks",
+        lambda route: route.fulfill(status=status, json=body)
+        if route.request.method == "POST"
+        else route.continue_(),
+    )
+    app.field("Title").fill("Will fail")
+    app.button("Add task").click()
+    expect(app.page.get_by_role("alert")).to_have_text(message)
+    expect(app.field("Title")).to_have_value("Will fail")
+    app.check(f"error-{status}")
