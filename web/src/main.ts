@@ -41,33 +41,53 @@ function configureAmplify(config: AppConfig): void {
   });
 }
 
+/** True on `/callback?code=…` (or `?error=…`): the hosted UI has sent the user back. */
+function returningFromHostedUi(): boolean {
+  const query = new URLSearchParams(window.location.search);
+  return window.location.pathname === "/callback" && (query.has("code") || query.has("error"));
+}
+
+/** Waits for Amplify to finish the code exchange (with the PKCE verifier) it starts on load. */
+function hostedUiResult(): Promise<unknown> {
+  return new Promise((resolve) => {
+    const stop = Hub.listen("auth", ({ payload }) => {
+      if (payload.event === "signInWithRedirect") {
+        stop();
+        resolve(null);
+      } else if (payload.event === "signInWithRedirect_failure") {
+        stop();
+        resolve(payload.data?.error ?? new Error("The hosted UI did not sign you in."));
+      }
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const main = document.getElementById("app")!;
   let config: AppConfig;
   try {
     config = await loadConfig();
   } catch (error) {
-    main.replaceChildren(Object.assign(document.createElement("p"), { className: "error", role: "alert", textContent: describe(error) }));
+    const message = Object.assign(document.createElement("p"), { className: "error", textContent: describe(error) });
+    message.setAttribute("role", "alert");
+    main.replaceChildren(message);
     return;
   }
+  // Listen before configuring: configuring starts the code exchange.
+  const returning = returningFromHostedUi() ? hostedUiResult() : null;
   configureAmplify(config);
   const shell = new Shell(config, { signIn: showSignIn, tasks: showTasks, admin: showAdmin });
   setSessionExpiredHandler((message) => shell.signedOut(message));
 
-  if (window.location.pathname === "/callback") {
-    // Amplify completes the code flow on load and reports through Hub.
+  if (returning) {
     shell.mount("Signing you in…");
-    Hub.listen("auth", ({ payload }) => {
-      if (payload.event === "signInWithRedirect") {
-        window.history.replaceState(null, "", "/");
-        void shell.signedIn();
-      } else if (payload.event === "signInWithRedirect_failure") {
-        window.history.replaceState(null, "", "/");
-        shell.signedOut(`Sign-in with the hosted UI failed: ${describe(payload.data?.error)}`);
-      }
-    });
+    const error = await returning;
+    window.history.replaceState(null, "", "/");
+    if (error) shell.signedOut(`Sign-in with the hosted UI failed: ${describe(error)}`);
+    else await shell.signedIn();
     return;
   }
+  if (window.location.pathname !== "/") window.history.replaceState(null, "", "/");
   if (await shell.restore()) await shell.signedIn();
   else shell.signedOut();
 }
