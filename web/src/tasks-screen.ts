@@ -114,12 +114,13 @@ class TaskForm {
       h("p", {}, `“${task.title}” will be deleted. This cannot be undone.`),
       h("div", { class: "actions" }, yes, no),
     );
-    const close = () => {
-      this.dialog.close();
-      opener.focus();
-    };
-    no.addEventListener("click", close);
+    // Escape closes the dialog too; focus goes back to the task's Delete button, or to the
+    // form when the task is being deleted.
+    let deleting = false;
+    this.dialog.onclose = () => (deleting ? this.title : opener).focus();
+    no.addEventListener("click", () => this.dialog.close());
     yes.addEventListener("click", () => {
+      deleting = true;
       this.dialog.close();
       void whileBusy(this.element, this.notice, "Deleting…", async () => {
         await this.shell.api.remove(task.task_id).catch((error: unknown) => {
