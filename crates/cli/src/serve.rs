@@ -10,7 +10,7 @@ use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, Settings, UserPools};
+use taskapi_userpool::{DefaultPool, PoolSettings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -147,7 +147,10 @@ fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
 ) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let pools = UserPools::open(Settings::new(&config.data_dir, format!("http://{addr}")))?;
+    let pools = UserPools::open(PoolSettings::new(
+        &config.data_dir,
+        format!("http://{addr}"),
+    ))?;
     let default = pools.ensure_default_pool()?;
     let jwks = pools
         .jwks(&default.pool_id)

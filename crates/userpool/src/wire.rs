@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::UserPools;
-use crate::error::{ApiError, StoreError};
+use crate::error::CognitoError;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
@@ -44,7 +44,7 @@ async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Byt
     let request_id = crate::random::uuid();
     let mut response = match run(pools, &headers, &body).await {
         Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
-        Err(error) => error.into_response(),
+        Err(error) => error_response(&error),
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
@@ -52,7 +52,11 @@ async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Byt
     response
 }
 
-async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+async fn run(
+    pools: Arc<UserPools>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, CognitoError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -61,7 +65,7 @@ async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<
         .strip_prefix(TARGET_PREFIX)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| {
-            ApiError::UnknownOperation(if target.is_empty() {
+            CognitoError::UnknownOperation(if target.is_empty() {
                 "Missing X-Amz-Target header: expected AWSCognitoIdentityProviderService.<Action>"
                     .to_owned()
             } else {
@@ -74,19 +78,41 @@ async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::Serialization(format!("Request body is not valid JSON: {e}")))?
+        serde_json::from_slice(body).map_err(|e| {
+            CognitoError::Serialization(format!("Request body is not valid JSON: {e}"))
+        })?
     };
     if !body.is_object() {
-        return Err(ApiError::Serialization(
+        return Err(CognitoError::Serialization(
             "Request body must be a JSON object".into(),
         ));
     }
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
     // the async workers.
-    tokio::task::spawn_blocking(move || pools.dispatch(&action, body))
-        .await
-        .map_err(|e| ApiError::Internal(StoreError::Join(e.to_string())))?
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body)).await?
+}
+
+/// The one mapping from a failed action to Cognito's error response: HTTP 400 (500 for our
+/// own failures, logged with their whole cause chain) with `__type` and `message` in the body
+/// and the same two in `x-amzn-ErrorType` / `x-amzn-ErrorMessage`.
+pub(crate) fn error_response(error: &CognitoError) -> Response {
+    let status = match error {
+        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => {
+            tracing::error!(error = %error.cause_chain(), "user pool internal error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let kind = error.type_name();
+    let message = error.to_string();
+    let body = json!({ "__type": kind, "message": message });
+    let mut response = (status, amz_json(&body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
+    if let Ok(value) = HeaderValue::from_str(&message) {
+        headers.insert("x-amzn-errormessage", value);
+    }
+    response
 }
 
 async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {

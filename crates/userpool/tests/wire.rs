@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use taskapi_userpool::{Clock, DefaultPool, OpenError, Settings, Tuning, UserPools};
+use taskapi_userpool::{Clock, DefaultPool, PoolOpenError, PoolSettings, Tuning, UserPools};
 
 /// A clock the test moves by hand.
 struct ManualClock(AtomicI64);
@@ -48,7 +48,7 @@ async fn serve(
 ) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings::new(dir.path(), issuer_base.unwrap_or_else(|| base.clone()));
+    let settings = PoolSettings::new(dir.path(), issuer_base.unwrap_or_else(|| base.clone()));
     let tuning = Tuning {
         clock: clock.clone(),
         ..Tuning::default()
@@ -249,7 +249,7 @@ async fn default_pool_looks_like_cognito_and_is_found_again_after_a_restart() {
 
     let jwks = server.jwks().await;
     let kids: Vec<_> = jwks.keys.iter().map(|k| k.common.key_id.clone()).collect();
-    let again = UserPools::open(Settings::new(server.dir.path(), server.base.clone())).unwrap();
+    let again = UserPools::open(PoolSettings::new(server.dir.path(), server.base.clone())).unwrap();
     assert_eq!(again.ensure_default_pool().unwrap(), server.default);
     let kids_again: Vec<_> = again
         .jwks(&pool_id)
@@ -892,9 +892,9 @@ async fn unreadable_state_is_reported_and_left_alone() {
         b"this is not a database, and it is not ours to delete",
     )
     .unwrap();
-    let result = UserPools::open(Settings::new(dir.path(), "http://127.0.0.1:1"));
+    let result = UserPools::open(PoolSettings::new(dir.path(), "http://127.0.0.1:1"));
     let error = result.err().expect("garbage must not open");
-    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+    assert!(matches!(error, PoolOpenError::Corrupt { .. }), "{error}");
     assert!(error.to_string().contains("userpool.sqlite3"));
     assert_eq!(
         std::fs::read(&path).unwrap(),
@@ -934,7 +934,7 @@ async fn discovery_documents_and_router_composition() {
     assert_eq!(missing.status(), 404);
 
     // The lead merges this router with the API's; their routes must not collide.
-    let pools = UserPools::open(Settings::new(server.dir.path(), server.base.clone())).unwrap();
+    let pools = UserPools::open(PoolSettings::new(server.dir.path(), server.base.clone())).unwrap();
     let api = axum::Router::new()
         .route("/tasks", axum::routing::get(|| async { "tasks" }))
         .route("/tasks/{task_id}", axum::routing::get(|| async { "task" }))
