@@ -540,3 +540,25 @@ def test_api_errors_are_explained(server, context, status, body, message):
     expect(app.page.get_by_role("alert")).to_have_text(message)
     expect(app.field("Title")).to_have_value("Will fail")
     app.check(f"error-{status}")
+
+
+def test_pool_refusals_are_explained(server, context):
+    disabled = confirmed_user(server, "disabled")
+    cognito(server).admin_disable_user(UserPoolId=server.pool_id, Username=disabled)
+    unconfirmed = new_email("unconfirmed")
+    cognito(server).sign_up(ClientId=server.client_id, Username=unconfirmed, Password=PASSWORD)
+
+    app = App(context, server).open()
+    expect(app.heading("Sign in")).to_be_visible()
+    app.field("Email").fill(disabled)
+    app.field("Password").fill(PASSWORD)
+    app.button("Sign in").click()
+    expect(app.page.get_by_role("alert")).to_have_text("This account is disabled. Contact your administrator.")
+
+    app.field("Email").fill(unconfirmed)
+    app.button("Sign in").click()
+    expect(app.heading("Confirm your account")).to_be_visible()
+    expect(app.field("Email")).to_have_value(unconfirmed)
+    app.field("Confirmation code").fill(code_for(server, unconfirmed, "sign-up"))
+    app.button("Confirm").click()
+    app.sign_in(unconfirmed)

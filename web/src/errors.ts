@@ -57,6 +57,11 @@ export function describe(error: unknown): string {
     return "Cannot reach the server. Check your connection and try again.";
   }
   if (error instanceof Error) {
+    if (error.name === "NotAuthorizedException") {
+      // One exception, several causes; the pool's message tells them apart.
+      if (/attempts exceeded/i.test(error.message)) return POOL_MESSAGES.TooManyFailedAttemptsException;
+      if (/disabled/i.test(error.message)) return "This account is disabled. Contact your administrator.";
+    }
     if (error.name in POOL_MESSAGES) {
       // The pool's own wording is precise for a password policy; keep it when there is one.
       if (error.name === "InvalidPasswordException" && error.message) {
