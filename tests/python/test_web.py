@@ -479,19 +479,29 @@ def test_a_revoked_session_asks_to_sign_in_again(server, context):
 
 
 def test_sign_in_with_the_hosted_ui(server, context):
+    """The code flow with PKCE through the pool's hosted UI on its HTTPS listener (a
+    self-signed certificate, which this browser context accepts), back to /callback."""
     email = confirmed_user(server, "hosted")
     app = App(context, server).open()
     app.button("Sign in with the hosted UI").click()
-    # The pool's own sign-in page, on its HTTPS listener.
     app.page.wait_for_url(re.compile(r"^https://[^/]+/login\?"))
+    assert app.page.url.startswith(f"https://{server.hosted_ui}/")
+    assert "code_challenge_method=S256" in app.page.url
     app.check("hosted-ui")
-    app.page.get_by_label(re.compile("Email|Username", re.I)).first.fill(email)
-    app.page.get_by_label("Password").fill(PASSWORD)
-    app.page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+    app.page.get_by_label("Email", exact=True).fill(email)
+    app.page.get_by_label("Password", exact=True).fill(PASSWORD)
+    app.page.get_by_role("button", name="Sign in", exact=True).click()
     expect(app.heading("My tasks")).to_be_visible()
     expect(app.page.get_by_text(f"Signed in as {email}")).to_be_visible()
     assert app.page.url == server.base_url + "/"
     app.add_task("Made after the hosted UI")
+
+    # Signing out ends the hosted UI's session too (its /logout), then comes back here.
+    app.button("Sign out").click()
+    expect(app.heading("Sign in")).to_be_visible()
+    assert app.page.url.startswith(server.base_url + "/")
+    app.button("Sign in with the hosted UI").click()
+    app.page.wait_for_url(re.compile(r"^https://[^/]+/login\?"))
 
 
 def test_load_more_follows_next_token(server, context):
