@@ -13,6 +13,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The access key pair `taskapi serve` is started with and trusts for signed (admin) user
+#: pool actions; every client that makes admin calls signs with the same pair.
+ACCESS_KEY_ID = "AKIATASKAPITESTS0001"
+SECRET_ACCESS_KEY = "taskapi-tests-secret-access-key-0001"
+REGION = "us-east-1"
+
+
+def aws_credentials() -> dict:
+    """boto3 client keyword arguments for the key pair the test server trusts."""
+    return {
+        "aws_access_key_id": ACCESS_KEY_ID,
+        "aws_secret_access_key": SECRET_ACCESS_KEY,
+        "region_name": REGION,
+    }
+
 
 @dataclass
 class Server:
@@ -23,6 +38,8 @@ class Server:
     pool_id: str
     client_id: str
     log: Path
+    # host:port of the hosted UI's HTTPS listener.
+    hosted_ui: str | None = None
 
 
 def _binary() -> str:
@@ -36,10 +53,18 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
     """Starts the binary and waits for its `taskapi listening on` line."""
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
-            [_binary(), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data_dir)],
+            [
+                _binary(), "serve", "--addr", "127.0.0.1:0",
+                "--hosted-ui-addr", "127.0.0.1:0", "--data-dir", str(data_dir),
+            ],
             stdout=subprocess.PIPE,
             stderr=log_file,
             text=True,
+            env={
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            },
         )
     lines: queue.Queue = queue.Queue()
 
@@ -62,6 +87,8 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
             seen["pool_id"] = m.group(1)
         elif m := re.match(r"app client id: (\S+)", line):
             seen["client_id"] = m.group(1)
+        elif m := re.match(r"hosted UI domain: (\S+)", line):
+            seen["hosted_ui"] = m.group(1)
         elif m := re.match(r"taskapi listening on (http://\S+)", line):
             seen["base_url"] = m.group(1)
             break

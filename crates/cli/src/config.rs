@@ -67,6 +67,11 @@ pub struct ServeConfig {
     #[arg(long, env = "TASKAPI_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
+    /// Address of the hosted UI's HTTPS listener (Cognito's `/oauth2/*`, `/login`, ...; a
+    /// self-signed certificate in the data directory). Port 0 picks a free port.
+    #[arg(long, env = "TASKAPI_HOSTED_UI_ADDR", default_value = "127.0.0.1:3443")]
+    pub hosted_ui_addr: SocketAddr,
+
     /// Where local state lives: the task database and the user pool.
     #[arg(long, env = "TASKAPI_DATA_DIR", default_value = ".taskapi")]
     pub data_dir: PathBuf,

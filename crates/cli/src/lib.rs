@@ -2,6 +2,7 @@
 //! random port ([`serve::Application`]).
 
 pub mod config;
+pub mod hosted_ui;
 pub mod serve;
 pub mod table;
 pub mod telemetry;

@@ -14,6 +14,7 @@ use taskapi_userpool::{DefaultPool, PoolSettings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
+use crate::hosted_ui::{HttpsListener, hosted_ui};
 use crate::web::{self, WebConfig};
 
 /// The file of the SQLite store inside the data directory.
@@ -26,6 +27,8 @@ pub struct Application {
     router: Router,
     /// The local user pool's default pool and client, when it is the token issuer.
     user_pool: Option<DefaultPool>,
+    /// The hosted UI's HTTPS listener, with the local user pool.
+    hosted_ui: Option<HttpsListener>,
 }
 
 impl Application {
@@ -52,22 +55,28 @@ impl Application {
                 .collect::<Result<_, _>>()
                 .context("invalid --cors-origin")?,
         };
-        let mut api = api_router(AppState { store, auth });
-        if let Some((pools, _)) = &local_pool {
-            api = api.merge(pools.router());
+        let mut router = with_service_layers(api_router(AppState { store, auth }), &http);
+        let mut https = None;
+        let mut web_config = WebConfig::remote(&config);
+        if let Some((pools, default)) = &local_pool {
+            // Beside the API's layers, not under them: the pool and its hosted UI have
+            // Cognito's own CORS.
+            let (hosted, listener) =
+                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir)?;
+            router = router.merge(pools.router()).merge(hosted);
+            web_config = Some(WebConfig::local(default, Some(listener.local_addr())));
+            https = Some(listener);
         }
-        let web_config = match &local_pool {
-            Some((_, default)) => Some(WebConfig::local(&default.pool_id, &default.client_id)),
-            None => WebConfig::remote(&config),
-        };
         if let Some(web_config) = web_config {
-            api = api.merge(web::router(&web_config)?);
+            // The app's `GET /` shares its path with the pool's `POST /`; the pool's routes
+            // come second, so an `OPTIONS /` preflight gets the pool's CORS.
+            router = with_service_layers(web::router(&web_config)?, &http).merge(router);
         }
-        let router = with_service_layers(api, &http);
         Ok(Self {
             listener,
             router,
             user_pool: local_pool.map(|(_, default)| default),
+            hosted_ui: https,
         })
     }
 
@@ -77,14 +86,25 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where the hosted UI answers HTTPS, when the local user pool runs.
+    pub fn hosted_ui_addr(&self) -> Option<SocketAddr> {
+        self.hosted_ui.as_ref().map(HttpsListener::local_addr)
+    }
+
     /// Serves until `shutdown` resolves, then lets requests in flight finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let plain = |stop: crate::hosted_ui::Stop| {
+            axum::serve(self.listener, self.router)
+                .with_graceful_shutdown(stop)
+                .into_future()
+        };
+        match self.hosted_ui {
+            Some(https) => https.run_beside(shutdown, plain).await,
+            None => plain(Box::pin(shutdown)).await,
+        }
     }
 }
 
@@ -92,7 +112,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
     let endpoint = format!("http://{}", app.local_addr());
-    if let Some(pool) = &app.user_pool {
+    if let (Some(pool), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
         println!("web app: {endpoint}/ (sign up there; the code is in this log)");
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
@@ -107,6 +127,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         println!(
             "confirmation codes: this log (outbox lines) and {}",
             data_dir.join("outbox.jsonl").display()
+        );
+        println!(
+            "hosted UI domain: {https} (https://{https}/login, self-signed certificate \
+             {}; also on {endpoint})",
+            data_dir.join(crate::hosted_ui::CERT_FILE).display()
         );
     }
     println!("taskapi listening on {endpoint}");

@@ -6,6 +6,7 @@
 //! so they are cached for a year; `index.html` (also at `/callback`, where the hosted UI
 //! returns) and `config.json` are revalidated on every load, so a new build shows at once.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,6 +18,7 @@ use axum::routing::get;
 use rust_embed::RustEmbed;
 use serde::Serialize;
 use taskapi_http::ApiError;
+use taskapi_userpool::DefaultPool;
 
 use crate::config::ServeConfig;
 
@@ -53,16 +55,22 @@ pub struct HostedUi {
 }
 
 impl WebConfig {
-    /// The local user pool on the API's own address. The URLs are relative, so the app
-    /// works under whichever name the browser used (`localhost` or `127.0.0.1`) and never
-    /// needs CORS.
-    pub fn local(user_pool_id: &str, client_id: &str) -> Self {
+    /// The local user pool on the API's own address, and its hosted UI on the HTTPS
+    /// listener, if any. The URLs are relative, so the app works under whichever name the
+    /// browser used (`localhost` or `127.0.0.1`) and never needs CORS.
+    pub fn local(pool: &DefaultPool, hosted_ui: Option<SocketAddr>) -> Self {
         Self {
-            user_pool_id: user_pool_id.to_owned(),
-            user_pool_client_id: client_id.to_owned(),
+            user_pool_id: pool.pool_id.clone(),
+            user_pool_client_id: pool.client_id.clone(),
             user_pool_endpoint: Some("/".into()),
             api_url: "/".into(),
-            oauth: None,
+            oauth: hosted_ui.map(|addr| HostedUi {
+                domain: addr.to_string(),
+                // The default app client's OAuth scopes.
+                scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+                redirect_sign_in: vec!["/callback".into()],
+                redirect_sign_out: vec!["/".into()],
+            }),
         }
     }
 
@@ -194,6 +202,26 @@ fn embedded(site: &Site, path: &str, cache: HeaderValue) -> Response {
 mod tests {
     use super::*;
 
+    fn pool(pool_id: &str) -> DefaultPool {
+        DefaultPool {
+            pool_id: pool_id.into(),
+            client_id: "client".into(),
+            pool_name: "task-app-users".into(),
+            client_name: "task-app-web".into(),
+        }
+    }
+
+    #[test]
+    fn the_local_hosted_ui_is_its_https_listener() {
+        let config = WebConfig::local(&pool("us-east-1_abc"), Some(([127, 0, 0, 1], 3443).into()));
+        let oauth = config.oauth.as_ref().unwrap();
+        assert_eq!(oauth.domain, "127.0.0.1:3443");
+        assert_eq!(oauth.redirect_sign_in, ["/callback"]);
+        assert!(
+            content_security_policy(&config).contains("connect-src 'self' https://127.0.0.1:3443;")
+        );
+    }
+
     fn config() -> WebConfig {
         WebConfig {
             api_url: "https://abc.execute-api.eu-west-1.amazonaws.com/prod".into(),
@@ -204,7 +232,7 @@ mod tests {
                 redirect_sign_in: vec!["/callback".into()],
                 redirect_sign_out: vec!["/".into()],
             }),
-            ..WebConfig::local("eu-west-1_abc", "client")
+            ..WebConfig::local(&pool("eu-west-1_abc"), None)
         }
     }
 
@@ -221,7 +249,7 @@ mod tests {
 
     #[test]
     fn relative_endpoints_need_nothing_beyond_self() {
-        let local = WebConfig::local("us-east-1_abc", "client");
+        let local = WebConfig::local(&pool("us-east-1_abc"), None);
         assert!(local.connect_origins().is_empty());
         assert!(content_security_policy(&local).contains("connect-src 'self';"));
     }

@@ -45,6 +45,10 @@ pub enum CognitoError {
     #[error("{0}")]
     UnknownOperation(String),
     #[error("{0}")]
+    ScopeDoesNotExist(String),
+    #[error("{0}")]
+    InvalidOAuthFlow(String),
+    #[error("{0}")]
     Serialization(String),
     #[error("Internal error")]
     Internal(#[from] PoolStoreError),
@@ -108,6 +112,8 @@ impl CognitoError {
             Self::Unauthorized(_) => "UnauthorizedException",
             Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
             Self::UnknownOperation(_) => "UnknownOperationException",
+            Self::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
+            Self::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
             Self::Serialization(_) => "SerializationException",
             Self::Internal(_) | Self::TaskFailed(_) => "InternalErrorException",
         }

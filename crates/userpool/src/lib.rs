@@ -10,6 +10,7 @@ mod clock;
 mod error;
 mod keys;
 mod model;
+mod oauth;
 mod outbox;
 mod password;
 mod random;
@@ -28,9 +29,11 @@ use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
+pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
+pub use crate::wire::cors as cognito_cors;
 
 use crate::keys::TokenUse;
-use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
+use crate::model::{ClientConfig, OAuthSettings, PasswordPolicy, PoolConfig, TokenValidity};
 use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::tokens::PoolKeys;
@@ -176,15 +179,35 @@ impl UserPools {
                     auto_verified_attributes: vec!["email".into()],
                     ..PoolConfig::default()
                 },
+                None,
             )?,
         };
+        // The web app served on this address (`taskapi serve`) signs in and out through it.
+        let own_callback = format!("{}/callback", self.settings.issuer_base);
+        let own_logout = format!("{}/", self.settings.issuer_base);
         let client = match self
             .store
             .clients(&pool.id)?
             .into_iter()
             .find(|c| c.name == DEFAULT_CLIENT_NAME)
         {
-            Some(client) => client,
+            Some(mut client) => {
+                // The server's own address may differ from the last start's.
+                let oauth = &mut client.config.oauth;
+                let mut changed = false;
+                if !oauth.callback_urls.contains(&own_callback) {
+                    oauth.callback_urls.push(own_callback);
+                    changed = true;
+                }
+                if !oauth.logout_urls.contains(&own_logout) {
+                    oauth.logout_urls.push(own_logout);
+                    changed = true;
+                }
+                if changed {
+                    self.store.update_client_config(&client)?;
+                }
+                client
+            }
             None => self.create_client(
                 &pool.id,
                 DEFAULT_CLIENT_NAME,
@@ -202,6 +225,7 @@ impl UserPools {
                         "AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"
                     }),
                     echo: Default::default(),
+                    oauth: default_client_oauth(own_callback, own_logout),
                 },
             )?,
         };
@@ -237,12 +261,15 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document.
+    /// The Cognito endpoint (`POST /`) plus each pool's JWKS, with the pool's own CORS
+    /// policy: merge it after the API's service layers, not under them. (Each pool's OpenID
+    /// discovery document is the hosted UI's, which serves the endpoints it lists.)
     pub fn router(self: &Arc<Self>) -> axum::Router {
         wire::router(Arc::clone(self))
     }
 
-    fn now(&self) -> i64 {
+    /// "Now" by the pool's clock, in seconds since the epoch.
+    pub fn now(&self) -> i64 {
         self.tuning.clock.now()
     }
 
@@ -272,10 +299,16 @@ impl UserPools {
             .map(|(id, keys)| (id.clone(), Arc::clone(keys)))
     }
 
-    fn create_pool(&self, name: &str, config: PoolConfig) -> Result<model::Pool, PoolStoreError> {
+    /// Creates a pool whose id (and ARN) names `region`, or the configured one.
+    fn create_pool(
+        &self,
+        name: &str,
+        config: PoolConfig,
+        region: Option<&str>,
+    ) -> Result<model::Pool, PoolStoreError> {
         let now = self.now();
         let pool = model::Pool {
-            id: random::pool_id(&self.settings.region),
+            id: random::pool_id(region.unwrap_or(&self.settings.region)),
             name: name.to_owned(),
             config,
             created: now,
@@ -316,5 +349,27 @@ impl UserPools {
         };
         self.store.insert_client(&client)?;
         Ok(client)
+    }
+}
+
+/// The default client's hosted-UI settings, as `template.yaml` gives `task-app-web`, plus the
+/// server's own `/callback` for the web app it serves.
+fn default_client_oauth(own_callback: String, own_logout: String) -> OAuthSettings {
+    OAuthSettings {
+        callback_urls: vec![
+            "https://tasks.example.com/callback".into(),
+            "http://localhost:3000/callback".into(),
+            own_callback,
+        ],
+        logout_urls: vec![
+            "https://tasks.example.com/".into(),
+            "http://localhost:3000/".into(),
+            own_logout,
+        ],
+        default_redirect_uri: None,
+        flows: vec!["code".into()],
+        scopes: vec!["openid".into(), "email".into(), "profile".into()],
+        enabled: true,
+        identity_providers: vec!["COGNITO".into()],
     }
 }

@@ -136,6 +136,23 @@ pub struct ClientConfig {
     /// The units the client was configured with, echoed back by Describe.
     pub token_validity_units: Value,
     pub echo: BTreeMap<String, Value>,
+    /// The hosted UI's settings; absent in clients stored before it existed.
+    #[serde(default)]
+    pub oauth: OAuthSettings,
+}
+
+/// An app client's OAuth 2.0 settings (`CallbackURLs`, `AllowedOAuthFlows`, ...).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OAuthSettings {
+    pub callback_urls: Vec<String>,
+    pub logout_urls: Vec<String>,
+    pub default_redirect_uri: Option<String>,
+    /// `code`, `implicit`, `client_credentials`.
+    pub flows: Vec<String>,
+    pub scopes: Vec<String>,
+    /// `AllowedOAuthFlowsUserPoolClient`.
+    pub enabled: bool,
+    pub identity_providers: Vec<String>,
 }
 
 impl ClientConfig {
@@ -323,4 +340,29 @@ pub struct Session {
     pub auth_time: i64,
     pub refresh_expires: i64,
     pub revoked: bool,
+}
+
+/// A user-pool domain: the hosted UI's `<prefix>.auth.<region>.amazoncognito.com` on AWS.
+#[derive(Debug, Clone)]
+pub struct Domain {
+    pub domain: String,
+    pub pool_id: String,
+    pub created: i64,
+}
+
+/// A resource server: an API whose custom scopes (`<identifier>/<scope>`) clients may get.
+#[derive(Debug, Clone)]
+pub struct ResourceServer {
+    pub pool_id: String,
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<ResourceServerScope>,
+}
+
+/// `ResourceServerScopeType`, stored as it is sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceServerScope {
+    pub scope_name: String,
+    pub scope_description: String,
 }

@@ -27,7 +27,21 @@ pub struct Grant<'a> {
     pub client: &'a Client,
     pub session: &'a Session,
     pub now: i64,
+    /// Set for a sign-in through the hosted UI: the tokens carry its OAuth scopes.
+    pub oauth: Option<OAuthExtras<'a>>,
 }
+
+/// What an OAuth sign-in adds to its tokens.
+#[derive(Debug, Clone, Copy)]
+pub struct OAuthExtras<'a> {
+    /// The granted scopes, in the access token's `scope`.
+    pub scopes: &'a [String],
+    /// The authorization request's `nonce`, echoed in the ID token.
+    pub nonce: Option<&'a str>,
+}
+
+/// The scope of access tokens from the Cognito API: the user's own account actions.
+pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 /// Attributes that are JSON booleans in the ID token (everything else is a string).
 const BOOLEAN_ATTRIBUTES: [&str; 2] = ["email_verified", "phone_number_verified"];
@@ -73,14 +87,56 @@ pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), Pool
     access.insert("origin_jti".into(), json!(grant.session.origin_jti));
     access.insert("event_id".into(), json!(event_id));
     access.insert("token_use".into(), json!("access"));
-    access.insert("scope".into(), json!("aws.cognito.signin.user.admin"));
+    let scope = grant
+        .oauth
+        .map_or_else(|| ADMIN_SCOPE.to_owned(), |o| o.scopes.join(" "));
+    access.insert("scope".into(), json!(scope));
     access.insert("auth_time".into(), json!(grant.session.auth_time));
     access.insert("exp".into(), json!(grant.now + validity.access));
     access.insert("iat".into(), json!(grant.now));
     access.insert("jti".into(), json!(random::uuid()));
     access.insert("username".into(), json!(user.username));
+    if grant.oauth.is_some() {
+        access.insert("version".into(), json!(2));
+    }
+    let access = sign(&keys.access, &access)?;
 
-    Ok((sign(&keys.id, &id)?, sign(&keys.access, &access)?))
+    // A hosted-UI ID token binds its access token (`at_hash`, OIDC Core 3.1.3.6) and the
+    // authorization request's nonce.
+    if let Some(oauth) = grant.oauth {
+        let hash = digest(&SHA256, access.as_bytes());
+        id.insert(
+            "at_hash".into(),
+            json!(URL_SAFE_NO_PAD.encode(&hash.as_ref()[..16])),
+        );
+        if let Some(nonce) = oauth.nonce {
+            id.insert("nonce".into(), json!(nonce));
+        }
+    }
+    Ok((sign(&keys.id, &id)?, access))
+}
+
+/// An access token for a client acting for itself (`client_credentials`): no user, no
+/// refresh, only the granted resource-server scopes.
+pub fn mint_client_token(
+    keys: &PoolKeys,
+    issuer: &str,
+    client: &Client,
+    scopes: &[String],
+    now: i64,
+) -> Result<String, PoolStoreError> {
+    let mut access = Map::new();
+    access.insert("sub".into(), json!(client.id));
+    access.insert("token_use".into(), json!("access"));
+    access.insert("scope".into(), json!(scopes.join(" ")));
+    access.insert("auth_time".into(), json!(now));
+    access.insert("iss".into(), json!(issuer));
+    access.insert("exp".into(), json!(now + client.config.validity.access));
+    access.insert("iat".into(), json!(now));
+    access.insert("version".into(), json!(2));
+    access.insert("jti".into(), json!(random::uuid()));
+    access.insert("client_id".into(), json!(client.id));
+    sign(&keys.access, &access)
 }
 
 fn sign(key: &SigningKey, claims: &Map<String, Value>) -> Result<String, PoolStoreError> {
@@ -96,6 +152,9 @@ fn sign(key: &SigningKey, claims: &Map<String, Value>) -> Result<String, PoolSto
 #[derive(Debug, Deserialize)]
 pub struct AccessClaims {
     pub token_use: String,
+    /// Space-separated; client-credentials tokens have no user and fail on `username`.
+    #[serde(default)]
+    pub scope: String,
     pub username: String,
     pub origin_jti: String,
     pub client_id: String,

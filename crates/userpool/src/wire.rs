@@ -1,30 +1,51 @@
-//! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's discovery documents.
+//! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's JWKS (its OpenID discovery
+//! document belongs to the hosted UI, which serves the endpoints it lists).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::UserPools;
 use crate::error::CognitoError;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
+/// The pool's routes with their own CORS policy and request tracing. Serve them beside the
+/// API's router, not inside its layers: browsers call Cognito from any origin with headers
+/// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
 pub(crate) fn router(pools: Arc<UserPools>) -> Router {
     Router::new()
         .route("/", post(call))
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
-        .route(
-            "/{pool_id}/.well-known/openid-configuration",
-            get(openid_configuration),
-        )
         .with_state(pools)
+        .layer(TraceLayer::new_for_http())
+        .layer(cors())
+}
+
+/// Cognito's CORS: any origin, the request headers echoed back (Amplify and
+/// amazon-cognito-identity-js send different ones), and the error and request-id headers
+/// readable by scripts. The hosted UI's endpoints answer browsers the same way.
+pub fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            HeaderName::from_static("x-amzn-requestid"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 /// A JSON body with AWS JSON 1.1's content type.
@@ -87,9 +108,24 @@ async fn run(
             "Request body must be a JSON object".into(),
         ));
     }
+    let region = signed_region(headers);
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
     // the async workers.
-    tokio::task::spawn_blocking(move || pools.dispatch(&action, body)).await?
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref())).await?
+}
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=<key>/<date>/<region>/cognito-idp/aws4_request`), if it is a plausible one.
+fn signed_region(headers: &HeaderMap) -> Option<String> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let scope = authorization.split("Credential=").nth(1)?;
+    let region = scope.split(['/', ',']).nth(2)?;
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
 }
 
 /// The one mapping from a failed action to Cognito's error response: HTTP 400 (500 for our
@@ -120,27 +156,6 @@ async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) 
         Some(set) => axum::Json(set).into_response(),
         None => pool_not_found(&pool_id),
     }
-}
-
-/// Only what exists locally is advertised: no hosted UI or OAuth endpoints.
-async fn openid_configuration(
-    State(pools): State<Arc<UserPools>>,
-    Path(pool_id): Path<String>,
-) -> Response {
-    if pools.jwks(&pool_id).is_none() {
-        return pool_not_found(&pool_id);
-    }
-    let issuer = pools.issuer(&pool_id);
-    axum::Json(json!({
-        "issuer": issuer,
-        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "response_types_supported": ["code", "token"],
-        "scopes_supported": ["openid", "email", "phone", "profile"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-    }))
-    .into_response()
 }
 
 fn pool_not_found(pool_id: &str) -> Response {

@@ -15,10 +15,10 @@ use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, MfaConfiguration, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Challenge;
-use crate::tokens::{self, Grant};
+use crate::tokens::{self, ADMIN_SCOPE, AccessClaims, Grant, OAuthExtras};
 
-const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
-const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
+pub(crate) const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+pub(crate) const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
 pub(super) const MFA_SETUP: &str = "MFA_SETUP";
 /// The `Session` VerifySoftwareToken hands back during MFA_SETUP, answered by
 /// RespondToAuthChallenge(MFA_SETUP).
@@ -210,7 +210,7 @@ impl UserPools {
         let session = self.refresh_session(&client, &pool, &req.refresh_token)?;
         let user = self.session_user(&pool, &session)?;
         Ok(TokensResponse {
-            authentication_result: self.tokens(&client, &pool, &user, &session)?,
+            authentication_result: self.refreshed_tokens(&client, &pool, &user, &session)?,
         })
     }
 
@@ -223,9 +223,22 @@ impl UserPools {
         let name = required_param(params, "USERNAME")?;
         let password = required_param(params, "PASSWORD")?;
         check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
+        let user = self.proven_user(client, pool, name, password)?;
+        // Cognito says UserNotConfirmed only once the password is right (checked above).
+        self.after_password(client, pool, &user)
+    }
+
+    /// The user whose password this is (USER_PASSWORD_AUTH and the hosted UI's sign-in
+    /// form), after the lockout and disabled checks; wrong guesses count towards lockout.
+    pub(crate) fn proven_user(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        password: &str,
+    ) -> Result<User, CognitoError> {
         let user = self.public_user(client, pool, name, CognitoError::incorrect_credentials())?;
-        let now = self.now();
-        if user.locked_until > now {
+        if user.locked_until > self.now() {
             return Err(CognitoError::NotAuthorized(
                 "Password attempts exceeded".into(),
             ));
@@ -234,8 +247,7 @@ impl UserPools {
             return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         self.check_password(&user, password)?;
-        // Cognito says UserNotConfirmed only once the password is right (checked above).
-        self.after_password(client, pool, &user)
+        Ok(user)
     }
 
     /// What follows a proven password in every flow: a confirmation or reset still owed, a
@@ -246,14 +258,24 @@ impl UserPools {
         pool: &Pool,
         user: &User,
     ) -> Result<AuthResponse, CognitoError> {
+        if self.needs_new_password(user)? {
+            self.new_password_challenge(client, pool, user)
+        } else {
+            self.second_factor(client, pool, user)
+        }
+    }
+
+    /// Whether a user with a proven password must choose a new one first (an administrator
+    /// created them); refuses users who may not sign in at all.
+    pub(crate) fn needs_new_password(&self, user: &User) -> Result<bool, CognitoError> {
         if !user.enabled {
             return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         match user.status {
             UserStatus::Unconfirmed => Err(CognitoError::UserNotConfirmed),
             UserStatus::ResetRequired => Err(CognitoError::PasswordResetRequired),
-            UserStatus::ForceChangePassword => self.new_password_challenge(client, pool, user),
-            UserStatus::Confirmed => self.second_factor(client, pool, user),
+            UserStatus::ForceChangePassword => Ok(true),
+            UserStatus::Confirmed => Ok(false),
         }
     }
 
@@ -300,14 +322,7 @@ impl UserPools {
         pool: &Pool,
         user: &User,
     ) -> Result<AuthResponse, CognitoError> {
-        let now = self.now();
-        let validity_days = pool.config.password_policy.temporary_password_validity_days;
-        if user.password_set_at + validity_days * 86_400 < now {
-            return Err(CognitoError::NotAuthorized(
-                "Temporary password has expired and must be reset by an administrator.".into(),
-            ));
-        }
-        let session = self.start_challenge(NEW_PASSWORD_REQUIRED, client, pool, user)?;
+        let session = self.new_password_session(client, pool, user)?;
         let mut visible = user.attributes.clone();
         visible.remove("sub");
         // amazon-cognito-identity-js JSON.parses the last two: they are strings on purpose.
@@ -326,8 +341,24 @@ impl UserPools {
         ))
     }
 
+    /// Opens a NEW_PASSWORD_REQUIRED challenge, unless the temporary password has expired.
+    pub(crate) fn new_password_session(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+    ) -> Result<String, CognitoError> {
+        let validity_days = pool.config.password_policy.temporary_password_validity_days;
+        if user.password_set_at + validity_days * 86_400 < self.now() {
+            return Err(CognitoError::NotAuthorized(
+                "Temporary password has expired and must be reset by an administrator.".into(),
+            ));
+        }
+        self.start_challenge(NEW_PASSWORD_REQUIRED, client, pool, user)
+    }
+
     /// Stores a pending challenge and returns its `Session`.
-    pub(super) fn start_challenge(
+    pub(crate) fn start_challenge(
         &self,
         kind: &str,
         client: &Client,
@@ -350,7 +381,7 @@ impl UserPools {
 
     /// Takes the pending challenge of this kind behind `session`, for this client, and its
     /// user; an unknown, used, expired or foreign session is Cognito's "session is expired".
-    fn answer_challenge(
+    pub(crate) fn answer_challenge(
         &self,
         kind: &str,
         client: &Client,
@@ -376,23 +407,21 @@ impl UserPools {
             .ok_or_else(expired)
     }
 
-    /// With MFA on (or optional and set up by the user), a proven password leads to the
-    /// software-token challenge, or to setting one up when the user has none yet.
+    /// The second factor the pool and user need, as a challenge; or the tokens.
     pub(super) fn second_factor(
         &self,
         client: &Client,
         pool: &Pool,
         user: &User,
     ) -> Result<AuthResponse, CognitoError> {
-        let has_totp = user.totp.enabled && user.totp.secret.is_some();
         let parameters = |extra: Option<(&'static str, String)>| {
             let mut map = BTreeMap::from([("USER_ID_FOR_SRP", user.username.clone())]);
             map.extend(extra);
             map
         };
-        match pool.config.mfa_configuration {
-            MfaConfiguration::Off => self.sign_in(client, pool, user),
-            _ if has_totp => {
+        match second_factor_of(pool, user) {
+            SecondFactor::None => self.sign_in(client, pool, user),
+            SecondFactor::SoftwareToken => {
                 let session = self.start_challenge(SOFTWARE_TOKEN_MFA, client, pool, user)?;
                 Ok(AuthResponse::challenge(
                     SOFTWARE_TOKEN_MFA,
@@ -400,7 +429,7 @@ impl UserPools {
                     parameters(None),
                 ))
             }
-            MfaConfiguration::On => {
+            SecondFactor::Setup => {
                 let session = self.start_challenge(MFA_SETUP, client, pool, user)?;
                 Ok(AuthResponse::challenge(
                     MFA_SETUP,
@@ -408,7 +437,6 @@ impl UserPools {
                     parameters(Some(("MFAS_CAN_SETUP", "[\"SOFTWARE_TOKEN_MFA\"]".into()))),
                 ))
             }
-            MfaConfiguration::Optional => self.sign_in(client, pool, user),
         }
     }
 
@@ -432,7 +460,7 @@ impl UserPools {
         let refresh = tokens::new_refresh_token();
         self.store
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
-        let mut result = self.tokens(client, pool, user, &session)?;
+        let mut result = self.tokens(client, pool, user, &session, None)?;
         result.refresh_token = Some(refresh);
         Ok(AuthResponse::tokens(result))
     }
@@ -444,7 +472,27 @@ impl UserPools {
         pool: &Pool,
         user: &User,
         session: &Session,
+        oauth: Option<OAuthExtras<'_>>,
     ) -> Result<AuthenticationResult, CognitoError> {
+        let (id_token, access_token) = self.mint_tokens(client, pool, user, session, oauth)?;
+        Ok(AuthenticationResult {
+            access_token,
+            expires_in: client.config.validity.access,
+            token_type: "Bearer",
+            refresh_token: None,
+            id_token,
+        })
+    }
+
+    /// The ID token and the access token of a session, with its OAuth scopes if any.
+    pub(crate) fn mint_tokens(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+        session: &Session,
+        oauth: Option<OAuthExtras<'_>>,
+    ) -> Result<(String, String), CognitoError> {
         let keys = self
             .pool_keys(&pool.id)
             .ok_or_else(|| PoolStoreError::Key(format!("no keys for {}", pool.id)))?;
@@ -455,7 +503,7 @@ impl UserPools {
             .map(|g| g.name)
             .collect();
         let issuer = self.issuer(&pool.id);
-        let (id_token, access_token) = tokens::mint(
+        Ok(tokens::mint(
             &keys,
             &Grant {
                 issuer: &issuer,
@@ -464,15 +512,26 @@ impl UserPools {
                 client,
                 session,
                 now: self.now(),
+                oauth,
             },
-        )?;
-        Ok(AuthenticationResult {
-            access_token,
-            expires_in: client.config.validity.access,
-            token_type: "Bearer",
-            refresh_token: None,
-            id_token,
-        })
+        )?)
+    }
+
+    /// A refresh of a session: a hosted-UI sign-in keeps its OAuth scopes, whichever door
+    /// the refresh comes through.
+    pub(super) fn refreshed_tokens(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+        session: &Session,
+    ) -> Result<AuthenticationResult, CognitoError> {
+        let scopes = self.store.session_scopes(&session.origin_jti)?;
+        let oauth = scopes.as_deref().map(|scopes| OAuthExtras {
+            scopes,
+            nonce: None,
+        });
+        self.tokens(client, pool, user, session, oauth)
     }
 
     fn refresh_auth(
@@ -484,12 +543,18 @@ impl UserPools {
         let token = required_param(params, "REFRESH_TOKEN")?;
         let session = self.refresh_session(client, pool, token)?;
         let user = self.session_user(pool, &session)?;
-        check_secret_hash(client, &user.username, param(params, "SECRET_HASH"))?;
-        self.tokens(client, pool, &user, &session)
+        // The hash may be over the internal username or the e-mail the user signs in with
+        // (pycognito uses the latter).
+        let given = param(params, "SECRET_HASH");
+        check_secret_hash(client, &user.username, given).or_else(|error| match user.email() {
+            Some(email) => check_secret_hash(client, email, given),
+            None => Err(error),
+        })?;
+        self.refreshed_tokens(client, pool, &user, &session)
     }
 
     /// The live sign-in session a refresh token belongs to, for this client.
-    fn refresh_session(
+    pub(crate) fn refresh_session(
         &self,
         client: &Client,
         pool: &Pool,
@@ -514,7 +579,11 @@ impl UserPools {
     }
 
     /// The (still enabled) user of a sign-in session.
-    fn session_user(&self, pool: &Pool, session: &Session) -> Result<User, CognitoError> {
+    pub(crate) fn session_user(
+        &self,
+        pool: &Pool,
+        session: &Session,
+    ) -> Result<User, CognitoError> {
         let user = self
             .store
             .find_user(&pool.id, &session.username)?
@@ -586,7 +655,6 @@ impl UserPools {
         responses: &Params,
     ) -> Result<AuthResponse, CognitoError> {
         let new_password = required_param(responses, "NEW_PASSWORD")?;
-        password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let updates: Vec<super::Attribute> = responses
             .iter()
             .filter_map(|(k, v)| {
@@ -597,12 +665,26 @@ impl UserPools {
             })
             .collect();
         let updates = super::attributes(Some(updates))?;
+        self.replace_temporary_password(pool, &mut user, new_password, updates)?;
+        self.second_factor(client, pool, &user)
+    }
+
+    /// Sets the password an administrator-created user chose (and any attributes asked for);
+    /// the user is confirmed.
+    pub(crate) fn replace_temporary_password(
+        &self,
+        pool: &Pool,
+        user: &mut User,
+        new_password: &str,
+        updates: BTreeMap<String, String>,
+    ) -> Result<(), CognitoError> {
+        password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let credentials = password::derive(&pool.id, &user.username, new_password)?;
         let now = self.now();
         if !updates.is_empty() {
             user.attributes.extend(updates);
             user.modified = now;
-            self.store.update_user(&user)?;
+            self.store.update_user(user)?;
         }
         self.store.set_password(
             &pool.id,
@@ -612,12 +694,28 @@ impl UserPools {
             now,
         )?;
         user.status = UserStatus::Confirmed;
-        self.second_factor(client, pool, &user)
+        Ok(())
     }
 
     /// Resolves an access token to its pool and user, refusing expired, forged, revoked and
     /// non-access tokens the way Cognito words it.
     pub(super) fn bearer(&self, token: &str) -> Result<Bearer, CognitoError> {
+        let (user, claims) = self.access_token_user(token)?;
+        // Hosted-UI tokens reach the user's own account actions only with this scope.
+        if !claims.scope.split_whitespace().any(|s| s == ADMIN_SCOPE) {
+            return Err(CognitoError::NotAuthorized(
+                "Access Token does not have required scopes".into(),
+            ));
+        }
+        let pool = self.pool(&user.pool_id)?;
+        Ok(Bearer { pool, user })
+    }
+
+    /// The enabled user an unrevoked access token speaks for, and the token's claims.
+    pub(crate) fn access_token_user(
+        &self,
+        token: &str,
+    ) -> Result<(User, AccessClaims), CognitoError> {
         let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
         let kid = tokens::kid(token).ok_or_else(invalid)?;
         let (pool_id, keys) = self.pool_for_access_kid(&kid).ok_or_else(invalid)?;
@@ -635,7 +733,6 @@ impl UserPools {
         if session.username != claims.username || session.client_id != claims.client_id {
             return Err(invalid());
         }
-        let pool = self.pool(&pool_id)?;
         let user = self
             .store
             .find_user(&pool_id, &claims.username)?
@@ -644,7 +741,7 @@ impl UserPools {
         if !user.enabled {
             return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
-        Ok(Bearer { pool, user })
+        Ok((user, claims))
     }
 
     pub(super) fn get_user(
@@ -666,16 +763,26 @@ impl UserPools {
     }
 
     pub(super) fn revoke_token(&self, req: RevokeToken) -> Result<Empty, CognitoError> {
-        let (client, _) = self.client(&req.client_id)?;
+        self.revoke_for_client(&req.client_id, &req.token)?;
+        Ok(Empty {})
+    }
+
+    /// Revokes a refresh token of `client_id` and every access token minted from it; an
+    /// unknown token is not an error, as RFC 7009 asks (there is nothing to revoke).
+    pub(crate) fn revoke_for_client(
+        &self,
+        client_id: &str,
+        token: &str,
+    ) -> Result<(), CognitoError> {
+        let (client, _) = self.client(client_id)?;
         if !client.config.enable_token_revocation {
             return Err(CognitoError::Unauthorized(
                 "Token revocation is not enabled for this client".into(),
             ));
         }
-        // As RFC 7009 asks, an unknown token is not an error: there is nothing to revoke.
         if let Some(session) = self
             .store
-            .session_by_refresh(&tokens::refresh_digest(&req.token))?
+            .session_by_refresh(&tokens::refresh_digest(token))?
         {
             if session.client_id != client.id {
                 return Err(CognitoError::Unauthorized(
@@ -684,7 +791,7 @@ impl UserPools {
             }
             self.store.revoke_session(&session.origin_jti)?;
         }
-        Ok(Empty {})
+        Ok(())
     }
 
     pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, CognitoError> {
@@ -713,8 +820,29 @@ impl UserPools {
     }
 }
 
+/// What a proven password still needs before tokens.
+pub(crate) enum SecondFactor {
+    None,
+    /// The code of the user's authenticator app.
+    SoftwareToken,
+    /// MFA is required and the user has no authenticator yet.
+    Setup,
+}
+
+/// With MFA on (or optional and set up by the user), a proven password leads to the
+/// software-token challenge, or to setting one up when the user has none yet.
+pub(crate) fn second_factor_of(pool: &Pool, user: &User) -> SecondFactor {
+    let has_totp = user.totp.enabled && user.totp.secret.is_some();
+    match pool.config.mfa_configuration {
+        MfaConfiguration::Off => SecondFactor::None,
+        _ if has_totp => SecondFactor::SoftwareToken,
+        MfaConfiguration::On => SecondFactor::Setup,
+        MfaConfiguration::Optional => SecondFactor::None,
+    }
+}
+
 /// The user named in a challenge answer must be the one the challenge was for.
-fn same_user(named: Option<User>, expected: &User) -> Result<(), CognitoError> {
+pub(crate) fn same_user(named: Option<User>, expected: &User) -> Result<(), CognitoError> {
     match named {
         Some(user) if user.username == expected.username => Ok(()),
         _ => Err(CognitoError::incorrect_credentials()),

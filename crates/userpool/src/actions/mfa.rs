@@ -231,7 +231,7 @@ impl UserPools {
 
     /// Checks a user's TOTP code and uses it up; a code of a step already used (or older)
     /// is refused.
-    pub(super) fn redeem_totp(
+    pub(crate) fn redeem_totp(
         &self,
         user: &User,
         secret: &str,

@@ -5,10 +5,15 @@ mod admin;
 mod auth;
 mod groups;
 mod mfa;
+mod oauth;
 mod pools;
 mod shapes;
 mod signup;
 mod srp;
+
+pub(crate) use self::auth::{
+    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor, same_user, second_factor_of,
+};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,9 +34,16 @@ use crate::outbox::Message;
 impl UserPools {
     /// Runs one action. Synchronous on purpose: it hashes passwords and talks to SQLite, so
     /// the wire layer calls it on a blocking thread.
-    pub(crate) fn dispatch(&self, action: &str, body: Value) -> Result<Value, CognitoError> {
+    /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
+    /// pools are created there, as in AWS.
+    pub(crate) fn dispatch(
+        &self,
+        action: &str,
+        body: Value,
+        signed_region: Option<&str>,
+    ) -> Result<Value, CognitoError> {
         match action {
-            "CreateUserPool" => call(body, |r| self.create_user_pool(r)),
+            "CreateUserPool" => call(body, |r| self.create_user_pool(r, signed_region)),
             "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
             "ListUserPools" => call(body, |r| self.list_user_pools(r)),
             "CreateUserPoolClient" => call(body, |r| self.create_user_pool_client(r)),
@@ -91,6 +103,14 @@ impl UserPools {
             "VerifySoftwareToken" => call(body, |r| self.verify_software_token(r)),
             "SetUserMFAPreference" => call(body, |r| self.set_user_mfa_preference(r)),
             "AdminSetUserMFAPreference" => call(body, |r| self.set_user_mfa_preference(r)),
+            "CreateUserPoolDomain" => call(body, |r| self.create_user_pool_domain(r)),
+            "DescribeUserPoolDomain" => call(body, |r| self.describe_user_pool_domain(r)),
+            "DeleteUserPoolDomain" => call(body, |r| self.delete_user_pool_domain(r)),
+            "CreateResourceServer" => call(body, |r| self.create_resource_server(r)),
+            "DescribeResourceServer" => call(body, |r| self.describe_resource_server(r)),
+            "ListResourceServers" => call(body, |r| self.list_resource_servers(r)),
+            "UpdateResourceServer" => call(body, |r| self.update_resource_server(r)),
+            "DeleteResourceServer" => call(body, |r| self.delete_resource_server(r)),
             other => Err(CognitoError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
@@ -104,7 +124,7 @@ impl UserPools {
     }
 
     /// The app client and its pool, for the public (client-id authenticated) actions.
-    fn client(&self, client_id: &str) -> Result<(Client, Pool), CognitoError> {
+    pub(crate) fn client(&self, client_id: &str) -> Result<(Client, Pool), CognitoError> {
         let client = self
             .store
             .client(client_id)?
@@ -273,7 +293,7 @@ fn delivery(email: &str) -> Delivery {
 }
 
 /// Compares secrets without leaking, through timing, how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 

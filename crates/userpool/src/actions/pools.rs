@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::oauth::{OAuthFields, OAuthShape};
 use super::page;
 use super::shapes::{Echo, Empty, GroupType};
 use crate::UserPools;
@@ -31,21 +32,16 @@ const POOL_ECHO: [&str; 13] = [
 ];
 
 /// CreateUserPoolClient members kept verbatim and returned by DescribeUserPoolClient.
-const CLIENT_ECHO: [&str; 11] = [
+const CLIENT_ECHO: [&str; 4] = [
     "ReadAttributes",
     "WriteAttributes",
-    "SupportedIdentityProviders",
-    "CallbackURLs",
-    "LogoutURLs",
-    "DefaultRedirectURI",
-    "AllowedOAuthFlows",
-    "AllowedOAuthScopes",
-    "AllowedOAuthFlowsUserPoolClient",
     "AuthSessionValidity",
     "EnablePropagateAdditionalUserContextData",
 ];
 
-const AUTH_FLOWS: [&str; 9] = [
+/// `ExplicitAuthFlowsType` as current botocore lists it. The token-exchange flows are stored
+/// and echoed; the local pool has no token exchange to allow.
+const AUTH_FLOWS: [&str; 11] = [
     "ADMIN_NO_SRP_AUTH",
     "CUSTOM_AUTH_FLOW_ONLY",
     "USER_PASSWORD_AUTH",
@@ -55,6 +51,8 @@ const AUTH_FLOWS: [&str; 9] = [
     "ALLOW_USER_SRP_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
     "ALLOW_USER_AUTH",
+    "ALLOW_TOKEN_EXCHANGE_DELEGATION",
+    "ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
 ];
 
 #[derive(Deserialize)]
@@ -126,6 +124,8 @@ pub(super) struct CreateUserPoolClient {
     id_token_validity: Option<i64>,
     refresh_token_validity: Option<i64>,
     token_validity_units: Option<TokenValidityUnits>,
+    #[serde(flatten)]
+    oauth: OAuthFields,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -234,6 +234,8 @@ pub(super) struct ClientType {
     creation_date: i64,
     last_modified_date: i64,
     #[serde(flatten)]
+    oauth: OAuthShape,
+    #[serde(flatten)]
     echo: Echo,
 }
 
@@ -269,6 +271,7 @@ impl UserPools {
     pub(super) fn create_user_pool(
         &self,
         req: CreateUserPool,
+        region: Option<&str>,
     ) -> Result<UserPoolResponse, CognitoError> {
         if req.pool_name.is_empty() || req.pool_name.chars().count() > 128 {
             return Err(CognitoError::InvalidParameter(
@@ -310,7 +313,7 @@ impl UserPools {
             mfa_configuration: req.mfa_configuration.unwrap_or_default(),
             echo,
         };
-        let pool = self.create_pool(&req.pool_name, config)?;
+        let pool = self.create_pool(&req.pool_name, config, region)?;
         Ok(UserPoolResponse {
             user_pool: self.pool_type(&pool)?,
         })
@@ -394,7 +397,8 @@ impl UserPools {
         req: CreateUserPoolClient,
     ) -> Result<UserPoolClientResponse, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
-        let config = client_config(&req)?;
+        let mut config = client_config(&req)?;
+        config.oauth = self.oauth_settings(&pool.id, req.generate_secret, &req.oauth)?;
         let client = self.create_client(&pool.id, &req.client_name, req.generate_secret, config)?;
         Ok(UserPoolClientResponse {
             user_pool_client: ClientType::new(&client),
@@ -410,6 +414,8 @@ impl UserPools {
         let client_id = req.client_id.clone().unwrap_or_default();
         let mut client = self.pool_client(&req.user_pool_id, &client_id)?.0;
         client.config = client_config(&req)?;
+        client.config.oauth =
+            self.oauth_settings(&client.pool_id, client.secret.is_some(), &req.oauth)?;
         client.name = req.client_name.clone();
         client.modified = self.now();
         self.store.update_client(&client)?;
@@ -597,6 +603,8 @@ fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, CognitoErro
             "AccessToken": access_unit, "IdToken": id_unit, "RefreshToken": refresh_unit,
         }),
         echo,
+        // Checked against the pool's resource servers by the caller.
+        oauth: Default::default(),
     })
 }
 
@@ -668,6 +676,7 @@ impl ClientType {
             token_validity_units: units.clone(),
             creation_date: client.created,
             last_modified_date: client.modified,
+            oauth: OAuthShape::new(&config.oauth),
             echo: config.echo.clone(),
         }
     }
@@ -692,7 +701,10 @@ mod tests {
             "AllowedOAuthFlowsUserPoolClient": true,
         }))
         .unwrap();
-        assert_eq!(req.rest["AllowedOAuthFlows"], json!(["code"]));
+        assert_eq!(
+            req.oauth.allowed_oauth_flows.as_deref(),
+            Some(&["code".to_owned()][..])
+        );
         assert_eq!(
             validity("IdToken", Some(60), "minutes", 3600, 300, 86_400).unwrap(),
             3600

@@ -100,7 +100,7 @@ impl GroupType {
 /// `CodeDeliveryDetailsType`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct CodeDeliveryDetails {
+pub(crate) struct CodeDeliveryDetails {
     pub destination: String,
     pub delivery_medium: &'static str,
     pub attribute_name: String,
@@ -120,7 +120,7 @@ impl CodeDeliveryDetails {
 /// The answer of actions that send a code (ResendConfirmationCode, ForgotPassword, ...).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct Delivery {
+pub(crate) struct Delivery {
     pub code_delivery_details: CodeDeliveryDetails,
 }
 

@@ -1,5 +1,7 @@
 //! Self-service account actions: sign-up and its confirmation, and password recovery.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
@@ -61,35 +63,53 @@ impl UserPools {
     pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let attrs = attributes(req.user_attributes)?;
+        let (user, code_delivery_details) =
+            self.register(&pool, &req.username, req.password, attrs)?;
+        Ok(SignUpResponse {
+            user_confirmed: false,
+            user_sub: user.sub().to_owned(),
+            code_delivery_details,
+        })
+    }
+
+    /// Self-service sign-up (the API's and the hosted UI's): the new, unconfirmed user, and
+    /// where its confirmation code went, if one was e-mailed.
+    pub(crate) fn register(
+        &self,
+        pool: &Pool,
+        given_username: &str,
+        password: Option<String>,
+        mut attrs: BTreeMap<String, String>,
+    ) -> Result<(User, Option<CodeDeliveryDetails>), CognitoError> {
         if pool.config.allow_admin_create_user_only {
             return Err(CognitoError::NotAuthorized(
                 "SignUp is not permitted for this user pool".into(),
             ));
         }
-        let password = req.password.ok_or_else(|| {
+        let password = password.ok_or_else(|| {
             CognitoError::InvalidParameter(
                 "1 validation error detected: Value null at 'password' failed to satisfy \
                  constraint: Member must not be null"
                     .into(),
             )
         })?;
-        let mut attrs = attributes(req.user_attributes)?;
         attrs.remove("email_verified");
         attrs.remove("phone_number_verified");
-        let username = new_identity(&pool, &req.username, &mut attrs)?;
+        let username = new_identity(pool, given_username, &mut attrs)?;
         password::check(&pool.config.password_policy, &password, Setter::User)?;
-        if self.store.find_user(&pool.id, &req.username)?.is_some() {
-            return Err(exists(&pool));
+        if self.store.find_user(&pool.id, given_username)?.is_some() {
+            return Err(exists(pool));
         }
         let credentials = password::derive(&pool.id, &username, &password)?;
         let now = self.now();
         let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
-        let alias = alias_email(&pool, &user);
+        let alias = alias_email(pool, &user);
         if !self
             .store
             .insert_user(&user, alias.as_deref(), Some(&credentials))?
         {
-            return Err(exists(&pool));
+            return Err(exists(pool));
         }
         let code_delivery_details = if pool.config.auto_verifies_email() && user.email().is_some() {
             Some(
@@ -99,25 +119,32 @@ impl UserPools {
         } else {
             None
         };
-        Ok(SignUpResponse {
-            user_confirmed: false,
-            user_sub: user.sub().to_owned(),
-            code_delivery_details,
-        })
+        Ok((user, code_delivery_details))
     }
 
     pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let mut user =
-            self.public_user(&client, &pool, &req.username, CognitoError::CodeMismatch)?;
+        self.confirm_registration(&client, &pool, &req.username, &req.confirmation_code)?;
+        Ok(Empty {})
+    }
+
+    /// Confirms a sign-up with the e-mailed code.
+    pub(crate) fn confirm_registration(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        code: &str,
+    ) -> Result<(), CognitoError> {
+        let mut user = self.public_user(client, pool, username, CognitoError::CodeMismatch)?;
         if user.status != UserStatus::Unconfirmed {
             return Err(CognitoError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
         }
-        self.redeem_code(&user, CodePurpose::SignUp, &req.confirmation_code)?;
+        self.redeem_code(&user, CodePurpose::SignUp, code)?;
         user.status = UserStatus::Confirmed;
         if pool.config.auto_verifies_email() && user.email().is_some() {
             user.attributes
@@ -125,7 +152,7 @@ impl UserPools {
         }
         user.modified = self.now();
         self.store.update_user(&user)?;
-        Ok(Empty {})
+        Ok(())
     }
 
     pub(super) fn resend_confirmation_code(
@@ -134,50 +161,65 @@ impl UserPools {
     ) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
-            return hidden(&client, &req.username);
-        };
-        if user.status != UserStatus::Unconfirmed {
-            return Err(CognitoError::InvalidParameter(
-                "User is already confirmed.".into(),
-            ));
-        }
-        if user.email().is_none() {
-            return Err(CognitoError::InvalidParameter(
-                "Cannot resend codes. Auto verification not turned on.".into(),
-            ));
-        }
-        self.send_code(&user, CodePurpose::SignUp)
+        self.send_user_code(&client, &pool, &req.username, CodePurpose::SignUp)
     }
 
     pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        if pool.config.recovery_is_admin_only() {
+        self.send_user_code(&client, &pool, &req.username, CodePurpose::ForgotPassword)
+    }
+
+    /// E-mails a new sign-up code, or a password-reset code, if the user may have one
+    /// (the API's actions and the hosted UI's pages).
+    pub(crate) fn send_user_code(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        purpose: CodePurpose,
+    ) -> Result<Delivery, CognitoError> {
+        if purpose == CodePurpose::ForgotPassword && pool.config.recovery_is_admin_only() {
             return Err(CognitoError::NotAuthorized(
                 "Contact administrator to reset password.".into(),
             ));
         }
-        let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
-            return hidden(&client, &req.username);
+        let Some(user) = self.store.find_user(&pool.id, username)? else {
+            return hidden(client, username);
         };
-        if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+        match purpose {
+            CodePurpose::SignUp => {
+                if user.status != UserStatus::Unconfirmed {
+                    return Err(CognitoError::InvalidParameter(
+                        "User is already confirmed.".into(),
+                    ));
+                }
+                if user.email().is_none() {
+                    return Err(CognitoError::InvalidParameter(
+                        "Cannot resend codes. Auto verification not turned on.".into(),
+                    ));
+                }
+            }
+            _ => {
+                if !user.enabled {
+                    return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+                }
+                if user.status == UserStatus::ForceChangePassword {
+                    return Err(CognitoError::NotAuthorized(
+                        "User password cannot be reset in the current state.".into(),
+                    ));
+                }
+                if user.email().is_none()
+                    || user.attributes.get("email_verified").map(String::as_str) != Some("true")
+                {
+                    return Err(CognitoError::InvalidParameter(
+                        "Cannot reset password for the user as there is no registered/verified email or phone_number"
+                            .into(),
+                    ));
+                }
+            }
         }
-        if user.status == UserStatus::ForceChangePassword {
-            return Err(CognitoError::NotAuthorized(
-                "User password cannot be reset in the current state.".into(),
-            ));
-        }
-        if user.email().is_none()
-            || user.attributes.get("email_verified").map(String::as_str) != Some("true")
-        {
-            return Err(CognitoError::InvalidParameter(
-                "Cannot reset password for the user as there is no registered/verified email or phone_number"
-                    .into(),
-            ));
-        }
-        self.send_code(&user, CodePurpose::ForgotPassword)
+        self.send_code(&user, purpose)
     }
 
     pub(super) fn confirm_forgot_password(
@@ -186,10 +228,29 @@ impl UserPools {
     ) -> Result<Empty, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let user = self.public_user(&client, &pool, &req.username, CognitoError::CodeMismatch)?;
-        password::check(&pool.config.password_policy, &req.password, Setter::User)?;
-        self.redeem_code(&user, CodePurpose::ForgotPassword, &req.confirmation_code)?;
-        let credentials = password::derive(&pool.id, &user.username, &req.password)?;
+        self.reset_password(
+            &client,
+            &pool,
+            &req.username,
+            &req.confirmation_code,
+            &req.password,
+        )?;
+        Ok(Empty {})
+    }
+
+    /// Finishes a password reset with the e-mailed code.
+    pub(crate) fn reset_password(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        code: &str,
+        new_password: &str,
+    ) -> Result<(), CognitoError> {
+        let user = self.public_user(client, pool, username, CognitoError::CodeMismatch)?;
+        password::check(&pool.config.password_policy, new_password, Setter::User)?;
+        self.redeem_code(&user, CodePurpose::ForgotPassword, code)?;
+        let credentials = password::derive(&pool.id, &user.username, new_password)?;
         self.store.set_password(
             &pool.id,
             &user.username,
@@ -197,7 +258,7 @@ impl UserPools {
             UserStatus::Confirmed,
             self.now(),
         )?;
-        Ok(Empty {})
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod codes;
 mod groups;
+mod oauth;
 mod pools;
 mod sessions;
 mod users;
@@ -19,10 +20,11 @@ use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
 /// Older files are brought up to date by [`MIGRATIONS`].
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = [
+    "
 ALTER TABLE challenges ADD COLUMN kind TEXT NOT NULL DEFAULT 'NEW_PASSWORD_REQUIRED';
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
@@ -33,7 +35,9 @@ CREATE TABLE srp_blocks (
     username TEXT NOT NULL, a_hex TEXT NOT NULL, b_hex TEXT NOT NULL,
     big_b_hex TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
-"];
+",
+    oauth::MIGRATION,
+];
 
 const SCHEMA: &str = "
 CREATE TABLE pools (

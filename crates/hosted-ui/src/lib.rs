@@ -1,0 +1,141 @@
+//! Cognito's hosted UI and OAuth 2.0 / OpenID Connect endpoints for the local user pool:
+//! `/oauth2/authorize`, the sign-in, sign-up and password pages, `/oauth2/token`,
+//! `/oauth2/userInfo`, `/oauth2/revoke`, `/logout` and each pool's discovery document.
+//!
+//! This is a front door of its own: it calls the user pool's core (users, passwords, codes,
+//! tokens), never its AWS JSON actions. What only the hosted UI needs — sign-in sessions,
+//! authorization codes, CSRF — lives here, in memory: codes live five minutes and sessions an
+//! hour, so a restart costs at most one more sign-in.
+
+mod authorize;
+mod cookies;
+mod csrf;
+mod endpoints;
+mod error;
+mod expiring;
+mod html;
+mod pages;
+mod pkce;
+mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use taskapi_userpool::{UserPools, cognito_cors};
+use tower_http::trace::TraceLayer;
+
+use crate::csrf::Csrf;
+use crate::expiring::Expiring;
+
+/// Authorization codes are single-use and live five minutes, as Cognito's.
+const CODE_TTL: i64 = 300;
+/// Upper bounds on what is held in memory (oldest dropped first).
+const MAX_SESSIONS: usize = 10_000;
+const MAX_CODES: usize = 10_000;
+/// The hosted UI's forms and the OAuth endpoints take small bodies only.
+const MAX_BODY: usize = 16 * 1024;
+
+/// The hosted UI's state, shared by every listener that serves it.
+pub struct HostedUi {
+    pools: Arc<UserPools>,
+    csrf: Csrf,
+    sessions: Expiring<SignedIn>,
+    codes: Expiring<PendingCode>,
+}
+
+/// Someone who signed in through the hosted UI: the session cookie points here.
+#[derive(Debug, Clone)]
+struct SignedIn {
+    pool_id: String,
+    username: String,
+    auth_time: i64,
+}
+
+/// An authorization code and everything it was issued for.
+#[derive(Debug, Clone)]
+struct PendingCode {
+    client_id: String,
+    redirect_uri: String,
+    challenge: Option<String>,
+    scopes: Vec<String>,
+    nonce: Option<String>,
+    username: String,
+    auth_time: i64,
+}
+
+/// How one listener is reached, which its pages and discovery document must know.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// `http://127.0.0.1:3000` or `https://127.0.0.1:3443`, without a trailing slash.
+    pub base_url: String,
+    /// Served over HTTPS: cookies get the `Secure` attribute.
+    pub secure: bool,
+}
+
+#[derive(Clone)]
+struct AppState {
+    ui: Arc<HostedUi>,
+    listener: Arc<Listener>,
+}
+
+impl HostedUi {
+    pub fn new(pools: Arc<UserPools>) -> Arc<Self> {
+        Arc::new(Self {
+            pools,
+            csrf: Csrf::new(),
+            sessions: Expiring::new(MAX_SESSIONS),
+            codes: Expiring::new(MAX_CODES),
+        })
+    }
+
+    /// The hosted UI and OAuth endpoints as served on `listener`.
+    pub fn router(self: &Arc<Self>, listener: Listener) -> Router {
+        let pages = pages::Step::ALL
+            .into_iter()
+            .fold(Router::new(), |router, step| {
+                router.route(step.path(), step.route())
+            });
+        pages
+            .route("/oauth2/authorize", get(pages::authorize))
+            .route("/authorize", get(pages::authorize))
+            .route("/logout", get(endpoints::logout))
+            .route("/oauth2/token", post(token::token))
+            .route(
+                "/oauth2/userInfo",
+                get(endpoints::user_info).post(endpoints::user_info),
+            )
+            .route("/oauth2/revoke", post(endpoints::revoke))
+            .route(
+                "/{pool_id}/.well-known/openid-configuration",
+                get(endpoints::discovery),
+            )
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .with_state(AppState {
+                ui: Arc::clone(self),
+                listener: Arc::new(listener),
+            })
+            // Served beside the API's layers, like the pool's own routes: browser apps on any
+            // origin call the token endpoint with headers of their own (`x-amz-user-agent`).
+            .layer(TraceLayer::new_for_http())
+            .layer(cognito_cors())
+    }
+
+    fn now(&self) -> i64 {
+        self.pools.now()
+    }
+
+    /// Runs a call into the user pool's core (argon2, SQLite) off the async workers.
+    async fn core<T, E>(
+        self: &Arc<Self>,
+        call: impl FnOnce(&UserPools) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static + From<tokio::task::JoinError>,
+    {
+        let ui = Arc::clone(self);
+        tokio::task::spawn_blocking(move || call(&ui.pools)).await?
+    }
+}
