@@ -593,6 +593,33 @@ def test_resource_servers_domains_and_client_oauth_validation(taskapi, resource_
     assert default["AllowedOAuthFlowsUserPoolClient"] is True
 
 
+def test_implicit_flow_returns_tokens_in_the_fragment(taskapi):
+    server = taskapi
+    implicit = cognito(server).create_user_pool_client(
+        UserPoolId=server.pool_id,
+        ClientName="implicit",
+        AllowedOAuthFlows=["implicit"],
+        AllowedOAuthScopes=["openid", "email"],
+        CallbackURLs=[CALLBACK],
+        AllowedOAuthFlowsUserPoolClient=True,
+    )["UserPoolClient"]["ClientId"]
+    email = new_email("implicit")
+    confirmed_user(server, email)
+    browser = Browser(server.base_url)
+    back = sign_in_through_pages(
+        browser, authorize_url(server, client_id=implicit, response_type="token", nonce="n-1"),
+        email,
+    )
+    assert back.status_code == 302
+    location = urlparse(back.headers["Location"])
+    assert location.query == ""
+    fragment = parse_qs(location.fragment)
+    assert fragment["token_type"] == ["Bearer"] and fragment["state"] == ["s1"]
+    assert "refresh_token" not in fragment
+    assert claims_of(fragment["id_token"][0])["nonce"] == "n-1"
+    assert claims_of(fragment["access_token"][0])["client_id"] == implicit
+
+
 # ---- sign-up, confirmation and password pages ----------------------------------------------
 
 

@@ -458,3 +458,51 @@ def test_required_mfa_is_set_up_during_sign_in(taskapi):
     )
     assert code == "ExpiredCodeException"  # that step's code was used to verify
     west.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_pool_schema_is_checked_and_described(taskapi):
+    client = idp(taskapi)
+    for bad in (
+        [{"Name": "team", "AttributeDataType": "String",
+          "StringAttributeConstraints": {"MinLength": "10", "MaxLength": "2"}}],
+        [{"Name": "has space", "AttributeDataType": "String"}],
+        [{"Name": "level", "AttributeDataType": "Integer"}],
+        [{"Name": "email_verified", "AttributeDataType": "String"}],
+        [{"Name": "age", "AttributeDataType": "Number",
+          "NumberAttributeConstraints": {"MinValue": "9", "MaxValue": "1"}}],
+    ):
+        code, _ = error_of(lambda: client.create_user_pool(PoolName="bad-schema", Schema=bad))
+        assert code == "InvalidParameterException", bad
+    pool = client.create_user_pool(
+        PoolName="schema",
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {"Name": "team", "AttributeDataType": "String",
+             "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"}},
+        ],
+    )["UserPool"]
+    described = {a["Name"]: a for a in client.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["SchemaAttributes"]}
+    assert described["email"]["Required"] is True
+    assert described["sub"]["Mutable"] is False and described["sub"]["Required"] is True
+    assert described["custom:team"]["StringAttributeConstraints"]["MaxLength"] == "32"
+    client.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_phone_numbers_as_usernames(taskapi):
+    client = idp(taskapi)
+    pool = client.create_user_pool(PoolName="phones", UsernameAttributes=["phone_number"])["UserPool"]
+    app = client.create_user_pool_client(UserPoolId=pool["Id"], ClientName="app")["UserPoolClient"]
+    code, message = error_of(lambda: client.sign_up(ClientId=app["ClientId"], Username="555-1234", Password="Passw0rd!x"))
+    assert (code, message) == ("InvalidParameterException", "Username should be a phone number.")
+    made = client.sign_up(ClientId=app["ClientId"], Username="+15555550123", Password="Passw0rd!x")
+    client.admin_confirm_sign_up(UserPoolId=pool["Id"], Username="+15555550123")
+    user = client.admin_get_user(UserPoolId=pool["Id"], Username="+15555550123")
+    assert user["Username"] == made["UserSub"]
+    phone = Cognito(pool["Id"], app["ClientId"], username="+15555550123",
+                    boto3_client_kwargs={"endpoint_url": taskapi.base_url, **aws_credentials()})
+    phone.authenticate("Passw0rd!x")
+    code, _ = error_of(lambda: client.sign_up(ClientId=app["ClientId"], Username="+15555550123", Password="Passw0rd!x"))
+    assert code == "UsernameExistsException"
+    code, _ = error_of(lambda: client.create_user_pool(PoolName="bad", UsernameAttributes=["nickname"]))
+    assert code == "InvalidParameterException"
+    client.delete_user_pool(UserPoolId=pool["Id"])

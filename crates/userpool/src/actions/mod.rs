@@ -7,6 +7,7 @@ mod groups;
 mod mfa;
 mod oauth;
 mod pools;
+mod schema;
 mod shapes;
 mod signup;
 mod srp;
@@ -227,19 +228,35 @@ fn new_identity(
     attrs: &mut BTreeMap<String, String>,
 ) -> Result<String, CognitoError> {
     let sub = crate::random::uuid();
-    let username = if pool.config.email_is_username() {
-        if !looks_like_email(given) {
-            return Err(CognitoError::InvalidParameter(
-                "Username should be an email.".into(),
-            ));
-        }
+    let by_email = pool.config.email_is_username();
+    let by_phone = pool.config.phone_is_username();
+    let username = if by_email && looks_like_email(given) {
         attrs.insert("email".into(), given.to_owned());
         sub.clone()
+    } else if by_phone && looks_like_phone(given) {
+        attrs.insert("phone_number".into(), given.to_owned());
+        sub.clone()
+    } else if by_email || by_phone {
+        let wanted = match (by_email, by_phone) {
+            (true, true) => "Username should be either an email or a phone number.",
+            (true, false) => "Username should be an email.",
+            _ => "Username should be a phone number.",
+        };
+        return Err(CognitoError::InvalidParameter(wanted.into()));
     } else {
         given.to_owned()
     };
     attrs.insert("sub".into(), sub);
     Ok(username)
+}
+
+/// E.164, as Cognito requires of phone numbers: `+`, then 2 to 15 digits, the first not 0.
+fn looks_like_phone(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|digits| {
+        (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
 }
 
 /// A light check that a username is an e-mail address, as Cognito applies to pools that
@@ -258,10 +275,18 @@ pub(super) fn looks_like_email(s: &str) -> bool {
 }
 
 /// The lowercased e-mail that must be unique in the pool, where e-mail addresses sign in.
+///
+/// In a pool whose users sign in with a phone number instead, the same unique alias column
+/// holds the number (one sign-in alias per user).
 pub(super) fn alias_email(pool: &Pool, user: &User) -> Option<String> {
+    if pool.config.email_signs_in()
+        && let Some(email) = user.email()
+    {
+        return Some(email.to_lowercase());
+    }
     pool.config
-        .email_signs_in()
-        .then(|| user.email().map(str::to_lowercase))
+        .phone_is_username()
+        .then(|| user.attributes.get("phone_number").cloned())
         .flatten()
 }
 
