@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the tests run as real peers into this checkout only: Python tools into
-# .venv (from tests/requirements.txt), Node tools into node_modules (from package-lock.json).
+# .venv (from tests/requirements.txt), Node tools into node_modules (from package-lock.json),
+# the web app's build tools into web/node_modules (from web/package-lock.json); and Debian's
+# chromium, for the browser tests, when it is missing (Playwright never downloads one).
 # Re-runs are cheap: each step is skipped while its lock file is older than its marker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +19,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.installed ]; t
   echo "installing Node test tools into node_modules"
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules/.installed
+fi
+
+if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.installed ]; then
+  echo "installing the web app's build tools into web/node_modules"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  touch web/node_modules/.installed
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium for the browser tests"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi

@@ -103,7 +103,8 @@ def test_user_pool_and_client_are_the_seeds(template):
     assert {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"} <= set(client["ExplicitAuthFlows"])
     assert client["AllowedOAuthFlows"] == ["code"]
     assert client["AllowedOAuthScopes"] == ["openid", "email", "profile"]
-    assert client["CallbackURLs"] == {"Ref": "CallbackUrls"}
+    # The parameter's URLs, plus the web app's CloudFront URL (test_web_hosting.py).
+    assert {"Ref": "CallbackUrls"} in client["CallbackURLs"]["Fn::Split"][1]["Fn::Join"][1][1]["Fn::Join"]
     assert resources["AdminsGroup"]["Properties"]["GroupName"] == "admins"
 
 

@@ -7,3 +7,4 @@ pub mod hosted_ui;
 pub mod serve;
 pub mod table;
 pub mod telemetry;
+pub mod web;

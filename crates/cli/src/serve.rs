@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use crate::config::{ServeConfig, StoreKind};
 use crate::connections::{self, ConnectionLimits};
 use crate::hosted_ui::{HttpsListener, hosted_ui};
+use crate::web::{self, WebConfig};
 
 /// The file of the SQLite store inside the data directory.
 const TASK_DATABASE: &str = "tasks.sqlite3";
@@ -70,13 +71,20 @@ impl Application {
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
         let mut router = with_service_layers(api_router(state), &http);
         let mut https = None;
-        if let Some((pools, _)) = &local_pool {
+        let mut web_config = WebConfig::remote(&config);
+        if let Some((pools, default)) = &local_pool {
             // Beside the API's layers, not under them: the pool and its hosted UI have
             // Cognito's own CORS.
             let (hosted, listener) =
                 hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir)?;
             router = router.merge(pools.router()).merge(hosted);
+            web_config = Some(WebConfig::local(default, Some(listener.local_addr())));
             https = Some(listener);
+        }
+        if let Some(web_config) = web_config {
+            // The app's `GET /` shares its path with the pool's `POST /`; the pool's routes
+            // come second, so an `OPTIONS /` preflight gets the pool's CORS.
+            router = with_service_layers(web::router(&web_config)?, &http).merge(router);
         }
         let connections = &config.connections;
         Ok(Self {
@@ -131,6 +139,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let endpoint = format!("http://{}", app.local_addr());
     if let (Some(pool), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
+        println!("web app: {endpoint}/ (sign up there; the code is in this log)");
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
         );

@@ -182,7 +182,9 @@ impl UserPools {
                 None,
             )?,
         };
+        // The web app served on this address (`taskapi serve`) signs in and out through it.
         let own_callback = format!("{}/callback", self.settings.issuer_base);
+        let own_logout = format!("{}/", self.settings.issuer_base);
         let client = match self
             .store
             .clients(&pool.id)?
@@ -192,8 +194,16 @@ impl UserPools {
             Some(mut client) => {
                 // The server's own address may differ from the last start's.
                 let oauth = &mut client.config.oauth;
+                let mut changed = false;
                 if !oauth.callback_urls.contains(&own_callback) {
                     oauth.callback_urls.push(own_callback);
+                    changed = true;
+                }
+                if !oauth.logout_urls.contains(&own_logout) {
+                    oauth.logout_urls.push(own_logout);
+                    changed = true;
+                }
+                if changed {
                     self.store.update_client_config(&client)?;
                 }
                 client
@@ -215,7 +225,7 @@ impl UserPools {
                         "AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"
                     }),
                     echo: Default::default(),
-                    oauth: default_client_oauth(own_callback),
+                    oauth: default_client_oauth(own_callback, own_logout),
                 },
             )?,
         };
@@ -344,7 +354,7 @@ impl UserPools {
 
 /// The default client's hosted-UI settings, as `template.yaml` gives `task-app-web`, plus the
 /// server's own `/callback` for the web app it serves.
-fn default_client_oauth(own_callback: String) -> OAuthSettings {
+fn default_client_oauth(own_callback: String, own_logout: String) -> OAuthSettings {
     OAuthSettings {
         callback_urls: vec![
             "https://tasks.example.com/callback".into(),
@@ -354,6 +364,7 @@ fn default_client_oauth(own_callback: String) -> OAuthSettings {
         logout_urls: vec![
             "https://tasks.example.com/".into(),
             "http://localhost:3000/".into(),
+            own_logout,
         ],
         default_redirect_uri: None,
         flows: vec!["code".into()],

@@ -1,0 +1,219 @@
+/**
+ * The signed-in user's tasks: a form that adds a task or edits one (with `If-Match`, and a
+ * reload offer on 412), a status filter, the list oldest first with "Load more", and
+ * deletion after a confirmation.
+ */
+import { STATUSES, type Status, type Task, type TaskChanges } from "./api";
+import { ApiError } from "./errors";
+import { Notice, button, field, h, input, select, whileBusy } from "./dom";
+import type { Shell } from "./shell";
+import { TaskList } from "./task-list";
+
+const FILTERS = [{ value: "", label: "All" }, ...STATUSES];
+
+export function showTasks(shell: Shell): void {
+  const notice = new Notice();
+  const filter = select(FILTERS);
+  const list = new TaskList({
+    empty: () =>
+      filter.value ? "No tasks with this status." : "You have no tasks yet. Add your first one above.",
+    load: (nextToken) => shell.api.list(filter.value as Status | "", nextToken),
+    actions: (task) => taskActions(task),
+    label: "Your tasks",
+  });
+  const editor = new TaskForm(shell, notice, {
+    created: (task) => list.added(task, !filter.value || filter.value === task.status),
+    saved: (task) => list.replaced(task, !filter.value || filter.value === task.status),
+    deleted: (id) => list.removed(id),
+  });
+
+  function taskActions(task: Task): HTMLElement[] {
+    const edit = button("Edit", { "aria-label": `Edit: ${task.title}` });
+    edit.addEventListener("click", () => editor.edit(task.task_id));
+    const remove = button("Delete", { "aria-label": `Delete: ${task.title}` });
+    remove.addEventListener("click", () => editor.confirmDelete(task, remove));
+    const actions = [edit];
+    if (task.status !== "done") {
+      const done = button("Mark done", { "aria-label": `Mark done: ${task.title}` });
+      done.addEventListener("click", () => {
+        void whileBusy(list.element, list.notice, "Saving…", async () => {
+          const { task: saved } = await shell.api.update(task.task_id, { status: "done" }, null);
+          list.replaced(saved, !filter.value || filter.value === saved.status);
+        });
+      });
+      actions.push(done);
+    }
+    actions.push(remove);
+    return actions;
+  }
+
+  filter.addEventListener("change", () => list.reload());
+  const filterBar = h("div", { class: "filter" }, field("Show", filter));
+  shell.mount(
+    "My tasks",
+    notice.element,
+    editor.element,
+    h("section", { "aria-label": "Task list" }, filterBar, list.element),
+  );
+  list.reload();
+}
+
+interface FormEvents {
+  created(task: Task): void;
+  saved(task: Task): void;
+  deleted(id: string): void;
+}
+
+/** One form for both adding and editing, so each label exists once on the page. */
+class TaskForm {
+  readonly element: HTMLFormElement;
+  private readonly heading = h("h3", {}, "Add a task");
+  private readonly title = input({ type: "text", name: "title", required: true, maxlength: "200" });
+  private readonly description = h("textarea", { name: "description", rows: "3", maxlength: "4000" });
+  private readonly status = select(STATUSES, "pending");
+  private readonly buttons = h("div", { class: "actions" });
+  private readonly dialog = h("dialog", { "aria-labelledby": "delete-heading" });
+  /** The task being edited and the ETag of the version the form shows. */
+  private editing: { id: string; etag: string | null } | null = null;
+
+  constructor(
+    private readonly shell: Shell,
+    private readonly notice: Notice,
+    private readonly events: FormEvents,
+  ) {
+    this.element = h(
+      "form",
+      { class: "task-form", novalidate: true },
+      this.heading,
+      field("Title", this.title),
+      field("Description", this.description),
+      field("Status", this.status),
+      this.buttons,
+      this.dialog,
+    );
+    this.element.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.submit();
+    });
+    this.showAdd();
+  }
+
+  async edit(id: string): Promise<void> {
+    await whileBusy(this.element, this.notice, "Loading the task…", async () => {
+      const { task, etag } = await this.shell.api.get(id);
+      this.fill(task, etag);
+    });
+    this.title.focus();
+  }
+
+  confirmDelete(task: Task, opener: HTMLElement): void {
+    const yes = h("button", { type: "button", class: "danger" }, "Yes, delete");
+    const no = button("Cancel");
+    this.dialog.replaceChildren(
+      h("h3", { id: "delete-heading" }, "Delete this task?"),
+      h("p", {}, `“${task.title}” will be deleted. This cannot be undone.`),
+      h("div", { class: "actions" }, yes, no),
+    );
+    // Escape closes the dialog too; focus goes back to the task's Delete button, or to the
+    // form when the task is being deleted.
+    let deleting = false;
+    this.dialog.onclose = () => (deleting ? this.title : opener).focus();
+    no.addEventListener("click", () => this.dialog.close());
+    yes.addEventListener("click", () => {
+      deleting = true;
+      this.dialog.close();
+      void whileBusy(this.element, this.notice, "Deleting…", async () => {
+        await this.shell.api.remove(task.task_id).catch((error: unknown) => {
+          // Already gone is what the user wanted.
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+        });
+        if (this.editing?.id === task.task_id) this.showAdd();
+        this.events.deleted(task.task_id);
+        this.notice.info(`Deleted “${task.title}”.`);
+      });
+    });
+    this.dialog.showModal();
+    no.focus();
+  }
+
+  private fill(task: Task, etag: string | null): void {
+    this.editing = { id: task.task_id, etag };
+    this.heading.textContent = "Edit task";
+    this.title.value = task.title;
+    this.description.value = task.description;
+    this.status.value = task.status;
+    const cancel = button("Cancel");
+    cancel.addEventListener("click", () => {
+      this.showAdd();
+      this.notice.clear();
+      this.title.focus();
+    });
+    this.buttons.replaceChildren(h("button", { type: "submit", class: "primary" }, "Save"), cancel);
+  }
+
+  private showAdd(): void {
+    this.editing = null;
+    this.heading.textContent = "Add a task";
+    this.title.value = "";
+    this.description.value = "";
+    this.status.value = "pending";
+    this.buttons.replaceChildren(h("button", { type: "submit", class: "primary" }, "Add task"));
+  }
+
+  private async submit(): Promise<void> {
+    const changes: TaskChanges = {
+      title: this.title.value.trim(),
+      description: this.description.value,
+      status: this.status.value as Status,
+    };
+    if (!changes.title) {
+      this.notice.error("Enter a title.");
+      this.title.focus();
+      return;
+    }
+    const editing = this.editing;
+    if (!editing) {
+      await whileBusy(this.element, this.notice, "Adding the task…", async () => {
+        const task = await this.shell.api.create(changes);
+        this.showAdd();
+        this.events.created(task);
+        this.notice.info(`Added “${task.title}”.`);
+      });
+      this.title.focus();
+      return;
+    }
+    await whileBusy(this.element, this.notice, "Saving…", async () => {
+      try {
+        const { task } = await this.shell.api.update(editing.id, changes, editing.etag);
+        this.showAdd();
+        this.events.saved(task);
+        this.notice.info(`Saved “${task.title}”.`);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 412) this.offerReload(editing.id);
+        else throw error;
+      }
+    });
+  }
+
+  /** 412: someone changed the task since the form was filled; offer its latest version. */
+  private offerReload(id: string): void {
+    const reload = button("Reload task");
+    reload.addEventListener("click", () => {
+      void whileBusy(this.element, this.notice, "Loading the latest version…", async () => {
+        const { task, etag } = await this.shell.api.get(id);
+        this.fill(task, etag);
+        this.events.saved(task);
+        this.notice.info("This is the latest version. Make your changes again, then save.");
+      });
+    });
+    this.notice.show(
+      h(
+        "div",
+        { class: "error", role: "alert" },
+        h("p", {}, "This task was changed elsewhere since you opened it. Your changes were not saved."),
+        reload,
+      ),
+    );
+    reload.focus();
+  }
+}
