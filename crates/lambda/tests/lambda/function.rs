@@ -1,4 +1,4 @@
-//! One deployed function, locally: dynalite with a fresh table, the Runtime API emulator,
+//! One deployed function, locally: dynalite (or moto) with a fresh table, the Runtime API emulator,
 //! and the `taskapi-lambda` process wired to both through the same environment variables
 //! Lambda sets. `TASKAPI_LAMBDA_BIN` runs another build of the binary instead (e.g. the
 //! `bootstrap` cargo-lambda packaged).
@@ -18,15 +18,19 @@ pub struct Function {
     process: Child,
     pub runtime: RuntimeApi,
     pub store: DynamoStore,
-    pub dynalite: Emulator,
+    pub emulator: Emulator,
     logs: Arc<Mutex<Vec<String>>>,
     pub spawned_at: Instant,
 }
 
 impl Function {
     pub async fn start() -> Self {
-        let dynalite = Emulator::dynalite();
-        let store = dynalite.fresh_store().await;
+        Self::start_on(Emulator::dynalite()).await
+    }
+
+    /// On moto, for what dynalite lacks (transactions).
+    pub async fn start_on(emulator: Emulator) -> Self {
+        let store = emulator.fresh_store().await;
         let runtime = RuntimeApi::start().await;
         let binary = std::env::var("TASKAPI_LAMBDA_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_taskapi-lambda").to_owned());
@@ -36,7 +40,7 @@ impl Function {
             .envs(runtime.lambda_environment())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_ENDPOINT_URL_DYNAMODB", dynalite.endpoint_url())
+            .env("AWS_ENDPOINT_URL_DYNAMODB", emulator.endpoint_url())
             .env("TABLE_NAME", store.table())
             .env("RUST_LOG", "info,tower_http=debug")
             .stdin(Stdio::null())
@@ -56,7 +60,7 @@ impl Function {
             process,
             runtime,
             store,
-            dynalite,
+            emulator,
             logs,
             spawned_at,
         }
