@@ -30,6 +30,11 @@ impl Function {
 
     /// On moto, for what dynalite lacks (transactions).
     pub async fn start_on(emulator: Emulator) -> Self {
+        Self::start_with(emulator, &[]).await
+    }
+
+    /// With more environment variables, as a deployment might set.
+    pub async fn start_with(emulator: Emulator, env: &[(&str, String)]) -> Self {
         let store = emulator.fresh_store().await;
         let runtime = RuntimeApi::start().await;
         let binary = std::env::var("TASKAPI_LAMBDA_BIN")
@@ -43,6 +48,7 @@ impl Function {
             .env("AWS_ENDPOINT_URL_DYNAMODB", emulator.endpoint_url())
             .env("TABLE_NAME", store.table())
             .env("RUST_LOG", "info,tower_http=debug")
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -5,3 +5,4 @@
 mod function;
 mod idempotency;
 mod routes;
+mod xray;
