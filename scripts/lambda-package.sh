@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Lambda package: target/lambda/taskapi-lambda/bootstrap.zip, the zipped
-# `bootstrap` of the taskapi-lambda binary, as `sam build` would (via cargo-lambda, which
-# cross-links with zig; both come from tests/requirements.txt into .venv).
+# `bootstrap` of the taskapi-lambda binary, exactly as `sam build` builds it: both run
+# `cargo lambda build --release`, which takes its size settings from crates/lambda's
+# Cargo.toml (cargo-lambda and zig come from tests/requirements.txt into .venv). Fails if
+# the zip is over its 4 MB budget.
 #
 # x86_64 by default: the arm64 standard library may not be installable on every machine.
 # The template deploys arm64, which `sam build` builds itself (`--arm64`); pass
@@ -17,8 +19,6 @@ command -v cargo-lambda >/dev/null || {
   exit 1
 }
 
-# The `lambda` profile: the release profile (symbols stripped, panics unwinding so the
-# router's panic guard answers 500) optimised for size, to keep the zip under 4 MB.
 cargo lambda build --release --bin taskapi-lambda --output-format zip "$@"
 
 zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
@@ -27,4 +27,8 @@ zip="${CARGO_TARGET_DIR:-$root/target}/lambda/taskapi-lambda/bootstrap.zip"
 # exits early and unzip dies of SIGPIPE.
 entries="$(unzip -Z1 "$zip")"
 grep -qx bootstrap <<<"$entries" || { echo "$zip holds no bootstrap" >&2; exit 1; }
-echo "$zip: $(stat -c %s "$zip") bytes"
+size="$(stat -c %s "$zip")"
+echo "$zip: $size bytes"
+# The budget: 4 MB (decimal, the stricter reading).
+budget=4000000
+[ "$size" -lt "$budget" ] || { echo "$zip is $size bytes, over the $budget-byte budget" >&2; exit 1; }

@@ -111,7 +111,7 @@ def test_user_pool_and_client_are_the_seeds(template):
 def functions(template):
     return {
         name: resource
-        for name, resource in expand_for_each(template["Resources"]).items()
+        for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
 
@@ -191,7 +191,7 @@ def venv_tool(name: str) -> str:
 
 
 def test_sam_validate_lint_passes():
-    """SAM's own check: the transforms (LanguageExtensions, then SAM) run, and cfn-lint on the result."""
+    """SAM's own check: the SAM transform runs, and cfn-lint on the result."""
     result = subprocess.run(
         [venv_tool("sam"), "validate", "--lint", "--template-file", str(TEMPLATE)],
         capture_output=True,
@@ -201,33 +201,9 @@ def test_sam_validate_lint_passes():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def expand_for_each(resources: dict) -> dict:
-    """AWS::LanguageExtensions' Fn::ForEach, as far as the template uses it: loops whose
-    body is resources or further loops, with ${Identifier} replaced in every string."""
-
-    def replace(value, name, item):
-        if isinstance(value, str):
-            return value.replace("${" + name + "}", item)
-        if isinstance(value, list):
-            return [replace(v, name, item) for v in value]
-        if isinstance(value, dict):
-            return {replace(k, name, item): replace(v, name, item) for k, v in value.items()}
-        return value
-
-    expanded = {}
-    for key, value in resources.items():
-        if not key.startswith("Fn::ForEach::"):
-            expanded[key] = value
-            continue
-        name, items, body = value
-        for item in items:
-            expanded.update(expand_for_each(replace(body, name, item)))
-    return expanded
-
-
 @pytest.fixture(scope="module")
 def resources(template):
-    return expand_for_each(template["Resources"])
+    return template["Resources"]
 
 
 def alarms(resources):
@@ -242,7 +218,7 @@ def test_every_function_has_an_errors_and_a_throttles_alarm(template, resources)
                 for alarm in alarms(resources)
                 if alarm.get("Namespace") == "AWS/Lambda"
                 and alarm.get("MetricName") == metric
-                and alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Fn::Sub": "${" + name + "}"}}]
+                and alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]
             ]
             assert len(matching) == 1, f"{name}: {len(matching)} alarms on {metric}"
             assert matching[0]["Threshold"] == 1 and matching[0]["TreatMissingData"] == "notBreaching"

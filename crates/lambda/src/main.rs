@@ -6,19 +6,22 @@
 //!
 //! Reading order: [`config`] (what is read from the environment), [`claims`] (who is
 //! calling, from the authorizer's claims), [`verify`] (or from the token, verified here),
-//! [`stage`] (paths as the router knows them), [`telemetry`] (JSON logs for CloudWatch).
+//! [`stage`] (paths as the router knows them), [`telemetry`] (JSON logs for CloudWatch),
+//! [`xray`] (DynamoDB calls in the X-Ray trace).
 
 mod claims;
 mod config;
 mod stage;
 mod telemetry;
 mod verify;
+mod xray;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use taskapi_http::{AppState, api_router, with_service_layers};
+use taskapi_store_dynamodb::{Client, DynamoStore};
 use tower::ServiceBuilder;
 
 use crate::config::LambdaConfig;
@@ -50,9 +53,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// The DynamoDB store, its calls traced as X-Ray subsegments when tracing is on.
+async fn traced_store(config: &LambdaConfig) -> DynamoStore {
+    let client = config.dynamo.client().await;
+    let region = client
+        .config()
+        .region()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let client = match xray::DynamoDbSubsegments::from_env(region, config.dynamo.table.clone()) {
+        Some(subsegments) => Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(subsegments)
+                .build(),
+        ),
+        None => client,
+    };
+    DynamoStore::new(client, config.dynamo.table.clone())
+        .with_status_shards(config.dynamo.status_shards)
+}
+
 async fn run() -> Result<(), lambda_http::Error> {
     let config = LambdaConfig::from_env()?;
-    let store = config.dynamo.store().await;
+    let store = traced_store(&config).await;
     let started = Instant::now();
     // Both in init, in parallel. A failure is logged, not fatal: a missing permission or a
     // blip at init should not crash-loop the function; requests report the real problem.

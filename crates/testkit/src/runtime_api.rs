@@ -23,6 +23,9 @@ const PREFIX: &str = "/2018-06-01/runtime";
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The function the emulator pretends to run, as in the ARN it hands out.
 const FUNCTION_NAME: &str = "taskapi";
+/// The X-Ray trace of every invocation, sampled: a function with a daemon address traces.
+pub const TRACE_ID: &str =
+    "Root=1-6743a1b0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
 
 /// What the function answered.
 #[derive(Debug)]
@@ -194,10 +197,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         "lambda-runtime-invoked-function-arn",
         format!("arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"),
     );
-    set(
-        "lambda-runtime-trace-id",
-        "Root=1-6743a1b0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=0".to_owned(),
-    );
+    set("lambda-runtime-trace-id", TRACE_ID.to_owned());
     set("content-type", "application/json".to_owned());
     (headers, invocation.event.to_string()).into_response()
 }

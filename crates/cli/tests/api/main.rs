@@ -7,6 +7,7 @@ mod auth;
 mod crash;
 mod dynamodb;
 mod helpers;
+mod idempotency;
 mod isolation;
 mod protocol;
 mod tasks;

@@ -1,4 +1,4 @@
-//! One deployed function, locally: dynalite with a fresh table, the Runtime API emulator,
+//! One deployed function, locally: dynalite (or moto) with a fresh table, the Runtime API emulator,
 //! and the `taskapi-lambda` process wired to both through the same environment variables
 //! Lambda sets. `TASKAPI_LAMBDA_BIN` runs another build of the binary instead (e.g. the
 //! `bootstrap` cargo-lambda packaged).
@@ -18,20 +18,24 @@ pub struct Function {
     process: Child,
     pub runtime: RuntimeApi,
     pub store: DynamoStore,
-    pub dynalite: Emulator,
+    pub emulator: Emulator,
     logs: Arc<Mutex<Vec<String>>>,
     pub spawned_at: Instant,
 }
 
 impl Function {
     pub async fn start() -> Self {
-        Self::start_with(&[]).await
+        Self::start_on(Emulator::dynalite()).await
     }
 
-    /// Starts it with these environment variables set as well.
-    pub async fn start_with(extra_env: &[(&str, String)]) -> Self {
-        let dynalite = Emulator::dynalite();
-        let store = dynalite.fresh_store().await;
+    /// On moto, for what dynalite lacks (transactions).
+    pub async fn start_on(emulator: Emulator) -> Self {
+        Self::start_with(emulator, &[]).await
+    }
+
+    /// With more environment variables, as a deployment might set.
+    pub async fn start_with(emulator: Emulator, env: &[(&str, String)]) -> Self {
+        let store = emulator.fresh_store().await;
         let runtime = RuntimeApi::start().await;
         let binary = std::env::var("TASKAPI_LAMBDA_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_taskapi-lambda").to_owned());
@@ -41,10 +45,10 @@ impl Function {
             .envs(runtime.lambda_environment())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_ENDPOINT_URL_DYNAMODB", dynalite.endpoint_url())
+            .env("AWS_ENDPOINT_URL_DYNAMODB", emulator.endpoint_url())
             .env("TABLE_NAME", store.table())
             .env("RUST_LOG", "info,tower_http=debug")
-            .envs(extra_env.iter().map(|(name, value)| (name, value)))
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -62,7 +66,7 @@ impl Function {
             process,
             runtime,
             store,
-            dynalite,
+            emulator,
             logs,
             spawned_at,
         }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use taskapi_testkit::apigw::{Api, Reply, Request};
+use taskapi_testkit::emulator::Emulator;
 use taskapi_testkit::{CLIENT_ID, Signer, TRUSTED_KID, TestPool, now, sign};
 
 use crate::function::Function;
@@ -42,10 +43,13 @@ fn claims(pool: &TestPool, edit: impl FnOnce(&mut Value)) -> Value {
 #[tokio::test]
 async fn function_url_requests_are_verified_by_the_function() {
     let pool = TestPool::start().await;
-    let function = Function::start_with(&[
-        ("TASKAPI_JWT_ISSUER", pool.issuer.clone()),
-        ("TASKAPI_JWT_AUDIENCE", CLIENT_ID.to_owned()),
-    ])
+    let function = Function::start_with(
+        Emulator::dynalite(),
+        &[
+            ("TASKAPI_JWT_ISSUER", pool.issuer.clone()),
+            ("TASKAPI_JWT_AUDIENCE", CLIENT_ID.to_owned()),
+        ],
+    )
     .await;
     let started = std::time::Instant::now();
     while function.runtime.first_poll().is_none() {

@@ -193,7 +193,7 @@ async fn a_task_written_by_the_seed_is_served() {
         ("updated_at".to_owned(), s(now)),
     ]);
     function
-        .dynalite
+        .emulator
         .client()
         .put_item()
         .table_name(function.store.table())
