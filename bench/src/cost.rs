@@ -1,4 +1,5 @@
-//! Cost per million requests of each route, behind a REST API and an HTTP API, on an arm64
+//! Cost per million requests of each route through each front door (a REST API, an HTTP
+//! API, a bare Function URL; CloudFront in front of the URL as its own line), on an arm64
 //! function with 128 MB: API Gateway, Lambda requests, Lambda compute from the measured
 //! billed duration, and DynamoDB on-demand from the measured capacity units.
 
@@ -14,10 +15,14 @@ use crate::dynamodb;
 /// optimization (first tiers); Lambda, aws.amazon.com/lambda/pricing and the AWS News Blog
 /// on Graviton2 Lambda (2021-09-29, arm64 duration 20% below x86); DynamoDB on-demand,
 /// aws.amazon.com/dynamodb/pricing/on-demand (after the 50% cut effective 2024-11-01).
+/// A Function URL has no price of its own (the invocation is billed as any other);
+/// CloudFront, aws.amazon.com/cloudfront/pricing: HTTPS requests in the United States,
+/// $0.0100 per 10,000, after the always-free 10 million a month.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Prices {
     pub rest_api_per_million: f64,
     pub http_api_per_million: f64,
+    pub cloudfront_https_per_million: f64,
     pub lambda_requests_per_million: f64,
     pub lambda_arm64_per_gb_second: f64,
     pub dynamodb_read_units_per_million: f64,
@@ -27,6 +32,7 @@ pub struct Prices {
 pub const PRICES: Prices = Prices {
     rest_api_per_million: 3.50,
     http_api_per_million: 1.00,
+    cloudfront_https_per_million: 1.00,
     lambda_requests_per_million: 0.20,
     lambda_arm64_per_gb_second: 0.000_013_333_4,
     dynamodb_read_units_per_million: 0.125,
@@ -44,6 +50,10 @@ pub struct RouteCost {
     pub dynamodb: f64,
     pub rest_api_total: f64,
     pub http_api_total: f64,
+    /// Billed ms behind a Function URL, where the function verifies the token itself.
+    pub function_url_billed_ms: f64,
+    /// A bare Function URL: Lambda and DynamoDB only.
+    pub function_url_total: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,12 +70,15 @@ pub fn per_million(measured: &dynamodb::Report) -> Report {
         .routes
         .iter()
         .map(|route| {
+            let compute = |billed_ms: f64| {
+                billed_ms / 1000.0 * MEMORY_GB * p.lambda_arm64_per_gb_second * 1e6
+            };
             let billed_ms = route.duration.billed_ms;
-            let lambda_compute =
-                billed_ms / 1000.0 * MEMORY_GB * p.lambda_arm64_per_gb_second * 1e6;
+            let lambda_compute = compute(billed_ms);
             let dynamodb = route.read_units_per_call * p.dynamodb_read_units_per_million
                 + route.write_units_per_call * p.dynamodb_write_units_per_million;
             let common = p.lambda_requests_per_million + lambda_compute + dynamodb;
+            let function_url_billed_ms = route.function_url_duration.billed_ms;
             RouteCost {
                 route: route.route,
                 billed_ms,
@@ -73,6 +86,10 @@ pub fn per_million(measured: &dynamodb::Report) -> Report {
                 dynamodb,
                 rest_api_total: p.rest_api_per_million + common,
                 http_api_total: p.http_api_per_million + common,
+                function_url_billed_ms,
+                function_url_total: p.lambda_requests_per_million
+                    + compute(function_url_billed_ms)
+                    + dynamodb,
             }
         })
         .collect();
@@ -87,29 +104,34 @@ impl Report {
     pub fn markdown(&self) -> String {
         let p = self.prices;
         let mut table = String::from(
-            "| route | billed ms | Lambda compute | DynamoDB | total, REST API | total, HTTP API |\n|---|---:|---:|---:|---:|---:|\n",
+            "| route | billed ms | Lambda compute | DynamoDB | total, REST API | total, HTTP API | billed ms, verifying | total, Function URL | + CloudFront |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for route in &self.routes {
             let _ = writeln!(
                 table,
-                "| `{}` | {:.2} | ${:.4} | ${:.4} | **${:.2}** | **${:.2}** |",
+                "| `{}` | {:.2} | ${:.4} | ${:.4} | **${:.2}** | **${:.2}** | {:.2} | **${:.2}** | ${:.2} |",
                 route.route,
                 route.billed_ms,
                 route.lambda_compute,
                 route.dynamodb,
                 route.rest_api_total,
-                route.http_api_total
+                route.http_api_total,
+                route.function_url_billed_ms,
+                route.function_url_total,
+                route.function_url_total + p.cloudfront_https_per_million
             );
         }
         let _ = writeln!(
             table,
             "\nUS dollars per million calls, us-east-1 list prices, no free tier: API Gateway REST \
-             ${:.2} or HTTP ${:.2}, Lambda requests ${:.2}, arm64 at {:.0} MB ${} per GB-s, \
+             ${:.2} or HTTP ${:.2}, a Function URL nothing, CloudFront ${:.2} (HTTPS, United \
+             States), Lambda requests ${:.2}, arm64 at {:.0} MB ${} per GB-s, \
              DynamoDB on-demand ${} per million read units and ${} per million write units. \
              Billed ms is the mean of each warm invocation rounded up to 1 ms, measured on this \
              machine's x86 cores, not on Graviton.",
             p.rest_api_per_million,
             p.http_api_per_million,
+            p.cloudfront_https_per_million,
             p.lambda_requests_per_million,
             self.memory_gb * 1024.0,
             p.lambda_arm64_per_gb_second,

@@ -1,6 +1,8 @@
 //! DynamoDB requests and capacity units per API call, route by route: the real
 //! `taskapi-lambda` on dynalite, once through the counting [`Proxy`] (requests and units)
-//! and once directly (Lambda durations, without the proxy's extra hop), both in the same run.
+//! and twice directly (Lambda durations, without the proxy's extra hop): with API Gateway
+//! events carrying the authorizer's claims, and with Function URL events carrying the ID
+//! token the function verifies itself. All in the same run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use serde::Serialize;
 use serde_json::{Value, json};
+use taskapi_testkit::TestPool;
 use taskapi_testkit::apigw::{Api, Caller, Request};
 use taskapi_testkit::emulator::Emulator;
 
@@ -41,6 +44,9 @@ pub struct RouteResult {
     pub write_units_per_call: f64,
     /// The function's duration per call (REST API events), measured without the proxy.
     pub duration: Spread,
+    /// The same behind a Function URL: the function verifies the caller's ID token (one
+    /// token per caller, so after its first call the verifier's cache answers).
+    pub function_url_duration: Spread,
 }
 
 impl RouteResult {
@@ -69,19 +75,52 @@ pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
     let runtime = Runtime::Rust(binary.to_owned());
     let counted = {
         let (function, _) = Function::start(&runtime, proxy.url(), store.table()).await?;
-        exercise(&function, profile.calls, Some(&proxy)).await?
+        exercise(&function, profile.calls, Some(&proxy), Door::ApiGateway).await?
     };
+    let endpoint = dynalite.endpoint_url();
     let timed = {
-        let endpoint = dynalite.endpoint_url();
         let (function, _) = Function::start(&runtime, &endpoint, store.table()).await?;
-        exercise(&function, profile.calls, None).await?
+        exercise(&function, profile.calls, None, Door::ApiGateway).await?
+    };
+    let pool = TestPool::start().await;
+    let verified = {
+        let env = [("TASKAPI_JWT_ISSUER", pool.issuer.clone())];
+        let (function, _) = Function::start_with(&runtime, &endpoint, store.table(), &env).await?;
+        exercise(&function, profile.calls, None, Door::FunctionUrl(&pool)).await?
     };
     let routes = counted
         .into_iter()
         .zip(timed)
-        .map(|(counted, timed)| summarise(counted, &timed.durations))
+        .zip(verified)
+        .map(|((counted, timed), verified)| {
+            summarise(counted, &timed.durations, &verified.durations)
+        })
         .collect();
     Ok(Report { profile, routes })
+}
+
+/// How the caller reaches the function.
+#[derive(Clone, Copy)]
+pub enum Door<'a> {
+    /// API Gateway verified the token: REST API events with the authorizer's claims.
+    ApiGateway,
+    /// A Function URL: the ID token, from this pool, in `Authorization`.
+    FunctionUrl(&'a TestPool),
+}
+
+impl Door<'_> {
+    /// `request` as this door delivers it from `caller`.
+    pub fn event(self, request: Request<'_>, caller: &Caller) -> Value {
+        match self {
+            Door::ApiGateway => request.by(caller).event(Api::Rest),
+            Door::FunctionUrl(pool) => {
+                let groups: Vec<&str> = caller.groups.iter().copied().collect();
+                let token = pool.id_token(&caller.sub, &groups);
+                let headers = [("Authorization", token.as_str())];
+                request.header(&headers).event(Api::FunctionUrl)
+            }
+        }
+    }
 }
 
 /// Calls every route `calls` times as one user (and an admin for the admin view), in an
@@ -90,16 +129,14 @@ async fn exercise(
     function: &Function,
     calls: usize,
     proxy: Option<&Proxy>,
+    door: Door<'_>,
 ) -> anyhow::Result<Vec<Samples>> {
     let user = Caller::new(None);
     let admin = Caller::new(Some("admins"));
     // The first call pays for nothing the others do not (the function warms DynamoDB at
     // init, but the first request still builds lazily made state): keep it out.
     function
-        .call(
-            &Request::new("GET", "/tasks").by(&user).event(Api::Rest),
-            200,
-        )
+        .call(&door.event(Request::new("GET", "/tasks"), &user), 200)
         .await
         .context("warm-up call")?;
     let mut run = Runner {
@@ -112,48 +149,47 @@ async fn exercise(
     let creates = calls.max(PAGE + 1);
     let mut ids = Vec::with_capacity(creates);
     for n in 0..creates {
-        let event = Request::new("POST", "/tasks")
-            .by(&user)
-            .json(json!({ "title": format!("benchmark task {n}"), "description": "counted" }))
-            .event(Api::Rest);
+        let event = door.event(
+            Request::new("POST", "/tasks")
+                .json(json!({ "title": format!("benchmark task {n}"), "description": "counted" })),
+            &user,
+        );
         let body = run.call("POST /tasks", &event, 201).await?;
         ids.push(body["task_id"].as_str().context("task_id")?.to_owned());
     }
     for n in 0..calls {
         let path = format!("/tasks/{}", ids[n % ids.len()]);
-        let event = Request::new("GET", &path).by(&user).event(Api::Rest);
+        let event = door.event(Request::new("GET", &path), &user);
         run.call("GET /tasks/{id}", &event, 200).await?;
     }
     let limit = PAGE.to_string();
     for _ in 0..calls {
-        let event = Request::new("GET", "/tasks")
-            .by(&user)
-            .query(&[("limit", &limit)])
-            .event(Api::Rest);
+        let event = door.event(
+            Request::new("GET", "/tasks").query(&[("limit", &limit)]),
+            &user,
+        );
         let body = run.call("GET /tasks (page of 20)", &event, 200).await?;
         ensure!(body["count"] == PAGE, "a short page: {body}");
     }
     for _ in 0..calls {
-        let event = Request::new("GET", "/admin/tasks")
-            .by(&admin)
-            .query(&[("status", "pending"), ("limit", &limit)])
-            .event(Api::Rest);
+        let event = door.event(
+            Request::new("GET", "/admin/tasks").query(&[("status", "pending"), ("limit", &limit)]),
+            &admin,
+        );
         run.call("GET /admin/tasks (page of 20)", &event, 200)
             .await?;
     }
     for n in 0..calls {
         let path = format!("/tasks/{}", ids[n % ids.len()]);
         let status = ["in_progress", "done"][n % 2];
-        let event = Request::new("PATCH", &path)
-            .by(&user)
-            .json(json!({ "status": status }))
-            .event(Api::Rest);
+        let event = door.event(
+            Request::new("PATCH", &path).json(json!({ "status": status })),
+            &user,
+        );
         run.call("PATCH /tasks/{id}", &event, 200).await?;
     }
     for id in ids.iter().take(calls) {
-        let event = Request::new("DELETE", &format!("/tasks/{id}"))
-            .by(&user)
-            .event(Api::Rest);
+        let event = door.event(Request::new("DELETE", &format!("/tasks/{id}")), &user);
         run.call("DELETE /tasks/{id}", &event, 204).await?;
     }
     Ok(run.results)
@@ -203,7 +239,7 @@ impl Runner<'_> {
     }
 }
 
-fn summarise(counted: Samples, durations: &[Duration]) -> RouteResult {
+fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) -> RouteResult {
     let calls = counted.tallies.len() as f64;
     let mut requests_per_call = BTreeMap::new();
     for tally in &counted.tallies {
@@ -218,13 +254,14 @@ fn summarise(counted: Samples, durations: &[Duration]) -> RouteResult {
         read_units_per_call: counted.tallies.iter().map(|t| t.read_units).sum::<f64>() / calls,
         write_units_per_call: counted.tallies.iter().map(|t| t.write_units).sum::<f64>() / calls,
         duration: Spread::of(durations),
+        function_url_duration: Spread::of(verified),
     }
 }
 
 impl Report {
     pub fn markdown(&self) -> String {
         let mut out = String::from(
-            "| route | DynamoDB requests per call | read units | write units | Lambda duration, median ms | p90 ms |\n|---|---|---:|---:|---:|---:|\n",
+            "| route | DynamoDB requests per call | read units | write units | Lambda duration, median ms | p90 ms | behind a Function URL, median ms |\n|---|---|---:|---:|---:|---:|---:|\n",
         );
         for route in &self.routes {
             let operations: Vec<String> = route
@@ -234,21 +271,23 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 out,
-                "| `{}` | {:.2} ({}) | {:.2} | {:.2} | {:.3} | {:.3} |",
+                "| `{}` | {:.2} ({}) | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} |",
                 route.route,
                 route.total_requests_per_call(),
                 operations.join(", "),
                 route.read_units_per_call,
                 route.write_units_per_call,
                 route.duration.median_ms,
-                route.duration.p90_ms
+                route.duration.p90_ms,
+                route.function_url_duration.median_ms
             );
         }
         let _ = writeln!(
             out,
             "\n{} calls per route through taskapi-lambda (REST API events) on dynalite; units as \
              dynalite returns them for `ReturnConsumedCapacity: TOTAL` (table only: dynalite \
-             does not charge GSI writes, which DynamoDB does).",
+             does not charge GSI writes, which DynamoDB does). The last column: the same calls \
+             as Function URL events, the function verifying each caller's ID token itself.",
             self.profile.calls
         );
         out

@@ -65,6 +65,16 @@ impl Function {
         endpoint: &str,
         table: &str,
     ) -> anyhow::Result<(Self, Instant)> {
+        Self::start_with(runtime, endpoint, table, &[]).await
+    }
+
+    /// [`Self::start`] with more environment variables (e.g. `TASKAPI_JWT_ISSUER`).
+    pub async fn start_with(
+        runtime: &Runtime,
+        endpoint: &str,
+        table: &str,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<(Self, Instant)> {
         if let Runtime::Rust(binary) = runtime {
             ensure!(
                 binary.exists(),
@@ -80,6 +90,7 @@ impl Function {
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
             .env("TABLE_NAME", table)
+            .envs(env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::null());
         let exec = Instant::now();

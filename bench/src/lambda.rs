@@ -43,6 +43,7 @@ impl Profile {
 
 #[derive(Debug, Serialize)]
 pub struct ColdStart {
+    /// What started: the runtime, or how it was configured.
     pub runtime: &'static str,
     /// Exec to the first `invocation/next`: the init phase.
     pub init: Spread,
@@ -91,6 +92,7 @@ pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
     let target = Target {
         endpoint: &endpoint,
         table: store.table(),
+        env: &[],
     };
 
     let rust = Runtime::Rust(binary.to_owned());
@@ -122,16 +124,17 @@ pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
     })
 }
 
-/// Where the functions find DynamoDB.
-struct Target<'a> {
-    endpoint: &'a str,
-    table: &'a str,
+/// Where the functions find DynamoDB, and what else their environment holds.
+pub struct Target<'a> {
+    pub endpoint: &'a str,
+    pub table: &'a str,
+    pub env: &'a [(&'a str, String)],
 }
 
 /// `runs` cold starts of `runtime` after one unmeasured start (which warms the page cache,
 /// as a fleet's hosts are), each a new process on a new emulator; returns their spread and
 /// the last function, still running, for the warm measurements.
-async fn cold_starts(
+pub async fn cold_starts(
     runtime: &Runtime,
     target: &Target<'_>,
     event: &Value,
@@ -140,7 +143,8 @@ async fn cold_starts(
     let (mut init, mut first) = (Vec::new(), Vec::new());
     let mut last = None;
     for run in 0..=runs {
-        let (function, exec) = Function::start(runtime, target.endpoint, target.table).await?;
+        let (function, exec) =
+            Function::start_with(runtime, target.endpoint, target.table, target.env).await?;
         function
             .call(event, 200)
             .await

@@ -3,15 +3,19 @@
 //!
 //! Parts: [`local`] (`taskapi serve` throughput), [`lambda`] (cold start, warm overhead and
 //! package size against a Python baseline), [`dynamodb`] (requests and capacity units per
-//! route, through the counting [`proxy`]) and [`cost`] (dollars per million calls).
+//! route, through the counting [`proxy`]), [`cost`] (dollars per million calls through each
+//! front door), [`function_url`] (what verifying the token in the function costs) and
+//! [`shards`] (the status index's write ceiling and the sharded admin page).
 
 mod chart;
 mod cost;
 mod dynamodb;
 mod function;
+mod function_url;
 mod lambda;
 mod local;
 mod proxy;
+mod shards;
 mod stats;
 mod wrk;
 
@@ -32,7 +36,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "local,lambda,dynamodb"
+        default_value = "local,lambda,dynamodb,function-url,shards"
     )]
     parts: Vec<Part>,
     /// Where results (JSON) and charts (SVG) go.
@@ -54,6 +58,10 @@ enum Part {
     Lambda,
     /// DynamoDB requests and units per route, and the cost per million calls.
     Dynamodb,
+    /// Cold start and warm cost of verifying ID tokens in the function (Function URL).
+    FunctionUrl,
+    /// The status index's write ceiling by shard count, and the sharded admin page.
+    Shards,
 }
 
 #[tokio::main]
@@ -104,7 +112,31 @@ async fn main() -> anyhow::Result<()> {
         write_json(&args.out, "cost.json", &cost)?;
         println!("## Cost per million calls\n\n{}", cost.markdown());
     }
+    if args.parts.contains(&Part::FunctionUrl) {
+        let profile = pick(
+            quick,
+            function_url::Profile::FULL,
+            function_url::Profile::QUICK,
+        );
+        let report = function_url::run(&args.lambda, profile).await?;
+        write_json(&args.out, "function-url.json", &report)?;
+        println!("## Verifying in the function\n\n{}", report.markdown());
+    }
+    if args.parts.contains(&Part::Shards) {
+        let report = shards::run(
+            &args.lambda,
+            pick(quick, shards::Profile::FULL, shards::Profile::QUICK),
+        )
+        .await?;
+        write_json(&args.out, "shards.json", &report)?;
+        println!("## Status shards\n\n{}", report.markdown());
+    }
     Ok(())
+}
+
+/// The short profile for `--quick`, else the full one.
+fn pick<P>(quick: bool, full: P, short: P) -> P {
+    if quick { short } else { full }
 }
 
 fn write_json(out: &Path, name: &str, report: &impl Serialize) -> anyhow::Result<()> {
