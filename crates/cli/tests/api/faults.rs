@@ -85,6 +85,13 @@ impl Api {
         (response.status(), response.json().await.unwrap())
     }
 
+    /// `/readyz` answers 503 with a reason that says `why`.
+    async fn assert_not_ready(&self, why: &str) {
+        let (status, body) = self.ready().await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body["reason"].as_str().unwrap().contains(why), "{body}");
+    }
+
     async fn all(&self) -> Vec<Value> {
         follow_pages(&self.client, &self.base, "/tasks?limit=100", &self.token).await
     }
@@ -322,12 +329,7 @@ async fn a_deleted_database_refuses_writes_and_readyz_says_why() {
     for n in 0..3 {
         assert_storage_unavailable(api.post(&format!("into the void {n}")).await).await;
     }
-    let (status, body) = api.ready().await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        body["reason"].as_str().unwrap().contains("tasks.sqlite3"),
-        "{body}"
-    );
+    api.assert_not_ready("tasks.sqlite3").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -342,12 +344,7 @@ async fn a_replaced_database_refuses_writes() {
     std::fs::copy(&path, &copy).unwrap();
     std::fs::rename(&copy, &path).unwrap();
     assert_storage_unavailable(api.post("after").await).await;
-    let (status, body) = api.ready().await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(
-        body["reason"].as_str().unwrap().contains("replaced"),
-        "{body}"
-    );
+    api.assert_not_ready("replaced").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
