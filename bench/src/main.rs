@@ -3,13 +3,15 @@
 //!
 //! Parts: [`local`] (`taskapi serve` throughput), [`lambda`] (cold start, warm overhead and
 //! package size against a Python baseline), [`dynamodb`] (requests and capacity units per
-//! route, through the counting [`proxy`]) and [`cost`] (dollars per million calls).
+//! route, through the counting [`proxy`]), [`cost`] (dollars per million calls) and
+//! [`lists`] (status-filtered lists on SQLite as a user's tasks grow).
 
 mod chart;
 mod cost;
 mod dynamodb;
 mod function;
 mod lambda;
+mod lists;
 mod local;
 mod proxy;
 mod stats;
@@ -32,7 +34,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "local,lambda,dynamodb"
+        default_value = "local,lambda,dynamodb,lists"
     )]
     parts: Vec<Part>,
     /// Where results (JSON) and charts (SVG) go.
@@ -54,6 +56,8 @@ enum Part {
     Lambda,
     /// DynamoDB requests and units per route, and the cost per million calls.
     Dynamodb,
+    /// Status-filtered lists on SQLite as a user's tasks grow.
+    Lists,
 }
 
 #[tokio::main]
@@ -103,6 +107,19 @@ async fn main() -> anyhow::Result<()> {
         let cost = cost::per_million(&report);
         write_json(&args.out, "cost.json", &cost)?;
         println!("## Cost per million calls\n\n{}", cost.markdown());
+    }
+    if args.parts.contains(&Part::Lists) {
+        let profile = if quick {
+            lists::Profile::QUICK
+        } else {
+            lists::Profile::FULL
+        };
+        let report = lists::run(profile).await?;
+        write_json(&args.out, "lists.json", &report)?;
+        println!(
+            "## Status-filtered lists on SQLite\n\n{}",
+            report.markdown()
+        );
     }
     Ok(())
 }

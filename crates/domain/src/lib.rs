@@ -5,6 +5,10 @@
 //! (local server or Lambda) and whichever store (SQLite or DynamoDB) is in use.
 
 pub mod keys;
+
+/// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
+/// local user pool creates it; the SAM template names the same group.
+pub const ADMIN_GROUP: &str = "admins";
 mod store;
 mod task;
 mod validate;
