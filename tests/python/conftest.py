@@ -13,6 +13,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The access key pair `taskapi serve` is started with and trusts for signed (admin) user
+#: pool actions; every client that makes admin calls signs with the same pair.
+ACCESS_KEY_ID = "AKIATASKAPITESTS0001"
+SECRET_ACCESS_KEY = "taskapi-tests-secret-access-key-0001"
+REGION = "us-east-1"
+
+
+def aws_credentials() -> dict:
+    """boto3 client keyword arguments for the key pair the test server trusts."""
+    return {
+        "aws_access_key_id": ACCESS_KEY_ID,
+        "aws_secret_access_key": SECRET_ACCESS_KEY,
+        "region_name": REGION,
+    }
+
 
 @dataclass
 class Server:
@@ -40,6 +55,11 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
             stdout=subprocess.PIPE,
             stderr=log_file,
             text=True,
+            env={
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            },
         )
     lines: queue.Queue = queue.Queue()
 

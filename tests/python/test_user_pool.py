@@ -16,6 +16,8 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from conftest import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, aws_credentials
+
 PASSWORD = "TestPass123!"
 SEED_POLICY = (
     '{"PasswordPolicy":{"MinimumLength":10,"RequireUppercase":true,'
@@ -29,9 +31,9 @@ SEED_POLICY = (
 def aws_env() -> dict:
     env = dict(os.environ)
     env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID=ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
+        AWS_DEFAULT_REGION=REGION,
         AWS_PAGER="",
     )
     env.pop("AWS_PROFILE", None)
@@ -57,13 +59,7 @@ def aws_json(server, *args: str) -> dict:
 
 
 def cognito(server):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=server.base_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return boto3.client("cognito-idp", endpoint_url=server.base_url, **aws_credentials())
 
 
 def code_for(server, to: str, purpose: str) -> str:
@@ -488,13 +484,13 @@ def test_unknown_actions_are_named_in_the_error(taskapi):
         f"{taskapi.base_url}/",
         headers={
             "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminSetUserMFAPreference",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminLinkProviderForUser",
         },
         data="{}",
         timeout=10,
     )
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
-    assert "AdminSetUserMFAPreference" in response.json()["message"]
+    assert "AdminLinkProviderForUser" in response.json()["message"]
     pools = cognito(taskapi).list_user_pools(MaxResults=60)["UserPools"]
     assert taskapi.pool_id in [p["Id"] for p in pools]

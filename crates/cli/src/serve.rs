@@ -13,7 +13,7 @@ use taskapi_http::{
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, Settings, UserPools};
+use taskapi_userpool::{DefaultPool, PoolSettings, UserPools};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -65,11 +65,11 @@ impl Application {
             .rate_limit
             .quota()
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
-        let mut api = api_router(state);
+        let mut router = with_service_layers(api_router(state), &http);
         if let Some((pools, _)) = &local_pool {
-            api = api.merge(pools.router());
+            // Beside the API's layers, not under them: the pool has Cognito's own CORS.
+            router = router.merge(pools.router());
         }
-        let router = with_service_layers(api, &http);
         let connections = &config.connections;
         Ok(Self {
             listener,
@@ -185,7 +185,10 @@ fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
 ) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let pools = UserPools::open(Settings::new(&config.data_dir, format!("http://{addr}")))?;
+    let pools = UserPools::open(PoolSettings::new(
+        &config.data_dir,
+        format!("http://{addr}"),
+    ))?;
     let default = pools.ensure_default_pool()?;
     let jwks = pools
         .jwks(&default.pool_id)

@@ -16,6 +16,7 @@ mod random;
 mod srp;
 mod store;
 mod tokens;
+mod totp;
 mod wire;
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ use std::time::Duration;
 use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::clock::{Clock, SystemClock};
-pub use crate::error::{ApiError, OpenError, StoreError};
+pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
 
 use crate::keys::TokenUse;
 use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
@@ -36,7 +37,7 @@ use crate::tokens::PoolKeys;
 
 /// Where the user pool keeps its state and how it names itself.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct PoolSettings {
     pub data_dir: PathBuf,
     /// The region in new pool ids (`us-east-1_...`).
     pub region: String,
@@ -44,7 +45,7 @@ pub struct Settings {
     pub issuer_base: String,
 }
 
-impl Settings {
+impl PoolSettings {
     /// Settings with the default region, `us-east-1`.
     pub fn new(data_dir: impl Into<PathBuf>, issuer_base: impl Into<String>) -> Self {
         Self {
@@ -95,7 +96,7 @@ pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
 
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
-    settings: Settings,
+    settings: PoolSettings,
     tuning: Tuning,
     store: Store,
     outbox: Outbox,
@@ -105,19 +106,19 @@ pub struct UserPools {
 
 impl UserPools {
     /// Opens (or creates) the state in `settings.data_dir`.
-    pub fn open(settings: Settings) -> Result<Arc<Self>, OpenError> {
+    pub fn open(settings: PoolSettings) -> Result<Arc<Self>, PoolOpenError> {
         Self::open_with(settings, Tuning::default())
     }
 
     /// [`UserPools::open`] with non-default timing, for tests.
-    pub fn open_with(settings: Settings, tuning: Tuning) -> Result<Arc<Self>, OpenError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| OpenError::DataDir {
+    pub fn open_with(settings: PoolSettings, tuning: Tuning) -> Result<Arc<Self>, PoolOpenError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| PoolOpenError::DataDir {
             path: settings.data_dir.display().to_string(),
             source,
         })?;
         let path = settings.data_dir.join("userpool.sqlite3");
         let store = Store::open(&path)?;
-        let corrupt = |reason: String| OpenError::Corrupt {
+        let corrupt = |reason: String| PoolOpenError::Corrupt {
             path: path.display().to_string(),
             reason,
         };
@@ -150,7 +151,7 @@ impl UserPools {
     }
 
     /// Finds the default pool, client and `admins` group, creating them on first start.
-    pub fn ensure_default_pool(&self) -> Result<DefaultPool, StoreError> {
+    pub fn ensure_default_pool(&self) -> Result<DefaultPool, PoolStoreError> {
         let pool = match self
             .store
             .pools()?
@@ -173,6 +174,7 @@ impl UserPools {
                     auto_verified_attributes: vec!["email".into()],
                     ..PoolConfig::default()
                 },
+                None,
             )?,
         };
         let client = match self
@@ -234,7 +236,9 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document.
+    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document,
+    /// with the pool's own CORS policy: merge it after the API's service layers, not under
+    /// them.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         wire::router(Arc::clone(self))
     }
@@ -251,6 +255,14 @@ impl UserPools {
             .cloned()
     }
 
+    /// Drops a deleted pool's keys, so its tokens stop verifying at once.
+    fn forget_keys(&self, pool_id: &str) {
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(pool_id);
+    }
+
     /// The pool whose access-token key has this `kid`.
     fn pool_for_access_kid(&self, kid: &str) -> Option<(String, Arc<PoolKeys>)> {
         self.keys
@@ -261,10 +273,16 @@ impl UserPools {
             .map(|(id, keys)| (id.clone(), Arc::clone(keys)))
     }
 
-    fn create_pool(&self, name: &str, config: PoolConfig) -> Result<model::Pool, StoreError> {
+    /// Creates a pool whose id (and ARN) names `region`, or the configured one.
+    fn create_pool(
+        &self,
+        name: &str,
+        config: PoolConfig,
+        region: Option<&str>,
+    ) -> Result<model::Pool, PoolStoreError> {
         let now = self.now();
         let pool = model::Pool {
-            id: random::pool_id(&self.settings.region),
+            id: random::pool_id(region.unwrap_or(&self.settings.region)),
             name: name.to_owned(),
             config,
             created: now,
@@ -292,7 +310,7 @@ impl UserPools {
         name: &str,
         generate_secret: bool,
         config: ClientConfig,
-    ) -> Result<model::Client, StoreError> {
+    ) -> Result<model::Client, PoolStoreError> {
         let now = self.now();
         let client = model::Client {
             id: random::client_id(),

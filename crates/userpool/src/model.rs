@@ -1,9 +1,9 @@
-//! The stored shape of pools, app clients, users and groups, and their Cognito wire form.
+//! The stored shape of pools, app clients, users and groups.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `PasswordPolicyType`. Defaults are Cognito's for a pool created without `Policies`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -54,7 +54,73 @@ pub struct PoolConfig {
     pub alias_attributes: Vec<String>,
     pub auto_verified_attributes: Vec<String>,
     pub allow_admin_create_user_only: bool,
+    #[serde(default)]
+    pub mfa_configuration: MfaConfiguration,
+    /// Whether software-token (TOTP) MFA is enabled for the pool (SetUserPoolMfaConfig).
+    #[serde(default)]
+    pub software_token_mfa: bool,
+    /// The `Schema` the pool was created with (standard attributes it changed, custom ones).
+    #[serde(default)]
+    pub schema: Vec<SchemaAttribute>,
     pub echo: BTreeMap<String, Value>,
+}
+
+/// `SchemaAttributeType`, as requested and as described.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct SchemaAttribute {
+    pub name: String,
+    #[serde(default = "string_type")]
+    pub attribute_data_type: String,
+    #[serde(default)]
+    pub developer_only_attribute: bool,
+    #[serde(default = "yes")]
+    pub mutable: bool,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub string_attribute_constraints: Option<StringBound>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_attribute_constraints: Option<NumberBound>,
+}
+
+/// Cognito sends both kinds of bounds as decimal strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct StringBound {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NumberBound {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<String>,
+}
+
+fn string_type() -> String {
+    "String".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `MfaConfiguration`: whether users sign in with a second factor.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MfaConfiguration {
+    #[default]
+    Off,
+    /// Users who set up a factor use it.
+    Optional,
+    /// Every user must; those without a factor set one up at sign-in (`MFA_SETUP`).
+    On,
 }
 
 impl PoolConfig {
@@ -68,8 +134,21 @@ impl PoolConfig {
         self.username_attributes.iter().any(|a| a == "email")
     }
 
+    pub fn phone_is_username(&self) -> bool {
+        self.username_attributes.iter().any(|a| a == "phone_number")
+    }
+
     pub fn auto_verifies_email(&self) -> bool {
         self.auto_verified_attributes.iter().any(|a| a == "email")
+    }
+
+    /// `AccountRecoverySetting` with `admin_only`: users cannot reset their own password.
+    pub fn recovery_is_admin_only(&self) -> bool {
+        self.echo
+            .get("AccountRecoverySetting")
+            .and_then(|s| s.get("RecoveryMechanisms"))
+            .and_then(Value::as_array)
+            .is_some_and(|list| list.iter().any(|m| m["Name"] == "admin_only"))
     }
 }
 
@@ -113,12 +192,20 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Whether the client allows a flow, accepting the legacy names
-    /// (`USER_PASSWORD_AUTH`) next to the `ALLOW_*` ones.
+    /// Whether the client allows a flow (`USER_SRP_AUTH`, `REFRESH_TOKEN_AUTH`,
+    /// `ADMIN_USER_PASSWORD_AUTH`, ...). As in Cognito, the legacy names (`USER_PASSWORD_AUTH`,
+    /// `ADMIN_NO_SRP_AUTH`, `CUSTOM_AUTH_FLOW_ONLY`) allow their flow, and a client configured
+    /// with any of them also allows SRP and refresh.
     pub fn allows(&self, flow: &str) -> bool {
-        self.explicit_auth_flows
+        let legacy = self
+            .explicit_auth_flows
             .iter()
-            .any(|f| f == flow || f.strip_prefix("ALLOW_") == Some(flow))
+            .any(|f| !f.starts_with("ALLOW_"));
+        self.explicit_auth_flows.iter().any(|f| {
+            f == flow
+                || f.strip_prefix("ALLOW_") == Some(flow)
+                || (f == "ADMIN_NO_SRP_AUTH" && flow == "ADMIN_USER_PASSWORD_AUTH")
+        }) || (legacy && matches!(flow, "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH"))
     }
 
     pub fn hides_user_existence(&self) -> bool {
@@ -142,6 +229,8 @@ pub enum UserStatus {
     Unconfirmed,
     Confirmed,
     ForceChangePassword,
+    /// AdminResetUserPassword: the user must set a new password with a code first.
+    ResetRequired,
 }
 
 impl UserStatus {
@@ -150,6 +239,7 @@ impl UserStatus {
             Self::Unconfirmed => "UNCONFIRMED",
             Self::Confirmed => "CONFIRMED",
             Self::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            Self::ResetRequired => "RESET_REQUIRED",
         }
     }
 
@@ -158,6 +248,7 @@ impl UserStatus {
             "UNCONFIRMED" => Some(Self::Unconfirmed),
             "CONFIRMED" => Some(Self::Confirmed),
             "FORCE_CHANGE_PASSWORD" => Some(Self::ForceChangePassword),
+            "RESET_REQUIRED" => Some(Self::ResetRequired),
             _ => None,
         }
     }
@@ -185,6 +276,21 @@ pub struct User {
     pub modified: i64,
     pub failed_logins: i64,
     pub locked_until: i64,
+    /// SRP salt and verifier (hex), stored with every password.
+    pub srp_salt: Option<String>,
+    pub srp_verifier: Option<String>,
+    pub totp: Totp,
+}
+
+/// A user's software token (authenticator app): the verified secret, one associated but not
+/// yet verified, whether it is enabled for sign-in, and the last 30-second step whose code
+/// was used (each code signs in once).
+#[derive(Debug, Clone, Default)]
+pub struct Totp {
+    pub secret: Option<String>,
+    pub pending: Option<String>,
+    pub enabled: bool,
+    pub last_step: i64,
 }
 
 impl User {
@@ -208,6 +314,9 @@ impl User {
             modified: now,
             failed_logins: 0,
             locked_until: 0,
+            srp_salt: None,
+            srp_verifier: None,
+            totp: Totp::default(),
         }
     }
 
@@ -217,27 +326,6 @@ impl User {
 
     pub fn email(&self) -> Option<&str> {
         self.attributes.get("email").map(String::as_str)
-    }
-
-    pub fn attribute_list(&self) -> Value {
-        Value::Array(
-            self.attributes
-                .iter()
-                .map(|(name, value)| json!({"Name": name, "Value": value}))
-                .collect(),
-        )
-    }
-
-    /// `UserType` as ListUsers and AdminCreateUser return it.
-    pub fn to_wire(&self) -> Value {
-        json!({
-            "Username": self.username,
-            "Attributes": self.attribute_list(),
-            "UserCreateDate": self.created,
-            "UserLastModifiedDate": self.modified,
-            "Enabled": self.enabled,
-            "UserStatus": self.status.as_str(),
-        })
     }
 }
 
@@ -252,32 +340,13 @@ pub struct Group {
     pub modified: i64,
 }
 
-impl Group {
-    pub fn to_wire(&self) -> Value {
-        let mut group = json!({
-            "GroupName": self.name,
-            "UserPoolId": self.pool_id,
-            "CreationDate": self.created,
-            "LastModifiedDate": self.modified,
-        });
-        if let Some(d) = &self.description {
-            group["Description"] = json!(d);
-        }
-        if let Some(p) = self.precedence {
-            group["Precedence"] = json!(p);
-        }
-        if let Some(r) = &self.role_arn {
-            group["RoleArn"] = json!(r);
-        }
-        group
-    }
-}
-
 /// Why a one-time code was sent; also the `purpose` in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodePurpose {
     SignUp,
     ForgotPassword,
+    /// Verifying a changed (or never verified) e-mail address.
+    VerifyEmail,
 }
 
 impl CodePurpose {
@@ -285,6 +354,7 @@ impl CodePurpose {
         match self {
             Self::SignUp => "sign-up",
             Self::ForgotPassword => "forgot-password",
+            Self::VerifyEmail => "verify-email",
         }
     }
 }

@@ -1,21 +1,27 @@
 //! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's discovery documents.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::UserPools;
-use crate::error::{ApiError, StoreError};
+use crate::error::CognitoError;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
+/// The pool's routes with their own CORS policy and request tracing. Serve them beside the
+/// API's router, not inside its layers: browsers call Cognito from any origin with headers
+/// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
 pub(crate) fn router(pools: Arc<UserPools>) -> Router {
     Router::new()
         .route("/", post(call))
@@ -25,6 +31,24 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
             get(openid_configuration),
         )
         .with_state(pools)
+        .layer(TraceLayer::new_for_http())
+        .layer(cors())
+}
+
+/// Cognito's CORS: any origin, the request headers echoed back (Amplify and
+/// amazon-cognito-identity-js send different ones), and the error and request-id headers
+/// readable by scripts.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            HeaderName::from_static("x-amzn-requestid"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 /// A JSON body with AWS JSON 1.1's content type.
@@ -44,7 +68,7 @@ async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Byt
     let request_id = crate::random::uuid();
     let mut response = match run(pools, &headers, &body).await {
         Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
-        Err(error) => error.into_response(),
+        Err(error) => error_response(&error),
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
@@ -52,7 +76,11 @@ async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Byt
     response
 }
 
-async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+async fn run(
+    pools: Arc<UserPools>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, CognitoError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -61,7 +89,7 @@ async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<
         .strip_prefix(TARGET_PREFIX)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| {
-            ApiError::UnknownOperation(if target.is_empty() {
+            CognitoError::UnknownOperation(if target.is_empty() {
                 "Missing X-Amz-Target header: expected AWSCognitoIdentityProviderService.<Action>"
                     .to_owned()
             } else {
@@ -74,19 +102,56 @@ async fn run(pools: Arc<UserPools>, headers: &HeaderMap, body: &[u8]) -> Result<
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::Serialization(format!("Request body is not valid JSON: {e}")))?
+        serde_json::from_slice(body).map_err(|e| {
+            CognitoError::Serialization(format!("Request body is not valid JSON: {e}"))
+        })?
     };
     if !body.is_object() {
-        return Err(ApiError::Serialization(
+        return Err(CognitoError::Serialization(
             "Request body must be a JSON object".into(),
         ));
     }
+    let region = signed_region(headers);
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
     // the async workers.
-    tokio::task::spawn_blocking(move || pools.dispatch(&action, body))
-        .await
-        .map_err(|e| ApiError::Internal(StoreError::Join(e.to_string())))?
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref())).await?
+}
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=<key>/<date>/<region>/cognito-idp/aws4_request`), if it is a plausible one.
+fn signed_region(headers: &HeaderMap) -> Option<String> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let scope = authorization.split("Credential=").nth(1)?;
+    let region = scope.split(['/', ',']).nth(2)?;
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
+}
+
+/// The one mapping from a failed action to Cognito's error response: HTTP 400 (500 for our
+/// own failures, logged with their whole cause chain) with `__type` and `message` in the body
+/// and the same two in `x-amzn-ErrorType` / `x-amzn-ErrorMessage`.
+pub(crate) fn error_response(error: &CognitoError) -> Response {
+    let status = match error {
+        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => {
+            tracing::error!(error = %error.cause_chain(), "user pool internal error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let kind = error.type_name();
+    let message = error.to_string();
+    let body = json!({ "__type": kind, "message": message });
+    let mut response = (status, amz_json(&body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
+    if let Ok(value) = HeaderValue::from_str(&message) {
+        headers.insert("x-amzn-errormessage", value);
+    }
+    response
 }
 
 async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {

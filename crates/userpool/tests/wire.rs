@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use taskapi_userpool::{Clock, DefaultPool, OpenError, Settings, Tuning, UserPools};
+use taskapi_userpool::{Clock, DefaultPool, PoolOpenError, PoolSettings, Tuning, UserPools};
 
 /// A clock the test moves by hand.
 struct ManualClock(AtomicI64);
@@ -48,7 +48,7 @@ async fn serve(
 ) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings::new(dir.path(), issuer_base.unwrap_or_else(|| base.clone()));
+    let settings = PoolSettings::new(dir.path(), issuer_base.unwrap_or_else(|| base.clone()));
     let tuning = Tuning {
         clock: clock.clone(),
         ..Tuning::default()
@@ -249,7 +249,7 @@ async fn default_pool_looks_like_cognito_and_is_found_again_after_a_restart() {
 
     let jwks = server.jwks().await;
     let kids: Vec<_> = jwks.keys.iter().map(|k| k.common.key_id.clone()).collect();
-    let again = UserPools::open(Settings::new(server.dir.path(), server.base.clone())).unwrap();
+    let again = UserPools::open(PoolSettings::new(server.dir.path(), server.base.clone())).unwrap();
     assert_eq!(again.ensure_default_pool().unwrap(), server.default);
     let kids_again: Vec<_> = again
         .jwks(&pool_id)
@@ -418,9 +418,9 @@ async fn errors_use_cognitos_types_and_messages() {
         .await;
     assert_eq!(kind, "UsernameExistsException");
 
-    let (kind, message) = server.err("AdminSetUserPassword", json!({})).await;
+    let (kind, message) = server.err("AdminLinkProviderForUser", json!({})).await;
     assert_eq!(kind, "UnknownOperationException");
-    assert!(message.contains("AdminSetUserPassword"), "{message}");
+    assert!(message.contains("AdminLinkProviderForUser"), "{message}");
 
     let (kind, message) = server
         .err(
@@ -694,7 +694,7 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
                "ChallengeResponses": {"USERNAME": email, "NEW_PASSWORD": password}})
     };
     let (kind, _) = server.err("RespondToAuthChallenge", respond("weak")).await;
-    assert_eq!(kind, "InvalidParameterException");
+    assert_eq!(kind, "InvalidPasswordException");
     // A session answers one challenge, right or wrong.
     let (_, message) = server
         .err("RespondToAuthChallenge", respond(PASSWORD))
@@ -892,9 +892,9 @@ async fn unreadable_state_is_reported_and_left_alone() {
         b"this is not a database, and it is not ours to delete",
     )
     .unwrap();
-    let result = UserPools::open(Settings::new(dir.path(), "http://127.0.0.1:1"));
+    let result = UserPools::open(PoolSettings::new(dir.path(), "http://127.0.0.1:1"));
     let error = result.err().expect("garbage must not open");
-    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+    assert!(matches!(error, PoolOpenError::Corrupt { .. }), "{error}");
     assert!(error.to_string().contains("userpool.sqlite3"));
     assert_eq!(
         std::fs::read(&path).unwrap(),
@@ -934,10 +934,138 @@ async fn discovery_documents_and_router_composition() {
     assert_eq!(missing.status(), 404);
 
     // The lead merges this router with the API's; their routes must not collide.
-    let pools = UserPools::open(Settings::new(server.dir.path(), server.base.clone())).unwrap();
+    let pools = UserPools::open(PoolSettings::new(server.dir.path(), server.base.clone())).unwrap();
     let api = axum::Router::new()
         .route("/tasks", axum::routing::get(|| async { "tasks" }))
         .route("/tasks/{task_id}", axum::routing::get(|| async { "task" }))
         .route("/healthz", axum::routing::get(|| async { "ok" }));
     let _merged = api.merge(pools.router());
+}
+
+/// The USER_SRP_AUTH state behind a SECRET_BLOCK: single use, bound to the client, and
+/// short-lived (the full exchange is tested with real clients in tests/python and
+/// tests/node; the arithmetic in the crate's unit tests).
+#[tokio::test]
+async fn srp_secret_blocks_are_single_use_bound_and_expire() {
+    let server = start().await;
+    let email = "srp@example.com";
+    server.confirmed_user(email).await;
+    let client_id = &server.default.client_id;
+    let a_hex = "2".repeat(700);
+    let start_srp = || {
+        server.ok(
+            "InitiateAuth",
+            json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": email, "SRP_A": a_hex, "DEVICE_KEY": null}}),
+        )
+    };
+    let challenge = start_srp().await;
+    assert_eq!(challenge["ChallengeName"], "PASSWORD_VERIFIER");
+    let params = &challenge["ChallengeParameters"];
+    let user_id = params["USER_ID_FOR_SRP"].as_str().unwrap();
+    assert_ne!(user_id, email, "the internal username, not the alias");
+    assert_eq!(params["USERNAME"], user_id);
+    assert!(!params["SALT"].as_str().unwrap().starts_with('0'));
+    let answer = |block: &str| {
+        json!({"ClientId": client_id, "ChallengeName": "PASSWORD_VERIFIER",
+               "ChallengeResponses": {"USERNAME": user_id, "PASSWORD_CLAIM_SECRET_BLOCK": block,
+                   "TIMESTAMP": "Wed Nov 25 13:05:09 UTC 2026",
+                   "PASSWORD_CLAIM_SIGNATURE": "AAAA"}})
+    };
+    let block = params["SECRET_BLOCK"].as_str().unwrap();
+    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("NotAuthorizedException", "Incorrect username or password.")
+    );
+    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
+    assert_eq!(kind, "NotAuthorizedException");
+    assert!(message.contains("session is expired"), "{message}");
+
+    let challenge = start_srp().await;
+    let block = challenge["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+    server.clock.advance(181);
+    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
+    assert_eq!(kind, "NotAuthorizedException");
+    assert!(message.contains("session is expired"), "{message}");
+
+    let (kind, _) = server
+        .err(
+            "InitiateAuth",
+            json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": email, "SRP_A": "0"}}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    // An unknown user gets a challenge too (the client hides user existence), which fails
+    // exactly like a wrong password.
+    let decoy = server
+        .ok(
+            "InitiateAuth",
+            json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": "nobody@example.com", "SRP_A": a_hex}}),
+        )
+        .await;
+    let block = decoy["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+    let mut body = answer(block);
+    body["ChallengeResponses"]["USERNAME"] = json!("nobody@example.com");
+    let (_, message) = server.err("RespondToAuthChallenge", body).await;
+    assert_eq!(message, "Incorrect username or password.");
+}
+
+/// Browsers call the pool from any origin with the headers their library chooses: the
+/// preflight echoes them, and scripts may read the error and request-id headers.
+#[tokio::test]
+async fn browser_preflight_and_exposed_error_headers() {
+    let server = start().await;
+    let preflight = server
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/", server.base))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "cache-control,content-type,x-amz-target,x-amz-user-agent",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "cache-control,content-type,x-amz-target,x-amz-user-agent"
+    );
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let failed = server
+        .http
+        .post(format!("{}/", server.base))
+        .header("origin", "http://localhost:5173")
+        .header("x-amz-target", "AWSCognitoIdentityProviderService.GetUser")
+        .body(r#"{"AccessToken":"nope"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 400);
+    let exposed = failed.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in [
+        "x-amzn-errortype",
+        "x-amzn-errormessage",
+        "x-amzn-requestid",
+    ] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
 }

@@ -1,0 +1,220 @@
+//! Sign-in sessions (behind refresh tokens) and pending challenges.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Store;
+use crate::error::PoolStoreError;
+use crate::model::Session;
+
+/// A pending challenge (`NEW_PASSWORD_REQUIRED`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`), found
+/// by its `Session`.
+pub(crate) struct Challenge {
+    pub kind: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub expires_at: i64,
+}
+
+/// The server half of one USER_SRP_AUTH exchange, found by its SECRET_BLOCK: the client's
+/// `A`, our secret `b` and public `B` (hex). `username` is empty for a decoy handed out for
+/// an unknown user, which can never verify.
+pub(crate) struct SrpBlock {
+    pub pool_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub a_hex: String,
+    pub b_hex: String,
+    pub big_b_hex: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub fn insert_session(
+        &self,
+        session: &Session,
+        refresh_hash: &str,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "INSERT INTO sessions (origin_jti, pool_id, client_id, username, auth_time,
+                 refresh_hash, refresh_expires, revoked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                session.origin_jti,
+                session.pool_id,
+                session.client_id,
+                session.username,
+                session.auth_time,
+                refresh_hash,
+                session.refresh_expires,
+                session.revoked
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn session(&self, origin_jti: &str) -> Result<Option<Session>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE origin_jti = ?1"),
+                [origin_jti],
+                session_row,
+            )
+            .optional()?)
+    }
+
+    pub fn session_by_refresh(
+        &self,
+        refresh_hash: &str,
+    ) -> Result<Option<Session>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE refresh_hash = ?1"),
+                [refresh_hash],
+                session_row,
+            )
+            .optional()?)
+    }
+
+    pub fn revoke_session(&self, origin_jti: &str) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE sessions SET revoked = 1 WHERE origin_jti = ?1",
+            [origin_jti],
+        )?;
+        Ok(())
+    }
+
+    pub fn revoke_user_sessions(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE sessions SET revoked = 1 WHERE pool_id = ?1 AND username = ?2",
+            params![pool_id, username],
+        )?;
+        Ok(())
+    }
+
+    // ---- challenge sessions ---------------------------------------------------------------
+
+    pub fn insert_challenge(&self, session: &str, c: &Challenge) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "INSERT INTO challenges (session, kind, pool_id, client_id, username, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                session,
+                c.kind,
+                c.pool_id,
+                c.client_id,
+                c.username,
+                c.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Removes and returns a challenge: a `Session` answers exactly one challenge.
+    pub fn take_challenge(&self, session: &str) -> Result<Option<Challenge>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "DELETE FROM challenges WHERE session = ?1
+                 RETURNING kind, pool_id, client_id, username, expires_at",
+                [session],
+                challenge_row,
+            )
+            .optional()?)
+    }
+
+    /// Reads a challenge without answering it (AssociateSoftwareToken during `MFA_SETUP`).
+    pub fn peek_challenge(&self, session: &str) -> Result<Option<Challenge>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT kind, pool_id, client_id, username, expires_at FROM challenges
+                 WHERE session = ?1",
+                [session],
+                challenge_row,
+            )
+            .optional()?)
+    }
+
+    /// Stores the state of an SRP exchange; expired ones are swept on the way, so abandoned
+    /// sign-ins cannot pile up.
+    pub fn insert_srp_block(
+        &self,
+        block: &str,
+        b: &SrpBlock,
+        now: i64,
+    ) -> Result<(), PoolStoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM srp_blocks WHERE expires_at <= ?1", [now])?;
+        conn.execute(
+            "INSERT INTO srp_blocks (block, pool_id, client_id, username, a_hex, b_hex,
+                 big_b_hex, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                block,
+                b.pool_id,
+                b.client_id,
+                b.username,
+                b.a_hex,
+                b.b_hex,
+                b.big_b_hex,
+                b.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Removes and returns an SRP exchange: each SECRET_BLOCK is good for one answer.
+    pub fn take_srp_block(&self, block: &str) -> Result<Option<SrpBlock>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "DELETE FROM srp_blocks WHERE block = ?1
+                 RETURNING pool_id, client_id, username, a_hex, b_hex, big_b_hex, expires_at",
+                [block],
+                |r| {
+                    Ok(SrpBlock {
+                        pool_id: r.get(0)?,
+                        client_id: r.get(1)?,
+                        username: r.get(2)?,
+                        a_hex: r.get(3)?,
+                        b_hex: r.get(4)?,
+                        big_b_hex: r.get(5)?,
+                        expires_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+const SESSION_COLUMNS: &str =
+    "origin_jti, pool_id, client_id, username, auth_time, refresh_expires, revoked";
+
+fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        origin_jti: r.get(0)?,
+        pool_id: r.get(1)?,
+        client_id: r.get(2)?,
+        username: r.get(3)?,
+        auth_time: r.get(4)?,
+        refresh_expires: r.get(5)?,
+        revoked: r.get(6)?,
+    })
+}
+
+fn challenge_row(r: &Row<'_>) -> rusqlite::Result<Challenge> {
+    Ok(Challenge {
+        kind: r.get(0)?,
+        pool_id: r.get(1)?,
+        client_id: r.get(2)?,
+        username: r.get(3)?,
+        expires_at: r.get(4)?,
+    })
+}
