@@ -111,6 +111,12 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
                 "127.0.0.1:0",
                 "--jwt-issuer",
                 &pool.issuer,
+                // Per-caller limits on, but far out of reach: measured for their cost, not
+                // their effect (a few users make every request of the load).
+                "--rate-limit",
+                "1000000",
+                "--rate-limit-burst",
+                "1000000",
             ])
             .arg("--data-dir")
             .arg(data.path())

@@ -4,8 +4,9 @@
 //! Parts: [`local`] (`taskapi serve` throughput), [`lambda`] (cold start, warm overhead and
 //! package size against a Python baseline), [`dynamodb`] (requests and capacity units per
 //! route, through the counting [`proxy`]), [`cost`] (dollars per million calls through each
-//! front door), [`function_url`] (what verifying the token in the function costs) and
-//! [`shards`] (the status index's write ceiling and the sharded admin page).
+//! front door), [`function_url`] (what verifying the token in the function costs),
+//! [`shards`] (the status index's write ceiling and the sharded admin page) and [`lists`]
+//! (status-filtered lists on SQLite as a user's tasks grow).
 
 mod chart;
 mod cost;
@@ -13,6 +14,7 @@ mod dynamodb;
 mod function;
 mod function_url;
 mod lambda;
+mod lists;
 mod local;
 mod proxy;
 mod shards;
@@ -36,7 +38,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "local,lambda,dynamodb,function-url,shards"
+        default_value = "local,lambda,dynamodb,function-url,shards,lists"
     )]
     parts: Vec<Part>,
     /// Where results (JSON) and charts (SVG) go.
@@ -62,6 +64,8 @@ enum Part {
     FunctionUrl,
     /// The status index's write ceiling by shard count, and the sharded admin page.
     Shards,
+    /// Status-filtered lists on SQLite as a user's tasks grow.
+    Lists,
 }
 
 #[tokio::main]
@@ -130,6 +134,14 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         write_json(&args.out, "shards.json", &report)?;
         println!("## Status shards\n\n{}", report.markdown());
+    }
+    if args.parts.contains(&Part::Lists) {
+        let report = lists::run(pick(quick, lists::Profile::FULL, lists::Profile::QUICK)).await?;
+        write_json(&args.out, "lists.json", &report)?;
+        println!(
+            "## Status-filtered lists on SQLite\n\n{}",
+            report.markdown()
+        );
     }
     Ok(())
 }

@@ -177,7 +177,7 @@ pub struct ConnectionConfig {
     pub body_read_timeout: Duration,
 
     /// Seconds without a byte moving either way after which a connection is closed (a
-    /// client that stopped reading its response, a stalled HTTP/2 connection).
+    /// client that stopped reading its response).
     #[arg(long, env = "TASKAPI_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
     pub idle_timeout: Duration,
 
@@ -196,11 +196,11 @@ pub struct ConnectionConfig {
 #[derive(Debug, Clone, Args)]
 pub struct RateLimitConfig {
     /// Requests per second each caller may make on average; 0 turns the limit off.
-    #[arg(long, env = "TASKAPI_RATE_LIMIT", default_value_t = 50)]
+    #[arg(long, env = "TASKAPI_RATE_LIMIT", default_value_t = 100)]
     pub rate_limit: u32,
 
     /// Requests a caller may make at once before the rate applies.
-    #[arg(long, env = "TASKAPI_RATE_LIMIT_BURST", default_value_t = 100)]
+    #[arg(long, env = "TASKAPI_RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
 }
 

@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -42,12 +42,13 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: what browsers and every client speak without TLS. (A server that also
+    // takes cleartext HTTP/2 must first wait for bytes to tell which one a client speaks,
+    // and that wait has no deadline: a silent connection would be kept forever.)
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
@@ -79,16 +80,10 @@ pub async fn serve(
             inner: stream,
             activity: Arc::clone(&activity),
         });
-        let builder = builder.clone();
         let service = TowerToHyperService::new(router.clone());
-        let watcher = graceful.watcher();
+        let connection = graceful.watch(builder.serve_connection(io, service));
         connections.spawn(async move {
             let _permit = permit;
-            let connection = watcher.watch(
-                builder
-                    .serve_connection_with_upgrades(io, service)
-                    .into_owned(),
-            );
             tokio::select! {
                 result = connection => {
                     if let Err(err) = result {

@@ -137,6 +137,7 @@ impl Application {
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
+    let shutdown = shutdown_signal()?;
     let endpoint = format!("http://{}", app.local_addr());
     if let (Some(pool), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
         println!("web app: {endpoint}/ (sign up there; the code is in this log)");
@@ -161,7 +162,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     println!("taskapi listening on {endpoint}");
-    app.run_until(shutdown_signal()).await;
+    app.run_until(shutdown).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -276,24 +277,18 @@ fn authenticator(issuer: &str, config: &ServeConfig) -> Arc<dyn Authenticator> {
     }))
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Resolves on SIGTERM or SIGINT (Ctrl-C). The handlers are installed here, before the
+/// server says it is listening: a signal sent right after that line must stop it gracefully,
+/// not kill it.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }

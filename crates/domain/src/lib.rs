@@ -6,6 +6,10 @@
 
 mod idempotency;
 pub mod keys;
+
+/// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
+/// local user pool creates it; the SAM template names the same group.
+pub const ADMIN_GROUP: &str = "admins";
 mod store;
 mod task;
 mod validate;

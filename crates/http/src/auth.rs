@@ -9,8 +9,7 @@ use http::request::Parts;
 
 use crate::{ApiError, AppState};
 
-/// The Cognito group whose members may use the admin view.
-pub const ADMIN_GROUP: &str = "admins";
+pub use taskapi_domain::ADMIN_GROUP;
 
 /// An authenticated caller, from the claims of a Cognito ID token.
 #[derive(Debug, Clone, PartialEq, Eq)]

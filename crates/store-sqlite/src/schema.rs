@@ -85,6 +85,12 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
     // SQLite says only "unable to open database file" or "readonly database" when the
     // directory is not writable; name the directory and the system's reason instead.
     let explain = |source: rusqlite::Error| {
+        if is_corrupt(&source) {
+            return OpenError::Corrupt {
+                path: display.clone(),
+                detail: source.to_string(),
+            };
+        }
         let dir = dir.unwrap_or(Path::new("."));
         match writable(dir) {
             Err(io) if is_read_only(&source) => OpenError::ReadOnlyDir {
@@ -187,19 +193,19 @@ fn quick_check(conn: &mut Connection, path: &str) -> Result<(), OpenError> {
             );
             Ok(())
         }
-        Err(err)
-            if matches!(
-                err.sqlite_error_code(),
-                Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
-            ) =>
-        {
-            Err(OpenError::Corrupt {
-                path: path.to_owned(),
-                detail: err.to_string(),
-            })
-        }
+        Err(err) if is_corrupt(&err) => Err(OpenError::Corrupt {
+            path: path.to_owned(),
+            detail: err.to_string(),
+        }),
         Err(source) => Err(sqlite(source)),
     }
+}
+
+fn is_corrupt(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
 }
 
 /// SQLite reports a directory it cannot create files in as "unable to open" or read-only.

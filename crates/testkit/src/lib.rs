@@ -193,6 +193,25 @@ impl ChildServer {
         self.child.id()
     }
 
+    /// SIGTERM, as a service manager stops it; waits up to `within` for the exit and
+    /// returns its status, or `None` if it is still running (then it is killed).
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM was delivered");
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.kill_9();
+        None
+    }
+
     /// SIGKILL: no shutdown code runs, as in a crash.
     pub fn kill_9(&mut self) {
         let _ = self.child.kill();

@@ -96,8 +96,6 @@ pub struct DefaultPool {
 
 pub const DEFAULT_POOL_NAME: &str = "task-app-users";
 pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
-/// The group whose members may use the API's admin view (template.yaml's `AdminsGroup`).
-pub const DEFAULT_ADMIN_GROUP: &str = "admins";
 
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
@@ -233,7 +231,7 @@ impl UserPools {
         // Inserted only if missing, so a restart keeps the group and its members.
         self.store.insert_group(&model::Group {
             pool_id: pool.id.clone(),
-            name: DEFAULT_ADMIN_GROUP.into(),
+            name: taskapi_domain::ADMIN_GROUP.into(),
             description: Some("May use GET /admin/tasks (all users' tasks by status).".into()),
             precedence: None,
             role_arn: None,

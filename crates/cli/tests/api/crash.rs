@@ -17,6 +17,8 @@ fn start_server(data_dir: &Path, issuer: &str) -> ChildServer {
     ChildServer::start(
         Command::new(env!("CARGO_BIN_EXE_taskapi"))
             .args(["serve", "--addr", "127.0.0.1:0", "--jwt-issuer", issuer])
+            // As fast as 8 writers can go: the per-caller limit would slow them down.
+            .args(["--rate-limit", "0"])
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", "warn"),

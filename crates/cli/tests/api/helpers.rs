@@ -31,6 +31,9 @@ pub async fn spawn_app() -> TestApp {
         &pool.issuer,
         "--jwt-audience",
         CLIENT_ID,
+        // Rate limits have tests of their own (faults.rs); here they would only add noise.
+        "--rate-limit",
+        "0",
     ]);
     let Command::Serve(config) = cli.command else {
         unreachable!("parsed a serve command")

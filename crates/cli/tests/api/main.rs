@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod crash;
 mod dynamodb;
+mod faults;
 mod helpers;
 mod idempotency;
 mod isolation;

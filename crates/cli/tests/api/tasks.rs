@@ -191,8 +191,12 @@ async fn if_match_stops_a_lost_update() {
             .await
             .unwrap();
         let (status, body) = error_of(response).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "If-Match {bad}");
-        assert_eq!(body["code"], "invalid_if_match");
+        assert_eq!(
+            status,
+            StatusCode::PRECONDITION_FAILED,
+            "If-Match {bad} names no version"
+        );
+        assert_eq!(body["code"], "precondition_failed");
     }
     let any = app
         .request(Method::PATCH, &path, &alice)
@@ -206,6 +210,58 @@ async fn if_match_stops_a_lost_update() {
         StatusCode::OK,
         "If-Match: * matches any existing task"
     );
+}
+
+#[tokio::test]
+async fn if_none_match_gives_304_and_if_match_guards_delete() {
+    let app = spawn_app().await;
+    let alice = app.user();
+    let task = app.create_ok(&alice, "Cached").await;
+    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let etag = app.get(&alice, &path).await.headers()["etag"].clone();
+    let conditional = |value: &str| {
+        app.request(Method::GET, &path, &alice)
+            .header("if-none-match", value.to_owned())
+            .send()
+    };
+    let unchanged = conditional(etag.to_str().unwrap()).await.unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(unchanged.headers()["etag"], etag);
+    assert!(
+        unchanged.bytes().await.unwrap().is_empty(),
+        "a 304 has no body"
+    );
+    let weak_in_a_list = format!("\"other\", W/{}", etag.to_str().unwrap());
+    assert_eq!(
+        conditional(&weak_in_a_list).await.unwrap().status(),
+        StatusCode::NOT_MODIFIED
+    );
+    assert_eq!(
+        conditional("\"other\"").await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let stale = app
+        .request(Method::DELETE, &path, &alice)
+        .header("if-match", "\"2000-01-01T00:00:00.000000Z\"")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(stale).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(body["code"], "precondition_failed");
+    assert_eq!(
+        app.get(&alice, &path).await.status(),
+        StatusCode::OK,
+        "not deleted"
+    );
+    let current = app
+        .request(Method::DELETE, &path, &alice)
+        .header("if-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]

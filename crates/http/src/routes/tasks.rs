@@ -244,13 +244,13 @@ pub async fn list_tasks(
 #[utoipa::path(
     get, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        TaskIdParam,
-        ("If-None-Match" = Option<String>, Header, description = "ETags (or `*`) the caller already has; if the task's is one of them, 304 and no body"),
+        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags (comma-separated, or `*`) the caller already has; if the task's is one of them, 304 and no body"),
     ),
     responses(
         (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
         (status = 304, description = "Not modified: the task's ETag is one of If-None-Match", headers(("ETag" = String))),
-        (status = 400, description = "Malformed task id or If-None-Match", body = ErrorBody),
+        (status = 400, description = "Malformed task id", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
@@ -265,7 +265,7 @@ pub async fn get_task(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = TaskId::parse(&task_id)?;
-    let cached = if_none_match(&headers)?;
+    let cached = if_none_match(&headers);
     let task = state
         .store
         .get(&principal.sub, &id)
@@ -280,13 +280,13 @@ pub async fn get_task(
 #[utoipa::path(
     patch, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        TaskIdParam,
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version being edited (or `*`); 412 if the task has changed since"),
+        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*")$"#, description = "The ETag of the version being edited (or `*`); 412 if the task has changed since (or the value names no version)"),
     ),
     request_body = UpdateTask,
     responses(
         (status = 200, description = "The updated task", body = UpdatedTask, headers(("ETag" = String, description = "The task's new version"))),
-        (status = 400, description = "Malformed task id or If-Match; invalid body: not JSON, not an object, duplicate or unknown fields, invalid values, no field", body = ErrorBody),
+        (status = 400, description = "Malformed task id; invalid body: not JSON, not an object, duplicate or unknown fields, invalid values, no field", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
@@ -309,7 +309,7 @@ pub async fn update_task(
     let update = TaskUpdate {
         patch: body.validate()?,
         updated_at: Timestamp::now(),
-        expected_updated_at: if_match(&headers)?,
+        expected_updated_at: if_match(&headers),
     };
     let task = state.store.update(&principal.sub, &id, &update).await?;
     Ok((etag(&task), Json(UpdatedTask { task })))
@@ -318,12 +318,12 @@ pub async fn update_task(
 #[utoipa::path(
     delete, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        TaskIdParam,
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version being deleted (or `*`); 412 if the task has changed since"),
+        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*")$"#, description = "The ETag of the version being deleted (or `*`); 412 if the task has changed since (or the value names no version)"),
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed task id or If-Match", body = ErrorBody),
+        (status = 400, description = "Malformed task id", body = ErrorBody),
         (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 412, description = "If-Match no longer matches", body = ErrorBody),
@@ -339,7 +339,7 @@ pub async fn delete_task(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = TaskId::parse(&task_id)?;
-    let expected = if_match(&headers)?;
+    let expected = if_match(&headers);
     state
         .store
         .delete(&principal.sub, &id, expected.as_ref())
@@ -347,30 +347,17 @@ pub async fn delete_task(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The `{taskId}` path parameter as the document states it: what [`TaskId::parse`] takes.
-#[derive(utoipa::IntoParams)]
-#[into_params(names("taskId"), parameter_in = Path)]
-#[allow(dead_code)]
-struct TaskIdParam(#[param(schema_with = TaskId::schema)] String);
-
 fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
     let value = HeaderValue::from_str(&task.etag()).expect("an ETag is a valid header value");
     [(header::ETAG, value)]
 }
 
 /// The version an `If-Match` asks for: `None` for no header or `*` (any existing task).
-fn if_match(headers: &HeaderMap) -> Result<Option<Timestamp>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let invalid = || ApiError::bad_request("invalid_if_match", "If-Match must be one ETag or *");
-    let value = value.to_str().map_err(|_| invalid())?.trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    entity_tag(value)
-        .map(|tag| Some(Timestamp::from_stored(tag.to_owned())))
-        .ok_or_else(invalid)
+/// A value that is not a well-formed ETag is compared as it is, so it matches nothing
+/// (412), as RFC 9110 has it for a tag naming no current version.
+fn if_match(headers: &HeaderMap) -> Option<Timestamp> {
+    let value = header_text(headers, header::IF_MATCH)?;
+    (value != "*").then(|| Timestamp::from_stored(entity_tag(value).unwrap_or(value).to_owned()))
 }
 
 /// What an `If-None-Match` lists: the versions the caller already has.
@@ -391,32 +378,38 @@ impl Cached {
     }
 }
 
-fn if_none_match(headers: &HeaderMap) -> Result<Cached, ApiError> {
-    let Some(value) = headers.get(header::IF_NONE_MATCH) else {
-        return Ok(Cached::None);
-    };
-    let invalid = || {
-        ApiError::bad_request(
-            "invalid_if_none_match",
-            "If-None-Match must be * or a comma-separated list of ETags",
-        )
-    };
-    let value = value.to_str().map_err(|_| invalid())?.trim();
-    if value == "*" {
-        return Ok(Cached::Any);
+/// The tags of an `If-None-Match`; one that is not a well-formed ETag matches nothing.
+fn if_none_match(headers: &HeaderMap) -> Cached {
+    match header_text(headers, header::IF_NONE_MATCH) {
+        None => Cached::None,
+        Some("*") => Cached::Any,
+        Some(value) => Cached::Tags(
+            value
+                .split(',')
+                .filter_map(|tag| entity_tag(tag.trim_matches([' ', '\t'])))
+                .map(str::to_owned)
+                .collect(),
+        ),
     }
-    value
-        .split(',')
-        .map(|tag| entity_tag(tag.trim()).map(str::to_owned))
-        .collect::<Option<Vec<_>>>()
-        .map(Cached::Tags)
-        .ok_or_else(invalid)
 }
 
-/// The opaque part of an entity tag, `"x"` or `W/"x"`.
+/// A header's value as text; a value that is not text is as good as absent text: it can
+/// name no version.
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers
+        .get(name)
+        .map(|value| value.to_str().unwrap_or("\u{0}").trim())
+}
+
+/// The opaque part of an entity tag, `"x"` or `W/"x"` (RFC 9110 8.8.3: visible ASCII
+/// but `"`; the OpenAPI document's header patterns say the same).
 fn entity_tag(value: &str) -> Option<&str> {
     let tag = value.strip_prefix("W/").unwrap_or(value);
     tag.strip_prefix('"')
         .and_then(|tag| tag.strip_suffix('"'))
-        .filter(|inner| !inner.contains('"'))
+        .filter(|inner| {
+            inner
+                .bytes()
+                .all(|b| b == b'!' || (b'#'..=b'~').contains(&b))
+        })
 }

@@ -11,7 +11,7 @@ use taskapi_testkit::apigw::{Api, Caller, Request};
 
 #[tokio::test]
 async fn every_route_through_a_rest_api_event() {
-    every_route(Api::Rest, "admins").await;
+    every_route(Api::Rest, taskapi_http::ADMIN_GROUP).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,137 @@
+//! Status-filtered lists on SQLite as a user's tasks grow: the first page of a user's
+//! tasks in one status, at 1,000, 10,000 and 50,000 tasks, against the unfiltered first
+//! page at the same size (the baseline, in the same run). The tasks in the asked-for status
+//! are the user's newest, so a plan that walks the user's partition and filters reads every
+//! older task first; the owner-by-status index reads only the page.
+//!
+//! Measured on the store itself (no HTTP), so the figure is the query's alone.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use taskapi_domain::{
+    Description, Limit, ListQuery, NewTask, Status, Task, TaskStore, Timestamp, Title,
+};
+use taskapi_store_sqlite::SqliteStore;
+
+use crate::stats::Spread;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Profile {
+    pub sizes: &'static [usize],
+    pub repetitions: usize,
+}
+
+impl Profile {
+    pub const FULL: Self = Self {
+        sizes: &[1_000, 10_000, 50_000],
+        repetitions: 2_000,
+    };
+    pub const QUICK: Self = Self {
+        sizes: &[1_000, 5_000],
+        repetitions: 200,
+    };
+}
+
+/// Tasks in the filtered status, all of them the newest.
+const IN_STATUS: usize = 40;
+const PAGE: &str = "20";
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub profile: Profile,
+    pub sizes: Vec<SizeResult>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SizeResult {
+    pub tasks: usize,
+    pub unfiltered: Spread,
+    pub filtered: Spread,
+}
+
+pub async fn run(profile: Profile) -> anyhow::Result<Report> {
+    let mut sizes = Vec::new();
+    for &tasks in profile.sizes {
+        let data = tempfile::tempdir()?;
+        let store = SqliteStore::open(&data.path().join("tasks.sqlite3"))?;
+        let owner = format!("bench-owner-{tasks}");
+        fill(&store, &owner, tasks).await?;
+        let query = ListQuery {
+            limit: Limit::parse(PAGE)?,
+            start_after: None,
+        };
+        let time = async |status: Option<Status>| -> anyhow::Result<Spread> {
+            let mut samples = Vec::with_capacity(profile.repetitions);
+            for _ in 0..profile.repetitions {
+                let started = Instant::now();
+                let page = store.list_for_owner(&owner, status, &query).await?;
+                samples.push(started.elapsed());
+                anyhow::ensure!(page.tasks.len() == 20, "a full page");
+            }
+            Ok(Spread::of(&samples))
+        };
+        let unfiltered = time(None).await?;
+        let filtered = time(Some(Status::InProgress)).await?;
+        eprintln!(
+            "{tasks:>6} tasks: unfiltered page {:.3} ms, in_progress page {:.3} ms",
+            unfiltered.median_ms, filtered.median_ms
+        );
+        sizes.push(SizeResult {
+            tasks,
+            unfiltered,
+            filtered,
+        });
+    }
+    Ok(Report { profile, sizes })
+}
+
+/// `tasks` tasks for `owner`: pending ones, then [`IN_STATUS`] in progress. Written many
+/// at a time so the group commit batches them.
+async fn fill(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<()> {
+    let mut created = 0;
+    while created < tasks {
+        let batch = (tasks - created).min(512);
+        let mut writes = tokio::task::JoinSet::new();
+        for n in created..created + batch {
+            let status = if n >= tasks - IN_STATUS {
+                Status::InProgress
+            } else {
+                Status::Pending
+            };
+            let task = Task::create(
+                NewTask {
+                    title: Title::parse(&format!("task {n}"))?,
+                    description: Description::parse("benchmark task")?,
+                    status,
+                },
+                Timestamp::now(),
+            );
+            let (store, owner) = (store.clone(), owner.to_owned());
+            writes.spawn(async move { store.create(&owner, &task).await });
+        }
+        for result in writes.join_all().await {
+            result?;
+        }
+        created += batch;
+    }
+    Ok(())
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut table = String::from(
+            "| tasks of the user | unfiltered page, median ms | status-filtered page, median ms | p90 ms |\n|---|---|---|---|\n",
+        );
+        for size in &self.sizes {
+            table.push_str(&format!(
+                "| {} | {:.3} | {:.3} | {:.3} |\n",
+                size.tasks,
+                size.unfiltered.median_ms,
+                size.filtered.median_ms,
+                size.filtered.p90_ms
+            ));
+        }
+        table
+    }
+}

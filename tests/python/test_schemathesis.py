@@ -1,0 +1,92 @@
+"""The REST API against its own OpenAPI document: schemathesis generates requests from
+`/openapi.json` (valid and invalid ones, every phase including the stateful one) and checks
+every answer against the document; it must find nothing. A real user of the local pool signs
+in for the token. Seed, example count and one worker make the run deterministic."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from conftest import start_server, stop_server
+
+PASSWORD = "TestPass123!"
+
+
+def admin_id_token(server, email: str) -> str:
+    """Signs a new user up in the local pool, confirms them, adds them to the `admins`
+    group (so the admin view is tested too) and signs them in."""
+    client = boto3.client(
+        "cognito-idp",
+        endpoint_url=server.base_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.sign_up(ClientId=server.client_id, Username=email, Password=PASSWORD)
+    outbox = (server.data_dir / "outbox.jsonl").read_text().splitlines()
+    code = [json.loads(line) for line in outbox if email in line][-1]["code"]
+    client.confirm_sign_up(ClientId=server.client_id, Username=email, ConfirmationCode=code)
+    client.admin_add_user_to_group(UserPoolId=server.pool_id, Username=email, GroupName="admins")
+    result = client.initiate_auth(
+        ClientId=server.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )
+    return result["AuthenticationResult"]["IdToken"]
+
+
+def schemathesis_cli() -> str:
+    found = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
+    if not Path(found).is_file():
+        pytest.fail("schemathesis is not installed: run scripts/install-test-tools.sh")
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("schemathesis-data")
+    # Generated requests come fast; the per-caller rate limit has tests of its own.
+    os.environ["TASKAPI_RATE_LIMIT"] = "0"
+    try:
+        process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
+    finally:
+        del os.environ["TASKAPI_RATE_LIMIT"]
+    yield server
+    stop_server(process)
+
+
+def test_the_api_does_what_its_openapi_document_says(server, tmp_path):
+    token = admin_id_token(server, "schemathesis@example.com")
+    result = subprocess.run(
+        [
+            schemathesis_cli(),
+            "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+            "run",
+            f"{server.base_url}/openapi.json",
+            "--url", server.base_url,
+            "--header", f"Authorization: {token}",
+            "--checks", "all",
+            "--phases", "examples,coverage,fuzzing,stateful",
+            "--seed", "20261125",
+            "--max-examples", "40",
+            "--workers", "1",
+            "--generation-database", "none",
+            "--no-color",
+            "--report", "junit",
+            "--report-dir", str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        # Its crash cache goes to the test's temporary directory, not the checkout.
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, (
+        f"schemathesis found problems:\n{result.stdout[-20000:]}\n{result.stderr[-5000:]}"
+    )
