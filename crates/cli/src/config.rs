@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use taskapi_store_dynamodb::DEFAULT_TABLE;
+use taskapi_userpool::QuotaRate;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -107,4 +108,14 @@ pub struct ServeConfig {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+
+    /// Request-rate quotas of the local user pool that differ from Cognito's defaults, per
+    /// pool and category, as `<Category>=<requests per second>` (comma-separated; 0 lifts
+    /// one), e.g. `UserCreation=500,UserAuthentication=1000`.
+    #[arg(
+        long = "cognito-quota",
+        env = "TASKAPI_COGNITO_QUOTAS",
+        value_delimiter = ','
+    )]
+    pub cognito_quotas: Vec<QuotaRate>,
 }

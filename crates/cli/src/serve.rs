@@ -10,7 +10,7 @@ use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, Settings, UserPools};
+use taskapi_userpool::{AccessKey, DefaultPool, PROFILE, Settings, Tuning, UserPools, private};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -23,8 +23,8 @@ const TASK_DATABASE: &str = "tasks.sqlite3";
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    /// The local user pool's default pool and client, when it is the token issuer.
-    user_pool: Option<DefaultPool>,
+    /// The local user pool and its default pool and client, when it is the token issuer.
+    user_pool: Option<(Arc<UserPools>, DefaultPool)>,
 }
 
 impl Application {
@@ -59,7 +59,7 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            user_pool: local_pool.map(|(_, default)| default),
+            user_pool: local_pool,
         })
     }
 
@@ -84,7 +84,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
     let endpoint = format!("http://{}", app.local_addr());
-    if let Some(pool) = &app.user_pool {
+    if let Some((pools, pool)) = &app.user_pool {
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
         );
@@ -99,6 +99,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             "confirmation codes: this log (outbox lines) and {}",
             data_dir.join("outbox.jsonl").display()
         );
+        print_credentials(pools);
     }
     println!("taskapi listening on {endpoint}");
     app.run_until(shutdown_signal()).await?;
@@ -106,10 +107,30 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How to sign admin actions: the generated profile, and the environment's pair if trusted.
+fn print_credentials(pools: &UserPools) {
+    let (key, file) = pools.generated_credentials();
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    println!(
+        "IAM credentials for signed (admin) actions: access key {} in {} (profile {PROFILE});          use them with: export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE={PROFILE}",
+        key.id,
+        file.display(),
+        file.display()
+    );
+    if let Some(env) = AccessKey::from_env() {
+        println!(
+            "also trusted for signed actions: AWS_ACCESS_KEY_ID {} from this server's environment",
+            env.id
+        );
+    }
+}
+
 async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);
+            private::ensure_dir(&config.data_dir)?;
+            private::ensure_file(&path)?;
             let store = SqliteStore::open(&path)?;
             tracing::info!(path = %path.display(), "tasks stored in SQLite");
             Ok(Arc::new(store))
@@ -138,7 +159,15 @@ fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
 ) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let pools = UserPools::open(Settings::new(&config.data_dir, format!("http://{addr}")))?;
+    let settings = Settings {
+        extra_keys: AccessKey::from_env().into_iter().collect(),
+        ..Settings::new(&config.data_dir, format!("http://{addr}"))
+    };
+    let tuning = Tuning {
+        quotas: config.cognito_quotas.clone(),
+        ..Tuning::default()
+    };
+    let pools = UserPools::open_with(settings, tuning)?;
     let default = pools.ensure_default_pool()?;
     let jwks = pools
         .jwks(&default.pool_id)

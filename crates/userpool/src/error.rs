@@ -37,6 +37,16 @@ pub enum ApiError {
     UnknownOperation(String),
     #[error("{0}")]
     Serialization(String),
+    #[error("Missing Authentication Token")]
+    MissingAuthenticationToken,
+    #[error("The security token included in the request is invalid.")]
+    UnrecognizedClient,
+    #[error("{0}")]
+    IncompleteSignature(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("Internal error")]
     Internal(#[from] StoreError),
 }
@@ -72,6 +82,11 @@ impl ApiError {
             Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
             Self::UnknownOperation(_) => "UnknownOperationException",
             Self::Serialization(_) => "SerializationException",
+            Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            Self::UnrecognizedClient => "UnrecognizedClientException",
+            Self::IncompleteSignature(_) => "IncompleteSignatureException",
+            Self::InvalidSignature(_) => "InvalidSignatureException",
+            Self::TooManyRequests(_) => "TooManyRequestsException",
             Self::Internal(_) => "InternalErrorException",
         }
     }
@@ -115,11 +130,8 @@ pub enum StoreError {
 /// Why the user pool state in the data directory could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    NotPrivate(#[from] crate::private::NotPrivate),
     #[error(
         "user pool state {path} is unreadable ({reason}); it was left untouched, move it away to start fresh"
     )]

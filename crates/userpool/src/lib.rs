@@ -7,12 +7,17 @@
 
 mod actions;
 mod clock;
+mod credentials;
 mod error;
+mod hashing;
 mod keys;
 mod model;
 mod outbox;
 mod password;
+pub mod private;
+mod quotas;
 mod random;
+mod sigv4;
 mod srp;
 mod store;
 mod tokens;
@@ -26,11 +31,16 @@ use std::time::Duration;
 use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::clock::{Clock, SystemClock};
+pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
 pub use crate::error::{ApiError, OpenError, StoreError};
+pub use crate::hashing::HashingLimits;
+pub use crate::quotas::{Category, QuotaRate};
 
+use crate::hashing::HashPool;
 use crate::keys::TokenUse;
 use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
 use crate::outbox::Outbox;
+use crate::quotas::Quotas;
 use crate::store::Store;
 use crate::tokens::PoolKeys;
 
@@ -42,6 +52,9 @@ pub struct Settings {
     pub region: String,
     /// The server's base URL without a trailing slash; a pool's issuer is `<base>/<pool id>`.
     pub issuer_base: String,
+    /// Key pairs trusted for signed actions besides the data directory's generated one
+    /// (`taskapi serve` adds the pair in its environment).
+    pub extra_keys: Vec<AccessKey>,
 }
 
 impl Settings {
@@ -51,6 +64,7 @@ impl Settings {
             data_dir: data_dir.into(),
             region: "us-east-1".into(),
             issuer_base: issuer_base.into(),
+            extra_keys: Vec::new(),
         }
     }
 }
@@ -67,6 +81,10 @@ pub struct Tuning {
     /// Consecutive wrong passwords before sign-in is throttled; each further failure doubles
     /// the lockout, from 1 second up to 15 minutes.
     pub lockout_after: i64,
+    /// Request-rate quotas that differ from Cognito's defaults.
+    pub quotas: Vec<QuotaRate>,
+    /// How much password hashing may run and wait at once.
+    pub hashing: HashingLimits,
 }
 
 impl Default for Tuning {
@@ -77,6 +95,8 @@ impl Default for Tuning {
             reset_code_ttl: Duration::from_secs(3600),
             max_code_attempts: 5,
             lockout_after: 5,
+            quotas: Vec::new(),
+            hashing: HashingLimits::default(),
         }
     }
 }
@@ -103,6 +123,14 @@ pub struct UserPools {
     outbox: Outbox,
     /// Signing keys by pool id, loaded once; keys never change after a pool is created.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
+    /// The key pairs whose SigV4 signatures admit IAM-authorized actions.
+    trusted: TrustedKeys,
+    /// The data directory's generated pair and the file that holds it.
+    generated: (AccessKey, PathBuf),
+    quotas: Quotas,
+    /// Which pool each app client belongs to, for the quotas (clients never move).
+    client_pools: RwLock<HashMap<String, String>>,
+    hashing: HashPool,
 }
 
 impl UserPools {
@@ -113,11 +141,9 @@ impl UserPools {
 
     /// [`UserPools::open`] with non-default timing, for tests.
     pub fn open_with(settings: Settings, tuning: Tuning) -> Result<Arc<Self>, OpenError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| OpenError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
-        })?;
+        private::ensure_dir(&settings.data_dir)?;
         let path = settings.data_dir.join("userpool.sqlite3");
+        private::ensure_file(&path)?;
         let store = Store::open(&path)?;
         let corrupt = |reason: String| OpenError::Corrupt {
             path: path.display().to_string(),
@@ -142,12 +168,23 @@ impl UserPools {
                 _ => return Err(corrupt(format!("pool {} has no signing keys", pool.id))),
             }
         }
+        let generated = credentials::load_or_generate(&settings.data_dir)?;
+        let trusted = TrustedKeys::new(
+            std::iter::once(generated.0.clone()).chain(settings.extra_keys.iter().cloned()),
+        );
+        let outbox = settings.data_dir.join("outbox.jsonl");
+        private::ensure_file(&outbox)?;
         Ok(Arc::new(Self {
-            outbox: Outbox::new(settings.data_dir.join("outbox.jsonl")),
+            outbox: Outbox::new(outbox),
+            quotas: Quotas::new(&tuning.quotas),
+            hashing: HashPool::new(tuning.hashing),
             settings,
             tuning,
             store,
             keys: RwLock::new(loaded),
+            trusted,
+            generated,
+            client_pools: RwLock::default(),
         }))
     }
 
@@ -221,6 +258,12 @@ impl UserPools {
             pool_name: pool.name,
             client_name: client.name,
         })
+    }
+
+    /// The key pair generated for the data directory, and the shared-credentials file
+    /// (profile [`PROFILE`]) that holds it.
+    pub fn generated_credentials(&self) -> (&AccessKey, &std::path::Path) {
+        (&self.generated.0, &self.generated.1)
     }
 
     /// The `iss` of a pool's tokens.

@@ -120,10 +120,7 @@ impl UserPools {
 
     /// Verifies a password, counting failures and throttling after too many in a row.
     fn check_password(&self, user: &User, password: &str) -> Result<(), ApiError> {
-        let ok = user
-            .password_hash
-            .as_deref()
-            .is_some_and(|hash| password::verify(hash, password));
+        let ok = self.verify_password(user.password_hash.as_deref(), password)?;
         if ok {
             if user.failed_logins > 0 {
                 self.store
@@ -316,7 +313,7 @@ impl UserPools {
             })
             .collect();
         let updates = super::attributes(Some(updates))?;
-        let credentials = password::derive(&pool.id, &user.username, new_password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, new_password)?;
         let now = self.now();
         if !updates.is_empty() {
             user.attributes.extend(updates);
@@ -414,7 +411,7 @@ impl UserPools {
             &req.proposed_password,
             Setter::User,
         )?;
-        let credentials = password::derive(&pool.id, &user.username, &req.proposed_password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, &req.proposed_password)?;
         self.store.set_password(
             &pool.id,
             &user.username,

@@ -112,7 +112,7 @@ impl UserPools {
         if self.store.find_user(&pool.id, &req.username)?.is_some() {
             return Err(exists(&pool));
         }
-        let credentials = password::derive(&pool.id, &username, &password)?;
+        let credentials = self.derive_password(&pool.id, &username, &password)?;
         let now = self.now();
         let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
         let alias = alias_email(&pool, &user);
@@ -204,7 +204,7 @@ impl UserPools {
         let user = self.public_user(&client, &pool, &req.username, ApiError::CodeMismatch)?;
         password::check(&pool.config.password_policy, &req.password, Setter::User)?;
         self.redeem_code(&user, CodePurpose::ForgotPassword, &req.confirmation_code)?;
-        let credentials = password::derive(&pool.id, &user.username, &req.password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, &req.password)?;
         self.store.set_password(
             &pool.id,
             &user.username,
