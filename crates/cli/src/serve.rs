@@ -10,7 +10,7 @@ use taskapi_http::{AppState, Authenticator, HttpConfig, api_router, with_service
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{AccessKey, DefaultPool, PROFILE, Settings, Tuning, UserPools, private};
+use taskapi_userpool::{AccessKey, DefaultPool, PROFILE, PoolSettings, Tuning, UserPools, private};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -159,9 +159,9 @@ fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
 ) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let settings = Settings {
+    let settings = PoolSettings {
         extra_keys: AccessKey::from_env().into_iter().collect(),
-        ..Settings::new(&config.data_dir, format!("http://{addr}"))
+        ..PoolSettings::new(&config.data_dir, format!("http://{addr}"))
     };
     let tuning = Tuning {
         quotas: config.cognito_quotas.clone(),

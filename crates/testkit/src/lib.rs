@@ -9,6 +9,7 @@
 
 pub mod apigw;
 pub mod runtime_api;
+pub mod sigv4;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::OpenError;
+use crate::error::PoolOpenError;
 
 /// The profile of the generated pair in the credentials file.
 pub const PROFILE: &str = "taskapi-local";
@@ -73,9 +73,9 @@ impl TrustedKeys {
 
 /// The data directory's generated pair: read from its credentials file, or generated and
 /// written there (mode 0600) on first start.
-pub(crate) fn load_or_generate(data_dir: &Path) -> Result<(AccessKey, PathBuf), OpenError> {
+pub(crate) fn load_or_generate(data_dir: &Path) -> Result<(AccessKey, PathBuf), PoolOpenError> {
     let path = data_dir.join(CREDENTIALS_FILE);
-    let unreadable = |reason: String| OpenError::Corrupt {
+    let unreadable = |reason: String| PoolOpenError::Corrupt {
         path: path.display().to_string(),
         reason,
     };

@@ -1,12 +1,9 @@
-//! Every failure the user pool can report, and its one mapping to Cognito's wire format.
-
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+//! Every failure the user pool can report. `wire.rs` maps them to Cognito's wire format.
 
 /// A failed Cognito action. Each variant is one Cognito exception type; the messages are the
 /// ones the real service sends, because client code (Amplify, scripts) matches on them.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum CognitoError {
     #[error("{0}")]
     NotAuthorized(String),
     #[error("{0}")]
@@ -48,10 +45,13 @@ pub enum ApiError {
     #[error("{0}")]
     TooManyRequests(String),
     #[error("Internal error")]
-    Internal(#[from] StoreError),
+    Internal(#[from] PoolStoreError),
+    /// The blocking thread running an action panicked or was cancelled.
+    #[error("Internal error")]
+    TaskFailed(#[from] tokio::task::JoinError),
 }
 
-impl ApiError {
+impl CognitoError {
     pub(crate) fn incorrect_credentials() -> Self {
         Self::NotAuthorized("Incorrect username or password.".into())
     }
@@ -62,6 +62,25 @@ impl ApiError {
 
     pub(crate) fn client_not_found(client_id: &str) -> Self {
         Self::ResourceNotFound(format!("User pool client {client_id} does not exist."))
+    }
+
+    /// The whole cause chain of an internal failure, for the log (the client sees only
+    /// "Internal error").
+    pub fn cause_chain(&self) -> String {
+        let mut chain = String::new();
+        let mut next: Option<&dyn std::error::Error> = match self {
+            Self::Internal(cause) => Some(cause),
+            Self::TaskFailed(cause) => Some(cause),
+            _ => Some(self),
+        };
+        while let Some(error) = next {
+            if !chain.is_empty() {
+                chain.push_str(": ");
+            }
+            chain.push_str(&error.to_string());
+            next = error.source();
+        }
+        chain
     }
 
     /// The exception name clients key on (`__type`, `x-amzn-ErrorType`).
@@ -87,49 +106,31 @@ impl ApiError {
             Self::IncompleteSignature(_) => "IncompleteSignatureException",
             Self::InvalidSignature(_) => "InvalidSignatureException",
             Self::TooManyRequests(_) => "TooManyRequestsException",
-            Self::Internal(_) => "InternalErrorException",
+            Self::Internal(_) | Self::TaskFailed(_) => "InternalErrorException",
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            Self::Internal(ref cause) => {
-                tracing::error!(error = %cause, "user pool internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        let kind = self.type_name();
-        let message = self.to_string();
-        let body = serde_json::json!({ "__type": kind, "message": message });
-        let mut response = (status, crate::wire::amz_json(&body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
-        if let Ok(value) = HeaderValue::from_str(&message) {
-            headers.insert("x-amzn-errormessage", value);
-        }
-        response
     }
 }
 
 /// The persistence layer failed; always a bug or a broken disk, never the caller's fault.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("sqlite: {0}")]
+pub enum PoolStoreError {
+    #[error("SQLite failed")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("stored JSON is unreadable: {0}")]
+    #[error("stored JSON is unreadable")]
     Json(#[from] serde_json::Error),
+    #[error("stored user status {0:?} is not one this taskapi knows")]
+    UnknownUserStatus(String),
     #[error("signing key: {0}")]
     Key(String),
-    #[error("background task failed: {0}")]
-    Join(String),
+    #[error("password hashing failed")]
+    PasswordHash(#[source] argon2::password_hash::Error),
+    #[error("the password-hashing threads stopped")]
+    HashingStopped,
 }
 
 /// Why the user pool state in the data directory could not be opened.
 #[derive(Debug, thiserror::Error)]
-pub enum OpenError {
+pub enum PoolOpenError {
     #[error(transparent)]
     NotPrivate(#[from] crate::private::NotPrivate),
     #[error(

@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::UserPools;
-use crate::error::{ApiError, StoreError};
+use crate::error::{CognitoError, PoolStoreError};
 use crate::model::Credentials;
 use crate::password;
 
@@ -55,21 +55,19 @@ impl HashPool {
     pub(crate) fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, CognitoError> {
         let (done, result) = mpsc::sync_channel(1);
         self.jobs
             .try_send(Box::new(move || {
                 let _ = done.send(job());
             }))
             .map_err(|e| match e {
-                TrySendError::Full(_) => ApiError::TooManyRequests("Too many requests".into()),
-                TrySendError::Disconnected(_) => {
-                    ApiError::Internal(StoreError::Join("password hashing stopped".into()))
-                }
+                TrySendError::Full(_) => CognitoError::TooManyRequests("Too many requests".into()),
+                TrySendError::Disconnected(_) => PoolStoreError::HashingStopped.into(),
             })?;
         result
             .recv()
-            .map_err(|_| ApiError::Internal(StoreError::Join("password hashing failed".into())))
+            .map_err(|_| PoolStoreError::HashingStopped.into())
     }
 }
 
@@ -88,7 +86,7 @@ impl UserPools {
         pool_id: &str,
         username: &str,
         new_password: &str,
-    ) -> Result<Credentials, ApiError> {
+    ) -> Result<Credentials, CognitoError> {
         let (pool_id, username) = (pool_id.to_owned(), username.to_owned());
         let new_password = new_password.to_owned();
         Ok(self
@@ -103,7 +101,7 @@ impl UserPools {
         &self,
         stored: Option<&str>,
         given: &str,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, CognitoError> {
         let stored = stored.map(str::to_owned);
         let given = given.to_owned();
         self.hashing.run(move || match stored {

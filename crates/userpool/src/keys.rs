@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{DecodingKey, EncodingKey};
 
-use crate::error::StoreError;
+use crate::error::PoolStoreError;
 use crate::store::KeyRow;
 
 /// Which tokens a key signs; also its `token_use` column.
@@ -40,16 +40,16 @@ pub struct SigningKey {
 }
 
 /// Generates a 2048-bit key and returns it as the row to store.
-pub fn generate(pool_id: &str, token_use: TokenUse) -> Result<KeyRow, StoreError> {
+pub fn generate(pool_id: &str, token_use: TokenUse) -> Result<KeyRow, PoolStoreError> {
     let pair = KeyPair::generate(KeySize::Rsa2048)
-        .map_err(|_| StoreError::Key("RSA key generation failed".into()))?;
+        .map_err(|_| PoolStoreError::Key("RSA key generation failed".into()))?;
     let pkcs8: Pkcs8V1Der<'static> = pair
         .as_der()
-        .map_err(|_| StoreError::Key("cannot encode the RSA key".into()))?;
+        .map_err(|_| PoolStoreError::Key("cannot encode the RSA key".into()))?;
     let public: PublicKeyX509Der<'static> = pair
         .public_key()
         .as_der()
-        .map_err(|_| StoreError::Key("cannot encode the RSA public key".into()))?;
+        .map_err(|_| PoolStoreError::Key("cannot encode the RSA public key".into()))?;
     // Cognito's kids are standard base64 of 32 bytes; a digest of the public key keeps them
     // stable and unique.
     let kid = STANDARD.encode(digest(&SHA256, public.as_ref()));
@@ -62,8 +62,8 @@ pub fn generate(pool_id: &str, token_use: TokenUse) -> Result<KeyRow, StoreError
 }
 
 /// Turns a stored row back into a usable key; a row that does not parse is corrupt state.
-pub fn load(row: &KeyRow) -> Result<SigningKey, StoreError> {
-    let bad = |what: &str| StoreError::Key(format!("key {} is unreadable: {what}", row.kid));
+pub fn load(row: &KeyRow) -> Result<SigningKey, PoolStoreError> {
+    let bad = |what: &str| PoolStoreError::Key(format!("key {} is unreadable: {what}", row.kid));
     let pair = KeyPair::from_pkcs8(&row.pkcs8).map_err(|e| bad(&e.to_string()))?;
     let n = pair
         .public_key()

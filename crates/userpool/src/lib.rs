@@ -32,7 +32,7 @@ use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
-pub use crate::error::{ApiError, OpenError, StoreError};
+pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
 pub use crate::hashing::HashingLimits;
 pub use crate::quotas::{Category, QuotaRate};
 
@@ -46,7 +46,7 @@ use crate::tokens::PoolKeys;
 
 /// Where the user pool keeps its state and how it names itself.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct PoolSettings {
     pub data_dir: PathBuf,
     /// The region in new pool ids (`us-east-1_...`).
     pub region: String,
@@ -57,7 +57,7 @@ pub struct Settings {
     pub extra_keys: Vec<AccessKey>,
 }
 
-impl Settings {
+impl PoolSettings {
     /// Settings with the default region, `us-east-1`.
     pub fn new(data_dir: impl Into<PathBuf>, issuer_base: impl Into<String>) -> Self {
         Self {
@@ -117,7 +117,7 @@ pub const DEFAULT_ADMIN_GROUP: &str = "admins";
 
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
-    settings: Settings,
+    settings: PoolSettings,
     tuning: Tuning,
     store: Store,
     outbox: Outbox,
@@ -135,17 +135,17 @@ pub struct UserPools {
 
 impl UserPools {
     /// Opens (or creates) the state in `settings.data_dir`.
-    pub fn open(settings: Settings) -> Result<Arc<Self>, OpenError> {
+    pub fn open(settings: PoolSettings) -> Result<Arc<Self>, PoolOpenError> {
         Self::open_with(settings, Tuning::default())
     }
 
     /// [`UserPools::open`] with non-default timing, for tests.
-    pub fn open_with(settings: Settings, tuning: Tuning) -> Result<Arc<Self>, OpenError> {
+    pub fn open_with(settings: PoolSettings, tuning: Tuning) -> Result<Arc<Self>, PoolOpenError> {
         private::ensure_dir(&settings.data_dir)?;
         let path = settings.data_dir.join("userpool.sqlite3");
         private::ensure_file(&path)?;
         let store = Store::open(&path)?;
-        let corrupt = |reason: String| OpenError::Corrupt {
+        let corrupt = |reason: String| PoolOpenError::Corrupt {
             path: path.display().to_string(),
             reason,
         };
@@ -189,7 +189,7 @@ impl UserPools {
     }
 
     /// Finds the default pool, client and `admins` group, creating them on first start.
-    pub fn ensure_default_pool(&self) -> Result<DefaultPool, StoreError> {
+    pub fn ensure_default_pool(&self) -> Result<DefaultPool, PoolStoreError> {
         let pool = match self
             .store
             .pools()?
@@ -306,7 +306,7 @@ impl UserPools {
             .map(|(id, keys)| (id.clone(), Arc::clone(keys)))
     }
 
-    fn create_pool(&self, name: &str, config: PoolConfig) -> Result<model::Pool, StoreError> {
+    fn create_pool(&self, name: &str, config: PoolConfig) -> Result<model::Pool, PoolStoreError> {
         let now = self.now();
         let pool = model::Pool {
             id: random::pool_id(&self.settings.region),
@@ -337,7 +337,7 @@ impl UserPools {
         name: &str,
         generate_secret: bool,
         config: ClientConfig,
-    ) -> Result<model::Client, StoreError> {
+    ) -> Result<model::Client, PoolStoreError> {
         let now = self.now();
         let client = model::Client {
             id: random::client_id(),

@@ -1,9 +1,9 @@
-//! The stored shape of pools, app clients, users and groups, and their Cognito wire form.
+//! The stored shape of pools, app clients, users and groups.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `PasswordPolicyType`. Defaults are Cognito's for a pool created without `Policies`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -218,27 +218,6 @@ impl User {
     pub fn email(&self) -> Option<&str> {
         self.attributes.get("email").map(String::as_str)
     }
-
-    pub fn attribute_list(&self) -> Value {
-        Value::Array(
-            self.attributes
-                .iter()
-                .map(|(name, value)| json!({"Name": name, "Value": value}))
-                .collect(),
-        )
-    }
-
-    /// `UserType` as ListUsers and AdminCreateUser return it.
-    pub fn to_wire(&self) -> Value {
-        json!({
-            "Username": self.username,
-            "Attributes": self.attribute_list(),
-            "UserCreateDate": self.created,
-            "UserLastModifiedDate": self.modified,
-            "Enabled": self.enabled,
-            "UserStatus": self.status.as_str(),
-        })
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -250,27 +229,6 @@ pub struct Group {
     pub role_arn: Option<String>,
     pub created: i64,
     pub modified: i64,
-}
-
-impl Group {
-    pub fn to_wire(&self) -> Value {
-        let mut group = json!({
-            "GroupName": self.name,
-            "UserPoolId": self.pool_id,
-            "CreationDate": self.created,
-            "LastModifiedDate": self.modified,
-        });
-        if let Some(d) = &self.description {
-            group["Description"] = json!(d);
-        }
-        if let Some(p) = self.precedence {
-            group["Precedence"] = json!(p);
-        }
-        if let Some(r) = &self.role_arn {
-            group["RoleArn"] = json!(r);
-        }
-        group
-    }
 }
 
 /// Why a one-time code was sent; also the `purpose` in the outbox.

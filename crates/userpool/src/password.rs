@@ -2,7 +2,7 @@
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
-use crate::error::{ApiError, StoreError};
+use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Credentials, PasswordPolicy};
 use crate::srp;
 
@@ -18,9 +18,9 @@ const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
 /// Checks `password` against the pool's policy, reporting the first unmet rule the way
 /// Cognito does (one reason per call).
-pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<(), ApiError> {
+pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<(), CognitoError> {
     if password.chars().count() < 6 {
-        return Err(ApiError::InvalidParameter(
+        return Err(CognitoError::InvalidParameter(
             "1 validation error detected: Value at 'password' failed to satisfy constraint: \
              Member must have length greater than or equal to 6"
                 .into(),
@@ -31,7 +31,7 @@ pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<
         || password.ends_with(' ')
         || password.chars().any(|c| c != ' ' && c.is_whitespace())
     {
-        return Err(ApiError::InvalidParameter(
+        return Err(CognitoError::InvalidParameter(
             "1 validation error detected: Value at 'password' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: ^[\\S]+.*[\\S]+$"
                 .into(),
@@ -52,10 +52,10 @@ pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<
     };
     match (reason, setter) {
         (None, _) => Ok(()),
-        (Some(r), Setter::User) => Err(ApiError::InvalidPassword(format!(
+        (Some(r), Setter::User) => Err(CognitoError::InvalidPassword(format!(
             "Password did not conform with policy: {r}"
         ))),
-        (Some(r), Setter::Admin) => Err(ApiError::InvalidPassword(format!(
+        (Some(r), Setter::Admin) => Err(CognitoError::InvalidPassword(format!(
             "Password did not conform with password policy: {r}"
         ))),
     }
@@ -63,10 +63,14 @@ pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<
 
 /// Derives everything stored for a password. CPU-heavy (argon2id and a 3072-bit modular
 /// exponentiation): call it from a blocking thread.
-pub fn derive(pool_id: &str, username: &str, password: &str) -> Result<Credentials, StoreError> {
+pub fn derive(
+    pool_id: &str,
+    username: &str,
+    password: &str,
+) -> Result<Credentials, PoolStoreError> {
     let argon2 = Argon2::default()
         .hash_password(password.as_bytes())
-        .map_err(|e| StoreError::Key(format!("argon2: {e}")))?
+        .map_err(PoolStoreError::PasswordHash)?
         .to_string();
     let (srp_salt, srp_verifier) = srp::verifier(pool_id, username, password);
     Ok(Credentials {
@@ -118,7 +122,7 @@ mod tests {
         assert!(reason("UPPERCASE123").ends_with("Password must have lowercase characters"));
         assert!(reason("NoDigitsHere").ends_with("Password must have numeric characters"));
         let admin = check(&seed_policy(), "short", Setter::Admin);
-        assert!(matches!(admin, Err(ApiError::InvalidParameter(_))));
+        assert!(matches!(admin, Err(CognitoError::InvalidParameter(_))));
         let admin = check(&seed_policy(), "Shorter1a", Setter::Admin).unwrap_err();
         assert_eq!(
             admin.to_string(),

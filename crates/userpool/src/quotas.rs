@@ -11,12 +11,12 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::CognitoError;
 
 /// The one bucket for requests naming no known pool: they fail anyway, and unknown names
 /// must not create state.
@@ -180,7 +180,7 @@ impl Quotas {
     }
 
     /// Takes one request of `category` from `pool`'s allowance.
-    pub(crate) fn check(&self, category: Category, pool: &str) -> Result<(), ApiError> {
+    pub(crate) fn check(&self, category: Category, pool: &str) -> Result<(), CognitoError> {
         let Some(limiter) = self.limiters.get(&category) else {
             return Ok(());
         };
@@ -191,7 +191,7 @@ impl Quotas {
         }
         limiter
             .check_key(&pool.to_owned())
-            .map_err(|_| ApiError::TooManyRequests("Rate exceeded".into()))
+            .map_err(|_| CognitoError::TooManyRequests("Rate exceeded".into()))
     }
 }
 
@@ -206,12 +206,12 @@ pub(crate) async fn layer(
     };
     let (parts, body) = match crate::wire::buffered(request).await {
         Ok(buffered) => buffered,
-        Err(error) => return error.into_response(),
+        Err(error) => return crate::wire::error_response(&error),
     };
     let pool = Arc::clone(&pools).pool_named_in(&body).await;
     if let Err(error) = pools.quotas.check(category, &pool) {
         tracing::warn!(%category, pool, "request-rate quota exceeded");
-        return error.into_response();
+        return crate::wire::error_response(&error);
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
 }

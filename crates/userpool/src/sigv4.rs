@@ -14,14 +14,14 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::UserPools;
 use crate::credentials::TrustedKeys;
-use crate::error::ApiError;
+use crate::error::CognitoError;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "cognito-idp";
@@ -81,11 +81,11 @@ pub(crate) async fn layer(
     }
     let (parts, body) = match crate::wire::buffered(request).await {
         Ok(buffered) => buffered,
-        Err(error) => return error.into_response(),
+        Err(error) => return crate::wire::error_response(&error),
     };
     if let Err(error) = verify(&parts, &body, &pools.trusted, SystemTime::now()) {
         tracing::warn!(error = %error, kind = error.type_name(), "refused an unsigned or badly signed request");
-        return error.into_response();
+        return crate::wire::error_response(&error);
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
@@ -101,20 +101,20 @@ struct Authorization<'a> {
     signature: &'a str,
 }
 
-fn incomplete(what: &str) -> ApiError {
-    ApiError::IncompleteSignature(format!(
+fn incomplete(what: &str) -> CognitoError {
+    CognitoError::IncompleteSignature(format!(
         "Authorization header requires '{what}' parameter. Authorization=AWS4-HMAC-SHA256 \
          Credential=<access key>/<date>/<region>/{SERVICE}/aws4_request, \
          SignedHeaders=<headers>, Signature=<signature>"
     ))
 }
 
-fn parse_authorization(header: &str) -> Result<Authorization<'_>, ApiError> {
+fn parse_authorization(header: &str) -> Result<Authorization<'_>, CognitoError> {
     let rest = header
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
         .ok_or_else(|| {
-            ApiError::IncompleteSignature(format!(
+            CognitoError::IncompleteSignature(format!(
                 "Unsupported Authorization scheme: only {ALGORITHM} is accepted"
             ))
         })?;
@@ -151,23 +151,23 @@ pub(crate) fn verify(
     body: &[u8],
     keys: &TrustedKeys,
     now: SystemTime,
-) -> Result<(), ApiError> {
+) -> Result<(), CognitoError> {
     let header = parts
         .headers
         .get(http::header::AUTHORIZATION)
-        .ok_or(ApiError::MissingAuthenticationToken)?
+        .ok_or(CognitoError::MissingAuthenticationToken)?
         .to_str()
         .map_err(|_| incomplete("Credential"))?;
     let auth = parse_authorization(header)?;
     let secret = keys
         .secret(auth.access_key_id)
-        .ok_or(ApiError::UnrecognizedClient)?;
+        .ok_or(CognitoError::UnrecognizedClient)?;
     let amz_date = parts
         .headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
-            ApiError::IncompleteSignature(
+            CognitoError::IncompleteSignature(
                 "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
                  header."
                     .into(),
@@ -180,7 +180,7 @@ pub(crate) fn verify(
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
         Ok(())
     } else {
-        Err(ApiError::InvalidSignature(
+        Err(CognitoError::InvalidSignature(
             "The request signature we calculated does not match the signature you provided. \
              Check your AWS Secret Access Key and signing method. Consult the service \
              documentation for details."
@@ -189,12 +189,12 @@ pub(crate) fn verify(
     }
 }
 
-fn parse_amz_date(value: &str) -> Result<SystemTime, ApiError> {
+fn parse_amz_date(value: &str) -> Result<SystemTime, CognitoError> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     time::PrimitiveDateTime::parse(value, format)
         .map(|t| SystemTime::from(t.assume_utc()))
         .map_err(|_| {
-            ApiError::IncompleteSignature(format!(
+            CognitoError::IncompleteSignature(format!(
                 "X-Amz-Date {value} is not in the ISO 8601 basic format YYYYMMDDTHHMMSSZ"
             ))
         })
@@ -208,16 +208,16 @@ fn basic(t: SystemTime) -> String {
 }
 
 /// Refuses signatures from more than 15 minutes ago or ahead, in AWS's words.
-fn check_clock(amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result<(), ApiError> {
+fn check_clock(amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result<(), CognitoError> {
     if signed_at + CLOCK_SKEW < now {
-        return Err(ApiError::InvalidSignature(format!(
+        return Err(CognitoError::InvalidSignature(format!(
             "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
             basic(now - CLOCK_SKEW),
             basic(now)
         )));
     }
     if signed_at > now + CLOCK_SKEW {
-        return Err(ApiError::InvalidSignature(format!(
+        return Err(CognitoError::InvalidSignature(format!(
             "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
             basic(now + CLOCK_SKEW),
             basic(now)
@@ -226,8 +226,8 @@ fn check_clock(amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result
     Ok(())
 }
 
-fn check_scope(auth: &Authorization<'_>, amz_date: &str) -> Result<(), ApiError> {
-    let scope_error = |message: String| Err(ApiError::InvalidSignature(message));
+fn check_scope(auth: &Authorization<'_>, amz_date: &str) -> Result<(), CognitoError> {
+    let scope_error = |message: String| Err(CognitoError::InvalidSignature(message));
     if auth.service != SERVICE {
         return scope_error(format!(
             "Credential should be scoped to correct service: '{SERVICE}'."
@@ -267,8 +267,8 @@ fn recompute(
     auth: &Authorization<'_>,
     secret: &str,
     signed_at: SystemTime,
-) -> Result<String, ApiError> {
-    let mismatch = |why: String| ApiError::InvalidSignature(why);
+) -> Result<String, CognitoError> {
+    let mismatch = |why: String| CognitoError::InvalidSignature(why);
     let mut headers = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
         let values: Vec<&str> = parts

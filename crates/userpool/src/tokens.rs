@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, StoreError};
+use crate::error::{CognitoError, PoolStoreError};
 use crate::keys::SigningKey;
 use crate::model::{Client, Session, User};
 use crate::random;
@@ -33,7 +33,7 @@ pub struct Grant<'a> {
 const BOOLEAN_ATTRIBUTES: [&str; 2] = ["email_verified", "phone_number_verified"];
 
 /// Returns the ID token and the access token for a grant.
-pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), StoreError> {
+pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), PoolStoreError> {
     let user = grant.user;
     let validity = grant.client.config.validity;
     let event_id = random::uuid();
@@ -83,13 +83,13 @@ pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), Stor
     Ok((sign(&keys.id, &id)?, sign(&keys.access, &access)?))
 }
 
-fn sign(key: &SigningKey, claims: &Map<String, Value>) -> Result<String, StoreError> {
+fn sign(key: &SigningKey, claims: &Map<String, Value>) -> Result<String, PoolStoreError> {
     // Cognito's header is exactly {"kid","alg"}: no "typ".
     let mut header = Header::new(Algorithm::RS256);
     header.typ = None;
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding)
-        .map_err(|e| StoreError::Key(format!("signing failed: {e}")))
+        .map_err(|e| PoolStoreError::Key(format!("signing failed: {e}")))
 }
 
 /// The access-token claims the user pool acts on.
@@ -113,8 +113,8 @@ pub fn verify_access(
     issuer: &str,
     token: &str,
     now: i64,
-) -> Result<AccessClaims, ApiError> {
-    let invalid = || ApiError::NotAuthorized("Invalid Access Token".into());
+) -> Result<AccessClaims, CognitoError> {
+    let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
@@ -129,7 +129,9 @@ pub fn verify_access(
         .and_then(Value::as_i64)
         .ok_or_else(invalid)?;
     if exp <= now {
-        return Err(ApiError::NotAuthorized("Access Token has expired".into()));
+        return Err(CognitoError::NotAuthorized(
+            "Access Token has expired".into(),
+        ));
     }
     let claims: AccessClaims = serde_json::from_value(data.claims).map_err(|_| invalid())?;
     if claims.token_use != "access" {

@@ -6,7 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use taskapi_userpool::{Clock, DefaultPool, OpenError, Settings, Tuning, UserPools};
+use taskapi_userpool::{
+    AccessKey, Clock, DefaultPool, PoolOpenError, PoolSettings, Tuning, UserPools,
+};
 
 /// A clock the test moves by hand.
 struct ManualClock(AtomicI64);
@@ -29,6 +31,7 @@ struct Server {
     dir: tempfile::TempDir,
     http: reqwest::Client,
     default: DefaultPool,
+    key: AccessKey,
 }
 
 const PASSWORD: &str = "TestPass123!";
@@ -48,13 +51,14 @@ async fn serve(
 ) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let settings = Settings::new(dir.path(), issuer_base.unwrap_or_else(|| base.clone()));
+    let settings = PoolSettings::new(dir.path(), issuer_base.unwrap_or_else(|| base.clone()));
     let tuning = Tuning {
         clock: clock.clone(),
         ..Tuning::default()
     };
     let pools = UserPools::open_with(settings, tuning).unwrap();
     let default = pools.ensure_default_pool().unwrap();
+    let key = pools.generated_credentials().0.clone();
     let router = pools.router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     Server {
@@ -63,6 +67,7 @@ async fn serve(
         dir,
         http: reqwest::Client::new(),
         default,
+        key,
     }
 }
 
@@ -79,19 +84,27 @@ async fn start() -> Server {
 type Answer = Result<Value, (String, String)>;
 
 impl Server {
+    /// Calls an action, signed with the data directory's generated credentials as the AWS
+    /// SDKs sign (public actions ignore the signature).
     async fn call(&self, action: &str, body: Value) -> Answer {
-        let response = self
+        let (url, body) = (format!("{}/", self.base), body.to_string());
+        let target = format!("AWSCognitoIdentityProviderService.{action}");
+        let signed = taskapi_testkit::sigv4::cognito_headers(
+            (&self.key.id, &self.key.secret),
+            &url,
+            &target,
+            body.as_bytes(),
+            SystemTime::now(),
+        );
+        let mut request = self
             .http
-            .post(format!("{}/", self.base))
+            .post(url)
             .header("content-type", "application/x-amz-json-1.1")
-            .header(
-                "x-amz-target",
-                format!("AWSCognitoIdentityProviderService.{action}"),
-            )
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
+            .header("x-amz-target", target);
+        for (name, value) in signed {
+            request = request.header(name, value);
+        }
+        let response = request.body(body).send().await.unwrap();
         let status = response.status().as_u16();
         let header = response
             .headers()
@@ -249,7 +262,7 @@ async fn default_pool_looks_like_cognito_and_is_found_again_after_a_restart() {
 
     let jwks = server.jwks().await;
     let kids: Vec<_> = jwks.keys.iter().map(|k| k.common.key_id.clone()).collect();
-    let again = UserPools::open(Settings::new(server.dir.path(), server.base.clone())).unwrap();
+    let again = UserPools::open(PoolSettings::new(server.dir.path(), server.base.clone())).unwrap();
     assert_eq!(again.ensure_default_pool().unwrap(), server.default);
     let kids_again: Vec<_> = again
         .jwks(&pool_id)
@@ -892,9 +905,9 @@ async fn unreadable_state_is_reported_and_left_alone() {
         b"this is not a database, and it is not ours to delete",
     )
     .unwrap();
-    let result = UserPools::open(Settings::new(dir.path(), "http://127.0.0.1:1"));
+    let result = UserPools::open(PoolSettings::new(dir.path(), "http://127.0.0.1:1"));
     let error = result.err().expect("garbage must not open");
-    assert!(matches!(error, OpenError::Corrupt { .. }), "{error}");
+    assert!(matches!(error, PoolOpenError::Corrupt { .. }), "{error}");
     assert!(error.to_string().contains("userpool.sqlite3"));
     assert_eq!(
         std::fs::read(&path).unwrap(),
@@ -934,7 +947,7 @@ async fn discovery_documents_and_router_composition() {
     assert_eq!(missing.status(), 404);
 
     // The lead merges this router with the API's; their routes must not collide.
-    let pools = UserPools::open(Settings::new(server.dir.path(), server.base.clone())).unwrap();
+    let pools = UserPools::open(PoolSettings::new(server.dir.path(), server.base.clone())).unwrap();
     let api = axum::Router::new()
         .route("/tasks", axum::routing::get(|| async { "tasks" }))
         .route("/tasks/{task_id}", axum::routing::get(|| async { "task" }))

@@ -1,13 +1,12 @@
 //! Administrator actions on users and group membership (signed with SigV4 in AWS; any
 //! signature is accepted locally).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::signup::{alias_email, new_identity};
-use super::{Attribute, attributes, page};
+use super::shapes::{AttributeType, Empty, GroupType, UserType, attribute_list};
+use super::{Attribute, alias_email, attributes, new_identity, page};
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::CognitoError;
 use crate::model::{User, UserStatus};
 use crate::outbox::Message;
 use crate::password::{self, Setter};
@@ -56,12 +55,49 @@ pub(super) struct ListGroupsForUser {
     next_token: Option<String>,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserResponse {
+    user: UserType,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AdminGetUserResponse {
+    username: String,
+    user_attributes: Vec<AttributeType>,
+    user_create_date: i64,
+    user_last_modified_date: i64,
+    enabled: bool,
+    user_status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListUsersResponse {
+    users: Vec<UserType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination_token: Option<String>,
+}
+
+/// AdminListGroupsForUser and ListGroups.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupsResponse {
+    groups: Vec<GroupType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
 impl UserPools {
-    pub(super) fn admin_create_user(&self, req: AdminCreateUser) -> Result<Value, ApiError> {
+    pub(super) fn admin_create_user(
+        &self,
+        req: AdminCreateUser,
+    ) -> Result<UserResponse, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
         let action = req.message_action.as_deref();
         if let Some(other) = action.filter(|a| *a != "RESEND" && *a != "SUPPRESS") {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'messageAction' failed to \
                  satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]"
             )));
@@ -77,7 +113,7 @@ impl UserPools {
         let user = if action == Some("RESEND") {
             let user = self.admin_user(&pool.id, &req.username)?;
             if user.status != UserStatus::ForceChangePassword {
-                return Err(ApiError::UnsupportedUserState(
+                return Err(CognitoError::UnsupportedUserState(
                     "User status is not FORCE_CHANGE_PASSWORD".into(),
                 ));
             }
@@ -94,7 +130,7 @@ impl UserPools {
             let mut attrs = attributes(req.user_attributes)?;
             let username = new_identity(&pool, &req.username, &mut attrs)?;
             if self.store.find_user(&pool.id, &req.username)?.is_some() {
-                return Err(ApiError::UsernameExists(
+                return Err(CognitoError::UsernameExists(
                     "User account already exists".into(),
                 ));
             }
@@ -111,7 +147,7 @@ impl UserPools {
                 .store
                 .insert_user(&user, alias.as_deref(), Some(&credentials))?
             {
-                return Err(ApiError::UsernameExists(
+                return Err(CognitoError::UsernameExists(
                     "User account already exists".into(),
                 ));
             }
@@ -129,14 +165,16 @@ impl UserPools {
                 now,
             });
         }
-        Ok(json!({ "User": user.to_wire() }))
+        Ok(UserResponse {
+            user: UserType::new(&user),
+        })
     }
 
-    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Value, ApiError> {
+    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let mut user = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.status != UserStatus::Unconfirmed {
-            return Err(ApiError::NotAuthorized(format!(
+            return Err(CognitoError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
@@ -144,27 +182,30 @@ impl UserPools {
         user.status = UserStatus::Confirmed;
         user.modified = self.now();
         self.store.update_user(&user)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    pub(super) fn admin_get_user(&self, req: AdminUser) -> Result<Value, ApiError> {
+    pub(super) fn admin_get_user(
+        &self,
+        req: AdminUser,
+    ) -> Result<AdminGetUserResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let user = self.admin_user(&req.user_pool_id, &req.username)?;
-        Ok(json!({
-            "Username": user.username,
-            "UserAttributes": user.attribute_list(),
-            "UserCreateDate": user.created,
-            "UserLastModifiedDate": user.modified,
-            "Enabled": user.enabled,
-            "UserStatus": user.status.as_str(),
-        }))
+        Ok(AdminGetUserResponse {
+            username: user.username.clone(),
+            user_attributes: attribute_list(&user.attributes),
+            user_create_date: user.created,
+            user_last_modified_date: user.modified,
+            enabled: user.enabled,
+            user_status: user.status.as_str(),
+        })
     }
 
-    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Value, ApiError> {
+    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let user = self.admin_user(&req.user_pool_id, &req.username)?;
         self.store.delete_user(&user.pool_id, &user.username)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     /// AdminDisableUser also revokes the user's tokens, as Cognito documents.
@@ -172,7 +213,7 @@ impl UserPools {
         &self,
         req: AdminUser,
         enabled: bool,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Empty, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let mut user = self.admin_user(&req.user_pool_id, &req.username)?;
         user.enabled = enabled;
@@ -182,10 +223,10 @@ impl UserPools {
             self.store
                 .revoke_user_sessions(&user.pool_id, &user.username)?;
         }
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    pub(super) fn list_users(&self, req: ListUsers) -> Result<Value, ApiError> {
+    pub(super) fn list_users(&self, req: ListUsers) -> Result<ListUsersResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let filter = req
             .filter
@@ -199,54 +240,44 @@ impl UserPools {
             .into_iter()
             .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u)))
             .collect();
-        let (users, next) = page(users, req.pagination_token.as_deref(), req.limit, 60)?;
-        let users: Vec<Value> = users
-            .iter()
-            .map(|u| {
-                let mut wire = u.to_wire();
-                if let Some(wanted) = &req.attributes_to_get {
-                    let kept: Vec<Value> = wire["Attributes"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter(|a| wanted.iter().any(|w| a["Name"] == w.as_str()))
-                        .cloned()
-                        .collect();
-                    wire["Attributes"] = json!(kept);
-                }
-                wire
-            })
-            .collect();
-        let mut out = json!({ "Users": users });
-        if let Some(next) = next {
-            out["PaginationToken"] = json!(next);
-        }
-        Ok(out)
+        let (users, pagination_token) =
+            page(users, req.pagination_token.as_deref(), req.limit, 60)?;
+        let wanted = req.attributes_to_get.as_deref();
+        Ok(ListUsersResponse {
+            users: users
+                .iter()
+                .map(|u| UserType::new(u).keeping(wanted))
+                .collect(),
+            pagination_token,
+        })
     }
 
-    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Value, ApiError> {
+    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
         let user = self.member_change(&req)?;
         self.store
             .add_member(&user.pool_id, &req.group_name, &user.username)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    pub(super) fn admin_remove_user_from_group(&self, req: Membership) -> Result<Value, ApiError> {
+    pub(super) fn admin_remove_user_from_group(
+        &self,
+        req: Membership,
+    ) -> Result<Empty, CognitoError> {
         let user = self.member_change(&req)?;
         self.store
             .remove_member(&user.pool_id, &req.group_name, &user.username)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     /// Validates a membership change and returns the user it concerns.
-    fn member_change(&self, req: &Membership) -> Result<User, ApiError> {
+    fn member_change(&self, req: &Membership) -> Result<User, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let user = self.admin_user(&req.user_pool_id, &req.username)?;
         if !self
             .store
             .group_exists(&req.user_pool_id, &req.group_name)?
         {
-            return Err(ApiError::ResourceNotFound("Group not found.".into()));
+            return Err(CognitoError::ResourceNotFound("Group not found.".into()));
         }
         Ok(user)
     }
@@ -254,17 +285,15 @@ impl UserPools {
     pub(super) fn admin_list_groups_for_user(
         &self,
         req: ListGroupsForUser,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<GroupsResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let user = self.admin_user(&req.user_pool_id, &req.username)?;
         let groups = self.store.groups_of(&user.pool_id, &user.username)?;
-        let (groups, next) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
-        let groups: Vec<Value> = groups.iter().map(|g| g.to_wire()).collect();
-        let mut out = json!({ "Groups": groups });
-        if let Some(next) = next {
-            out["NextToken"] = json!(next);
-        }
-        Ok(out)
+        let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
+        Ok(GroupsResponse {
+            groups: groups.iter().map(GroupType::new).collect(),
+            next_token,
+        })
     }
 }
 
@@ -277,12 +306,12 @@ struct Filter {
 
 impl Filter {
     /// An empty filter means no filter.
-    fn parse(text: &str) -> Result<Option<Self>, ApiError> {
+    fn parse(text: &str) -> Result<Option<Self>, CognitoError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
         }
-        let bad = || ApiError::InvalidParameter("Error while parsing filter.".into());
+        let bad = || CognitoError::InvalidParameter("Error while parsing filter.".into());
         let (attribute, rest, prefix) = match text.split_once("^=") {
             Some((a, r)) => (a, r, true),
             None => text

@@ -1,11 +1,13 @@
 //! Sign-in and everything a signed-in user does with their tokens.
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
+use super::shapes::{AttributeType, AuthResponse, AuthenticationResult, Empty, attribute_list};
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Challenge;
@@ -56,6 +58,13 @@ pub(super) struct ChangePassword {
     proposed_password: String,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GetUserResponse {
+    username: String,
+    user_attributes: Vec<AttributeType>,
+}
+
 /// A user that an access token speaks for.
 struct Bearer {
     pool: Pool,
@@ -63,7 +72,7 @@ struct Bearer {
 }
 
 impl UserPools {
-    pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<Value, ApiError> {
+    pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<AuthResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         let flow = req.auth_flow.as_str();
         match flow {
@@ -77,14 +86,16 @@ impl UserPools {
             }
             "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => {
                 require_flow(&client, flow)?;
-                Err(ApiError::InvalidParameter(format!(
+                Err(CognitoError::InvalidParameter(format!(
                     "{flow} is not supported by the local user pool yet; use USER_PASSWORD_AUTH"
                 )))
             }
-            "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => Err(ApiError::InvalidParameter(
-                format!("Initiate Auth method not supported: {flow}"),
-            )),
-            other => Err(ApiError::InvalidParameter(format!(
+            "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => {
+                Err(CognitoError::InvalidParameter(format!(
+                    "Initiate Auth method not supported: {flow}"
+                )))
+            }
+            other => Err(CognitoError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'authFlow' failed to satisfy \
                  constraint: Member must satisfy enum value set: [USER_SRP_AUTH, \
                  REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH]"
@@ -97,29 +108,31 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         params: &Params,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<AuthResponse, CognitoError> {
         let name = required_param(params, "USERNAME")?;
         let password = required_param(params, "PASSWORD")?;
         check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
-        let user = self.public_user(client, pool, name, ApiError::incorrect_credentials())?;
+        let user = self.public_user(client, pool, name, CognitoError::incorrect_credentials())?;
         let now = self.now();
         if user.locked_until > now {
-            return Err(ApiError::NotAuthorized("Password attempts exceeded".into()));
+            return Err(CognitoError::NotAuthorized(
+                "Password attempts exceeded".into(),
+            ));
         }
         if !user.enabled {
-            return Err(ApiError::NotAuthorized("User is disabled.".into()));
+            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         self.check_password(&user, password)?;
         match user.status {
             // Cognito says so only once the password is right (checked above).
-            UserStatus::Unconfirmed => Err(ApiError::UserNotConfirmed),
+            UserStatus::Unconfirmed => Err(CognitoError::UserNotConfirmed),
             UserStatus::ForceChangePassword => self.new_password_challenge(client, pool, &user),
             UserStatus::Confirmed => self.sign_in(client, pool, &user),
         }
     }
 
     /// Verifies a password, counting failures and throttling after too many in a row.
-    fn check_password(&self, user: &User, password: &str) -> Result<(), ApiError> {
+    fn check_password(&self, user: &User, password: &str) -> Result<(), CognitoError> {
         let ok = self.verify_password(user.password_hash.as_deref(), password)?;
         if ok {
             if user.failed_logins > 0 {
@@ -139,9 +152,11 @@ impl UserPools {
                 .min(MAX_LOCKOUT);
             self.store
                 .lock_user_until(&user.pool_id, &user.username, self.now() + lockout)?;
-            return Err(ApiError::NotAuthorized("Password attempts exceeded".into()));
+            return Err(CognitoError::NotAuthorized(
+                "Password attempts exceeded".into(),
+            ));
         }
-        Err(ApiError::incorrect_credentials())
+        Err(CognitoError::incorrect_credentials())
     }
 
     fn new_password_challenge(
@@ -149,11 +164,11 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         user: &User,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<AuthResponse, CognitoError> {
         let now = self.now();
         let validity_days = pool.config.password_policy.temporary_password_validity_days;
         if user.password_set_at + validity_days * 86_400 < now {
-            return Err(ApiError::NotAuthorized(
+            return Err(CognitoError::NotAuthorized(
                 "Temporary password has expired and must be reset by an administrator.".into(),
             ));
         }
@@ -170,20 +185,29 @@ impl UserPools {
         )?;
         let mut visible = user.attributes.clone();
         visible.remove("sub");
-        Ok(json!({
-            "ChallengeName": "NEW_PASSWORD_REQUIRED",
-            "Session": session,
-            // amazon-cognito-identity-js JSON.parses these two: they are strings on purpose.
-            "ChallengeParameters": {
-                "USER_ID_FOR_SRP": user.username,
-                "requiredAttributes": "[]",
-                "userAttributes": serde_json::to_string(&visible).map_err(crate::error::StoreError::from)?,
-            },
-        }))
+        // amazon-cognito-identity-js JSON.parses the last two: they are strings on purpose.
+        let parameters = BTreeMap::from([
+            ("USER_ID_FOR_SRP", user.username.clone()),
+            ("requiredAttributes", "[]".to_owned()),
+            (
+                "userAttributes",
+                serde_json::to_string(&visible).map_err(PoolStoreError::from)?,
+            ),
+        ]);
+        Ok(AuthResponse::challenge(
+            "NEW_PASSWORD_REQUIRED",
+            Some(session),
+            parameters,
+        ))
     }
 
     /// Starts a session and returns all three tokens.
-    fn sign_in(&self, client: &Client, pool: &Pool, user: &User) -> Result<Value, ApiError> {
+    fn sign_in(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+    ) -> Result<AuthResponse, CognitoError> {
         let now = self.now();
         let session = Session {
             origin_jti: crate::random::uuid(),
@@ -198,8 +222,8 @@ impl UserPools {
         self.store
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
         let mut result = self.tokens(client, pool, user, &session)?;
-        result["AuthenticationResult"]["RefreshToken"] = json!(refresh);
-        Ok(result)
+        result.refresh_token = Some(refresh);
+        Ok(AuthResponse::tokens(result))
     }
 
     /// ID and access tokens for a session (a sign-in or a refresh of it).
@@ -209,10 +233,10 @@ impl UserPools {
         pool: &Pool,
         user: &User,
         session: &Session,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<AuthenticationResult, CognitoError> {
         let keys = self
             .pool_keys(&pool.id)
-            .ok_or_else(|| crate::error::StoreError::Key(format!("no keys for {}", pool.id)))?;
+            .ok_or_else(|| PoolStoreError::Key(format!("no keys for {}", pool.id)))?;
         let groups: Vec<String> = self
             .store
             .groups_of(&pool.id, &user.username)?
@@ -231,15 +255,13 @@ impl UserPools {
                 now: self.now(),
             },
         )?;
-        Ok(json!({
-            "ChallengeParameters": {},
-            "AuthenticationResult": {
-                "AccessToken": access_token,
-                "ExpiresIn": client.config.validity.access,
-                "TokenType": "Bearer",
-                "IdToken": id_token,
-            },
-        }))
+        Ok(AuthenticationResult {
+            access_token,
+            expires_in: client.config.validity.access,
+            token_type: "Bearer",
+            refresh_token: None,
+            id_token,
+        })
     }
 
     fn refresh_auth(
@@ -247,21 +269,23 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         params: &Params,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<AuthResponse, CognitoError> {
         let token = required_param(params, "REFRESH_TOKEN")?;
-        let invalid = || ApiError::NotAuthorized("Invalid Refresh Token.".into());
+        let invalid = || CognitoError::NotAuthorized("Invalid Refresh Token.".into());
         let session = self
             .store
             .session_by_refresh(&tokens::refresh_digest(token))?
             .filter(|s| s.client_id == client.id && s.pool_id == pool.id)
             .ok_or_else(invalid)?;
         if session.revoked {
-            return Err(ApiError::NotAuthorized(
+            return Err(CognitoError::NotAuthorized(
                 "Refresh Token has been revoked".into(),
             ));
         }
         if session.refresh_expires <= self.now() {
-            return Err(ApiError::NotAuthorized("Refresh Token has expired".into()));
+            return Err(CognitoError::NotAuthorized(
+                "Refresh Token has expired".into(),
+            ));
         }
         let user = self
             .store
@@ -269,18 +293,20 @@ impl UserPools {
             .ok_or_else(invalid)?;
         check_secret_hash(client, &user.username, param(params, "SECRET_HASH"))?;
         if !user.enabled {
-            return Err(ApiError::NotAuthorized("User is disabled.".into()));
+            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
-        self.tokens(client, pool, &user, &session)
+        Ok(AuthResponse::tokens(
+            self.tokens(client, pool, &user, &session)?,
+        ))
     }
 
     pub(super) fn respond_to_auth_challenge(
         &self,
         req: RespondToAuthChallenge,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<AuthResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         if req.challenge_name != "NEW_PASSWORD_REQUIRED" {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "The local user pool does not support the challenge {}",
                 req.challenge_name
             )));
@@ -289,8 +315,9 @@ impl UserPools {
         let name = required_param(responses, "USERNAME")?;
         let new_password = required_param(responses, "NEW_PASSWORD")?;
         check_secret_hash(&client, name, param(responses, "SECRET_HASH"))?;
-        let expired =
-            || ApiError::NotAuthorized("Invalid session for the user, session is expired.".into());
+        let expired = || {
+            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
+        };
         let session = req.session.as_deref().ok_or_else(expired)?;
         let challenge = self
             .store
@@ -301,7 +328,7 @@ impl UserPools {
             .store
             .find_user(&pool.id, name)?
             .filter(|u| u.username == challenge.username && u.pool_id == challenge.pool_id)
-            .ok_or_else(ApiError::incorrect_credentials)?;
+            .ok_or_else(CognitoError::incorrect_credentials)?;
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let updates: Vec<super::Attribute> = responses
             .iter()
@@ -333,8 +360,8 @@ impl UserPools {
 
     /// Resolves an access token to its pool and user, refusing expired, forged, revoked and
     /// non-access tokens the way Cognito words it.
-    fn bearer(&self, token: &str) -> Result<Bearer, ApiError> {
-        let invalid = || ApiError::NotAuthorized("Invalid Access Token".into());
+    fn bearer(&self, token: &str) -> Result<Bearer, CognitoError> {
+        let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
         let kid = tokens::kid(token).ok_or_else(invalid)?;
         let (pool_id, keys) = self.pool_for_access_kid(&kid).ok_or_else(invalid)?;
         let claims =
@@ -344,7 +371,7 @@ impl UserPools {
             .session(&claims.origin_jti)?
             .ok_or_else(invalid)?;
         if session.revoked {
-            return Err(ApiError::NotAuthorized(
+            return Err(CognitoError::NotAuthorized(
                 "Access Token has been revoked".into(),
             ));
         }
@@ -356,31 +383,34 @@ impl UserPools {
             .store
             .find_user(&pool_id, &claims.username)?
             .filter(|u| u.username == claims.username)
-            .ok_or(ApiError::UserNotFound)?;
+            .ok_or(CognitoError::UserNotFound)?;
         if !user.enabled {
-            return Err(ApiError::NotAuthorized("User is disabled.".into()));
+            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         Ok(Bearer { pool, user })
     }
 
-    pub(super) fn get_user(&self, req: AccessTokenRequest) -> Result<Value, ApiError> {
+    pub(super) fn get_user(
+        &self,
+        req: AccessTokenRequest,
+    ) -> Result<GetUserResponse, CognitoError> {
         let Bearer { user, .. } = self.bearer(&req.access_token)?;
-        Ok(json!({
-            "Username": user.username,
-            "UserAttributes": user.attribute_list(),
-        }))
+        Ok(GetUserResponse {
+            user_attributes: attribute_list(&user.attributes),
+            username: user.username,
+        })
     }
 
-    pub(super) fn global_sign_out(&self, req: AccessTokenRequest) -> Result<Value, ApiError> {
+    pub(super) fn global_sign_out(&self, req: AccessTokenRequest) -> Result<Empty, CognitoError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
         self.store.revoke_user_sessions(&pool.id, &user.username)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    pub(super) fn revoke_token(&self, req: RevokeToken) -> Result<Value, ApiError> {
+    pub(super) fn revoke_token(&self, req: RevokeToken) -> Result<Empty, CognitoError> {
         let (client, _) = self.client(&req.client_id)?;
         if !client.config.enable_token_revocation {
-            return Err(ApiError::Unauthorized(
+            return Err(CognitoError::Unauthorized(
                 "Token revocation is not enabled for this client".into(),
             ));
         }
@@ -390,19 +420,21 @@ impl UserPools {
             .session_by_refresh(&tokens::refresh_digest(&req.token))?
         {
             if session.client_id != client.id {
-                return Err(ApiError::Unauthorized(
+                return Err(CognitoError::Unauthorized(
                     "The token was not issued to this client".into(),
                 ));
             }
             self.store.revoke_session(&session.origin_jti)?;
         }
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    pub(super) fn change_password(&self, req: ChangePassword) -> Result<Value, ApiError> {
+    pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, CognitoError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
         if user.locked_until > self.now() {
-            return Err(ApiError::NotAuthorized("Password attempts exceeded".into()));
+            return Err(CognitoError::NotAuthorized(
+                "Password attempts exceeded".into(),
+            ));
         }
         let previous = req.previous_password.unwrap_or_default();
         self.check_password(&user, &previous)?;
@@ -419,20 +451,20 @@ impl UserPools {
             user.status,
             self.now(),
         )?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 }
 
 /// Refuses a flow the app client does not allow, with Cognito's wording.
-fn require_flow(client: &Client, flow: &str) -> Result<(), ApiError> {
+fn require_flow(client: &Client, flow: &str) -> Result<(), CognitoError> {
     if client.config.allows(flow) {
         Ok(())
     } else if flow == "REFRESH_TOKEN_AUTH" {
-        Err(ApiError::InvalidParameter(
+        Err(CognitoError::InvalidParameter(
             "Refresh Token flow not enabled for this client".into(),
         ))
     } else {
-        Err(ApiError::InvalidParameter(format!(
+        Err(CognitoError::InvalidParameter(format!(
             "{flow} flow not enabled for this client"
         )))
     }

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod pools;
+mod shapes;
 mod signup;
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,79 +11,97 @@ use std::collections::{BTreeMap, HashMap};
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use subtle::ConstantTimeEq;
 
+use self::shapes::{CodeDeliveryDetails, Delivery};
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, CodePurpose, Pool, User};
-use crate::outbox::{Message, mask};
+use crate::outbox::Message;
 
 impl UserPools {
     /// Runs one action. Synchronous on purpose: it hashes passwords and talks to SQLite, so
     /// the wire layer calls it on a blocking thread.
-    pub(crate) fn dispatch(&self, action: &str, body: Value) -> Result<Value, ApiError> {
+    pub(crate) fn dispatch(&self, action: &str, body: Value) -> Result<Value, CognitoError> {
         match action {
-            "CreateUserPool" => self.create_user_pool(parse(body)?),
-            "DescribeUserPool" => self.describe_user_pool(parse(body)?),
-            "ListUserPools" => self.list_user_pools(parse(body)?),
-            "CreateUserPoolClient" => self.create_user_pool_client(parse(body)?),
-            "DescribeUserPoolClient" => self.describe_user_pool_client(parse(body)?),
-            "ListUserPoolClients" => self.list_user_pool_clients(parse(body)?),
-            "SignUp" => self.sign_up(parse(body)?),
-            "ConfirmSignUp" => self.confirm_sign_up(parse(body)?),
-            "ResendConfirmationCode" => self.resend_confirmation_code(parse(body)?),
-            "ForgotPassword" => self.forgot_password(parse(body)?),
-            "ConfirmForgotPassword" => self.confirm_forgot_password(parse(body)?),
-            "InitiateAuth" => self.initiate_auth(parse(body)?),
-            "RespondToAuthChallenge" => self.respond_to_auth_challenge(parse(body)?),
-            "GetUser" => self.get_user(parse(body)?),
-            "GlobalSignOut" => self.global_sign_out(parse(body)?),
-            "RevokeToken" => self.revoke_token(parse(body)?),
-            "ChangePassword" => self.change_password(parse(body)?),
-            "AdminCreateUser" => self.admin_create_user(parse(body)?),
-            "AdminConfirmSignUp" => self.admin_confirm_sign_up(parse(body)?),
-            "AdminGetUser" => self.admin_get_user(parse(body)?),
-            "AdminDeleteUser" => self.admin_delete_user(parse(body)?),
-            "AdminDisableUser" => self.admin_set_enabled(parse(body)?, false),
-            "AdminEnableUser" => self.admin_set_enabled(parse(body)?, true),
-            "ListUsers" => self.list_users(parse(body)?),
-            "CreateGroup" => self.create_group(parse(body)?),
-            "AdminAddUserToGroup" => self.admin_add_user_to_group(parse(body)?),
-            "AdminRemoveUserFromGroup" => self.admin_remove_user_from_group(parse(body)?),
-            "AdminListGroupsForUser" => self.admin_list_groups_for_user(parse(body)?),
-            other => Err(ApiError::UnknownOperation(format!(
+            "CreateUserPool" => call(body, |r| self.create_user_pool(r)),
+            "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
+            "ListUserPools" => call(body, |r| self.list_user_pools(r)),
+            "CreateUserPoolClient" => call(body, |r| self.create_user_pool_client(r)),
+            "DescribeUserPoolClient" => call(body, |r| self.describe_user_pool_client(r)),
+            "ListUserPoolClients" => call(body, |r| self.list_user_pool_clients(r)),
+            "SignUp" => call(body, |r| self.sign_up(r)),
+            "ConfirmSignUp" => call(body, |r| self.confirm_sign_up(r)),
+            "ResendConfirmationCode" => call(body, |r| self.resend_confirmation_code(r)),
+            "ForgotPassword" => call(body, |r| self.forgot_password(r)),
+            "ConfirmForgotPassword" => call(body, |r| self.confirm_forgot_password(r)),
+            "InitiateAuth" => call(body, |r| self.initiate_auth(r)),
+            "RespondToAuthChallenge" => call(body, |r| self.respond_to_auth_challenge(r)),
+            "GetUser" => call(body, |r| self.get_user(r)),
+            "GlobalSignOut" => call(body, |r| self.global_sign_out(r)),
+            "RevokeToken" => call(body, |r| self.revoke_token(r)),
+            "ChangePassword" => call(body, |r| self.change_password(r)),
+            "AdminCreateUser" => call(body, |r| self.admin_create_user(r)),
+            "AdminConfirmSignUp" => call(body, |r| self.admin_confirm_sign_up(r)),
+            "AdminGetUser" => call(body, |r| self.admin_get_user(r)),
+            "AdminDeleteUser" => call(body, |r| self.admin_delete_user(r)),
+            "AdminDisableUser" => call(body, |r| self.admin_set_enabled(r, false)),
+            "AdminEnableUser" => call(body, |r| self.admin_set_enabled(r, true)),
+            "ListUsers" => call(body, |r| self.list_users(r)),
+            "CreateGroup" => call(body, |r| self.create_group(r)),
+            "AdminAddUserToGroup" => call(body, |r| self.admin_add_user_to_group(r)),
+            "AdminRemoveUserFromGroup" => call(body, |r| self.admin_remove_user_from_group(r)),
+            "AdminListGroupsForUser" => call(body, |r| self.admin_list_groups_for_user(r)),
+            other => Err(CognitoError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
         }
     }
 
-    fn pool(&self, pool_id: &str) -> Result<Pool, ApiError> {
+    fn pool(&self, pool_id: &str) -> Result<Pool, CognitoError> {
         self.store
             .pool(pool_id)?
-            .ok_or_else(|| ApiError::pool_not_found(pool_id))
+            .ok_or_else(|| CognitoError::pool_not_found(pool_id))
     }
 
     /// The app client and its pool, for the public (client-id authenticated) actions.
-    fn client(&self, client_id: &str) -> Result<(Client, Pool), ApiError> {
+    fn client(&self, client_id: &str) -> Result<(Client, Pool), CognitoError> {
         let client = self
             .store
             .client(client_id)?
-            .ok_or_else(|| ApiError::client_not_found(client_id))?;
+            .ok_or_else(|| CognitoError::client_not_found(client_id))?;
         let pool = self.pool(&client.pool_id)?;
         Ok((client, pool))
     }
 
     /// A user for an admin action, where existence is never hidden.
-    fn admin_user(&self, pool_id: &str, username: &str) -> Result<User, ApiError> {
+    fn admin_user(&self, pool_id: &str, username: &str) -> Result<User, CognitoError> {
         self.store
             .find_user(pool_id, username)?
-            .ok_or(ApiError::UserNotFound)
+            .ok_or(CognitoError::UserNotFound)
+    }
+
+    /// Looks a user up for a public action. With `PreventUserExistenceErrors` enabled, an
+    /// unknown user gets `hidden_as` (the error a wrong code or password would get).
+    fn public_user(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        username: &str,
+        hidden_as: CognitoError,
+    ) -> Result<User, CognitoError> {
+        match self.store.find_user(&pool.id, username)? {
+            Some(user) => Ok(user),
+            None if client.config.hides_user_existence() => Err(hidden_as),
+            None => Err(CognitoError::UserNotFound),
+        }
     }
 
     /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`.
-    fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Value, ApiError> {
+    fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, CognitoError> {
         let email = user.email().unwrap_or_default();
         let ttl = match purpose {
             CodePurpose::SignUp => self.tuning.sign_up_code_ttl,
@@ -106,50 +125,118 @@ impl UserPools {
 
     /// Checks a code and consumes it. Wrong guesses count; once they run out, even the right
     /// code is refused until a new one is requested.
-    fn redeem_code(&self, user: &User, purpose: CodePurpose, given: &str) -> Result<(), ApiError> {
+    fn redeem_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        given: &str,
+    ) -> Result<(), CognitoError> {
         let (pool_id, username) = (&user.pool_id, &user.username);
         let stored = self
             .store
             .code(pool_id, username, purpose)?
-            .ok_or(ApiError::ExpiredCode)?;
+            .ok_or(CognitoError::ExpiredCode)?;
         if stored.attempts >= self.tuning.max_code_attempts {
-            return Err(ApiError::LimitExceeded);
+            return Err(CognitoError::LimitExceeded);
         }
         if stored.expires_at <= self.now() {
-            return Err(ApiError::ExpiredCode);
+            return Err(CognitoError::ExpiredCode);
         }
         if !constant_time_eq(stored.code.as_bytes(), given.trim().as_bytes()) {
             self.store.count_code_attempt(pool_id, username, purpose)?;
-            return Err(ApiError::CodeMismatch);
+            return Err(CognitoError::CodeMismatch);
         }
         self.store.delete_code(pool_id, username, purpose)?;
         Ok(())
     }
 }
 
+/// A new user's internal username, with `sub` (and, where the pool signs in by e-mail,
+/// `email`) added to `attrs`. In such a pool the given username must be an address and the
+/// internal username is the `sub`, as in Cognito.
+fn new_identity(
+    pool: &Pool,
+    given: &str,
+    attrs: &mut BTreeMap<String, String>,
+) -> Result<String, CognitoError> {
+    let sub = crate::random::uuid();
+    let username = if pool.config.email_is_username() {
+        if !looks_like_email(given) {
+            return Err(CognitoError::InvalidParameter(
+                "Username should be an email.".into(),
+            ));
+        }
+        attrs.insert("email".into(), given.to_owned());
+        sub.clone()
+    } else {
+        given.to_owned()
+    };
+    attrs.insert("sub".into(), sub);
+    Ok(username)
+}
+
+/// A light check that a username is an e-mail address, as Cognito applies to pools that
+/// sign in by e-mail.
+fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// The lowercased e-mail that must be unique in the pool, where e-mail addresses sign in.
+fn alias_email(pool: &Pool, user: &User) -> Option<String> {
+    pool.config
+        .email_signs_in()
+        .then(|| user.email().map(str::to_lowercase))
+        .flatten()
+}
+
+/// Decodes a request, runs an action on it and encodes its answer.
+fn call<Req, Resp>(
+    body: Value,
+    action: impl FnOnce(Req) -> Result<Resp, CognitoError>,
+) -> Result<Value, CognitoError>
+where
+    Req: DeserializeOwned,
+    Resp: Serialize,
+{
+    let response = action(parse(body)?)?;
+    Ok(serde_json::to_value(response).map_err(PoolStoreError::from)?)
+}
+
 /// Decodes a request. Unknown members are ignored (clients send extras such as
 /// `ClientMetadata`); a missing or mistyped member is Cognito's validation error.
-fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+fn parse<T: DeserializeOwned>(body: Value) -> Result<T, CognitoError> {
     serde_json::from_value(body)
-        .map_err(|e| ApiError::InvalidParameter(format!("1 validation error detected: {e}")))
+        .map_err(|e| CognitoError::InvalidParameter(format!("1 validation error detected: {e}")))
 }
 
-/// `CodeDeliveryDetails` for an e-mail.
-fn delivery(email: &str) -> Value {
-    json!({ "CodeDeliveryDetails": {
-        "Destination": mask(email),
-        "DeliveryMedium": "EMAIL",
-        "AttributeName": "email",
-    }})
+/// The answer for a code e-mailed to `email`.
+fn delivery(email: &str) -> Delivery {
+    Delivery {
+        code_delivery_details: CodeDeliveryDetails::email(email, "email"),
+    }
 }
 
+/// Compares secrets without leaking, through timing, how much of a guess was right.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// Verifies `SECRET_HASH` for clients that have a secret:
 /// `Base64(HMAC_SHA256(secret, username + client_id))`.
-fn check_secret_hash(client: &Client, username: &str, given: Option<&str>) -> Result<(), ApiError> {
+fn check_secret_hash(
+    client: &Client,
+    username: &str,
+    given: Option<&str>,
+) -> Result<(), CognitoError> {
     let Some(secret) = &client.secret else {
         return Ok(());
     };
@@ -160,7 +247,7 @@ fn check_secret_hash(client: &Client, username: &str, given: Option<&str>) -> Re
     ));
     match given {
         Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
-        _ => Err(ApiError::NotAuthorized(format!(
+        _ => Err(CognitoError::NotAuthorized(format!(
             "Unable to verify secret hash for client {}",
             client.id
         ))),
@@ -201,17 +288,17 @@ const STANDARD_ATTRIBUTES: [&str; 20] = [
 ];
 
 /// Validates user-supplied attributes against the schema (standard names and `custom:*`).
-fn attributes(list: Option<Vec<Attribute>>) -> Result<BTreeMap<String, String>, ApiError> {
+fn attributes(list: Option<Vec<Attribute>>) -> Result<BTreeMap<String, String>, CognitoError> {
     let mut out = BTreeMap::new();
     for attribute in list.unwrap_or_default() {
         let name = attribute.name;
         if name == "sub" {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "Attributes did not conform to the schema: sub: Attribute cannot be written".into(),
             ));
         }
         if !STANDARD_ATTRIBUTES.contains(&name.as_str()) && !name.starts_with("custom:") {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "Attributes did not conform to the schema: Type for attribute {{{name}}} could not be determined"
             )));
         }
@@ -228,10 +315,10 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.get(name).and_then(|v| v.as_deref())
 }
 
-fn required_param<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
+fn required_param<'a>(params: &'a Params, name: &str) -> Result<&'a str, CognitoError> {
     param(params, name)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::InvalidParameter(format!("Missing required parameter {name}")))
+        .ok_or_else(|| CognitoError::InvalidParameter(format!("Missing required parameter {name}")))
 }
 
 /// One page of `items`, with the token for the next. Tokens are plain offsets: local state is
@@ -241,16 +328,16 @@ fn page<T>(
     token: Option<&str>,
     limit: Option<usize>,
     max: usize,
-) -> Result<(Vec<T>, Option<String>), ApiError> {
+) -> Result<(Vec<T>, Option<String>), CognitoError> {
     let start = match token {
         None => 0,
         Some(t) => t
             .parse::<usize>()
-            .map_err(|_| ApiError::InvalidParameter("Invalid pagination token".into()))?,
+            .map_err(|_| CognitoError::InvalidParameter("Invalid pagination token".into()))?,
     };
     let limit = limit.unwrap_or(max);
     if limit == 0 || limit > max {
-        return Err(ApiError::InvalidParameter(format!(
+        return Err(CognitoError::InvalidParameter(format!(
             "1 validation error detected: Value '{limit}' failed to satisfy constraint: \
              Member must have value between 1 and {max}"
         )));

@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::page;
+use super::shapes::{Echo, GroupType};
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::CognitoError;
 use crate::model::{Client, ClientConfig, Group, PasswordPolicy, Pool, PoolConfig, TokenValidity};
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
@@ -68,7 +69,8 @@ pub(super) struct CreateUserPool {
     rest: Map<String, Value>,
 }
 
-#[derive(Deserialize)]
+/// `UserPoolPolicyType`.
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct Policies {
     password_policy: Option<PasswordPolicy>,
@@ -145,10 +147,115 @@ pub(super) struct CreateGroup {
     role_arn: Option<String>,
 }
 
+/// `UserPoolType`; members kept verbatim from creation are flattened in last.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolType {
+    id: String,
+    name: String,
+    arn: String,
+    policies: Policies,
+    auto_verified_attributes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    username_attributes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alias_attributes: Vec<String>,
+    admin_create_user_config: AdminCreateUserConfigType,
+    mfa_configuration: &'static str,
+    estimated_number_of_users: usize,
+    creation_date: i64,
+    last_modified_date: i64,
+    #[serde(flatten)]
+    echo: Echo,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AdminCreateUserConfigType {
+    allow_admin_create_user_only: bool,
+    unused_account_validity_days: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolResponse {
+    user_pool: UserPoolType,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolDescription {
+    id: String,
+    name: String,
+    creation_date: i64,
+    last_modified_date: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListUserPoolsResponse {
+    user_pools: Vec<PoolDescription>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// `UserPoolClientType`; members kept verbatim from creation are flattened in last.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ClientType {
+    user_pool_id: String,
+    client_name: String,
+    client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    explicit_auth_flows: Vec<String>,
+    prevent_user_existence_errors: String,
+    enable_token_revocation: bool,
+    access_token_validity: i64,
+    id_token_validity: i64,
+    refresh_token_validity: i64,
+    token_validity_units: Value,
+    creation_date: i64,
+    last_modified_date: i64,
+    #[serde(flatten)]
+    echo: Echo,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolClientResponse {
+    user_pool_client: ClientType,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClientDescription {
+    client_id: String,
+    user_pool_id: String,
+    client_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListUserPoolClientsResponse {
+    user_pool_clients: Vec<ClientDescription>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupResponse {
+    group: GroupType,
+}
+
 impl UserPools {
-    pub(super) fn create_user_pool(&self, req: CreateUserPool) -> Result<Value, ApiError> {
+    pub(super) fn create_user_pool(
+        &self,
+        req: CreateUserPool,
+    ) -> Result<UserPoolResponse, CognitoError> {
         if req.pool_name.is_empty() || req.pool_name.chars().count() > 128 {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "1 validation error detected: Value at 'poolName' failed to satisfy constraint: \
                  Member must have length between 1 and 128"
                     .into(),
@@ -159,7 +266,7 @@ impl UserPools {
             .and_then(|p| p.password_policy)
             .unwrap_or_default();
         if !(6..=99).contains(&policy.minimum_length) {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "1 validation error detected: Value at 'policies.passwordPolicy.minimumLength' \
                  failed to satisfy constraint: Member must have value between 6 and 99"
                     .into(),
@@ -168,7 +275,7 @@ impl UserPools {
         let username_attributes = req.username_attributes.unwrap_or_default();
         let alias_attributes = req.alias_attributes.unwrap_or_default();
         if !username_attributes.is_empty() && !alias_attributes.is_empty() {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool"
                     .into(),
             ));
@@ -188,42 +295,46 @@ impl UserPools {
             echo,
         };
         let pool = self.create_pool(&req.pool_name, config)?;
-        Ok(json!({ "UserPool": self.pool_to_wire(&pool)? }))
+        Ok(UserPoolResponse {
+            user_pool: self.pool_type(&pool)?,
+        })
     }
 
-    pub(super) fn describe_user_pool(&self, req: PoolId) -> Result<Value, ApiError> {
+    pub(super) fn describe_user_pool(&self, req: PoolId) -> Result<UserPoolResponse, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
-        Ok(json!({ "UserPool": self.pool_to_wire(&pool)? }))
+        Ok(UserPoolResponse {
+            user_pool: self.pool_type(&pool)?,
+        })
     }
 
-    pub(super) fn list_user_pools(&self, req: ListUserPools) -> Result<Value, ApiError> {
+    pub(super) fn list_user_pools(
+        &self,
+        req: ListUserPools,
+    ) -> Result<ListUserPoolsResponse, CognitoError> {
         let pools = self.store.pools()?;
-        let (pools, next) = page(pools, req.next_token.as_deref(), Some(req.max_results), 60)?;
-        let pools: Vec<Value> = pools
-            .iter()
-            .map(|p| {
-                json!({
-                    "Id": p.id,
-                    "Name": p.name,
-                    "CreationDate": p.created,
-                    "LastModifiedDate": p.modified,
+        let (pools, next_token) =
+            page(pools, req.next_token.as_deref(), Some(req.max_results), 60)?;
+        Ok(ListUserPoolsResponse {
+            user_pools: pools
+                .iter()
+                .map(|p| PoolDescription {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    creation_date: p.created,
+                    last_modified_date: p.modified,
                 })
-            })
-            .collect();
-        let mut out = json!({ "UserPools": pools });
-        if let Some(next) = next {
-            out["NextToken"] = json!(next);
-        }
-        Ok(out)
+                .collect(),
+            next_token,
+        })
     }
 
     pub(super) fn create_user_pool_client(
         &self,
         req: CreateUserPoolClient,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<UserPoolClientResponse, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
         if req.client_name.is_empty() || req.client_name.chars().count() > 128 {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "1 validation error detected: Value at 'clientName' failed to satisfy constraint: \
                  Member must have length between 1 and 128"
                     .into(),
@@ -239,7 +350,7 @@ impl UserPools {
             .to_vec()
         });
         if let Some(bad) = flows.iter().find(|f| !AUTH_FLOWS.contains(&f.as_str())) {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "1 validation error detected: Value '[{bad}]' at 'explicitAuthFlows' failed to \
                  satisfy constraint: Member must satisfy enum value set: [{}]",
                 AUTH_FLOWS.join(", ")
@@ -249,7 +360,7 @@ impl UserPools {
             .prevent_user_existence_errors
             .unwrap_or_else(|| "LEGACY".into());
         if prevent != "LEGACY" && prevent != "ENABLED" {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "1 validation error detected: Value '{prevent}' at 'preventUserExistenceErrors' \
                  failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]"
             )));
@@ -300,41 +411,50 @@ impl UserPools {
             echo,
         };
         let client = self.create_client(&pool.id, &req.client_name, req.generate_secret, config)?;
-        Ok(json!({ "UserPoolClient": client_to_wire(&client) }))
+        Ok(UserPoolClientResponse {
+            user_pool_client: ClientType::new(&client),
+        })
     }
 
-    pub(super) fn describe_user_pool_client(&self, req: ClientRef) -> Result<Value, ApiError> {
+    pub(super) fn describe_user_pool_client(
+        &self,
+        req: ClientRef,
+    ) -> Result<UserPoolClientResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let client = self
             .store
             .client(&req.client_id)?
             .filter(|c| c.pool_id == req.user_pool_id)
-            .ok_or_else(|| ApiError::client_not_found(&req.client_id))?;
-        Ok(json!({ "UserPoolClient": client_to_wire(&client) }))
+            .ok_or_else(|| CognitoError::client_not_found(&req.client_id))?;
+        Ok(UserPoolClientResponse {
+            user_pool_client: ClientType::new(&client),
+        })
     }
 
     pub(super) fn list_user_pool_clients(
         &self,
         req: ListUserPoolClients,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<ListUserPoolClientsResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         let clients = self.store.clients(&req.user_pool_id)?;
-        let (clients, next) = page(clients, req.next_token.as_deref(), req.max_results, 60)?;
-        let clients: Vec<Value> = clients
-            .iter()
-            .map(|c| json!({"ClientId": c.id, "UserPoolId": c.pool_id, "ClientName": c.name}))
-            .collect();
-        let mut out = json!({ "UserPoolClients": clients });
-        if let Some(next) = next {
-            out["NextToken"] = json!(next);
-        }
-        Ok(out)
+        let (clients, next_token) = page(clients, req.next_token.as_deref(), req.max_results, 60)?;
+        Ok(ListUserPoolClientsResponse {
+            user_pool_clients: clients
+                .iter()
+                .map(|c| ClientDescription {
+                    client_id: c.id.clone(),
+                    user_pool_id: c.pool_id.clone(),
+                    client_name: c.name.clone(),
+                })
+                .collect(),
+            next_token,
+        })
     }
 
-    pub(super) fn create_group(&self, req: CreateGroup) -> Result<Value, ApiError> {
+    pub(super) fn create_group(&self, req: CreateGroup) -> Result<GroupResponse, CognitoError> {
         self.pool(&req.user_pool_id)?;
         if req.group_name.is_empty() || req.group_name.chars().count() > 128 {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "1 validation error detected: Value at 'groupName' failed to satisfy constraint: \
                  Member must have length between 1 and 128"
                     .into(),
@@ -351,39 +471,41 @@ impl UserPools {
             modified: now,
         };
         if !self.store.insert_group(&group)? {
-            return Err(ApiError::GroupExists);
+            return Err(CognitoError::GroupExists);
         }
-        Ok(json!({ "Group": group.to_wire() }))
+        Ok(GroupResponse {
+            group: GroupType::new(&group),
+        })
     }
 
-    fn pool_to_wire(&self, pool: &Pool) -> Result<Value, ApiError> {
+    fn pool_type(&self, pool: &Pool) -> Result<UserPoolType, CognitoError> {
         let region = pool.id.split_once('_').map_or("us-east-1", |(r, _)| r);
-        let users = self.store.users(&pool.id)?.len();
-        let mut out = json!({
-            "Id": pool.id,
-            "Name": pool.name,
-            "Arn": format!("arn:aws:cognito-idp:{region}:000000000000:userpool/{}", pool.id),
-            "Policies": { "PasswordPolicy": pool.config.password_policy },
-            "AutoVerifiedAttributes": pool.config.auto_verified_attributes,
-            "AdminCreateUserConfig": {
-                "AllowAdminCreateUserOnly": pool.config.allow_admin_create_user_only,
-                "UnusedAccountValidityDays": pool.config.password_policy.temporary_password_validity_days,
+        let config = &pool.config;
+        Ok(UserPoolType {
+            id: pool.id.clone(),
+            name: pool.name.clone(),
+            arn: format!(
+                "arn:aws:cognito-idp:{region}:000000000000:userpool/{}",
+                pool.id
+            ),
+            policies: Policies {
+                password_policy: Some(config.password_policy.clone()),
             },
-            "MfaConfiguration": "OFF",
-            "EstimatedNumberOfUsers": users,
-            "CreationDate": pool.created,
-            "LastModifiedDate": pool.modified,
-        });
-        if !pool.config.username_attributes.is_empty() {
-            out["UsernameAttributes"] = json!(pool.config.username_attributes);
-        }
-        if !pool.config.alias_attributes.is_empty() {
-            out["AliasAttributes"] = json!(pool.config.alias_attributes);
-        }
-        for (key, value) in &pool.config.echo {
-            out[key] = value.clone();
-        }
-        Ok(out)
+            auto_verified_attributes: config.auto_verified_attributes.clone(),
+            username_attributes: config.username_attributes.clone(),
+            alias_attributes: config.alias_attributes.clone(),
+            admin_create_user_config: AdminCreateUserConfigType {
+                allow_admin_create_user_only: config.allow_admin_create_user_only,
+                unused_account_validity_days: config
+                    .password_policy
+                    .temporary_password_validity_days,
+            },
+            mfa_configuration: "OFF",
+            estimated_number_of_users: self.store.users(&pool.id)?.len(),
+            creation_date: pool.created,
+            last_modified_date: pool.modified,
+            echo: config.echo.clone(),
+        })
     }
 }
 
@@ -395,7 +517,7 @@ fn validity(
     default_seconds: i64,
     min: i64,
     max: i64,
-) -> Result<i64, ApiError> {
+) -> Result<i64, CognitoError> {
     let Some(value) = value else {
         return Ok(default_seconds);
     };
@@ -405,50 +527,47 @@ fn validity(
         "hours" => 3600,
         "days" => 86_400,
         other => {
-            return Err(ApiError::InvalidParameter(format!(
+            return Err(CognitoError::InvalidParameter(format!(
                 "Invalid TokenValidityUnits {other} for {name}"
             )));
         }
     };
     let seconds = value.saturating_mul(scale);
     if !(min..=max).contains(&seconds) {
-        return Err(ApiError::InvalidParameter(format!(
+        return Err(CognitoError::InvalidParameter(format!(
             "{name} validity must be between {min} seconds and {max} seconds"
         )));
     }
     Ok(seconds)
 }
 
-fn client_to_wire(client: &Client) -> Value {
-    let config = &client.config;
-    let unit_seconds = |unit: &Value| match unit.as_str() {
-        Some("seconds") => 1,
-        Some("minutes") => 60,
-        Some("days") => 86_400,
-        _ => 3600,
-    };
-    let units = &config.token_validity_units;
-    let mut out = json!({
-        "UserPoolId": client.pool_id,
-        "ClientName": client.name,
-        "ClientId": client.id,
-        "ExplicitAuthFlows": config.explicit_auth_flows,
-        "PreventUserExistenceErrors": config.prevent_user_existence_errors,
-        "EnableTokenRevocation": config.enable_token_revocation,
-        "AccessTokenValidity": config.validity.access / unit_seconds(&units["AccessToken"]),
-        "IdTokenValidity": config.validity.id / unit_seconds(&units["IdToken"]),
-        "RefreshTokenValidity": config.validity.refresh / unit_seconds(&units["RefreshToken"]),
-        "TokenValidityUnits": units,
-        "CreationDate": client.created,
-        "LastModifiedDate": client.modified,
-    });
-    if let Some(secret) = &client.secret {
-        out["ClientSecret"] = json!(secret);
+impl ClientType {
+    fn new(client: &Client) -> Self {
+        let config = &client.config;
+        let unit_seconds = |unit: &Value| match unit.as_str() {
+            Some("seconds") => 1,
+            Some("minutes") => 60,
+            Some("days") => 86_400,
+            _ => 3600,
+        };
+        let units = &config.token_validity_units;
+        Self {
+            user_pool_id: client.pool_id.clone(),
+            client_name: client.name.clone(),
+            client_id: client.id.clone(),
+            client_secret: client.secret.clone(),
+            explicit_auth_flows: config.explicit_auth_flows.clone(),
+            prevent_user_existence_errors: config.prevent_user_existence_errors.clone(),
+            enable_token_revocation: config.enable_token_revocation,
+            access_token_validity: config.validity.access / unit_seconds(&units["AccessToken"]),
+            id_token_validity: config.validity.id / unit_seconds(&units["IdToken"]),
+            refresh_token_validity: config.validity.refresh / unit_seconds(&units["RefreshToken"]),
+            token_validity_units: units.clone(),
+            creation_date: client.created,
+            last_modified_date: client.modified,
+            echo: config.echo.clone(),
+        }
     }
-    for (key, value) in &config.echo {
-        out[key] = value.clone();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! Self-service account actions: sign-up and its confirmation, and password recovery.
 
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
 
-use super::{Attribute, attributes, check_secret_hash, delivery};
+use super::{Attribute, alias_email, attributes, check_secret_hash, delivery, new_identity};
 use crate::UserPools;
-use crate::error::ApiError;
+use crate::error::CognitoError;
 use crate::model::{Client, CodePurpose, Pool, User, UserStatus};
 use crate::password::{self, Setter};
 
@@ -49,56 +48,26 @@ pub(super) struct ConfirmForgotPassword {
     password: String,
 }
 
-/// A new user's internal username, with `sub` (and, where the pool signs in by e-mail,
-/// `email`) added to `attrs`. In such a pool the given username must be an address and the
-/// internal username is the `sub`, as in Cognito.
-pub(super) fn new_identity(
-    pool: &Pool,
-    given: &str,
-    attrs: &mut BTreeMap<String, String>,
-) -> Result<String, ApiError> {
-    let sub = crate::random::uuid();
-    let username = if pool.config.email_is_username() {
-        if !looks_like_email(given) {
-            return Err(ApiError::InvalidParameter(
-                "Username should be an email.".into(),
-            ));
-        }
-        attrs.insert("email".into(), given.to_owned());
-        sub.clone()
-    } else {
-        given.to_owned()
-    };
-    attrs.insert("sub".into(), sub);
-    Ok(username)
-}
-
-/// A light check that a username is an e-mail address, as Cognito applies to pools that
-/// sign in by e-mail.
-pub(super) fn looks_like_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct SignUpResponse {
+    user_confirmed: bool,
+    user_sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_delivery_details: Option<CodeDeliveryDetails>,
 }
 
 impl UserPools {
-    pub(super) fn sign_up(&self, req: SignUp) -> Result<Value, ApiError> {
+    pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         if pool.config.allow_admin_create_user_only {
-            return Err(ApiError::NotAuthorized(
+            return Err(CognitoError::NotAuthorized(
                 "SignUp is not permitted for this user pool".into(),
             ));
         }
         let password = req.password.ok_or_else(|| {
-            ApiError::InvalidParameter(
+            CognitoError::InvalidParameter(
                 "1 validation error detected: Value null at 'password' failed to satisfy \
                  constraint: Member must not be null"
                     .into(),
@@ -122,20 +91,28 @@ impl UserPools {
         {
             return Err(exists(&pool));
         }
-        let mut out = json!({ "UserConfirmed": false, "UserSub": user.attributes["sub"] });
-        if pool.config.auto_verifies_email() && user.email().is_some() {
-            let details = self.send_code(&user, CodePurpose::SignUp)?;
-            out["CodeDeliveryDetails"] = details["CodeDeliveryDetails"].clone();
-        }
-        Ok(out)
+        let code_delivery_details = if pool.config.auto_verifies_email() && user.email().is_some() {
+            Some(
+                self.send_code(&user, CodePurpose::SignUp)?
+                    .code_delivery_details,
+            )
+        } else {
+            None
+        };
+        Ok(SignUpResponse {
+            user_confirmed: false,
+            user_sub: user.sub().to_owned(),
+            code_delivery_details,
+        })
     }
 
-    pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Value, ApiError> {
+    pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let mut user = self.public_user(&client, &pool, &req.username, ApiError::CodeMismatch)?;
+        let mut user =
+            self.public_user(&client, &pool, &req.username, CognitoError::CodeMismatch)?;
         if user.status != UserStatus::Unconfirmed {
-            return Err(ApiError::NotAuthorized(format!(
+            return Err(CognitoError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
@@ -148,46 +125,49 @@ impl UserPools {
         }
         user.modified = self.now();
         self.store.update_user(&user)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    pub(super) fn resend_confirmation_code(&self, req: UserRequest) -> Result<Value, ApiError> {
+    pub(super) fn resend_confirmation_code(
+        &self,
+        req: UserRequest,
+    ) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
             return hidden(&client, &req.username);
         };
         if user.status != UserStatus::Unconfirmed {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "User is already confirmed.".into(),
             ));
         }
         if user.email().is_none() {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "Cannot resend codes. Auto verification not turned on.".into(),
             ));
         }
         self.send_code(&user, CodePurpose::SignUp)
     }
 
-    pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Value, ApiError> {
+    pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
             return hidden(&client, &req.username);
         };
         if !user.enabled {
-            return Err(ApiError::NotAuthorized("User is disabled.".into()));
+            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         if user.status == UserStatus::ForceChangePassword {
-            return Err(ApiError::NotAuthorized(
+            return Err(CognitoError::NotAuthorized(
                 "User password cannot be reset in the current state.".into(),
             ));
         }
         if user.email().is_none()
             || user.attributes.get("email_verified").map(String::as_str) != Some("true")
         {
-            return Err(ApiError::InvalidParameter(
+            return Err(CognitoError::InvalidParameter(
                 "Cannot reset password for the user as there is no registered/verified email or phone_number"
                     .into(),
             ));
@@ -198,10 +178,10 @@ impl UserPools {
     pub(super) fn confirm_forgot_password(
         &self,
         req: ConfirmForgotPassword,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Empty, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let user = self.public_user(&client, &pool, &req.username, ApiError::CodeMismatch)?;
+        let user = self.public_user(&client, &pool, &req.username, CognitoError::CodeMismatch)?;
         password::check(&pool.config.password_policy, &req.password, Setter::User)?;
         self.redeem_code(&user, CodePurpose::ForgotPassword, &req.confirmation_code)?;
         let credentials = self.derive_password(&pool.id, &user.username, &req.password)?;
@@ -212,48 +192,24 @@ impl UserPools {
             UserStatus::Confirmed,
             self.now(),
         )?;
-        Ok(json!({}))
-    }
-
-    /// Looks a user up for a public action. With `PreventUserExistenceErrors` enabled, an
-    /// unknown user gets `hidden_as` (the error a wrong code or password would get).
-    pub(super) fn public_user(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        username: &str,
-        hidden_as: ApiError,
-    ) -> Result<User, ApiError> {
-        match self.store.find_user(&pool.id, username)? {
-            Some(user) => Ok(user),
-            None if client.config.hides_user_existence() => Err(hidden_as),
-            None => Err(ApiError::UserNotFound),
-        }
+        Ok(Empty {})
     }
 }
 
 /// The answer for an unknown user in a code-sending action: a plausible delivery when the
 /// client hides user existence, else the truth.
-fn hidden(client: &Client, username: &str) -> Result<Value, ApiError> {
+fn hidden(client: &Client, username: &str) -> Result<Delivery, CognitoError> {
     if client.config.hides_user_existence() {
         Ok(delivery(username))
     } else {
-        Err(ApiError::UserNotFound)
+        Err(CognitoError::UserNotFound)
     }
 }
 
-fn exists(pool: &Pool) -> ApiError {
+fn exists(pool: &Pool) -> CognitoError {
     if pool.config.email_is_username() {
-        ApiError::UsernameExists("An account with the given email already exists.".into())
+        CognitoError::UsernameExists("An account with the given email already exists.".into())
     } else {
-        ApiError::UsernameExists("User already exists".into())
+        CognitoError::UsernameExists("User already exists".into())
     }
-}
-
-/// The lowercased e-mail that must be unique in the pool, where e-mail addresses sign in.
-pub(super) fn alias_email(pool: &Pool, user: &User) -> Option<String> {
-    pool.config
-        .email_signs_in()
-        .then(|| user.email().map(str::to_lowercase))
-        .flatten()
 }

@@ -1,0 +1,179 @@
+//! Cognito's response shapes (`UserType`, `GroupType`, `AuthenticationResultType`, ...) as
+//! typed structs: what an action answers is visible in its signature, and the wire names
+//! live here only.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{Group, User};
+use crate::outbox::mask;
+
+/// The answer of actions that return nothing (`{}`).
+#[derive(Debug, Serialize)]
+pub(super) struct Empty {}
+
+/// `AttributeType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AttributeType {
+    pub name: String,
+    pub value: String,
+}
+
+/// A user's attributes as Cognito lists them.
+pub(super) fn attribute_list(attributes: &BTreeMap<String, String>) -> Vec<AttributeType> {
+    attributes
+        .iter()
+        .map(|(name, value)| AttributeType {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
+/// `UserType`, as ListUsers, ListUsersInGroup and AdminCreateUser return it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserType {
+    pub username: String,
+    pub attributes: Vec<AttributeType>,
+    pub user_create_date: i64,
+    pub user_last_modified_date: i64,
+    pub enabled: bool,
+    pub user_status: &'static str,
+}
+
+impl UserType {
+    pub fn new(user: &User) -> Self {
+        Self {
+            username: user.username.clone(),
+            attributes: attribute_list(&user.attributes),
+            user_create_date: user.created,
+            user_last_modified_date: user.modified,
+            enabled: user.enabled,
+            user_status: user.status.as_str(),
+        }
+    }
+
+    /// The same user with only the attributes named in `wanted` (ListUsers'
+    /// `AttributesToGet`).
+    pub fn keeping(mut self, wanted: Option<&[String]>) -> Self {
+        if let Some(wanted) = wanted {
+            self.attributes.retain(|a| wanted.contains(&a.name));
+        }
+        self
+    }
+}
+
+/// `GroupType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupType {
+    pub group_name: String,
+    pub user_pool_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    pub creation_date: i64,
+    pub last_modified_date: i64,
+}
+
+impl GroupType {
+    pub fn new(group: &Group) -> Self {
+        Self {
+            group_name: group.name.clone(),
+            user_pool_id: group.pool_id.clone(),
+            description: group.description.clone(),
+            precedence: group.precedence,
+            role_arn: group.role_arn.clone(),
+            creation_date: group.created,
+            last_modified_date: group.modified,
+        }
+    }
+}
+
+/// `CodeDeliveryDetailsType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CodeDeliveryDetails {
+    pub destination: String,
+    pub delivery_medium: &'static str,
+    pub attribute_name: String,
+}
+
+impl CodeDeliveryDetails {
+    /// A code sent by e-mail to `address` for the attribute `attribute`.
+    pub fn email(address: &str, attribute: &str) -> Self {
+        Self {
+            destination: mask(address),
+            delivery_medium: "EMAIL",
+            attribute_name: attribute.to_owned(),
+        }
+    }
+}
+
+/// The answer of actions that send a code (ResendConfirmationCode, ForgotPassword, ...).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Delivery {
+    pub code_delivery_details: CodeDeliveryDetails,
+}
+
+/// `AuthenticationResultType`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AuthenticationResult {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub id_token: String,
+}
+
+/// What every sign-in step answers: either a challenge (name, session, parameters) or the
+/// tokens.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AuthResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_name: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    pub challenge_parameters: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication_result: Option<AuthenticationResult>,
+}
+
+impl AuthResponse {
+    pub fn tokens(result: AuthenticationResult) -> Self {
+        Self {
+            challenge_name: None,
+            session: None,
+            challenge_parameters: BTreeMap::new(),
+            authentication_result: Some(result),
+        }
+    }
+
+    pub fn challenge(
+        name: &'static str,
+        session: Option<String>,
+        parameters: BTreeMap<&'static str, String>,
+    ) -> Self {
+        Self {
+            challenge_name: Some(name),
+            session,
+            challenge_parameters: parameters,
+            authentication_result: None,
+        }
+    }
+}
+
+/// Members a pool or client was created with that this emulator keeps verbatim; flattened
+/// into the Describe answers.
+pub(super) type Echo = BTreeMap<String, Value>;

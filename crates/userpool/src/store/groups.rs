@@ -1,0 +1,91 @@
+//! Groups and their members.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use crate::error::PoolStoreError;
+use crate::model::Group;
+
+impl Store {
+    /// Inserts a group; `Ok(false)` when the name is taken.
+    pub fn insert_group(&self, group: &Group) -> Result<bool, PoolStoreError> {
+        let inserted = self.conn().execute(
+            "INSERT OR IGNORE INTO groups (pool_id, name, description, precedence, role_arn, created, modified)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                group.pool_id,
+                group.name,
+                group.description,
+                group.precedence,
+                group.role_arn,
+                group.created,
+                group.modified
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    pub fn group_exists(&self, pool_id: &str, name: &str) -> Result<bool, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM groups WHERE pool_id = ?1 AND name = ?2",
+                params![pool_id, name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn add_member(
+        &self,
+        pool_id: &str,
+        group: &str,
+        username: &str,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO group_members (pool_id, group_name, username) VALUES (?1, ?2, ?3)",
+            params![pool_id, group, username],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_member(
+        &self,
+        pool_id: &str,
+        group: &str,
+        username: &str,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND username = ?3",
+            params![pool_id, group, username],
+        )?;
+        Ok(())
+    }
+
+    /// A user's groups ordered as `cognito:groups` lists them: by precedence (lowest first,
+    /// groups without one last), then by name.
+    pub fn groups_of(&self, pool_id: &str, username: &str) -> Result<Vec<Group>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created, g.modified
+             FROM groups g JOIN group_members m ON m.pool_id = g.pool_id AND m.group_name = g.name
+             WHERE m.pool_id = ?1 AND m.username = ?2
+             ORDER BY g.precedence IS NULL, g.precedence, g.name",
+        )?;
+        let rows = stmt
+            .query_map(params![pool_id, username], |r| {
+                Ok(Group {
+                    pool_id: r.get(0)?,
+                    name: r.get(1)?,
+                    description: r.get(2)?,
+                    precedence: r.get(3)?,
+                    role_arn: r.get(4)?,
+                    created: r.get(5)?,
+                    modified: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,160 @@
+//! Pools, their signing keys, and their app clients.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::KeyRow;
+use super::Store;
+use crate::error::PoolStoreError;
+use crate::model::{Client, Pool};
+
+impl Store {
+    pub fn insert_pool(&self, pool: &Pool, keys: &[KeyRow]) -> Result<(), PoolStoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO pools (id, name, config, created, modified) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                pool.id,
+                pool.name,
+                serde_json::to_string(&pool.config)?,
+                pool.created,
+                pool.modified
+            ],
+        )?;
+        for key in keys {
+            tx.execute(
+                "INSERT INTO signing_keys (kid, pool_id, token_use, pkcs8) VALUES (?1, ?2, ?3, ?4)",
+                params![key.kid, key.pool_id, key.token_use, key.pkcs8],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn pool(&self, id: &str) -> Result<Option<Pool>, PoolStoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, name, config, created, modified FROM pools WHERE id = ?1",
+                [id],
+                pool_row,
+            )
+            .optional()?;
+        row.map(finish_pool).transpose()
+    }
+
+    /// All pools, oldest first.
+    pub fn pools(&self) -> Result<Vec<Pool>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, name, config, created, modified FROM pools ORDER BY rowid")?;
+        let rows = stmt
+            .query_map([], pool_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish_pool).collect()
+    }
+
+    pub fn keys(&self) -> Result<Vec<KeyRow>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT pool_id, token_use, kid, pkcs8 FROM signing_keys")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(KeyRow {
+                    pool_id: r.get(0)?,
+                    token_use: r.get(1)?,
+                    kid: r.get(2)?,
+                    pkcs8: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    // ---- app clients ----------------------------------------------------------------------
+
+    pub fn insert_client(&self, client: &Client) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "INSERT INTO clients (id, pool_id, name, secret, config, created, modified)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                client.id,
+                client.pool_id,
+                client.name,
+                client.secret,
+                serde_json::to_string(&client.config)?,
+                client.created,
+                client.modified
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn client(&self, id: &str) -> Result<Option<Client>, PoolStoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, pool_id, name, secret, config, created, modified FROM clients WHERE id = ?1",
+                [id],
+                client_row,
+            )
+            .optional()?;
+        row.map(finish_client).transpose()
+    }
+
+    /// A pool's clients, oldest first.
+    pub fn clients(&self, pool_id: &str) -> Result<Vec<Client>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, pool_id, name, secret, config, created, modified FROM clients
+             WHERE pool_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt
+            .query_map([pool_id], client_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish_client).collect()
+    }
+}
+
+type PoolRow = (String, String, String, i64, i64);
+
+fn pool_row(r: &Row<'_>) -> rusqlite::Result<PoolRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn finish_pool((id, name, config, created, modified): PoolRow) -> Result<Pool, PoolStoreError> {
+    Ok(Pool {
+        id,
+        name,
+        config: serde_json::from_str(&config)?,
+        created,
+        modified,
+    })
+}
+
+type ClientRow = (String, String, String, Option<String>, String, i64, i64);
+
+fn client_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn finish_client(
+    (id, pool_id, name, secret, config, created, modified): ClientRow,
+) -> Result<Client, PoolStoreError> {
+    Ok(Client {
+        id,
+        pool_id,
+        name,
+        secret,
+        config: serde_json::from_str(&config)?,
+        created,
+        modified,
+    })
+}

@@ -1,0 +1,204 @@
+//! Users, their credentials and their sign-in failure counters.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Store;
+use crate::error::PoolStoreError;
+use crate::model::{Credentials, User, UserStatus};
+
+impl Store {
+    /// Inserts a user; `Ok(false)` when the username or e-mail alias is taken.
+    pub fn insert_user(
+        &self,
+        user: &User,
+        alias_email: Option<&str>,
+        credentials: Option<&Credentials>,
+    ) -> Result<bool, PoolStoreError> {
+        let result = self.conn().execute(
+            "INSERT INTO users (pool_id, username, alias_email, attributes, status, enabled,
+                 password_hash, srp_salt, srp_verifier, password_set_at, created, modified)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                user.pool_id,
+                user.username,
+                alias_email,
+                serde_json::to_string(&user.attributes)?,
+                user.status.as_str(),
+                user.enabled,
+                credentials.map(|c| &c.argon2),
+                credentials.map(|c| &c.srp_salt),
+                credentials.map(|c| &c.srp_verifier),
+                user.password_set_at,
+                user.created,
+                user.modified
+            ],
+        );
+        match result {
+            Ok(_) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Finds a user by username, or by e-mail where e-mail addresses sign in.
+    pub fn find_user(&self, pool_id: &str, name: &str) -> Result<Option<User>, PoolStoreError> {
+        let row = self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ?1
+                     AND (username = ?2 OR alias_email = lower(?2))
+                     ORDER BY username = ?2 DESC LIMIT 1"
+                ),
+                params![pool_id, name],
+                user_row,
+            )
+            .optional()?;
+        row.map(finish_user).transpose()
+    }
+
+    /// A pool's users, oldest first.
+    pub fn users(&self, pool_id: &str) -> Result<Vec<User>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ?1 ORDER BY created, rowid"
+        ))?;
+        let rows = stmt
+            .query_map([pool_id], user_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish_user).collect()
+    }
+
+    pub fn update_user(&self, user: &User) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE users SET attributes = ?3, status = ?4, enabled = ?5, modified = ?6
+             WHERE pool_id = ?1 AND username = ?2",
+            params![
+                user.pool_id,
+                user.username,
+                serde_json::to_string(&user.attributes)?,
+                user.status.as_str(),
+                user.enabled,
+                user.modified
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+        credentials: &Credentials,
+        status: UserStatus,
+        now: i64,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE users SET password_hash = ?3, srp_salt = ?4, srp_verifier = ?5, status = ?6,
+                 password_set_at = ?7, modified = ?7, failed_logins = 0, locked_until = 0
+             WHERE pool_id = ?1 AND username = ?2",
+            params![
+                pool_id,
+                username,
+                credentials.argon2,
+                credentials.srp_salt,
+                credentials.srp_verifier,
+                status.as_str(),
+                now
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a wrong password; returns the number of consecutive failures so far.
+    pub fn record_failed_login(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<i64, PoolStoreError> {
+        Ok(self.conn().query_row(
+            "UPDATE users SET failed_logins = failed_logins + 1
+             WHERE pool_id = ?1 AND username = ?2 RETURNING failed_logins",
+            params![pool_id, username],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn lock_user_until(
+        &self,
+        pool_id: &str,
+        username: &str,
+        until: i64,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE users SET locked_until = ?3 WHERE pool_id = ?1 AND username = ?2",
+            params![pool_id, username, until],
+        )?;
+        Ok(())
+    }
+
+    pub fn clear_failed_logins(&self, pool_id: &str, username: &str) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE users SET failed_logins = 0, locked_until = 0
+             WHERE pool_id = ?1 AND username = ?2",
+            params![pool_id, username],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a user with everything that refers to them.
+    pub fn delete_user(&self, pool_id: &str, username: &str) -> Result<(), PoolStoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for table in ["users", "codes", "group_members", "sessions", "challenges"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE pool_id = ?1 AND username = ?2"),
+                params![pool_id, username],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+const USER_COLUMNS: &str = "pool_id, username, attributes, status, enabled, password_hash,
+    password_set_at, created, modified, failed_logins, locked_until";
+
+/// A user row with its attributes still as JSON text, decoded outside rusqlite's closure.
+struct UserRow {
+    user: User,
+    attributes: String,
+    status: String,
+}
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        user: User {
+            pool_id: r.get(0)?,
+            username: r.get(1)?,
+            attributes: Default::default(),
+            status: UserStatus::Unconfirmed,
+            enabled: r.get(4)?,
+            password_hash: r.get(5)?,
+            password_set_at: r.get(6)?,
+            created: r.get(7)?,
+            modified: r.get(8)?,
+            failed_logins: r.get(9)?,
+            locked_until: r.get(10)?,
+        },
+        attributes: r.get(2)?,
+        status: r.get(3)?,
+    })
+}
+
+fn finish_user(row: UserRow) -> Result<User, PoolStoreError> {
+    let mut user = row.user;
+    user.attributes = serde_json::from_str(&row.attributes)?;
+    user.status =
+        UserStatus::parse(&row.status).ok_or(PoolStoreError::UnknownUserStatus(row.status))?;
+    Ok(user)
+}
