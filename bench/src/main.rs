@@ -3,7 +3,8 @@
 //!
 //! Parts: [`local`] (`taskapi serve` throughput), [`lambda`] (cold start, warm overhead and
 //! package size against a Python baseline), [`dynamodb`] (requests and capacity units per
-//! route, through the counting [`proxy`]) and [`cost`] (dollars per million calls).
+//! route, through the counting [`proxy`]), [`cost`] (dollars per million calls) and
+//! [`signup`] (the local user pool under a burst of unauthenticated sign-ups).
 
 mod chart;
 mod cost;
@@ -12,6 +13,7 @@ mod function;
 mod lambda;
 mod local;
 mod proxy;
+mod signup;
 mod stats;
 mod wrk;
 
@@ -32,7 +34,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "local,lambda,dynamodb"
+        default_value = "local,lambda,dynamodb,signup"
     )]
     parts: Vec<Part>,
     /// Where results (JSON) and charts (SVG) go.
@@ -54,6 +56,8 @@ enum Part {
     Lambda,
     /// DynamoDB requests and units per route, and the cost per million calls.
     Dynamodb,
+    /// 64 concurrent unauthenticated sign-ups: memory and API latency.
+    Signup,
 }
 
 #[tokio::main]
@@ -103,6 +107,16 @@ async fn main() -> anyhow::Result<()> {
         let cost = cost::per_million(&report);
         write_json(&args.out, "cost.json", &cost)?;
         println!("## Cost per million calls\n\n{}", cost.markdown());
+    }
+    if args.parts.contains(&Part::Signup) {
+        let profile = if quick {
+            signup::Profile::QUICK
+        } else {
+            signup::Profile::FULL
+        };
+        let report = signup::run(&args.taskapi, profile).await?;
+        write_json(&args.out, "signup.json", &report)?;
+        println!("## Sign-up burst\n\n{}", report.markdown());
     }
     Ok(())
 }

@@ -9,12 +9,13 @@ import sqlite3
 import subprocess
 import uuid
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, cognito_call, cognito_client
 
 PASSWORD = "TestPass123!"
 SEED_POLICY = (
@@ -29,8 +30,8 @@ SEED_POLICY = (
 def aws_env() -> dict:
     env = dict(os.environ)
     env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
+        AWS_ACCESS_KEY_ID=ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_PAGER="",
     )
@@ -57,13 +58,7 @@ def aws_json(server, *args: str) -> dict:
 
 
 def cognito(server):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=server.base_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return cognito_client(server)
 
 
 def code_for(server, to: str, purpose: str) -> str:
@@ -484,15 +479,7 @@ def test_disabled_users_cannot_sign_in_and_unknown_users_are_not_revealed(taskap
 
 
 def test_unknown_actions_are_named_in_the_error(taskapi):
-    response = requests.post(
-        f"{taskapi.base_url}/",
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminSetUserMFAPreference",
-        },
-        data="{}",
-        timeout=10,
-    )
+    response = cognito_call(taskapi, "AdminSetUserMFAPreference", {})
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "AdminSetUserMFAPreference" in response.json()["message"]

@@ -6,6 +6,7 @@
 //! State and signing keys live in one SQLite file in the data directory.
 
 mod actions;
+mod attempts;
 mod clock;
 mod credentials;
 mod error;
@@ -30,12 +31,14 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
+pub use crate::attempts::CodeLimits;
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
 pub use crate::hashing::HashingLimits;
 pub use crate::quotas::{Category, QuotaRate};
 
+use crate::attempts::Attempts;
 use crate::hashing::HashPool;
 use crate::keys::TokenUse;
 use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
@@ -81,6 +84,8 @@ pub struct Tuning {
     /// Consecutive wrong passwords before sign-in is throttled; each further failure doubles
     /// the lockout, from 1 second up to 15 minutes.
     pub lockout_after: i64,
+    /// How many codes a user may request and enter per hour.
+    pub codes: CodeLimits,
     /// Request-rate quotas that differ from Cognito's defaults.
     pub quotas: Vec<QuotaRate>,
     /// How much password hashing may run and wait at once.
@@ -95,6 +100,7 @@ impl Default for Tuning {
             reset_code_ttl: Duration::from_secs(3600),
             max_code_attempts: 5,
             lockout_after: 5,
+            codes: CodeLimits::default(),
             quotas: Vec::new(),
             hashing: HashingLimits::default(),
         }
@@ -131,6 +137,7 @@ pub struct UserPools {
     /// Which pool each app client belongs to, for the quotas (clients never move).
     client_pools: RwLock<HashMap<String, String>>,
     hashing: HashPool,
+    attempts: Attempts,
 }
 
 impl UserPools {
@@ -178,6 +185,7 @@ impl UserPools {
             outbox: Outbox::new(outbox),
             quotas: Quotas::new(&tuning.quotas),
             hashing: HashPool::new(tuning.hashing),
+            attempts: Attempts::new(tuning.codes),
             settings,
             tuning,
             store,

@@ -55,7 +55,7 @@ macro_rules! categories {
 categories! {
     UserAuthentication = 120: [
         "InitiateAuth", "RespondToAuthChallenge", "AdminInitiateAuth",
-        "AdminRespondToAuthChallenge", "GlobalSignOut", "AdminUserGlobalSignOut", "RevokeToken",
+        "AdminRespondToAuthChallenge", "GlobalSignOut", "AdminUserGlobalSignOut", "RevokeToken", "RevokeUserSession",
         "GetTokensFromRefreshToken",
     ],
     UserCreation = 50: [
@@ -69,7 +69,7 @@ categories! {
     UserRead = 120: [
         "GetUser", "AdminGetUser", "AdminListGroupsForUser", "GetUserAuthFactors",
         "AdminGetUserAuthFactors", "ListDevices", "GetDevice", "AdminListDevices",
-        "AdminGetDevice", "AdminListUserAuthEvents", "ListWebAuthnCredentials",
+        "AdminGetDevice", "AdminListUserAuthEvents", "ListWebAuthnCredentials", "ListUserSessions",
     ],
     UserUpdate = 25: [
         "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminDeleteUser",

@@ -30,7 +30,7 @@ const CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// The actions Cognito serves without IAM credentials (`authtype: none` in the service
 /// model); every other action must be signed.
-const PUBLIC_ACTIONS: [&str; 32] = [
+const PUBLIC_ACTIONS: [&str; 34] = [
     "AssociateSoftwareToken",
     "ChangePassword",
     "CompleteWebAuthnRegistration",
@@ -50,10 +50,12 @@ const PUBLIC_ACTIONS: [&str; 32] = [
     "GlobalSignOut",
     "InitiateAuth",
     "ListDevices",
+    "ListUserSessions",
     "ListWebAuthnCredentials",
     "ResendConfirmationCode",
     "RespondToAuthChallenge",
     "RevokeToken",
+    "RevokeUserSession",
     "SetUserMFAPreference",
     "SetUserSettings",
     "SignUp",

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::shapes::{AttributeType, AuthResponse, AuthenticationResult, Empty, attribute_list};
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
+use crate::attempts::lockout;
 use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
@@ -15,8 +16,6 @@ use crate::tokens::{self, Grant};
 
 /// How long a NEW_PASSWORD_REQUIRED `Session` stays valid (Cognito's default, 3 minutes).
 const CHALLENGE_TTL: i64 = 180;
-/// The longest sign-in lockout after repeated wrong passwords.
-const MAX_LOCKOUT: i64 = 900;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -112,17 +111,24 @@ impl UserPools {
         let name = required_param(params, "USERNAME")?;
         let password = required_param(params, "PASSWORD")?;
         check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
-        let user = self.public_user(client, pool, name, CognitoError::incorrect_credentials())?;
-        let now = self.now();
-        if user.locked_until > now {
-            return Err(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
+        let Some(found) = self.store.find_user(&pool.id, name)? else {
+            return Err(self.unknown_user_sign_in(client, pool, name, password)?);
+        };
+        // Attempts for one user are decided one at a time, each on a fresh read.
+        let _turn = self.attempts.turn(&pool.id, &found.username);
+        let user = self
+            .store
+            .find_user(&pool.id, &found.username)?
+            .filter(|u| u.username == found.username)
+            .ok_or_else(CognitoError::incorrect_credentials)?;
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
         }
+        self.check_password(&user, password)?;
+        // Only someone who knows the password learns the account's state.
         if !user.enabled {
             return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
-        self.check_password(&user, password)?;
         match user.status {
             // Cognito says so only once the password is right (checked above).
             UserStatus::Unconfirmed => Err(CognitoError::UserNotConfirmed),
@@ -131,7 +137,36 @@ impl UserPools {
         }
     }
 
-    /// Verifies a password, counting failures and throttling after too many in a row.
+    /// Sign-in as a username that does not exist. While the client hides user existence it
+    /// costs a (dummy) hash and locks out after the same number of failures as a real user,
+    /// so neither the answer nor its timing tells the two apart. Returns the error to answer.
+    fn unknown_user_sign_in(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        password: &str,
+    ) -> Result<CognitoError, CognitoError> {
+        if !client.config.hides_user_existence() {
+            return Ok(CognitoError::UserNotFound);
+        }
+        let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
+        if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
+            return Ok(attempts_exceeded());
+        }
+        self.verify_password(None, password)?;
+        let limit = self.tuning.lockout_after;
+        let failures = self
+            .attempts
+            .phantom_failure(&pool.id, name, self.now(), limit);
+        Ok(match lockout(failures, limit) {
+            Some(_) => attempts_exceeded(),
+            None => CognitoError::incorrect_credentials(),
+        })
+    }
+
+    /// Verifies a password, counting failures and locking out after too many in a row.
+    /// Callers hold the user's turn.
     fn check_password(&self, user: &User, password: &str) -> Result<(), CognitoError> {
         let ok = self.verify_password(user.password_hash.as_deref(), password)?;
         if ok {
@@ -144,19 +179,14 @@ impl UserPools {
         let failures = self
             .store
             .record_failed_login(&user.pool_id, &user.username)?;
-        let excess = failures - self.tuning.lockout_after;
-        if excess >= 0 {
-            let lockout = 1i64
-                .checked_shl(u32::try_from(excess).unwrap_or(u32::MAX))
-                .unwrap_or(MAX_LOCKOUT)
-                .min(MAX_LOCKOUT);
-            self.store
-                .lock_user_until(&user.pool_id, &user.username, self.now() + lockout)?;
-            return Err(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
+        match lockout(failures, self.tuning.lockout_after) {
+            Some(seconds) => {
+                self.store
+                    .lock_user_until(&user.pool_id, &user.username, self.now() + seconds)?;
+                Err(attempts_exceeded())
+            }
+            None => Err(CognitoError::incorrect_credentials()),
         }
-        Err(CognitoError::incorrect_credentials())
     }
 
     fn new_password_challenge(
@@ -431,10 +461,13 @@ impl UserPools {
 
     pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, CognitoError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
-        if user.locked_until > self.now() {
-            return Err(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
+        let _turn = self.attempts.turn(&pool.id, &user.username);
+        let user = self
+            .store
+            .find_user(&pool.id, &user.username)?
+            .ok_or(CognitoError::UserNotFound)?;
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
         }
         let previous = req.previous_password.unwrap_or_default();
         self.check_password(&user, &previous)?;
@@ -453,6 +486,11 @@ impl UserPools {
         )?;
         Ok(Empty {})
     }
+}
+
+/// The answer while a user (or an unknown username) is locked out.
+fn attempts_exceeded() -> CognitoError {
+    CognitoError::NotAuthorized("Password attempts exceeded".into())
 }
 
 /// Refuses a flow the app client does not allow, with Cognito's wording.

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
 
-use super::{Attribute, alias_email, attributes, check_secret_hash, delivery, new_identity};
+use super::{Attribute, alias_email, attributes, check_secret_hash, new_identity};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{Client, CodePurpose, Pool, User, UserStatus};
@@ -109,14 +109,19 @@ impl UserPools {
     pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let mut user =
-            self.public_user(&client, &pool, &req.username, CognitoError::CodeMismatch)?;
-        if user.status != UserStatus::Unconfirmed {
-            return Err(CognitoError::NotAuthorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status.as_str()
-            )));
-        }
+        let mut user = self.code_user(
+            &client,
+            &pool,
+            &req.username,
+            CodePurpose::SignUp,
+            |user| match user.status {
+                UserStatus::Unconfirmed => Ok(()),
+                other => Err(CognitoError::NotAuthorized(format!(
+                    "User cannot be confirmed. Current status is {}",
+                    other.as_str()
+                ))),
+            },
+        )?;
         self.redeem_code(&user, CodePurpose::SignUp, &req.confirmation_code)?;
         user.status = UserStatus::Confirmed;
         if pool.config.auto_verifies_email() && user.email().is_some() {
@@ -134,45 +139,79 @@ impl UserPools {
     ) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let purpose = CodePurpose::SignUp;
         let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
-            return hidden(&client, &req.username);
+            return self.hidden(&client, &pool, &req.username, purpose);
         };
-        if user.status != UserStatus::Unconfirmed {
-            return Err(CognitoError::InvalidParameter(
-                "User is already confirmed.".into(),
-            ));
-        }
-        if user.email().is_none() {
-            return Err(CognitoError::InvalidParameter(
+        let refusal = if user.status != UserStatus::Unconfirmed {
+            CognitoError::InvalidParameter("User is already confirmed.".into())
+        } else if user.email().is_none() {
+            CognitoError::InvalidParameter(
                 "Cannot resend codes. Auto verification not turned on.".into(),
-            ));
-        }
-        self.send_code(&user, CodePurpose::SignUp)
+            )
+        } else {
+            return self.send_code(&user, purpose);
+        };
+        self.refuse_or_hide(&client, &user, &req.username, purpose, refusal)
     }
 
     pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let purpose = CodePurpose::ForgotPassword;
         let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
-            return hidden(&client, &req.username);
+            return self.hidden(&client, &pool, &req.username, purpose);
         };
-        if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
-        }
-        if user.status == UserStatus::ForceChangePassword {
-            return Err(CognitoError::NotAuthorized(
+        let refusal = if !user.enabled {
+            CognitoError::NotAuthorized("User is disabled.".into())
+        } else if user.status == UserStatus::ForceChangePassword {
+            CognitoError::NotAuthorized(
                 "User password cannot be reset in the current state.".into(),
-            ));
-        }
-        if user.email().is_none()
+            )
+        } else if user.email().is_none()
             || user.attributes.get("email_verified").map(String::as_str) != Some("true")
         {
-            return Err(CognitoError::InvalidParameter(
+            CognitoError::InvalidParameter(
                 "Cannot reset password for the user as there is no registered/verified email or phone_number"
                     .into(),
-            ));
+            )
+        } else {
+            return self.send_code(&user, purpose);
+        };
+        self.refuse_or_hide(&client, &user, &req.username, purpose, refusal)
+    }
+
+    /// The answer for an unknown user in a code-sending action: a plausible delivery when
+    /// the client hides user existence, else the truth.
+    fn hidden(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        purpose: CodePurpose,
+    ) -> Result<Delivery, CognitoError> {
+        if client.config.hides_user_existence() {
+            self.pretend_code_sent(&pool.id, name, name, purpose)
+        } else {
+            Err(CognitoError::UserNotFound)
         }
-        self.send_code(&user, CodePurpose::ForgotPassword)
+    }
+
+    /// A known user who cannot get a code: told why, unless the client hides user existence,
+    /// in which case the answer is the one an unknown user gets.
+    fn refuse_or_hide(
+        &self,
+        client: &Client,
+        user: &User,
+        name: &str,
+        purpose: CodePurpose,
+        refusal: CognitoError,
+    ) -> Result<Delivery, CognitoError> {
+        if client.config.hides_user_existence() {
+            self.pretend_code_sent(&user.pool_id, &user.username, name, purpose)
+        } else {
+            Err(refusal)
+        }
     }
 
     pub(super) fn confirm_forgot_password(
@@ -181,8 +220,15 @@ impl UserPools {
     ) -> Result<Empty, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let user = self.public_user(&client, &pool, &req.username, CognitoError::CodeMismatch)?;
+        // The policy first: its answer must not depend on whether the user exists.
         password::check(&pool.config.password_policy, &req.password, Setter::User)?;
+        let user = self.code_user(
+            &client,
+            &pool,
+            &req.username,
+            CodePurpose::ForgotPassword,
+            |_| Ok(()),
+        )?;
         self.redeem_code(&user, CodePurpose::ForgotPassword, &req.confirmation_code)?;
         let credentials = self.derive_password(&pool.id, &user.username, &req.password)?;
         self.store.set_password(
@@ -193,16 +239,6 @@ impl UserPools {
             self.now(),
         )?;
         Ok(Empty {})
-    }
-}
-
-/// The answer for an unknown user in a code-sending action: a plausible delivery when the
-/// client hides user existence, else the truth.
-fn hidden(client: &Client, username: &str) -> Result<Delivery, CognitoError> {
-    if client.config.hides_user_existence() {
-        Ok(delivery(username))
-    } else {
-        Err(CognitoError::UserNotFound)
     }
 }
 
