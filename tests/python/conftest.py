@@ -19,10 +19,20 @@ from botocore.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The IAM key pair the tests give `taskapi serve` in its environment and their Cognito
-# clients, so that signed (admin) actions pass, as a developer would use one pair.
+#: The access key pair `taskapi serve` is started with and trusts for signed (admin) user
+#: pool actions; every client that makes admin calls signs with the same pair.
 ACCESS_KEY_ID = "AKIATASKAPITESTS0001"
-SECRET_ACCESS_KEY = "taskapi-tests-secret-access-key-0000000001"
+SECRET_ACCESS_KEY = "taskapi-tests-secret-access-key-0001"
+REGION = "us-east-1"
+
+
+def aws_credentials() -> dict:
+    """boto3 client keyword arguments for the key pair the test server trusts."""
+    return {
+        "aws_access_key_id": ACCESS_KEY_ID,
+        "aws_secret_access_key": SECRET_ACCESS_KEY,
+        "region_name": REGION,
+    }
 
 
 @dataclass
@@ -45,14 +55,17 @@ def _binary() -> str:
 
 def start_server(data_dir: Path, log: Path, *args: str) -> tuple[subprocess.Popen, Server]:
     """Starts the binary (with extra `args`) and waits for its `taskapi listening on` line."""
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY)
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
             [_binary(), "serve", "--addr", "127.0.0.1:0", "--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE,
             stderr=log_file,
             text=True,
-            env=env,
+            env={
+                **os.environ,
+                "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            },
         )
     lines: queue.Queue = queue.Queue()
 
@@ -120,7 +133,7 @@ def cognito_call(
     }
     if credentials is not None:
         request = AWSRequest(method="POST", url=url, data=data, headers=headers)
-        signer(Credentials(*credentials), "cognito-idp", "us-east-1").add_auth(request)
+        signer(Credentials(*credentials), "cognito-idp", REGION).add_auth(request)
         headers = dict(request.headers.items())
     return requests.post(url, data=data, headers=headers, timeout=60)
 
@@ -133,7 +146,7 @@ def cognito_client(
     return boto3.client(
         "cognito-idp",
         endpoint_url=server.base_url,
-        region_name="us-east-1",
+        region_name=REGION,
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         config=config,

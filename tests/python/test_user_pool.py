@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, cognito_call, cognito_client
+from conftest import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, cognito_call, cognito_client
 
 PASSWORD = "TestPass123!"
 SEED_POLICY = (
@@ -32,7 +32,7 @@ def aws_env() -> dict:
     env.update(
         AWS_ACCESS_KEY_ID=ACCESS_KEY_ID,
         AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
-        AWS_DEFAULT_REGION="us-east-1",
+        AWS_DEFAULT_REGION=REGION,
         AWS_PAGER="",
     )
     env.pop("AWS_PROFILE", None)
@@ -479,9 +479,9 @@ def test_disabled_users_cannot_sign_in_and_unknown_users_are_not_revealed(taskap
 
 
 def test_unknown_actions_are_named_in_the_error(taskapi):
-    response = cognito_call(taskapi, "AdminSetUserMFAPreference", {})
+    response = cognito_call(taskapi, "AdminLinkProviderForUser", {})
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
-    assert "AdminSetUserMFAPreference" in response.json()["message"]
+    assert "AdminLinkProviderForUser" in response.json()["message"]
     pools = cognito(taskapi).list_user_pools(MaxResults=60)["UserPools"]
     assert taskapi.pool_id in [p["Id"] for p in pools]

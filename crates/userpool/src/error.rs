@@ -24,6 +24,18 @@ pub enum CognitoError {
     LimitExceeded,
     #[error("{0}")]
     ResourceNotFound(String),
+    #[error("Password reset required for the user")]
+    PasswordResetRequired,
+    #[error("Invalid code received for user")]
+    SoftwareTokenMismatch,
+    #[error("Your software token has already been used once.")]
+    SoftwareTokenReused,
+    #[error("Code mismatch")]
+    EnableSoftwareTokenMfa,
+    #[error("Software Token MFA has not been enabled by the userPool.")]
+    SoftwareTokenMfaNotFound,
+    #[error("An account with the given email already exists.")]
+    AliasExists,
     #[error("A group with the name already exists.")]
     GroupExists,
     #[error("{0}")]
@@ -96,6 +108,12 @@ impl CognitoError {
             Self::ExpiredCode => "ExpiredCodeException",
             Self::LimitExceeded => "LimitExceededException",
             Self::ResourceNotFound(_) => "ResourceNotFoundException",
+            Self::PasswordResetRequired => "PasswordResetRequiredException",
+            Self::SoftwareTokenMismatch => "CodeMismatchException",
+            Self::SoftwareTokenReused => "ExpiredCodeException",
+            Self::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
+            Self::SoftwareTokenMfaNotFound => "SoftwareTokenMFANotFoundException",
+            Self::AliasExists => "AliasExistsException",
             Self::GroupExists => "GroupExistsException",
             Self::Unauthorized(_) => "UnauthorizedException",
             Self::UnsupportedUserState(_) => "UnsupportedUserStateException",

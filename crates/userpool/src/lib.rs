@@ -22,6 +22,7 @@ mod sigv4;
 mod srp;
 mod store;
 mod tokens;
+mod totp;
 mod wire;
 
 use std::collections::HashMap;
@@ -302,6 +303,14 @@ impl UserPools {
             .unwrap_or_else(|p| p.into_inner())
             .get(pool_id)
             .cloned()
+    }
+
+    /// Drops a deleted pool's keys, so its tokens stop verifying at once.
+    fn forget_keys(&self, pool_id: &str) {
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(pool_id);
     }
 
     /// The pool whose access-token key has this `kid`.

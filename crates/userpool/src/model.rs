@@ -54,7 +54,24 @@ pub struct PoolConfig {
     pub alias_attributes: Vec<String>,
     pub auto_verified_attributes: Vec<String>,
     pub allow_admin_create_user_only: bool,
+    #[serde(default)]
+    pub mfa_configuration: MfaConfiguration,
+    /// Whether software-token (TOTP) MFA is enabled for the pool (SetUserPoolMfaConfig).
+    #[serde(default)]
+    pub software_token_mfa: bool,
     pub echo: BTreeMap<String, Value>,
+}
+
+/// `MfaConfiguration`: whether users sign in with a second factor.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MfaConfiguration {
+    #[default]
+    Off,
+    /// Users who set up a factor use it.
+    Optional,
+    /// Every user must; those without a factor set one up at sign-in (`MFA_SETUP`).
+    On,
 }
 
 impl PoolConfig {
@@ -70,6 +87,15 @@ impl PoolConfig {
 
     pub fn auto_verifies_email(&self) -> bool {
         self.auto_verified_attributes.iter().any(|a| a == "email")
+    }
+
+    /// `AccountRecoverySetting` with `admin_only`: users cannot reset their own password.
+    pub fn recovery_is_admin_only(&self) -> bool {
+        self.echo
+            .get("AccountRecoverySetting")
+            .and_then(|s| s.get("RecoveryMechanisms"))
+            .and_then(Value::as_array)
+            .is_some_and(|list| list.iter().any(|m| m["Name"] == "admin_only"))
     }
 }
 
@@ -113,12 +139,20 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Whether the client allows a flow, accepting the legacy names
-    /// (`USER_PASSWORD_AUTH`) next to the `ALLOW_*` ones.
+    /// Whether the client allows a flow (`USER_SRP_AUTH`, `REFRESH_TOKEN_AUTH`,
+    /// `ADMIN_USER_PASSWORD_AUTH`, ...). As in Cognito, the legacy names (`USER_PASSWORD_AUTH`,
+    /// `ADMIN_NO_SRP_AUTH`, `CUSTOM_AUTH_FLOW_ONLY`) allow their flow, and a client configured
+    /// with any of them also allows SRP and refresh.
     pub fn allows(&self, flow: &str) -> bool {
-        self.explicit_auth_flows
+        let legacy = self
+            .explicit_auth_flows
             .iter()
-            .any(|f| f == flow || f.strip_prefix("ALLOW_") == Some(flow))
+            .any(|f| !f.starts_with("ALLOW_"));
+        self.explicit_auth_flows.iter().any(|f| {
+            f == flow
+                || f.strip_prefix("ALLOW_") == Some(flow)
+                || (f == "ADMIN_NO_SRP_AUTH" && flow == "ADMIN_USER_PASSWORD_AUTH")
+        }) || (legacy && matches!(flow, "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH"))
     }
 
     pub fn hides_user_existence(&self) -> bool {
@@ -142,6 +176,8 @@ pub enum UserStatus {
     Unconfirmed,
     Confirmed,
     ForceChangePassword,
+    /// AdminResetUserPassword: the user must set a new password with a code first.
+    ResetRequired,
 }
 
 impl UserStatus {
@@ -150,6 +186,7 @@ impl UserStatus {
             Self::Unconfirmed => "UNCONFIRMED",
             Self::Confirmed => "CONFIRMED",
             Self::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            Self::ResetRequired => "RESET_REQUIRED",
         }
     }
 
@@ -158,6 +195,7 @@ impl UserStatus {
             "UNCONFIRMED" => Some(Self::Unconfirmed),
             "CONFIRMED" => Some(Self::Confirmed),
             "FORCE_CHANGE_PASSWORD" => Some(Self::ForceChangePassword),
+            "RESET_REQUIRED" => Some(Self::ResetRequired),
             _ => None,
         }
     }
@@ -185,6 +223,21 @@ pub struct User {
     pub modified: i64,
     pub failed_logins: i64,
     pub locked_until: i64,
+    /// SRP salt and verifier (hex), stored with every password.
+    pub srp_salt: Option<String>,
+    pub srp_verifier: Option<String>,
+    pub totp: Totp,
+}
+
+/// A user's software token (authenticator app): the verified secret, one associated but not
+/// yet verified, whether it is enabled for sign-in, and the last 30-second step whose code
+/// was used (each code signs in once).
+#[derive(Debug, Clone, Default)]
+pub struct Totp {
+    pub secret: Option<String>,
+    pub pending: Option<String>,
+    pub enabled: bool,
+    pub last_step: i64,
 }
 
 impl User {
@@ -208,6 +261,9 @@ impl User {
             modified: now,
             failed_logins: 0,
             locked_until: 0,
+            srp_salt: None,
+            srp_verifier: None,
+            totp: Totp::default(),
         }
     }
 
@@ -236,6 +292,8 @@ pub struct Group {
 pub enum CodePurpose {
     SignUp,
     ForgotPassword,
+    /// Verifying a changed (or never verified) e-mail address.
+    VerifyEmail,
 }
 
 impl CodePurpose {
@@ -243,6 +301,7 @@ impl CodePurpose {
         match self {
             Self::SignUp => "sign-up",
             Self::ForgotPassword => "forgot-password",
+            Self::VerifyEmail => "verify-email",
         }
     }
 }

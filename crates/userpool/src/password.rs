@@ -19,10 +19,12 @@ const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 /// Checks `password` against the pool's policy, reporting the first unmet rule the way
 /// Cognito does (one reason per call).
 pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<(), CognitoError> {
-    if password.chars().count() < 6 {
+    // The length rule is the pool's alone (its MinimumLength, 6 to 99); only an empty
+    // password is malformed.
+    if password.is_empty() {
         return Err(CognitoError::InvalidParameter(
             "1 validation error detected: Value at 'password' failed to satisfy constraint: \
-             Member must have length greater than or equal to 6"
+             Member must have length greater than or equal to 1"
                 .into(),
         ));
     }
@@ -113,7 +115,11 @@ mod tests {
     fn seed_policy_reasons_come_one_at_a_time_in_cognito_order() {
         assert_eq!(reason("TestPass123!"), "ok");
         assert_eq!(reason("TestPass1234"), "ok");
-        assert!(reason("abc").starts_with("InvalidParameterException: 1 validation error"));
+        assert_eq!(
+            reason("abc"),
+            "InvalidPasswordException: Password did not conform with policy: Password not long enough"
+        );
+        assert!(reason("").starts_with("InvalidParameterException: 1 validation error"));
         assert_eq!(
             reason("Short1a"),
             "InvalidPasswordException: Password did not conform with policy: Password not long enough"
@@ -122,7 +128,7 @@ mod tests {
         assert!(reason("UPPERCASE123").ends_with("Password must have lowercase characters"));
         assert!(reason("NoDigitsHere").ends_with("Password must have numeric characters"));
         let admin = check(&seed_policy(), "short", Setter::Admin);
-        assert!(matches!(admin, Err(CognitoError::InvalidParameter(_))));
+        assert!(matches!(admin, Err(CognitoError::InvalidPassword(_))));
         let admin = check(&seed_policy(), "Shorter1a", Setter::Admin).unwrap_err();
         assert_eq!(
             admin.to_string(),

@@ -428,9 +428,9 @@ async fn errors_use_cognitos_types_and_messages() {
         .await;
     assert_eq!(kind, "UsernameExistsException");
 
-    let (kind, message) = server.err("AdminSetUserPassword", json!({})).await;
+    let (kind, message) = server.err("AdminLinkProviderForUser", json!({})).await;
     assert_eq!(kind, "UnknownOperationException");
-    assert!(message.contains("AdminSetUserPassword"), "{message}");
+    assert!(message.contains("AdminLinkProviderForUser"), "{message}");
 
     let (kind, message) = server
         .err(
@@ -710,7 +710,7 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
                "ChallengeResponses": {"USERNAME": email, "NEW_PASSWORD": password}})
     };
     let (kind, _) = server.err("RespondToAuthChallenge", respond("weak")).await;
-    assert_eq!(kind, "InvalidParameterException");
+    assert_eq!(kind, "InvalidPasswordException");
     // A session answers one challenge, right or wrong.
     let (_, message) = server
         .err("RespondToAuthChallenge", respond(PASSWORD))
@@ -956,4 +956,79 @@ async fn discovery_documents_and_router_composition() {
         .route("/tasks/{task_id}", axum::routing::get(|| async { "task" }))
         .route("/healthz", axum::routing::get(|| async { "ok" }));
     let _merged = api.merge(pools.router());
+}
+
+/// The USER_SRP_AUTH state behind a SECRET_BLOCK: single use, bound to the client, and
+/// short-lived (the full exchange is tested with real clients in tests/python and
+/// tests/node; the arithmetic in the crate's unit tests).
+#[tokio::test]
+async fn srp_secret_blocks_are_single_use_bound_and_expire() {
+    let server = start().await;
+    let email = "srp@example.com";
+    server.confirmed_user(email).await;
+    let client_id = &server.default.client_id;
+    let a_hex = "2".repeat(700);
+    let start_srp = || {
+        server.ok(
+            "InitiateAuth",
+            json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": email, "SRP_A": a_hex, "DEVICE_KEY": null}}),
+        )
+    };
+    let challenge = start_srp().await;
+    assert_eq!(challenge["ChallengeName"], "PASSWORD_VERIFIER");
+    let params = &challenge["ChallengeParameters"];
+    let user_id = params["USER_ID_FOR_SRP"].as_str().unwrap();
+    assert_ne!(user_id, email, "the internal username, not the alias");
+    assert_eq!(params["USERNAME"], user_id);
+    assert!(!params["SALT"].as_str().unwrap().starts_with('0'));
+    let answer = |block: &str| {
+        json!({"ClientId": client_id, "ChallengeName": "PASSWORD_VERIFIER",
+               "ChallengeResponses": {"USERNAME": user_id, "PASSWORD_CLAIM_SECRET_BLOCK": block,
+                   "TIMESTAMP": "Wed Nov 25 13:05:09 UTC 2026",
+                   "PASSWORD_CLAIM_SIGNATURE": "AAAA"}})
+    };
+    let block = params["SECRET_BLOCK"].as_str().unwrap();
+    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("NotAuthorizedException", "Incorrect username or password.")
+    );
+    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
+    assert_eq!(kind, "NotAuthorizedException");
+    assert!(message.contains("session is expired"), "{message}");
+
+    let challenge = start_srp().await;
+    let block = challenge["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+    server.clock.advance(181);
+    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
+    assert_eq!(kind, "NotAuthorizedException");
+    assert!(message.contains("session is expired"), "{message}");
+
+    let (kind, _) = server
+        .err(
+            "InitiateAuth",
+            json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": email, "SRP_A": "0"}}),
+        )
+        .await;
+    assert_eq!(kind, "InvalidParameterException");
+    // An unknown user gets a challenge too (the client hides user existence), which fails
+    // exactly like a wrong password.
+    let decoy = server
+        .ok(
+            "InitiateAuth",
+            json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
+                   "AuthParameters": {"USERNAME": "nobody@example.com", "SRP_A": a_hex}}),
+        )
+        .await;
+    let block = decoy["ChallengeParameters"]["SECRET_BLOCK"]
+        .as_str()
+        .unwrap();
+    let mut body = answer(block);
+    body["ChallengeResponses"]["USERNAME"] = json!("nobody@example.com");
+    let (_, message) = server.err("RespondToAuthChallenge", body).await;
+    assert_eq!(message, "Incorrect username or password.");
 }

@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::shapes::{AttributeType, Empty, GroupType, UserType, attribute_list};
+use super::shapes::{AttributeType, Empty, GroupType, MfaSettings, UserType, attribute_list};
 use super::{Attribute, alias_email, attributes, new_identity, page};
 use crate::UserPools;
 use crate::error::CognitoError;
-use crate::model::{User, UserStatus};
+use crate::model::{Group, User, UserStatus};
 use crate::outbox::Message;
 use crate::password::{self, Setter};
 
@@ -70,6 +70,8 @@ pub(super) struct AdminGetUserResponse {
     user_last_modified_date: i64,
     enabled: bool,
     user_status: &'static str,
+    #[serde(flatten)]
+    mfa: MfaSettings,
 }
 
 #[derive(Serialize)]
@@ -87,6 +89,15 @@ pub(super) struct GroupsResponse {
     groups: Vec<GroupType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
+}
+
+impl GroupsResponse {
+    pub(super) fn new(groups: &[Group], next_token: Option<String>) -> Self {
+        Self {
+            groups: groups.iter().map(GroupType::new).collect(),
+            next_token,
+        }
+    }
 }
 
 impl UserPools {
@@ -198,6 +209,7 @@ impl UserPools {
             user_last_modified_date: user.modified,
             enabled: user.enabled,
             user_status: user.status.as_str(),
+            mfa: MfaSettings::of(&user),
         })
     }
 
@@ -290,12 +302,23 @@ impl UserPools {
         let user = self.admin_user(&req.user_pool_id, &req.username)?;
         let groups = self.store.groups_of(&user.pool_id, &user.username)?;
         let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
-        Ok(GroupsResponse {
-            groups: groups.iter().map(GroupType::new).collect(),
-            next_token,
-        })
+        Ok(GroupsResponse::new(&groups, next_token))
     }
 }
+
+/// The attributes Cognito lets ListUsers filter on.
+const FILTERABLE: [&str; 10] = [
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+];
 
 /// ListUsers' `Filter`: `attribute = "value"` (exact) or `attribute ^= "value"` (prefix).
 struct Filter {
@@ -319,6 +342,13 @@ impl Filter {
                 .map(|(a, r)| (a, r, false))
                 .ok_or_else(bad)?,
         };
+        let attribute = attribute.trim();
+        if !FILTERABLE.contains(&attribute) {
+            return Err(CognitoError::InvalidParameter(format!(
+                "Invalid search attribute: {attribute}. ListUsers filters on {}",
+                FILTERABLE.join(", ")
+            )));
+        }
         let value = rest
             .trim()
             .strip_prefix('"')

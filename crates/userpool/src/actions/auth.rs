@@ -2,19 +2,30 @@
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use super::shapes::{AttributeType, AuthResponse, AuthenticationResult, Empty, attribute_list};
+use super::shapes::{
+    AttributeType, AuthResponse, AuthenticationResult, Empty, MfaSettings, attribute_list,
+};
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
 use crate::attempts::lockout;
 use crate::error::{CognitoError, PoolStoreError};
-use crate::model::{Client, Pool, Session, User, UserStatus};
+use crate::model::{Client, MfaConfiguration, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Challenge;
 use crate::tokens::{self, Grant};
 
-/// How long a NEW_PASSWORD_REQUIRED `Session` stays valid (Cognito's default, 3 minutes).
+const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
+pub(super) const MFA_SETUP: &str = "MFA_SETUP";
+/// The `Session` VerifySoftwareToken hands back during MFA_SETUP, answered by
+/// RespondToAuthChallenge(MFA_SETUP).
+pub(super) const MFA_SETUP_VERIFIED: &str = "MFA_SETUP_VERIFIED";
+
+/// How long a challenge `Session` stays valid (Cognito's default, 3 minutes).
 const CHALLENGE_TTL: i64 = 180;
 
 #[derive(Deserialize)]
@@ -26,6 +37,15 @@ pub(super) struct InitiateAuth {
     auth_parameters: Params,
 }
 
+/// AdminInitiateAuth: InitiateAuth plus the pool id.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AdminInitiateAuth {
+    user_pool_id: String,
+    #[serde(flatten)]
+    inner: InitiateAuth,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct RespondToAuthChallenge {
@@ -34,6 +54,29 @@ pub(super) struct RespondToAuthChallenge {
     session: Option<String>,
     #[serde(default)]
     challenge_responses: Params,
+}
+
+/// AdminRespondToAuthChallenge: RespondToAuthChallenge plus the pool id.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AdminRespondToAuthChallenge {
+    user_pool_id: String,
+    #[serde(flatten)]
+    inner: RespondToAuthChallenge,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GetTokensFromRefreshToken {
+    client_id: String,
+    refresh_token: String,
+    client_secret: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TokensResponse {
+    authentication_result: AuthenticationResult,
 }
 
 #[derive(Deserialize)]
@@ -62,33 +105,40 @@ pub(super) struct ChangePassword {
 pub(super) struct GetUserResponse {
     username: String,
     user_attributes: Vec<AttributeType>,
+    #[serde(flatten)]
+    mfa: MfaSettings,
 }
 
 /// A user that an access token speaks for.
-struct Bearer {
-    pool: Pool,
-    user: User,
+pub(super) struct Bearer {
+    pub pool: Pool,
+    pub user: User,
 }
 
 impl UserPools {
     pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<AuthResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         let flow = req.auth_flow.as_str();
+        let params = &req.auth_parameters;
         match flow {
             "USER_PASSWORD_AUTH" => {
                 require_flow(&client, flow)?;
-                self.password_auth(&client, &pool, &req.auth_parameters)
+                self.password_auth(&client, &pool, params)
+            }
+            "USER_SRP_AUTH" => {
+                require_flow(&client, flow)?;
+                self.srp_auth(&client, &pool, params)
             }
             "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 require_flow(&client, "REFRESH_TOKEN_AUTH")?;
-                self.refresh_auth(&client, &pool, &req.auth_parameters)
+                Ok(AuthResponse::tokens(
+                    self.refresh_auth(&client, &pool, params)?,
+                ))
             }
-            "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => {
-                require_flow(&client, flow)?;
-                Err(CognitoError::InvalidParameter(format!(
-                    "{flow} is not supported by the local user pool yet; use USER_PASSWORD_AUTH"
-                )))
-            }
+            "CUSTOM_AUTH" | "USER_AUTH" => Err(CognitoError::InvalidParameter(format!(
+                "{flow} is not supported by the local user pool; use USER_SRP_AUTH or \
+                 USER_PASSWORD_AUTH"
+            ))),
             "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => {
                 Err(CognitoError::InvalidParameter(format!(
                     "Initiate Auth method not supported: {flow}"
@@ -100,6 +150,67 @@ impl UserPools {
                  REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH]"
             ))),
         }
+    }
+
+    /// Server-side sign-in (signed with IAM credentials on AWS).
+    pub(super) fn admin_initiate_auth(
+        &self,
+        req: AdminInitiateAuth,
+    ) -> Result<AuthResponse, CognitoError> {
+        let (client, pool) = self.pool_client(&req.user_pool_id, &req.inner.client_id)?;
+        let flow = req.inner.auth_flow.as_str();
+        let params = &req.inner.auth_parameters;
+        match flow {
+            "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+                require_flow(&client, "ADMIN_USER_PASSWORD_AUTH")?;
+                self.password_auth(&client, &pool, params)
+            }
+            "USER_SRP_AUTH" => {
+                require_flow(&client, flow)?;
+                self.srp_auth(&client, &pool, params)
+            }
+            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+                require_flow(&client, "REFRESH_TOKEN_AUTH")?;
+                Ok(AuthResponse::tokens(
+                    self.refresh_auth(&client, &pool, params)?,
+                ))
+            }
+            "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => {
+                Err(CognitoError::InvalidParameter(format!(
+                    "Initiate Auth method not supported: {flow}"
+                )))
+            }
+            other => Err(CognitoError::InvalidParameter(format!(
+                "1 validation error detected: Value '{other}' at 'authFlow' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [USER_SRP_AUTH, \
+                 REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, \
+                 USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]"
+            ))),
+        }
+    }
+
+    /// Amplify's refresh (since 6.15): the same as REFRESH_TOKEN_AUTH, with the client
+    /// secret itself instead of a SECRET_HASH.
+    pub(super) fn get_tokens_from_refresh_token(
+        &self,
+        req: GetTokensFromRefreshToken,
+    ) -> Result<TokensResponse, CognitoError> {
+        let (client, pool) = self.client(&req.client_id)?;
+        require_flow(&client, "REFRESH_TOKEN_AUTH")?;
+        if let Some(secret) = &client.secret {
+            let given = req.client_secret.as_deref().unwrap_or_default();
+            if !super::constant_time_eq(given.as_bytes(), secret.as_bytes()) {
+                return Err(CognitoError::NotAuthorized(format!(
+                    "Client {} is configured with secret but ClientSecret was not received",
+                    client.id
+                )));
+            }
+        }
+        let session = self.refresh_session(&client, &pool, &req.refresh_token)?;
+        let user = self.session_user(&pool, &session)?;
+        Ok(TokensResponse {
+            authentication_result: self.tokens(&client, &pool, &user, &session)?,
+        })
     }
 
     fn password_auth(
@@ -125,15 +236,27 @@ impl UserPools {
             return Err(attempts_exceeded());
         }
         self.check_password(&user, password)?;
-        // Only someone who knows the password learns the account's state.
+        // Only someone who knows the password learns the account's state; Cognito says
+        // UserNotConfirmed only once the password is right, too.
+        self.after_password(client, pool, &user)
+    }
+
+    /// What follows a proven password in every flow: a confirmation or reset still owed, a
+    /// new password to choose, a second factor, or the tokens.
+    pub(super) fn after_password(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+    ) -> Result<AuthResponse, CognitoError> {
         if !user.enabled {
             return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
         match user.status {
-            // Cognito says so only once the password is right (checked above).
             UserStatus::Unconfirmed => Err(CognitoError::UserNotConfirmed),
-            UserStatus::ForceChangePassword => self.new_password_challenge(client, pool, &user),
-            UserStatus::Confirmed => self.sign_in(client, pool, &user),
+            UserStatus::ResetRequired => Err(CognitoError::PasswordResetRequired),
+            UserStatus::ForceChangePassword => self.new_password_challenge(client, pool, user),
+            UserStatus::Confirmed => self.second_factor(client, pool, user),
         }
     }
 
@@ -155,6 +278,19 @@ impl UserPools {
             return Ok(attempts_exceeded());
         }
         self.verify_password(None, password)?;
+        self.unknown_user_failure(pool, name)
+    }
+
+    /// Counts a failed sign-in as a name that does not exist, locking it out as a known
+    /// user would be; returns the error to answer. Callers hold the name's turn.
+    pub(super) fn unknown_user_failure(
+        &self,
+        pool: &Pool,
+        name: &str,
+    ) -> Result<CognitoError, CognitoError> {
+        if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
+            return Ok(attempts_exceeded());
+        }
         let limit = self.tuning.lockout_after;
         let failures = self
             .attempts
@@ -176,6 +312,12 @@ impl UserPools {
             }
             return Ok(());
         }
+        Err(self.record_failure(user)?)
+    }
+
+    /// Counts a wrong password (or SRP proof) and returns the error to answer: after too
+    /// many in a row, sign-in is locked for a doubling time. Callers hold the user's turn.
+    pub(super) fn record_failure(&self, user: &User) -> Result<CognitoError, CognitoError> {
         let failures = self
             .store
             .record_failed_login(&user.pool_id, &user.username)?;
@@ -183,9 +325,9 @@ impl UserPools {
             Some(seconds) => {
                 self.store
                     .lock_user_until(&user.pool_id, &user.username, self.now() + seconds)?;
-                Err(attempts_exceeded())
+                Ok(attempts_exceeded())
             }
-            None => Err(CognitoError::incorrect_credentials()),
+            None => Ok(CognitoError::incorrect_credentials()),
         }
     }
 
@@ -202,17 +344,7 @@ impl UserPools {
                 "Temporary password has expired and must be reset by an administrator.".into(),
             ));
         }
-        let session =
-            format!("{}{}", crate::random::uuid(), crate::random::uuid()).replace('-', "");
-        self.store.insert_challenge(
-            &session,
-            &Challenge {
-                pool_id: pool.id.clone(),
-                client_id: client.id.clone(),
-                username: user.username.clone(),
-                expires_at: now + CHALLENGE_TTL,
-            },
-        )?;
+        let session = self.start_challenge(NEW_PASSWORD_REQUIRED, client, pool, user)?;
         let mut visible = user.attributes.clone();
         visible.remove("sub");
         // amazon-cognito-identity-js JSON.parses the last two: they are strings on purpose.
@@ -229,6 +361,92 @@ impl UserPools {
             Some(session),
             parameters,
         ))
+    }
+
+    /// Stores a pending challenge and returns its `Session`.
+    pub(super) fn start_challenge(
+        &self,
+        kind: &str,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+    ) -> Result<String, CognitoError> {
+        let session = STANDARD.encode(crate::random::bytes::<96>());
+        self.store.insert_challenge(
+            &session,
+            &Challenge {
+                kind: kind.to_owned(),
+                pool_id: pool.id.clone(),
+                client_id: client.id.clone(),
+                username: user.username.clone(),
+                expires_at: self.now() + CHALLENGE_TTL,
+            },
+        )?;
+        Ok(session)
+    }
+
+    /// Takes the pending challenge of this kind behind `session`, for this client, and its
+    /// user; an unknown, used, expired or foreign session is Cognito's "session is expired".
+    fn answer_challenge(
+        &self,
+        kind: &str,
+        client: &Client,
+        pool: &Pool,
+        session: Option<&str>,
+    ) -> Result<User, CognitoError> {
+        let expired = || {
+            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
+        };
+        let challenge = self
+            .store
+            .take_challenge(session.ok_or_else(expired)?)?
+            .filter(|c| {
+                c.kind == kind
+                    && c.client_id == client.id
+                    && c.pool_id == pool.id
+                    && c.expires_at > self.now()
+            })
+            .ok_or_else(expired)?;
+        self.store
+            .find_user(&pool.id, &challenge.username)?
+            .filter(|u| u.username == challenge.username)
+            .ok_or_else(expired)
+    }
+
+    /// With MFA on (or optional and set up by the user), a proven password leads to the
+    /// software-token challenge, or to setting one up when the user has none yet.
+    pub(super) fn second_factor(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        user: &User,
+    ) -> Result<AuthResponse, CognitoError> {
+        let has_totp = user.totp.enabled && user.totp.secret.is_some();
+        let parameters = |extra: Option<(&'static str, String)>| {
+            let mut map = BTreeMap::from([("USER_ID_FOR_SRP", user.username.clone())]);
+            map.extend(extra);
+            map
+        };
+        match pool.config.mfa_configuration {
+            MfaConfiguration::Off => self.sign_in(client, pool, user),
+            _ if has_totp => {
+                let session = self.start_challenge(SOFTWARE_TOKEN_MFA, client, pool, user)?;
+                Ok(AuthResponse::challenge(
+                    SOFTWARE_TOKEN_MFA,
+                    Some(session),
+                    parameters(None),
+                ))
+            }
+            MfaConfiguration::On => {
+                let session = self.start_challenge(MFA_SETUP, client, pool, user)?;
+                Ok(AuthResponse::challenge(
+                    MFA_SETUP,
+                    Some(session),
+                    parameters(Some(("MFAS_CAN_SETUP", "[\"SOFTWARE_TOKEN_MFA\"]".into()))),
+                ))
+            }
+            MfaConfiguration::Optional => self.sign_in(client, pool, user),
+        }
     }
 
     /// Starts a session and returns all three tokens.
@@ -299,14 +517,32 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         params: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthenticationResult, CognitoError> {
         let token = required_param(params, "REFRESH_TOKEN")?;
-        let invalid = || CognitoError::NotAuthorized("Invalid Refresh Token.".into());
+        let session = self.refresh_session(client, pool, token)?;
+        let user = self.session_user(pool, &session)?;
+        // The hash may be over the internal username or the e-mail the user signs in with
+        // (pycognito uses the latter).
+        let given = param(params, "SECRET_HASH");
+        check_secret_hash(client, &user.username, given).or_else(|error| match user.email() {
+            Some(email) => check_secret_hash(client, email, given),
+            None => Err(error),
+        })?;
+        self.tokens(client, pool, &user, &session)
+    }
+
+    /// The live sign-in session a refresh token belongs to, for this client.
+    fn refresh_session(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        token: &str,
+    ) -> Result<Session, CognitoError> {
         let session = self
             .store
             .session_by_refresh(&tokens::refresh_digest(token))?
             .filter(|s| s.client_id == client.id && s.pool_id == pool.id)
-            .ok_or_else(invalid)?;
+            .ok_or_else(|| CognitoError::NotAuthorized("Invalid Refresh Token.".into()))?;
         if session.revoked {
             return Err(CognitoError::NotAuthorized(
                 "Refresh Token has been revoked".into(),
@@ -317,17 +553,20 @@ impl UserPools {
                 "Refresh Token has expired".into(),
             ));
         }
+        Ok(session)
+    }
+
+    /// The (still enabled) user of a sign-in session.
+    fn session_user(&self, pool: &Pool, session: &Session) -> Result<User, CognitoError> {
         let user = self
             .store
             .find_user(&pool.id, &session.username)?
-            .ok_or_else(invalid)?;
-        check_secret_hash(client, &user.username, param(params, "SECRET_HASH"))?;
+            .filter(|u| u.username == session.username)
+            .ok_or_else(|| CognitoError::NotAuthorized("Invalid Refresh Token.".into()))?;
         if !user.enabled {
             return Err(CognitoError::NotAuthorized("User is disabled.".into()));
         }
-        Ok(AuthResponse::tokens(
-            self.tokens(client, pool, &user, &session)?,
-        ))
+        Ok(user)
     }
 
     pub(super) fn respond_to_auth_challenge(
@@ -335,30 +574,61 @@ impl UserPools {
         req: RespondToAuthChallenge,
     ) -> Result<AuthResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
-        if req.challenge_name != "NEW_PASSWORD_REQUIRED" {
-            return Err(CognitoError::InvalidParameter(format!(
-                "The local user pool does not support the challenge {}",
-                req.challenge_name
-            )));
-        }
+        self.answer(&client, &pool, &req)
+    }
+
+    pub(super) fn admin_respond_to_auth_challenge(
+        &self,
+        req: AdminRespondToAuthChallenge,
+    ) -> Result<AuthResponse, CognitoError> {
+        let (client, pool) = self.pool_client(&req.user_pool_id, &req.inner.client_id)?;
+        self.answer(&client, &pool, &req.inner)
+    }
+
+    fn answer(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        req: &RespondToAuthChallenge,
+    ) -> Result<AuthResponse, CognitoError> {
         let responses = &req.challenge_responses;
         let name = required_param(responses, "USERNAME")?;
+        check_secret_hash(client, name, param(responses, "SECRET_HASH"))?;
+        let session = req.session.as_deref();
+        match req.challenge_name.as_str() {
+            "PASSWORD_VERIFIER" => self.password_verifier(client, pool, name, responses),
+            NEW_PASSWORD_REQUIRED => {
+                let user = self.answer_challenge(NEW_PASSWORD_REQUIRED, client, pool, session)?;
+                same_user(self.store.find_user(&pool.id, name)?, &user)?;
+                self.set_new_password(client, pool, user, responses)
+            }
+            SOFTWARE_TOKEN_MFA => {
+                let code = required_param(responses, "SOFTWARE_TOKEN_MFA_CODE")?;
+                let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, client, pool, session)?;
+                same_user(self.store.find_user(&pool.id, name)?, &user)?;
+                let secret = user.totp.secret.clone().unwrap_or_default();
+                self.redeem_totp(&user, &secret, code)?;
+                self.sign_in(client, pool, &user)
+            }
+            MFA_SETUP => {
+                let user = self.answer_challenge(MFA_SETUP_VERIFIED, client, pool, session)?;
+                same_user(self.store.find_user(&pool.id, name)?, &user)?;
+                self.sign_in(client, pool, &user)
+            }
+            other => Err(CognitoError::InvalidParameter(format!(
+                "The local user pool does not support the challenge {other}"
+            ))),
+        }
+    }
+
+    fn set_new_password(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        mut user: User,
+        responses: &Params,
+    ) -> Result<AuthResponse, CognitoError> {
         let new_password = required_param(responses, "NEW_PASSWORD")?;
-        check_secret_hash(&client, name, param(responses, "SECRET_HASH"))?;
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
-        let session = req.session.as_deref().ok_or_else(expired)?;
-        let challenge = self
-            .store
-            .take_challenge(session)?
-            .filter(|c| c.client_id == client.id && c.expires_at > self.now())
-            .ok_or_else(expired)?;
-        let mut user = self
-            .store
-            .find_user(&pool.id, name)?
-            .filter(|u| u.username == challenge.username && u.pool_id == challenge.pool_id)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let updates: Vec<super::Attribute> = responses
             .iter()
@@ -385,12 +655,12 @@ impl UserPools {
             now,
         )?;
         user.status = UserStatus::Confirmed;
-        self.sign_in(&client, &pool, &user)
+        self.second_factor(client, pool, &user)
     }
 
     /// Resolves an access token to its pool and user, refusing expired, forged, revoked and
     /// non-access tokens the way Cognito words it.
-    fn bearer(&self, token: &str) -> Result<Bearer, CognitoError> {
+    pub(super) fn bearer(&self, token: &str) -> Result<Bearer, CognitoError> {
         let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
         let kid = tokens::kid(token).ok_or_else(invalid)?;
         let (pool_id, keys) = self.pool_for_access_kid(&kid).ok_or_else(invalid)?;
@@ -427,6 +697,7 @@ impl UserPools {
         let Bearer { user, .. } = self.bearer(&req.access_token)?;
         Ok(GetUserResponse {
             user_attributes: attribute_list(&user.attributes),
+            mfa: MfaSettings::of(&user),
             username: user.username,
         })
     }
@@ -489,8 +760,16 @@ impl UserPools {
 }
 
 /// The answer while a user (or an unknown username) is locked out.
-fn attempts_exceeded() -> CognitoError {
+pub(super) fn attempts_exceeded() -> CognitoError {
     CognitoError::NotAuthorized("Password attempts exceeded".into())
+}
+
+/// The user named in a challenge answer must be the one the challenge was for.
+fn same_user(named: Option<User>, expected: &User) -> Result<(), CognitoError> {
+    match named {
+        Some(user) if user.username == expected.username => Ok(()),
+        _ => Err(CognitoError::incorrect_credentials()),
+    }
 }
 
 /// Refuses a flow the app client does not allow, with Cognito's wording.

@@ -1,10 +1,14 @@
 //! The Cognito actions, grouped by who calls them, and the helpers they share.
 
+mod account;
 mod admin;
 mod auth;
+mod groups;
+mod mfa;
 mod pools;
 mod shapes;
 mod signup;
+mod srp;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -55,6 +59,38 @@ impl UserPools {
             "AdminAddUserToGroup" => call(body, |r| self.admin_add_user_to_group(r)),
             "AdminRemoveUserFromGroup" => call(body, |r| self.admin_remove_user_from_group(r)),
             "AdminListGroupsForUser" => call(body, |r| self.admin_list_groups_for_user(r)),
+            "AdminInitiateAuth" => call(body, |r| self.admin_initiate_auth(r)),
+            "AdminRespondToAuthChallenge" => {
+                call(body, |r| self.admin_respond_to_auth_challenge(r))
+            }
+            "GetTokensFromRefreshToken" => call(body, |r| self.get_tokens_from_refresh_token(r)),
+            "UpdateUserAttributes" => call(body, |r| self.update_user_attributes(r)),
+            "GetUserAttributeVerificationCode" => {
+                call(body, |r| self.get_user_attribute_verification_code(r))
+            }
+            "VerifyUserAttribute" => call(body, |r| self.verify_user_attribute(r)),
+            "DeleteUserAttributes" => call(body, |r| self.delete_user_attributes(r)),
+            "DeleteUser" => call(body, |r| self.delete_user(r)),
+            "AdminSetUserPassword" => call(body, |r| self.admin_set_user_password(r)),
+            "AdminResetUserPassword" => call(body, |r| self.admin_reset_user_password(r)),
+            "AdminUpdateUserAttributes" => call(body, |r| self.admin_update_user_attributes(r)),
+            "AdminDeleteUserAttributes" => call(body, |r| self.admin_delete_user_attributes(r)),
+            "AdminUserGlobalSignOut" => call(body, |r| self.admin_user_global_sign_out(r)),
+            "ListUsersInGroup" => call(body, |r| self.list_users_in_group(r)),
+            "GetGroup" => call(body, |r| self.get_group(r)),
+            "ListGroups" => call(body, |r| self.list_groups(r)),
+            "UpdateGroup" => call(body, |r| self.update_group(r)),
+            "DeleteGroup" => call(body, |r| self.delete_group(r)),
+            "UpdateUserPool" => call(body, |r| self.update_user_pool(r)),
+            "DeleteUserPool" => call(body, |r| self.delete_user_pool(r)),
+            "UpdateUserPoolClient" => call(body, |r| self.update_user_pool_client(r)),
+            "DeleteUserPoolClient" => call(body, |r| self.delete_user_pool_client(r)),
+            "SetUserPoolMfaConfig" => call(body, |r| self.set_user_pool_mfa_config(r)),
+            "GetUserPoolMfaConfig" => call(body, |r| self.get_user_pool_mfa_config(r)),
+            "AssociateSoftwareToken" => call(body, |r| self.associate_software_token(r)),
+            "VerifySoftwareToken" => call(body, |r| self.verify_software_token(r)),
+            "SetUserMFAPreference" => call(body, |r| self.set_user_mfa_preference(r)),
+            "AdminSetUserMFAPreference" => call(body, |r| self.set_user_mfa_preference(r)),
             other => Err(CognitoError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
@@ -77,6 +113,17 @@ impl UserPools {
         Ok((client, pool))
     }
 
+    /// An app client of the pool named in a signed (admin) action.
+    fn pool_client(&self, pool_id: &str, client_id: &str) -> Result<(Client, Pool), CognitoError> {
+        let pool = self.pool(pool_id)?;
+        let client = self
+            .store
+            .client(client_id)?
+            .filter(|c| c.pool_id == pool.id)
+            .ok_or_else(|| CognitoError::client_not_found(client_id))?;
+        Ok((client, pool))
+    }
+
     /// A user for an admin action, where existence is never hidden.
     fn admin_user(&self, pool_id: &str, username: &str) -> Result<User, CognitoError> {
         self.store
@@ -92,7 +139,7 @@ impl UserPools {
             .request(self.now())?;
         let email = user.email().unwrap_or_default();
         let ttl = match purpose {
-            CodePurpose::SignUp => self.tuning.sign_up_code_ttl,
+            CodePurpose::SignUp | CodePurpose::VerifyEmail => self.tuning.sign_up_code_ttl,
             CodePurpose::ForgotPassword => self.tuning.reset_code_ttl,
         };
         let now = self.now();
@@ -239,7 +286,7 @@ fn too_long(member: &str, max: usize) -> CognitoError {
 /// letters and digits of any script) in dot-separated runs, a domain of at least two
 /// dot-separated labels of letters, digits and inner hyphens, no control characters, and
 /// at most 256 characters.
-fn is_email(s: &str) -> bool {
+pub(super) fn is_email(s: &str) -> bool {
     const ATEXT: &str = "!#$%&'*+/=?^_`{|}~-";
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -266,7 +313,7 @@ fn is_email(s: &str) -> bool {
 }
 
 /// The lowercased e-mail that must be unique in the pool, where e-mail addresses sign in.
-fn alias_email(pool: &Pool, user: &User) -> Option<String> {
+pub(super) fn alias_email(pool: &Pool, user: &User) -> Option<String> {
     pool.config
         .email_signs_in()
         .then(|| user.email().map(str::to_lowercase))

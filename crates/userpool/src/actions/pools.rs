@@ -6,20 +6,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::page;
-use super::shapes::{Echo, GroupType};
+use super::shapes::{Echo, Empty, GroupType};
 use crate::UserPools;
 use crate::error::CognitoError;
-use crate::model::{Client, ClientConfig, Group, PasswordPolicy, Pool, PoolConfig, TokenValidity};
+use crate::model::{
+    Client, ClientConfig, Group, MfaConfiguration, PasswordPolicy, Pool, PoolConfig, TokenValidity,
+};
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
-const POOL_ECHO: [&str; 14] = [
+const POOL_ECHO: [&str; 13] = [
     "DeletionProtection",
     "LambdaConfig",
     "VerificationMessageTemplate",
     "EmailVerificationMessage",
     "EmailVerificationSubject",
     "SmsAuthenticationMessage",
-    "MfaConfiguration",
     "DeviceConfiguration",
     "EmailConfiguration",
     "UserPoolTags",
@@ -65,6 +66,7 @@ pub(super) struct CreateUserPool {
     alias_attributes: Option<Vec<String>>,
     auto_verified_attributes: Option<Vec<String>>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
+    mfa_configuration: Option<MfaConfiguration>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -85,6 +87,18 @@ struct AdminCreateUserConfig {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub(super) struct UpdateUserPool {
+    user_pool_id: String,
+    policies: Option<Policies>,
+    auto_verified_attributes: Option<Vec<String>>,
+    admin_create_user_config: Option<AdminCreateUserConfig>,
+    mfa_configuration: Option<MfaConfiguration>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub(super) struct PoolId {
     user_pool_id: String,
 }
@@ -100,6 +114,8 @@ pub(super) struct ListUserPools {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct CreateUserPoolClient {
     user_pool_id: String,
+    /// UpdateUserPoolClient only.
+    client_id: Option<String>,
     client_name: String,
     #[serde(default)]
     generate_secret: bool,
@@ -114,7 +130,7 @@ pub(super) struct CreateUserPoolClient {
     rest: Map<String, Value>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct TokenValidityUnits {
     access_token: Option<String>,
@@ -161,7 +177,7 @@ pub(super) struct UserPoolType {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     alias_attributes: Vec<String>,
     admin_create_user_config: AdminCreateUserConfigType,
-    mfa_configuration: &'static str,
+    mfa_configuration: MfaConfiguration,
     estimated_number_of_users: usize,
     creation_date: i64,
     last_modified_date: i64,
@@ -265,13 +281,7 @@ impl UserPools {
             .policies
             .and_then(|p| p.password_policy)
             .unwrap_or_default();
-        if !(6..=99).contains(&policy.minimum_length) {
-            return Err(CognitoError::InvalidParameter(
-                "1 validation error detected: Value at 'policies.passwordPolicy.minimumLength' \
-                 failed to satisfy constraint: Member must have value between 6 and 99"
-                    .into(),
-            ));
-        }
+        check_minimum_length(&policy)?;
         let username_attributes = req.username_attributes.unwrap_or_default();
         let alias_attributes = req.alias_attributes.unwrap_or_default();
         if !username_attributes.is_empty() && !alias_attributes.is_empty() {
@@ -292,12 +302,63 @@ impl UserPools {
             allow_admin_create_user_only: req
                 .admin_create_user_config
                 .is_some_and(|c| c.allow_admin_create_user_only),
+            // Without SetUserPoolMfaConfig, ON and OPTIONAL mean software tokens here (the
+            // only factor this pool offers).
+            software_token_mfa: req
+                .mfa_configuration
+                .is_some_and(|m| m != MfaConfiguration::Off),
+            mfa_configuration: req.mfa_configuration.unwrap_or_default(),
             echo,
         };
         let pool = self.create_pool(&req.pool_name, config)?;
         Ok(UserPoolResponse {
             user_pool: self.pool_type(&pool)?,
         })
+    }
+
+    /// UpdateUserPool: the members given replace the pool's; the others are kept.
+    pub(super) fn update_user_pool(&self, req: UpdateUserPool) -> Result<Empty, CognitoError> {
+        let mut pool = self.pool(&req.user_pool_id)?;
+        let config = &mut pool.config;
+        if let Some(policy) = req.policies.and_then(|p| p.password_policy) {
+            check_minimum_length(&policy)?;
+            config.password_policy = policy;
+        }
+        if let Some(attributes) = req.auto_verified_attributes {
+            config.auto_verified_attributes = attributes;
+        }
+        if let Some(admin) = req.admin_create_user_config {
+            config.allow_admin_create_user_only = admin.allow_admin_create_user_only;
+        }
+        if let Some(mfa) = req.mfa_configuration {
+            if mfa != MfaConfiguration::Off && !config.software_token_mfa {
+                return Err(CognitoError::InvalidParameter(
+                    "Enable software token MFA (SetUserPoolMfaConfig) before turning MFA on".into(),
+                ));
+            }
+            config.mfa_configuration = mfa;
+        }
+        for key in POOL_ECHO {
+            if let Some(value) = req.rest.get(key) {
+                config.echo.insert(key.to_owned(), value.clone());
+            }
+        }
+        pool.modified = self.now();
+        self.store.update_pool(&pool)?;
+        Ok(Empty {})
+    }
+
+    /// DeleteUserPool, refused while `DeletionProtection` is `ACTIVE`.
+    pub(super) fn delete_user_pool(&self, req: PoolId) -> Result<Empty, CognitoError> {
+        let pool = self.pool(&req.user_pool_id)?;
+        if pool.config.echo.get("DeletionProtection") == Some(&json!("ACTIVE")) {
+            return Err(CognitoError::InvalidParameter(
+                "The user pool cannot be deleted because deletion protection is activated.".into(),
+            ));
+        }
+        self.store.delete_pool(&pool.id)?;
+        self.forget_keys(&pool.id);
+        Ok(Empty {})
     }
 
     pub(super) fn describe_user_pool(&self, req: PoolId) -> Result<UserPoolResponse, CognitoError> {
@@ -333,87 +394,34 @@ impl UserPools {
         req: CreateUserPoolClient,
     ) -> Result<UserPoolClientResponse, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
-        if req.client_name.is_empty() || req.client_name.chars().count() > 128 {
-            return Err(CognitoError::InvalidParameter(
-                "1 validation error detected: Value at 'clientName' failed to satisfy constraint: \
-                 Member must have length between 1 and 128"
-                    .into(),
-            ));
-        }
-        let flows = req.explicit_auth_flows.unwrap_or_else(|| {
-            [
-                "ALLOW_REFRESH_TOKEN_AUTH",
-                "ALLOW_USER_SRP_AUTH",
-                "ALLOW_CUSTOM_AUTH",
-            ]
-            .map(String::from)
-            .to_vec()
-        });
-        if let Some(bad) = flows.iter().find(|f| !AUTH_FLOWS.contains(&f.as_str())) {
-            return Err(CognitoError::InvalidParameter(format!(
-                "1 validation error detected: Value '[{bad}]' at 'explicitAuthFlows' failed to \
-                 satisfy constraint: Member must satisfy enum value set: [{}]",
-                AUTH_FLOWS.join(", ")
-            )));
-        }
-        let prevent = req
-            .prevent_user_existence_errors
-            .unwrap_or_else(|| "LEGACY".into());
-        if prevent != "LEGACY" && prevent != "ENABLED" {
-            return Err(CognitoError::InvalidParameter(format!(
-                "1 validation error detected: Value '{prevent}' at 'preventUserExistenceErrors' \
-                 failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]"
-            )));
-        }
-        let units = req.token_validity_units.unwrap_or_default();
-        let access_unit = units.access_token.unwrap_or_else(|| "hours".into());
-        let id_unit = units.id_token.unwrap_or_else(|| "hours".into());
-        let refresh_unit = units.refresh_token.unwrap_or_else(|| "days".into());
-        let defaults = TokenValidity::default();
-        let validity = TokenValidity {
-            access: validity(
-                "AccessToken",
-                req.access_token_validity,
-                &access_unit,
-                defaults.access,
-                300,
-                86_400,
-            )?,
-            id: validity(
-                "IdToken",
-                req.id_token_validity,
-                &id_unit,
-                defaults.id,
-                300,
-                86_400,
-            )?,
-            refresh: validity(
-                "RefreshToken",
-                req.refresh_token_validity,
-                &refresh_unit,
-                defaults.refresh,
-                3600,
-                10 * 365 * 86_400,
-            )?,
-        };
-        let echo: BTreeMap<String, Value> = CLIENT_ECHO
-            .iter()
-            .filter_map(|k| req.rest.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-            .collect();
-        let config = ClientConfig {
-            explicit_auth_flows: flows,
-            prevent_user_existence_errors: prevent,
-            enable_token_revocation: req.enable_token_revocation.unwrap_or(true),
-            validity,
-            token_validity_units: json!({
-                "AccessToken": access_unit, "IdToken": id_unit, "RefreshToken": refresh_unit,
-            }),
-            echo,
-        };
+        let config = client_config(&req)?;
         let client = self.create_client(&pool.id, &req.client_name, req.generate_secret, config)?;
         Ok(UserPoolClientResponse {
             user_pool_client: ClientType::new(&client),
         })
+    }
+
+    /// UpdateUserPoolClient: as in Cognito, settings left out return to their defaults.
+    pub(super) fn update_user_pool_client(
+        &self,
+        req: CreateUserPoolClient,
+    ) -> Result<UserPoolClientResponse, CognitoError> {
+        self.pool(&req.user_pool_id)?;
+        let client_id = req.client_id.clone().unwrap_or_default();
+        let mut client = self.pool_client(&req.user_pool_id, &client_id)?.0;
+        client.config = client_config(&req)?;
+        client.name = req.client_name.clone();
+        client.modified = self.now();
+        self.store.update_client(&client)?;
+        Ok(UserPoolClientResponse {
+            user_pool_client: ClientType::new(&client),
+        })
+    }
+
+    pub(super) fn delete_user_pool_client(&self, req: ClientRef) -> Result<Empty, CognitoError> {
+        let (client, _) = self.pool_client(&req.user_pool_id, &req.client_id)?;
+        self.store.delete_client(&client.id)?;
+        Ok(Empty {})
     }
 
     pub(super) fn describe_user_pool_client(
@@ -500,12 +508,107 @@ impl UserPools {
                     .password_policy
                     .temporary_password_validity_days,
             },
-            mfa_configuration: "OFF",
+            mfa_configuration: config.mfa_configuration,
             estimated_number_of_users: self.store.users(&pool.id)?.len(),
             creation_date: pool.created,
             last_modified_date: pool.modified,
             echo: config.echo.clone(),
         })
+    }
+}
+
+/// The configuration a CreateUserPoolClient or UpdateUserPoolClient request asks for,
+/// checked against Cognito's rules.
+fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, CognitoError> {
+    if req.client_name.is_empty() || req.client_name.chars().count() > 128 {
+        return Err(CognitoError::InvalidParameter(
+            "1 validation error detected: Value at 'clientName' failed to satisfy constraint: \
+                 Member must have length between 1 and 128"
+                .into(),
+        ));
+    }
+    let flows = req.explicit_auth_flows.clone().unwrap_or_else(|| {
+        [
+            "ALLOW_REFRESH_TOKEN_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_CUSTOM_AUTH",
+        ]
+        .map(String::from)
+        .to_vec()
+    });
+    if let Some(bad) = flows.iter().find(|f| !AUTH_FLOWS.contains(&f.as_str())) {
+        return Err(CognitoError::InvalidParameter(format!(
+            "1 validation error detected: Value '[{bad}]' at 'explicitAuthFlows' failed to \
+                 satisfy constraint: Member must satisfy enum value set: [{}]",
+            AUTH_FLOWS.join(", ")
+        )));
+    }
+    let prevent = req
+        .prevent_user_existence_errors
+        .clone()
+        .unwrap_or_else(|| "LEGACY".into());
+    if prevent != "LEGACY" && prevent != "ENABLED" {
+        return Err(CognitoError::InvalidParameter(format!(
+            "1 validation error detected: Value '{prevent}' at 'preventUserExistenceErrors' \
+                 failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]"
+        )));
+    }
+    let units = req.token_validity_units.clone().unwrap_or_default();
+    let access_unit = units.access_token.unwrap_or_else(|| "hours".into());
+    let id_unit = units.id_token.unwrap_or_else(|| "hours".into());
+    let refresh_unit = units.refresh_token.unwrap_or_else(|| "days".into());
+    let defaults = TokenValidity::default();
+    let validity = TokenValidity {
+        access: validity(
+            "AccessToken",
+            req.access_token_validity,
+            &access_unit,
+            defaults.access,
+            300,
+            86_400,
+        )?,
+        id: validity(
+            "IdToken",
+            req.id_token_validity,
+            &id_unit,
+            defaults.id,
+            300,
+            86_400,
+        )?,
+        refresh: validity(
+            "RefreshToken",
+            req.refresh_token_validity,
+            &refresh_unit,
+            defaults.refresh,
+            3600,
+            10 * 365 * 86_400,
+        )?,
+    };
+    let echo: BTreeMap<String, Value> = CLIENT_ECHO
+        .iter()
+        .filter_map(|k| req.rest.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    Ok(ClientConfig {
+        explicit_auth_flows: flows,
+        prevent_user_existence_errors: prevent,
+        enable_token_revocation: req.enable_token_revocation.unwrap_or(true),
+        validity,
+        token_validity_units: json!({
+            "AccessToken": access_unit, "IdToken": id_unit, "RefreshToken": refresh_unit,
+        }),
+        echo,
+    })
+}
+
+fn check_minimum_length(policy: &PasswordPolicy) -> Result<(), CognitoError> {
+    if (6..=99).contains(&policy.minimum_length) {
+        Ok(())
+    } else {
+        Err(CognitoError::InvalidParameter(
+            "1 validation error detected: Value at 'policies.passwordPolicy.minimumLength' \
+             failed to satisfy constraint: Member must have value between 6 and 99"
+                .into(),
+        ))
     }
 }
 

@@ -177,3 +177,28 @@ impl AuthResponse {
 /// Members a pool or client was created with that this emulator keeps verbatim; flattened
 /// into the Describe answers.
 pub(super) type Echo = BTreeMap<String, Value>;
+
+/// The MFA members of GetUser and AdminGetUser: present once a software token is enabled.
+#[derive(Debug, Serialize, Default)]
+pub(super) struct MfaSettings {
+    #[serde(rename = "UserMFASettingList", skip_serializing_if = "Option::is_none")]
+    pub list: Option<Vec<&'static str>>,
+    #[serde(
+        rename = "PreferredMfaSetting",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub preferred: Option<&'static str>,
+}
+
+impl MfaSettings {
+    pub fn of(user: &User) -> Self {
+        if user.totp.enabled && user.totp.secret.is_some() {
+            Self {
+                list: Some(vec!["SOFTWARE_TOKEN_MFA"]),
+                preferred: Some("SOFTWARE_TOKEN_MFA"),
+            }
+        } else {
+            Self::default()
+        }
+    }
+}

@@ -158,6 +158,11 @@ impl UserPools {
     pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        if pool.config.recovery_is_admin_only() {
+            return Err(CognitoError::NotAuthorized(
+                "Contact administrator to reset password.".into(),
+            ));
+        }
         let purpose = CodePurpose::ForgotPassword;
         let Some(user) = self.store.find_user(&pool.id, &req.username)? else {
             return self.hidden(&client, &pool, &req.username, purpose);

@@ -66,15 +66,88 @@ impl Store {
     /// A user's groups ordered as `cognito:groups` lists them: by precedence (lowest first,
     /// groups without one last), then by name.
     pub fn groups_of(&self, pool_id: &str, username: &str) -> Result<Vec<Group>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created, g.modified
-             FROM groups g JOIN group_members m ON m.pool_id = g.pool_id AND m.group_name = g.name
+        self.select_groups(
+            "FROM groups g JOIN group_members m ON m.pool_id = g.pool_id AND m.group_name = g.name
              WHERE m.pool_id = ?1 AND m.username = ?2
              ORDER BY g.precedence IS NULL, g.precedence, g.name",
+            params![pool_id, username],
+        )
+    }
+
+    /// A pool's groups by name.
+    pub fn groups(&self, pool_id: &str) -> Result<Vec<Group>, PoolStoreError> {
+        self.select_groups(
+            "FROM groups g WHERE g.pool_id = ?1 ORDER BY g.name",
+            params![pool_id],
+        )
+    }
+
+    pub fn group(&self, pool_id: &str, name: &str) -> Result<Option<Group>, PoolStoreError> {
+        Ok(self
+            .select_groups(
+                "FROM groups g WHERE g.pool_id = ?1 AND g.name = ?2",
+                params![pool_id, name],
+            )?
+            .pop())
+    }
+
+    pub fn update_group(&self, group: &Group) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE groups SET description = ?3, precedence = ?4, role_arn = ?5, modified = ?6
+             WHERE pool_id = ?1 AND name = ?2",
+            params![
+                group.pool_id,
+                group.name,
+                group.description,
+                group.precedence,
+                group.role_arn,
+                group.modified
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a group and its memberships.
+    pub fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), PoolStoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2",
+            params![pool_id, name],
+        )?;
+        tx.execute(
+            "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
+            params![pool_id, name],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The usernames in a group, oldest membership first.
+    pub fn member_names(&self, pool_id: &str, group: &str) -> Result<Vec<String>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT username FROM group_members WHERE pool_id = ?1 AND group_name = ?2
+             ORDER BY rowid",
         )?;
         let rows = stmt
-            .query_map(params![pool_id, username], |r| {
+            .query_map(params![pool_id, group], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    fn select_groups(
+        &self,
+        rest: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Group>, PoolStoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created,
+                 g.modified {rest}"
+        ))?;
+        let rows = stmt
+            .query_map(args, |r| {
                 Ok(Group {
                     pool_id: r.get(0)?,
                     name: r.get(1)?,

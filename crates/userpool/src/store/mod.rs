@@ -14,11 +14,26 @@ mod users;
 
 use rusqlite::Connection;
 
-pub(crate) use self::sessions::Challenge;
+pub(crate) use self::sessions::{Challenge, SrpBlock};
 use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
-const SCHEMA_VERSION: i64 = 1;
+/// Older files are brought up to date by [`MIGRATIONS`].
+const SCHEMA_VERSION: i64 = 2;
+
+/// `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
+const MIGRATIONS: [&str; 1] = ["
+ALTER TABLE challenges ADD COLUMN kind TEXT NOT NULL DEFAULT 'NEW_PASSWORD_REQUIRED';
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE srp_blocks (
+    block TEXT PRIMARY KEY, pool_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    username TEXT NOT NULL, a_hex TEXT NOT NULL, b_hex TEXT NOT NULL,
+    big_b_hex TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
+"];
 
 const SCHEMA: &str = "
 CREATE TABLE pools (
@@ -103,11 +118,19 @@ impl Store {
                     return Err(corrupt(&"not a taskapi user pool database"));
                 }
                 conn.execute_batch(&format!(
-                    "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN; {SCHEMA} {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+                    MIGRATIONS.join("")
                 ))
                 .map_err(|e| corrupt(&e))?;
             }
             SCHEMA_VERSION => {}
+            found @ 1.. if found < SCHEMA_VERSION => {
+                let steps = MIGRATIONS[usize::try_from(found - 1).unwrap_or(0)..].join("");
+                conn.execute_batch(&format!(
+                    "BEGIN; {steps} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(|e| corrupt(&e))?;
+            }
             found if found > SCHEMA_VERSION => {
                 return Err(PoolOpenError::TooNew {
                     path: shown,

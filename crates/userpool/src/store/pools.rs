@@ -31,6 +31,73 @@ impl Store {
         Ok(())
     }
 
+    /// Rewrites a pool's name and configuration.
+    pub fn update_pool(&self, pool: &Pool) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE pools SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1",
+            params![
+                pool.id,
+                pool.name,
+                serde_json::to_string(&pool.config)?,
+                pool.modified
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a pool with its keys, clients, users and everything that refers to them.
+    pub fn delete_pool(&self, pool_id: &str) -> Result<(), PoolStoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for table in [
+            "codes",
+            "group_members",
+            "sessions",
+            "challenges",
+            "srp_blocks",
+            "users",
+            "groups",
+            "clients",
+            "signing_keys",
+        ] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE pool_id = ?1"),
+                [pool_id],
+            )?;
+        }
+        tx.execute("DELETE FROM pools WHERE id = ?1", [pool_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn update_client(&self, client: &Client) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE clients SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1",
+            params![
+                client.id,
+                client.name,
+                serde_json::to_string(&client.config)?,
+                client.modified
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes an app client and the sign-ins made through it.
+    pub fn delete_client(&self, client_id: &str) -> Result<(), PoolStoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for table in ["sessions", "challenges", "srp_blocks"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE client_id = ?1"),
+                [client_id],
+            )?;
+        }
+        tx.execute("DELETE FROM clients WHERE id = ?1", [client_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn pool(&self, id: &str) -> Result<Option<Pool>, PoolStoreError> {
         let row = self
             .conn()

@@ -6,11 +6,26 @@ use super::Store;
 use crate::error::PoolStoreError;
 use crate::model::Session;
 
-/// A pending NEW_PASSWORD_REQUIRED challenge.
+/// A pending challenge (`NEW_PASSWORD_REQUIRED`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`), found
+/// by its `Session`.
 pub(crate) struct Challenge {
+    pub kind: String,
     pub pool_id: String,
     pub client_id: String,
     pub username: String,
+    pub expires_at: i64,
+}
+
+/// The server half of one USER_SRP_AUTH exchange, found by its SECRET_BLOCK: the client's
+/// `A`, our secret `b` and public `B` (hex). `username` is empty for a decoy handed out for
+/// an unknown user, which can never verify.
+pub(crate) struct SrpBlock {
+    pub pool_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub a_hex: String,
+    pub b_hex: String,
+    pub big_b_hex: String,
     pub expires_at: i64,
 }
 
@@ -87,9 +102,16 @@ impl Store {
 
     pub fn insert_challenge(&self, session: &str, c: &Challenge) -> Result<(), PoolStoreError> {
         self.conn().execute(
-            "INSERT INTO challenges (session, pool_id, client_id, username, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![session, c.pool_id, c.client_id, c.username, c.expires_at],
+            "INSERT INTO challenges (session, kind, pool_id, client_id, username, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                session,
+                c.kind,
+                c.pool_id,
+                c.client_id,
+                c.username,
+                c.expires_at
+            ],
         )?;
         Ok(())
     }
@@ -100,14 +122,71 @@ impl Store {
             .conn()
             .query_row(
                 "DELETE FROM challenges WHERE session = ?1
-                 RETURNING pool_id, client_id, username, expires_at",
+                 RETURNING kind, pool_id, client_id, username, expires_at",
                 [session],
+                challenge_row,
+            )
+            .optional()?)
+    }
+
+    /// Reads a challenge without answering it (AssociateSoftwareToken during `MFA_SETUP`).
+    pub fn peek_challenge(&self, session: &str) -> Result<Option<Challenge>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT kind, pool_id, client_id, username, expires_at FROM challenges
+                 WHERE session = ?1",
+                [session],
+                challenge_row,
+            )
+            .optional()?)
+    }
+
+    /// Stores the state of an SRP exchange; expired ones are swept on the way, so abandoned
+    /// sign-ins cannot pile up.
+    pub fn insert_srp_block(
+        &self,
+        block: &str,
+        b: &SrpBlock,
+        now: i64,
+    ) -> Result<(), PoolStoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM srp_blocks WHERE expires_at <= ?1", [now])?;
+        conn.execute(
+            "INSERT INTO srp_blocks (block, pool_id, client_id, username, a_hex, b_hex,
+                 big_b_hex, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                block,
+                b.pool_id,
+                b.client_id,
+                b.username,
+                b.a_hex,
+                b.b_hex,
+                b.big_b_hex,
+                b.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Removes and returns an SRP exchange: each SECRET_BLOCK is good for one answer.
+    pub fn take_srp_block(&self, block: &str) -> Result<Option<SrpBlock>, PoolStoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "DELETE FROM srp_blocks WHERE block = ?1
+                 RETURNING pool_id, client_id, username, a_hex, b_hex, big_b_hex, expires_at",
+                [block],
                 |r| {
-                    Ok(Challenge {
+                    Ok(SrpBlock {
                         pool_id: r.get(0)?,
                         client_id: r.get(1)?,
                         username: r.get(2)?,
-                        expires_at: r.get(3)?,
+                        a_hex: r.get(3)?,
+                        b_hex: r.get(4)?,
+                        big_b_hex: r.get(5)?,
+                        expires_at: r.get(6)?,
                     })
                 },
             )
@@ -127,5 +206,15 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         auth_time: r.get(4)?,
         refresh_expires: r.get(5)?,
         revoked: r.get(6)?,
+    })
+}
+
+fn challenge_row(r: &Row<'_>) -> rusqlite::Result<Challenge> {
+    Ok(Challenge {
+        kind: r.get(0)?,
+        pool_id: r.get(1)?,
+        client_id: r.get(2)?,
+        username: r.get(3)?,
+        expires_at: r.get(4)?,
     })
 }

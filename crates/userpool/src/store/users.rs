@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Store;
 use crate::error::PoolStoreError;
-use crate::model::{Credentials, User, UserStatus};
+use crate::model::{Credentials, Totp, User, UserStatus};
 
 impl Store {
     /// Inserts a user; `Ok(false)` when the username or e-mail alias is taken.
@@ -150,11 +150,80 @@ impl Store {
         Ok(())
     }
 
+    /// Changes the lower-cased e-mail that must be unique in the pool; `Ok(false)` when
+    /// another user has it.
+    pub fn set_alias_email(
+        &self,
+        pool_id: &str,
+        username: &str,
+        alias: Option<&str>,
+    ) -> Result<bool, PoolStoreError> {
+        let result = self.conn().execute(
+            "UPDATE users SET alias_email = ?3 WHERE pool_id = ?1 AND username = ?2",
+            params![pool_id, username, alias],
+        );
+        match result {
+            Ok(_) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores a user's software-token (TOTP) state.
+    pub fn set_totp(
+        &self,
+        pool_id: &str,
+        username: &str,
+        totp: &Totp,
+    ) -> Result<(), PoolStoreError> {
+        self.conn().execute(
+            "UPDATE users SET totp_secret = ?3, totp_pending = ?4, totp_enabled = ?5,
+                 totp_last_step = ?6
+             WHERE pool_id = ?1 AND username = ?2",
+            params![
+                pool_id,
+                username,
+                totp.secret,
+                totp.pending,
+                totp.enabled,
+                totp.last_step
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the TOTP code of `step` was used, unless a code of that step or a later
+    /// one already was; `Ok(false)` then (each code signs in once).
+    pub fn use_totp_step(
+        &self,
+        pool_id: &str,
+        username: &str,
+        step: i64,
+    ) -> Result<bool, PoolStoreError> {
+        let changed = self.conn().execute(
+            "UPDATE users SET totp_last_step = ?3
+             WHERE pool_id = ?1 AND username = ?2 AND totp_last_step < ?3",
+            params![pool_id, username, step],
+        )?;
+        Ok(changed == 1)
+    }
+
     /// Deletes a user with everything that refers to them.
     pub fn delete_user(&self, pool_id: &str, username: &str) -> Result<(), PoolStoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for table in ["users", "codes", "group_members", "sessions", "challenges"] {
+        for table in [
+            "users",
+            "codes",
+            "group_members",
+            "sessions",
+            "challenges",
+            "srp_blocks",
+        ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE pool_id = ?1 AND username = ?2"),
                 params![pool_id, username],
@@ -166,7 +235,8 @@ impl Store {
 }
 
 const USER_COLUMNS: &str = "pool_id, username, attributes, status, enabled, password_hash,
-    password_set_at, created, modified, failed_logins, locked_until";
+    password_set_at, created, modified, failed_logins, locked_until, srp_salt, srp_verifier,
+    totp_secret, totp_pending, totp_enabled, totp_last_step";
 
 /// A user row with its attributes still as JSON text, decoded outside rusqlite's closure.
 struct UserRow {
@@ -189,6 +259,14 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
             modified: r.get(8)?,
             failed_logins: r.get(9)?,
             locked_until: r.get(10)?,
+            srp_salt: r.get(11)?,
+            srp_verifier: r.get(12)?,
+            totp: Totp {
+                secret: r.get(13)?,
+                pending: r.get(14)?,
+                enabled: r.get(15)?,
+                last_step: r.get(16)?,
+            },
         },
         attributes: r.get(2)?,
         status: r.get(3)?,
