@@ -142,8 +142,8 @@ pub enum PoolStoreError {
     Key(String),
     #[error("password hashing failed")]
     PasswordHash(#[source] argon2::password_hash::Error),
-    #[error("the password-hashing threads stopped")]
-    HashingStopped,
+    #[error("the user pool's worker threads stopped")]
+    WorkersStopped,
 }
 
 /// Why the user pool state in the data directory could not be opened.

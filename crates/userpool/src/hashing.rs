@@ -63,11 +63,11 @@ impl HashPool {
             }))
             .map_err(|e| match e {
                 TrySendError::Full(_) => CognitoError::TooManyRequests("Too many requests".into()),
-                TrySendError::Disconnected(_) => PoolStoreError::HashingStopped.into(),
+                TrySendError::Disconnected(_) => PoolStoreError::WorkersStopped.into(),
             })?;
         result
             .recv()
-            .map_err(|_| PoolStoreError::HashingStopped.into())
+            .map_err(|_| PoolStoreError::WorkersStopped.into())
     }
 }
 

@@ -138,6 +138,9 @@ pub struct UserPools {
     /// Which pool each app client belongs to, for the quotas (clients never move).
     client_pools: RwLock<HashMap<String, String>>,
     hashing: HashPool,
+    /// Permits for actions running on blocking threads: enough to keep the hashing pool
+    /// and its queue busy with some cheap actions beside, and no more.
+    action_threads: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
 }
 
@@ -186,6 +189,9 @@ impl UserPools {
             outbox: Outbox::new(outbox),
             quotas: Quotas::new(&tuning.quotas),
             hashing: HashPool::new(tuning.hashing),
+            action_threads: Arc::new(tokio::sync::Semaphore::new(
+                2 * tuning.hashing.workers + tuning.hashing.queue,
+            )),
             attempts: Attempts::new(tuning.codes),
             settings,
             tuning,

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::{CognitoError, PoolStoreError};
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
@@ -137,7 +137,12 @@ async fn run(
         ));
     }
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
-    // the async workers.
+    // the async workers, on a bounded number of blocking threads (a burst waits here as
+    // futures, not as threads with their own stacks and allocator caches).
+    let _turn = Arc::clone(&pools.action_threads)
+        .acquire_owned()
+        .await
+        .map_err(|_| PoolStoreError::WorkersStopped)?;
     tokio::task::spawn_blocking(move || pools.dispatch(&action, body)).await?
 }
 
