@@ -386,3 +386,123 @@ def test_admin_pools_and_clients(taskapi):
     client.delete_user_pool(UserPoolId=pool["Id"])
     code, _ = error_of(lambda: client.describe_user_pool(UserPoolId=pool["Id"]))
     assert code == "ResourceNotFoundException"
+
+
+def test_browser_preflight_reaches_the_pool_through_taskapi_serve(taskapi):
+    import requests
+
+    preflight = requests.options(
+        f"{taskapi.base_url}/",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "cache-control,content-type,x-amz-target,x-amz-user-agent",
+        },
+        timeout=10,
+    )
+    assert preflight.ok
+    assert preflight.headers["access-control-allow-headers"] == (
+        "cache-control,content-type,x-amz-target,x-amz-user-agent"
+    )
+    failed = requests.post(
+        f"{taskapi.base_url}/",
+        headers={"Origin": "http://localhost:5173",
+                 "X-Amz-Target": "AWSCognitoIdentityProviderService.GetUser"},
+        data='{"AccessToken":"nope"}',
+        timeout=10,
+    )
+    assert failed.status_code == 400
+    assert "x-amzn-errortype" in failed.headers["access-control-expose-headers"].lower()
+
+
+def test_required_mfa_is_set_up_during_sign_in(taskapi):
+    """With MFA ON, a user without a factor sets one up at sign-in (MFA_SETUP), as boto3
+    apps (and amazon-cognito-identity-js's mfaSetup callback) do it."""
+    west = boto3.client("cognito-idp", endpoint_url=taskapi.base_url, **{**aws_credentials(), "region_name": "eu-west-1"})
+    pool = west.create_user_pool(PoolName="mfa-on")["UserPool"]
+    assert pool["Id"].startswith("eu-west-1_") and ":eu-west-1:" in pool["Arn"]
+    west.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    assert west.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["MfaConfiguration"] == "ON"
+    app = west.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_TOKEN_EXCHANGE_DELEGATION"],
+    )["UserPoolClient"]
+    west.admin_create_user(UserPoolId=pool["Id"], Username="mfa-user", TemporaryPassword="Temp0rary123!", MessageAction="SUPPRESS")
+    west.admin_set_user_password(UserPoolId=pool["Id"], Username="mfa-user", Password="Perm4nent123!", Permanent=True)
+    start = lambda: west.initiate_auth(
+        ClientId=app["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "mfa-user", "PASSWORD": "Perm4nent123!"},
+    )
+    setup = start()
+    assert setup["ChallengeName"] == "MFA_SETUP"
+    associated = west.associate_software_token(Session=setup["Session"])
+    app_totp = pyotp.TOTP(associated["SecretCode"])
+    used = app_totp.at(time.time())
+    verified = west.verify_software_token(Session=associated["Session"], UserCode=used)
+    assert verified["Status"] == "SUCCESS"
+    done = west.respond_to_auth_challenge(
+        ClientId=app["ClientId"], ChallengeName="MFA_SETUP", Session=verified["Session"],
+        ChallengeResponses={"USERNAME": "mfa-user"},
+    )
+    assert done["AuthenticationResult"]["AccessToken"]
+    # From now on the factor is asked for.
+    challenge = start()
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    code, _ = error_of(
+        lambda: west.respond_to_auth_challenge(
+            ClientId=app["ClientId"], ChallengeName="SOFTWARE_TOKEN_MFA", Session=challenge["Session"],
+            ChallengeResponses={"USERNAME": "mfa-user", "SOFTWARE_TOKEN_MFA_CODE": used},
+        )
+    )
+    assert code == "ExpiredCodeException"  # that step's code was used to verify
+    west.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_pool_schema_is_checked_and_described(taskapi):
+    client = idp(taskapi)
+    for bad in (
+        [{"Name": "team", "AttributeDataType": "String",
+          "StringAttributeConstraints": {"MinLength": "10", "MaxLength": "2"}}],
+        [{"Name": "has space", "AttributeDataType": "String"}],
+        [{"Name": "level", "AttributeDataType": "Integer"}],
+        [{"Name": "email_verified", "AttributeDataType": "String"}],
+        [{"Name": "age", "AttributeDataType": "Number",
+          "NumberAttributeConstraints": {"MinValue": "9", "MaxValue": "1"}}],
+    ):
+        code, _ = error_of(lambda: client.create_user_pool(PoolName="bad-schema", Schema=bad))
+        assert code == "InvalidParameterException", bad
+    pool = client.create_user_pool(
+        PoolName="schema",
+        Schema=[
+            {"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {"Name": "team", "AttributeDataType": "String",
+             "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "32"}},
+        ],
+    )["UserPool"]
+    described = {a["Name"]: a for a in client.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["SchemaAttributes"]}
+    assert described["email"]["Required"] is True
+    assert described["sub"]["Mutable"] is False and described["sub"]["Required"] is True
+    assert described["custom:team"]["StringAttributeConstraints"]["MaxLength"] == "32"
+    client.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_phone_numbers_as_usernames(taskapi):
+    client = idp(taskapi)
+    pool = client.create_user_pool(PoolName="phones", UsernameAttributes=["phone_number"])["UserPool"]
+    app = client.create_user_pool_client(UserPoolId=pool["Id"], ClientName="app")["UserPoolClient"]
+    code, message = error_of(lambda: client.sign_up(ClientId=app["ClientId"], Username="555-1234", Password="Passw0rd!x"))
+    assert (code, message) == ("InvalidParameterException", "Username should be a phone number.")
+    made = client.sign_up(ClientId=app["ClientId"], Username="+15555550123", Password="Passw0rd!x")
+    client.admin_confirm_sign_up(UserPoolId=pool["Id"], Username="+15555550123")
+    user = client.admin_get_user(UserPoolId=pool["Id"], Username="+15555550123")
+    assert user["Username"] == made["UserSub"]
+    phone = Cognito(pool["Id"], app["ClientId"], username="+15555550123",
+                    boto3_client_kwargs={"endpoint_url": taskapi.base_url, **aws_credentials()})
+    phone.authenticate("Passw0rd!x")
+    code, _ = error_of(lambda: client.sign_up(ClientId=app["ClientId"], Username="+15555550123", Password="Passw0rd!x"))
+    assert code == "UsernameExistsException"
+    code, _ = error_of(lambda: client.create_user_pool(PoolName="bad", UsernameAttributes=["nickname"]))
+    assert code == "InvalidParameterException"
+    client.delete_user_pool(UserPoolId=pool["Id"])

@@ -51,11 +51,11 @@ impl Application {
                 .collect::<Result<_, _>>()
                 .context("invalid --cors-origin")?,
         };
-        let mut api = api_router(AppState { store, auth });
+        let mut router = with_service_layers(api_router(AppState { store, auth }), &http);
         if let Some((pools, _)) = &local_pool {
-            api = api.merge(pools.router());
+            // Beside the API's layers, not under them: the pool has Cognito's own CORS.
+            router = router.merge(pools.router());
         }
-        let router = with_service_layers(api, &http);
         Ok(Self {
             listener,
             router,

@@ -68,20 +68,10 @@ fn cors(config: &HttpConfig) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
-            // What browser Cognito clients (amazon-cognito-identity-js) send to the pool.
-            HeaderName::from_static("x-amz-target"),
-            HeaderName::from_static("x-amz-user-agent"),
             HeaderName::from_static("x-amz-date"),
             HeaderName::from_static("x-amz-security-token"),
         ])
-        .expose_headers([
-            header::ETAG,
-            REQUEST_ID,
-            // How the user pool reports errors and ids; browser Cognito clients read them.
-            HeaderName::from_static("x-amzn-errortype"),
-            HeaderName::from_static("x-amzn-errormessage"),
-            HeaderName::from_static("x-amzn-requestid"),
-        ])
+        .expose_headers([header::ETAG, REQUEST_ID])
         .max_age(Duration::from_secs(600))
 }
 

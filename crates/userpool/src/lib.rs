@@ -227,6 +227,7 @@ impl UserPools {
                     auto_verified_attributes: vec!["email".into()],
                     ..PoolConfig::default()
                 },
+                None,
             )?,
         };
         let client = match self
@@ -294,7 +295,9 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document.
+    /// The Cognito endpoint (`POST /`) plus each pool's JWKS and OpenID discovery document,
+    /// with the pool's own CORS policy: merge it after the API's service layers, not under
+    /// them.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         wire::router(Arc::clone(self))
     }
@@ -329,10 +332,16 @@ impl UserPools {
             .map(|(id, keys)| (id.clone(), Arc::clone(keys)))
     }
 
-    fn create_pool(&self, name: &str, config: PoolConfig) -> Result<model::Pool, PoolStoreError> {
+    /// Creates a pool whose id (and ARN) names `region`, or the configured one.
+    fn create_pool(
+        &self,
+        name: &str,
+        config: PoolConfig,
+        region: Option<&str>,
+    ) -> Result<model::Pool, PoolStoreError> {
         let now = self.now();
         let pool = model::Pool {
-            id: random::pool_id(&self.settings.region),
+            id: random::pool_id(region.unwrap_or(&self.settings.region)),
             name: name.to_owned(),
             config,
             created: now,

@@ -59,7 +59,56 @@ pub struct PoolConfig {
     /// Whether software-token (TOTP) MFA is enabled for the pool (SetUserPoolMfaConfig).
     #[serde(default)]
     pub software_token_mfa: bool,
+    /// The `Schema` the pool was created with (standard attributes it changed, custom ones).
+    #[serde(default)]
+    pub schema: Vec<SchemaAttribute>,
     pub echo: BTreeMap<String, Value>,
+}
+
+/// `SchemaAttributeType`, as requested and as described.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct SchemaAttribute {
+    pub name: String,
+    #[serde(default = "string_type")]
+    pub attribute_data_type: String,
+    #[serde(default)]
+    pub developer_only_attribute: bool,
+    #[serde(default = "yes")]
+    pub mutable: bool,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub string_attribute_constraints: Option<StringBound>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_attribute_constraints: Option<NumberBound>,
+}
+
+/// Cognito sends both kinds of bounds as decimal strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct StringBound {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct NumberBound {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<String>,
+}
+
+fn string_type() -> String {
+    "String".into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `MfaConfiguration`: whether users sign in with a second factor.
@@ -83,6 +132,10 @@ impl PoolConfig {
 
     pub fn email_is_username(&self) -> bool {
         self.username_attributes.iter().any(|a| a == "email")
+    }
+
+    pub fn phone_is_username(&self) -> bool {
+        self.username_attributes.iter().any(|a| a == "phone_number")
     }
 
     pub fn auto_verifies_email(&self) -> bool {

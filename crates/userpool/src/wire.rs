@@ -1,17 +1,20 @@
 //! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's discovery documents.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::UserPools;
 use crate::error::{CognitoError, PoolStoreError};
@@ -22,6 +25,9 @@ const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 /// message templates and a schema, stay far below it).
 const MAX_BODY: usize = 128 * 1024;
 
+/// The pool's routes with their own CORS policy and request tracing. Serve them beside the
+/// API's router, not inside its layers: browsers call Cognito from any origin with headers
+/// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
 pub(crate) fn router(pools: Arc<UserPools>) -> Router {
     // Layers run outermost first: the request id on every answer, then the signature check
     // (it buffers the body, within MAX_BODY), then the quotas, then the action.
@@ -44,6 +50,24 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
             get(openid_configuration),
         )
         .with_state(pools)
+        .layer(TraceLayer::new_for_http())
+        .layer(cors())
+}
+
+/// Cognito's CORS: any origin, the request headers echoed back (Amplify and
+/// amazon-cognito-identity-js send different ones), and the error and request-id headers
+/// readable by scripts.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            HeaderName::from_static("x-amzn-requestid"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 /// A JSON body with AWS JSON 1.1's content type.
@@ -99,7 +123,7 @@ pub(crate) fn action(headers: &HeaderMap) -> Option<&str> {
 async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Bytes) -> Response {
     match run(pools, &headers, &body).await {
         Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
-        Err(error) => crate::wire::error_response(&error),
+        Err(error) => error_response(&error),
     }
 }
 
@@ -136,6 +160,7 @@ async fn run(
             "Request body must be a JSON object".into(),
         ));
     }
+    let region = signed_region(headers);
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
     // the async workers, on a bounded number of blocking threads (a burst waits here as
     // futures, not as threads with their own stacks and allocator caches).
@@ -143,7 +168,21 @@ async fn run(
         .acquire_owned()
         .await
         .map_err(|_| PoolStoreError::WorkersStopped)?;
-    tokio::task::spawn_blocking(move || pools.dispatch(&action, body)).await?
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref())).await?
+}
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=<key>/<date>/<region>/cognito-idp/aws4_request`), if it is a plausible one.
+fn signed_region(headers: &HeaderMap) -> Option<String> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let scope = authorization.split("Credential=").nth(1)?;
+    let region = scope.split(['/', ',']).nth(2)?;
+    let plausible = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plausible.then(|| region.to_owned())
 }
 
 /// The one mapping from a failed action to Cognito's error response: HTTP 400 (500 for our

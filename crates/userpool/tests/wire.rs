@@ -1032,3 +1032,56 @@ async fn srp_secret_blocks_are_single_use_bound_and_expire() {
     let (_, message) = server.err("RespondToAuthChallenge", body).await;
     assert_eq!(message, "Incorrect username or password.");
 }
+
+/// Browsers call the pool from any origin with the headers their library chooses: the
+/// preflight echoes them, and scripts may read the error and request-id headers.
+#[tokio::test]
+async fn browser_preflight_and_exposed_error_headers() {
+    let server = start().await;
+    let preflight = server
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/", server.base))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "cache-control,content-type,x-amz-target,x-amz-user-agent",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "cache-control,content-type,x-amz-target,x-amz-user-agent"
+    );
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let failed = server
+        .http
+        .post(format!("{}/", server.base))
+        .header("origin", "http://localhost:5173")
+        .header("x-amz-target", "AWSCognitoIdentityProviderService.GetUser")
+        .body(r#"{"AccessToken":"nope"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), 400);
+    let exposed = failed.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in [
+        "x-amzn-errortype",
+        "x-amzn-errormessage",
+        "x-amzn-requestid",
+    ] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+}

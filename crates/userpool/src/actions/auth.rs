@@ -125,15 +125,8 @@ impl UserPools {
                 require_flow(&client, flow)?;
                 self.password_auth(&client, &pool, params)
             }
-            "USER_SRP_AUTH" => {
-                require_flow(&client, flow)?;
-                self.srp_auth(&client, &pool, params)
-            }
-            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
-                require_flow(&client, "REFRESH_TOKEN_AUTH")?;
-                Ok(AuthResponse::tokens(
-                    self.refresh_auth(&client, &pool, params)?,
-                ))
+            "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+                self.shared_flow(flow, &client, &pool, params)
             }
             "CUSTOM_AUTH" | "USER_AUTH" => Err(CognitoError::InvalidParameter(format!(
                 "{flow} is not supported by the local user pool; use USER_SRP_AUTH or \
@@ -165,15 +158,8 @@ impl UserPools {
                 require_flow(&client, "ADMIN_USER_PASSWORD_AUTH")?;
                 self.password_auth(&client, &pool, params)
             }
-            "USER_SRP_AUTH" => {
-                require_flow(&client, flow)?;
-                self.srp_auth(&client, &pool, params)
-            }
-            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
-                require_flow(&client, "REFRESH_TOKEN_AUTH")?;
-                Ok(AuthResponse::tokens(
-                    self.refresh_auth(&client, &pool, params)?,
-                ))
+            "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+                self.shared_flow(flow, &client, &pool, params)
             }
             "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => {
                 Err(CognitoError::InvalidParameter(format!(
@@ -211,6 +197,25 @@ impl UserPools {
         Ok(TokensResponse {
             authentication_result: self.tokens(&client, &pool, &user, &session)?,
         })
+    }
+
+    /// The flows InitiateAuth and AdminInitiateAuth share: SRP and refresh.
+    fn shared_flow(
+        &self,
+        flow: &str,
+        client: &Client,
+        pool: &Pool,
+        params: &Params,
+    ) -> Result<AuthResponse, CognitoError> {
+        if flow == "USER_SRP_AUTH" {
+            require_flow(client, flow)?;
+            self.srp_auth(client, pool, params)
+        } else {
+            require_flow(client, "REFRESH_TOKEN_AUTH")?;
+            Ok(AuthResponse::tokens(
+                self.refresh_auth(client, pool, params)?,
+            ))
+        }
     }
 
     fn password_auth(

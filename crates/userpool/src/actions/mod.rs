@@ -6,6 +6,7 @@ mod auth;
 mod groups;
 mod mfa;
 mod pools;
+mod schema;
 mod shapes;
 mod signup;
 mod srp;
@@ -29,9 +30,16 @@ use crate::outbox::Message;
 impl UserPools {
     /// Runs one action. Synchronous on purpose: it hashes passwords and talks to SQLite, so
     /// the wire layer calls it on a blocking thread.
-    pub(crate) fn dispatch(&self, action: &str, body: Value) -> Result<Value, CognitoError> {
+    /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
+    /// pools are created there, as in AWS.
+    pub(crate) fn dispatch(
+        &self,
+        action: &str,
+        body: Value,
+        signed_region: Option<&str>,
+    ) -> Result<Value, CognitoError> {
         match action {
-            "CreateUserPool" => call(body, |r| self.create_user_pool(r)),
+            "CreateUserPool" => call(body, |r| self.create_user_pool(r, signed_region)),
             "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
             "ListUserPools" => call(body, |r| self.list_user_pools(r)),
             "CreateUserPoolClient" => call(body, |r| self.create_user_pool_client(r)),
@@ -253,14 +261,21 @@ fn new_identity(
         return Err(too_long("username", MAX_USERNAME));
     }
     let sub = crate::random::uuid();
-    let username = if pool.config.email_is_username() {
-        if !is_email(given) {
-            return Err(CognitoError::InvalidParameter(
-                "Username should be an email.".into(),
-            ));
-        }
+    let by_email = pool.config.email_is_username();
+    let by_phone = pool.config.phone_is_username();
+    let username = if by_email && is_email(given) {
         attrs.insert("email".into(), given.to_owned());
         sub.clone()
+    } else if by_phone && looks_like_phone(given) {
+        attrs.insert("phone_number".into(), given.to_owned());
+        sub.clone()
+    } else if by_email || by_phone {
+        let wanted = match (by_email, by_phone) {
+            (true, true) => "Username should be either an email or a phone number.",
+            (true, false) => "Username should be an email.",
+            _ => "Username should be a phone number.",
+        };
+        return Err(CognitoError::InvalidParameter(wanted.into()));
     } else {
         given.to_owned()
     };
@@ -312,11 +327,28 @@ pub(super) fn is_email(s: &str) -> bool {
     s.chars().count() <= MAX_EMAIL && local_ok && domain_ok
 }
 
+/// E.164, as Cognito requires of phone numbers: `+`, then 2 to 15 digits, the first not 0.
+fn looks_like_phone(s: &str) -> bool {
+    s.strip_prefix('+').is_some_and(|digits| {
+        (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
 /// The lowercased e-mail that must be unique in the pool, where e-mail addresses sign in.
+///
+/// In a pool whose users sign in with a phone number instead, the same unique alias column
+/// holds the number (one sign-in alias per user).
 pub(super) fn alias_email(pool: &Pool, user: &User) -> Option<String> {
+    if pool.config.email_signs_in()
+        && let Some(email) = user.email()
+    {
+        return Some(email.to_lowercase());
+    }
     pool.config
-        .email_signs_in()
-        .then(|| user.email().map(str::to_lowercase))
+        .phone_is_username()
+        .then(|| user.attributes.get("phone_number").cloned())
         .flatten()
 }
 

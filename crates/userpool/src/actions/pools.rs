@@ -6,15 +6,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::page;
+use super::schema;
 use super::shapes::{Echo, Empty, GroupType};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{
-    Client, ClientConfig, Group, MfaConfiguration, PasswordPolicy, Pool, PoolConfig, TokenValidity,
+    Client, ClientConfig, Group, MfaConfiguration, PasswordPolicy, Pool, PoolConfig,
+    SchemaAttribute, TokenValidity,
 };
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
-const POOL_ECHO: [&str; 13] = [
+const POOL_ECHO: [&str; 12] = [
     "DeletionProtection",
     "LambdaConfig",
     "VerificationMessageTemplate",
@@ -24,7 +26,6 @@ const POOL_ECHO: [&str; 13] = [
     "DeviceConfiguration",
     "EmailConfiguration",
     "UserPoolTags",
-    "Schema",
     "UserAttributeUpdateSettings",
     "UsernameConfiguration",
     "AccountRecoverySetting",
@@ -45,7 +46,9 @@ const CLIENT_ECHO: [&str; 11] = [
     "EnablePropagateAdditionalUserContextData",
 ];
 
-const AUTH_FLOWS: [&str; 9] = [
+/// `ExplicitAuthFlowsType` as current botocore lists it. The token-exchange flows are stored
+/// and echoed; the local pool has no token exchange to allow.
+const AUTH_FLOWS: [&str; 11] = [
     "ADMIN_NO_SRP_AUTH",
     "CUSTOM_AUTH_FLOW_ONLY",
     "USER_PASSWORD_AUTH",
@@ -55,6 +58,8 @@ const AUTH_FLOWS: [&str; 9] = [
     "ALLOW_USER_SRP_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
     "ALLOW_USER_AUTH",
+    "ALLOW_TOKEN_EXCHANGE_DELEGATION",
+    "ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
 ];
 
 #[derive(Deserialize)]
@@ -67,6 +72,7 @@ pub(super) struct CreateUserPool {
     auto_verified_attributes: Option<Vec<String>>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
     mfa_configuration: Option<MfaConfiguration>,
+    schema: Option<Vec<SchemaAttribute>>,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -178,6 +184,7 @@ pub(super) struct UserPoolType {
     alias_attributes: Vec<String>,
     admin_create_user_config: AdminCreateUserConfigType,
     mfa_configuration: MfaConfiguration,
+    schema_attributes: Vec<SchemaAttribute>,
     estimated_number_of_users: usize,
     creation_date: i64,
     last_modified_date: i64,
@@ -243,6 +250,14 @@ pub(super) struct UserPoolClientResponse {
     user_pool_client: ClientType,
 }
 
+impl UserPoolClientResponse {
+    fn new(client: &Client) -> Self {
+        Self {
+            user_pool_client: ClientType::new(client),
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ClientDescription {
@@ -269,6 +284,7 @@ impl UserPools {
     pub(super) fn create_user_pool(
         &self,
         req: CreateUserPool,
+        region: Option<&str>,
     ) -> Result<UserPoolResponse, CognitoError> {
         if req.pool_name.is_empty() || req.pool_name.chars().count() > 128 {
             return Err(CognitoError::InvalidParameter(
@@ -283,6 +299,15 @@ impl UserPools {
             .unwrap_or_default();
         check_minimum_length(&policy)?;
         let username_attributes = req.username_attributes.unwrap_or_default();
+        if let Some(bad) = username_attributes
+            .iter()
+            .find(|a| *a != "email" && *a != "phone_number")
+        {
+            return Err(CognitoError::InvalidParameter(format!(
+                "1 validation error detected: Value '[{bad}]' at 'usernameAttributes' failed to \
+                 satisfy constraint: Member must satisfy enum value set: [phone_number, email]"
+            )));
+        }
         let alias_attributes = req.alias_attributes.unwrap_or_default();
         if !username_attributes.is_empty() && !alias_attributes.is_empty() {
             return Err(CognitoError::InvalidParameter(
@@ -308,9 +333,10 @@ impl UserPools {
                 .mfa_configuration
                 .is_some_and(|m| m != MfaConfiguration::Off),
             mfa_configuration: req.mfa_configuration.unwrap_or_default(),
+            schema: schema::validate(req.schema.unwrap_or_default())?,
             echo,
         };
-        let pool = self.create_pool(&req.pool_name, config)?;
+        let pool = self.create_pool(&req.pool_name, config, region)?;
         Ok(UserPoolResponse {
             user_pool: self.pool_type(&pool)?,
         })
@@ -396,9 +422,7 @@ impl UserPools {
         let pool = self.pool(&req.user_pool_id)?;
         let config = client_config(&req)?;
         let client = self.create_client(&pool.id, &req.client_name, req.generate_secret, config)?;
-        Ok(UserPoolClientResponse {
-            user_pool_client: ClientType::new(&client),
-        })
+        Ok(UserPoolClientResponse::new(&client))
     }
 
     /// UpdateUserPoolClient: as in Cognito, settings left out return to their defaults.
@@ -413,9 +437,7 @@ impl UserPools {
         client.name = req.client_name.clone();
         client.modified = self.now();
         self.store.update_client(&client)?;
-        Ok(UserPoolClientResponse {
-            user_pool_client: ClientType::new(&client),
-        })
+        Ok(UserPoolClientResponse::new(&client))
     }
 
     pub(super) fn delete_user_pool_client(&self, req: ClientRef) -> Result<Empty, CognitoError> {
@@ -428,15 +450,8 @@ impl UserPools {
         &self,
         req: ClientRef,
     ) -> Result<UserPoolClientResponse, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let client = self
-            .store
-            .client(&req.client_id)?
-            .filter(|c| c.pool_id == req.user_pool_id)
-            .ok_or_else(|| CognitoError::client_not_found(&req.client_id))?;
-        Ok(UserPoolClientResponse {
-            user_pool_client: ClientType::new(&client),
-        })
+        let (client, _) = self.pool_client(&req.user_pool_id, &req.client_id)?;
+        Ok(UserPoolClientResponse::new(&client))
     }
 
     pub(super) fn list_user_pool_clients(
@@ -509,6 +524,7 @@ impl UserPools {
                     .temporary_password_validity_days,
             },
             mfa_configuration: config.mfa_configuration,
+            schema_attributes: schema::describe(&config.schema),
             estimated_number_of_users: self.store.users(&pool.id)?.len(),
             creation_date: pool.created,
             last_modified_date: pool.modified,

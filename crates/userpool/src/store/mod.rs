@@ -151,3 +151,40 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file written by the first release (schema 1) is brought up to date in place and
+    /// keeps its users; their stored SRP verifiers are what USER_SRP_AUTH uses.
+    #[test]
+    fn version_one_files_are_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("userpool.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("{SCHEMA} PRAGMA user_version = 1;"))
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO pools VALUES ('us-east-1_AbC123xyz', 'p', '{}', 0, 0);
+             INSERT INTO users (pool_id, username, attributes, status, enabled, srp_salt,
+                 srp_verifier, password_set_at, created, modified)
+             VALUES ('us-east-1_AbC123xyz', 'alice', '{}', 'CONFIRMED', 1, '0a1b', 'ff', 0, 0, 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let user = store
+            .find_user("us-east-1_AbC123xyz", "alice")
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.srp_salt.as_deref(), Some("0a1b"));
+        assert!(!user.totp.enabled);
+        assert!(store.take_srp_block("none").unwrap().is_none());
+    }
+}

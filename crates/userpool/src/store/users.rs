@@ -33,15 +33,7 @@ impl Store {
                 user.modified
             ],
         );
-        match result {
-            Ok(_) => Ok(true),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        unless_taken(result)
     }
 
     /// Finds a user by username, or by e-mail where e-mail addresses sign in.
@@ -162,15 +154,7 @@ impl Store {
             "UPDATE users SET alias_email = ?3 WHERE pool_id = ?1 AND username = ?2",
             params![pool_id, username, alias],
         );
-        match result {
-            Ok(_) => Ok(true),
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        unless_taken(result)
     }
 
     /// Stores a user's software-token (TOTP) state.
@@ -231,6 +215,19 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// `Ok(false)` when a write broke a uniqueness rule (a username or sign-in alias taken).
+fn unless_taken(result: rusqlite::Result<usize>) -> Result<bool, PoolStoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

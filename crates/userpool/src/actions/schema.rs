@@ -1,0 +1,133 @@
+//! A pool's attribute schema: the `Schema` of CreateUserPool checked as Cognito checks it,
+//! and the `SchemaAttributes` every pool description carries (the standard attributes,
+//! then the custom ones).
+
+use super::STANDARD_ATTRIBUTES;
+use crate::error::CognitoError;
+use crate::model::{NumberBound, SchemaAttribute, StringBound};
+
+const DATA_TYPES: [&str; 4] = ["String", "Number", "DateTime", "Boolean"];
+
+fn standard_type(name: &str) -> &'static str {
+    match name {
+        "email_verified" | "phone_number_verified" => "Boolean",
+        "updated_at" => "Number",
+        _ => "String",
+    }
+}
+
+fn invalid(message: String) -> CognitoError {
+    CognitoError::InvalidParameter(message)
+}
+
+/// Checks a CreateUserPool `Schema` and returns it in stored form (custom names without
+/// their `custom:` prefix, as requested).
+pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, CognitoError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for attribute in &schema {
+        let name = attribute.name.as_str();
+        let standard = STANDARD_ATTRIBUTES.contains(&name);
+        if name.is_empty()
+            || name.chars().count() > 20
+            || name.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{name}' at 'schema.name' failed to satisfy \
+                 constraint: Member must have length between 1 and 20 and contain no whitespace"
+            )));
+        }
+        if !seen.insert(name) {
+            return Err(invalid(format!(
+                "Duplicate attribute name {name} in Schema"
+            )));
+        }
+        let data_type = attribute.attribute_data_type.as_str();
+        if !DATA_TYPES.contains(&data_type) {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{data_type}' at 'schema.attributeDataType' \
+                 failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                DATA_TYPES.join(", ")
+            )));
+        }
+        if standard && data_type != standard_type(name) {
+            return Err(invalid(format!(
+                "The type of the standard attribute {name} cannot be changed to {data_type}"
+            )));
+        }
+        if !standard && attribute.required {
+            return Err(invalid(format!(
+                "Required custom attributes are not supported currently: {name}"
+            )));
+        }
+        if let Some(bounds) = &attribute.string_attribute_constraints {
+            let min = parse_bound(name, "MinLength", bounds.min_length.as_deref())?.unwrap_or(0);
+            let max = parse_bound(name, "MaxLength", bounds.max_length.as_deref())?.unwrap_or(2048);
+            if min < 0 || max > 2048 || min > max {
+                return Err(invalid(format!(
+                    "Invalid StringAttributeConstraints for {name}: MinLength {min} and MaxLength \
+                     {max} must satisfy 0 <= MinLength <= MaxLength <= 2048"
+                )));
+            }
+        }
+        if let Some(bounds) = &attribute.number_attribute_constraints {
+            let min = parse_bound(name, "MinValue", bounds.min_value.as_deref())?;
+            let max = parse_bound(name, "MaxValue", bounds.max_value.as_deref())?;
+            if let (Some(min), Some(max)) = (min, max)
+                && min > max
+            {
+                return Err(invalid(format!(
+                    "Invalid NumberAttributeConstraints for {name}: MinValue {min} is greater \
+                     than MaxValue {max}"
+                )));
+            }
+        }
+    }
+    Ok(schema)
+}
+
+fn parse_bound(name: &str, which: &str, value: Option<&str>) -> Result<Option<i64>, CognitoError> {
+    value
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| invalid(format!("{which} of {name} must be an integer, not {v:?}")))
+        })
+        .transpose()
+}
+
+/// `SchemaAttributes`: every standard attribute (with what the pool changed about it),
+/// then the custom ones as `custom:<name>`.
+pub fn describe(schema: &[SchemaAttribute]) -> Vec<SchemaAttribute> {
+    let mut out: Vec<SchemaAttribute> = STANDARD_ATTRIBUTES
+        .iter()
+        .map(|name| {
+            let given = schema.iter().find(|a| a.name == *name);
+            let data_type = standard_type(name);
+            SchemaAttribute {
+                name: (*name).to_owned(),
+                attribute_data_type: data_type.to_owned(),
+                developer_only_attribute: false,
+                mutable: given.map_or(*name != "sub", |a| a.mutable),
+                required: *name == "sub" || given.is_some_and(|a| a.required),
+                string_attribute_constraints: (data_type == "String").then(|| StringBound {
+                    min_length: Some(if *name == "sub" { "1" } else { "0" }.into()),
+                    max_length: Some("2048".into()),
+                }),
+                number_attribute_constraints: (data_type == "Number").then(|| NumberBound {
+                    min_value: Some("0".into()),
+                    max_value: None,
+                }),
+            }
+        })
+        .collect();
+    out.extend(
+        schema
+            .iter()
+            .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
+            .map(|a| SchemaAttribute {
+                name: format!("custom:{}", a.name.trim_start_matches("custom:")),
+                ..a.clone()
+            }),
+    );
+    out
+}
