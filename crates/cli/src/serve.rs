@@ -112,9 +112,12 @@ fn print_credentials(pools: &UserPools) {
     let (key, file) = pools.generated_credentials();
     let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
     println!(
-        "IAM credentials for signed (admin) actions: access key {} in {} (profile {PROFILE});          use them with: export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE={PROFILE}",
+        "IAM credentials for signed (admin) actions: access key {} in {} (profile {PROFILE})",
         key.id,
-        file.display(),
+        file.display()
+    );
+    println!(
+        "sign admin actions: export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE={PROFILE}",
         file.display()
     );
     if let Some(env) = AccessKey::from_env() {
