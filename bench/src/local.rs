@@ -217,7 +217,7 @@ fn lua(tokens: &[String], ids: &[Vec<String>], request: &str) -> String {
     script
 }
 
-fn peak_rss_mb(pid: u32) -> anyhow::Result<f64> {
+pub(crate) fn peak_rss_mb(pid: u32) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kib: f64 = status
         .lines()

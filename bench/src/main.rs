@@ -5,8 +5,9 @@
 //! package size against a Python baseline), [`dynamodb`] (requests and capacity units per
 //! route, through the counting [`proxy`]), [`cost`] (dollars per million calls through each
 //! front door), [`function_url`] (what verifying the token in the function costs),
-//! [`shards`] (the status index's write ceiling and the sharded admin page) and [`lists`]
-//! (status-filtered lists on SQLite as a user's tasks grow).
+//! [`shards`] (the status index's write ceiling and the sharded admin page), [`lists`]
+//! (status-filtered lists on SQLite as a user's tasks grow) and [`signup`] (the local user
+//! pool under a burst of unauthenticated sign-ups).
 
 mod chart;
 mod cost;
@@ -18,6 +19,7 @@ mod lists;
 mod local;
 mod proxy;
 mod shards;
+mod signup;
 mod stats;
 mod wrk;
 
@@ -38,7 +40,7 @@ struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "local,lambda,dynamodb,function-url,shards,lists"
+        default_value = "local,lambda,dynamodb,function-url,shards,lists,signup"
     )]
     parts: Vec<Part>,
     /// Where results (JSON) and charts (SVG) go.
@@ -66,6 +68,8 @@ enum Part {
     Shards,
     /// Status-filtered lists on SQLite as a user's tasks grow.
     Lists,
+    /// 64 concurrent unauthenticated sign-ups: memory and API latency.
+    Signup,
 }
 
 #[tokio::main]
@@ -142,6 +146,12 @@ async fn main() -> anyhow::Result<()> {
             "## Status-filtered lists on SQLite\n\n{}",
             report.markdown()
         );
+    }
+    if args.parts.contains(&Part::Signup) {
+        let profile = pick(quick, signup::Profile::FULL, signup::Profile::QUICK);
+        let report = signup::run(&args.taskapi, profile).await?;
+        write_json(&args.out, "signup.json", &report)?;
+        println!("## Sign-up burst\n\n{}", report.markdown());
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 """Fixtures shared by the Python tests: a real `taskapi serve` process on a free port."""
 
+import json
 import os
 import queue
 import re
@@ -9,7 +10,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,13 +55,13 @@ def _binary() -> str:
     return path
 
 
-def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, Server]:
-    """Starts the binary and waits for its `taskapi listening on` line."""
+def start_server(data_dir: Path, log: Path, *args: str) -> tuple[subprocess.Popen, Server]:
+    """Starts the binary (with extra `args`) and waits for its `taskapi listening on` line."""
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
             [
                 _binary(), "serve", "--addr", "127.0.0.1:0",
-                "--hosted-ui-addr", "127.0.0.1:0", "--data-dir", str(data_dir),
+                "--hosted-ui-addr", "127.0.0.1:0", "--data-dir", str(data_dir), *args,
             ],
             stdout=subprocess.PIPE,
             stderr=log_file,
@@ -115,3 +121,40 @@ def taskapi(tmp_path_factory) -> Server:
     process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
     yield server
     stop_server(process)
+
+
+def cognito_call(
+    server: Server,
+    action: str,
+    body: dict,
+    credentials: tuple[str, str] | None = (ACCESS_KEY_ID, SECRET_ACCESS_KEY),
+    signer=SigV4Auth,
+) -> requests.Response:
+    """POSTs one Cognito action as plain HTTP, SigV4-signed by botocore with `credentials`
+    (unsigned when None); `signer` may be a SigV4Auth subclass that signs differently."""
+    url = f"{server.base_url}/"
+    data = json.dumps(body)
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
+    }
+    if credentials is not None:
+        request = AWSRequest(method="POST", url=url, data=data, headers=headers)
+        signer(Credentials(*credentials), "cognito-idp", REGION).add_auth(request)
+        headers = dict(request.headers.items())
+    return requests.post(url, data=data, headers=headers, timeout=60)
+
+
+def cognito_client(
+    server: Server, credentials: tuple[str, str] = (ACCESS_KEY_ID, SECRET_ACCESS_KEY), config=None
+):
+    """A boto3 Cognito client of `server`, signing with `credentials`."""
+    key, secret = credentials
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=server.base_url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=config,
+    )

@@ -9,14 +9,13 @@ import sqlite3
 import subprocess
 import uuid
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from conftest import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, aws_credentials
+from conftest import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, cognito_call, cognito_client
 
 PASSWORD = "TestPass123!"
 SEED_POLICY = (
@@ -59,7 +58,7 @@ def aws_json(server, *args: str) -> dict:
 
 
 def cognito(server):
-    return boto3.client("cognito-idp", endpoint_url=server.base_url, **aws_credentials())
+    return cognito_client(server)
 
 
 def code_for(server, to: str, purpose: str) -> str:
@@ -480,15 +479,7 @@ def test_disabled_users_cannot_sign_in_and_unknown_users_are_not_revealed(taskap
 
 
 def test_unknown_actions_are_named_in_the_error(taskapi):
-    response = requests.post(
-        f"{taskapi.base_url}/",
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminLinkProviderForUser",
-        },
-        data="{}",
-        timeout=10,
-    )
+    response = cognito_call(taskapi, "AdminLinkProviderForUser", {})
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     assert "AdminLinkProviderForUser" in response.json()["message"]

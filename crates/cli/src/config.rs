@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use taskapi_domain::keys::StatusShards;
 use taskapi_store_dynamodb::{DEFAULT_PAGE_SIZE, DEFAULT_TABLE};
+use taskapi_userpool::QuotaRate;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -156,6 +157,16 @@ pub struct ServeConfig {
     /// a lost file would otherwise pass unnoticed as a fresh start.
     #[arg(long, env = "TASKAPI_START_AFRESH")]
     pub start_afresh: bool,
+
+    /// Request-rate quotas of the local user pool that differ from Cognito's defaults, per
+    /// pool and category, as `<Category>=<requests per second>` (comma-separated; 0 lifts
+    /// one), e.g. `UserCreation=500,UserAuthentication=1000`.
+    #[arg(
+        long = "cognito-quota",
+        env = "TASKAPI_COGNITO_QUOTAS",
+        value_delimiter = ','
+    )]
+    pub cognito_quotas: Vec<QuotaRate>,
 
     #[command(flatten)]
     pub connections: ConnectionConfig,

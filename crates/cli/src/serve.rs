@@ -13,7 +13,7 @@ use taskapi_http::{
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, PoolSettings, UserPools};
+use taskapi_userpool::{AccessKey, DefaultPool, PROFILE, PoolSettings, Tuning, UserPools, private};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -32,8 +32,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
-    /// The local user pool's default pool and client, when it is the token issuer.
-    user_pool: Option<DefaultPool>,
+    /// The local user pool and its default pool and client, when it is the token issuer.
+    user_pool: Option<(Arc<UserPools>, DefaultPool)>,
     /// The hosted UI's HTTPS listener, with the local user pool.
     hosted_ui: Option<HttpsListener>,
 }
@@ -96,7 +96,7 @@ impl Application {
                 max_connections: connections.max_connections,
                 shutdown_grace: connections.shutdown_grace,
             },
-            user_pool: local_pool.map(|(_, default)| default),
+            user_pool: local_pool,
             hosted_ui: https,
         })
     }
@@ -139,7 +139,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let shutdown = shutdown_signal()?;
     let endpoint = format!("http://{}", app.local_addr());
-    if let (Some(pool), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
+    if let (Some((pools, pool)), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
         println!("web app: {endpoint}/ (sign up there; the code is in this log)");
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
@@ -160,6 +160,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
              {}; also on {endpoint})",
             data_dir.join(crate::hosted_ui::CERT_FILE).display()
         );
+        print_credentials(pools);
     }
     println!("taskapi listening on {endpoint}");
     app.run_until(shutdown).await;
@@ -195,10 +196,33 @@ fn check_data_dir(config: &ServeConfig) -> anyhow::Result<()> {
     }
 }
 
+/// How to sign admin actions: the generated profile, and the environment's pair if trusted.
+fn print_credentials(pools: &UserPools) {
+    let (key, file) = pools.generated_credentials();
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
+    println!(
+        "IAM credentials for signed (admin) actions: access key {} in {} (profile {PROFILE})",
+        key.id,
+        file.display()
+    );
+    println!(
+        "sign admin actions: export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE={PROFILE}",
+        file.display()
+    );
+    if let Some(env) = AccessKey::from_env() {
+        println!(
+            "also trusted for signed actions: AWS_ACCESS_KEY_ID {} from this server's environment",
+            env.id
+        );
+    }
+}
+
 async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);
+            private::ensure_dir(&config.data_dir)?;
+            private::ensure_file(&path)?;
             let store = SqliteStore::open(&path)
                 .context("cannot open the task database (see --data-dir)")?;
             tracing::info!(path = %path.display(), "tasks stored in SQLite");
@@ -233,10 +257,15 @@ fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
 ) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let pools = UserPools::open(PoolSettings::new(
-        &config.data_dir,
-        format!("http://{addr}"),
-    ))?;
+    let settings = PoolSettings {
+        extra_keys: AccessKey::from_env().into_iter().collect(),
+        ..PoolSettings::new(&config.data_dir, format!("http://{addr}"))
+    };
+    let tuning = Tuning {
+        quotas: config.cognito_quotas.clone(),
+        ..Tuning::default()
+    };
+    let pools = UserPools::open_with(settings, tuning)?;
     let default = pools.ensure_default_pool()?;
     let jwks = pools
         .jwks(&default.pool_id)

@@ -10,6 +10,7 @@
 pub mod apigw;
 pub mod emulator;
 pub mod runtime_api;
+pub mod sigv4;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -50,6 +50,16 @@ pub enum CognitoError {
     InvalidOAuthFlow(String),
     #[error("{0}")]
     Serialization(String),
+    #[error("Missing Authentication Token")]
+    MissingAuthenticationToken,
+    #[error("The security token included in the request is invalid.")]
+    UnrecognizedClient,
+    #[error("{0}")]
+    IncompleteSignature(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("Internal error")]
     Internal(#[from] PoolStoreError),
     /// The blocking thread running an action panicked or was cancelled.
@@ -115,6 +125,11 @@ impl CognitoError {
             Self::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
             Self::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
             Self::Serialization(_) => "SerializationException",
+            Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            Self::UnrecognizedClient => "UnrecognizedClientException",
+            Self::IncompleteSignature(_) => "IncompleteSignatureException",
+            Self::InvalidSignature(_) => "InvalidSignatureException",
+            Self::TooManyRequests(_) => "TooManyRequestsException",
             Self::Internal(_) | Self::TaskFailed(_) => "InternalErrorException",
         }
     }
@@ -133,16 +148,15 @@ pub enum PoolStoreError {
     Key(String),
     #[error("password hashing failed")]
     PasswordHash(#[source] argon2::password_hash::Error),
+    #[error("the user pool's worker threads stopped")]
+    WorkersStopped,
 }
 
 /// Why the user pool state in the data directory could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum PoolOpenError {
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    NotPrivate(#[from] crate::private::NotPrivate),
     #[error(
         "user pool state {path} is unreadable ({reason}); it was left untouched, move it away to start fresh"
     )]

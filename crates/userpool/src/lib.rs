@@ -6,14 +6,20 @@
 //! State and signing keys live in one SQLite file in the data directory.
 
 mod actions;
+mod attempts;
 mod clock;
+mod credentials;
 mod error;
+mod hashing;
 mod keys;
 mod model;
 mod oauth;
 mod outbox;
 mod password;
+pub mod private;
+mod quotas;
 mod random;
+mod sigv4;
 mod srp;
 mod store;
 mod tokens;
@@ -27,14 +33,21 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 
+pub use crate::attempts::CodeLimits;
 pub use crate::clock::{Clock, SystemClock};
+pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
+pub use crate::hashing::HashingLimits;
 pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
+pub use crate::quotas::{Category, QuotaRate};
 pub use crate::wire::cors as cognito_cors;
 
+use crate::attempts::Attempts;
+use crate::hashing::HashPool;
 use crate::keys::TokenUse;
 use crate::model::{ClientConfig, OAuthSettings, PasswordPolicy, PoolConfig, TokenValidity};
 use crate::outbox::Outbox;
+use crate::quotas::Quotas;
 use crate::store::Store;
 use crate::tokens::PoolKeys;
 
@@ -46,6 +59,9 @@ pub struct PoolSettings {
     pub region: String,
     /// The server's base URL without a trailing slash; a pool's issuer is `<base>/<pool id>`.
     pub issuer_base: String,
+    /// Key pairs trusted for signed actions besides the data directory's generated one
+    /// (`taskapi serve` adds the pair in its environment).
+    pub extra_keys: Vec<AccessKey>,
 }
 
 impl PoolSettings {
@@ -55,6 +71,7 @@ impl PoolSettings {
             data_dir: data_dir.into(),
             region: "us-east-1".into(),
             issuer_base: issuer_base.into(),
+            extra_keys: Vec::new(),
         }
     }
 }
@@ -71,6 +88,12 @@ pub struct Tuning {
     /// Consecutive wrong passwords before sign-in is throttled; each further failure doubles
     /// the lockout, from 1 second up to 15 minutes.
     pub lockout_after: i64,
+    /// How many codes a user may request and enter per hour.
+    pub codes: CodeLimits,
+    /// Request-rate quotas that differ from Cognito's defaults.
+    pub quotas: Vec<QuotaRate>,
+    /// How much password hashing may run and wait at once.
+    pub hashing: HashingLimits,
 }
 
 impl Default for Tuning {
@@ -81,6 +104,9 @@ impl Default for Tuning {
             reset_code_ttl: Duration::from_secs(3600),
             max_code_attempts: 5,
             lockout_after: 5,
+            codes: CodeLimits::default(),
+            quotas: Vec::new(),
+            hashing: HashingLimits::default(),
         }
     }
 }
@@ -105,6 +131,18 @@ pub struct UserPools {
     outbox: Outbox,
     /// Signing keys by pool id, loaded once; keys never change after a pool is created.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
+    /// The key pairs whose SigV4 signatures admit IAM-authorized actions.
+    trusted: TrustedKeys,
+    /// The data directory's generated pair and the file that holds it.
+    generated: (AccessKey, PathBuf),
+    quotas: Quotas,
+    /// Which pool each app client belongs to, for the quotas (clients never move).
+    client_pools: RwLock<HashMap<String, String>>,
+    hashing: HashPool,
+    /// Permits for actions running on blocking threads: enough to keep the hashing pool
+    /// and its queue busy with some cheap actions beside, and no more.
+    action_threads: Arc<tokio::sync::Semaphore>,
+    attempts: Attempts,
 }
 
 impl UserPools {
@@ -115,11 +153,9 @@ impl UserPools {
 
     /// [`UserPools::open`] with non-default timing, for tests.
     pub fn open_with(settings: PoolSettings, tuning: Tuning) -> Result<Arc<Self>, PoolOpenError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| PoolOpenError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
-        })?;
+        private::ensure_dir(&settings.data_dir)?;
         let path = settings.data_dir.join("userpool.sqlite3");
+        private::ensure_file(&path)?;
         let store = Store::open(&path)?;
         let corrupt = |reason: String| PoolOpenError::Corrupt {
             path: path.display().to_string(),
@@ -144,12 +180,27 @@ impl UserPools {
                 _ => return Err(corrupt(format!("pool {} has no signing keys", pool.id))),
             }
         }
+        let generated = credentials::load_or_generate(&settings.data_dir)?;
+        let trusted = TrustedKeys::new(
+            std::iter::once(generated.0.clone()).chain(settings.extra_keys.iter().cloned()),
+        );
+        let outbox = settings.data_dir.join("outbox.jsonl");
+        private::ensure_file(&outbox)?;
         Ok(Arc::new(Self {
-            outbox: Outbox::new(settings.data_dir.join("outbox.jsonl")),
+            outbox: Outbox::new(outbox),
+            quotas: Quotas::new(&tuning.quotas),
+            hashing: HashPool::new(tuning.hashing),
+            action_threads: Arc::new(tokio::sync::Semaphore::new(
+                2 * tuning.hashing.workers + tuning.hashing.queue,
+            )),
+            attempts: Attempts::new(tuning.codes),
             settings,
             tuning,
             store,
             keys: RwLock::new(loaded),
+            trusted,
+            generated,
+            client_pools: RwLock::default(),
         }))
     }
 
@@ -244,6 +295,12 @@ impl UserPools {
             pool_name: pool.name,
             client_name: client.name,
         })
+    }
+
+    /// The key pair generated for the data directory, and the shared-credentials file
+    /// (profile [`PROFILE`]) that holds it.
+    pub fn generated_credentials(&self) -> (&AccessKey, &std::path::Path) {
+        (&self.generated.0, &self.generated.1)
     }
 
     /// The `iss` of a pool's tokens.

@@ -59,3 +59,20 @@ pub(crate) fn uuid() -> String {
         .into_uuid()
         .to_string()
 }
+
+/// An access key id in AWS's shape (`AKIA` and 16 base-32 characters), so tools that check
+/// the shape accept it.
+pub(crate) fn access_key_id() -> String {
+    format!(
+        "AKIA{}",
+        string_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    )
+}
+
+/// A secret access key: 40 characters of AWS's alphabet.
+pub(crate) fn secret_access_key() -> String {
+    string_from(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        40,
+    )
+}

@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -16,16 +18,33 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::{CognitoError, PoolStoreError};
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+/// The largest request body the endpoint reads (Cognito's biggest requests, a pool with
+/// message templates and a schema, stay far below it).
+const MAX_BODY: usize = 128 * 1024;
 
 /// The pool's routes with their own CORS policy and request tracing. Serve them beside the
 /// API's router, not inside its layers: browsers call Cognito from any origin with headers
 /// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
 pub(crate) fn router(pools: Arc<UserPools>) -> Router {
-    Router::new()
+    // Layers run outermost first: the request id on every answer, then the signature check
+    // (it buffers the body, within MAX_BODY), then the quotas, then the action.
+    let endpoint = Router::new()
         .route("/", post(call))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&pools),
+            crate::quotas::layer,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&pools),
+            crate::sigv4::layer,
+        ))
+        .route_layer(middleware::map_response(with_request_id));
+    Router::new()
+        .merge(endpoint)
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .with_state(pools)
         .layer(TraceLayer::new_for_http())
@@ -59,18 +78,50 @@ pub(crate) fn amz_json(body: &Value) -> ([(axum::http::HeaderName, HeaderValue);
     )
 }
 
-/// `POST /` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Action>`. Any SigV4
-/// `Authorization` header is accepted: there are no real credentials locally.
-async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Bytes) -> Response {
-    let request_id = crate::random::uuid();
-    let mut response = match run(pools, &headers, &body).await {
-        Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
-        Err(error) => error_response(&error),
-    };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+async fn with_request_id(mut response: Response) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&crate::random::uuid()) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
     response
+}
+
+/// The request with its body read into memory, refusing bodies over [`MAX_BODY`]. Layers
+/// that need the body call it and pass the request on with the bytes.
+pub(crate) async fn buffered(request: Request) -> Result<(Parts, Bytes), CognitoError> {
+    let (parts, body) = request.into_parts();
+    let too_large = || {
+        CognitoError::InvalidParameter(format!("The request body is larger than {MAX_BODY} bytes"))
+    };
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| too_large())?;
+    Ok((parts, bytes))
+}
+
+/// The action an AWS JSON request names in `X-Amz-Target`, if it names one.
+pub(crate) fn action(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .filter(|a| !a.is_empty())
+}
+
+/// `POST /` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Action>`; signatures
+/// and quotas have been checked by the layers in front.
+async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Bytes) -> Response {
+    match run(pools, &headers, &body).await {
+        Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
+        Err(error) => error_response(&error),
+    }
 }
 
 async fn run(
@@ -82,9 +133,7 @@ async fn run(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let action = target
-        .strip_prefix(TARGET_PREFIX)
-        .filter(|a| !a.is_empty())
+    let action = action(headers)
         .ok_or_else(|| {
             CognitoError::UnknownOperation(if target.is_empty() {
                 "Missing X-Amz-Target header: expected AWSCognitoIdentityProviderService.<Action>"
@@ -110,7 +159,12 @@ async fn run(
     }
     let region = signed_region(headers);
     // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them off
-    // the async workers.
+    // the async workers, on a bounded number of blocking threads (a burst waits here as
+    // futures, not as threads with their own stacks and allocator caches).
+    let _turn = Arc::clone(&pools.action_threads)
+        .acquire_owned()
+        .await
+        .map_err(|_| PoolStoreError::WorkersStopped)?;
     tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref())).await?
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Bearer;
 use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
-use super::{Attribute, alias_email, attributes, looks_like_email};
+use super::{Attribute, alias_email, attributes, is_email};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{CodePurpose, Pool, User, UserStatus};
@@ -134,7 +134,7 @@ impl UserPools {
         if email_changed {
             if let Some(email) = user.email()
                 && pool.config.email_signs_in()
-                && !looks_like_email(email)
+                && !is_email(email)
             {
                 return Err(CognitoError::InvalidParameter(
                     "Invalid email address format.".into(),
@@ -262,7 +262,7 @@ impl UserPools {
         let pool = self.pool(&req.user_pool_id)?;
         let user = self.admin_user(&pool.id, &req.username)?;
         password::check(&pool.config.password_policy, &req.password, Setter::Admin)?;
-        let credentials = password::derive(&pool.id, &user.username, &req.password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, &req.password)?;
         let status = if req.permanent {
             UserStatus::Confirmed
         } else {

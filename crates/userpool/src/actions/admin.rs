@@ -128,7 +128,7 @@ impl UserPools {
                     "User status is not FORCE_CHANGE_PASSWORD".into(),
                 ));
             }
-            let credentials = password::derive(&pool.id, &user.username, &temporary)?;
+            let credentials = self.derive_password(&pool.id, &user.username, &temporary)?;
             self.store.set_password(
                 &pool.id,
                 &user.username,
@@ -152,7 +152,7 @@ impl UserPools {
                 UserStatus::ForceChangePassword,
                 now,
             );
-            let credentials = password::derive(&pool.id, &user.username, &temporary)?;
+            let credentials = self.derive_password(&pool.id, &user.username, &temporary)?;
             let alias = alias_email(&pool, &user);
             if !self
                 .store

@@ -11,6 +11,7 @@ use super::shapes::{
 };
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
+use crate::attempts::lockout;
 use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, MfaConfiguration, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
@@ -26,8 +27,6 @@ pub(super) const MFA_SETUP_VERIFIED: &str = "MFA_SETUP_VERIFIED";
 
 /// How long a challenge `Session` stays valid (Cognito's default, 3 minutes).
 const CHALLENGE_TTL: i64 = 180;
-/// The longest sign-in lockout after repeated wrong passwords.
-const MAX_LOCKOUT: i64 = 900;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -229,12 +228,14 @@ impl UserPools {
         let password = required_param(params, "PASSWORD")?;
         check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
         let user = self.proven_user(client, pool, name, password)?;
-        // Cognito says UserNotConfirmed only once the password is right (checked above).
+        // Only someone who knows the password learns the account's state; Cognito says
+        // UserNotConfirmed only once the password is right, too.
         self.after_password(client, pool, &user)
     }
 
     /// The user whose password this is (USER_PASSWORD_AUTH and the hosted UI's sign-in
-    /// form), after the lockout and disabled checks; wrong guesses count towards lockout.
+    /// form). Attempts for one user are decided one at a time, each on a fresh read, and
+    /// wrong guesses count towards the lockout; an unknown user costs what a known one does.
     pub(crate) fn proven_user(
         &self,
         client: &Client,
@@ -242,14 +243,17 @@ impl UserPools {
         name: &str,
         password: &str,
     ) -> Result<User, CognitoError> {
-        let user = self.public_user(client, pool, name, CognitoError::incorrect_credentials())?;
-        if user.locked_until > self.now() {
-            return Err(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
-        }
-        if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+        let Some(found) = self.store.find_user(&pool.id, name)? else {
+            return Err(self.unknown_user_sign_in(client, pool, name, password)?);
+        };
+        let _turn = self.attempts.turn(&pool.id, &found.username);
+        let user = self
+            .store
+            .find_user(&pool.id, &found.username)?
+            .filter(|u| u.username == found.username)
+            .ok_or_else(CognitoError::incorrect_credentials)?;
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
         }
         self.check_password(&user, password)?;
         Ok(user)
@@ -284,12 +288,51 @@ impl UserPools {
         }
     }
 
-    /// Verifies a password, counting failures and throttling after too many in a row.
+    /// Sign-in as a username that does not exist. While the client hides user existence it
+    /// costs a (dummy) hash and locks out after the same number of failures as a real user,
+    /// so neither the answer nor its timing tells the two apart. Returns the error to answer.
+    fn unknown_user_sign_in(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        password: &str,
+    ) -> Result<CognitoError, CognitoError> {
+        if !client.config.hides_user_existence() {
+            return Ok(CognitoError::UserNotFound);
+        }
+        let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
+        if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
+            return Ok(attempts_exceeded());
+        }
+        self.verify_password(None, password)?;
+        self.unknown_user_failure(pool, name)
+    }
+
+    /// Counts a failed sign-in as a name that does not exist, locking it out as a known
+    /// user would be; returns the error to answer. Callers hold the name's turn.
+    pub(super) fn unknown_user_failure(
+        &self,
+        pool: &Pool,
+        name: &str,
+    ) -> Result<CognitoError, CognitoError> {
+        if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
+            return Ok(attempts_exceeded());
+        }
+        let limit = self.tuning.lockout_after;
+        let failures = self
+            .attempts
+            .phantom_failure(&pool.id, name, self.now(), limit);
+        Ok(match lockout(failures, limit) {
+            Some(_) => attempts_exceeded(),
+            None => CognitoError::incorrect_credentials(),
+        })
+    }
+
+    /// Verifies a password, counting failures and locking out after too many in a row.
+    /// Callers hold the user's turn.
     fn check_password(&self, user: &User, password: &str) -> Result<(), CognitoError> {
-        let ok = user
-            .password_hash
-            .as_deref()
-            .is_some_and(|hash| password::verify(hash, password));
+        let ok = self.verify_password(user.password_hash.as_deref(), password)?;
         if ok {
             if user.failed_logins > 0 {
                 self.store
@@ -301,24 +344,19 @@ impl UserPools {
     }
 
     /// Counts a wrong password (or SRP proof) and returns the error to answer: after too
-    /// many in a row, sign-in is locked for a doubling time.
+    /// many in a row, sign-in is locked for a doubling time. Callers hold the user's turn.
     pub(super) fn record_failure(&self, user: &User) -> Result<CognitoError, CognitoError> {
         let failures = self
             .store
             .record_failed_login(&user.pool_id, &user.username)?;
-        let excess = failures - self.tuning.lockout_after;
-        if excess >= 0 {
-            let lockout = 1i64
-                .checked_shl(u32::try_from(excess).unwrap_or(u32::MAX))
-                .unwrap_or(MAX_LOCKOUT)
-                .min(MAX_LOCKOUT);
-            self.store
-                .lock_user_until(&user.pool_id, &user.username, self.now() + lockout)?;
-            return Ok(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
+        match lockout(failures, self.tuning.lockout_after) {
+            Some(seconds) => {
+                self.store
+                    .lock_user_until(&user.pool_id, &user.username, self.now() + seconds)?;
+                Ok(attempts_exceeded())
+            }
+            None => Ok(CognitoError::incorrect_credentials()),
         }
-        Ok(CognitoError::incorrect_credentials())
     }
 
     fn new_password_challenge(
@@ -684,7 +722,7 @@ impl UserPools {
         updates: BTreeMap<String, String>,
     ) -> Result<(), CognitoError> {
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
-        let credentials = password::derive(&pool.id, &user.username, new_password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, new_password)?;
         let now = self.now();
         if !updates.is_empty() {
             user.attributes.extend(updates);
@@ -801,10 +839,13 @@ impl UserPools {
 
     pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, CognitoError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
-        if user.locked_until > self.now() {
-            return Err(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
+        let _turn = self.attempts.turn(&pool.id, &user.username);
+        let user = self
+            .store
+            .find_user(&pool.id, &user.username)?
+            .ok_or(CognitoError::UserNotFound)?;
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
         }
         let previous = req.previous_password.unwrap_or_default();
         self.check_password(&user, &previous)?;
@@ -813,7 +854,7 @@ impl UserPools {
             &req.proposed_password,
             Setter::User,
         )?;
-        let credentials = password::derive(&pool.id, &user.username, &req.proposed_password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, &req.proposed_password)?;
         self.store.set_password(
             &pool.id,
             &user.username,
@@ -844,6 +885,11 @@ pub(crate) fn second_factor_of(pool: &Pool, user: &User) -> SecondFactor {
         MfaConfiguration::On => SecondFactor::Setup,
         MfaConfiguration::Optional => SecondFactor::None,
     }
+}
+
+/// The answer while a user (or an unknown username) is locked out.
+pub(super) fn attempts_exceeded() -> CognitoError {
+    CognitoError::NotAuthorized("Password attempts exceeded".into())
 }
 
 /// The user named in a challenge answer must be the one the challenge was for.

@@ -152,24 +152,12 @@ impl UserPools {
             .ok_or(CognitoError::UserNotFound)
     }
 
-    /// Looks a user up for a public action. With `PreventUserExistenceErrors` enabled, an
-    /// unknown user gets `hidden_as` (the error a wrong code or password would get).
-    fn public_user(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        username: &str,
-        hidden_as: CognitoError,
-    ) -> Result<User, CognitoError> {
-        match self.store.find_user(&pool.id, username)? {
-            Some(user) => Ok(user),
-            None if client.config.hides_user_existence() => Err(hidden_as),
-            None => Err(CognitoError::UserNotFound),
-        }
-    }
-
-    /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`.
+    /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may
+    /// request only so many codes an hour.
     fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, CognitoError> {
+        self.attempts
+            .codes(&user.pool_id, &user.username, purpose)
+            .request(self.now())?;
         let email = user.email().unwrap_or_default();
         let ttl = match purpose {
             CodePurpose::SignUp | CodePurpose::VerifyEmail => self.tuning.sign_up_code_ttl,
@@ -191,8 +179,61 @@ impl UserPools {
         Ok(delivery(email))
     }
 
-    /// Checks a code and consumes it. Wrong guesses count; once they run out, even the right
-    /// code is refused until a new one is requested.
+    /// The answer to a code request that must not reveal whether `name` can get a code (an
+    /// unknown user, or one in no state to get one): the same allowance (that of `user`, the
+    /// internal username if known) is charged and a delivery to `name` is reported, but
+    /// nothing is sent.
+    fn pretend_code_sent(
+        &self,
+        pool_id: &str,
+        user: &str,
+        name: &str,
+        purpose: CodePurpose,
+    ) -> Result<Delivery, CognitoError> {
+        self.attempts
+            .codes(pool_id, user, purpose)
+            .request(self.now())?;
+        Ok(delivery(name))
+    }
+
+    /// The user a code is being entered for. While the client hides user existence, an
+    /// unknown user (or one `eligible` refuses) gets what a wrong code gets, and uses up the
+    /// same hourly allowance of wrong codes.
+    fn code_user(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        purpose: CodePurpose,
+        eligible: impl FnOnce(&User) -> Result<(), CognitoError>,
+    ) -> Result<User, CognitoError> {
+        let hides = client.config.hides_user_existence();
+        match self.store.find_user(&pool.id, name)? {
+            Some(user) => match eligible(&user) {
+                Ok(()) => Ok(user),
+                Err(_) if hides => Err(self.wrong_code(&pool.id, &user.username, purpose)),
+                Err(refused) => Err(refused),
+            },
+            None if hides => Err(self.wrong_code(&pool.id, name, purpose)),
+            None => Err(CognitoError::UserNotFound),
+        }
+    }
+
+    /// The answer to a wrong code, counted against the hourly allowance of `user`.
+    fn wrong_code(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> CognitoError {
+        let (codes, now) = (self.attempts.codes(pool_id, user, purpose), self.now());
+        match codes.may_enter(now) {
+            Ok(()) => {
+                codes.wrong(now);
+                CognitoError::CodeMismatch
+            }
+            Err(limit) => limit,
+        }
+    }
+
+    /// Checks a code and consumes it. Each user may enter only so many wrong codes an hour,
+    /// and a new code does not renew that; a code whose own wrong guesses ran out is dead,
+    /// refusing even the right value, until a new one is requested.
     fn redeem_code(
         &self,
         user: &User,
@@ -200,19 +241,21 @@ impl UserPools {
         given: &str,
     ) -> Result<(), CognitoError> {
         let (pool_id, username) = (&user.pool_id, &user.username);
-        let stored = self
-            .store
-            .code(pool_id, username, purpose)?
-            .ok_or(CognitoError::ExpiredCode)?;
-        if stored.attempts >= self.tuning.max_code_attempts {
-            return Err(CognitoError::LimitExceeded);
-        }
+        self.attempts
+            .codes(pool_id, username, purpose)
+            .may_enter(self.now())?;
+        // No code, or a dead one, answers as a wrong code does: a user who never asked for
+        // a code must look like one who does not exist.
+        let stored = match self.store.code(pool_id, username, purpose)? {
+            Some(stored) if stored.attempts < self.tuning.max_code_attempts => stored,
+            _ => return Err(self.wrong_code(pool_id, username, purpose)),
+        };
         if stored.expires_at <= self.now() {
             return Err(CognitoError::ExpiredCode);
         }
         if !constant_time_eq(stored.code.as_bytes(), given.trim().as_bytes()) {
             self.store.count_code_attempt(pool_id, username, purpose)?;
-            return Err(CognitoError::CodeMismatch);
+            return Err(self.wrong_code(pool_id, username, purpose));
         }
         self.store.delete_code(pool_id, username, purpose)?;
         Ok(())
@@ -227,10 +270,13 @@ fn new_identity(
     given: &str,
     attrs: &mut BTreeMap<String, String>,
 ) -> Result<String, CognitoError> {
+    if given.chars().count() > MAX_USERNAME {
+        return Err(too_long("username", MAX_USERNAME));
+    }
     let sub = crate::random::uuid();
     let by_email = pool.config.email_is_username();
     let by_phone = pool.config.phone_is_username();
-    let username = if by_email && looks_like_email(given) {
+    let username = if by_email && is_email(given) {
         attrs.insert("email".into(), given.to_owned());
         sub.clone()
     } else if by_phone && looks_like_phone(given) {
@@ -250,6 +296,50 @@ fn new_identity(
     Ok(username)
 }
 
+/// Cognito's longest username, attribute name and attribute value, and e-mail address.
+const MAX_USERNAME: usize = 128;
+const MAX_ATTRIBUTE_NAME: usize = 32;
+const MAX_ATTRIBUTE_VALUE: usize = 2048;
+const MAX_EMAIL: usize = 256;
+
+/// Cognito's validation error for a member that is too long.
+fn too_long(member: &str, max: usize) -> CognitoError {
+    CognitoError::InvalidParameter(format!(
+        "1 validation error detected: Value at '{member}' failed to satisfy constraint: \
+         Member must have length less than or equal to {max}"
+    ))
+}
+
+/// Whether `s` is an e-mail address: one `@`, a local part of RFC 5322 "atext" (or
+/// letters and digits of any script) in dot-separated runs, a domain of at least two
+/// dot-separated labels of letters, digits and inner hyphens, no control characters, and
+/// at most 256 characters.
+pub(super) fn is_email(s: &str) -> bool {
+    const ATEXT: &str = "!#$%&'*+/=?^_`{|}~-";
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = local.len() <= 64
+        && local.split('.').all(|run| {
+            !run.is_empty()
+                && run
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || (c.is_ascii() && ATEXT.contains(c)))
+        });
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+    s.chars().count() <= MAX_EMAIL && local_ok && domain_ok
+}
+
 /// E.164, as Cognito requires of phone numbers: `+`, then 2 to 15 digits, the first not 0.
 fn looks_like_phone(s: &str) -> bool {
     s.strip_prefix('+').is_some_and(|digits| {
@@ -257,21 +347,6 @@ fn looks_like_phone(s: &str) -> bool {
             && digits.bytes().all(|b| b.is_ascii_digit())
             && !digits.starts_with('0')
     })
-}
-
-/// A light check that a username is an e-mail address, as Cognito applies to pools that
-/// sign in by e-mail.
-pub(super) fn looks_like_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 /// The lowercased e-mail that must be unique in the pool, where e-mail addresses sign in.
@@ -382,7 +457,15 @@ const STANDARD_ATTRIBUTES: [&str; 20] = [
 /// Validates user-supplied attributes against the schema (standard names and `custom:*`).
 fn attributes(list: Option<Vec<Attribute>>) -> Result<BTreeMap<String, String>, CognitoError> {
     let mut out = BTreeMap::new();
-    for attribute in list.unwrap_or_default() {
+    for (index, attribute) in list.unwrap_or_default().into_iter().enumerate() {
+        let member = |part: &str| format!("userAttributes.{}.member.{part}", index + 1);
+        if attribute.name.chars().count() > MAX_ATTRIBUTE_NAME {
+            return Err(too_long(&member("name"), MAX_ATTRIBUTE_NAME));
+        }
+        let value = attribute.value.unwrap_or_default();
+        if value.chars().count() > MAX_ATTRIBUTE_VALUE {
+            return Err(too_long(&member("value"), MAX_ATTRIBUTE_VALUE));
+        }
         let name = attribute.name;
         if name == "sub" {
             return Err(CognitoError::InvalidParameter(
@@ -394,7 +477,12 @@ fn attributes(list: Option<Vec<Attribute>>) -> Result<BTreeMap<String, String>, 
                 "Attributes did not conform to the schema: Type for attribute {{{name}}} could not be determined"
             )));
         }
-        out.insert(name, attribute.value.unwrap_or_default());
+        if name == "email" && !is_email(&value) {
+            return Err(CognitoError::InvalidParameter(
+                "Invalid email address format.".into(),
+            ));
+        }
+        out.insert(name, value);
     }
     Ok(out)
 }
@@ -438,4 +526,59 @@ fn page<T>(
     let chosen: Vec<T> = items.into_iter().skip(start).take(limit).collect();
     let next = (start + limit < total).then(|| (start + limit).to_string());
     Ok((chosen, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_mail_addresses_are_checked_as_cognito_would() {
+        for good in [
+            "test@example.com",
+            "first.last+tag@sub.example.co.uk",
+            "o'neil@x-y.org",
+            "jörg@bücher.de",
+        ] {
+            assert!(is_email(good), "{good}");
+        }
+        let long = format!("{}@example.com", "a".repeat(300));
+        for bad in [
+            "a@@b.com",
+            "a@b.com\0",
+            "a\u{0}@b.com",
+            "<script>alert(1)</script>@x.com",
+            "a b@x.com",
+            "a@localhost",
+            "a@x.c",
+            "a@-x.com",
+            ".a@x.com",
+            "a..b@x.com",
+            "a@x..com",
+            "a@1.2.3.4",
+            "@x.com",
+            long.as_str(),
+        ] {
+            assert!(!is_email(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn attributes_are_bounded() {
+        let one = |name: &str, value: String| {
+            attributes(Some(vec![Attribute {
+                name: name.into(),
+                value: Some(value),
+            }]))
+        };
+        assert!(one("name", "x".repeat(2048)).is_ok());
+        let error = one("name", "x".repeat(2049)).unwrap_err();
+        assert!(
+            error.to_string().contains("userAttributes.1.member.value"),
+            "{error}"
+        );
+        assert!(one(&format!("custom:{}", "n".repeat(30)), "v".into()).is_err());
+        assert!(one("email", "a@@b.com".into()).is_err());
+        assert!(one("email", "a@b.com".into()).is_ok());
+    }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
 
-use super::{Attribute, alias_email, attributes, check_secret_hash, delivery, new_identity};
+use super::{Attribute, alias_email, attributes, check_secret_hash, new_identity};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{Client, CodePurpose, Pool, User, UserStatus};
@@ -101,7 +101,7 @@ impl UserPools {
         if self.store.find_user(&pool.id, given_username)?.is_some() {
             return Err(exists(pool));
         }
-        let credentials = password::derive(&pool.id, &username, &password)?;
+        let credentials = self.derive_password(&pool.id, &username, &password)?;
         let now = self.now();
         let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
         let alias = alias_email(pool, &user);
@@ -129,7 +129,7 @@ impl UserPools {
         Ok(Empty {})
     }
 
-    /// Confirms a sign-up with the e-mailed code.
+    /// Confirms a sign-up with the e-mailed code (the API's action and the hosted UI's page).
     pub(crate) fn confirm_registration(
         &self,
         client: &Client,
@@ -137,13 +137,20 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<(), CognitoError> {
-        let mut user = self.public_user(client, pool, username, CognitoError::CodeMismatch)?;
-        if user.status != UserStatus::Unconfirmed {
-            return Err(CognitoError::NotAuthorized(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status.as_str()
-            )));
-        }
+        let mut user =
+            self.code_user(
+                client,
+                pool,
+                username,
+                CodePurpose::SignUp,
+                |user| match user.status {
+                    UserStatus::Unconfirmed => Ok(()),
+                    other => Err(CognitoError::NotAuthorized(format!(
+                        "User cannot be confirmed. Current status is {}",
+                        other.as_str()
+                    ))),
+                },
+            )?;
         self.redeem_code(&user, CodePurpose::SignUp, code)?;
         user.status = UserStatus::Confirmed;
         if pool.config.auto_verifies_email() && user.email().is_some() {
@@ -185,41 +192,69 @@ impl UserPools {
             ));
         }
         let Some(user) = self.store.find_user(&pool.id, username)? else {
-            return hidden(client, username);
+            return self.hidden(client, pool, username, purpose);
         };
-        match purpose {
-            CodePurpose::SignUp => {
-                if user.status != UserStatus::Unconfirmed {
-                    return Err(CognitoError::InvalidParameter(
-                        "User is already confirmed.".into(),
-                    ));
-                }
-                if user.email().is_none() {
-                    return Err(CognitoError::InvalidParameter(
-                        "Cannot resend codes. Auto verification not turned on.".into(),
-                    ));
-                }
+        let refusal = match purpose {
+            CodePurpose::SignUp if user.status != UserStatus::Unconfirmed => Some(
+                CognitoError::InvalidParameter("User is already confirmed.".into()),
+            ),
+            CodePurpose::SignUp if user.email().is_none() => Some(CognitoError::InvalidParameter(
+                "Cannot resend codes. Auto verification not turned on.".into(),
+            )),
+            CodePurpose::SignUp => None,
+            _ if !user.enabled => Some(CognitoError::NotAuthorized("User is disabled.".into())),
+            _ if user.status == UserStatus::ForceChangePassword => {
+                Some(CognitoError::NotAuthorized(
+                    "User password cannot be reset in the current state.".into(),
+                ))
             }
-            _ => {
-                if !user.enabled {
-                    return Err(CognitoError::NotAuthorized("User is disabled.".into()));
-                }
-                if user.status == UserStatus::ForceChangePassword {
-                    return Err(CognitoError::NotAuthorized(
-                        "User password cannot be reset in the current state.".into(),
-                    ));
-                }
-                if user.email().is_none()
-                    || user.attributes.get("email_verified").map(String::as_str) != Some("true")
-                {
-                    return Err(CognitoError::InvalidParameter(
-                        "Cannot reset password for the user as there is no registered/verified email or phone_number"
-                            .into(),
-                    ));
-                }
+            _ if user.email().is_none()
+                || user.attributes.get("email_verified").map(String::as_str) != Some("true") =>
+            {
+                Some(CognitoError::InvalidParameter(
+                    "Cannot reset password for the user as there is no registered/verified email or phone_number"
+                        .into(),
+                ))
             }
+            _ => None,
+        };
+        match refusal {
+            None => self.send_code(&user, purpose),
+            Some(refusal) => self.refuse_or_hide(client, &user, username, purpose, refusal),
         }
-        self.send_code(&user, purpose)
+    }
+
+    /// The answer for an unknown user in a code-sending action: a plausible delivery when
+    /// the client hides user existence, else the truth.
+    fn hidden(
+        &self,
+        client: &Client,
+        pool: &Pool,
+        name: &str,
+        purpose: CodePurpose,
+    ) -> Result<Delivery, CognitoError> {
+        if client.config.hides_user_existence() {
+            self.pretend_code_sent(&pool.id, name, name, purpose)
+        } else {
+            Err(CognitoError::UserNotFound)
+        }
+    }
+
+    /// A known user who cannot get a code: told why, unless the client hides user existence,
+    /// in which case the answer is the one an unknown user gets.
+    fn refuse_or_hide(
+        &self,
+        client: &Client,
+        user: &User,
+        name: &str,
+        purpose: CodePurpose,
+        refusal: CognitoError,
+    ) -> Result<Delivery, CognitoError> {
+        if client.config.hides_user_existence() {
+            self.pretend_code_sent(&user.pool_id, &user.username, name, purpose)
+        } else {
+            Err(refusal)
+        }
     }
 
     pub(super) fn confirm_forgot_password(
@@ -238,7 +273,8 @@ impl UserPools {
         Ok(Empty {})
     }
 
-    /// Finishes a password reset with the e-mailed code.
+    /// Finishes a password reset with the e-mailed code (the API's action and the hosted
+    /// UI's page).
     pub(crate) fn reset_password(
         &self,
         client: &Client,
@@ -247,10 +283,13 @@ impl UserPools {
         code: &str,
         new_password: &str,
     ) -> Result<(), CognitoError> {
-        let user = self.public_user(client, pool, username, CognitoError::CodeMismatch)?;
+        // The policy first: its answer must not depend on whether the user exists.
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
+        let user = self.code_user(client, pool, username, CodePurpose::ForgotPassword, |_| {
+            Ok(())
+        })?;
         self.redeem_code(&user, CodePurpose::ForgotPassword, code)?;
-        let credentials = password::derive(&pool.id, &user.username, new_password)?;
+        let credentials = self.derive_password(&pool.id, &user.username, new_password)?;
         self.store.set_password(
             &pool.id,
             &user.username,
@@ -259,16 +298,6 @@ impl UserPools {
             self.now(),
         )?;
         Ok(())
-    }
-}
-
-/// The answer for an unknown user in a code-sending action: a plausible delivery when the
-/// client hides user existence, else the truth.
-fn hidden(client: &Client, username: &str) -> Result<Delivery, CognitoError> {
-    if client.config.hides_user_existence() {
-        Ok(delivery(username))
-    } else {
-        Err(CognitoError::UserNotFound)
     }
 }
 

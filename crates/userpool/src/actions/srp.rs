@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 
+use super::auth::attempts_exceeded;
 use super::shapes::AuthResponse;
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
@@ -44,12 +45,15 @@ impl UserPools {
             None if client.config.hides_user_existence() => None,
             None => return Err(CognitoError::UserNotFound),
         };
+        // A locked-out name is refused alike, whether or not it exists.
+        let locked_until = user.as_ref().map_or_else(
+            || self.attempts.phantom_locked_until(&pool.id, name),
+            |u| u.locked_until,
+        );
+        if locked_until >= now {
+            return Err(attempts_exceeded());
+        }
         if let Some(user) = &user {
-            if user.locked_until > now {
-                return Err(CognitoError::NotAuthorized(
-                    "Password attempts exceeded".into(),
-                ));
-            }
             if !user.enabled {
                 return Err(CognitoError::NotAuthorized("User is disabled.".into()));
             }
@@ -127,15 +131,21 @@ impl UserPools {
         if state.expires_at <= self.now() {
             return Err(expired());
         }
+        if state.username.is_empty() {
+            // The decoy handed to a name that does not exist: it fails as a wrong proof
+            // does, and locks out as one.
+            let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
+            return Err(self.unknown_user_failure(pool, name)?);
+        }
+        // Proofs for one user are decided one at a time, each on a fresh read.
+        let _turn = self.attempts.turn(&pool.id, &state.username);
         let user = self
             .store
             .find_user(&pool.id, name)?
-            .filter(|u| !state.username.is_empty() && u.username == state.username)
+            .filter(|u| u.username == state.username)
             .ok_or_else(CognitoError::incorrect_credentials)?;
-        if user.locked_until > self.now() {
-            return Err(CognitoError::NotAuthorized(
-                "Password attempts exceeded".into(),
-            ));
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
         }
         let verifier = stored_verifier(&user).map(|(_, v)| v).unwrap_or_default();
         let proven = srp::verify_claim(

@@ -1,0 +1,248 @@
+//! Per-user attempt bookkeeping that holds under concurrency and looks the same for users
+//! who do not exist:
+//! - sign-in attempts for one user are decided one at a time (striped locks), so no more
+//!   than the lockout limit of wrong passwords is ever evaluated before the lock;
+//! - usernames that do not exist lock out like real ones (kept in memory, bounded);
+//! - each user may request a limited number of codes, and guess wrong a limited number of
+//!   times, per hour; requesting a new code does not renew the guesses.
+//!
+//! The hourly windows follow the pool's clock, so tests can move time.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::CognitoError;
+use crate::model::CodePurpose;
+
+/// The longest sign-in lockout after repeated wrong passwords (Cognito: about 15 minutes).
+const MAX_LOCKOUT: i64 = 900;
+/// Independent sign-in locks; two users share one only by hash collision.
+const STRIPES: usize = 64;
+/// Unknown usernames remembered for lockout; past this the oldest are forgotten.
+const MAX_PHANTOMS: usize = 10_000;
+
+/// How many codes a user may request, and how many wrong codes they may enter, per hour.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeLimits {
+    pub requests_per_hour: u32,
+    pub wrong_codes_per_hour: u32,
+}
+
+impl Default for CodeLimits {
+    /// The low end of Cognito's documented 5 to 20 attempts per hour.
+    fn default() -> Self {
+        Self {
+            requests_per_hour: 5,
+            wrong_codes_per_hour: 5,
+        }
+    }
+}
+
+/// The failure record of a username that does not exist.
+#[derive(Debug, Clone, Copy, Default)]
+struct Phantom {
+    failures: i64,
+    locked_until: i64,
+    last_seen: i64,
+}
+
+type CodeKey = (String, String, &'static str);
+
+/// Counts per key in hour-long windows that start with a key's first count.
+struct HourlyCounts {
+    limit: u32,
+    counts: Mutex<HashMap<CodeKey, (i64, u32)>>,
+}
+
+impl HourlyCounts {
+    fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            counts: Mutex::default(),
+        }
+    }
+
+    /// The key's count in its current window.
+    fn current(&self, key: &CodeKey, now: i64) -> u32 {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .filter(|(start, _)| now - start < 3600)
+            .map_or(0, |(_, count)| *count)
+    }
+
+    /// Refuses with Cognito's `LimitExceededException` once the window's count is spent.
+    fn check(&self, key: &CodeKey, now: i64) -> Result<(), CognitoError> {
+        if self.current(key, now) >= self.limit {
+            return Err(CognitoError::LimitExceeded);
+        }
+        Ok(())
+    }
+
+    fn count(&self, key: CodeKey, now: i64) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if counts.len() >= MAX_PHANTOMS {
+            counts.retain(|_, (start, _)| now - *start < 3600);
+        }
+        let window = counts.entry(key).or_insert((now, 0));
+        if now - window.0 >= 3600 {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+    }
+}
+
+pub(crate) struct Attempts {
+    stripes: Vec<Mutex<()>>,
+    hasher: RandomState,
+    phantoms: Mutex<HashMap<(String, String), Phantom>>,
+    code_requests: HourlyCounts,
+    wrong_codes: HourlyCounts,
+}
+
+/// The lock a run of `failures` wrong passwords earns with a limit of `limit`: none below
+/// it, then 1 second doubling with each further failure up to [`MAX_LOCKOUT`].
+pub(crate) fn lockout(failures: i64, limit: i64) -> Option<i64> {
+    let excess = failures - limit;
+    (excess >= 0).then(|| {
+        1i64.checked_shl(u32::try_from(excess).unwrap_or(u32::MAX))
+            .unwrap_or(MAX_LOCKOUT)
+            .min(MAX_LOCKOUT)
+    })
+}
+
+impl Attempts {
+    pub(crate) fn new(codes: CodeLimits) -> Self {
+        Self {
+            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            hasher: RandomState::new(),
+            phantoms: Mutex::default(),
+            code_requests: HourlyCounts::new(codes.requests_per_hour),
+            wrong_codes: HourlyCounts::new(codes.wrong_codes_per_hour),
+        }
+    }
+
+    /// Holds `user`'s sign-in turn: attempts for one user are decided one at a time.
+    pub(crate) fn turn(&self, pool_id: &str, user: &str) -> MutexGuard<'_, ()> {
+        let stripe = self.hasher.hash_one((pool_id, user)) as usize % STRIPES;
+        self.stripes[stripe]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Until when an unknown username is locked out (0: not locked).
+    pub(crate) fn phantom_locked_until(&self, pool_id: &str, name: &str) -> i64 {
+        self.phantoms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(pool_id.to_owned(), name.to_lowercase()))
+            .map_or(0, |p| p.locked_until)
+    }
+
+    /// Counts a wrong password for an unknown username, returning its failure count so the
+    /// caller answers exactly as for a known user.
+    pub(crate) fn phantom_failure(&self, pool_id: &str, name: &str, now: i64, limit: i64) -> i64 {
+        let mut phantoms = self.phantoms.lock().unwrap_or_else(|p| p.into_inner());
+        if phantoms.len() >= MAX_PHANTOMS {
+            // Forget the half seen longest ago; they would have unlocked by now anyway.
+            let mut seen: Vec<i64> = phantoms.values().map(|p| p.last_seen).collect();
+            seen.sort_unstable();
+            let cutoff = seen[seen.len() / 2];
+            phantoms.retain(|_, p| p.last_seen > cutoff);
+        }
+        let phantom = phantoms
+            .entry((pool_id.to_owned(), name.to_lowercase()))
+            .or_default();
+        phantom.failures += 1;
+        phantom.last_seen = now;
+        if let Some(seconds) = lockout(phantom.failures, limit) {
+            phantom.locked_until = now + seconds;
+        }
+        phantom.failures
+    }
+
+    /// One user's code allowances for one purpose.
+    pub(crate) fn codes(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> UserCodes<'_> {
+        UserCodes {
+            attempts: self,
+            key: (pool_id.to_owned(), user.to_lowercase(), purpose.as_str()),
+        }
+    }
+}
+
+pub(crate) struct UserCodes<'a> {
+    attempts: &'a Attempts,
+    key: CodeKey,
+}
+
+impl UserCodes<'_> {
+    /// Takes one code request from the hour's allowance.
+    pub(crate) fn request(&self, now: i64) -> Result<(), CognitoError> {
+        let requests = &self.attempts.code_requests;
+        requests.check(&self.key, now)?;
+        requests.count(self.key.clone(), now);
+        Ok(())
+    }
+
+    /// Refuses a code entry once the hour's wrong guesses ran out.
+    pub(crate) fn may_enter(&self, now: i64) -> Result<(), CognitoError> {
+        self.attempts.wrong_codes.check(&self.key, now)
+    }
+
+    /// Counts a wrong code against the hour's allowance.
+    pub(crate) fn wrong(&self, now: i64) {
+        self.attempts.wrong_codes.count(self.key.clone(), now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockouts_start_at_the_limit_and_double_up_to_fifteen_minutes() {
+        assert_eq!(lockout(4, 5), None);
+        assert_eq!(lockout(5, 5), Some(1));
+        assert_eq!(lockout(6, 5), Some(2));
+        assert_eq!(lockout(9, 5), Some(16));
+        assert_eq!(lockout(15, 5), Some(900));
+        assert_eq!(lockout(500, 5), Some(900));
+    }
+
+    #[test]
+    fn unknown_names_lock_like_known_ones() {
+        let attempts = Attempts::new(CodeLimits::default());
+        for n in 1..5 {
+            assert_eq!(attempts.phantom_failure("p", "Nobody@x.com", 100, 5), n);
+            assert_eq!(attempts.phantom_locked_until("p", "nobody@x.com"), 0);
+        }
+        assert_eq!(attempts.phantom_failure("p", "nobody@x.com", 100, 5), 5);
+        assert_eq!(attempts.phantom_locked_until("p", "NOBODY@x.com"), 101);
+    }
+
+    #[test]
+    fn code_budgets_are_per_user_and_purpose_and_hourly() {
+        let attempts = Attempts::new(CodeLimits {
+            requests_per_hour: 2,
+            wrong_codes_per_hour: 1,
+        });
+        let forgot = CodePurpose::ForgotPassword;
+        attempts.codes("p", "a", forgot).request(0).unwrap();
+        attempts.codes("p", "A", forgot).request(10).unwrap();
+        let refused = attempts.codes("p", "a", forgot).request(20).unwrap_err();
+        assert_eq!(refused.type_name(), "LimitExceededException");
+        attempts.codes("p", "b", forgot).request(20).unwrap();
+        attempts
+            .codes("p", "a", CodePurpose::SignUp)
+            .request(20)
+            .unwrap();
+        attempts.codes("p", "a", forgot).request(3600).unwrap();
+        let codes = attempts.codes("p", "a", forgot);
+        codes.may_enter(0).unwrap();
+        codes.wrong(0);
+        assert!(codes.may_enter(3599).is_err());
+        codes.may_enter(3600).unwrap();
+    }
+}
