@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
-from conftest import start_server, stop_server
+from conftest import cognito_client, start_server, stop_server
 
 PASSWORD = "TestPass123!"
 
@@ -21,13 +20,7 @@ PASSWORD = "TestPass123!"
 def admin_id_token(server, email: str) -> str:
     """Signs a new user up in the local pool, confirms them, adds them to the `admins`
     group (so the admin view is tested too) and signs them in."""
-    client = boto3.client(
-        "cognito-idp",
-        endpoint_url=server.base_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = cognito_client(server)
     client.sign_up(ClientId=server.client_id, Username=email, Password=PASSWORD)
     outbox = (server.data_dir / "outbox.jsonl").read_text().splitlines()
     code = [json.loads(line) for line in outbox if email in line][-1]["code"]

@@ -12,19 +12,16 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import ROOT, start_server, stop_server
+from conftest import ROOT, cognito_client, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
 SCREENSHOTS = ROOT / "target/web-screenshots"
 PASSWORD = "TestPass123!"
-# What a server started by a test trusts for SigV4 (admin actions); boto3 signs with it too.
-KEY_ID, SECRET = "test", "test"
 # Chromium as root on a closed network: no sandbox (Playwright adds it), no phoning home.
 CHROMIUM_ARGS = [
     "--disable-gpu",
@@ -44,10 +41,7 @@ expect.set_options(timeout=15_000)
 
 def serve(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("web-data")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
-        env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-        process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
+    process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
     yield server
     stop_server(process)
 
@@ -90,13 +84,8 @@ def context(browser):
 
 
 def cognito(server):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=server.base_url,
-        region_name="us-east-1",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
+    """A boto3 client signing with the key pair every test server trusts."""
+    return cognito_client(server)
 
 
 def new_email(tag: str) -> str:

@@ -16,7 +16,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use taskapi_hosted_ui::{HostedUi, Listener};
-use taskapi_userpool::UserPools;
+use taskapi_userpool::{UserPools, private};
 
 /// The certificate and its key, next to the user pool's state.
 pub const CERT_FILE: &str = "hosted-ui-cert.pem";
@@ -154,23 +154,13 @@ fn certificate(data_dir: &Path) -> anyhow::Result<(String, String)> {
     ])
     .context("cannot make the hosted UI certificate")?;
     let (cert, key) = (made.cert.pem(), made.signing_key.serialize_pem());
-    write_private(&key_path, &key)?;
-    std::fs::write(&cert_path, &cert)
-        .with_context(|| format!("cannot write {}", cert_path.display()))?;
+    // Both 0600, as every file of the data directory: the key is a secret, and the rest of
+    // the directory is kept private whole.
+    for (path, contents) in [(&key_path, &key), (&cert_path, &cert)] {
+        private::ensure_file(path)?;
+        std::fs::write(path, contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     tracing::info!(path = %cert_path.display(), "made a self-signed certificate for the hosted UI");
     Ok((cert, key))
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(contents.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
 }

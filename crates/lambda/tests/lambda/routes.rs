@@ -1,5 +1,6 @@
-//! Every route through both kinds of API Gateway event: status codes, bodies, isolation
-//! between users, the admin group check, and a task the seed's handlers wrote.
+//! Every route through both kinds of API Gateway event, one test per behaviour: status
+//! codes, bodies, isolation between users, the admin group check, and a task the seed's
+//! handlers wrote.
 
 use std::collections::HashMap;
 
@@ -7,149 +8,200 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
 use crate::function::Function;
-use taskapi_testkit::apigw::{Api, Caller, Request};
+use taskapi_testkit::apigw::{Api, Caller, Reply, Request};
 
-#[tokio::test]
-async fn every_route_through_a_rest_api_event() {
-    every_route(Api::Rest, taskapi_http::ADMIN_GROUP).await;
+/// Both event shapes, with the `cognito:groups` claim as each API type stringifies it.
+const APIS: [(Api, &str); 2] = [
+    (Api::Rest, taskapi_http::ADMIN_GROUP),
+    (Api::Http, "[ops admins]"),
+];
+
+/// Creates a task for `caller` through `api`; its id and the answer.
+async fn create(function: &Function, api: Api, caller: &Caller, title: &str) -> (String, Reply) {
+    let request = Request::new("POST", "/tasks")
+        .by(caller)
+        .json(json!({ "title": title, "status": "pending" }));
+    let created = function.call(request.event(api)).await;
+    assert_eq!(created.status, 201, "{api:?}: {:?}", created.body);
+    let id = created.body["task_id"].as_str().unwrap().to_owned();
+    (id, created)
 }
 
 #[tokio::test]
-async fn every_route_through_an_http_api_event() {
-    every_route(Api::Http, "[ops admins]").await;
-}
-
-async fn every_route(api: Api, admin_groups: &'static str) {
+async fn requests_without_claims_and_bad_input_are_refused() {
     let function = Function::start().await;
     let alice = Caller::new(None);
-    let bob = Caller::new(Some("[ops, support]"));
-    let admin = Caller::new(Some(admin_groups));
-    let call = async |request: Request<'_>| function.call(request.event(api)).await;
+    for (api, _) in APIS {
+        let call = async |request: Request<'_>| function.call(request.event(api)).await;
+        // No authorizer claims at all: the shape API Gateway's own 401 has.
+        let anonymous = call(Request::new("GET", "/tasks")).await;
+        assert_eq!(anonymous.status, 401);
+        assert_eq!(anonymous.body, json!({ "message": "Unauthorized" }));
+        // POST with a null body (API Gateway sends null, not "").
+        let empty = call(Request::new("POST", "/tasks").by(&alice)).await;
+        assert_eq!(empty.status, 400, "{api:?}: {:?}", empty.body);
+        assert!(empty.body["message"].is_string());
+        let bad_status = call(
+            Request::new("GET", "/tasks")
+                .by(&alice)
+                .query(&[("status", "finished")]),
+        )
+        .await;
+        assert_eq!(bad_status.status, 400);
+        let nowhere = call(Request::new("GET", "/nowhere").by(&alice)).await;
+        assert_eq!(nowhere.status, 404);
+        let openapi = call(Request::new("GET", "/openapi.json")).await;
+        assert_eq!(openapi.status, 200);
+        assert!(openapi.body["paths"]["/tasks/{taskId}"].is_object());
+    }
+}
 
-    // No authorizer claims at all: the shape API Gateway's own 401 has.
-    let anonymous = call(Request::new("GET", "/tasks")).await;
-    assert_eq!(anonymous.status, 401);
-    assert_eq!(anonymous.body, json!({ "message": "Unauthorized" }));
+#[tokio::test]
+async fn created_tasks_are_listed_filtered_and_fetched() {
+    let function = Function::start().await;
+    for (api, _) in APIS {
+        let alice = Caller::new(None);
+        let call = async |request: Request<'_>| function.call(request.event(api)).await;
+        let (id, created) = create(&function, api, &alice, "Ship feature X").await;
+        assert_eq!(created.body["title"], "Ship feature X");
+        assert_eq!(created.body["status"], "pending");
+        assert_eq!(created.body["description"], "");
+        assert_eq!(
+            created.header("etag"),
+            Some(format!("\"{}\"", created.body["updated_at"].as_str().unwrap()).as_str())
+        );
+        // A null queryStringParameters is no filter.
+        let listed = call(Request::new("GET", "/tasks").by(&alice)).await;
+        assert_eq!(listed.status, 200);
+        assert_eq!(listed.body["count"], 1);
+        assert_eq!(listed.body["tasks"][0]["task_id"], id.as_str());
+        assert_eq!(listed.body["next_token"], Value::Null);
+        let filtered = call(
+            Request::new("GET", "/tasks")
+                .by(&alice)
+                .query(&[("status", "done"), ("limit", "5")]),
+        )
+        .await;
+        assert_eq!((filtered.status, &filtered.body["count"]), (200, &json!(0)));
+        let fetched = call(Request::new("GET", &format!("/tasks/{id}")).by(&alice)).await;
+        assert_eq!(fetched.status, 200);
+        assert_eq!(fetched.body, created.body);
+    }
+}
 
-    // POST with a null body (API Gateway sends null, not "").
-    let empty = call(Request::new("POST", "/tasks").by(&alice)).await;
-    assert_eq!(empty.status, 400, "{:?}", empty.body);
-    assert!(empty.body["message"].is_string());
+#[tokio::test]
+async fn users_see_and_change_only_their_own_tasks() {
+    let function = Function::start().await;
+    for (api, _) in APIS {
+        let alice = Caller::new(None);
+        let bob = Caller::new(Some("[ops, support]"));
+        let call = async |request: Request<'_>| function.call(request.event(api)).await;
+        let (id, _) = create(&function, api, &alice, "Alice's").await;
+        let task_path = format!("/tasks/{id}");
+        let peek = call(Request::new("GET", &task_path).by(&bob)).await;
+        assert_eq!(peek.status, 404);
+        let bobs = call(Request::new("GET", "/tasks").by(&bob)).await;
+        assert_eq!(bobs.body["count"], 0);
+        let hijack = call(
+            Request::new("PATCH", &task_path)
+                .by(&bob)
+                .json(json!({ "title": "mine now" })),
+        )
+        .await;
+        assert_eq!(hijack.status, 404);
+        let vandal = call(Request::new("DELETE", &task_path).by(&bob)).await;
+        assert_eq!(vandal.status, 404);
+        let intact = call(Request::new("GET", &task_path).by(&alice)).await;
+        assert_eq!(intact.body["title"], "Alice's");
+    }
+}
 
-    let created = call(
-        Request::new("POST", "/tasks")
-            .by(&alice)
-            .json(json!({ "title": "Ship feature X", "status": "pending" })),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    assert_eq!(created.body["title"], "Ship feature X");
-    assert_eq!(created.body["status"], "pending");
-    assert_eq!(created.body["description"], "");
-    let id = created.body["task_id"].as_str().unwrap().to_owned();
-    let task_path = format!("/tasks/{id}");
-    assert_eq!(
-        created.header("etag"),
-        Some(format!("\"{}\"", created.body["updated_at"].as_str().unwrap()).as_str())
-    );
+#[tokio::test]
+async fn updates_are_partial_and_honour_if_match() {
+    let function = Function::start().await;
+    for (api, _) in APIS {
+        let alice = Caller::new(None);
+        let call = async |request: Request<'_>| function.call(request.event(api)).await;
+        let (id, created) = create(&function, api, &alice, "Ship feature X").await;
+        let task_path = format!("/tasks/{id}");
+        let updated = call(
+            Request::new("PATCH", &task_path)
+                .by(&alice)
+                .json(json!({ "status": "done" })),
+        )
+        .await;
+        assert_eq!(updated.status, 200, "{api:?}: {:?}", updated.body);
+        assert_eq!(updated.body["task"]["status"], "done");
+        assert_eq!(updated.body["task"]["title"], "Ship feature X");
+        let stale_tag = created.header("etag").unwrap().to_owned();
+        let stale = call(
+            Request::new("PATCH", &task_path)
+                .by(&alice)
+                .header(&[("If-Match", stale_tag.as_str())])
+                .json(json!({ "title": "late edit" })),
+        )
+        .await;
+        assert_eq!(stale.status, 412, "{api:?}: {:?}", stale.body);
+        let missing = call(
+            Request::new("PATCH", "/tasks/no-such-task")
+                .by(&alice)
+                .json(json!({ "status": "done" })),
+        )
+        .await;
+        assert_eq!(missing.status, 404);
+    }
+}
 
-    // A null queryStringParameters is no filter.
-    let listed = call(Request::new("GET", "/tasks").by(&alice)).await;
-    assert_eq!(listed.status, 200);
-    assert_eq!(listed.body["count"], 1);
-    assert_eq!(listed.body["tasks"][0]["task_id"], id.as_str());
-    assert_eq!(listed.body["next_token"], Value::Null);
-    let filtered = call(
-        Request::new("GET", "/tasks")
-            .by(&alice)
-            .query(&[("status", "done"), ("limit", "5")]),
-    )
-    .await;
-    assert_eq!((filtered.status, &filtered.body["count"]), (200, &json!(0)));
-    let bad_status = call(
-        Request::new("GET", "/tasks")
-            .by(&alice)
-            .query(&[("status", "finished")]),
-    )
-    .await;
-    assert_eq!(bad_status.status, 400);
+#[tokio::test]
+async fn the_admin_view_is_for_the_admins_group_only() {
+    let function = Function::start().await;
+    for (api, admin_groups) in APIS {
+        let alice = Caller::new(None);
+        let bob = Caller::new(Some("[ops, support]"));
+        let admin = Caller::new(Some(admin_groups));
+        let call = async |request: Request<'_>| function.call(request.event(api)).await;
+        let (id, _) = create(&function, api, &alice, "for the admins").await;
+        let not_admin = call(
+            Request::new("GET", "/admin/tasks")
+                .by(&bob)
+                .query(&[("status", "pending")]),
+        )
+        .await;
+        assert_eq!(not_admin.status, 403);
+        let as_alice = call(Request::new("GET", "/admin/tasks").by(&alice)).await;
+        assert_eq!(as_alice.status, 403);
+        let admin_view = call(
+            Request::new("GET", "/admin/tasks")
+                .by(&admin)
+                .query(&[("status", "pending"), ("limit", "100")]),
+        )
+        .await;
+        assert_eq!(admin_view.status, 200, "{api:?}: {:?}", admin_view.body);
+        let listed: Vec<&Value> = admin_view.body["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|task| &task["task_id"])
+            .collect();
+        assert!(listed.contains(&&json!(id)), "{api:?}: {listed:?}");
+    }
+}
 
-    let fetched = call(Request::new("GET", &task_path).by(&alice)).await;
-    assert_eq!(fetched.status, 200);
-    assert_eq!(fetched.body, created.body);
-
-    // Bob sees nothing of Alice's and cannot change it.
-    let peek = call(Request::new("GET", &task_path).by(&bob)).await;
-    assert_eq!(peek.status, 404);
-    let bobs = call(Request::new("GET", "/tasks").by(&bob)).await;
-    assert_eq!(bobs.body["count"], 0);
-    let hijack = call(
-        Request::new("PATCH", &task_path)
-            .by(&bob)
-            .json(json!({ "title": "mine now" })),
-    )
-    .await;
-    assert_eq!(hijack.status, 404);
-    let vandal = call(Request::new("DELETE", &task_path).by(&bob)).await;
-    assert_eq!(vandal.status, 404);
-
-    let updated = call(
-        Request::new("PATCH", &task_path)
-            .by(&alice)
-            .json(json!({ "status": "done" })),
-    )
-    .await;
-    assert_eq!(updated.status, 200, "{:?}", updated.body);
-    assert_eq!(updated.body["task"]["status"], "done");
-    assert_eq!(updated.body["task"]["title"], "Ship feature X");
-    let stale_tag = created.header("etag").unwrap().to_owned();
-    let stale = call(
-        Request::new("PATCH", &task_path)
-            .by(&alice)
-            .header(&[("If-Match", stale_tag.as_str())])
-            .json(json!({ "title": "late edit" })),
-    )
-    .await;
-    assert_eq!(stale.status, 412, "{:?}", stale.body);
-    let missing = call(
-        Request::new("PATCH", "/tasks/no-such-task")
-            .by(&alice)
-            .json(json!({ "status": "done" })),
-    )
-    .await;
-    assert_eq!(missing.status, 404);
-
-    // The admin view: only for the admins group.
-    let not_admin = call(
-        Request::new("GET", "/admin/tasks")
-            .by(&bob)
-            .query(&[("status", "done")]),
-    )
-    .await;
-    assert_eq!(not_admin.status, 403);
-    let as_alice = call(Request::new("GET", "/admin/tasks").by(&alice)).await;
-    assert_eq!(as_alice.status, 403);
-    let admin_view = call(
-        Request::new("GET", "/admin/tasks")
-            .by(&admin)
-            .query(&[("status", "done")]),
-    )
-    .await;
-    assert_eq!(admin_view.status, 200, "{:?}", admin_view.body);
-    assert_eq!(admin_view.body["tasks"][0]["task_id"], id.as_str());
-
-    let deleted = call(Request::new("DELETE", &task_path).by(&alice)).await;
-    assert_eq!((deleted.status, &deleted.body), (204, &Value::Null));
-    let again = call(Request::new("DELETE", &task_path).by(&alice)).await;
-    assert_eq!(again.status, 404);
-    let gone = call(Request::new("GET", &task_path).by(&alice)).await;
-    assert_eq!(gone.status, 404);
-
-    let openapi = call(Request::new("GET", "/openapi.json")).await;
-    assert_eq!(openapi.status, 200);
-    assert!(openapi.body["paths"]["/tasks/{taskId}"].is_object());
-    let nowhere = call(Request::new("GET", "/nowhere").by(&alice)).await;
-    assert_eq!(nowhere.status, 404);
+#[tokio::test]
+async fn deletes_answer_204_once_then_404() {
+    let function = Function::start().await;
+    for (api, _) in APIS {
+        let alice = Caller::new(None);
+        let call = async |request: Request<'_>| function.call(request.event(api)).await;
+        let (id, _) = create(&function, api, &alice, "short-lived").await;
+        let task_path = format!("/tasks/{id}");
+        let deleted = call(Request::new("DELETE", &task_path).by(&alice)).await;
+        assert_eq!((deleted.status, &deleted.body), (204, &Value::Null));
+        let again = call(Request::new("DELETE", &task_path).by(&alice)).await;
+        assert_eq!(again.status, 404);
+        let gone = call(Request::new("GET", &task_path).by(&alice)).await;
+        assert_eq!(gone.status, 404);
+    }
 }
 
 /// HTTP APIs on a named stage put it in `rawPath`; the route must still match.
