@@ -105,7 +105,15 @@ def test_user_pool_and_client_are_the_seeds(template):
     assert client["AllowedOAuthScopes"] == ["openid", "email", "profile"]
     # The parameter's URLs, plus the web app's CloudFront URL (test_web_hosting.py).
     assert {"Ref": "CallbackUrls"} in client["CallbackURLs"]["Fn::Split"][1]["Fn::Join"][1][1]["Fn::Join"]
-    assert resources["AdminsGroup"]["Properties"]["GroupName"] == "admins"
+    assert resources["AdminsGroup"]["Properties"]["GroupName"] == admin_group_constant()
+
+
+def admin_group_constant() -> str:
+    """The group the router admits to /admin/tasks: `ADMIN_GROUP` in the domain crate, the
+    one place the name is written in Rust; the template's group must carry the same name."""
+    source = (ROOT / "crates/domain/src/lib.rs").read_text()
+    (name,) = re.findall(r'pub const ADMIN_GROUP: &str = "([^"]+)";', source)
+    return name
 
 
 def functions(template):
