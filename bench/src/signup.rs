@@ -62,15 +62,22 @@ const PASSWORD: &str = "BenchPass123!";
 pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     ensure!(taskapi.exists(), "{} not found", taskapi.display());
     let data = tempfile::tempdir()?;
-    // Cognito's UserCreation quota (50/s) is lifted so the burst meets the hashing bound.
+    // Cognito's UserCreation quota (50/s) is lifted so the burst meets the hashing bound,
+    // and the API's per-caller limit so the one probing user measures latency, not 429s.
     let server = ChildServer::start(
         Command::new(taskapi)
             .args([
                 "serve",
                 "--addr",
                 "127.0.0.1:0",
+                "--hosted-ui-addr",
+                "127.0.0.1:0",
                 "--cognito-quota",
                 "UserCreation=0",
+                "--rate-limit",
+                "1000000",
+                "--rate-limit-burst",
+                "1000000",
             ])
             .arg("--data-dir")
             .arg(data.path())

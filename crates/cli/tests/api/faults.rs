@@ -15,11 +15,13 @@ use taskapi_testkit::{ChildServer, TestPool};
 
 use crate::helpers::follow_pages;
 
-/// The `taskapi` binary on `data_dir`, trusting `issuer` (or the local pool when `None`).
+/// The `taskapi` binary on `data_dir`, trusting `issuer` (or the local pool when `None`;
+/// its hosted UI then listens on a free port too, so tests can run side by side).
 fn taskapi(data_dir: &Path, issuer: Option<&str>, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_taskapi"));
     command
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(["--hosted-ui-addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .args(extra)
         .env("RUST_LOG", "info");
