@@ -107,6 +107,18 @@ async fn duplicate_keys_and_an_empty_status_filter_are_400() {
 }
 
 #[tokio::test]
+async fn a_task_id_that_is_not_text_or_not_an_id_is_a_json_400() {
+    let (_dir, store) = sqlite();
+    let router = router(store, None);
+    let (response, body) = get(&router, "/tasks/%FF%FE").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "invalid_taskId");
+    let (response, body) = get(&router, "/tasks/not.an.id").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "invalid_taskId");
+}
+
+#[tokio::test]
 async fn a_caller_over_its_limit_gets_429_with_retry_after() {
     let (_dir, store) = sqlite();
     let limits = CallerLimits::new(1.try_into().unwrap(), 2.try_into().unwrap());

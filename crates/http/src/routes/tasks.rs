@@ -1,18 +1,21 @@
 //! A user's own tasks: every route is scoped to the caller's partition (`USER#<sub>`).
+//!
+//! Each handler documents its own answers; the 401, 429 and 503 every route behind the
+//! authorizer can give are added to the document once, by `openapi::CallerErrors`.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskId,
-    TaskPatch, TaskUpdate, Timestamp, Title, ValidationError,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskPatch,
+    TaskUpdate, Timestamp, Title, ValidationError,
 };
 use utoipa::ToSchema;
 
-use super::params::ListParams;
+use super::params::{ListParams, TaskPath};
 use crate::body::{JsonBody, present};
 use crate::cursor::{self, Scope};
 use crate::error::ErrorBody;
@@ -145,13 +148,10 @@ pub struct UpdatedTask {
         (status = 201, description = "Created, or replayed for a repeated Idempotency-Key", body = Task,
             headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"), ("Idempotent-Replayed" = Option<String>, description = "`true` when the answer is the first request's"))),
         (status = 400, description = "Invalid body: not JSON, not an object, duplicate or unknown fields, invalid values; or an invalid Idempotency-Key", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Idempotency-Key already used with another body", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -218,9 +218,6 @@ fn unix_now() -> i64 {
     responses(
         (status = 200, description = "A page of the caller's tasks, oldest first", body = TaskList),
         (status = 400, description = "Invalid status, limit or next_token", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -244,27 +241,23 @@ pub async fn list_tasks(
 #[utoipa::path(
     get, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        TaskPath,
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags (comma-separated, or `*`) the caller already has; if the task's is one of them, 304 and no body"),
     ),
     responses(
         (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
         (status = 304, description = "Not modified: the task's ETag is one of If-None-Match", headers(("ETag" = String))),
         (status = 400, description = "Malformed task id", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
 pub async fn get_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(task_id): Path<String>,
+    TaskPath(id): TaskPath,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = TaskId::parse(&task_id)?;
     let cached = if_none_match(&headers);
     let task = state
         .store
@@ -280,32 +273,28 @@ pub async fn get_task(
 #[utoipa::path(
     patch, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        TaskPath,
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*")$"#, description = "The ETag of the version being edited (or `*`); 412 if the task has changed since (or the value names no version)"),
     ),
     request_body = UpdateTask,
     responses(
         (status = 200, description = "The updated task", body = UpdatedTask, headers(("ETag" = String, description = "The task's new version"))),
         (status = 400, description = "Malformed task id; invalid body: not JSON, not an object, duplicate or unknown fields, invalid values, no field", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 412, description = "If-Match no longer matches", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
 pub async fn update_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(task_id): Path<String>,
+    TaskPath(id): TaskPath,
     headers: HeaderMap,
     JsonBody(body): JsonBody<UpdateTask>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = TaskId::parse(&task_id)?;
     let update = TaskUpdate {
         patch: body.validate()?,
         updated_at: Timestamp::now(),
@@ -318,27 +307,23 @@ pub async fn update_task(
 #[utoipa::path(
     delete, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        TaskPath,
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*")$"#, description = "The ETag of the version being deleted (or `*`); 412 if the task has changed since (or the value names no version)"),
     ),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed task id", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 412, description = "If-Match no longer matches", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
 pub async fn delete_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(task_id): Path<String>,
+    TaskPath(id): TaskPath,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let id = TaskId::parse(&task_id)?;
     let expected = if_match(&headers);
     state
         .store
