@@ -15,6 +15,7 @@ use taskapi_domain::{
 };
 use utoipa::ToSchema;
 
+use super::conditional::{etag, if_match, if_none_match};
 use super::params::{ListParams, TaskPath};
 use crate::body::{JsonBody, present};
 use crate::cursor::{self, Scope};
@@ -330,71 +331,4 @@ pub async fn delete_task(
         .delete(&principal.sub, &id, expected.as_ref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
-    let value = HeaderValue::from_str(&task.etag()).expect("an ETag is a valid header value");
-    [(header::ETAG, value)]
-}
-
-/// The version an `If-Match` asks for: `None` for no header or `*` (any existing task).
-/// A value that is not a well-formed ETag is compared as it is, so it matches nothing
-/// (412), as RFC 9110 has it for a tag naming no current version.
-fn if_match(headers: &HeaderMap) -> Option<Timestamp> {
-    let value = header_text(headers, header::IF_MATCH)?;
-    (value != "*").then(|| Timestamp::from_stored(entity_tag(value).unwrap_or(value).to_owned()))
-}
-
-/// What an `If-None-Match` lists: the versions the caller already has.
-enum Cached {
-    None,
-    Any,
-    Tags(Vec<String>),
-}
-
-impl Cached {
-    /// Weak comparison (RFC 9110 13.1.2): `W/"x"` and `"x"` name the same version.
-    fn matches(&self, version: &Timestamp) -> bool {
-        match self {
-            Self::None => false,
-            Self::Any => true,
-            Self::Tags(tags) => tags.iter().any(|tag| tag == version.as_str()),
-        }
-    }
-}
-
-/// The tags of an `If-None-Match`; one that is not a well-formed ETag matches nothing.
-fn if_none_match(headers: &HeaderMap) -> Cached {
-    match header_text(headers, header::IF_NONE_MATCH) {
-        None => Cached::None,
-        Some("*") => Cached::Any,
-        Some(value) => Cached::Tags(
-            value
-                .split(',')
-                .filter_map(|tag| entity_tag(tag.trim_matches([' ', '\t'])))
-                .map(str::to_owned)
-                .collect(),
-        ),
-    }
-}
-
-/// A header's value as text; a value that is not text is as good as absent text: it can
-/// name no version.
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers
-        .get(name)
-        .map(|value| value.to_str().unwrap_or("\u{0}").trim())
-}
-
-/// The opaque part of an entity tag, `"x"` or `W/"x"` (RFC 9110 8.8.3: visible ASCII
-/// but `"`; the OpenAPI document's header patterns say the same).
-fn entity_tag(value: &str) -> Option<&str> {
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    tag.strip_prefix('"')
-        .and_then(|tag| tag.strip_suffix('"'))
-        .filter(|inner| {
-            inner
-                .bytes()
-                .all(|b| b == b'!' || (b'#'..=b'~').contains(&b))
-        })
 }
