@@ -266,8 +266,7 @@ impl UserPools {
 
     pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
         let user = self.member_change(&req)?;
-        self.store
-            .add_member(&user.pool_id, &req.group_name, &user.username)?;
+        self.store.add_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
@@ -276,8 +275,7 @@ impl UserPools {
         req: Membership,
     ) -> Result<Empty, CognitoError> {
         let user = self.member_change(&req)?;
-        self.store
-            .remove_member(&user.pool_id, &req.group_name, &user.username)?;
+        self.store.remove_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 

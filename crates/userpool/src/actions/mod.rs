@@ -166,8 +166,7 @@ impl UserPools {
         let now = self.now();
         let code = crate::random::code();
         let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-        self.store
-            .put_code(&user.pool_id, &user.username, purpose, &code, expires_at)?;
+        self.store.put_code(user, purpose, &code, expires_at)?;
         self.outbox.send(&Message {
             pool_id: &user.pool_id,
             username: &user.username,
@@ -246,7 +245,7 @@ impl UserPools {
             .may_enter(self.now())?;
         // No code, or a dead one, answers as a wrong code does: a user who never asked for
         // a code must look like one who does not exist.
-        let stored = match self.store.code(pool_id, username, purpose)? {
+        let stored = match self.store.code(user, purpose)? {
             Some(stored) if stored.attempts < self.tuning.max_code_attempts => stored,
             _ => return Err(self.wrong_code(pool_id, username, purpose)),
         };
@@ -254,10 +253,10 @@ impl UserPools {
             return Err(CognitoError::ExpiredCode);
         }
         if !constant_time_eq(stored.code.as_bytes(), given.trim().as_bytes()) {
-            self.store.count_code_attempt(pool_id, username, purpose)?;
+            self.store.count_code_attempt(user, purpose)?;
             return Err(self.wrong_code(pool_id, username, purpose));
         }
-        self.store.delete_code(pool_id, username, purpose)?;
+        self.store.delete_code(user, purpose)?;
         Ok(())
     }
 }
