@@ -147,7 +147,8 @@ async fn client_credentials(
         .await
         .map_err(OAuthError::from_grant)?;
     let allowed: Vec<&String> = client
-        .allowed_oauth_scopes
+        .oauth
+        .scopes
         .iter()
         .filter(|s| existing.contains(s))
         .collect();
@@ -182,7 +183,7 @@ async fn client_credentials(
 }
 
 fn require_flow(client: &OAuthClient, flow: &str) -> Result<(), OAuthError> {
-    if client.oauth_enabled && client.allowed_oauth_flows.iter().any(|f| f == flow) {
+    if client.oauth.enabled && client.oauth.flows.iter().any(|f| f == flow) {
         Ok(())
     } else {
         Err(OAuthError::UnauthorizedClient(format!(
