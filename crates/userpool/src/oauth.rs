@@ -201,9 +201,7 @@ impl UserPools {
 
     /// E-mails a new sign-up confirmation code.
     pub fn resend_code(&self, client_id: &str, username: &str) -> Result<(), CognitoError> {
-        let (client, pool) = self.client(client_id)?;
-        self.send_user_code(&client, &pool, username, CodePurpose::SignUp)?;
-        Ok(())
+        self.email_code(client_id, username, CodePurpose::SignUp)
     }
 
     /// E-mails a password-reset code (or, for unknown users of clients that hide their
@@ -213,8 +211,19 @@ impl UserPools {
         client_id: &str,
         username: &str,
     ) -> Result<(), CognitoError> {
+        self.email_code(client_id, username, CodePurpose::ForgotPassword)
+    }
+
+    /// E-mails a code for `purpose`, as the API's actions would (the delivery details they
+    /// answer with have no use here).
+    fn email_code(
+        &self,
+        client_id: &str,
+        username: &str,
+        purpose: CodePurpose,
+    ) -> Result<(), CognitoError> {
         let (client, pool) = self.client(client_id)?;
-        self.send_user_code(&client, &pool, username, CodePurpose::ForgotPassword)?;
+        self.send_user_code(&client, &pool, username, purpose)?;
         Ok(())
     }
 
