@@ -145,11 +145,21 @@ impl UserPools {
         Ok((client, pool))
     }
 
-    /// A user for an admin action, where existence is never hidden.
-    fn admin_user(&self, pool_id: &str, username: &str) -> Result<User, CognitoError> {
-        self.store
+    /// The pool an admin action names and the user in it, where existence is never hidden.
+    fn admin_user(&self, pool_id: &str, username: &str) -> Result<(Pool, User), CognitoError> {
+        let pool = self.pool(pool_id)?;
+        let user = self
+            .store
             .find_user(pool_id, username)?
-            .ok_or(CognitoError::UserNotFound)
+            .ok_or(CognitoError::UserNotFound)?;
+        Ok((pool, user))
+    }
+
+    /// Stores a changed user, stamped with the time of the change.
+    fn save_user(&self, user: &mut User) -> Result<(), CognitoError> {
+        user.modified = self.now();
+        self.store.update_user(user)?;
+        Ok(())
     }
 
     /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may

@@ -157,8 +157,7 @@ impl UserPools {
             user.attributes
                 .insert("email_verified".into(), "true".into());
         }
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         Ok(())
     }
 
