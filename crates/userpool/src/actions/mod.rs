@@ -176,7 +176,8 @@ impl UserPools {
         let now = self.now();
         let code = crate::random::code();
         let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-        self.store.put_code(user, purpose, &code, expires_at)?;
+        self.store
+            .put_code(&user.pool_id, &user.username, purpose, &code, expires_at)?;
         self.outbox.send(&Message {
             pool_id: &user.pool_id,
             username: &user.username,

@@ -10,7 +10,8 @@ impl Store {
     /// Stores a fresh code, replacing any earlier one for the same purpose.
     pub fn put_code(
         &self,
-        user: &User,
+        pool_id: &str,
+        username: &str,
         purpose: CodePurpose,
         code: &str,
         expires_at: i64,
@@ -18,13 +19,7 @@ impl Store {
         self.conn().execute(
             "INSERT OR REPLACE INTO codes (pool_id, username, purpose, code, expires_at, attempts)
              VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-            params![
-                user.pool_id,
-                user.username,
-                purpose.as_str(),
-                code,
-                expires_at
-            ],
+            params![pool_id, username, purpose.as_str(), code, expires_at],
         )?;
         Ok(())
     }
