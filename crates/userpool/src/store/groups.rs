@@ -1,6 +1,6 @@
 //! Groups and their members.
 
-use rusqlite::params;
+use rusqlite::{ToSql, params};
 
 use super::Store;
 use crate::error::PoolStoreError;
@@ -12,15 +12,7 @@ impl Store {
         let inserted = self.conn().execute(
             "INSERT OR IGNORE INTO groups (pool_id, name, description, precedence, role_arn, created, modified)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                group.pool_id,
-                group.name,
-                group.description,
-                group.precedence,
-                group.role_arn,
-                group.created,
-                group.modified
-            ],
+            columns(group),
         )?;
         Ok(inserted == 1)
     }
@@ -80,16 +72,9 @@ impl Store {
 
     pub fn update_group(&self, group: &Group) -> Result<(), PoolStoreError> {
         self.conn().execute(
-            "UPDATE groups SET description = ?3, precedence = ?4, role_arn = ?5, modified = ?6
+            "UPDATE groups SET description = ?3, precedence = ?4, role_arn = ?5, modified = ?7
              WHERE pool_id = ?1 AND name = ?2",
-            params![
-                group.pool_id,
-                group.name,
-                group.description,
-                group.precedence,
-                group.role_arn,
-                group.modified
-            ],
+            columns(group),
         )?;
         Ok(())
     }
@@ -144,4 +129,18 @@ impl Store {
             },
         )
     }
+}
+
+/// A group's columns in table order, as `?1` to `?7` of the statements that write one
+/// (an update leaves `created`, `?6`, alone).
+fn columns(group: &Group) -> [&dyn ToSql; 7] {
+    [
+        &group.pool_id,
+        &group.name,
+        &group.description,
+        &group.precedence,
+        &group.role_arn,
+        &group.created,
+        &group.modified,
+    ]
 }
