@@ -2,6 +2,8 @@
 //! be told otherwise, so the local pool answers TLS with a self-signed certificate made on
 //! first start and kept in the data directory (trust it once, or tell the browser to ignore
 //! it). The plain-HTTP address serves the same endpoints for OIDC libraries that allow http.
+//! Both are served by [`connections`] under the same limits; here the TLS handshake comes
+//! first, within the header-read timeout.
 
 use std::net::SocketAddr;
 use std::path::Path;
