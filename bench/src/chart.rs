@@ -9,24 +9,45 @@ const LABEL: f64 = 200.0;
 const BAR: f64 = 26.0;
 const GAP: f64 = 12.0;
 
-/// Requests per second of each route, as bars against the `/healthz` ceiling.
-pub fn throughput(report: &local::Report) -> String {
-    let max = report
-        .routes
-        .iter()
-        .map(|route| route.load.requests_per_sec)
-        .fold(1.0, f64::max);
-    let height = 60.0 + report.routes.len() as f64 * (BAR + GAP);
-    let span = WIDTH - LABEL - 140.0;
-    let mut svg = format!(
+/// The start of a chart of `bars` bars under `title`, with `footer` pixels below them for a
+/// note; and the chart's height.
+fn opening(bars: usize, footer: f64, title: &str) -> (String, f64) {
+    let height = 60.0 + footer + bars as f64 * (BAR + GAP);
+    let svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>
-<text x="10" y="22" font-size="15" font-weight="bold">taskapi serve (SQLite): requests/s per route, {} connections</text>
-"#,
+<text x="10" y="22" font-size="15" font-weight="bold">{title}</text>
+"#
+    );
+    (svg, height)
+}
+
+/// The top edge of bar `n` (from 0).
+fn bar_top(n: usize) -> f64 {
+    40.0 + n as f64 * (BAR + GAP)
+}
+
+/// The value the longest bar stands for: the largest of `values`, at least 1.
+fn largest(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(1.0, f64::max)
+}
+
+/// Requests per second of each route, as bars against the `/healthz` ceiling.
+pub fn throughput(report: &local::Report) -> String {
+    let max = largest(
+        report
+            .routes
+            .iter()
+            .map(|route| route.load.requests_per_sec),
+    );
+    let span = WIDTH - LABEL - 140.0;
+    let title = format!(
+        "taskapi serve (SQLite): requests/s per route, {} connections",
         report.profile.connections
     );
+    let (mut svg, _) = opening(report.routes.len(), 0.0, &title);
     for (n, route) in report.routes.iter().enumerate() {
-        let y = 40.0 + n as f64 * (BAR + GAP);
+        let y = bar_top(n);
         let width = route.load.requests_per_sec / max * span;
         let colour = if n == 0 { "#9e9e9e" } else { "#1f77b4" };
         let _ = write!(
@@ -49,23 +70,16 @@ pub fn throughput(report: &local::Report) -> String {
 
 /// Cold start of each runtime: the median as a bar, min to max as a whisker.
 pub fn cold_start(report: &lambda::Report) -> String {
-    let max = report
-        .cold
-        .iter()
-        .map(|cold| cold.first_response.max_ms)
-        .fold(1.0, f64::max);
-    let height = 80.0 + report.cold.len() as f64 * (BAR + GAP);
+    let max = largest(report.cold.iter().map(|cold| cold.first_response.max_ms));
     let span = WIDTH - LABEL - 170.0;
     let x = |ms: f64| LABEL + ms / max * span;
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="13">
-<rect width="100%" height="100%" fill="white"/>
-<text x="10" y="22" font-size="15" font-weight="bold">Lambda cold start: exec to first response, first GetItem included ({:.1}× faster)</text>
-"#,
+    let title = format!(
+        "Lambda cold start: exec to first response, first GetItem included ({:.1}× faster)",
         report.cold_start_speedup
     );
+    let (mut svg, height) = opening(report.cold.len(), 20.0, &title);
     for (n, cold) in report.cold.iter().enumerate() {
-        let y = 40.0 + n as f64 * (BAR + GAP);
+        let y = bar_top(n);
         let spread = cold.first_response;
         let colour = if n == 0 { "#1f77b4" } else { "#9e9e9e" };
         let _ = write!(

@@ -100,8 +100,8 @@ pub fn per_million(measured: &dynamodb::Report) -> Report {
     }
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let p = self.prices;
         let mut table = String::from(
             "| route | billed ms | Lambda compute | DynamoDB | total, REST API | total, HTTP API | billed ms, verifying | total, Function URL | + CloudFront |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",

@@ -17,7 +17,7 @@ use taskapi_testkit::apigw::{Api, Caller, Request};
 use taskapi_testkit::emulator::Emulator;
 
 use crate::function::{Function, Runtime};
-use crate::proxy::{Proxy, Tally};
+use crate::proxy::{self, Proxy, Tally};
 use crate::stats::Spread;
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -71,7 +71,7 @@ struct Samples {
 pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
     let dynalite = Emulator::dynalite();
     let store = dynalite.fresh_store().await;
-    let proxy = Proxy::start(dynalite.endpoint_url()).await?;
+    let proxy = Proxy::start(dynalite.endpoint_url()).await;
     let runtime = Runtime::Rust(binary.to_owned());
     let counted = {
         let (function, _) = Function::start(&runtime, proxy.url(), store.table()).await?;
@@ -241,16 +241,10 @@ impl Runner<'_> {
 
 fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) -> RouteResult {
     let calls = counted.tallies.len() as f64;
-    let mut requests_per_call = BTreeMap::new();
-    for tally in &counted.tallies {
-        for (operation, count) in &tally.requests {
-            *requests_per_call.entry(operation.clone()).or_default() += *count as f64 / calls;
-        }
-    }
     RouteResult {
         route: counted.route,
         calls: counted.tallies.len(),
-        requests_per_call,
+        requests_per_call: proxy::mean_requests(&counted.tallies),
         read_units_per_call: counted.tallies.iter().map(|t| t.read_units).sum::<f64>() / calls,
         write_units_per_call: counted.tallies.iter().map(|t| t.write_units).sum::<f64>() / calls,
         duration: Spread::of(durations),
@@ -258,23 +252,19 @@ fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) ->
     }
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let mut out = String::from(
             "| route | DynamoDB requests per call | read units | write units | Lambda duration, median ms | p90 ms | behind a Function URL, median ms |\n|---|---|---:|---:|---:|---:|---:|\n",
         );
         for route in &self.routes {
-            let operations: Vec<String> = route
-                .requests_per_call
-                .iter()
-                .map(|(operation, count)| format!("{count:.2} {operation}"))
-                .collect();
+            let requests = proxy::requests_cell(&route.requests_per_call);
             let _ = writeln!(
                 out,
                 "| `{}` | {:.2} ({}) | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} |",
                 route.route,
                 route.total_requests_per_call(),
-                operations.join(", "),
+                requests,
                 route.read_units_per_call,
                 route.write_units_per_call,
                 route.duration.median_ms,

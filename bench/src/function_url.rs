@@ -127,8 +127,8 @@ fn new_token_event(pool: &TestPool, caller: &Caller, path: &str) -> Value {
         .event(Api::FunctionUrl)
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let mut out = String::from(
             "| cold start | init, median ms | first response, median ms | p90 ms |\n|---|---:|---:|---:|\n",
         );

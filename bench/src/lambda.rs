@@ -240,8 +240,8 @@ fn package(build: bool) -> anyhow::Result<Option<Package>> {
     }))
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let mut out = String::from(
             "| cold start | median ms | min | p90 | max | init (exec → first poll), median ms |\n|---|---:|---:|---:|---:|---:|\n",
         );

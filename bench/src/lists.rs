@@ -118,8 +118,8 @@ async fn fill(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<
     Ok(())
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let mut table = String::from(
             "| tasks of the user | unfiltered page, median ms | status-filtered page, median ms | p90 ms |\n|---|---|---|---|\n",
         );

@@ -95,6 +95,22 @@ const ROUTES: [Route; 5] = [
     },
 ];
 
+/// Starts `taskapi serve` on a free port with its data in `data` and the part's own `flags`.
+/// The per-caller limits are on but far out of reach: the bench measures their cost, not their
+/// effect (a few users make every request of the load).
+pub fn serve(taskapi: &Path, data: &Path, flags: &[&str]) -> ChildServer {
+    ChildServer::start(
+        Command::new(taskapi)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(flags)
+            .args(["--rate-limit", "1000000", "--rate-limit-burst", "1000000"])
+            .arg("--data-dir")
+            .arg(data)
+            .env("RUST_LOG", "warn"),
+        "taskapi listening on ",
+    )
+}
+
 pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     ensure!(
         taskapi.exists(),
@@ -103,26 +119,7 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     );
     let pool = TestPool::start().await;
     let data = tempfile::tempdir()?;
-    let server = ChildServer::start(
-        Command::new(taskapi)
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--jwt-issuer",
-                &pool.issuer,
-                // Per-caller limits on, but far out of reach: measured for their cost, not
-                // their effect (a few users make every request of the load).
-                "--rate-limit",
-                "1000000",
-                "--rate-limit-burst",
-                "1000000",
-            ])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("RUST_LOG", "warn"),
-        "taskapi listening on ",
-    );
+    let server = serve(taskapi, data.path(), &["--jwt-issuer", &pool.issuer]);
     let tokens: Vec<String> = (0..profile.users)
         .map(|n| pool.id_token(&format!("bench-user-{n:05}"), &[]))
         .collect();
@@ -227,8 +224,8 @@ pub(crate) fn peak_rss_mb(pid: u32) -> anyhow::Result<f64> {
     Ok(kib / 1024.0)
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let mut table = String::from(
             "| route | req/s | share of /healthz | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|\n",
         );

@@ -76,49 +76,26 @@ enum Part {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.out).with_context(|| format!("create {}", args.out.display()))?;
-    let quick = args.quick;
+    let (quick, out) = (args.quick, &args.out);
     if args.parts.contains(&Part::Local) {
-        let profile = if quick {
-            local::Profile::QUICK
-        } else {
-            local::Profile::FULL
-        };
+        let profile = pick(quick, local::Profile::FULL, local::Profile::QUICK);
         let report = local::run(&args.taskapi, profile).await?;
-        write_json(&args.out, "local.json", &report)?;
-        write(
-            &args.out,
-            "local-throughput.svg",
-            &chart::throughput(&report),
-        )?;
-        println!("## Local throughput\n\n{}", report.markdown());
+        let svg = chart::throughput(&report);
+        write(out, "local-throughput.svg", &svg)?;
+        publish(out, "local", "Local throughput", &report)?;
     }
     if args.parts.contains(&Part::Lambda) {
-        let profile = if quick {
-            lambda::Profile::QUICK
-        } else {
-            lambda::Profile::FULL
-        };
+        let profile = pick(quick, lambda::Profile::FULL, lambda::Profile::QUICK);
         let report = lambda::run(&args.lambda, profile).await?;
-        write_json(&args.out, "lambda.json", &report)?;
-        write(
-            &args.out,
-            "lambda-cold-start.svg",
-            &chart::cold_start(&report),
-        )?;
-        println!("## Lambda\n\n{}", report.markdown());
+        write(out, "lambda-cold-start.svg", &chart::cold_start(&report))?;
+        publish(out, "lambda", "Lambda", &report)?;
     }
     if args.parts.contains(&Part::Dynamodb) {
-        let profile = if quick {
-            dynamodb::Profile::QUICK
-        } else {
-            dynamodb::Profile::FULL
-        };
+        let profile = pick(quick, dynamodb::Profile::FULL, dynamodb::Profile::QUICK);
         let report = dynamodb::run(&args.lambda, profile).await?;
-        write_json(&args.out, "dynamodb.json", &report)?;
-        println!("## DynamoDB per API call\n\n{}", report.markdown());
+        publish(out, "dynamodb", "DynamoDB per API call", &report)?;
         let cost = cost::per_million(&report);
-        write_json(&args.out, "cost.json", &cost)?;
-        println!("## Cost per million calls\n\n{}", cost.markdown());
+        publish(out, "cost", "Cost per million calls", &cost)?;
     }
     if args.parts.contains(&Part::FunctionUrl) {
         let profile = pick(
@@ -127,31 +104,21 @@ async fn main() -> anyhow::Result<()> {
             function_url::Profile::QUICK,
         );
         let report = function_url::run(&args.lambda, profile).await?;
-        write_json(&args.out, "function-url.json", &report)?;
-        println!("## Verifying in the function\n\n{}", report.markdown());
+        publish(out, "function-url", "Verifying in the function", &report)?;
     }
     if args.parts.contains(&Part::Shards) {
-        let report = shards::run(
-            &args.lambda,
-            pick(quick, shards::Profile::FULL, shards::Profile::QUICK),
-        )
-        .await?;
-        write_json(&args.out, "shards.json", &report)?;
-        println!("## Status shards\n\n{}", report.markdown());
+        let profile = pick(quick, shards::Profile::FULL, shards::Profile::QUICK);
+        let report = shards::run(&args.lambda, profile).await?;
+        publish(out, "shards", "Status shards", &report)?;
     }
     if args.parts.contains(&Part::Lists) {
         let report = lists::run(pick(quick, lists::Profile::FULL, lists::Profile::QUICK)).await?;
-        write_json(&args.out, "lists.json", &report)?;
-        println!(
-            "## Status-filtered lists on SQLite\n\n{}",
-            report.markdown()
-        );
+        publish(out, "lists", "Status-filtered lists on SQLite", &report)?;
     }
     if args.parts.contains(&Part::Signup) {
         let profile = pick(quick, signup::Profile::FULL, signup::Profile::QUICK);
         let report = signup::run(&args.taskapi, profile).await?;
-        write_json(&args.out, "signup.json", &report)?;
-        println!("## Sign-up burst\n\n{}", report.markdown());
+        publish(out, "signup", "Sign-up burst", &report)?;
     }
     Ok(())
 }
@@ -161,8 +128,20 @@ fn pick<P>(quick: bool, full: P, short: P) -> P {
     if quick { short } else { full }
 }
 
-fn write_json(out: &Path, name: &str, report: &impl Serialize) -> anyhow::Result<()> {
-    write(out, name, &serde_json::to_string_pretty(report)?)
+/// A part's report: kept as JSON, shown as Markdown.
+trait Markdown: Serialize {
+    fn markdown(&self) -> String;
+}
+
+/// Writes a part's report as `<name>.json` and prints its Markdown under `title`.
+fn publish(out: &Path, name: &str, title: &str, report: &impl Markdown) -> anyhow::Result<()> {
+    write(
+        out,
+        &format!("{name}.json"),
+        &serde_json::to_string_pretty(report)?,
+    )?;
+    println!("## {title}\n\n{}", report.markdown());
+    Ok(())
 }
 
 fn write(out: &Path, name: &str, contents: &str) -> anyhow::Result<()> {

@@ -15,13 +15,33 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use taskapi_testkit::LocalServer;
 
 /// Operations that read, and so consume read units.
 const READS: [&str; 4] = ["GetItem", "Query", "Scan", "BatchGetItem"];
 /// Operations that write, and so consume write units.
 const WRITES: [&str; 4] = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
+
+/// The mean requests by operation over `tallies`, one tally a call (or a page).
+pub fn mean_requests(tallies: &[Tally]) -> BTreeMap<String, f64> {
+    let n = tallies.len() as f64;
+    let mut mean = BTreeMap::new();
+    for tally in tallies {
+        for (operation, count) in &tally.requests {
+            *mean.entry(operation.clone()).or_default() += *count as f64 / n;
+        }
+    }
+    mean
+}
+
+/// Mean requests by operation as a table cell: `1.00 GetItem, 0.50 Query`.
+pub fn requests_cell(mean: &BTreeMap<String, f64>) -> String {
+    let operations: Vec<String> = mean
+        .iter()
+        .map(|(operation, count)| format!("{count:.2} {operation}"))
+        .collect();
+    operations.join(", ")
+}
 
 /// What went through since the last [`Proxy::take`].
 #[derive(Debug, Clone, Default, Serialize)]
@@ -41,30 +61,24 @@ struct Shared {
 pub struct Proxy {
     url: String,
     shared: Arc<Shared>,
-    server: JoinHandle<()>,
+    _server: LocalServer,
 }
 
 impl Proxy {
     /// Listens on a random port of 127.0.0.1 and forwards to `upstream`, until dropped.
-    pub async fn start(upstream: String) -> anyhow::Result<Self> {
+    pub async fn start(upstream: String) -> Self {
         let shared = Arc::new(Shared {
             upstream,
             client: reqwest::Client::new(),
             tally: Mutex::default(),
         });
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("bind the proxy")?;
-        let url = format!("http://{}", listener.local_addr()?);
         let app = Router::new().fallback(forward).with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self {
-            url,
+        let server = LocalServer::start(app).await;
+        Self {
+            url: server.url(),
             shared,
-            server,
-        })
+            _server: server,
+        }
     }
 
     /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB`.
@@ -75,12 +89,6 @@ impl Proxy {
     /// The tally so far, starting a new one.
     pub fn take(&self) -> Tally {
         std::mem::take(&mut *self.shared.tally.lock().expect("tally lock"))
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 

@@ -21,7 +21,7 @@ use taskapi_testkit::apigw::{Api, Caller, Request};
 use taskapi_testkit::emulator::Emulator;
 
 use crate::function::{Function, Runtime};
-use crate::proxy::{Proxy, Tally};
+use crate::proxy::{self, Proxy, Tally};
 use crate::stats::Spread;
 
 /// Write units per second one DynamoDB partition takes (`perf-cost-anchors.md` §3).
@@ -141,7 +141,7 @@ async fn admin_pages(
             .create(&uuid::Uuid::new_v4().to_string(), &task)
             .await?;
     }
-    let proxy = Proxy::start(dynalite.endpoint_url()).await?;
+    let proxy = Proxy::start(dynalite.endpoint_url()).await;
     let runtime = Runtime::Rust(binary.to_owned());
     let env = [("TASKAPI_STATUS_SHARDS", shards.to_string())];
     let counted = {
@@ -155,16 +155,10 @@ async fn admin_pages(
         page_through(&function, profile.pages, None).await?
     };
     let pages = counted.tallies.len() as f64;
-    let mut requests_per_page = BTreeMap::new();
-    for tally in &counted.tallies {
-        for (operation, count) in &tally.requests {
-            *requests_per_page.entry(operation.clone()).or_default() += *count as f64 / pages;
-        }
-    }
     Ok(AdminPage {
         shards: shards.get(),
         pages: counted.tallies.len(),
-        requests_per_page,
+        requests_per_page: proxy::mean_requests(&counted.tallies),
         read_units_per_page: counted.tallies.iter().map(|t| t.read_units).sum::<f64>() / pages,
         full_pages: counted.full_pages,
         duration: Spread::of(&timed.durations),
@@ -222,8 +216,8 @@ async fn page_through(
     Ok(result)
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         let mut out = String::from(
             "| shards | index entries on the busiest partition | on the quietest | creates per second one status takes |\n|---:|---:|---:|---:|\n",
         );
@@ -245,16 +239,12 @@ impl Report {
             "| shards | DynamoDB requests per admin page | read units per page | full pages | Lambda duration, median ms | p90 ms |\n|---:|---|---:|---:|---:|---:|\n",
         );
         for page in &self.admin {
-            let operations: Vec<String> = page
-                .requests_per_page
-                .iter()
-                .map(|(operation, count)| format!("{count:.2} {operation}"))
-                .collect();
+            let requests = proxy::requests_cell(&page.requests_per_page);
             let _ = writeln!(
                 out,
                 "| {} | {} | {:.2} | {}/{} | {:.3} | {:.3} |",
                 page.shards,
-                operations.join(", "),
+                requests,
                 page.read_units_per_page,
                 page.full_pages,
                 page.pages,

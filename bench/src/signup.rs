@@ -5,7 +5,6 @@
 //! same server with no burst in the same run.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,10 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use serde::Serialize;
 use serde_json::{Value, json};
-use taskapi_testkit::ChildServer;
 use tokio::task::JoinSet;
 
-use crate::local::peak_rss_mb;
+use crate::local::{self, peak_rss_mb};
 use crate::stats::Spread;
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -64,25 +62,15 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     let data = tempfile::tempdir()?;
     // Cognito's UserCreation quota (50/s) is lifted so the burst meets the hashing bound,
     // and the API's per-caller limit so the one probing user measures latency, not 429s.
-    let server = ChildServer::start(
-        Command::new(taskapi)
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--hosted-ui-addr",
-                "127.0.0.1:0",
-                "--cognito-quota",
-                "UserCreation=0",
-                "--rate-limit",
-                "1000000",
-                "--rate-limit-burst",
-                "1000000",
-            ])
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("RUST_LOG", "warn"),
-        "taskapi listening on ",
+    let server = local::serve(
+        taskapi,
+        data.path(),
+        &[
+            "--hosted-ui-addr",
+            "127.0.0.1:0",
+            "--cognito-quota",
+            "UserCreation=0",
+        ],
     );
     let base = server.base.clone();
     let http = reqwest::Client::new();
@@ -240,15 +228,16 @@ async fn signed_in_user(
     data: &Path,
 ) -> anyhow::Result<String> {
     let email = "reader@example.com";
-    let failed = |kind: String| anyhow::anyhow!("{kind}");
-    call(
-        http,
-        base,
+    let pool = async |action: &str, body: Value| {
+        call(http, base, action, &body)
+            .await
+            .map_err(|kind| anyhow::anyhow!("{action}: {kind}"))
+    };
+    pool(
         "SignUp",
-        &json!({"ClientId": client_id, "Username": email, "Password": PASSWORD}),
+        json!({"ClientId": client_id, "Username": email, "Password": PASSWORD}),
     )
-    .await
-    .map_err(failed)?;
+    .await?;
     let outbox = std::fs::read_to_string(data.join("outbox.jsonl"))?;
     let code = outbox
         .lines()
@@ -256,23 +245,17 @@ async fn signed_in_user(
         .rfind(|m| m["to"] == email)
         .and_then(|m| m["code"].as_str().map(str::to_owned))
         .context("no code in the outbox")?;
-    call(
-        http,
-        base,
+    pool(
         "ConfirmSignUp",
-        &json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code}),
+        json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code}),
     )
-    .await
-    .map_err(failed)?;
-    let auth = call(
-        http,
-        base,
+    .await?;
+    let auth = pool(
         "InitiateAuth",
-        &json!({"ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+        json!({"ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
                 "AuthParameters": {"USERNAME": email, "PASSWORD": PASSWORD}}),
     )
-    .await
-    .map_err(failed)?;
+    .await?;
     Ok(auth["AuthenticationResult"]["IdToken"]
         .as_str()
         .context("no ID token")?
@@ -301,8 +284,8 @@ async fn get_latencies(
     Ok(Spread::of(&samples))
 }
 
-impl Report {
-    pub fn markdown(&self) -> String {
+impl crate::Markdown for Report {
+    fn markdown(&self) -> String {
         format!(
             "| `GET /tasks/{{id}}` | p50 ms | p90 ms | max ms | samples |\n|---|---:|---:|---:|---:|\n\
              | idle | {:.2} | {:.2} | {:.2} | {} |\n\

@@ -7,6 +7,7 @@ import re
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def stop_server(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def new_email(tag: str) -> str:
+    """A fresh address, so tests sharing a server never meet each other's accounts."""
+    return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def outbox_code(server: Server, to: str, purpose: str) -> str:
+    """The newest code the server's outbox holds for `to` and `purpose` (e.g. `sign-up`)."""
+    lines = (server.data_dir / "outbox.jsonl").read_text().splitlines()
+    found = [m for m in map(json.loads, lines) if m["to"] == to and m["purpose"] == purpose]
+    assert found, f"no {purpose} message for {to} in the outbox"
+    return found[-1]["code"]
 
 
 @pytest.fixture(scope="module")

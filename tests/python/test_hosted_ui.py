@@ -19,7 +19,8 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 from botocore.exceptions import ClientError
-from test_user_pool import code_for, cognito, new_email
+from conftest import new_email, outbox_code
+from test_user_pool import cognito
 
 PASSWORD = "TestPass123!"
 CALLBACK = "http://localhost:3000/callback"
@@ -107,7 +108,7 @@ def confirmed_user(server, email: str) -> None:
     idp.sign_up(ClientId=server.client_id, Username=email, Password=PASSWORD)
     idp.confirm_sign_up(
         ClientId=server.client_id, Username=email,
-        ConfirmationCode=code_for(server, email, "sign-up"),
+        ConfirmationCode=outbox_code(server, email, "sign-up"),
     )
 
 
@@ -643,7 +644,7 @@ def test_sign_up_confirm_and_sign_in_through_the_pages_only(taskapi):
 
     wrong = browser.submit(confirm, username=email, code="000000")
     assert wrong.status_code == 400
-    signed_up = browser.submit(wrong, username=email, code=code_for(server, email, "sign-up"))
+    signed_up = browser.submit(wrong, username=email, code=outbox_code(server, email, "sign-up"))
     page = Page(signed_up.text)
     assert page.buttons == ["Sign in"] and any("confirmed" in a for a in page.alerts)
     assert code_from(browser.submit(signed_up, username=email, password=PASSWORD))
@@ -661,7 +662,7 @@ def test_forgot_password_through_the_pages(taskapi):
     assert page.buttons == ["Reset password"]
     new_password = "NewPass456!x"
     done = browser.submit(
-        reset, username=email, code=code_for(server, email, "forgot-password"),
+        reset, username=email, code=outbox_code(server, email, "forgot-password"),
         new_password=new_password,
     )
     assert done.status_code == 200

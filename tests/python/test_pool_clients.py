@@ -18,7 +18,7 @@ from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP
 from pycognito.exceptions import SoftwareTokenMFAChallengeException
 
-from conftest import aws_credentials
+from conftest import aws_credentials, new_email, outbox_code
 
 PASSWORD = "TestPass123!"
 
@@ -37,15 +37,8 @@ def cognito(server, email, client_id=None, secret=None) -> Cognito:
     )
 
 
-def code_for(server, to: str, purpose: str) -> str:
-    lines = (server.data_dir / "outbox.jsonl").read_text().splitlines()
-    found = [m for m in map(json.loads, lines) if m["to"] == to and m["purpose"] == purpose]
-    assert found, f"no {purpose} message for {to}"
-    return found[-1]["code"]
 
 
-def new_email(tag: str) -> str:
-    return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
 
 
 def error_of(call) -> tuple[str, str]:
@@ -58,7 +51,7 @@ def error_of(call) -> tuple[str, str]:
 def confirmed_user(server, email: str, password: str = PASSWORD) -> None:
     user = cognito(server, email)
     user.register(email, password)
-    user.confirm_sign_up(code_for(server, email, "sign-up"), username=email)
+    user.confirm_sign_up(outbox_code(server, email, "sign-up"), username=email)
 
 
 def srp_challenge(server, email, password, client_id=None):
@@ -112,7 +105,7 @@ def test_pycognito_signs_in_with_srp_refreshes_and_manages_the_user(taskapi):
     user.update_profile({"email": moved})
     attrs = {a["Name"]: a["Value"] for a in idp(taskapi).get_user(AccessToken=user.access_token)["UserAttributes"]}
     assert attrs["email"] == moved and attrs["email_verified"] == "false"
-    user.validate_verification(code_for(taskapi, moved, "verify-email"))
+    user.validate_verification(outbox_code(taskapi, moved, "verify-email"))
     attrs = {a["Name"]: a["Value"] for a in idp(taskapi).get_user(AccessToken=user.access_token)["UserAttributes"]}
     assert attrs["email_verified"] == "true"
     idp(taskapi).delete_user_attributes(AccessToken=user.access_token, UserAttributeNames=["name"])
@@ -295,7 +288,7 @@ def test_admin_passwords_attributes_and_sessions(taskapi):
     assert code == "PasswordResetRequiredException"
     client.confirm_forgot_password(
         ClientId=taskapi.client_id, Username=email,
-        ConfirmationCode=code_for(taskapi, email, "forgot-password"), Password="Reset4567890",
+        ConfirmationCode=outbox_code(taskapi, email, "forgot-password"), Password="Reset4567890",
     )
     cognito(taskapi, email).authenticate("Reset4567890")
 

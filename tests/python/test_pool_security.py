@@ -10,7 +10,6 @@ import stat
 import statistics
 import subprocess
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -26,6 +25,8 @@ from conftest import (
     SECRET_ACCESS_KEY,
     cognito_call,
     cognito_client,
+    new_email,
+    outbox_code,
     start_server,
     stop_server,
 )
@@ -43,16 +44,8 @@ def error_of(response) -> tuple[int, str, str]:
     return response.status_code, body.get("__type", ""), body.get("message", "")
 
 
-def new_email(tag: str) -> str:
-    return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def outbox_code(server, to: str, purpose: str) -> str:
-    lines = (server.data_dir / "outbox.jsonl").read_text().splitlines()
-    found = [json.loads(l) for l in lines]
-    found = [m for m in found if m["to"] == to and m["purpose"] == purpose]
-    assert found, f"no {purpose} code for {to}"
-    return found[-1]["code"]
 
 
 def confirmed_user(server) -> str:

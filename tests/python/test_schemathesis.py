@@ -3,7 +3,6 @@
 every answer against the document; it must find nothing. A real user of the local pool signs
 in for the token. Seed, example count and one worker make the run deterministic."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cognito_client, start_server, stop_server
+from conftest import cognito_client, outbox_code, start_server, stop_server
 
 PASSWORD = "TestPass123!"
 
@@ -22,8 +21,7 @@ def admin_id_token(server, email: str) -> str:
     group (so the admin view is tested too) and signs them in."""
     client = cognito_client(server)
     client.sign_up(ClientId=server.client_id, Username=email, Password=PASSWORD)
-    outbox = (server.data_dir / "outbox.jsonl").read_text().splitlines()
-    code = [json.loads(line) for line in outbox if email in line][-1]["code"]
+    code = outbox_code(server, email, "sign-up")
     client.confirm_sign_up(ClientId=server.client_id, Username=email, ConfirmationCode=code)
     client.admin_add_user_to_group(UserPoolId=server.pool_id, Username=email, GroupName="admins")
     result = client.initiate_auth(

@@ -15,7 +15,15 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from conftest import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, cognito_call, cognito_client
+from conftest import (
+    ACCESS_KEY_ID,
+    REGION,
+    SECRET_ACCESS_KEY,
+    cognito_call,
+    cognito_client,
+    new_email,
+    outbox_code,
+)
 
 PASSWORD = "TestPass123!"
 SEED_POLICY = (
@@ -61,17 +69,8 @@ def cognito(server):
     return cognito_client(server)
 
 
-def code_for(server, to: str, purpose: str) -> str:
-    """The newest code the outbox holds for `to` and `purpose`."""
-    lines = (server.data_dir / "outbox.jsonl").read_text().splitlines()
-    matches = [json.loads(l) for l in lines]
-    matches = [m for m in matches if m["to"] == to and m["purpose"] == purpose]
-    assert matches, f"no {purpose} message for {to} in the outbox"
-    return matches[-1]["code"]
 
 
-def new_email(tag: str) -> str:
-    return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
 
 
 def error_code(excinfo) -> tuple[str, str]:
@@ -81,7 +80,7 @@ def error_code(excinfo) -> tuple[str, str]:
 
 def confirmed_user(server, client, email: str, password: str = PASSWORD) -> None:
     client.sign_up(ClientId=server.client_id, Username=email, Password=password)
-    code = code_for(server, email, "sign-up")
+    code = outbox_code(server, email, "sign-up")
     client.confirm_sign_up(ClientId=server.client_id, Username=email, ConfirmationCode=code)
 
 
@@ -184,7 +183,7 @@ def test_seed_step_5_sign_up_confirm_sign_in_and_use_the_api(taskapi):
     assert signed_up["UserConfirmed"] is False
     assert signed_up["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
 
-    code = code_for(taskapi, email, "sign-up")
+    code = outbox_code(taskapi, email, "sign-up")
     assert re.fullmatch(r"\d{6}", code)
     assert f"outbox: to={email} purpose=sign-up code={code}" in taskapi.log.read_text()
     aws(taskapi, "confirm-sign-up", "--client-id", taskapi.client_id,
@@ -294,7 +293,7 @@ def test_forgot_password_and_change_password(taskapi):
     confirmed_user(taskapi, client, email)
     sent = client.forgot_password(ClientId=taskapi.client_id, Username=email)
     assert sent["CodeDeliveryDetails"]["Destination"].endswith("***")
-    code = code_for(taskapi, email, "forgot-password")
+    code = outbox_code(taskapi, email, "forgot-password")
     client.confirm_forgot_password(
         ClientId=taskapi.client_id, Username=email, ConfirmationCode=code, Password="NewPass4567"
     )
@@ -361,7 +360,7 @@ def test_admin_created_user_sets_a_password_and_admins_see_all_tasks(taskapi):
         UserAttributes=[{"Name": "email_verified", "Value": "true"}],
     )["User"]
     assert created["UserStatus"] == "FORCE_CHANGE_PASSWORD"
-    assert code_for(taskapi, email, "invitation") == "TempPass1234"
+    assert outbox_code(taskapi, email, "invitation") == "TempPass1234"
 
     challenge = client.initiate_auth(
         ClientId=taskapi.client_id, AuthFlow="USER_PASSWORD_AUTH",
@@ -427,7 +426,7 @@ def test_wrong_and_expired_codes(taskapi):
         )
     assert error_code(excinfo) == ("UserNotConfirmedException", "User is not confirmed.")
 
-    code = code_for(taskapi, email, "sign-up")
+    code = outbox_code(taskapi, email, "sign-up")
     wrong = "111111" if code == "000000" else "000000"
     with pytest.raises(ClientError) as excinfo:
         client.confirm_sign_up(ClientId=taskapi.client_id, Username=email, ConfirmationCode=wrong)
@@ -449,7 +448,7 @@ def test_wrong_and_expired_codes(taskapi):
     )
 
     client.resend_confirmation_code(ClientId=taskapi.client_id, Username=email)
-    fresh = code_for(taskapi, email, "sign-up")
+    fresh = outbox_code(taskapi, email, "sign-up")
     client.confirm_sign_up(ClientId=taskapi.client_id, Username=email, ConfirmationCode=fresh)
     sign_in(taskapi, client, email)
 

@@ -5,7 +5,6 @@ Every screen is scanned with axe-core (injected from node_modules) and must have
 or critical violation; every screen is saved as a PNG under target/web-screenshots/. A
 missing browser, Playwright or axe-core is a failure, never a skip."""
 
-import json
 import os
 import re
 import uuid
@@ -16,7 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import ROOT, cognito_client, start_server, stop_server
+from conftest import ROOT, cognito_client, new_email, outbox_code, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
@@ -88,16 +87,8 @@ def cognito(server):
     return cognito_client(server)
 
 
-def new_email(tag: str) -> str:
-    return f"{tag}-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def code_for(server, to: str, purpose: str) -> str:
-    """The newest code the outbox holds for `to` and `purpose`."""
-    lines = (server.data_dir / "outbox.jsonl").read_text().splitlines()
-    matches = [m for m in map(json.loads, lines) if m["to"] == to and m["purpose"] == purpose]
-    assert matches, f"no {purpose} message for {to} in the outbox"
-    return matches[-1]["code"]
 
 
 def confirmed_user(server, tag: str) -> str:
@@ -106,7 +97,7 @@ def confirmed_user(server, tag: str) -> str:
     client = cognito(server)
     client.sign_up(ClientId=server.client_id, Username=email, Password=PASSWORD)
     client.confirm_sign_up(
-        ClientId=server.client_id, Username=email, ConfirmationCode=code_for(server, email, "sign-up")
+        ClientId=server.client_id, Username=email, ConfirmationCode=outbox_code(server, email, "sign-up")
     )
     return email
 
@@ -256,7 +247,7 @@ def test_the_whole_journey(server, context):
     app.field("Confirmation code").fill("000000")
     app.button("Confirm").click()
     expect(page.get_by_role("alert")).to_contain_text("confirmation code is not correct")
-    app.field("Confirmation code").fill(code_for(server, email, "sign-up"))
+    app.field("Confirmation code").fill(outbox_code(server, email, "sign-up"))
     app.check("confirm")
     app.button("Confirm").click()
 
@@ -345,7 +336,7 @@ def test_forgot_password(server, context):
     app.check("forgot-password")
     app.button("Send code").click()
     expect(app.heading("Choose a new password")).to_be_visible()
-    app.field("Confirmation code").fill(code_for(app.server, email, "forgot-password"))
+    app.field("Confirmation code").fill(outbox_code(app.server, email, "forgot-password"))
     app.field("New password").fill("NewPass456789")
     app.check("reset-password")
     app.button("Set new password").click()
@@ -558,6 +549,6 @@ def test_pool_refusals_are_explained(server, context):
     app.button("Sign in").click()
     expect(app.heading("Confirm your account")).to_be_visible()
     expect(app.field("Email")).to_have_value(unconfirmed)
-    app.field("Confirmation code").fill(code_for(server, unconfirmed, "sign-up"))
+    app.field("Confirmation code").fill(outbox_code(server, unconfirmed, "sign-up"))
     app.button("Confirm").click()
     app.sign_in(unconfirmed)

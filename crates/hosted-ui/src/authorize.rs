@@ -119,9 +119,9 @@ pub fn validate(pools: &UserPools, query: AuthorizeQuery) -> Result<Authorizatio
     let redirect_uri = query
         .redirect_uri
         .clone()
-        .or_else(|| client.default_redirect_uri.clone())
+        .or_else(|| client.oauth.default_redirect_uri.clone())
         .ok_or_else(|| bad("The request has no redirect_uri."))?;
-    if !client.callback_urls.contains(&redirect_uri) {
+    if !client.oauth.callback_urls.contains(&redirect_uri) {
         return Err(bad(
             "redirect_mismatch: the redirect_uri is not one of the app client's callback URLs.",
         ));
@@ -137,7 +137,7 @@ pub fn validate(pools: &UserPools, query: AuthorizeQuery) -> Result<Authorizatio
             false,
         ))
     };
-    if !client.oauth_enabled {
+    if !client.oauth.enabled {
         return Err(to_app(
             "unauthorized_client",
             "The app client is not allowed to use OAuth flows",
@@ -158,14 +158,19 @@ pub fn validate(pools: &UserPools, query: AuthorizeQuery) -> Result<Authorizatio
         ResponseType::Code => "code",
         ResponseType::Token => "implicit",
     };
-    if !client.allowed_oauth_flows.iter().any(|f| f == flow) {
+    if !client.oauth.flows.iter().any(|f| f == flow) {
         return Err(to_app(
             "unauthorized_client",
             &format!("The app client does not allow the {flow} flow"),
         ));
     }
     if let Some(provider) = &query.identity_provider
-        && (provider != "COGNITO" || !client.identity_providers.iter().any(|p| p == provider))
+        && (provider != "COGNITO"
+            || !client
+                .oauth
+                .identity_providers
+                .iter()
+                .any(|p| p == provider))
     {
         return Err(to_app(
             "invalid_request",
@@ -238,7 +243,7 @@ fn scopes(client: &OAuthClient, requested: Option<&str>) -> Result<Vec<String>, 
     match requested.map(str::split_whitespace) {
         Some(words) if requested.is_some_and(|r| !r.trim().is_empty()) => {
             for scope in words {
-                if !client.allowed_oauth_scopes.iter().any(|s| s == scope) {
+                if !client.oauth.scopes.iter().any(|s| s == scope) {
                     return Err("A requested scope is not allowed for the app client");
                 }
                 if !granted.iter().any(|s| s == scope) {
@@ -246,7 +251,7 @@ fn scopes(client: &OAuthClient, requested: Option<&str>) -> Result<Vec<String>, 
                 }
             }
         }
-        _ => granted.clone_from(&client.allowed_oauth_scopes),
+        _ => granted.clone_from(&client.oauth.scopes),
     }
     let has_openid = granted.iter().any(|s| s == "openid");
     if !has_openid && granted.iter().any(|s| OIDC_SCOPES.contains(&s.as_str())) {
@@ -293,27 +298,30 @@ fn with_params(uri: &str, params: &[(&str, &str)], fragment: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use taskapi_userpool::OAuthSettings;
 
     fn client() -> OAuthClient {
         OAuthClient {
             id: "c".into(),
             pool_id: "p".into(),
             has_secret: false,
-            callback_urls: vec!["http://localhost:3000/callback".into()],
-            logout_urls: vec![],
-            default_redirect_uri: None,
-            allowed_oauth_flows: vec!["code".into()],
-            allowed_oauth_scopes: vec!["openid".into(), "email".into(), "api/read".into()],
-            oauth_enabled: true,
-            identity_providers: vec!["COGNITO".into()],
+            oauth: OAuthSettings {
+                callback_urls: vec!["http://localhost:3000/callback".into()],
+                logout_urls: vec![],
+                default_redirect_uri: None,
+                flows: vec!["code".into()],
+                scopes: vec!["openid".into(), "email".into(), "api/read".into()],
+                enabled: true,
+                identity_providers: vec!["COGNITO".into()],
+            },
         }
     }
 
     #[test]
     fn scopes_default_to_the_clients_and_must_be_allowed() {
         let c = client();
-        assert_eq!(scopes(&c, None).unwrap(), c.allowed_oauth_scopes);
-        assert_eq!(scopes(&c, Some("  ")).unwrap(), c.allowed_oauth_scopes);
+        assert_eq!(scopes(&c, None).unwrap(), c.oauth.scopes);
+        assert_eq!(scopes(&c, Some("  ")).unwrap(), c.oauth.scopes);
         assert_eq!(
             scopes(&c, Some("openid email openid")).unwrap(),
             vec!["openid", "email"]

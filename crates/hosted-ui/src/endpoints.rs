@@ -199,7 +199,7 @@ pub(crate) async fn logout(
         Err(e) => return PageError::from(e).into_response(),
     };
     let mut response = match (&query.logout_uri, &query.redirect_uri) {
-        (Some(uri), _) if client.logout_urls.contains(uri) => authorize::found(uri.clone()),
+        (Some(uri), _) if client.oauth.logout_urls.contains(uri) => authorize::found(uri.clone()),
         (Some(_), _) => {
             return PageError::BadRequest(
                 "The logout_uri is not one of the app client's sign-out URLs.".into(),

@@ -78,17 +78,42 @@ fn email_field(value: &str, readonly: bool) -> Markup {
     }
 }
 
+/// A password input; `autocomplete` tells password managers whether to fill in a saved
+/// password (`current-password`) or offer a new one (`new-password`).
+fn password_field(name: &str, label: &str, autocomplete: &str) -> Markup {
+    html! {
+        label for=(name) { (label) }
+        input id=(name) type="password" name=(name) required autocomplete=(autocomplete);
+    }
+}
+
+/// The way back to signing in from the confirmation and password-reset pages.
+fn back_to_sign_in(links: &Links<'_>) -> Markup {
+    html! { nav { a href=(links.to("/login")) { "Back to sign in" } } }
+}
+
+/// The e-mail and password form, for signing in and for signing up; its button says what
+/// its title says.
+fn credentials(
+    title: &str,
+    f: &Form<'_>,
+    username: &str,
+    autocomplete: &str,
+    after: Markup,
+) -> Markup {
+    let fields = html! {
+        (email_field(username, false))
+        (password_field("password", "Password", autocomplete))
+    };
+    form(title, f, fields, title, after)
+}
+
 pub fn login(f: &Form<'_>, links: &Links<'_>, username: &str) -> Markup {
-    form(
+    credentials(
         "Sign in",
         f,
-        html! {
-            (email_field(username, false))
-            label for="password" { "Password" }
-            input #password type="password" name="password" required
-                autocomplete="current-password";
-        },
-        "Sign in",
+        username,
+        "current-password",
         html! {
             nav {
                 a href=(links.to("/forgotPassword")) { "Forgot your password?" }
@@ -122,9 +147,7 @@ pub fn new_password(f: &Form<'_>, username: &str, session: &str) -> Markup {
         f,
         html! {
             (challenge_fields(username, session))
-            label for="new_password" { "New password" }
-            input #new_password type="password" name="new_password" required
-                autocomplete="new-password";
+            (password_field("new_password", "New password", "new-password"))
         },
         "Sign in",
         html! {},
@@ -146,16 +169,11 @@ pub fn mfa(f: &Form<'_>, username: &str, session: &str) -> Markup {
 }
 
 pub fn signup(f: &Form<'_>, links: &Links<'_>, username: &str) -> Markup {
-    form(
+    credentials(
         "Sign up",
         f,
-        html! {
-            (email_field(username, false))
-            label for="password" { "Password" }
-            input #password type="password" name="password" required
-                autocomplete="new-password";
-        },
-        "Sign up",
+        username,
+        "new-password",
         html! { nav { a href=(links.to("/login")) { "Already have an account? Sign in" } } },
     )
 }
@@ -169,7 +187,7 @@ pub fn confirm_user(f: &Form<'_>, links: &Links<'_>, username: &str) -> Markup {
             (code_field("Confirmation code"))
         },
         "Confirm",
-        html! { nav { a href=(links.to("/login")) { "Back to sign in" } } },
+        back_to_sign_in(links),
     )
 }
 
@@ -182,7 +200,7 @@ pub fn forgot_password(f: &Form<'_>, links: &Links<'_>, username: &str) -> Marku
             (email_field(username, false))
         },
         "Reset password",
-        html! { nav { a href=(links.to("/login")) { "Back to sign in" } } },
+        back_to_sign_in(links),
     )
 }
 
@@ -193,12 +211,10 @@ pub fn confirm_forgot_password(f: &Form<'_>, links: &Links<'_>, username: &str) 
         html! {
             (email_field(username, false))
             (code_field("Confirmation code"))
-            label for="new_password" { "New password" }
-            input #new_password type="password" name="new_password" required
-                autocomplete="new-password";
+            (password_field("new_password", "New password", "new-password"))
         },
         "Reset password",
-        html! { nav { a href=(links.to("/login")) { "Back to sign in" } } },
+        back_to_sign_in(links),
     )
 }
 

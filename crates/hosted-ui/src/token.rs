@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use taskapi_userpool::{OAuthClient, OAuthGrant, OAuthTokens};
+use taskapi_userpool::{CognitoError, OAuthClient, OAuthGrant, OAuthTokens, UserPools};
 
 use crate::error::OAuthError;
 use crate::pages::is_form;
@@ -62,11 +62,7 @@ async fn grant(
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| OAuthError::InvalidRequest("refresh_token is required".into()))?;
             let client_id = client.id.clone();
-            state
-                .ui
-                .core(move |pools| pools.oauth_refresh(&client_id, &token))
-                .await
-                .map_err(OAuthError::from_grant)
+            in_pool(state, move |pools| pools.oauth_refresh(&client_id, &token)).await
         }
         Some("client_credentials") => client_credentials(state, &client, req.scope).await,
         Some(_) => Err(OAuthError::UnsupportedGrantType),
@@ -112,20 +108,17 @@ async fn authorization_code(
         }
     }
     let client_id = client.id.clone();
-    state
-        .ui
-        .core(move |pools| {
-            pools.oauth_tokens(&OAuthGrant {
-                client_id: &client_id,
-                username: &pending.username,
-                scopes: &pending.scopes,
-                nonce: pending.nonce.as_deref(),
-                auth_time: pending.auth_time,
-                refresh: true,
-            })
+    in_pool(state, move |pools| {
+        pools.oauth_tokens(&OAuthGrant {
+            client_id: &client_id,
+            username: &pending.username,
+            scopes: &pending.scopes,
+            nonce: pending.nonce.as_deref(),
+            auth_time: pending.auth_time,
+            refresh: true,
         })
-        .await
-        .map_err(OAuthError::from_grant)
+    })
+    .await
 }
 
 /// Machine-to-machine: a confidential client asks for its resource-server scopes.
@@ -141,13 +134,10 @@ async fn client_credentials(
     }
     require_flow(client, "client_credentials")?;
     let pool_id = client.pool_id.clone();
-    let existing = state
-        .ui
-        .core(move |pools| pools.custom_scopes(&pool_id))
-        .await
-        .map_err(OAuthError::from_grant)?;
+    let existing = in_pool(state, move |pools| pools.custom_scopes(&pool_id)).await?;
     let allowed: Vec<&String> = client
-        .allowed_oauth_scopes
+        .oauth
+        .scopes
         .iter()
         .filter(|s| existing.contains(s))
         .collect();
@@ -174,15 +164,23 @@ async fn client_credentials(
         ));
     }
     let client_id = client.id.clone();
-    state
-        .ui
-        .core(move |pools| pools.client_credentials(&client_id, &scopes))
-        .await
-        .map_err(OAuthError::from_grant)
+    in_pool(state, move |pools| {
+        pools.client_credentials(&client_id, &scopes)
+    })
+    .await
+}
+
+/// Runs a step of a grant in the user pool, off the async workers; what the pool refuses
+/// answers `invalid_grant`.
+async fn in_pool<T: Send + 'static>(
+    state: &AppState,
+    step: impl FnOnce(&UserPools) -> Result<T, CognitoError> + Send + 'static,
+) -> Result<T, OAuthError> {
+    state.ui.core(step).await.map_err(OAuthError::from_grant)
 }
 
 fn require_flow(client: &OAuthClient, flow: &str) -> Result<(), OAuthError> {
-    if client.oauth_enabled && client.allowed_oauth_flows.iter().any(|f| f == flow) {
+    if client.oauth.enabled && client.oauth.flows.iter().any(|f| f == flow) {
         Ok(())
     } else {
         Err(OAuthError::UnauthorizedClient(format!(
@@ -223,20 +221,17 @@ pub(crate) async fn authenticate(
     };
     let given = secret.clone();
     let lookup = id.clone();
-    let (client, secret_ok) = state
-        .ui
-        .core(move |pools| {
-            let client = pools.oauth_client(&lookup)?;
-            let ok = match (&client, given) {
-                (Some(c), Some(secret)) if c.has_secret => {
-                    pools.client_secret_matches(&c.id, &secret)?
-                }
-                _ => false,
-            };
-            Ok::<_, taskapi_userpool::CognitoError>((client, ok))
-        })
-        .await
-        .map_err(OAuthError::from_grant)?;
+    let (client, secret_ok) = in_pool(state, move |pools| {
+        let client = pools.oauth_client(&lookup)?;
+        let ok = match (&client, given) {
+            (Some(c), Some(secret)) if c.has_secret => {
+                pools.client_secret_matches(&c.id, &secret)?
+            }
+            _ => false,
+        };
+        Ok((client, ok))
+    })
+    .await?;
     let client = client.ok_or_else(|| invalid("The client does not exist"))?;
     match (client.has_secret, secret.is_some()) {
         (true, false) => Err(invalid("The client has a secret: authenticate with it")),

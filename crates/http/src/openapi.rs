@@ -1,5 +1,7 @@
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{Content, Header, Ref, Response};
+use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::routes::{admin, tasks};
 
@@ -17,7 +19,7 @@ use crate::routes::{admin, tasks};
         tasks::delete_task,
         admin::list_by_status,
     ),
-    modifiers(&CognitoIdToken),
+    modifiers(&CognitoIdToken, &CallerErrors),
     tags(
         (name = "tasks", description = "The caller's own tasks"),
         (name = "admin", description = "All users' tasks by status; members of the `admins` group only"),
@@ -39,6 +41,64 @@ impl Modify for CognitoIdToken {
                 "A Cognito ID token, bare or as `Bearer <token>`",
             ))),
         );
+    }
+}
+
+/// The answers every route behind the authorizer can give besides its own, stated once
+/// here instead of in each handler's `responses(...)`: no valid token, the caller's rate
+/// limit, and storage that is briefly unavailable.
+struct CallerErrors;
+
+impl CallerErrors {
+    fn add_to(operation: &mut Operation) {
+        let retry_after = || Header::new(u64::schema());
+        let answers = [
+            ("401", Self::error("No valid ID token")),
+            (
+                "429",
+                Self::error("Too many requests from this caller; retry after Retry-After seconds")
+                    .header("Retry-After", retry_after()),
+            ),
+            (
+                "503",
+                Self::error("Storage temporarily unavailable; retry after Retry-After seconds")
+                    .header("Retry-After", retry_after()),
+            ),
+        ];
+        for (status, answer) in answers {
+            (operation.responses.responses).insert(status.to_owned(), answer.build().into());
+        }
+    }
+
+    fn error(description: &str) -> utoipa::openapi::ResponseBuilder {
+        Response::builder().description(description).content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+    }
+}
+
+impl Modify for CallerErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let items = openapi.paths.paths.values_mut();
+        let operations = items.flat_map(|item| {
+            let methods = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ];
+            let more = [
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            methods.into_iter().chain(more).flatten()
+        });
+        for operation in operations.filter(|operation| operation.security.is_some()) {
+            Self::add_to(operation);
+        }
     }
 }
 

@@ -95,15 +95,30 @@ async fn get_with_the_current_etag_is_304_without_a_body() {
 }
 
 #[tokio::test]
-async fn duplicate_keys_and_an_empty_status_filter_are_400() {
+async fn bad_input_is_a_json_400_naming_what_is_wrong() {
     let (_dir, store) = sqlite();
     let router = router(store, None);
-    let (response, body) = post(&router, r#"{"title": "a", "title": "b"}"#).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(body["code"], "duplicate_field");
-    let (response, body) = get(&router, "/tasks?status=").await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(body["code"], "invalid_status");
+    let cases = [
+        (
+            "POST",
+            "/tasks",
+            r#"{"title": "a", "title": "b"}"#,
+            "duplicate_field",
+        ),
+        ("GET", "/tasks?status=", "", "invalid_status"),
+        ("GET", "/tasks/%FF%FE", "", "invalid_taskId"),
+        ("GET", "/tasks/not.an.id", "", "invalid_taskId"),
+    ];
+    for (method, uri, body, code) in cases {
+        let request = request(method, uri).body(Body::from(body)).unwrap();
+        let (response, body) = send(&router, request).await;
+        let answer = (response.status(), body["code"].as_str());
+        assert_eq!(
+            answer,
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{method} {uri}"
+        );
+    }
 }
 
 #[tokio::test]

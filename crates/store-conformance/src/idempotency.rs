@@ -63,22 +63,31 @@ async fn tasks_of(store: &dyn TaskStore, owner: &str) -> Vec<Task> {
         .tasks
 }
 
+/// A fresh attempt at `asked` for `owner` under `key` at `used_at`: the attempt's task and
+/// what the store answered.
+async fn create_keyed(
+    store: &dyn TaskStore,
+    owner: &str,
+    asked: &NewTask,
+    key: &str,
+    used_at: i64,
+) -> (Task, Created) {
+    let task = attempt(asked);
+    let answer = store
+        .create_once(owner, &task, &keyed(key, asked, used_at))
+        .await
+        .unwrap();
+    (task, answer)
+}
+
 pub async fn a_retry_replays_the_first_answer_and_creates_nothing(store: &dyn TaskStore) {
     let owner = owner();
     let asked = request("Pay the invoice");
-    let first = attempt(&asked);
-    let once = keyed("retry-1", &asked, NOW);
-    assert_eq!(
-        store.create_once(&owner, &first, &once).await.unwrap(),
-        Created::New
-    );
+    let (first, answer) = create_keyed(store, &owner, &asked, "retry-1", NOW).await;
+    assert_eq!(answer, Created::New);
 
     for later in [NOW + 1, NOW + DAY - 1] {
-        let retry = attempt(&asked);
-        let answer = store
-            .create_once(&owner, &retry, &keyed("retry-1", &asked, later))
-            .await
-            .unwrap();
+        let (retry, answer) = create_keyed(store, &owner, &asked, "retry-1", later).await;
         assert_eq!(
             answer,
             Created::Replayed(first.clone()),
@@ -93,11 +102,7 @@ pub async fn a_retry_replays_the_first_answer_and_creates_nothing(store: &dyn Ta
 pub async fn the_same_key_with_another_body_is_refused(store: &dyn TaskStore) {
     let owner = owner();
     let asked = request("Pay the invoice");
-    let first = attempt(&asked);
-    store
-        .create_once(&owner, &first, &keyed("reused", &asked, NOW))
-        .await
-        .unwrap();
+    let (first, _) = create_keyed(store, &owner, &asked, "reused", NOW).await;
     let other = request("Pay another invoice");
     let refused = store
         .create_once(&owner, &attempt(&other), &keyed("reused", &other, NOW + 5))
@@ -112,11 +117,7 @@ pub async fn the_same_key_with_another_body_is_refused(store: &dyn TaskStore) {
 pub async fn keys_belong_to_their_owner(store: &dyn TaskStore) {
     let asked = request("Same key, two users");
     for owner in [owner(), owner()] {
-        let task = attempt(&asked);
-        let answer = store
-            .create_once(&owner, &task, &keyed("shared-key", &asked, NOW))
-            .await
-            .unwrap();
+        let (task, answer) = create_keyed(store, &owner, &asked, "shared-key", NOW).await;
         assert_eq!(answer, Created::New);
         assert_eq!(tasks_of(store, &owner).await, [task]);
     }
@@ -125,22 +126,11 @@ pub async fn keys_belong_to_their_owner(store: &dyn TaskStore) {
 pub async fn an_expired_key_may_be_used_again(store: &dyn TaskStore) {
     let owner = owner();
     let asked = request("Every other day");
-    let old = attempt(&asked);
-    store
-        .create_once(&owner, &old, &keyed("daily", &asked, NOW - DAY - 1))
-        .await
-        .unwrap();
-    let new = attempt(&asked);
-    let answer = store
-        .create_once(&owner, &new, &keyed("daily", &asked, NOW))
-        .await
-        .unwrap();
+    create_keyed(store, &owner, &asked, "daily", NOW - DAY - 1).await;
+    let (new, answer) = create_keyed(store, &owner, &asked, "daily", NOW).await;
     assert_eq!(answer, Created::New, "a key lapses after its window");
     assert_eq!(tasks_of(store, &owner).await.len(), 2);
-    let again = store
-        .create_once(&owner, &attempt(&asked), &keyed("daily", &asked, NOW + 1))
-        .await
-        .unwrap();
+    let (_, again) = create_keyed(store, &owner, &asked, "daily", NOW + 1).await;
     assert_eq!(again, Created::Replayed(new), "and then holds again");
 }
 

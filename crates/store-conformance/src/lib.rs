@@ -6,6 +6,7 @@
 pub mod idempotency;
 
 use std::collections::HashSet;
+use std::fmt::Debug;
 
 use taskapi_domain::{
     Description, Limit, ListQuery, NewTask, Status, StoreError, Task, TaskId, TaskPatch, TaskStore,
@@ -44,15 +45,52 @@ macro_rules! conformance_tests {
     };
 }
 
+/// An unconditional update, stamped now, that sets the status only.
+pub fn status_update(status: Status) -> TaskUpdate {
+    patch_now(TaskPatch {
+        status: Some(status),
+        ..TaskPatch::default()
+    })
+}
+
+/// An unconditional update, stamped now, that sets the title only.
+pub fn title_update(title: &str) -> TaskUpdate {
+    patch_now(TaskPatch {
+        title: Some(Title::parse(title).unwrap()),
+        ..TaskPatch::default()
+    })
+}
+
+fn patch_now(patch: TaskPatch) -> TaskUpdate {
+    TaskUpdate {
+        patch,
+        updated_at: Timestamp::now(),
+        expected_updated_at: None,
+    }
+}
+
+/// Asserts that `result` is `Err(StoreError::NotFound)`; `what` names the attempt.
+fn assert_not_found<T: Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "{what}: NotFound expected, got {result:?}"
+    );
+}
+
 fn owner() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 fn new_task(title: &str, status: Status) -> Task {
+    task_created_now(title, &format!("about {title}"), status)
+}
+
+/// A task as the API creates one now.
+pub fn task_created_now(title: &str, description: &str, status: Status) -> Task {
     Task::create(
         NewTask {
             title: Title::parse(title).unwrap(),
-            description: Description::parse(&format!("about {title}")).unwrap(),
+            description: Description::parse(description).unwrap(),
             status,
         },
         Timestamp::now(),
@@ -190,22 +228,15 @@ pub async fn owners_are_isolated(store: &dyn TaskStore) {
         .await
         .unwrap();
     assert!(listed.tasks.is_empty(), "another owner's list is empty");
-    let update = TaskUpdate {
-        patch: TaskPatch {
-            title: Some(Title::parse("hijacked").unwrap()),
-            ..TaskPatch::default()
-        },
-        updated_at: Timestamp::now(),
-        expected_updated_at: None,
-    };
-    assert!(matches!(
+    let update = title_update("hijacked");
+    assert_not_found(
         store.update(&mallory, &task.task_id, &update).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
+        "another owner's update",
+    );
+    assert_not_found(
         store.delete(&mallory, &task.task_id, None).await,
-        Err(StoreError::NotFound)
-    ));
+        "another owner's delete",
+    );
     let kept = store.get(&alice, &task.task_id).await.unwrap().unwrap();
     assert_eq!(kept, task, "the owner's task is unchanged");
 }
@@ -216,12 +247,8 @@ pub async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore
     let task = put(store, &alice, "draft", Status::Pending).await;
     let later = Timestamp::now();
     let update = TaskUpdate {
-        patch: TaskPatch {
-            status: Some(Status::Done),
-            ..TaskPatch::default()
-        },
         updated_at: later.clone(),
-        expected_updated_at: None,
+        ..status_update(Status::Done)
     };
     let updated = store.update(&alice, &task.task_id, &update).await.unwrap();
     assert_eq!(updated.status, Status::Done);
@@ -254,15 +281,11 @@ pub async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore
         "no longer under pending"
     );
 
-    let retitle = TaskUpdate {
-        patch: TaskPatch {
-            title: Some(Title::parse("final").unwrap()),
-            description: Some(Description::parse("").unwrap()),
-            status: None,
-        },
-        updated_at: Timestamp::now(),
-        expected_updated_at: None,
-    };
+    let retitle = patch_now(TaskPatch {
+        title: Some(Title::parse("final").unwrap()),
+        description: Some(Description::parse("").unwrap()),
+        status: None,
+    });
     let retitled = store.update(&alice, &task.task_id, &retitle).await.unwrap();
     assert_eq!(
         (retitled.title.as_str(), retitled.description.as_str()),
@@ -276,12 +299,8 @@ pub async fn updates_honour_the_expected_version(store: &dyn TaskStore) {
     let alice = owner();
     let task = put(store, &alice, "contended", Status::Pending).await;
     let edit = |title: &str, expected: &Timestamp| TaskUpdate {
-        patch: TaskPatch {
-            title: Some(Title::parse(title).unwrap()),
-            ..TaskPatch::default()
-        },
-        updated_at: Timestamp::now(),
         expected_updated_at: Some(expected.clone()),
+        ..title_update(title)
     };
     let first = store
         .update(
@@ -307,37 +326,27 @@ pub async fn updates_honour_the_expected_version(store: &dyn TaskStore) {
     let gone = store
         .update(&alice, &TaskId::generate(), &edit("x", &task.updated_at))
         .await;
-    assert!(
-        matches!(gone, Err(StoreError::NotFound)),
-        "a missing task with If-Match is NotFound, got {gone:?}"
-    );
+    assert_not_found(gone, "a missing task with If-Match");
 }
 
 #[doc(hidden)]
 pub async fn updating_or_deleting_a_missing_task_is_not_found(store: &dyn TaskStore) {
     let alice = owner();
     let id = TaskId::generate();
-    let update = TaskUpdate {
-        patch: TaskPatch {
-            status: Some(Status::Done),
-            ..TaskPatch::default()
-        },
-        updated_at: Timestamp::now(),
-        expected_updated_at: None,
-    };
-    assert!(matches!(
+    let update = status_update(Status::Done);
+    assert_not_found(
         store.update(&alice, &id, &update).await,
-        Err(StoreError::NotFound)
-    ));
+        "an update of a missing task",
+    );
     assert_eq!(
         store.get(&alice, &id).await.unwrap(),
         None,
         "a failed update creates nothing"
     );
-    assert!(matches!(
+    assert_not_found(
         store.delete(&alice, &id, None).await,
-        Err(StoreError::NotFound)
-    ));
+        "a delete of a missing task",
+    );
 }
 
 #[doc(hidden)]
@@ -350,10 +359,10 @@ pub async fn deletes(store: &dyn TaskStore) {
         .await
         .expect("delete");
     assert_eq!(store.get(&alice, &drop.task_id).await.unwrap(), None);
-    assert!(matches!(
+    assert_not_found(
         store.delete(&alice, &drop.task_id, None).await,
-        Err(StoreError::NotFound)
-    ));
+        "a second delete",
+    );
     let listed = store
         .list_for_owner(&alice, None, &query("10"))
         .await
@@ -400,14 +409,7 @@ pub async fn lists_by_status_across_users(store: &dyn TaskStore) {
 pub async fn deletes_honour_the_expected_version(store: &dyn TaskStore) {
     let alice = owner();
     let task = put(store, &alice, "contended", Status::Pending).await;
-    let edit = TaskUpdate {
-        patch: TaskPatch {
-            status: Some(Status::Done),
-            ..TaskPatch::default()
-        },
-        updated_at: Timestamp::now(),
-        expected_updated_at: None,
-    };
+    let edit = status_update(Status::Done);
     let edited = store.update(&alice, &task.task_id, &edit).await.unwrap();
     let stale = store
         .delete(&alice, &task.task_id, Some(&task.updated_at))
@@ -429,10 +431,7 @@ pub async fn deletes_honour_the_expected_version(store: &dyn TaskStore) {
     let gone = store
         .delete(&alice, &task.task_id, Some(&edited.updated_at))
         .await;
-    assert!(
-        matches!(gone, Err(StoreError::NotFound)),
-        "a missing task with If-Match is NotFound, got {gone:?}"
-    );
+    assert_not_found(gone, "a missing task with If-Match");
 }
 
 #[doc(hidden)]

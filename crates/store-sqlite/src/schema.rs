@@ -67,6 +67,19 @@ pub fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// The columns of a task as stored: the table's own rows and the copy an idempotency
+/// record keeps of the task as first answered have the same ones.
+macro_rules! task_columns {
+    () => {
+        "task_id TEXT NOT NULL,
+             title TEXT NOT NULL,
+             description TEXT NOT NULL,
+             status TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             updated_at TEXT NOT NULL,"
+    };
+}
+
 /// Opens the writer connection: checks the file's integrity, switches it to WAL and creates
 /// the table and its indexes on first use.
 pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
@@ -120,19 +133,16 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
             found: version,
         });
     }
-    conn.execute_batch(
+    conn.execute_batch(concat!(
         "BEGIN;
          CREATE TABLE IF NOT EXISTS TaskApp (
              PK TEXT NOT NULL,
              SK TEXT NOT NULL,
              GSI1PK TEXT,
              GSI1SK TEXT,
-             task_id TEXT NOT NULL,
-             title TEXT NOT NULL,
-             description TEXT NOT NULL,
-             status TEXT NOT NULL,
-             created_at TEXT NOT NULL,
-             updated_at TEXT NOT NULL,
+             ",
+        task_columns!(),
+        "
              PRIMARY KEY (PK, SK)
          ) WITHOUT ROWID;
          -- GSI1: tasks by status, oldest first; PK and SK break ties as DynamoDB does.
@@ -151,18 +161,15 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
              idem_key TEXT NOT NULL,
              fingerprint TEXT NOT NULL,
              expires_at INTEGER NOT NULL,
-             task_id TEXT NOT NULL,
-             title TEXT NOT NULL,
-             description TEXT NOT NULL,
-             status TEXT NOT NULL,
-             created_at TEXT NOT NULL,
-             updated_at TEXT NOT NULL,
+             ",
+        task_columns!(),
+        "
              PRIMARY KEY (PK, idem_key)
          );
          CREATE INDEX IF NOT EXISTS IdempotencyExpiry ON Idempotency (expires_at);
          PRAGMA user_version = 2;
-         COMMIT;",
-    )
+         COMMIT;"
+    ))
     .map_err(err)?;
     Ok(conn)
 }

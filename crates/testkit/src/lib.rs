@@ -12,6 +12,7 @@ pub mod emulator;
 pub mod runtime_api;
 pub mod sigv4;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -41,17 +42,44 @@ pub enum Signer {
     Foreign,
 }
 
+/// A router served in the background on a random port of 127.0.0.1, until dropped: the
+/// stand-ins the tests talk to (the pool's JWKS, the Lambda Runtime API, fake endpoints).
+pub struct LocalServer {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl LocalServer {
+    pub async fn start(app: Router) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Self { addr, task }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 pub struct TestPool {
     pub issuer: String,
-    server: JoinHandle<()>,
+    _server: LocalServer,
     jwks_fetches: Arc<AtomicUsize>,
 }
 
 impl TestPool {
     /// Serves the JWKS on a random port of 127.0.0.1 until dropped.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
         let jwks: Value = serde_json::from_str(TRUSTED_JWKS).expect("fixture JWKS");
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&jwks_fetches);
@@ -62,12 +90,10 @@ impl TestPool {
                 axum::Json(jwks)
             }),
         );
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("JWKS server");
-        });
+        let server = LocalServer::start(app).await;
         Self {
-            issuer: format!("http://{addr}/test-pool"),
-            server,
+            issuer: format!("{}/test-pool", server.url()),
+            _server: server,
             jwks_fetches,
         }
     }
@@ -104,12 +130,6 @@ impl TestPool {
     /// A valid ID token.
     pub fn id_token(&self, sub: &str, groups: &[&str]) -> String {
         sign(&self.claims(sub, groups), Signer::Trusted, TRUSTED_KID)
-    }
-}
-
-impl Drop for TestPool {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
@@ -158,6 +178,22 @@ pub fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs()
+}
+
+/// A browser's CORS preflight: `OPTIONS url` from a web app's origin (ours allow any),
+/// announcing a `method` request with the request `headers`. Asserts that it is allowed, and
+/// returns the answer to read its headers.
+pub async fn preflight(url: &str, method: &str, headers: &str) -> reqwest::Response {
+    let answer = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, url)
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", method)
+        .header("access-control-request-headers", headers)
+        .send()
+        .await
+        .expect("the preflight is answered");
+    assert!(answer.status().is_success(), "{}", answer.status());
+    answer
 }
 
 /// A real binary of ours running as a child process, started as a user would start it and

@@ -15,8 +15,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::LocalServer;
 
 const PREFIX: &str = "/2018-06-01/runtime";
 /// The longest an invocation may take before the caller calls it hung.
@@ -65,7 +66,7 @@ pub struct RuntimeApi {
     address: String,
     shared: Arc<Shared>,
     sender: mpsc::UnboundedSender<Invocation>,
-    server: tokio::task::JoinHandle<()>,
+    _server: LocalServer,
 }
 
 impl RuntimeApi {
@@ -80,22 +81,17 @@ impl RuntimeApi {
         let app = Router::new()
             .route(&format!("{PREFIX}/invocation/next"), get(next))
             .route(
-                &format!("{PREFIX}/invocation/{{id}}/response"),
-                post(response),
+                &format!("{PREFIX}/invocation/{{id}}/{{outcome}}"),
+                post(outcome),
             )
-            .route(&format!("{PREFIX}/invocation/{{id}}/error"), post(error))
             .route(&format!("{PREFIX}/init/error"), post(init_error))
             .with_state(shared.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let server = LocalServer::start(app).await;
         Self {
-            address,
+            address: server.addr.to_string(),
             shared,
             sender,
-            server,
+            _server: server,
         }
     }
 
@@ -166,12 +162,6 @@ impl RuntimeApi {
     }
 }
 
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
     shared
         .first_poll
@@ -225,20 +215,18 @@ fn json(body: &Bytes) -> Value {
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
 }
 
-async fn response(
+/// `invocation/{id}/response` or `invocation/{id}/error`: how the function ended `id`.
+async fn outcome(
     State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
+    Path((id, outcome)): Path<(String, String)>,
     body: Bytes,
 ) -> StatusCode {
-    settle(&shared, &id, Outcome::Response(json(&body)))
-}
-
-async fn error(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
-    settle(&shared, &id, Outcome::Error(json(&body)))
+    let outcome = match outcome.as_str() {
+        "response" => Outcome::Response(json(&body)),
+        "error" => Outcome::Error(json(&body)),
+        _ => return StatusCode::NOT_FOUND,
+    };
+    settle(&shared, &id, outcome)
 }
 
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {

@@ -38,6 +38,7 @@ pub use crate::clock::{Clock, SystemClock};
 pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
 pub use crate::hashing::HashingLimits;
+pub use crate::model::OAuthSettings;
 pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::quotas::{Category, QuotaRate};
 pub use crate::wire::{cors as cognito_cors, retry_after};
@@ -45,7 +46,7 @@ pub use crate::wire::{cors as cognito_cors, retry_after};
 use crate::attempts::Attempts;
 use crate::hashing::HashPool;
 use crate::keys::TokenUse;
-use crate::model::{ClientConfig, OAuthSettings, PasswordPolicy, PoolConfig, TokenValidity};
+use crate::model::{ClientConfig, PasswordPolicy, PoolConfig, TokenValidity};
 use crate::outbox::Outbox;
 use crate::quotas::Quotas;
 use crate::store::Store;
@@ -216,14 +217,7 @@ impl UserPools {
             None => self.create_pool(
                 DEFAULT_POOL_NAME,
                 PoolConfig {
-                    password_policy: PasswordPolicy {
-                        minimum_length: 10,
-                        require_uppercase: true,
-                        require_lowercase: true,
-                        require_numbers: true,
-                        require_symbols: false,
-                        temporary_password_validity_days: 7,
-                    },
+                    password_policy: PasswordPolicy::SEED,
                     username_attributes: vec!["email".into()],
                     auto_verified_attributes: vec!["email".into()],
                     ..PoolConfig::default()

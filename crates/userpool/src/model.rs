@@ -44,6 +44,19 @@ impl Default for PasswordPolicy {
     }
 }
 
+impl PasswordPolicy {
+    /// The policy of the pool `taskapi serve` creates on first start: at least ten
+    /// characters, with upper- and lower-case letters and digits.
+    pub const SEED: Self = Self {
+        minimum_length: 10,
+        require_uppercase: true,
+        require_lowercase: true,
+        require_numbers: true,
+        require_symbols: false,
+        temporary_password_validity_days: 7,
+    };
+}
+
 /// What a pool was created with. Settings this emulator does not act on (tags, schema, MFA,
 /// e-mail configuration, ...) are kept verbatim in `echo` so Describe returns them.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -203,7 +216,7 @@ pub struct OAuthSettings {
     /// `code`, `implicit`, `client_credentials`.
     pub flows: Vec<String>,
     pub scopes: Vec<String>,
-    /// `AllowedOAuthFlowsUserPoolClient`.
+    /// `AllowedOAuthFlowsUserPoolClient`: without it no OAuth flow is allowed.
     pub enabled: bool,
     pub identity_providers: Vec<String>,
 }

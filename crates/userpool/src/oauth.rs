@@ -11,7 +11,7 @@ use crate::actions::{
     second_factor_of,
 };
 use crate::error::{CognitoError, PoolStoreError};
-use crate::model::{Client, CodePurpose, Pool, Session, User, UserStatus};
+use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::tokens::{self, OAuthExtras};
 
@@ -21,31 +21,16 @@ pub struct OAuthClient {
     pub id: String,
     pub pool_id: String,
     pub has_secret: bool,
-    pub callback_urls: Vec<String>,
-    pub logout_urls: Vec<String>,
-    pub default_redirect_uri: Option<String>,
-    /// `code`, `implicit`, `client_credentials`.
-    pub allowed_oauth_flows: Vec<String>,
-    pub allowed_oauth_scopes: Vec<String>,
-    /// `AllowedOAuthFlowsUserPoolClient`: without it no OAuth flow is allowed.
-    pub oauth_enabled: bool,
-    pub identity_providers: Vec<String>,
+    pub oauth: OAuthSettings,
 }
 
 impl OAuthClient {
     fn new(client: &Client) -> Self {
-        let oauth = &client.config.oauth;
         Self {
             id: client.id.clone(),
             pool_id: client.pool_id.clone(),
             has_secret: client.secret.is_some(),
-            callback_urls: oauth.callback_urls.clone(),
-            logout_urls: oauth.logout_urls.clone(),
-            default_redirect_uri: oauth.default_redirect_uri.clone(),
-            allowed_oauth_flows: oauth.flows.clone(),
-            allowed_oauth_scopes: oauth.scopes.clone(),
-            oauth_enabled: oauth.enabled,
-            identity_providers: oauth.identity_providers.clone(),
+            oauth: client.config.oauth.clone(),
         }
     }
 }
@@ -216,9 +201,7 @@ impl UserPools {
 
     /// E-mails a new sign-up confirmation code.
     pub fn resend_code(&self, client_id: &str, username: &str) -> Result<(), CognitoError> {
-        let (client, pool) = self.client(client_id)?;
-        self.send_user_code(&client, &pool, username, CodePurpose::SignUp)?;
-        Ok(())
+        self.email_code(client_id, username, CodePurpose::SignUp)
     }
 
     /// E-mails a password-reset code (or, for unknown users of clients that hide their
@@ -228,8 +211,19 @@ impl UserPools {
         client_id: &str,
         username: &str,
     ) -> Result<(), CognitoError> {
+        self.email_code(client_id, username, CodePurpose::ForgotPassword)
+    }
+
+    /// E-mails a code for `purpose`, as the API's actions would (the delivery details they
+    /// answer with have no use here).
+    fn email_code(
+        &self,
+        client_id: &str,
+        username: &str,
+        purpose: CodePurpose,
+    ) -> Result<(), CognitoError> {
         let (client, pool) = self.client(client_id)?;
-        self.send_user_code(&client, &pool, username, CodePurpose::ForgotPassword)?;
+        self.send_user_code(&client, &pool, username, purpose)?;
         Ok(())
     }
 

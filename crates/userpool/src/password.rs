@@ -93,19 +93,8 @@ pub fn verify(stored: &str, password: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn seed_policy() -> PasswordPolicy {
-        PasswordPolicy {
-            minimum_length: 10,
-            require_uppercase: true,
-            require_lowercase: true,
-            require_numbers: true,
-            require_symbols: false,
-            temporary_password_validity_days: 7,
-        }
-    }
-
     fn reason(password: &str) -> String {
-        match check(&seed_policy(), password, Setter::User) {
+        match check(&PasswordPolicy::SEED, password, Setter::User) {
             Ok(()) => "ok".into(),
             Err(e) => format!("{}: {e}", e.type_name()),
         }
@@ -127,9 +116,9 @@ mod tests {
         assert!(reason("lowercase123").ends_with("Password must have uppercase characters"));
         assert!(reason("UPPERCASE123").ends_with("Password must have lowercase characters"));
         assert!(reason("NoDigitsHere").ends_with("Password must have numeric characters"));
-        let admin = check(&seed_policy(), "short", Setter::Admin);
+        let admin = check(&PasswordPolicy::SEED, "short", Setter::Admin);
         assert!(matches!(admin, Err(CognitoError::InvalidPassword(_))));
-        let admin = check(&seed_policy(), "Shorter1a", Setter::Admin).unwrap_err();
+        let admin = check(&PasswordPolicy::SEED, "Shorter1a", Setter::Admin).unwrap_err();
         assert_eq!(
             admin.to_string(),
             "Password did not conform with password policy: Password not long enough"

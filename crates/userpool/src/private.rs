@@ -24,15 +24,23 @@ pub struct NotPrivate {
     source: io::Error,
 }
 
+impl NotPrivate {
+    /// The failures of making `path` private with `mode`, from what was being done and why
+    /// it failed.
+    fn at(path: &Path, mode: u32) -> impl Fn(&'static str, io::Error) -> Self + '_ {
+        move |why, source| Self {
+            path: path.display().to_string(),
+            mode,
+            why,
+            source,
+        }
+    }
+}
+
 /// Creates `dir` (0700) or tightens an existing one, and every file already in it, with a
 /// log line for each change.
 pub fn ensure_dir(dir: &Path) -> Result<(), NotPrivate> {
-    let fail = |why, source| NotPrivate {
-        path: dir.display().to_string(),
-        mode: DIR_MODE,
-        why,
-        source,
-    };
+    let fail = NotPrivate::at(dir, DIR_MODE);
     DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
@@ -50,12 +58,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), NotPrivate> {
 
 /// Creates `file` empty with mode 0600 if it is missing, or tightens an existing one.
 pub fn ensure_file(file: &Path) -> Result<(), NotPrivate> {
-    let fail = |why, source| NotPrivate {
-        path: file.display().to_string(),
-        mode: FILE_MODE,
-        why,
-        source,
-    };
+    let fail = NotPrivate::at(file, FILE_MODE);
     OpenOptions::new()
         .append(true)
         .create(true)

@@ -83,6 +83,13 @@ async fn start() -> Server {
 /// The answer to one action: the body, or the error type and message.
 type Answer = Result<Value, (String, String)>;
 
+/// The message of an answer that must be an error of type `kind`.
+fn refusal(answer: Answer, kind: &str) -> String {
+    let (actual, message) = answer.unwrap_err();
+    assert_eq!(actual, kind, "{message}");
+    message
+}
+
 impl Server {
     /// Calls an action, signed with the data directory's generated credentials as the AWS
     /// SDKs sign (public actions ignore the signature).
@@ -135,6 +142,21 @@ impl Server {
         self.call(action, body).await.unwrap_err()
     }
 
+    /// Calls an action that must fail with the error type `kind`; returns the message.
+    async fn refused(&self, action: &str, body: Value, kind: &str) -> String {
+        refusal(self.call(action, body).await, kind)
+    }
+
+    /// The body naming a user to the default app client (public actions).
+    fn client_user(&self, username: &str) -> Value {
+        json!({"ClientId": self.default.client_id, "Username": username})
+    }
+
+    /// The body naming a user of the default pool (admin actions).
+    fn pool_user(&self, username: &str) -> Value {
+        json!({"UserPoolId": self.default.pool_id, "Username": username})
+    }
+
     /// The newest code the outbox holds for `to`.
     fn code_for(&self, to: &str) -> String {
         let text = std::fs::read_to_string(self.dir.path().join("outbox.jsonl")).unwrap();
@@ -154,14 +176,16 @@ impl Server {
         .await
     }
 
+    /// The body of `ConfirmSignUp` for `email` with `code`.
+    fn confirmation(&self, email: &str, code: &str) -> Value {
+        json!({"ClientId": self.default.client_id, "Username": email, "ConfirmationCode": code})
+    }
+
     async fn confirmed_user(&self, email: &str) {
         self.sign_up(email).await;
         let code = self.code_for(email);
-        self.ok(
-            "ConfirmSignUp",
-            json!({"ClientId": self.default.client_id, "Username": email, "ConfirmationCode": code}),
-        )
-        .await;
+        self.ok("ConfirmSignUp", self.confirmation(email, &code))
+            .await;
     }
 
     async fn password_auth(&self, email: &str, password: &str) -> Answer {
@@ -287,36 +311,25 @@ async fn sign_up_confirm_and_sign_in_yields_cognito_shaped_tokens() {
     let sub = signed_up["UserSub"].as_str().unwrap().to_owned();
 
     // Not confirmed: refused even with the right password.
-    let (kind, message) = server.password_auth(email, PASSWORD).await.unwrap_err();
+    let answer = server.password_auth(email, PASSWORD).await;
     assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("UserNotConfirmedException", "User is not confirmed.")
+        refusal(answer, "UserNotConfirmedException"),
+        "User is not confirmed."
     );
 
     let code = server.code_for(email);
     assert_eq!(code.len(), 6);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (kind, _) = server
-        .err(
-            "ConfirmSignUp",
-            json!({"ClientId": server.default.client_id, "Username": email, "ConfirmationCode": wrong}),
-        )
-        .await;
-    assert_eq!(kind, "CodeMismatchException");
+    let confirm = |code: &str| server.confirmation(email, code);
+    let mismatch = "CodeMismatchException";
     server
-        .ok(
-            "ConfirmSignUp",
-            json!({"ClientId": server.default.client_id, "Username": email, "ConfirmationCode": code}),
-        )
+        .refused("ConfirmSignUp", confirm(wrong), mismatch)
         .await;
+    server.ok("ConfirmSignUp", confirm(&code)).await;
     // The default client hides user existence: a confirmed user answers as an unknown one.
-    let (kind, _) = server
-        .err(
-            "ConfirmSignUp",
-            json!({"ClientId": server.default.client_id, "Username": email, "ConfirmationCode": code}),
-        )
+    server
+        .refused("ConfirmSignUp", confirm(&code), mismatch)
         .await;
-    assert_eq!(kind, "CodeMismatchException");
 
     let result = server.sign_in(email).await;
     assert_eq!(result["ExpiresIn"], 3600);
@@ -383,13 +396,14 @@ async fn sign_up_confirm_and_sign_in_yields_cognito_shaped_tokens() {
         .ok("GetUser", json!({"AccessToken": access_token}))
         .await;
     assert_eq!(me["Username"], sub.as_str());
-    let (kind, message) = server
-        .err("GetUser", json!({"AccessToken": id_token}))
+    let message = server
+        .refused(
+            "GetUser",
+            json!({"AccessToken": id_token}),
+            "NotAuthorizedException",
+        )
         .await;
-    assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "Invalid Access Token")
-    );
+    assert_eq!(message, "Invalid Access Token");
 }
 
 #[tokio::test]
@@ -397,54 +411,60 @@ async fn errors_use_cognitos_types_and_messages() {
     let server = start().await;
     let client_id = server.default.client_id.clone();
 
-    let (kind, message) = server
-        .err(
+    let message = server
+        .refused(
             "SignUp",
             json!({"ClientId": client_id, "Username": "bob@example.com", "Password": "alllowercase123"}),
+            "InvalidPasswordException",
         )
         .await;
-    assert_eq!(kind, "InvalidPasswordException");
     assert_eq!(
         message,
         "Password did not conform with policy: Password must have uppercase characters"
     );
-    let (kind, message) = server
-        .err(
+    let message = server
+        .refused(
             "SignUp",
             json!({"ClientId": client_id, "Username": "not-an-email", "Password": PASSWORD}),
+            "InvalidParameterException",
         )
         .await;
-    assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("InvalidParameterException", "Username should be an email.")
-    );
+    assert_eq!(message, "Username should be an email.");
 
     server.sign_up("bob@example.com").await;
-    let (kind, _) = server
-        .err(
+    server
+        .refused(
             "SignUp",
             json!({"ClientId": client_id, "Username": "BOB@example.com", "Password": PASSWORD}),
+            "UsernameExistsException",
         )
         .await;
-    assert_eq!(kind, "UsernameExistsException");
 
-    let (kind, message) = server.err("AdminLinkProviderForUser", json!({})).await;
-    assert_eq!(kind, "UnknownOperationException");
+    let message = server
+        .refused(
+            "AdminLinkProviderForUser",
+            json!({}),
+            "UnknownOperationException",
+        )
+        .await;
     assert!(message.contains("AdminLinkProviderForUser"), "{message}");
 
-    let (kind, message) = server
-        .err(
+    let message = server
+        .refused(
             "DescribeUserPool",
             json!({"UserPoolId": "us-east-1_nothere00"}),
+            "ResourceNotFoundException",
         )
         .await;
-    assert_eq!(kind, "ResourceNotFoundException");
     assert_eq!(message, "User pool us-east-1_nothere00 does not exist.");
 
-    let (kind, _) = server
-        .err("InitiateAuth", json!({"AuthFlow": "USER_PASSWORD_AUTH"}))
+    server
+        .refused(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH"}),
+            "InvalidParameterException",
+        )
         .await;
-    assert_eq!(kind, "InvalidParameterException");
 
     let raw = server
         .http
@@ -458,19 +478,13 @@ async fn errors_use_cognitos_types_and_messages() {
     assert_eq!(raw.headers()["x-amzn-errortype"], "SerializationException");
 
     // Unknown users look like wrong passwords when the client hides existence...
-    let (kind, message) = server
-        .password_auth("nobody@example.com", PASSWORD)
-        .await
-        .unwrap_err();
+    let answer = server.password_auth("nobody@example.com", PASSWORD).await;
     assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "Incorrect username or password.")
+        refusal(answer, "NotAuthorizedException"),
+        "Incorrect username or password."
     );
     let hidden = server
-        .ok(
-            "ForgotPassword",
-            json!({"ClientId": client_id, "Username": "nobody@example.com"}),
-        )
+        .ok("ForgotPassword", server.client_user("nobody@example.com"))
         .await;
     assert_eq!(hidden["CodeDeliveryDetails"]["DeliveryMedium"], "EMAIL");
 
@@ -487,61 +501,61 @@ async fn errors_use_cognitos_types_and_messages() {
         legacy["UserPoolClient"]["PreventUserExistenceErrors"],
         "LEGACY"
     );
-    let (kind, message) = server
-        .err(
+    let message = server
+        .refused(
             "InitiateAuth",
             json!({"ClientId": legacy_id, "AuthFlow": "USER_PASSWORD_AUTH",
                    "AuthParameters": {"USERNAME": "bob@example.com", "PASSWORD": PASSWORD}}),
+            "InvalidParameterException",
         )
         .await;
-    assert_eq!(kind, "InvalidParameterException");
     assert_eq!(
         message,
         "USER_PASSWORD_AUTH flow not enabled for this client"
     );
-    let (kind, message) = server
-        .err(
+    let message = server
+        .refused(
             "ForgotPassword",
             json!({"ClientId": legacy_id, "Username": "nobody@example.com"}),
+            "UserNotFoundException",
         )
         .await;
-    assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("UserNotFoundException", "User does not exist.")
-    );
+    assert_eq!(message, "User does not exist.");
 }
 
 #[tokio::test]
 async fn codes_expire_and_allow_a_bounded_number_of_attempts() {
     let server = start().await;
-    let client_id = server.default.client_id.clone();
     let email = "carol@example.com";
     server.sign_up(email).await;
     let code = server.code_for(email);
     server.clock.advance(24 * 3600 + 1);
-    let confirm =
-        |code: String| json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code});
-    let (kind, message) = server.err("ConfirmSignUp", confirm(code)).await;
-    assert_eq!(kind, "ExpiredCodeException");
+    let confirm = |code: String| server.confirmation(email, &code);
+    let message = server
+        .refused("ConfirmSignUp", confirm(code), "ExpiredCodeException")
+        .await;
     assert_eq!(
         message,
         "Invalid code provided, please request a code again."
     );
 
     server
-        .ok(
-            "ResendConfirmationCode",
-            json!({"ClientId": client_id, "Username": email}),
-        )
+        .ok("ResendConfirmationCode", server.client_user(email))
         .await;
     let code = server.code_for(email);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        let (kind, _) = server.err("ConfirmSignUp", confirm(wrong.into())).await;
-        assert_eq!(kind, "CodeMismatchException");
+        server
+            .refused(
+                "ConfirmSignUp",
+                confirm(wrong.into()),
+                "CodeMismatchException",
+            )
+            .await;
     }
-    let (kind, message) = server.err("ConfirmSignUp", confirm(code)).await;
-    assert_eq!(kind, "LimitExceededException");
+    let message = server
+        .refused("ConfirmSignUp", confirm(code), "LimitExceededException")
+        .await;
     assert_eq!(
         message,
         "Attempt limit exceeded, please try after some time."
@@ -549,15 +563,15 @@ async fn codes_expire_and_allow_a_bounded_number_of_attempts() {
 
     // A new code does not renew the hour's wrong guesses; the next hour does.
     server
-        .ok(
-            "ResendConfirmationCode",
-            json!({"ClientId": client_id, "Username": email}),
+        .ok("ResendConfirmationCode", server.client_user(email))
+        .await;
+    server
+        .refused(
+            "ConfirmSignUp",
+            confirm(server.code_for(email)),
+            "LimitExceededException",
         )
         .await;
-    let (kind, _) = server
-        .err("ConfirmSignUp", confirm(server.code_for(email)))
-        .await;
-    assert_eq!(kind, "LimitExceededException");
     server.clock.advance(3600);
     server
         .ok("ConfirmSignUp", confirm(server.code_for(email)))
@@ -576,25 +590,22 @@ async fn wrong_passwords_are_throttled_and_disabled_users_refused() {
             .unwrap_err();
         assert_eq!(message, "Incorrect username or password.");
     }
-    let (kind, message) = server
-        .password_auth(email, "WrongPass123")
-        .await
-        .unwrap_err();
+    let answer = server.password_auth(email, "WrongPass123").await;
     assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "Password attempts exceeded")
+        refusal(answer, "NotAuthorizedException"),
+        "Password attempts exceeded"
     );
     let (_, message) = server.password_auth(email, PASSWORD).await.unwrap_err();
     assert_eq!(message, "Password attempts exceeded");
     server.clock.advance(2);
     let tokens = server.sign_in(email).await;
 
-    let pool = json!({"UserPoolId": server.default.pool_id, "Username": email});
+    let pool = server.pool_user(email);
     server.ok("AdminDisableUser", pool.clone()).await;
-    let (kind, message) = server.password_auth(email, PASSWORD).await.unwrap_err();
+    let answer = server.password_auth(email, PASSWORD).await;
     assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "User is disabled.")
+        refusal(answer, "NotAuthorizedException"),
+        "User is disabled."
     );
     let (_, message) = server
         .err("GetUser", json!({"AccessToken": tokens["AccessToken"]}))
@@ -654,13 +665,14 @@ async fn refresh_sign_out_and_revocation() {
             json!({"AccessToken": first["AccessToken"]}),
         )
         .await;
-    let (kind, message) = server
-        .err("InitiateAuth", refresh(&first["RefreshToken"]))
+    let message = server
+        .refused(
+            "InitiateAuth",
+            refresh(&first["RefreshToken"]),
+            "NotAuthorizedException",
+        )
         .await;
-    assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "Refresh Token has been revoked")
-    );
+    assert_eq!(message, "Refresh Token has been revoked");
     let (_, message) = server
         .err("GetUser", json!({"AccessToken": refreshed["AccessToken"]}))
         .await;
@@ -709,8 +721,13 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
         json!({"ClientId": client_id, "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": session,
                "ChallengeResponses": {"USERNAME": email, "NEW_PASSWORD": password}})
     };
-    let (kind, _) = server.err("RespondToAuthChallenge", respond("weak")).await;
-    assert_eq!(kind, "InvalidPasswordException");
+    server
+        .refused(
+            "RespondToAuthChallenge",
+            respond("weak"),
+            "InvalidPasswordException",
+        )
+        .await;
     // A session answers one challenge, right or wrong.
     let (_, message) = server
         .err("RespondToAuthChallenge", respond(PASSWORD))
@@ -728,19 +745,14 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
     assert!(done["AuthenticationResult"]["IdToken"].is_string());
 
     // `admins` exists from the start, as in template.yaml.
-    let (kind, message) = server
-        .err(
+    let message = server
+        .refused(
             "CreateGroup",
             json!({"UserPoolId": pool_id, "GroupName": "admins"}),
+            "GroupExistsException",
         )
         .await;
-    assert_eq!(
-        (kind.as_str(), message.as_str()),
-        (
-            "GroupExistsException",
-            "A group with the name already exists."
-        )
-    );
+    assert_eq!(message, "A group with the name already exists.");
     let group = server
         .ok(
             "CreateGroup",
@@ -756,18 +768,15 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
             )
             .await;
     }
-    let (kind, _) = server
-        .err(
+    server
+        .refused(
             "AdminAddUserToGroup",
             json!({"UserPoolId": pool_id, "Username": email, "GroupName": "nope"}),
+            "ResourceNotFoundException",
         )
         .await;
-    assert_eq!(kind, "ResourceNotFoundException");
     let listed = server
-        .ok(
-            "AdminListGroupsForUser",
-            json!({"UserPoolId": pool_id, "Username": email}),
-        )
+        .ok("AdminListGroupsForUser", server.pool_user(email))
         .await;
     assert_eq!(listed["Groups"].as_array().unwrap().len(), 2);
 
@@ -787,26 +796,16 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
     let id = decode_part(tokens["IdToken"].as_str().unwrap(), 1);
     assert_eq!(id["cognito:groups"], json!(["editors"]));
 
-    let user = server
-        .ok(
-            "AdminGetUser",
-            json!({"UserPoolId": pool_id, "Username": email}),
-        )
-        .await;
+    let user = server.ok("AdminGetUser", server.pool_user(email)).await;
     assert_eq!(user["UserStatus"], "CONFIRMED");
+    server.ok("AdminDeleteUser", server.pool_user(email)).await;
     server
-        .ok(
-            "AdminDeleteUser",
-            json!({"UserPoolId": pool_id, "Username": email}),
-        )
-        .await;
-    let (kind, _) = server
-        .err(
+        .refused(
             "AdminGetUser",
-            json!({"UserPoolId": pool_id, "Username": email}),
+            server.pool_user(email),
+            "UserNotFoundException",
         )
         .await;
-    assert_eq!(kind, "UserNotFoundException");
 }
 
 #[tokio::test]
@@ -815,25 +814,16 @@ async fn forgot_and_change_password() {
     let client_id = server.default.client_id.clone();
     let email = "grace@example.com";
     server.confirmed_user(email).await;
-    server
-        .ok(
-            "ForgotPassword",
-            json!({"ClientId": client_id, "Username": email}),
-        )
-        .await;
+    // ConfirmForgotPassword's body: the emailed code and the new password.
+    let reset = |code: &str, password: &str| json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code, "Password": password});
+    server.ok("ForgotPassword", server.client_user(email)).await;
     let code = server.code_for(email);
-    let (kind, _) = server
-        .err(
-            "ConfirmForgotPassword",
-            json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code, "Password": "weakpassword"}),
-        )
-        .await;
-    assert_eq!(kind, "InvalidPasswordException");
+    let weak = reset(&code, "weakpassword");
     server
-        .ok(
-            "ConfirmForgotPassword",
-            json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code, "Password": "NewPass4567"}),
-        )
+        .refused("ConfirmForgotPassword", weak, "InvalidPasswordException")
+        .await;
+    server
+        .ok("ConfirmForgotPassword", reset(&code, "NewPass4567"))
         .await;
     assert!(server.password_auth(email, PASSWORD).await.is_err());
     let tokens = server.password_auth(email, "NewPass4567").await.unwrap();
@@ -856,21 +846,13 @@ async fn forgot_and_change_password() {
     server.password_auth(email, "Another789Pw").await.unwrap();
 
     // Forgot-password codes live one hour.
-    server
-        .ok(
-            "ForgotPassword",
-            json!({"ClientId": client_id, "Username": email}),
-        )
-        .await;
+    server.ok("ForgotPassword", server.client_user(email)).await;
     let code = server.code_for(email);
     server.clock.advance(3601);
-    let (kind, _) = server
-        .err(
-            "ConfirmForgotPassword",
-            json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code, "Password": "NewPass4567"}),
-        )
+    let late = reset(&code, "NewPass4567");
+    server
+        .refused("ConfirmForgotPassword", late, "ExpiredCodeException")
         .await;
-    assert_eq!(kind, "ExpiredCodeException");
 }
 
 #[tokio::test]
@@ -983,14 +965,17 @@ async fn srp_secret_blocks_are_single_use_bound_and_expire() {
                    "TIMESTAMP": "Wed Nov 25 13:05:09 UTC 2026",
                    "PASSWORD_CLAIM_SIGNATURE": "AAAA"}})
     };
+    // A wrong proof is refused, like a wrong password, and spends the block either way.
+    let refuse = async |block: &str| {
+        let kind = "NotAuthorizedException";
+        server
+            .refused("RespondToAuthChallenge", answer(block), kind)
+            .await
+    };
     let block = params["SECRET_BLOCK"].as_str().unwrap();
-    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
-    assert_eq!(
-        (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "Incorrect username or password.")
-    );
-    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
-    assert_eq!(kind, "NotAuthorizedException");
+    let message = refuse(block).await;
+    assert_eq!(message, "Incorrect username or password.");
+    let message = refuse(block).await;
     assert!(message.contains("session is expired"), "{message}");
 
     let challenge = start_srp().await;
@@ -998,18 +983,17 @@ async fn srp_secret_blocks_are_single_use_bound_and_expire() {
         .as_str()
         .unwrap();
     server.clock.advance(181);
-    let (kind, message) = server.err("RespondToAuthChallenge", answer(block)).await;
-    assert_eq!(kind, "NotAuthorizedException");
+    let message = refuse(block).await;
     assert!(message.contains("session is expired"), "{message}");
 
-    let (kind, _) = server
-        .err(
+    server
+        .refused(
             "InitiateAuth",
             json!({"ClientId": client_id, "AuthFlow": "USER_SRP_AUTH",
                    "AuthParameters": {"USERNAME": email, "SRP_A": "0"}}),
+            "InvalidParameterException",
         )
         .await;
-    assert_eq!(kind, "InvalidParameterException");
     // An unknown user gets a challenge too (the client hides user existence), which fails
     // exactly like a wrong password.
     let decoy = server
@@ -1033,19 +1017,11 @@ async fn srp_secret_blocks_are_single_use_bound_and_expire() {
 #[tokio::test]
 async fn browser_preflight_and_exposed_error_headers() {
     let server = start().await;
-    let preflight = server
-        .http
-        .request(reqwest::Method::OPTIONS, format!("{}/", server.base))
-        .header("origin", "http://localhost:5173")
-        .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "cache-control,content-type,x-amz-target,x-amz-user-agent",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let (url, asked) = (
+        format!("{}/", server.base),
+        "cache-control,content-type,x-amz-target,x-amz-user-agent",
+    );
+    let preflight = taskapi_testkit::preflight(&url, "POST", asked).await;
     let headers = preflight.headers();
     assert_eq!(headers["access-control-allow-origin"], "*");
     assert_eq!(

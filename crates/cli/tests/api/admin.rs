@@ -1,9 +1,9 @@
 //! The GSI1 admin view: every user's tasks in a status, for the `admins` group only.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{assert_error, error_of, spawn_app};
 
 #[tokio::test]
 async fn admins_see_every_users_tasks_by_status() {
@@ -16,16 +16,8 @@ async fn admins_see_every_users_tasks_by_status() {
         pending.push(app.create_ok(&bob, &format!("bob {n}")).await["task_id"].clone());
     }
     let done = app.create_ok(&bob, "finished").await;
-    let response = app
-        .request(
-            Method::PATCH,
-            &format!("/tasks/{}", done["task_id"].as_str().unwrap()),
-            &bob,
-        )
-        .json(&json!({"status": "done"}))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/tasks/{}", done["task_id"].as_str().unwrap());
+    let response = app.patch(&bob, &path, json!({"status": "done"})).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let listed = app
@@ -49,9 +41,14 @@ async fn admins_see_every_users_tasks_by_status() {
 async fn non_admins_are_forbidden() {
     let app = spawn_app().await;
     for user in [app.user(), app.user_in(&["editors"])] {
-        let (status, body) = error_of(app.get(&user, "/admin/tasks").await).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(body["code"], "forbidden");
+        let response = app.get(&user, "/admin/tasks").await;
+        assert_error(
+            response,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "not in admins",
+        )
+        .await;
     }
 }
 
@@ -63,12 +60,7 @@ async fn admin_cursors_stay_in_their_status_and_bad_input_is_400() {
     for n in 0..3 {
         app.create_ok(&alice, &format!("t{n}")).await;
     }
-    let page: serde_json::Value = app
-        .get(&admin, "/admin/tasks?limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.get_json(&admin, "/admin/tasks?limit=1").await;
     let token = page["next_token"].as_str().unwrap().to_owned();
     for path in [
         format!("/admin/tasks?status=done&next_token={token}"),

@@ -32,11 +32,7 @@ async fn every_route_refuses_missing_and_bad_tokens() {
     for (method, path) in ROUTES {
         for token in &bad_tokens {
             let mut request = app
-                .client
-                .request(
-                    method.parse::<Method>().unwrap(),
-                    format!("{}{path}", app.base),
-                )
+                .anonymous(method.parse::<Method>().unwrap(), path)
                 .json(&json!({"title": "sneaky"}));
             if let Some(token) = token {
                 request = request.header("authorization", token);
@@ -73,12 +69,7 @@ async fn bearer_and_bare_tokens_both_work() {
 async fn unauthenticated_routes_stay_open() {
     let app = spawn_app().await;
     for path in ["/healthz", "/openapi.json"] {
-        let response = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .unwrap();
+        let response = app.anonymous(Method::GET, path).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     }
 }

@@ -3,10 +3,11 @@
 
 use std::process::Command;
 
-use reqwest::StatusCode;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use taskapi_testkit::emulator::Emulator;
 use taskapi_testkit::{ChildServer, TestPool};
+use tempfile::TempDir;
 
 use crate::helpers::follow_pages;
 
@@ -22,102 +23,129 @@ fn taskapi(dynalite: &Emulator, table: &str) -> Command {
     command
 }
 
+/// `taskapi table create`, asserted to succeed (`attempt` says which, when it fails).
+fn create_table(dynalite: &Emulator, table: &str, attempt: &str) {
+    let output = taskapi(dynalite, table)
+        .args(["table", "create"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "table create {attempt}: {output:?}"
+    );
+}
+
+/// `taskapi serve` on the DynamoDB store, trusting `issuer`, with its local files in `data`.
+fn serve_command(dynalite: &Emulator, table: &str, issuer: &str, data: &TempDir) -> Command {
+    let mut command = taskapi(dynalite, table);
+    command
+        .args(["serve", "--store", "dynamodb", "--addr", "127.0.0.1:0"])
+        .args(["--jwt-issuer", issuer])
+        .arg("--data-dir")
+        .arg(data.path());
+    command
+}
+
+/// A running `taskapi serve` on dynalite, and HTTP to it.
+struct Served {
+    server: ChildServer,
+    client: reqwest::Client,
+    _data: TempDir,
+}
+
+impl Served {
+    /// Serves `table`, trusting the tokens of `pool`; `extra` adds flags.
+    fn start(dynalite: &Emulator, table: &str, pool: &TestPool, extra: &[&str]) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let server = ChildServer::start(
+            serve_command(dynalite, table, &pool.issuer, &data).args(extra),
+            "taskapi listening on ",
+        );
+        Served {
+            server,
+            client: reqwest::Client::new(),
+            _data: data,
+        }
+    }
+
+    fn request(&self, method: Method, path: &str, authorization: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.server.base))
+            .header("authorization", authorization)
+    }
+
+    async fn send(&self, method: Method, path: &str, authorization: &str) -> Response {
+        let request = self.request(method, path, authorization);
+        request.send().await.unwrap()
+    }
+
+    async fn get_json(&self, path: &str, authorization: &str) -> Value {
+        let response = self.send(Method::GET, path, authorization).await;
+        response.json().await.unwrap()
+    }
+
+    /// Creates a task titled `title` as the caller `authorization`; returns its id.
+    async fn create(&self, authorization: &str, title: &str) -> Value {
+        let response = self
+            .request(Method::POST, "/tasks", authorization)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["task_id"].clone()
+    }
+
+    /// The ids of the tasks `path` lists, page after page.
+    async fn listed_ids(&self, path: &str, authorization: &str) -> Vec<Value> {
+        let tasks = follow_pages(&self.client, &self.server.base, path, authorization).await;
+        tasks.iter().map(|task| task["task_id"].clone()).collect()
+    }
+}
+
 #[tokio::test]
 async fn serves_the_api_on_dynamodb() {
     let dynalite = Emulator::dynalite();
     let table = "TaskAppCli";
     for attempt in ["creates", "finds it already there"] {
-        let output = taskapi(&dynalite, table)
-            .args(["table", "create"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "table create {attempt}: {output:?}"
-        );
+        create_table(&dynalite, table, attempt);
     }
 
     let pool = TestPool::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let server = ChildServer::start(
-        taskapi(&dynalite, table)
-            .args(["serve", "--store", "dynamodb", "--addr", "127.0.0.1:0"])
-            .args(["--jwt-issuer", &pool.issuer])
-            .arg("--data-dir")
-            .arg(data.path()),
-        "taskapi listening on ",
-    );
-    let client = reqwest::Client::new();
+    let api = Served::start(&dynalite, table, &pool, &[]);
     let (alice, bob) = (
         pool.id_token("alice", &[]),
         pool.id_token("bob", &["admins"]),
     );
     let mut ids = Vec::new();
     for n in 0..5 {
-        let response = client
-            .post(format!("{}/tasks", server.base))
-            .header("authorization", &alice)
-            .json(&json!({"title": format!("task {n}")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        ids.push(response.json::<Value>().await.unwrap()["task_id"].clone());
+        ids.push(api.create(&alice, &format!("task {n}")).await);
     }
 
-    let listed: Vec<Value> = follow_pages(&client, &server.base, "/tasks?limit=2", &alice)
-        .await
-        .iter()
-        .map(|task| task["task_id"].clone())
-        .collect();
+    let listed = api.listed_ids("/tasks?limit=2", &alice).await;
     assert_eq!(listed, ids, "paged in creation order");
 
-    let path = format!("{}/tasks/{}", server.base, ids[0].as_str().unwrap());
-    let response = client
-        .get(&path)
-        .header("authorization", &bob)
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/tasks/{}", ids[0].as_str().unwrap());
     assert_eq!(
-        response.status(),
+        api.send(Method::GET, &path, &bob).await.status(),
         StatusCode::NOT_FOUND,
         "bob cannot read alice's task"
     );
-    let response = client
-        .patch(&path)
-        .header("authorization", &alice)
+    let response = api
+        .request(Method::PATCH, &path, &alice)
         .json(&json!({"status": "done"}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let admin: Value = client
-        .get(format!("{}/admin/tasks?status=done", server.base))
-        .header("authorization", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let admin = api.get_json("/admin/tasks?status=done", &bob).await;
     assert_eq!(
         admin["tasks"][0]["task_id"], ids[0],
         "GSI1 moved with the status"
     );
-    let response = client
-        .delete(&path)
-        .header("authorization", &alice)
-        .send()
-        .await
-        .unwrap();
+    let response = api.send(Method::DELETE, &path, &alice).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = client
-        .delete(&path)
-        .header("authorization", &alice)
-        .send()
-        .await
-        .unwrap();
+    let response = api.send(Method::DELETE, &path, &alice).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
@@ -125,11 +153,8 @@ async fn serves_the_api_on_dynamodb() {
 fn serve_refuses_to_start_without_its_table() {
     let dynalite = Emulator::dynalite();
     let data = tempfile::tempdir().unwrap();
-    let output = taskapi(&dynalite, "NoSuchTable")
-        .args(["serve", "--store", "dynamodb", "--addr", "127.0.0.1:0"])
-        .args(["--jwt-issuer", "http://127.0.0.1:9/pool"])
-        .arg("--data-dir")
-        .arg(data.path())
+    let issuer = "http://127.0.0.1:9/pool";
+    let output = serve_command(&dynalite, "NoSuchTable", issuer, &data)
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -144,69 +169,26 @@ fn serve_refuses_to_start_without_its_table() {
 async fn sharded_status_keys_and_reshard() {
     let dynalite = Emulator::dynalite();
     let table = "TaskAppShards";
-    let output = taskapi(&dynalite, table)
-        .args(["table", "create"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "table create: {output:?}");
+    create_table(&dynalite, table, "creates");
     let pool = TestPool::start().await;
-    let serve = |shards: &str| {
-        let data = tempfile::tempdir().unwrap();
-        let server = ChildServer::start(
-            taskapi(&dynalite, table)
-                .args(["serve", "--store", "dynamodb", "--addr", "127.0.0.1:0"])
-                .args(["--status-shards", shards])
-                .args(["--jwt-issuer", &pool.issuer])
-                .arg("--data-dir")
-                .arg(data.path()),
-            "taskapi listening on ",
-        );
-        (server, data)
-    };
-    let client = reqwest::Client::new();
     let admin = pool.id_token("root", &["admins"]);
 
-    let (server, _data) = serve("8");
+    let api = Served::start(&dynalite, table, &pool, &["--status-shards", "8"]);
     let mut ids = Vec::new();
     for n in 0..7 {
         let user = pool.id_token(&format!("user{n}"), &[]);
-        let response = client
-            .post(format!("{}/tasks", server.base))
-            .header("authorization", &user)
-            .json(&json!({"title": format!("task {n}")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        ids.push(response.json::<Value>().await.unwrap()["task_id"].clone());
+        ids.push(api.create(&user, &format!("task {n}")).await);
     }
-    let listed: Vec<Value> = follow_pages(
-        &client,
-        &server.base,
-        "/admin/tasks?status=pending&limit=2",
-        &admin,
-    )
-    .await
-    .iter()
-    .map(|task| task["task_id"].clone())
-    .collect();
+    let pending = "/admin/tasks?status=pending&limit=2";
     assert_eq!(
-        listed, ids,
+        api.listed_ids(pending, &admin).await,
+        ids,
         "every user's task, across the shards, oldest first"
     );
 
-    let first: Value = client
-        .get(format!(
-            "{}/admin/tasks?status=pending&limit=3",
-            server.base
-        ))
-        .header("authorization", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = api
+        .get_json("/admin/tasks?status=pending&limit=3", &admin)
+        .await;
     assert_eq!(first["count"], 3);
     let token = first["next_token"].as_str().expect("more follow");
     for (path, who) in [
@@ -219,19 +201,13 @@ async fn sharded_status_keys_and_reshard() {
             &pool.id_token("user0", &[]),
         ),
     ] {
-        let response = client
-            .get(format!("{}{path}", server.base))
-            .header("authorization", who)
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            response.status(),
+            api.send(Method::GET, &path, who).await.status(),
             StatusCode::BAD_REQUEST,
             "{path}: a pending-view cursor elsewhere"
         );
     }
-    drop(server);
+    drop(api);
 
     let work = tempfile::tempdir().unwrap();
     let output = taskapi(&dynalite, table)
@@ -248,16 +224,11 @@ async fn sharded_status_keys_and_reshard() {
         "the checkpoint is removed once done"
     );
 
-    let (server, _data) = serve("1");
-    let listed: Vec<Value> = follow_pages(
-        &client,
-        &server.base,
-        "/admin/tasks?status=pending&limit=3",
-        &admin,
-    )
-    .await
-    .iter()
-    .map(|task| task["task_id"].clone())
-    .collect();
-    assert_eq!(listed, ids, "the seed's layout again, the same tasks");
+    let api = Served::start(&dynalite, table, &pool, &["--status-shards", "1"]);
+    let pending = "/admin/tasks?status=pending&limit=3";
+    assert_eq!(
+        api.listed_ids(pending, &admin).await,
+        ids,
+        "the seed's layout again, the same tasks"
+    );
 }

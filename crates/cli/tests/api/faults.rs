@@ -319,14 +319,21 @@ async fn a_full_disk_answers_503_and_writes_resume_when_it_clears() {
     assert_all_present(&acknowledged, &api.all().await);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deleted_database_refuses_writes_and_readyz_says_why() {
+/// A ready server on a fresh data directory, and a caller who has stored one task there: how
+/// the tests that break the database file under a running server begin.
+async fn ready_with_one_task(user: &str) -> (TestPool, tempfile::TempDir, ChildServer, Api) {
     let pool = TestPool::start().await;
     let data = tempfile::tempdir().unwrap();
     let server = start(&mut taskapi(data.path(), Some(&pool.issuer), &[]));
-    let api = Api::new(&server, &pool.id_token("deleted-db-user", &[]));
+    let api = Api::new(&server, &pool.id_token(user, &[]));
     assert_eq!(api.ready().await.0, StatusCode::OK);
     assert_eq!(api.post("before").await.status(), StatusCode::CREATED);
+    (pool, data, server, api)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_database_refuses_writes_and_readyz_says_why() {
+    let (_pool, data, _server, api) = ready_with_one_task("deleted-db-user").await;
     std::fs::remove_file(data.path().join("tasks.sqlite3")).unwrap();
     for n in 0..3 {
         assert_storage_unavailable(api.post(&format!("into the void {n}")).await).await;
@@ -336,11 +343,7 @@ async fn a_deleted_database_refuses_writes_and_readyz_says_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_database_refuses_writes() {
-    let pool = TestPool::start().await;
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&mut taskapi(data.path(), Some(&pool.issuer), &[]));
-    let api = Api::new(&server, &pool.id_token("replaced-db-user", &[]));
-    assert_eq!(api.post("before").await.status(), StatusCode::CREATED);
+    let (_pool, data, _server, api) = ready_with_one_task("replaced-db-user").await;
     let path = data.path().join("tasks.sqlite3");
     let copy = data.path().join("restored.sqlite3");
     std::fs::copy(&path, &copy).unwrap();

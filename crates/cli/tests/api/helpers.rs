@@ -53,6 +53,16 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// A server, a user and a task of theirs, as the tests of one task begin: the app, the
+/// user, the task as created and its path (`/tasks/{task_id}`).
+pub async fn spawn_with_task(title: &str) -> (TestApp, User, Value, String) {
+    let app = spawn_app().await;
+    let user = app.user();
+    let task = app.create_ok(&user, title).await;
+    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    (app, user, task, path)
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -101,8 +111,58 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// A request with no credentials at all.
+    pub fn anonymous(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
     pub async fn get(&self, user: &User, path: &str) -> Response {
         self.request(Method::GET, path, user).send().await.unwrap()
+    }
+
+    /// The JSON body of `GET path`, whatever the status.
+    pub async fn get_json(&self, user: &User, path: &str) -> Value {
+        self.get(user, path).await.json().await.unwrap()
+    }
+
+    pub async fn patch(&self, user: &User, path: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, user)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `PATCH path` on the condition `If-Match: if_match` (an ETag, or `*`).
+    pub async fn patch_if_match(
+        &self,
+        user: &User,
+        path: &str,
+        if_match: &str,
+        body: Value,
+    ) -> Response {
+        self.request(Method::PATCH, path, user)
+            .header("if-match", if_match)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, user: &User, path: &str) -> Response {
+        self.request(Method::DELETE, path, user)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `DELETE path` on the condition `If-Match: if_match`.
+    pub async fn delete_if_match(&self, user: &User, path: &str, if_match: &str) -> Response {
+        self.request(Method::DELETE, path, user)
+            .header("if-match", if_match)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Follows `next_token` through every page of `path` (which has a query string).
@@ -143,6 +203,15 @@ pub async fn follow_pages(
             None => return tasks,
         }
     }
+}
+
+/// Asserts that `response` is the error `status` with this `code`, saying `what` was asked
+/// when it is not; returns the error body.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str, what: &str) -> Value {
+    let (actual, body) = error_of(response).await;
+    assert_eq!(actual, status, "{what}: {body}");
+    assert_eq!(body["code"], code, "{what}: {body}");
+    body
 }
 
 pub async fn error_of(response: Response) -> (StatusCode, Value) {

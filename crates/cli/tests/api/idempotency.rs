@@ -4,6 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use taskapi_testkit::preflight;
 
 use crate::helpers::{TestApp, User, spawn_app};
 
@@ -136,20 +137,8 @@ async fn the_key_is_documented_and_allowed_cross_origin() {
     assert!(create["responses"]["422"].is_object());
     assert!(create["responses"]["201"]["headers"]["Idempotent-Replayed"].is_object());
 
-    let mut preflight = app
-        .client
-        .request(Method::OPTIONS, format!("{}/tasks", app.base));
-    for (name, value) in [
-        ("origin", "https://tasks.example.com"),
-        ("access-control-request-method", "POST"),
-        (
-            "access-control-request-headers",
-            "content-type,idempotency-key",
-        ),
-    ] {
-        preflight = preflight.header(name, value);
-    }
-    let preflight = preflight.send().await.unwrap();
+    let url = format!("{}/tasks", app.base);
+    let preflight = preflight(&url, "POST", "content-type,idempotency-key").await;
     let allowed = preflight.headers()["access-control-allow-headers"]
         .to_str()
         .unwrap()

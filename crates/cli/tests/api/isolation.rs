@@ -1,9 +1,9 @@
 //! A second user can neither read, list, page into, update nor delete the first user's tasks.
 
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{assert_error, error_of, spawn_app};
 
 #[tokio::test]
 async fn users_never_see_or_touch_each_others_tasks() {
@@ -22,35 +22,25 @@ async fn users_never_see_or_touch_each_others_tasks() {
 
     let (status, _) = error_of(app.get(&bob, &path).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "read");
-    let response = app
-        .request(Method::PATCH, &path, &bob)
-        .json(&json!({"title": "pwned"}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.patch(&bob, &path, json!({"title": "pwned"})).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND, "update");
-    let response = app
-        .request(Method::DELETE, &path, &bob)
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&bob, &path).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND, "delete");
 
     // Alice's cursor is bound to her list: bob presenting it is refused.
-    let page: Value = app
-        .get(&alice, "/tasks?limit=2")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.get_json(&alice, "/tasks?limit=2").await;
     let token = page["next_token"].as_str().unwrap();
-    let (status, body) = error_of(
-        app.get(&bob, &format!("/tasks?limit=2&next_token={token}"))
-            .await,
+    let response = app
+        .get(&bob, &format!("/tasks?limit=2&next_token={token}"))
+        .await;
+    let what = "page into alice's list";
+    assert_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_next_token",
+        what,
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "page into alice's list");
-    assert_eq!(body["code"], "invalid_next_token");
     let (status, _) = error_of(
         app.get(&bob, &format!("/tasks?next_token={token}&status=pending"))
             .await,
@@ -58,7 +48,7 @@ async fn users_never_see_or_touch_each_others_tasks() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let stored: Value = app.get(&alice, &path).await.json().await.unwrap();
+    let stored = app.get_json(&alice, &path).await;
     assert_eq!(stored, task, "alice's task is intact");
     assert_eq!(app.tasks_of(&alice).await.len(), 6);
 }

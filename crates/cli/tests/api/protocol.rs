@@ -2,8 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use taskapi_testkit::preflight;
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{assert_error, spawn_app};
 
 #[tokio::test]
 async fn cors_headers_on_every_response_and_preflight_answered() {
@@ -12,8 +13,7 @@ async fn cors_headers_on_every_response_and_preflight_answered() {
     let ok = app.get(&alice, "/tasks").await;
     assert_eq!(ok.headers()["access-control-allow-origin"], "*");
     let denied = app
-        .client
-        .get(format!("{}/tasks", app.base))
+        .anonymous(Method::GET, "/tasks")
         .header("origin", "https://app.example.com")
         .send()
         .await
@@ -25,19 +25,8 @@ async fn cors_headers_on_every_response_and_preflight_answered() {
         "errors carry CORS too"
     );
 
-    let preflight = app
-        .client
-        .request(Method::OPTIONS, format!("{}/tasks/abc", app.base))
-        .header("origin", "https://app.example.com")
-        .header("access-control-request-method", "PATCH")
-        .header(
-            "access-control-request-headers",
-            "authorization, content-type, if-match",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let url = format!("{}/tasks/abc", app.base);
+    let preflight = preflight(&url, "PATCH", "authorization, content-type, if-match").await;
     let headers = preflight.headers();
     assert_eq!(headers["access-control-allow-origin"], "*");
     let methods = headers["access-control-allow-methods"].to_str().unwrap();
@@ -58,17 +47,11 @@ async fn cors_headers_on_every_response_and_preflight_answered() {
 #[tokio::test]
 async fn every_response_has_a_request_id() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let health = || app.anonymous(Method::GET, "/healthz");
+    let response = health().send().await.unwrap();
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let echoed = app
-        .client
-        .get(format!("{}/healthz", app.base))
+    let echoed = health()
         .header("x-request-id", "trace-me-42")
         .send()
         .await
@@ -83,34 +66,25 @@ async fn every_response_has_a_request_id() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json() {
     let app = spawn_app().await;
-    let (status, body) = error_of(
-        app.client
-            .get(format!("{}/nope", app.base))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["code"], "no_route");
-    let (status, body) = error_of(
-        app.client
-            .put(format!("{}/tasks", app.base))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(body["code"], "method_not_allowed");
+    for (method, path, status, code) in [
+        (Method::GET, "/nope", StatusCode::NOT_FOUND, "no_route"),
+        (
+            Method::PUT,
+            "/tasks",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let response = app.anonymous(method.clone(), path).send().await.unwrap();
+        assert_error(response, status, code, &format!("{method} {path}")).await;
+    }
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_route() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
+        .anonymous(Method::GET, "/openapi.json")
         .send()
         .await
         .unwrap();

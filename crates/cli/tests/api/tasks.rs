@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{assert_error, spawn_app, spawn_with_task};
 
 const TASK_FIELDS: [&str; 6] = [
     "task_id",
@@ -73,12 +73,7 @@ async fn lists_page_through_every_task_in_creation_order() {
     for n in 0..27 {
         created.push(app.create_ok(&alice, &format!("task {n:02}")).await["task_id"].clone());
     }
-    let first: Value = app
-        .get(&alice, "/tasks?limit=10")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = app.get_json(&alice, "/tasks?limit=10").await;
     assert_eq!(first["count"], 10);
     assert!(first["next_token"].is_string());
     let listed = app.all_pages(&alice, "/tasks?limit=10").await;
@@ -86,7 +81,7 @@ async fn lists_page_through_every_task_in_creation_order() {
     assert_eq!(ids, created, "27 tasks over 3 pages, in creation order");
     listed.iter().for_each(assert_task_shape);
 
-    let default_page: Value = app.get(&alice, "/tasks").await.json().await.unwrap();
+    let default_page = app.get_json(&alice, "/tasks").await;
     assert_eq!(default_page["count"], 20, "20 per page by default");
 }
 
@@ -110,16 +105,8 @@ async fn lists_filter_by_status() {
 
 #[tokio::test]
 async fn patch_is_partial_and_bumps_updated_at() {
-    let app = spawn_app().await;
-    let alice = app.user();
-    let task = app.create_ok(&alice, "Draft").await;
-    let id = task["task_id"].as_str().unwrap();
-    let response = app
-        .request(Method::PATCH, &format!("/tasks/{id}"), &alice)
-        .json(&json!({"status": "done"}))
-        .send()
-        .await
-        .unwrap();
+    let (app, alice, task, path) = spawn_with_task("Draft").await;
+    let response = app.patch(&alice, &path, json!({"status": "done"})).await;
     assert_eq!(response.status(), StatusCode::OK);
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
@@ -134,32 +121,20 @@ async fn patch_is_partial_and_bumps_updated_at() {
         format!("\"{}\"", updated["updated_at"].as_str().unwrap())
     );
 
-    let fetched: Value = app
-        .get(&alice, &format!("/tasks/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(&fetched, updated);
+    assert_eq!(&app.get_json(&alice, &path).await, updated);
     let done = app.all_pages(&alice, "/tasks?status=done").await;
     assert_eq!(done.len(), 1);
 }
 
 #[tokio::test]
 async fn if_match_stops_a_lost_update() {
-    let app = spawn_app().await;
-    let alice = app.user();
-    let task = app.create_ok(&alice, "Shared").await;
-    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let (app, alice, _, path) = spawn_with_task("Shared").await;
     let etag = app.get(&alice, &path).await.headers()["etag"].clone();
+    let etag = etag.to_str().unwrap();
 
     let first = app
-        .request(Method::PATCH, &path, &alice)
-        .header("if-match", etag.clone())
-        .json(&json!({"title": "Editor one"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_if_match(&alice, &path, etag, json!({"title": "Editor one"}))
+        .await;
     assert_eq!(
         first.status(),
         StatusCode::OK,
@@ -167,44 +142,26 @@ async fn if_match_stops_a_lost_update() {
     );
 
     let second = app
-        .request(Method::PATCH, &path, &alice)
-        .header("if-match", etag)
-        .json(&json!({"title": "Editor two"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = error_of(second).await;
-    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(body["code"], "precondition_failed");
-    let stored: Value = app.get(&alice, &path).await.json().await.unwrap();
+        .patch_if_match(&alice, &path, etag, json!({"title": "Editor two"}))
+        .await;
+    let stale = StatusCode::PRECONDITION_FAILED;
+    assert_error(second, stale, "precondition_failed", "a stale ETag").await;
     assert_eq!(
-        stored["title"], "Editor one",
+        app.get_json(&alice, &path).await["title"],
+        "Editor one",
         "the stale edit changed nothing"
     );
 
     for bad in ["not-quoted", "\"a\", \"b\""] {
         let response = app
-            .request(Method::PATCH, &path, &alice)
-            .header("if-match", bad)
-            .json(&json!({"title": "x"}))
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = error_of(response).await;
-        assert_eq!(
-            status,
-            StatusCode::PRECONDITION_FAILED,
-            "If-Match {bad} names no version"
-        );
-        assert_eq!(body["code"], "precondition_failed");
+            .patch_if_match(&alice, &path, bad, json!({"title": "x"}))
+            .await;
+        let what = format!("If-Match {bad} names no version");
+        assert_error(response, stale, "precondition_failed", &what).await;
     }
     let any = app
-        .request(Method::PATCH, &path, &alice)
-        .header("if-match", "*")
-        .json(&json!({"title": "Anyone"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_if_match(&alice, &path, "*", json!({"title": "Anyone"}))
+        .await;
     assert_eq!(
         any.status(),
         StatusCode::OK,
@@ -214,10 +171,7 @@ async fn if_match_stops_a_lost_update() {
 
 #[tokio::test]
 async fn if_none_match_gives_304_and_if_match_guards_delete() {
-    let app = spawn_app().await;
-    let alice = app.user();
-    let task = app.create_ok(&alice, "Cached").await;
-    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let (app, alice, _, path) = spawn_with_task("Cached").await;
     let etag = app.get(&alice, &path).await.headers()["etag"].clone();
     let conditional = |value: &str| {
         app.request(Method::GET, &path, &alice)
@@ -241,40 +195,25 @@ async fn if_none_match_gives_304_and_if_match_guards_delete() {
         StatusCode::OK
     );
 
-    let stale = app
-        .request(Method::DELETE, &path, &alice)
-        .header("if-match", "\"2000-01-01T00:00:00.000000Z\"")
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = error_of(stale).await;
-    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(body["code"], "precondition_failed");
+    let old = "\"2000-01-01T00:00:00.000000Z\"";
+    let stale = app.delete_if_match(&alice, &path, old).await;
+    let failed = StatusCode::PRECONDITION_FAILED;
+    assert_error(stale, failed, "precondition_failed", "an old ETag").await;
     assert_eq!(
         app.get(&alice, &path).await.status(),
         StatusCode::OK,
         "not deleted"
     );
     let current = app
-        .request(Method::DELETE, &path, &alice)
-        .header("if-match", etag)
-        .send()
-        .await
-        .unwrap();
+        .delete_if_match(&alice, &path, etag.to_str().unwrap())
+        .await;
     assert_eq!(current.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
 async fn delete_then_everything_is_404() {
-    let app = spawn_app().await;
-    let alice = app.user();
-    let task = app.create_ok(&alice, "Temporary").await;
-    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
-    let response = app
-        .request(Method::DELETE, &path, &alice)
-        .send()
-        .await
-        .unwrap();
+    let (app, alice, _, path) = spawn_with_task("Temporary").await;
+    let response = app.delete(&alice, &path).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(response.bytes().await.unwrap().is_empty());
     assert!(app.tasks_of(&alice).await.is_empty());
@@ -298,9 +237,9 @@ async fn assert_missing_everywhere(
         if method == Method::PATCH {
             request = request.json(&json!({"status": "done"}));
         }
-        let (status, body) = error_of(request.send().await.unwrap()).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
-        assert_eq!(body["code"], "not_found");
+        let response = request.send().await.unwrap();
+        let what = format!("{method} {path}");
+        let body = assert_error(response, StatusCode::NOT_FOUND, "not_found", &what).await;
         assert!(body["message"].is_string());
     }
     assert!(
@@ -318,8 +257,7 @@ async fn a_malformed_task_id_is_a_400_naming_it() {
         "/tasks/has%20space",
         &format!("/tasks/{}", "x".repeat(65)),
     ] {
-        let (status, body) = error_of(app.get(&alice, path).await).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
-        assert_eq!(body["code"], "invalid_taskId");
+        let response = app.get(&alice, path).await;
+        assert_error(response, StatusCode::BAD_REQUEST, "invalid_taskId", path).await;
     }
 }

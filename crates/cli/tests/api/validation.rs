@@ -1,9 +1,9 @@
 //! Every bad input gets a clear 4xx naming what is wrong, and changes nothing.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{assert_error, error_of, spawn_app, spawn_with_task};
 
 /// (what, content type, body, expected status, expected code)
 fn bad_creates() -> Vec<(&'static str, &'static str, String, StatusCode, &'static str)> {
@@ -172,9 +172,7 @@ async fn bad_creates_are_refused_and_write_nothing() {
             .send()
             .await
             .unwrap();
-        let (status, error) = error_of(response).await;
-        assert_eq!(status, expected_status, "{what}: {error}");
-        assert_eq!(error["code"], expected_code, "{what}: {error}");
+        let error = assert_error(response, expected_status, expected_code, what).await;
         assert!(
             !error["message"].as_str().unwrap().is_empty(),
             "{what}: a message"
@@ -187,20 +185,14 @@ async fn bad_creates_are_refused_and_write_nothing() {
 async fn error_messages_name_the_field() {
     let app = spawn_app().await;
     let alice = app.user();
-    let (_, error) = error_of(
-        app.create(&alice, json!({"title": "t", "status": "archived"}))
-            .await,
-    )
-    .await;
-    assert!(
-        error["message"].as_str().unwrap().contains("status"),
-        "{error}"
-    );
-    let (_, error) = error_of(app.create(&alice, json!({"title": 7})).await).await;
-    assert!(
-        error["message"].as_str().unwrap().contains("title"),
-        "{error}"
-    );
+    for (body, field) in [
+        (json!({"title": "t", "status": "archived"}), "status"),
+        (json!({"title": 7}), "title"),
+    ] {
+        let (_, error) = error_of(app.create(&alice, body).await).await;
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(field), "{field}: {error}");
+    }
 }
 
 #[tokio::test]
@@ -218,10 +210,7 @@ async fn a_body_without_content_type_is_read_as_json() {
 
 #[tokio::test]
 async fn bad_patches_are_refused_and_change_nothing() {
-    let app = spawn_app().await;
-    let alice = app.user();
-    let task = app.create_ok(&alice, "Original").await;
-    let path = format!("/tasks/{}", task["task_id"].as_str().unwrap());
+    let (app, alice, task, path) = spawn_with_task("Original").await;
     let cases: [(&str, String, &str); 11] = [
         ("no body", String::new(), "missing_body"),
         ("empty patch", "{}".into(), "empty_patch"),
@@ -271,11 +260,9 @@ async fn bad_patches_are_refused_and_change_nothing() {
             .send()
             .await
             .unwrap();
-        let (status, error) = error_of(response).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {error}");
-        assert_eq!(error["code"], expected_code, "{what}: {error}");
+        assert_error(response, StatusCode::BAD_REQUEST, expected_code, what).await;
     }
-    let stored: Value = app.get(&alice, &path).await.json().await.unwrap();
+    let stored = app.get_json(&alice, &path).await;
     assert_eq!(stored, task, "the task is unchanged");
 }
 
@@ -299,8 +286,7 @@ async fn bad_list_queries_are_400_naming_the_parameter() {
         ),
     ];
     for (path, expected_code) in cases {
-        let (status, error) = error_of(app.get(&alice, path).await).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {error}");
-        assert_eq!(error["code"], expected_code, "{path}: {error}");
+        let response = app.get(&alice, path).await;
+        assert_error(response, StatusCode::BAD_REQUEST, expected_code, path).await;
     }
 }

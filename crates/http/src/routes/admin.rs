@@ -22,10 +22,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "A page of all users' tasks in the status (default pending), oldest first", body = TaskList),
         (status = 400, description = "Invalid status, limit or next_token", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 403, description = "Caller is not in the admins group", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]

@@ -4,6 +4,7 @@ use axum::routing::get;
 use crate::{ApiError, AppState};
 
 pub(crate) mod admin;
+mod conditional;
 pub(crate) mod meta;
 mod params;
 pub(crate) mod tasks;

@@ -1,7 +1,10 @@
-//! The query string of the list routes, parsed into domain values with field-named errors.
+//! The parameters of the routes, parsed into domain values with field-named errors: the
+//! query string of the list routes and the `{taskId}` of one task's routes.
 
+use axum::extract::{FromRequestParts, Path};
+use http::request::Parts;
 use serde::Deserialize;
-use taskapi_domain::{Limit, ListQuery, Status};
+use taskapi_domain::{Limit, ListQuery, Status, TaskId, ValidationError};
 use utoipa::IntoParams;
 
 use crate::ApiError;
@@ -45,5 +48,25 @@ impl ListParams {
             .map(|token| cursor::decode(token, scope))
             .transpose()?;
         Ok(ListQuery { limit, start_after })
+    }
+}
+
+/// The `{taskId}` of a route, parsed: a malformed id is a 400 before the handler runs.
+#[derive(Debug, IntoParams)]
+#[into_params(names("taskId"), parameter_in = Path)]
+pub struct TaskPath(
+    /// A task id: 1 to 64 letters, digits, '-' or '_'
+    #[param(value_type = String, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)]
+    pub TaskId,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for TaskPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ValidationError::new("taskId", "taskId must be UTF-8 text"))?;
+        Ok(Self(TaskId::parse(&raw)?))
     }
 }

@@ -1,18 +1,22 @@
 //! A user's own tasks: every route is scoped to the caller's partition (`USER#<sub>`).
+//!
+//! Each handler documents its own answers; the 401, 429 and 503 every route behind the
+//! authorizer can give are added to the document once, by `openapi::CallerErrors`.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskId,
-    TaskPatch, TaskUpdate, Timestamp, Title, ValidationError,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskPatch,
+    TaskUpdate, Timestamp, Title, ValidationError,
 };
 use utoipa::ToSchema;
 
-use super::params::ListParams;
+use super::conditional::{etag, if_match, if_none_match};
+use super::params::{ListParams, TaskPath};
 use crate::body::{JsonBody, present};
 use crate::cursor::{self, Scope};
 use crate::error::ErrorBody;
@@ -145,13 +149,10 @@ pub struct UpdatedTask {
         (status = 201, description = "Created, or replayed for a repeated Idempotency-Key", body = Task,
             headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"), ("Idempotent-Replayed" = Option<String>, description = "`true` when the answer is the first request's"))),
         (status = 400, description = "Invalid body: not JSON, not an object, duplicate or unknown fields, invalid values; or an invalid Idempotency-Key", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Idempotency-Key already used with another body", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -218,9 +219,6 @@ fn unix_now() -> i64 {
     responses(
         (status = 200, description = "A page of the caller's tasks, oldest first", body = TaskList),
         (status = 400, description = "Invalid status, limit or next_token", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
@@ -244,27 +242,23 @@ pub async fn list_tasks(
 #[utoipa::path(
     get, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        TaskPath,
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "ETags (comma-separated, or `*`) the caller already has; if the task's is one of them, 304 and no body"),
     ),
     responses(
         (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
         (status = 304, description = "Not modified: the task's ETag is one of If-None-Match", headers(("ETag" = String))),
         (status = 400, description = "Malformed task id", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
 pub async fn get_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(task_id): Path<String>,
+    TaskPath(id): TaskPath,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let id = TaskId::parse(&task_id)?;
     let cached = if_none_match(&headers);
     let task = state
         .store
@@ -280,32 +274,28 @@ pub async fn get_task(
 #[utoipa::path(
     patch, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        TaskPath,
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*")$"#, description = "The ETag of the version being edited (or `*`); 412 if the task has changed since (or the value names no version)"),
     ),
     request_body = UpdateTask,
     responses(
         (status = 200, description = "The updated task", body = UpdatedTask, headers(("ETag" = String, description = "The task's new version"))),
         (status = 400, description = "Malformed task id; invalid body: not JSON, not an object, duplicate or unknown fields, invalid values, no field", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 412, description = "If-Match no longer matches", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
 pub async fn update_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(task_id): Path<String>,
+    TaskPath(id): TaskPath,
     headers: HeaderMap,
     JsonBody(body): JsonBody<UpdateTask>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = TaskId::parse(&task_id)?;
     let update = TaskUpdate {
         patch: body.validate()?,
         updated_at: Timestamp::now(),
@@ -318,98 +308,27 @@ pub async fn update_task(
 #[utoipa::path(
     delete, path = "/tasks/{taskId}", tag = "tasks",
     params(
-        ("taskId" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64, description = "A task id: 1 to 64 letters, digits, '-' or '_'"),
+        TaskPath,
         ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[!#-~]*")$"#, description = "The ETag of the version being deleted (or `*`); 412 if the task has changed since (or the value names no version)"),
     ),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed task id", body = ErrorBody),
-        (status = 401, description = "No valid ID token", body = ErrorBody),
         (status = 404, description = "No such task for this caller", body = ErrorBody),
         (status = 412, description = "If-Match no longer matches", body = ErrorBody),
-        (status = 429, description = "Too many requests from this caller; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
-        (status = 503, description = "Storage temporarily unavailable; retry after Retry-After seconds", body = ErrorBody, headers(("Retry-After" = u64))),
     ),
     security(("cognito" = []))
 )]
 pub async fn delete_task(
     State(state): State<AppState>,
     principal: Principal,
-    Path(task_id): Path<String>,
+    TaskPath(id): TaskPath,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let id = TaskId::parse(&task_id)?;
     let expected = if_match(&headers);
     state
         .store
         .delete(&principal.sub, &id, expected.as_ref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
-    let value = HeaderValue::from_str(&task.etag()).expect("an ETag is a valid header value");
-    [(header::ETAG, value)]
-}
-
-/// The version an `If-Match` asks for: `None` for no header or `*` (any existing task).
-/// A value that is not a well-formed ETag is compared as it is, so it matches nothing
-/// (412), as RFC 9110 has it for a tag naming no current version.
-fn if_match(headers: &HeaderMap) -> Option<Timestamp> {
-    let value = header_text(headers, header::IF_MATCH)?;
-    (value != "*").then(|| Timestamp::from_stored(entity_tag(value).unwrap_or(value).to_owned()))
-}
-
-/// What an `If-None-Match` lists: the versions the caller already has.
-enum Cached {
-    None,
-    Any,
-    Tags(Vec<String>),
-}
-
-impl Cached {
-    /// Weak comparison (RFC 9110 13.1.2): `W/"x"` and `"x"` name the same version.
-    fn matches(&self, version: &Timestamp) -> bool {
-        match self {
-            Self::None => false,
-            Self::Any => true,
-            Self::Tags(tags) => tags.iter().any(|tag| tag == version.as_str()),
-        }
-    }
-}
-
-/// The tags of an `If-None-Match`; one that is not a well-formed ETag matches nothing.
-fn if_none_match(headers: &HeaderMap) -> Cached {
-    match header_text(headers, header::IF_NONE_MATCH) {
-        None => Cached::None,
-        Some("*") => Cached::Any,
-        Some(value) => Cached::Tags(
-            value
-                .split(',')
-                .filter_map(|tag| entity_tag(tag.trim_matches([' ', '\t'])))
-                .map(str::to_owned)
-                .collect(),
-        ),
-    }
-}
-
-/// A header's value as text; a value that is not text is as good as absent text: it can
-/// name no version.
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers
-        .get(name)
-        .map(|value| value.to_str().unwrap_or("\u{0}").trim())
-}
-
-/// The opaque part of an entity tag, `"x"` or `W/"x"` (RFC 9110 8.8.3: visible ASCII
-/// but `"`; the OpenAPI document's header patterns say the same).
-fn entity_tag(value: &str) -> Option<&str> {
-    let tag = value.strip_prefix("W/").unwrap_or(value);
-    tag.strip_prefix('"')
-        .and_then(|tag| tag.strip_suffix('"'))
-        .filter(|inner| {
-            inner
-                .bytes()
-                .all(|b| b == b'!' || (b'#'..=b'~').contains(&b))
-        })
 }

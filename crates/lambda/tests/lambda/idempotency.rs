@@ -1,7 +1,7 @@
 //! `POST /tasks` with an `Idempotency-Key` through the real binary, on moto (the key's
 //! record and the task are written in one `TransactWriteItems`, which dynalite lacks).
 
-use serde_json::json;
+use serde_json::{Value, json};
 use taskapi_testkit::apigw::{Api, Caller, Request};
 use taskapi_testkit::emulator::Emulator;
 
@@ -21,49 +21,34 @@ async fn retried_create(api: Api) {
     let function = Function::start_on(Emulator::moto()).await;
     let alice = Caller::new(None);
     let call = async |request: Request<'_>| function.call(request.event(api)).await;
+    let post = async |headers: &[(&str, &str)], body: Value| {
+        call(
+            Request::new("POST", "/tasks")
+                .by(&alice)
+                .header(headers)
+                .json(body),
+        )
+        .await
+    };
     let key = [("Idempotency-Key", "8e0f6a52-retry")];
     let body = json!({ "title": "Pay the invoice" });
 
-    let first = call(
-        Request::new("POST", "/tasks")
-            .by(&alice)
-            .header(&key)
-            .json(body.clone()),
-    )
-    .await;
+    let first = post(&key, body.clone()).await;
     assert_eq!(first.status, 201, "{:?}", first.body);
     assert_eq!(first.header("idempotent-replayed"), None);
 
-    let retry = call(
-        Request::new("POST", "/tasks")
-            .by(&alice)
-            .header(&key)
-            .json(body),
-    )
-    .await;
+    let retry = post(&key, body).await;
     assert_eq!(retry.status, 201, "{:?}", retry.body);
     assert_eq!(retry.body, first.body, "the first answer, again");
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert_eq!(retry.header("etag"), first.header("etag"));
 
-    let other = call(
-        Request::new("POST", "/tasks")
-            .by(&alice)
-            .header(&key)
-            .json(json!({ "title": "Pay another invoice" })),
-    )
-    .await;
+    let other = post(&key, json!({ "title": "Pay another invoice" })).await;
     assert_eq!(other.status, 422, "{:?}", other.body);
     assert_eq!(other.body["code"], "idempotency_key_reused");
 
     let bad_key = [("Idempotency-Key", "")];
-    let refused = call(
-        Request::new("POST", "/tasks")
-            .by(&alice)
-            .header(&bad_key)
-            .json(json!({ "title": "x" })),
-    )
-    .await;
+    let refused = post(&bad_key, json!({ "title": "x" })).await;
     assert_eq!(refused.status, 400, "{:?}", refused.body);
     assert_eq!(refused.body["code"], "invalid_idempotency_key");
 

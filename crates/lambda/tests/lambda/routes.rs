@@ -41,15 +41,18 @@ async fn requests_without_claims_and_bad_input_are_refused() {
         let empty = call(Request::new("POST", "/tasks").by(&alice)).await;
         assert_eq!(empty.status, 400, "{api:?}: {:?}", empty.body);
         assert!(empty.body["message"].is_string());
-        let bad_status = call(
-            Request::new("GET", "/tasks")
-                .by(&alice)
-                .query(&[("status", "finished")]),
-        )
-        .await;
-        assert_eq!(bad_status.status, 400);
-        let nowhere = call(Request::new("GET", "/nowhere").by(&alice)).await;
-        assert_eq!(nowhere.status, 404);
+        let bad_status = Request::new("GET", "/tasks").by(&alice);
+        for (what, request, status) in [
+            (
+                "unknown status",
+                bad_status.query(&[("status", "finished")]),
+                400,
+            ),
+            ("no route", Request::new("GET", "/nowhere").by(&alice), 404),
+        ] {
+            let reply = call(request).await;
+            assert_eq!(reply.status, status, "{api:?} {what}: {:?}", reply.body);
+        }
         let openapi = call(Request::new("GET", "/openapi.json")).await;
         assert_eq!(openapi.status, 200);
         assert!(openapi.body["paths"]["/tasks/{taskId}"].is_object());
@@ -98,19 +101,17 @@ async fn users_see_and_change_only_their_own_tasks() {
         let call = async |request: Request<'_>| function.call(request.event(api)).await;
         let (id, _) = create(&function, api, &alice, "Alice's").await;
         let task_path = format!("/tasks/{id}");
-        let peek = call(Request::new("GET", &task_path).by(&bob)).await;
-        assert_eq!(peek.status, 404);
         let bobs = call(Request::new("GET", "/tasks").by(&bob)).await;
         assert_eq!(bobs.body["count"], 0);
-        let hijack = call(
-            Request::new("PATCH", &task_path)
-                .by(&bob)
-                .json(json!({ "title": "mine now" })),
-        )
-        .await;
-        assert_eq!(hijack.status, 404);
-        let vandal = call(Request::new("DELETE", &task_path).by(&bob)).await;
-        assert_eq!(vandal.status, 404);
+        let hijack = Request::new("PATCH", &task_path).json(json!({ "title": "mine now" }));
+        for (what, request) in [
+            ("peek", Request::new("GET", &task_path)),
+            ("hijack", hijack),
+            ("vandal", Request::new("DELETE", &task_path)),
+        ] {
+            let reply = call(request.by(&bob)).await;
+            assert_eq!(reply.status, 404, "{api:?} {what}: {:?}", reply.body);
+        }
         let intact = call(Request::new("GET", &task_path).by(&alice)).await;
         assert_eq!(intact.body["title"], "Alice's");
     }
@@ -161,15 +162,14 @@ async fn the_admin_view_is_for_the_admins_group_only() {
         let admin = Caller::new(Some(admin_groups));
         let call = async |request: Request<'_>| function.call(request.event(api)).await;
         let (id, _) = create(&function, api, &alice, "for the admins").await;
-        let not_admin = call(
-            Request::new("GET", "/admin/tasks")
-                .by(&bob)
-                .query(&[("status", "pending")]),
-        )
-        .await;
-        assert_eq!(not_admin.status, 403);
-        let as_alice = call(Request::new("GET", "/admin/tasks").by(&alice)).await;
-        assert_eq!(as_alice.status, 403);
+        let pending = Request::new("GET", "/admin/tasks").query(&[("status", "pending")]);
+        for (what, request) in [
+            ("other groups", pending.by(&bob)),
+            ("no groups", Request::new("GET", "/admin/tasks").by(&alice)),
+        ] {
+            let reply = call(request).await;
+            assert_eq!(reply.status, 403, "{api:?} {what}: {:?}", reply.body);
+        }
         let admin_view = call(
             Request::new("GET", "/admin/tasks")
                 .by(&admin)

@@ -2,9 +2,8 @@
 //! validate and in `ReturnValuesOnConditionCheckFailure`, which only moto implements.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use taskapi_domain::{
-    Description, Limit, ListQuery, NewTask, Status, Task, TaskStore, Timestamp, Title,
-};
+use taskapi_domain::{Limit, ListQuery, Status, TaskStore};
+use taskapi_store_conformance::task_created_now;
 use taskapi_testkit::emulator::Emulator;
 
 async fn on_dynalite() -> (Emulator, taskapi_store_dynamodb::DynamoStore) {
@@ -39,14 +38,7 @@ async fn lists_continue_past_the_one_megabyte_page() {
     let description = "x".repeat(150_000);
     let mut created = Vec::new();
     for n in 0..12 {
-        let task = Task::create(
-            NewTask {
-                title: Title::parse(&format!("big {n}")).unwrap(),
-                description: Description::default(),
-                status: Status::Pending,
-            },
-            Timestamp::now(),
-        );
+        let task = task_created_now(&format!("big {n}"), "", Status::Pending);
         store.create(&owner, &task).await.unwrap();
         client
             .update_item()

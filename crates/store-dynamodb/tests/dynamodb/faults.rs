@@ -11,13 +11,12 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use axum::http::StatusCode;
 use taskapi_domain::{StoreError, TaskId, TaskStore};
 use taskapi_store_dynamodb::{Client, DynamoStore};
-use tokio::net::TcpListener;
+use taskapi_testkit::LocalServer;
 
 /// A DynamoDB endpoint that fails every request the same way.
 struct FakeDynamo {
-    endpoint: String,
+    server: LocalServer,
     attempts: Arc<AtomicUsize>,
-    server: tokio::task::JoinHandle<()>,
 }
 
 impl FakeDynamo {
@@ -37,26 +36,14 @@ impl FakeDynamo {
                 )
             }
         });
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
         Self {
-            endpoint,
+            server: LocalServer::start(app).await,
             attempts,
-            server,
         }
     }
 
     fn attempts(&self) -> usize {
         self.attempts.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeDynamo {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
@@ -89,7 +76,7 @@ async fn throttling_is_retried_then_unavailable() {
         "RequestLimitExceeded",
     ] {
         let fake = FakeDynamo::failing_with(StatusCode::BAD_REQUEST, error_type).await;
-        let result = get_once(&store_at(&fake.endpoint)).await;
+        let result = get_once(&store_at(&fake.server.url())).await;
         assert!(
             matches!(result, Err(StoreError::Unavailable { retry_after }) if retry_after >= Duration::from_secs(1)),
             "{error_type}: {result:?}"
@@ -102,7 +89,7 @@ async fn throttling_is_retried_then_unavailable() {
 async fn server_faults_are_retried_then_unavailable() {
     let fake =
         FakeDynamo::failing_with(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError").await;
-    let result = get_once(&store_at(&fake.endpoint)).await;
+    let result = get_once(&store_at(&fake.server.url())).await;
     assert!(
         matches!(result, Err(StoreError::Unavailable { .. })),
         "{result:?}"
@@ -123,7 +110,7 @@ async fn an_unreachable_endpoint_is_unavailable() {
 #[tokio::test]
 async fn client_side_mistakes_are_internal_and_not_retried() {
     let fake = FakeDynamo::failing_with(StatusCode::BAD_REQUEST, "ResourceNotFoundException").await;
-    let result = get_once(&store_at(&fake.endpoint)).await;
+    let result = get_once(&store_at(&fake.server.url())).await;
     assert!(matches!(result, Err(StoreError::Internal(_))), "{result:?}");
     assert_eq!(fake.attempts(), 1);
 }

@@ -6,10 +6,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use taskapi_domain::{
-    Description, ListQuery, NewTask, Status, Task, TaskId, TaskPatch, TaskStore, TaskUpdate,
-    Timestamp, Title,
-};
+use taskapi_domain::{ListQuery, Status, TaskId, TaskStore, TaskUpdate, Timestamp};
+use taskapi_store_conformance::{status_update, task_created_now};
 use taskapi_store_dynamodb::DynamoStore;
 use taskapi_testkit::emulator::Emulator;
 
@@ -95,12 +93,9 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
     // If-Match with the ETag taskapi showed matches the naive form the seed stored.
     let later = Timestamp::now();
     let update = TaskUpdate {
-        patch: TaskPatch {
-            status: Some(Status::Done),
-            ..TaskPatch::default()
-        },
         updated_at: later.clone(),
         expected_updated_at: Some(task.updated_at.clone()),
+        ..status_update(Status::Done)
     };
     let updated = store.update(&sub, &id, &update).await.unwrap();
     assert_eq!(
@@ -128,14 +123,7 @@ async fn tasks_written_by_taskapi_are_read_and_updated_by_the_seed() {
     let store = dynalite.fresh_store().await;
     let client = dynalite.client();
     let sub = uuid::Uuid::new_v4().to_string();
-    let task = Task::create(
-        NewTask {
-            title: Title::parse("Ship feature X").unwrap(),
-            description: Description::parse("").unwrap(),
-            status: Status::InProgress,
-        },
-        Timestamp::now(),
-    );
+    let task = task_created_now("Ship feature X", "", Status::InProgress);
     store.create(&sub, &task).await.unwrap();
     let id = task.task_id.as_str();
 

@@ -7,6 +7,14 @@ use aws_sdk_dynamodb::types::{
 use taskapi_store_dynamodb::{TableCreation, TableError, create_table};
 use taskapi_testkit::emulator::Emulator;
 
+/// A key schema as (attribute, `HASH` or `RANGE`) pairs.
+fn key_names(schema: &[KeySchemaElement]) -> Vec<(&str, &str)> {
+    schema
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type().as_str()))
+        .collect()
+}
+
 #[tokio::test]
 async fn creates_the_seed_schema_once_and_waits_until_active() {
     let dynalite = Emulator::dynalite();
@@ -32,20 +40,16 @@ async fn creates_the_seed_schema_once_and_waits_until_active() {
         table.billing_mode_summary().and_then(|b| b.billing_mode()),
         Some(&BillingMode::PayPerRequest)
     );
-    let keys: Vec<_> = table
-        .key_schema()
-        .iter()
-        .map(|k| (k.attribute_name(), k.key_type().as_str()))
-        .collect();
-    assert_eq!(keys, [("PK", "HASH"), ("SK", "RANGE")]);
+    assert_eq!(
+        key_names(table.key_schema()),
+        [("PK", "HASH"), ("SK", "RANGE")]
+    );
     let gsi = &table.global_secondary_indexes()[0];
     assert_eq!(gsi.index_name(), Some("GSI1"));
-    let gsi_keys: Vec<_> = gsi
-        .key_schema()
-        .iter()
-        .map(|k| (k.attribute_name(), k.key_type().as_str()))
-        .collect();
-    assert_eq!(gsi_keys, [("GSI1PK", "HASH"), ("GSI1SK", "RANGE")]);
+    assert_eq!(
+        key_names(gsi.key_schema()),
+        [("GSI1PK", "HASH"), ("GSI1SK", "RANGE")]
+    );
     assert_eq!(
         gsi.projection().and_then(|p| p.projection_type()),
         Some(&ProjectionType::All)

@@ -102,8 +102,7 @@ impl UserPools {
         &self,
         req: AdminUpdateUserAttributes,
     ) -> Result<Empty, CognitoError> {
-        let pool = self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&pool.id, &req.username)?;
+        let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         let updates = attributes(Some(req.user_attributes))?;
         self.apply_updates(&pool, user, updates, Editor::Admin)?;
         Ok(Empty {})
@@ -155,8 +154,7 @@ impl UserPools {
                 return Err(CognitoError::AliasExists);
             }
         }
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         let unverified = user.attributes.get("email_verified").map(String::as_str) != Some("true");
         let mut sent = Vec::new();
         if email_changed
@@ -200,8 +198,7 @@ impl UserPools {
         self.redeem_code(&user, CodePurpose::VerifyEmail, code)?;
         user.attributes
             .insert("email_verified".into(), "true".into());
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         Ok(Empty {})
     }
 
@@ -217,8 +214,7 @@ impl UserPools {
         &self,
         req: AdminDeleteUserAttributes,
     ) -> Result<Empty, CognitoError> {
-        let pool = self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&pool.id, &req.username)?;
+        let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         self.remove_attributes(&pool, user, &req.user_attribute_names)
     }
 
@@ -242,8 +238,7 @@ impl UserPools {
                 self.store.set_alias_email(&pool.id, &user.username, None)?;
             }
         }
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         Ok(Empty {})
     }
 
@@ -259,8 +254,7 @@ impl UserPools {
         &self,
         req: AdminSetUserPassword,
     ) -> Result<Empty, CognitoError> {
-        let pool = self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&pool.id, &req.username)?;
+        let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         password::check(&pool.config.password_policy, &req.password, Setter::Admin)?;
         let credentials = self.derive_password(&pool.id, &user.username, &req.password)?;
         let status = if req.permanent {
@@ -279,8 +273,7 @@ impl UserPools {
         &self,
         req: AdminUserRef,
     ) -> Result<Empty, CognitoError> {
-        let pool = self.pool(&req.user_pool_id)?;
-        let mut user = self.admin_user(&pool.id, &req.username)?;
+        let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.email().is_none() {
             return Err(CognitoError::InvalidParameter(
                 "Cannot reset password for the user as there is no registered/verified email or phone_number"
@@ -290,8 +283,7 @@ impl UserPools {
         if user.status != UserStatus::Unconfirmed {
             user.status = UserStatus::ResetRequired;
         }
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         self.send_code(&user, CodePurpose::ForgotPassword)?;
         Ok(Empty {})
     }
@@ -300,8 +292,7 @@ impl UserPools {
         &self,
         req: AdminUserRef,
     ) -> Result<Empty, CognitoError> {
-        let pool = self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&pool.id, &req.username)?;
+        let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         self.store.revoke_user_sessions(&pool.id, &user.username)?;
         Ok(Empty {})
     }

@@ -122,7 +122,7 @@ impl UserPools {
         };
         let now = self.now();
         let user = if action == Some("RESEND") {
-            let user = self.admin_user(&pool.id, &req.username)?;
+            let (_, user) = self.admin_user(&pool.id, &req.username)?;
             if user.status != UserStatus::ForceChangePassword {
                 return Err(CognitoError::UnsupportedUserState(
                     "User status is not FORCE_CHANGE_PASSWORD".into(),
@@ -182,8 +182,7 @@ impl UserPools {
     }
 
     pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let mut user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.status != UserStatus::Unconfirmed {
             return Err(CognitoError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
@@ -191,8 +190,7 @@ impl UserPools {
             )));
         }
         user.status = UserStatus::Confirmed;
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         Ok(Empty {})
     }
 
@@ -200,8 +198,7 @@ impl UserPools {
         &self,
         req: AdminUser,
     ) -> Result<AdminGetUserResponse, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         Ok(AdminGetUserResponse {
             username: user.username.clone(),
             user_attributes: attribute_list(&user.attributes),
@@ -214,8 +211,7 @@ impl UserPools {
     }
 
     pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         self.store.delete_user(&user.pool_id, &user.username)?;
         Ok(Empty {})
     }
@@ -226,11 +222,9 @@ impl UserPools {
         req: AdminUser,
         enabled: bool,
     ) -> Result<Empty, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let mut user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         user.enabled = enabled;
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         if !enabled {
             self.store
                 .revoke_user_sessions(&user.pool_id, &user.username)?;
@@ -266,8 +260,7 @@ impl UserPools {
 
     pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
         let user = self.member_change(&req)?;
-        self.store
-            .add_member(&user.pool_id, &req.group_name, &user.username)?;
+        self.store.add_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
@@ -276,15 +269,13 @@ impl UserPools {
         req: Membership,
     ) -> Result<Empty, CognitoError> {
         let user = self.member_change(&req)?;
-        self.store
-            .remove_member(&user.pool_id, &req.group_name, &user.username)?;
+        self.store.remove_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
     /// Validates a membership change and returns the user it concerns.
     fn member_change(&self, req: &Membership) -> Result<User, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if !self
             .store
             .group_exists(&req.user_pool_id, &req.group_name)?
@@ -298,8 +289,7 @@ impl UserPools {
         &self,
         req: ListGroupsForUser,
     ) -> Result<GroupsResponse, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        let user = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         let groups = self.store.groups_of(&user.pool_id, &user.username)?;
         let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
         Ok(GroupsResponse::new(&groups, next_token))

@@ -109,6 +109,26 @@ pub(super) struct GetUserResponse {
     mfa: MfaSettings,
 }
 
+/// One sign-in attempt (InitiateAuth or AdminInitiateAuth): through which client, into
+/// which pool, with which `AuthParameters`.
+#[derive(Clone, Copy)]
+pub(super) struct SignIn<'a> {
+    pub client: &'a Client,
+    pub pool: &'a Pool,
+    pub params: &'a Params,
+}
+
+impl<'a> SignIn<'a> {
+    /// `USERNAME` and the flow's own proof (`PASSWORD`, `SRP_A`), once `SECRET_HASH` over
+    /// the username shows that the caller holds the client's secret.
+    pub fn username_and(&self, proof: &str) -> Result<(&'a str, &'a str), CognitoError> {
+        let name = required_param(self.params, "USERNAME")?;
+        let given = required_param(self.params, proof)?;
+        check_secret_hash(self.client, name, param(self.params, "SECRET_HASH"))?;
+        Ok((name, given))
+    }
+}
+
 /// A user that an access token speaks for.
 pub(super) struct Bearer {
     pub pool: Pool,
@@ -119,14 +139,18 @@ impl UserPools {
     pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<AuthResponse, CognitoError> {
         let (client, pool) = self.client(&req.client_id)?;
         let flow = req.auth_flow.as_str();
-        let params = &req.auth_parameters;
+        let sign_in = SignIn {
+            client: &client,
+            pool: &pool,
+            params: &req.auth_parameters,
+        };
         match flow {
             "USER_PASSWORD_AUTH" => {
                 require_flow(&client, flow)?;
-                self.password_auth(&client, &pool, params)
+                self.password_auth(sign_in)
             }
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
-                self.shared_flow(flow, &client, &pool, params)
+                self.shared_flow(flow, sign_in)
             }
             "CUSTOM_AUTH" | "USER_AUTH" => Err(CognitoError::InvalidParameter(format!(
                 "{flow} is not supported by the local user pool; use USER_SRP_AUTH or \
@@ -152,14 +176,18 @@ impl UserPools {
     ) -> Result<AuthResponse, CognitoError> {
         let (client, pool) = self.pool_client(&req.user_pool_id, &req.inner.client_id)?;
         let flow = req.inner.auth_flow.as_str();
-        let params = &req.inner.auth_parameters;
+        let sign_in = SignIn {
+            client: &client,
+            pool: &pool,
+            params: &req.inner.auth_parameters,
+        };
         match flow {
             "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
                 require_flow(&client, "ADMIN_USER_PASSWORD_AUTH")?;
-                self.password_auth(&client, &pool, params)
+                self.password_auth(sign_in)
             }
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
-                self.shared_flow(flow, &client, &pool, params)
+                self.shared_flow(flow, sign_in)
             }
             "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => {
                 Err(CognitoError::InvalidParameter(format!(
@@ -200,33 +228,19 @@ impl UserPools {
     }
 
     /// The flows InitiateAuth and AdminInitiateAuth share: SRP and refresh.
-    fn shared_flow(
-        &self,
-        flow: &str,
-        client: &Client,
-        pool: &Pool,
-        params: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
+    fn shared_flow(&self, flow: &str, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
         if flow == "USER_SRP_AUTH" {
-            require_flow(client, flow)?;
-            self.srp_auth(client, pool, params)
+            require_flow(sign_in.client, flow)?;
+            self.srp_auth(sign_in)
         } else {
-            require_flow(client, "REFRESH_TOKEN_AUTH")?;
-            Ok(AuthResponse::tokens(
-                self.refresh_auth(client, pool, params)?,
-            ))
+            require_flow(sign_in.client, "REFRESH_TOKEN_AUTH")?;
+            Ok(AuthResponse::tokens(self.refresh_auth(sign_in)?))
         }
     }
 
-    fn password_auth(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        params: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
-        let name = required_param(params, "USERNAME")?;
-        let password = required_param(params, "PASSWORD")?;
-        check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
+    fn password_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
+        let SignIn { client, pool, .. } = sign_in;
+        let (name, password) = sign_in.username_and("PASSWORD")?;
         let user = self.proven_user(client, pool, name, password)?;
         // Only someone who knows the password learns the account's state; Cognito says
         // UserNotConfirmed only once the password is right, too.
@@ -503,28 +517,10 @@ impl UserPools {
         let refresh = tokens::new_refresh_token();
         self.store
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
-        let mut result = self.tokens(client, pool, user, &session, None)?;
+        let minted = self.mint_tokens(client, pool, user, &session, None)?;
+        let mut result = AuthenticationResult::new(client, minted);
         result.refresh_token = Some(refresh);
         Ok(AuthResponse::tokens(result))
-    }
-
-    /// ID and access tokens for a session (a sign-in or a refresh of it).
-    fn tokens(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        user: &User,
-        session: &Session,
-        oauth: Option<OAuthExtras<'_>>,
-    ) -> Result<AuthenticationResult, CognitoError> {
-        let (id_token, access_token) = self.mint_tokens(client, pool, user, session, oauth)?;
-        Ok(AuthenticationResult {
-            access_token,
-            expires_in: client.config.validity.access,
-            token_type: "Bearer",
-            refresh_token: None,
-            id_token,
-        })
     }
 
     /// The ID token and the access token of a session, with its OAuth scopes if any.
@@ -574,15 +570,16 @@ impl UserPools {
             scopes,
             nonce: None,
         });
-        self.tokens(client, pool, user, session, oauth)
+        let minted = self.mint_tokens(client, pool, user, session, oauth)?;
+        Ok(AuthenticationResult::new(client, minted))
     }
 
-    fn refresh_auth(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        params: &Params,
-    ) -> Result<AuthenticationResult, CognitoError> {
+    fn refresh_auth(&self, sign_in: SignIn<'_>) -> Result<AuthenticationResult, CognitoError> {
+        let SignIn {
+            client,
+            pool,
+            params,
+        } = sign_in;
         let token = required_param(params, "REFRESH_TOKEN")?;
         let session = self.refresh_session(client, pool, token)?;
         let user = self.session_user(pool, &session)?;

@@ -192,10 +192,7 @@ impl UserPools {
     ) -> Result<Empty, CognitoError> {
         let user = match (&req.access_token, &req.user_pool_id, &req.username) {
             (Some(token), _, _) => self.bearer(token)?.user,
-            (None, Some(pool_id), Some(username)) => {
-                self.pool(pool_id)?;
-                self.admin_user(pool_id, username)?
-            }
+            (None, Some(pool_id), Some(username)) => self.admin_user(pool_id, username)?.1,
             _ => {
                 return Err(CognitoError::InvalidParameter(
                     "Missing required parameter AccessToken".into(),

@@ -145,11 +145,21 @@ impl UserPools {
         Ok((client, pool))
     }
 
-    /// A user for an admin action, where existence is never hidden.
-    fn admin_user(&self, pool_id: &str, username: &str) -> Result<User, CognitoError> {
-        self.store
+    /// The pool an admin action names and the user in it, where existence is never hidden.
+    fn admin_user(&self, pool_id: &str, username: &str) -> Result<(Pool, User), CognitoError> {
+        let pool = self.pool(pool_id)?;
+        let user = self
+            .store
             .find_user(pool_id, username)?
-            .ok_or(CognitoError::UserNotFound)
+            .ok_or(CognitoError::UserNotFound)?;
+        Ok((pool, user))
+    }
+
+    /// Stores a changed user, stamped with the time of the change.
+    fn save_user(&self, user: &mut User) -> Result<(), CognitoError> {
+        user.modified = self.now();
+        self.store.update_user(user)?;
+        Ok(())
     }
 
     /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may
@@ -246,7 +256,7 @@ impl UserPools {
             .may_enter(self.now())?;
         // No code, or a dead one, answers as a wrong code does: a user who never asked for
         // a code must look like one who does not exist.
-        let stored = match self.store.code(pool_id, username, purpose)? {
+        let stored = match self.store.code(user, purpose)? {
             Some(stored) if stored.attempts < self.tuning.max_code_attempts => stored,
             _ => return Err(self.wrong_code(pool_id, username, purpose)),
         };
@@ -254,10 +264,10 @@ impl UserPools {
             return Err(CognitoError::ExpiredCode);
         }
         if !constant_time_eq(stored.code.as_bytes(), given.trim().as_bytes()) {
-            self.store.count_code_attempt(pool_id, username, purpose)?;
+            self.store.count_code_attempt(user, purpose)?;
             return Err(self.wrong_code(pool_id, username, purpose));
         }
-        self.store.delete_code(pool_id, username, purpose)?;
+        self.store.delete_code(user, purpose)?;
         Ok(())
     }
 }

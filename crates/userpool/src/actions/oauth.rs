@@ -174,6 +174,14 @@ pub(super) struct ResourceServerResponse {
     resource_server: ResourceServerType,
 }
 
+impl ResourceServerResponse {
+    fn new(server: ResourceServer) -> Self {
+        Self {
+            resource_server: ResourceServerType::new(server),
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct ResourceServersResponse {
@@ -252,9 +260,7 @@ impl UserPools {
                 server.identifier, server.pool_id
             )));
         }
-        Ok(ResourceServerResponse {
-            resource_server: ResourceServerType::new(server),
-        })
+        Ok(ResourceServerResponse::new(server))
     }
 
     pub(super) fn describe_resource_server(
@@ -268,9 +274,7 @@ impl UserPools {
             .into_iter()
             .find(|s| s.identifier == req.identifier)
             .ok_or_else(|| resource_server_not_found(&req.identifier))?;
-        Ok(ResourceServerResponse {
-            resource_server: ResourceServerType::new(server),
-        })
+        Ok(ResourceServerResponse::new(server))
     }
 
     pub(super) fn list_resource_servers(
@@ -294,9 +298,7 @@ impl UserPools {
         if !self.store.update_resource_server(&server)? {
             return Err(resource_server_not_found(&server.identifier));
         }
-        Ok(ResourceServerResponse {
-            resource_server: ResourceServerType::new(server),
-        })
+        Ok(ResourceServerResponse::new(server))
     }
 
     pub(super) fn delete_resource_server(

@@ -429,7 +429,6 @@ impl UserPools {
         &self,
         req: CreateUserPoolClient,
     ) -> Result<UserPoolClientResponse, CognitoError> {
-        self.pool(&req.user_pool_id)?;
         let client_id = req.client_id.clone().unwrap_or_default();
         let mut client = self.pool_client(&req.user_pool_id, &client_id)?.0;
         client.config = client_config(&req)?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Group, User};
+use crate::model::{Client, Group, User};
 use crate::outbox::mask;
 
 /// The answer of actions that return nothing (`{}`).
@@ -134,6 +134,20 @@ pub(super) struct AuthenticationResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub id_token: String,
+}
+
+impl AuthenticationResult {
+    /// A session's freshly minted ID and access tokens, as `client` issues them; a sign-in
+    /// adds the refresh token.
+    pub fn new(client: &Client, (id_token, access_token): (String, String)) -> Self {
+        Self {
+            access_token,
+            expires_in: client.config.validity.access,
+            token_type: "Bearer",
+            refresh_token: None,
+            id_token,
+        }
+    }
 }
 
 /// What every sign-in step answers: either a challenge (name, session, parameters) or the

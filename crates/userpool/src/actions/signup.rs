@@ -61,8 +61,8 @@ pub(super) struct SignUpResponse {
 
 impl UserPools {
     pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, CognitoError> {
-        let (client, pool) = self.client(&req.client_id)?;
-        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let (_, pool) =
+            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         let attrs = attributes(req.user_attributes)?;
         let (user, code_delivery_details) =
             self.register(&pool, &req.username, req.password, attrs)?;
@@ -123,8 +123,8 @@ impl UserPools {
     }
 
     pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, CognitoError> {
-        let (client, pool) = self.client(&req.client_id)?;
-        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let (client, pool) =
+            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.confirm_registration(&client, &pool, &req.username, &req.confirmation_code)?;
         Ok(Empty {})
     }
@@ -157,8 +157,7 @@ impl UserPools {
             user.attributes
                 .insert("email_verified".into(), "true".into());
         }
-        user.modified = self.now();
-        self.store.update_user(&user)?;
+        self.save_user(&mut user)?;
         Ok(())
     }
 
@@ -166,15 +165,28 @@ impl UserPools {
         &self,
         req: UserRequest,
     ) -> Result<Delivery, CognitoError> {
-        let (client, pool) = self.client(&req.client_id)?;
-        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let (client, pool) =
+            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.send_user_code(&client, &pool, &req.username, CodePurpose::SignUp)
     }
 
     pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, CognitoError> {
-        let (client, pool) = self.client(&req.client_id)?;
-        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let (client, pool) =
+            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.send_user_code(&client, &pool, &req.username, CodePurpose::ForgotPassword)
+    }
+
+    /// The app client and its pool for a public action about `username`, once `SECRET_HASH`
+    /// proves the caller holds the client's secret (where it has one).
+    fn signed_client(
+        &self,
+        client_id: &str,
+        username: &str,
+        secret_hash: Option<&str>,
+    ) -> Result<(Client, Pool), CognitoError> {
+        let (client, pool) = self.client(client_id)?;
+        check_secret_hash(&client, username, secret_hash)?;
+        Ok((client, pool))
     }
 
     /// E-mails a new sign-up code, or a password-reset code, if the user may have one
@@ -261,8 +273,8 @@ impl UserPools {
         &self,
         req: ConfirmForgotPassword,
     ) -> Result<Empty, CognitoError> {
-        let (client, pool) = self.client(&req.client_id)?;
-        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let (client, pool) =
+            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.reset_password(
             &client,
             &pool,

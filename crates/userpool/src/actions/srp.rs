@@ -7,9 +7,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 
-use super::auth::attempts_exceeded;
+use super::auth::{SignIn, attempts_exceeded};
 use super::shapes::AuthResponse;
-use super::{Params, check_secret_hash, param, required_param};
+use super::{Params, required_param};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{Client, Pool, User, UserStatus};
@@ -25,15 +25,9 @@ impl UserPools {
     /// the user's salt, our `B` and a single-use SECRET_BLOCK naming the stored exchange.
     /// Unknown users get a decoy that can never verify when the client hides user
     /// existence, so the answer does not tell who has an account.
-    pub(super) fn srp_auth(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        params: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
-        let name = required_param(params, "USERNAME")?;
-        let a_hex = required_param(params, "SRP_A")?;
-        check_secret_hash(client, name, param(params, "SECRET_HASH"))?;
+    pub(super) fn srp_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
+        let SignIn { client, pool, .. } = sign_in;
+        let (name, a_hex) = sign_in.username_and("SRP_A")?;
         if srp::parse_public(a_hex).is_none() {
             return Err(CognitoError::InvalidParameter(
                 "Invalid SRP_A value.".into(),

@@ -1,10 +1,10 @@
-//! One-time codes (sign-up confirmation, password reset).
+//! One-time codes (sign-up confirmation, password reset): at most one per user and purpose.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::PoolStoreError;
-use crate::model::{CodePurpose, StoredCode};
+use crate::model::{CodePurpose, StoredCode, User};
 
 impl Store {
     /// Stores a fresh code, replacing any earlier one for the same purpose.
@@ -26,51 +26,48 @@ impl Store {
 
     pub fn code(
         &self,
-        pool_id: &str,
-        username: &str,
+        user: &User,
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT code, expires_at, attempts FROM codes
-                 WHERE pool_id = ?1 AND username = ?2 AND purpose = ?3",
-                params![pool_id, username, purpose.as_str()],
-                |r| {
-                    Ok(StoredCode {
-                        code: r.get(0)?,
-                        expires_at: r.get(1)?,
-                        attempts: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.optional_row(
+            &format!("SELECT code, expires_at, attempts FROM codes {THE_CODE}"),
+            params![user.pool_id, user.username, purpose.as_str()],
+            |r| {
+                Ok(StoredCode {
+                    code: r.get(0)?,
+                    expires_at: r.get(1)?,
+                    attempts: r.get(2)?,
+                })
+            },
+        )
     }
 
     pub fn count_code_attempt(
         &self,
-        pool_id: &str,
-        username: &str,
+        user: &User,
         purpose: CodePurpose,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
-            "UPDATE codes SET attempts = attempts + 1
-             WHERE pool_id = ?1 AND username = ?2 AND purpose = ?3",
-            params![pool_id, username, purpose.as_str()],
-        )?;
-        Ok(())
+        self.on_code("UPDATE codes SET attempts = attempts + 1", user, purpose)
     }
 
-    pub fn delete_code(
+    pub fn delete_code(&self, user: &User, purpose: CodePurpose) -> Result<(), PoolStoreError> {
+        self.on_code("DELETE FROM codes", user, purpose)
+    }
+
+    /// Runs `statement` on the user's code for `purpose`.
+    fn on_code(
         &self,
-        pool_id: &str,
-        username: &str,
+        statement: &str,
+        user: &User,
         purpose: CodePurpose,
     ) -> Result<(), PoolStoreError> {
         self.conn().execute(
-            "DELETE FROM codes WHERE pool_id = ?1 AND username = ?2 AND purpose = ?3",
-            params![pool_id, username, purpose.as_str()],
+            &format!("{statement} {THE_CODE}"),
+            params![user.pool_id, user.username, purpose.as_str()],
         )?;
         Ok(())
     }
 }
+
+/// Picks a user's code for a purpose: `?1` the pool, `?2` the username, `?3` the purpose.
+const THE_CODE: &str = "WHERE pool_id = ?1 AND username = ?2 AND purpose = ?3";

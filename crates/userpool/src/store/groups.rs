@@ -1,10 +1,10 @@
 //! Groups and their members.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::PoolStoreError;
-use crate::model::Group;
+use crate::model::{Group, User};
 
 impl Store {
     /// Inserts a group; `Ok(false)` when the name is taken.
@@ -26,39 +26,26 @@ impl Store {
     }
 
     pub fn group_exists(&self, pool_id: &str, name: &str) -> Result<bool, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM groups WHERE pool_id = ?1 AND name = ?2",
-                params![pool_id, name],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        let found = self.optional_row(
+            "SELECT 1 FROM groups WHERE pool_id = ?1 AND name = ?2",
+            params![pool_id, name],
+            |_| Ok(()),
+        )?;
+        Ok(found.is_some())
     }
 
-    pub fn add_member(
-        &self,
-        pool_id: &str,
-        group: &str,
-        username: &str,
-    ) -> Result<(), PoolStoreError> {
+    pub fn add_member(&self, user: &User, group: &str) -> Result<(), PoolStoreError> {
         self.conn().execute(
             "INSERT OR IGNORE INTO group_members (pool_id, group_name, username) VALUES (?1, ?2, ?3)",
-            params![pool_id, group, username],
+            params![user.pool_id, group, user.username],
         )?;
         Ok(())
     }
 
-    pub fn remove_member(
-        &self,
-        pool_id: &str,
-        group: &str,
-        username: &str,
-    ) -> Result<(), PoolStoreError> {
+    pub fn remove_member(&self, user: &User, group: &str) -> Result<(), PoolStoreError> {
         self.conn().execute(
             "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND username = ?3",
-            params![pool_id, group, username],
+            params![user.pool_id, group, user.username],
         )?;
         Ok(())
     }
@@ -125,15 +112,12 @@ impl Store {
 
     /// The usernames in a group, oldest membership first.
     pub fn member_names(&self, pool_id: &str, group: &str) -> Result<Vec<String>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        self.all_rows(
             "SELECT username FROM group_members WHERE pool_id = ?1 AND group_name = ?2
              ORDER BY rowid",
-        )?;
-        let rows = stmt
-            .query_map(params![pool_id, group], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok(rows)
+            params![pool_id, group],
+            |r| r.get(0),
+        )
     }
 
     fn select_groups(
@@ -141,13 +125,13 @@ impl Store {
         rest: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Group>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created,
-                 g.modified {rest}"
-        ))?;
-        let rows = stmt
-            .query_map(args, |r| {
+        self.all_rows(
+            &format!(
+                "SELECT g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created,
+                     g.modified {rest}"
+            ),
+            args,
+            |r| {
                 Ok(Group {
                     pool_id: r.get(0)?,
                     name: r.get(1)?,
@@ -157,8 +141,7 @@ impl Store {
                     created: r.get(5)?,
                     modified: r.get(6)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 }

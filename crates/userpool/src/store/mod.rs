@@ -19,6 +19,7 @@ mod codes;
 mod groups;
 mod oauth;
 mod pools;
+mod query;
 mod sessions;
 mod users;
 

@@ -1,7 +1,7 @@
 //! OAuth 2.0 state of the hosted UI: user-pool domains, resource servers (custom scopes) and
 //! the scopes each OAuth sign-in was granted, which its refreshes keep.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::PoolStoreError;
@@ -33,31 +33,25 @@ impl Store {
     }
 
     pub fn domain(&self, domain: &str) -> Result<Option<Domain>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT domain, pool_id, created FROM domains WHERE domain = ?1",
-                [domain],
-                |r| {
-                    Ok(Domain {
-                        domain: r.get(0)?,
-                        pool_id: r.get(1)?,
-                        created: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.optional_row(
+            "SELECT domain, pool_id, created FROM domains WHERE domain = ?1",
+            [domain],
+            |r| {
+                Ok(Domain {
+                    domain: r.get(0)?,
+                    pool_id: r.get(1)?,
+                    created: r.get(2)?,
+                })
+            },
+        )
     }
 
     pub fn domain_of_pool(&self, pool_id: &str) -> Result<Option<String>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT domain FROM domains WHERE pool_id = ?1",
-                [pool_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.optional_row(
+            "SELECT domain FROM domains WHERE pool_id = ?1",
+            [pool_id],
+            |r| r.get(0),
+        )
     }
 
     /// `false` if the pool has no such domain.
@@ -118,16 +112,12 @@ impl Store {
 
     /// A pool's resource servers, oldest first.
     pub fn resource_servers(&self, pool_id: &str) -> Result<Vec<ResourceServer>, PoolStoreError> {
-        let conn = self.conn();
-        let mut statement = conn.prepare_cached(
+        let rows = self.all_rows(
             "SELECT pool_id, identifier, name, scopes FROM resource_servers
              WHERE pool_id = ?1 ORDER BY created, identifier",
+            [pool_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)),
         )?;
-        let rows = statement
-            .query_map([pool_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(pool_id, identifier, name, scopes)| {
                 Ok(ResourceServer {
@@ -163,14 +153,11 @@ impl Store {
 
     /// The OAuth scopes of a sign-in through the hosted UI; `None` for an API sign-in.
     pub fn session_scopes(&self, origin_jti: &str) -> Result<Option<Vec<String>>, PoolStoreError> {
-        let text: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT scopes FROM session_scopes WHERE origin_jti = ?1",
-                [origin_jti],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let text: Option<String> = self.optional_row(
+            "SELECT scopes FROM session_scopes WHERE origin_jti = ?1",
+            [origin_jti],
+            |r| r.get(0),
+        )?;
         Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 }

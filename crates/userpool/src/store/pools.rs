@@ -1,9 +1,9 @@
 //! Pools, their signing keys, and their app clients.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
-use super::KeyRow;
-use super::Store;
+use super::users::USER_TABLES;
+use super::{KeyRow, Store};
 use crate::error::PoolStoreError;
 use crate::model::{Client, Pool};
 
@@ -49,17 +49,8 @@ impl Store {
     pub fn delete_pool(&self, pool_id: &str) -> Result<(), PoolStoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for table in [
-            "codes",
-            "group_members",
-            "sessions",
-            "challenges",
-            "srp_blocks",
-            "users",
-            "groups",
-            "clients",
-            "signing_keys",
-        ] {
+        let pool_tables = ["groups", "clients", "signing_keys"];
+        for table in USER_TABLES.iter().chain(&pool_tables) {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE pool_id = ?1"),
                 [pool_id],
@@ -99,42 +90,39 @@ impl Store {
     }
 
     pub fn pool(&self, id: &str) -> Result<Option<Pool>, PoolStoreError> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT id, name, config, created, modified FROM pools WHERE id = ?1",
-                [id],
-                pool_row,
-            )
-            .optional()?;
+        let row = self.optional_row(
+            "SELECT id, name, config, created, modified FROM pools WHERE id = ?1",
+            [id],
+            pool_row,
+        )?;
         row.map(finish_pool).transpose()
     }
 
     /// All pools, oldest first.
     pub fn pools(&self) -> Result<Vec<Pool>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, config, created, modified FROM pools ORDER BY rowid")?;
-        let rows = stmt
-            .query_map([], pool_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish_pool).collect()
+        self.all_rows(
+            "SELECT id, name, config, created, modified FROM pools ORDER BY rowid",
+            [],
+            pool_row,
+        )?
+        .into_iter()
+        .map(finish_pool)
+        .collect()
     }
 
     pub fn keys(&self) -> Result<Vec<KeyRow>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT pool_id, token_use, kid, pkcs8 FROM signing_keys")?;
-        let rows = stmt
-            .query_map([], |r| {
+        self.all_rows(
+            "SELECT pool_id, token_use, kid, pkcs8 FROM signing_keys",
+            [],
+            |r| {
                 Ok(KeyRow {
                     pool_id: r.get(0)?,
                     token_use: r.get(1)?,
                     kid: r.get(2)?,
                     pkcs8: r.get(3)?,
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            },
+        )
     }
 
     // ---- app clients ----------------------------------------------------------------------
@@ -157,28 +145,24 @@ impl Store {
     }
 
     pub fn client(&self, id: &str) -> Result<Option<Client>, PoolStoreError> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT id, pool_id, name, secret, config, created, modified FROM clients WHERE id = ?1",
-                [id],
-                client_row,
-            )
-            .optional()?;
+        let row = self.optional_row(
+            &format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"),
+            [id],
+            client_row,
+        )?;
         row.map(finish_client).transpose()
     }
 
     /// A pool's clients, oldest first.
     pub fn clients(&self, pool_id: &str) -> Result<Vec<Client>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, pool_id, name, secret, config, created, modified FROM clients
-             WHERE pool_id = ?1 ORDER BY rowid",
-        )?;
-        let rows = stmt
-            .query_map([pool_id], client_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish_client).collect()
+        self.all_rows(
+            &format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE pool_id = ?1 ORDER BY rowid"),
+            [pool_id],
+            client_row,
+        )?
+        .into_iter()
+        .map(finish_client)
+        .collect()
     }
 }
 
@@ -197,6 +181,8 @@ fn finish_pool((id, name, config, created, modified): PoolRow) -> Result<Pool, P
         modified,
     })
 }
+
+const CLIENT_COLUMNS: &str = "id, pool_id, name, secret, config, created, modified";
 
 type ClientRow = (String, String, String, Option<String>, String, i64, i64);
 

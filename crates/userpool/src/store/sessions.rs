@@ -1,6 +1,6 @@
 //! Sign-in sessions (behind refresh tokens) and pending challenges.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use super::Store;
 use crate::error::PoolStoreError;
@@ -54,28 +54,23 @@ impl Store {
     }
 
     pub fn session(&self, origin_jti: &str) -> Result<Option<Session>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE origin_jti = ?1"),
-                [origin_jti],
-                session_row,
-            )
-            .optional()?)
+        self.session_where("origin_jti", origin_jti)
     }
 
     pub fn session_by_refresh(
         &self,
         refresh_hash: &str,
     ) -> Result<Option<Session>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE refresh_hash = ?1"),
-                [refresh_hash],
-                session_row,
-            )
-            .optional()?)
+        self.session_where("refresh_hash", refresh_hash)
+    }
+
+    /// The session whose unique `column` holds `value`.
+    fn session_where(&self, column: &str, value: &str) -> Result<Option<Session>, PoolStoreError> {
+        self.optional_row(
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE {column} = ?1"),
+            [value],
+            session_row,
+        )
     }
 
     pub fn revoke_session(&self, origin_jti: &str) -> Result<(), PoolStoreError> {
@@ -118,28 +113,20 @@ impl Store {
 
     /// Removes and returns a challenge: a `Session` answers exactly one challenge.
     pub fn take_challenge(&self, session: &str) -> Result<Option<Challenge>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "DELETE FROM challenges WHERE session = ?1
-                 RETURNING kind, pool_id, client_id, username, expires_at",
-                [session],
-                challenge_row,
-            )
-            .optional()?)
+        self.optional_row(
+            &format!("DELETE FROM challenges WHERE session = ?1 RETURNING {CHALLENGE_COLUMNS}"),
+            [session],
+            challenge_row,
+        )
     }
 
     /// Reads a challenge without answering it (AssociateSoftwareToken during `MFA_SETUP`).
     pub fn peek_challenge(&self, session: &str) -> Result<Option<Challenge>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT kind, pool_id, client_id, username, expires_at FROM challenges
-                 WHERE session = ?1",
-                [session],
-                challenge_row,
-            )
-            .optional()?)
+        self.optional_row(
+            &format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE session = ?1"),
+            [session],
+            challenge_row,
+        )
     }
 
     /// Stores the state of an SRP exchange; expired ones are swept on the way, so abandoned
@@ -172,25 +159,22 @@ impl Store {
 
     /// Removes and returns an SRP exchange: each SECRET_BLOCK is good for one answer.
     pub fn take_srp_block(&self, block: &str) -> Result<Option<SrpBlock>, PoolStoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "DELETE FROM srp_blocks WHERE block = ?1
-                 RETURNING pool_id, client_id, username, a_hex, b_hex, big_b_hex, expires_at",
-                [block],
-                |r| {
-                    Ok(SrpBlock {
-                        pool_id: r.get(0)?,
-                        client_id: r.get(1)?,
-                        username: r.get(2)?,
-                        a_hex: r.get(3)?,
-                        b_hex: r.get(4)?,
-                        big_b_hex: r.get(5)?,
-                        expires_at: r.get(6)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.optional_row(
+            "DELETE FROM srp_blocks WHERE block = ?1
+             RETURNING pool_id, client_id, username, a_hex, b_hex, big_b_hex, expires_at",
+            [block],
+            |r| {
+                Ok(SrpBlock {
+                    pool_id: r.get(0)?,
+                    client_id: r.get(1)?,
+                    username: r.get(2)?,
+                    a_hex: r.get(3)?,
+                    b_hex: r.get(4)?,
+                    big_b_hex: r.get(5)?,
+                    expires_at: r.get(6)?,
+                })
+            },
+        )
     }
 }
 
@@ -208,6 +192,8 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         revoked: r.get(6)?,
     })
 }
+
+const CHALLENGE_COLUMNS: &str = "kind, pool_id, client_id, username, expires_at";
 
 fn challenge_row(r: &Row<'_>) -> rusqlite::Result<Challenge> {
     Ok(Challenge {

@@ -1,6 +1,6 @@
 //! Users, their credentials and their sign-in failure counters.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use super::Store;
 use crate::error::PoolStoreError;
@@ -38,31 +38,28 @@ impl Store {
 
     /// Finds a user by username, or by e-mail where e-mail addresses sign in.
     pub fn find_user(&self, pool_id: &str, name: &str) -> Result<Option<User>, PoolStoreError> {
-        let row = self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ?1
-                     AND (username = ?2 OR alias_email = lower(?2))
-                     ORDER BY username = ?2 DESC LIMIT 1"
-                ),
-                params![pool_id, name],
-                user_row,
-            )
-            .optional()?;
+        let row = self.optional_row(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ?1
+                 AND (username = ?2 OR alias_email = lower(?2))
+                 ORDER BY username = ?2 DESC LIMIT 1"
+            ),
+            params![pool_id, name],
+            user_row,
+        )?;
         row.map(finish_user).transpose()
     }
 
     /// A pool's users, oldest first.
     pub fn users(&self, pool_id: &str) -> Result<Vec<User>, PoolStoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ?1 ORDER BY created, rowid"
-        ))?;
-        let rows = stmt
-            .query_map([pool_id], user_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish_user).collect()
+        self.all_rows(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = ?1 ORDER BY created, rowid"),
+            [pool_id],
+            user_row,
+        )?
+        .into_iter()
+        .map(finish_user)
+        .collect()
     }
 
     pub fn update_user(&self, user: &User) -> Result<(), PoolStoreError> {
@@ -200,14 +197,7 @@ impl Store {
     pub fn delete_user(&self, pool_id: &str, username: &str) -> Result<(), PoolStoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for table in [
-            "users",
-            "codes",
-            "group_members",
-            "sessions",
-            "challenges",
-            "srp_blocks",
-        ] {
+        for table in USER_TABLES {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE pool_id = ?1 AND username = ?2"),
                 params![pool_id, username],
@@ -217,6 +207,17 @@ impl Store {
         Ok(())
     }
 }
+
+/// The tables that hold a user's rows, keyed by `pool_id` and `username`: deleting a user
+/// (or their pool) clears them all.
+pub(super) const USER_TABLES: [&str; 6] = [
+    "users",
+    "codes",
+    "group_members",
+    "sessions",
+    "challenges",
+    "srp_blocks",
+];
 
 /// `Ok(false)` when a write broke a uniqueness rule (a username or sign-in alias taken).
 fn unless_taken(result: rusqlite::Result<usize>) -> Result<bool, PoolStoreError> {
