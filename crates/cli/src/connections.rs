@@ -1,9 +1,11 @@
 //! Serving HTTP connections: what `axum::serve` does, plus what a server facing slow or
-//! hostile clients needs and `axum::serve` lacks: a deadline for a request's headers, a
-//! connection that moves no bytes is closed, a cap on open connections, and a shutdown
-//! that waits for requests in flight only as long as its grace period.
+//! hostile clients needs and `axum::serve` lacks: a deadline for a request's headers (and
+//! for a TLS handshake), a connection that moves no bytes is closed, a cap on open
+//! connections, and a shutdown that waits for requests in flight only as long as its grace
+//! period.
 //!
-//! Kept apart from `serve` so another listener (TLS) can hand its streams to the same code.
+//! Both listeners use it: the plain one (HTTP/1.1) and the hosted UI's HTTPS one, which
+//! differs only in its [`Handshake`].
 
 use std::future::Future;
 use std::io;
@@ -14,12 +16,12 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -32,23 +34,56 @@ pub struct ConnectionLimits {
     pub shutdown_grace: Duration,
 }
 
+/// The HTTP versions a connection may speak once its handshake is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// What turns an accepted TCP stream into one that speaks HTTP: nothing for plain HTTP,
+/// TLS for HTTPS. Runs under the header-read timeout, on the connection's own task.
+pub trait Handshake: Clone + Send + Sync + 'static {
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    fn handshake(
+        &self,
+        tcp: Tracked<TcpStream>,
+    ) -> impl Future<Output = io::Result<(Self::Io, Protocol)>> + Send;
+}
+
+/// Plain HTTP: HTTP/1.1 only, what browsers and every client speak without TLS. (A server
+/// that also takes cleartext HTTP/2 must first wait for bytes to tell which one a client
+/// speaks, and that wait has no deadline: a silent connection would be kept forever.)
+#[derive(Debug, Clone, Copy)]
+pub struct Plain;
+
+impl Handshake for Plain {
+    type Io = Tracked<TcpStream>;
+
+    async fn handshake(&self, tcp: Tracked<TcpStream>) -> io::Result<(Self::Io, Protocol)> {
+        Ok((tcp, Protocol::Http1))
+    }
+}
+
 /// Accepts and serves connections until `shutdown` resolves; then stops accepting, lets
 /// requests in flight finish for up to the grace period, closes whatever is left and
 /// returns. Responses already sent were for writes already committed, so closing a
 /// connection mid-request loses nothing that was acknowledged.
 pub async fn serve(
     listener: TcpListener,
+    handshake: impl Handshake,
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
-    // HTTP/1.1 only: what browsers and every client speak without TLS. (A server that also
-    // takes cleartext HTTP/2 must first wait for bytes to tell which one a client speaks,
-    // and that wait has no deadline: a silent connection would be kept forever.)
-    let mut builder = http1::Builder::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
+        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
@@ -76,14 +111,37 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         while connections.try_join_next().is_some() {}
         let activity = Activity::new();
-        let io = TokioIo::new(Tracked {
+        let tcp = Tracked {
             inner: stream,
             activity: Arc::clone(&activity),
-        });
-        let service = TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        };
+        let (handshake, builder, router) =
+            (handshake.clone(), Arc::clone(&builder), router.clone());
+        // Watched from here, so a shutdown waits for a connection still in its handshake
+        // too (within the grace period, like any other).
+        let watcher = graceful.watcher();
         connections.spawn(async move {
             let _permit = permit;
+            let (io, protocol) =
+                match tokio::time::timeout(limits.header_read_timeout, handshake.handshake(tcp))
+                    .await
+                {
+                    Ok(Ok(ready)) => ready,
+                    Ok(Err(err)) => {
+                        tracing::debug!(error = %err, "handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!("no handshake within the header-read timeout");
+                        return;
+                    }
+                };
+            let builder = match protocol {
+                Protocol::Http1 => (*builder).clone().http1_only(),
+                Protocol::Http2 => (*builder).clone().http2_only(),
+            };
+            let service = TowerToHyperService::new(router);
+            let connection = watcher.watch(builder.serve_connection(TokioIo::new(io), service));
             tokio::select! {
                 result = connection => {
                     if let Err(err) = result {
@@ -143,7 +201,7 @@ impl Activity {
 }
 
 /// A stream that records in [`Activity`] every read or write that moved bytes.
-struct Tracked<S> {
+pub struct Tracked<S> {
     inner: S,
     activity: Arc<Activity>,
 }

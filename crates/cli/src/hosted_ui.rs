@@ -2,21 +2,25 @@
 //! be told otherwise, so the local pool answers TLS with a self-signed certificate made on
 //! first start and kept in the data directory (trust it once, or tell the browser to ignore
 //! it). The plain-HTTP address serves the same endpoints for OIDC libraries that allow http.
+//! Both are served by [`connections`] under the same limits; here the TLS handshake comes
+//! first, within the header-read timeout.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use taskapi_hosted_ui::{HostedUi, Listener};
 use taskapi_userpool::{UserPools, private};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::connections::{self, ConnectionLimits, Handshake, Protocol, Tracked};
 
 /// The certificate and its key, next to the user pool's state.
 pub const CERT_FILE: &str = "hosted-ui-cert.pem";
@@ -27,23 +31,41 @@ pub type Stop = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The HTTPS listener, bound and ready to serve.
 pub struct HttpsListener {
-    listener: std::net::TcpListener,
-    tls: RustlsConfig,
+    listener: TcpListener,
+    tls: Tls,
     router: Router,
     addr: SocketAddr,
 }
 
+/// The TLS handshake, before a connection is served like any other: HTTP/2 or HTTP/1.1, as
+/// the client and ALPN agreed.
+#[derive(Clone)]
+struct Tls(TlsAcceptor);
+
+impl Handshake for Tls {
+    type Io = TlsStream<Tracked<TcpStream>>;
+
+    async fn handshake(&self, tcp: Tracked<TcpStream>) -> std::io::Result<(Self::Io, Protocol)> {
+        let stream = self.0.accept(tcp).await?;
+        let protocol = match stream.get_ref().1.alpn_protocol() {
+            Some(b"h2") => Protocol::Http2,
+            _ => Protocol::Http1,
+        };
+        Ok((stream, protocol))
+    }
+}
+
 /// The hosted UI on both addresses: the routes to add to the plain-HTTP router, and the
 /// HTTPS listener.
-pub fn hosted_ui(
+pub async fn hosted_ui(
     pools: &Arc<UserPools>,
     plain: SocketAddr,
     https: SocketAddr,
     data_dir: &Path,
 ) -> anyhow::Result<(Router, HttpsListener)> {
-    let listener = std::net::TcpListener::bind(https)
+    let listener = TcpListener::bind(https)
+        .await
         .with_context(|| format!("cannot listen on {https} (--hosted-ui-addr)"))?;
-    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let ui = HostedUi::new(Arc::clone(pools));
     let plain_routes = ui.router(Listener {
@@ -71,15 +93,14 @@ impl HttpsListener {
     }
 
     /// Serves HTTPS next to the plain-HTTP server `plain` until `shutdown` resolves; both stop
-    /// then, letting requests in flight finish within `grace`.
+    /// then, each under the same connection limits and grace period.
     pub async fn run_beside<F>(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
-        grace: Duration,
+        limits: ConnectionLimits,
         plain: impl FnOnce(Stop) -> F,
-    ) -> std::io::Result<()>
-    where
-        F: Future<Output = std::io::Result<()>>,
+    ) where
+        F: Future<Output = ()>,
     {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
@@ -91,34 +112,15 @@ impl HttpsListener {
                 let _ = stopped.wait_for(|stop| *stop).await;
             })
         };
-        let (plain, https) = tokio::join!(
+        tokio::join!(
             plain(wait(stopped.clone())),
-            self.run_until(wait(stopped), grace)
+            connections::serve(self.listener, self.tls, self.router, limits, wait(stopped))
         );
-        plain.and(https)
-    }
-
-    /// Serves until `shutdown` resolves, then lets requests in flight finish within `grace`.
-    async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-        grace: Duration,
-    ) -> std::io::Result<()> {
-        let handle = Handle::new();
-        let stopper = handle.clone();
-        tokio::spawn(async move {
-            shutdown.await;
-            stopper.graceful_shutdown(Some(grace));
-        });
-        axum_server::from_tcp_rustls(self.listener, self.tls)?
-            .handle(handle)
-            .serve(self.router.into_make_service())
-            .await
     }
 }
 
 /// The TLS settings for the kept (or a new) certificate, with HTTP/2 and HTTP/1.1.
-fn tls_config(data_dir: &Path) -> anyhow::Result<RustlsConfig> {
+fn tls_config(data_dir: &Path) -> anyhow::Result<Tls> {
     let (cert_pem, key_pem) = certificate(data_dir)?;
     let certs = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
@@ -133,7 +135,7 @@ fn tls_config(data_dir: &Path) -> anyhow::Result<RustlsConfig> {
     .with_single_cert(certs, key)
     .context("the hosted UI certificate does not match its key")?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(RustlsConfig::from_config(Arc::new(config)))
+    Ok(Tls(TlsAcceptor::from(Arc::new(config))))
 }
 
 /// The certificate and key PEMs in the data directory, made on first start. The certificate

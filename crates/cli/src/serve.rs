@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use taskapi_domain::TaskStore;
+use taskapi_domain::{NotReady, TaskStore};
 use taskapi_http::{
-    AppState, Authenticator, BodyReadTimeout, CallerLimits, HttpConfig, api_router,
+    AppState, Authenticator, BodyReadTimeout, CallerLimits, Dependency, HttpConfig, api_router,
     with_service_layers,
 };
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
@@ -65,6 +65,11 @@ impl Application {
             body_read_timeout: BodyReadTimeout(config.connections.body_read_timeout),
         };
         let mut state = AppState::new(store, auth);
+        if let Some((pools, _)) = &local_pool {
+            state
+                .dependencies
+                .push(Arc::new(PoolReadiness(Arc::clone(pools))));
+        }
         state.limits = config
             .rate_limit
             .quota()
@@ -76,7 +81,7 @@ impl Application {
             // Beside the API's layers, not under them: the pool and its hosted UI have
             // Cognito's own CORS.
             let (hosted, listener) =
-                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir)?;
+                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir).await?;
             router = router.merge(pools.router()).merge(hosted);
             web_config = Some(WebConfig::local(default, Some(listener.local_addr())));
             https = Some(listener);
@@ -116,20 +121,12 @@ impl Application {
     /// grace period; the hosted UI's HTTPS listener, when there is one, stops alongside.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let (listener, router, limits) = (self.listener, self.router, self.limits);
-        let plain = |stop: crate::hosted_ui::Stop| async move {
-            connections::serve(listener, router, limits, stop).await;
-            Ok::<(), std::io::Error>(())
+        let plain = |stop: crate::hosted_ui::Stop| {
+            connections::serve(listener, connections::Plain, router, limits, stop)
         };
-        let served = match self.hosted_ui {
-            Some(https) => {
-                https
-                    .run_beside(shutdown, limits.shutdown_grace, plain)
-                    .await
-            }
+        match self.hosted_ui {
+            Some(https) => https.run_beside(shutdown, limits, plain).await,
             None => plain(Box::pin(shutdown)).await,
-        };
-        if let Err(err) = served {
-            tracing::error!(error = %err, "the hosted UI's HTTPS listener failed");
         }
     }
 }
@@ -249,6 +246,16 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> 
             );
             Ok(Arc::new(store))
         }
+    }
+}
+
+/// The local user pool as `/readyz` checks it.
+struct PoolReadiness(Arc<UserPools>);
+
+#[async_trait::async_trait]
+impl Dependency for PoolReadiness {
+    async fn ready(&self) -> Result<(), NotReady> {
+        self.0.ready().await
     }
 }
 

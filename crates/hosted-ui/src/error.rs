@@ -2,7 +2,7 @@
 //! pages for the browser. Each maps to a response in one place.
 
 use axum::Json;
-use axum::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::header::{CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -30,8 +30,53 @@ pub enum OAuthError {
     InvalidScope(String),
     #[error("only refresh tokens can be revoked")]
     UnsupportedTokenType,
-    #[error("internal error")]
-    Internal(String),
+    #[error("{0}")]
+    Internal(OurFault),
+}
+
+/// A failure that is ours, not the caller's.
+#[derive(Debug)]
+pub enum OurFault {
+    /// A bug: answered 500 with a clean message, the detail logged.
+    Bug(String),
+    /// The pool's storage cannot take writes now (logged once per episode by the store):
+    /// answered 503 with `Retry-After`, and it clears by itself.
+    Unavailable,
+}
+
+impl OurFault {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Bug(cause) => {
+                tracing::error!(error = %cause, "hosted UI internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl std::fmt::Display for OurFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Bug(_) => "internal error",
+            Self::Unavailable => {
+                "the user pool cannot store changes right now (its storage is full, failing \
+                 or was replaced); try again in a moment"
+            }
+        })
+    }
+}
+
+/// The response for `status`, with `Retry-After` when it is a 503.
+fn with_retry_after(status: StatusCode, response: impl IntoResponse) -> Response {
+    let mut response = (status, response).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, taskapi_userpool::retry_after());
+    }
+    response
 }
 
 impl OAuthError {
@@ -44,7 +89,8 @@ impl OAuthError {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope(_) => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
-            Self::Internal(_) => "server_error",
+            Self::Internal(OurFault::Bug(_)) => "server_error",
+            Self::Internal(OurFault::Unavailable) => "temporarily_unavailable",
         }
     }
 
@@ -61,15 +107,12 @@ impl OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match &self {
-            Self::Internal(cause) => {
-                tracing::error!(error = %cause, "hosted UI internal error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Internal(fault) => fault.status(),
             Self::InvalidClient { basic: true, .. } => StatusCode::UNAUTHORIZED,
             _ => StatusCode::BAD_REQUEST,
         };
         let body = json!({ "error": self.code(), "error_description": self.to_string() });
-        let mut response = (status, Json(body)).into_response();
+        let mut response = with_retry_after(status, Json(body));
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if matches!(self, Self::InvalidClient { basic: true, .. }) {
@@ -84,7 +127,7 @@ impl IntoResponse for OAuthError {
 pub enum PageError {
     BadRequest(String),
     Csrf,
-    Internal(String),
+    Internal(OurFault),
 }
 
 impl From<CognitoError> for PageError {
@@ -98,20 +141,23 @@ impl From<CognitoError> for PageError {
 
 impl From<JoinError> for PageError {
     fn from(error: JoinError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(OurFault::Bug(error.to_string()))
     }
 }
 
 impl From<JoinError> for OAuthError {
     fn from(error: JoinError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(OurFault::Bug(error.to_string()))
     }
 }
 
-/// The detail of a failure that is ours, not the caller's (for the log, never the answer).
-pub fn internal(error: &CognitoError) -> Option<String> {
+/// A failure that is ours, not the caller's (its detail is for the log, never the answer).
+pub fn internal(error: &CognitoError) -> Option<OurFault> {
     match error {
-        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => Some(format!("{error:?}")),
+        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => {
+            Some(OurFault::Bug(format!("{error:?}")))
+        }
+        CognitoError::ServiceUnavailable => Some(OurFault::Unavailable),
         _ => None,
     }
 }
@@ -126,15 +172,53 @@ impl IntoResponse for PageError {
                  invalid). Go back, reload the page and try again."
                     .to_owned(),
             ),
-            Self::Internal(cause) => {
-                tracing::error!(error = %cause, "hosted UI internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side; the details are in the server log."
-                        .to_owned(),
-                )
-            }
+            Self::Internal(fault @ OurFault::Unavailable) => (
+                fault.status(),
+                "The sign-in service cannot save anything right now; try again in a moment."
+                    .to_owned(),
+            ),
+            Self::Internal(fault) => (
+                fault.status(),
+                "Something went wrong on our side; the details are in the server log.".to_owned(),
+            ),
         };
-        (status, html::error("Something went wrong", &message)).into_response()
+        with_retry_after(status, html::error("Something went wrong", &message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn json_body(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    /// The pool's storage fault is a 503 with `Retry-After` on the pages and on the OAuth
+    /// endpoints alike; a bug stays a 500 without it.
+    #[tokio::test]
+    async fn storage_faults_are_503s_with_retry_after() {
+        let page = PageError::from(CognitoError::ServiceUnavailable).into_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers()[RETRY_AFTER], "1");
+
+        let token = OAuthError::from_grant(CognitoError::ServiceUnavailable).into_response();
+        assert_eq!(token.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(token.headers()[RETRY_AFTER], "1");
+        let body = json_body(token).await;
+        assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+
+        let bug = OAuthError::Internal(OurFault::Bug("a bug".into())).into_response();
+        assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!bug.headers().contains_key(RETRY_AFTER));
+        let body = json_body(bug).await;
+        assert_eq!(body["error"], "server_error");
+        assert_eq!(
+            body["error_description"], "internal error",
+            "no detail leaks"
+        );
     }
 }

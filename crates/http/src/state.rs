@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use taskapi_domain::TaskStore;
+use taskapi_domain::{NotReady, TaskStore};
 
 use crate::Authenticator;
 
@@ -11,6 +11,9 @@ use crate::Authenticator;
 pub struct AppState {
     pub store: Arc<dyn TaskStore>,
     pub auth: Arc<dyn Authenticator>,
+    /// What else `/readyz` checks after the store: services the same process hosts and
+    /// requests need (the local user pool under `taskapi serve`); none in Lambda.
+    pub dependencies: Vec<Arc<dyn Dependency>>,
     /// Per-caller rate limits; `None` where something in front (API Gateway) throttles.
     #[cfg(feature = "rate-limit")]
     pub limits: Option<Arc<crate::rate_limit::CallerLimits>>,
@@ -21,8 +24,17 @@ impl AppState {
         Self {
             store,
             auth,
+            dependencies: Vec::new(),
             #[cfg(feature = "rate-limit")]
             limits: None,
         }
     }
+}
+
+/// A service besides the task store that must work for the API to be ready.
+#[async_trait::async_trait]
+pub trait Dependency: Send + Sync {
+    /// As [`TaskStore::ready`]: whether it can be read and written now; why not, naming
+    /// itself, if not.
+    async fn ready(&self) -> Result<(), NotReady>;
 }

@@ -1,6 +1,9 @@
 //! Storage faults: which SQLite failures are the disk's (a 503 the caller may retry) rather
 //! than a bug, whether the database file is still the one opened, and one log line per
 //! episode of trouble instead of one per request.
+//!
+//! Public because the local user pool keeps its state in SQLite too and classifies and
+//! reports its faults the same way (`taskapi-userpool` uses this module of the crate only).
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;

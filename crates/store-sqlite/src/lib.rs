@@ -14,7 +14,7 @@
 //! `StoreError::Unavailable`, logged once per episode ([`fault`]); writes resume by
 //! themselves when the fault clears.
 
-mod fault;
+pub mod fault;
 mod readers;
 mod schema;
 mod store;

@@ -60,8 +60,20 @@ pub enum CognitoError {
     InvalidSignature(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// The pool's storage cannot take a write now (its disk is full or failing, the
+    /// database is locked, or its file was deleted or replaced): HTTP 503, and the caller
+    /// may retry. Not one of Cognito's modelled exceptions (it has none for this), but
+    /// AWS's generic one. botocore (boto3, the AWS CLI) retries a 503 by its status code
+    /// alone, whatever `__type` says: up to 5 attempts in its legacy mode, 3 in standard
+    /// mode, with its own exponential backoff (it does not read `Retry-After`); after the
+    /// last it raises `ClientError` with this code.
+    #[error(
+        "The user pool cannot store changes right now (its storage is full, failing or was \
+         replaced); retry later."
+    )]
+    ServiceUnavailable,
     #[error("Internal error")]
-    Internal(#[from] PoolStoreError),
+    Internal(PoolStoreError),
     /// The blocking thread running an action panicked or was cancelled.
     #[error("Internal error")]
     TaskFailed(#[from] tokio::task::JoinError),
@@ -130,16 +142,29 @@ impl CognitoError {
             Self::IncompleteSignature(_) => "IncompleteSignatureException",
             Self::InvalidSignature(_) => "InvalidSignatureException",
             Self::TooManyRequests(_) => "TooManyRequestsException",
+            Self::ServiceUnavailable => "ServiceUnavailableException",
             Self::Internal(_) | Self::TaskFailed(_) => "InternalErrorException",
         }
     }
 }
 
-/// The persistence layer failed; always a bug or a broken disk, never the caller's fault.
+impl From<PoolStoreError> for CognitoError {
+    fn from(error: PoolStoreError) -> Self {
+        match error {
+            PoolStoreError::Unavailable(_) => Self::ServiceUnavailable,
+            other => Self::Internal(other),
+        }
+    }
+}
+
+/// The persistence layer failed; a bug or a broken disk, never the caller's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum PoolStoreError {
     #[error("SQLite failed")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
+    /// A storage fault (as the task store classifies them): the caller may retry.
+    #[error("the user pool's storage is unavailable")]
+    Unavailable(#[source] rusqlite::Error),
     #[error("stored JSON is unreadable")]
     Json(#[from] serde_json::Error),
     #[error("stored user status {0:?} is not one this taskapi knows")]
@@ -150,6 +175,19 @@ pub enum PoolStoreError {
     PasswordHash(#[source] argon2::password_hash::Error),
     #[error("the user pool's worker threads stopped")]
     WorkersStopped,
+}
+
+impl From<rusqlite::Error> for PoolStoreError {
+    /// Sorts SQLite's failures into the storage's (recorded against the store, logged once
+    /// per episode) and our own.
+    fn from(error: rusqlite::Error) -> Self {
+        if taskapi_store_sqlite::fault::is_storage_fault(&error) {
+            crate::store::record_fault(&error);
+            Self::Unavailable(error)
+        } else {
+            Self::Sqlite(error)
+        }
+    }
 }
 
 /// Why the user pool state in the data directory could not be opened.

@@ -41,7 +41,7 @@ pub use crate::hashing::HashingLimits;
 pub use crate::model::OAuthSettings;
 pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::quotas::{Category, QuotaRate};
-pub use crate::wire::cors as cognito_cors;
+pub use crate::wire::{cors as cognito_cors, retry_after};
 
 use crate::attempts::Attempts;
 use crate::hashing::HashPool;
@@ -295,6 +295,20 @@ impl UserPools {
     /// (profile [`PROFILE`]) that holds it.
     pub fn generated_credentials(&self) -> (&AccessKey, &std::path::Path) {
         (&self.generated.0, &self.generated.1)
+    }
+
+    /// Whether the pool's state can be read and written now, for `/readyz`: its file is
+    /// still the one opened and a one-row write commits and reads back (on a blocking
+    /// thread, as every action's SQLite work).
+    pub async fn ready(self: &Arc<Self>) -> Result<(), taskapi_domain::NotReady> {
+        let pools = Arc::clone(self);
+        tokio::task::spawn_blocking(move || pools.store.ready(pools.now()))
+            .await
+            .unwrap_or_else(|err| {
+                Err(taskapi_domain::NotReady(format!(
+                    "user pool: the readiness check failed: {err}"
+                )))
+            })
     }
 
     /// The `iss` of a pool's tokens.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware;
@@ -183,7 +183,8 @@ fn signed_region(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The one mapping from a failed action to Cognito's error response: HTTP 400 (500 for our
-/// own failures, logged with their whole cause chain) with `__type` and `message` in the body
+/// own failures, logged with their whole cause chain; 503 with `Retry-After` for a storage
+/// fault, which the store logs once per episode) with `__type` and `message` in the body
 /// and the same two in `x-amzn-ErrorType` / `x-amzn-ErrorMessage`.
 pub(crate) fn error_response(error: &CognitoError) -> Response {
     let status = match error {
@@ -191,6 +192,7 @@ pub(crate) fn error_response(error: &CognitoError) -> Response {
             tracing::error!(error = %error.cause_chain(), "user pool internal error");
             StatusCode::INTERNAL_SERVER_ERROR
         }
+        CognitoError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let kind = error.type_name();
@@ -198,11 +200,19 @@ pub(crate) fn error_response(error: &CognitoError) -> Response {
     let body = json!({ "__type": kind, "message": message });
     let mut response = (status, amz_json(&body)).into_response();
     let headers = response.headers_mut();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(RETRY_AFTER, retry_after());
+    }
     headers.insert("x-amzn-errortype", HeaderValue::from_static(kind));
     if let Ok(value) = HeaderValue::from_str(&message) {
         headers.insert("x-amzn-errormessage", value);
     }
     response
+}
+
+/// `Retry-After` for a storage fault: the task store's wait, in whole seconds.
+pub fn retry_after() -> HeaderValue {
+    HeaderValue::from(taskapi_store_sqlite::fault::RETRY_AFTER.as_secs().max(1))
 }
 
 async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {
@@ -218,4 +228,69 @@ fn pool_not_found(pool_id: &str) -> Response {
         axum::Json(json!({ "message": format!("User pool {pool_id} does not exist.") })),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    fn sqlite_error(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    /// A full disk, an I/O error, a busy or locked database, an unopenable, corrupt or
+    /// read-only (lost) file: 503 with `Retry-After` and AWS's `ServiceUnavailableException`.
+    #[test]
+    fn storage_faults_are_503s_with_retry_after() {
+        for code in [
+            ffi::SQLITE_FULL,
+            ffi::SQLITE_IOERR,
+            ffi::SQLITE_BUSY,
+            ffi::SQLITE_LOCKED,
+            ffi::SQLITE_CANTOPEN,
+            ffi::SQLITE_CORRUPT,
+            ffi::SQLITE_NOTADB,
+            ffi::SQLITE_READONLY,
+        ] {
+            let error = CognitoError::from(PoolStoreError::from(sqlite_error(code)));
+            assert!(
+                matches!(error, CognitoError::ServiceUnavailable),
+                "code {code}"
+            );
+            let response = error_response(&error);
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[RETRY_AFTER], "1");
+            assert_eq!(
+                response.headers()["x-amzn-errortype"],
+                "ServiceUnavailableException"
+            );
+            let message = response.headers()["x-amzn-errormessage"].to_str().unwrap();
+            assert!(message.contains("retry later"), "{message}");
+        }
+    }
+
+    /// Anything else SQLite reports is our bug: a 500 without `Retry-After`, saying nothing
+    /// of the cause.
+    #[test]
+    fn other_sqlite_failures_stay_internal_errors() {
+        for error in [
+            sqlite_error(ffi::SQLITE_CONSTRAINT),
+            sqlite_error(ffi::SQLITE_ERROR),
+            rusqlite::Error::QueryReturnedNoRows,
+        ] {
+            let error = CognitoError::from(PoolStoreError::from(error));
+            assert!(matches!(
+                error,
+                CognitoError::Internal(PoolStoreError::Sqlite(_))
+            ));
+            let response = error_response(&error);
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let headers = response.headers();
+            assert!(!headers.contains_key(RETRY_AFTER));
+            assert_eq!(headers["x-amzn-errortype"], "InternalErrorException");
+            assert_eq!(headers["x-amzn-errormessage"], "Internal error");
+        }
+    }
 }

@@ -123,14 +123,14 @@ fn assert_all_present(acknowledged: &[Value], stored: &[Value]) {
 }
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted on drop.
-struct Tmpfs {
+pub(crate) struct Tmpfs {
     dir: tempfile::TempDir,
 }
 
 impl Tmpfs {
     /// `None` (after saying why) where this machine cannot mount: not root, or no
     /// mount permission in a container.
-    fn mount(size: &str) -> Option<Self> {
+    pub(crate) fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let output = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -147,7 +147,7 @@ impl Tmpfs {
         Some(Self { dir })
     }
 
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
 

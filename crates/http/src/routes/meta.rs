@@ -12,11 +12,18 @@ pub async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 when the store can be read and written now, else 503 with the reason
-/// (for a load balancer, a service manager, an operator). Unauthenticated like `/healthz`;
-/// it costs one small write, which the store's group commit shares with other requests.
+/// Readiness: 200 when the store and every dependency (the local user pool) can be read
+/// and written now, else 503 with the first reason (for a load balancer, a service manager,
+/// an operator). Unauthenticated like `/healthz`; it costs one small write per store, which
+/// the task store's group commit shares with other requests.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ready().await {
+    let mut ready = state.store.ready().await;
+    for dependency in &state.dependencies {
+        if ready.is_ok() {
+            ready = dependency.ready().await;
+        }
+    }
+    match ready {
         Ok(()) => (
             StatusCode::OK,
             Json(serde_json::json!({ "status": "ready" })),

@@ -2,9 +2,18 @@
 //!
 //! Every method takes the connection lock for one statement or one transaction only, so slow
 //! work (password hashing) never happens while it is held.
+//!
+//! Storage faults are watched here, as the task store watches its own (one shared
+//! [`Health`]): each time the lock is taken the file at the path must still be the one
+//! opened, or the connection turns query-only, so reads go on and every write fails (and
+//! answers 503) instead of being acknowledged into a deleted or replaced file; a fault
+//! is logged once per episode, and the next commit that reaches the WAL ends the episode.
 
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 mod codes;
 mod groups;
@@ -15,16 +24,22 @@ mod sessions;
 mod users;
 
 use rusqlite::Connection;
+use taskapi_domain::NotReady;
+use taskapi_store_sqlite::fault::Health;
 
 pub(crate) use self::sessions::{Challenge, SrpBlock};
 use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
 /// Older files are brought up to date by [`MIGRATIONS`].
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
+
+/// WAL pages after which a commit checkpoints (SQLite's own automatic checkpoint, which
+/// the WAL hook below replaces, uses the same threshold).
+const CHECKPOINT_PAGES: i32 = 1000;
 
 /// `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "
 ALTER TABLE challenges ADD COLUMN kind TEXT NOT NULL DEFAULT 'NEW_PASSWORD_REQUIRED';
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
@@ -38,6 +53,8 @@ CREATE TABLE srp_blocks (
 CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
 ",
     oauth::MIGRATION,
+    // One row `/readyz` writes and reads back.
+    "CREATE TABLE readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);",
 ];
 
 const SCHEMA: &str = "
@@ -81,6 +98,42 @@ CREATE TABLE challenges (
 
 pub(crate) struct Store {
     conn: Mutex<Connection>,
+    health: Arc<Health>,
+    /// Whether the connection is query-only now (changed under the connection lock).
+    query_only: AtomicBool,
+}
+
+/// The connection, locked; see [`Store::conn`].
+pub(crate) struct Conn<'a>(MutexGuard<'a, Connection>);
+
+impl Deref for Conn<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+thread_local! {
+    /// The health of the store whose connection this thread locked last: the statement
+    /// that fails is that one's, and its error is converted right after, on this thread.
+    static LOCKED_BY_THIS_THREAD: RefCell<Weak<Health>> = const { RefCell::new(Weak::new()) };
+}
+
+/// Records a storage fault against the store this thread used last (its first fault of
+/// an episode is logged). Called where SQLite errors become [`PoolStoreError`]s.
+///
+/// [`PoolStoreError`]: crate::error::PoolStoreError
+pub(crate) fn record_fault(cause: &rusqlite::Error) {
+    if let Some(health) = LOCKED_BY_THIS_THREAD.with(|h| h.borrow().upgrade()) {
+        health.fault(cause);
+    }
 }
 
 /// A stored RSA signing key.
@@ -100,7 +153,7 @@ impl Store {
             path: shown.clone(),
             reason: e.to_string(),
         };
-        let conn = Connection::open(path).map_err(|e| corrupt(&e))?;
+        let mut conn = Connection::open(path).map_err(|e| corrupt(&e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| corrupt(&e))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
@@ -145,15 +198,83 @@ impl Store {
             }
             other => return Err(corrupt(&format!("unknown schema version {other}"))),
         }
+        let health = Arc::new(Health::new(path).map_err(|e| corrupt(&e))?);
+        let committed = Arc::clone(&health);
+        conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+            committed.recovered();
+            if pages >= CHECKPOINT_PAGES {
+                // The commit is done whatever the checkpoint does: a failure here (the
+                // disk full) only leaves the WAL longer, to be checkpointed next time.
+                let _ = wal.checkpoint();
+            }
+            Ok(())
+        }))
+        .map_err(|e| corrupt(&e))?;
         Ok(Self {
             conn: Mutex::new(conn),
+            health,
+            query_only: AtomicBool::new(false),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// The connection, locked, after checking that the file at the path is still the one
+    /// opened: if it is not, the connection is made query-only, so reads go on and writes
+    /// fail with `SQLITE_READONLY` (a storage fault, 503) until a restart opens the new file.
+    fn conn(&self) -> Conn<'_> {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
         // back on drop), so a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        LOCKED_BY_THIS_THREAD.with(|h| *h.borrow_mut() = Arc::downgrade(&self.health));
+        let lost = self.health.check_file().err();
+        if let Some(lost) = &lost {
+            self.health.fault(lost);
+        }
+        // Set only when it changes; a failed pragma leaves the flag as it was, so the next
+        // lock tries again.
+        let refuse_writes = lost.is_some();
+        if self.query_only.load(Ordering::Relaxed) != refuse_writes
+            && conn
+                .pragma_update(None, "query_only", refuse_writes)
+                .is_ok()
+        {
+            self.query_only.store(refuse_writes, Ordering::Relaxed);
+        }
+        Conn(conn)
+    }
+
+    /// Ready when the file is still the one opened, no fault is in progress, and a one-row
+    /// write commits and reads back (`/readyz`).
+    pub fn ready(&self, now: i64) -> Result<(), NotReady> {
+        let not_ready = |why: String| NotReady(format!("user pool: {why}"));
+        self.health.check_file().map_err(not_ready)?;
+        let conn = self.conn();
+        let probe = conn
+            .execute(
+                "INSERT INTO readiness (id, checked_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                [now],
+            )
+            .and_then(|_| {
+                conn.query_row("SELECT checked_at FROM readiness WHERE id = 1", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+            });
+        drop(conn);
+        match probe {
+            Ok(read) if read == now => Ok(()),
+            Ok(read) => Err(not_ready(format!(
+                "the readiness row read back {read}, not the {now} just written"
+            ))),
+            Err(err) => {
+                if taskapi_store_sqlite::fault::is_storage_fault(&err) {
+                    record_fault(&err);
+                }
+                Err(self.health.trouble().map_or_else(
+                    || not_ready(format!("a probe write failed: {err}")),
+                    |trouble| not_ready(trouble.0),
+                ))
+            }
+        }
     }
 }
 
@@ -191,5 +312,39 @@ mod tests {
         assert_eq!(user.srp_salt.as_deref(), Some("0a1b"));
         assert!(!user.totp.enabled);
         assert!(store.take_srp_block("none").unwrap().is_none());
+    }
+
+    /// A file deleted or replaced under the open store: writes fail as a storage fault
+    /// (503), reads go on, and readiness names the user pool and says why.
+    #[test]
+    fn a_lost_file_refuses_writes_but_not_reads() {
+        use crate::error::PoolStoreError;
+        use crate::model::CodePurpose;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("userpool.sqlite3");
+        let store = Store::open(&path).unwrap();
+        let put = |code: &str| store.put_code("p", "alice", CodePurpose::SignUp, code, 99);
+        put("111111").unwrap();
+        assert_eq!(store.ready(7), Ok(()));
+
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(put("222222"), Err(PoolStoreError::Unavailable(_))));
+        assert!(store.pools().unwrap().is_empty(), "reads go on");
+        let NotReady(why) = store.ready(8).unwrap_err();
+        assert!(
+            why.starts_with("user pool: ") && why.contains("is gone"),
+            "{why}"
+        );
+
+        std::fs::write(&path, b"").unwrap();
+        assert!(matches!(put("333333"), Err(PoolStoreError::Unavailable(_))));
+        let NotReady(why) = store.ready(9).unwrap_err();
+        assert!(why.contains("replaced"), "{why}");
+        let code: String = store
+            .conn()
+            .query_row("SELECT code FROM codes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(code, "111111", "nothing written after the file was lost");
     }
 }
