@@ -389,6 +389,15 @@ impl CodePurpose {
     }
 }
 
+/// A code just issued to a user, to be stored (replacing any earlier one for the purpose)
+/// and then delivered.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub purpose: CodePurpose,
+    pub code: String,
+    pub expires_at: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct StoredCode {
     pub code: String,

@@ -29,7 +29,7 @@ use subtle::ConstantTimeEq;
 use self::shapes::{CodeDeliveryDetails, Delivery};
 use crate::UserPools;
 use crate::error::{CognitoError, PoolStoreError};
-use crate::model::{Client, CodePurpose, Pool, User};
+use crate::model::{Client, CodePurpose, NewCode, Pool, User};
 use crate::outbox::Message;
 
 impl UserPools {
@@ -165,28 +165,40 @@ impl UserPools {
     /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may
     /// request only so many codes an hour.
     fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, CognitoError> {
+        let code = self.issue_code(user, purpose)?;
+        self.store.put_code(&user.pool_id, &user.username, &code)?;
+        Ok(self.deliver_code(user, &code))
+    }
+
+    /// A fresh code for `user`, charged to its allowance of codes; not yet stored or sent.
+    fn issue_code(&self, user: &User, purpose: CodePurpose) -> Result<NewCode, CognitoError> {
+        let now = self.now();
         self.attempts
             .codes(&user.pool_id, &user.username, purpose)
-            .request(self.now())?;
-        let email = user.email().unwrap_or_default();
+            .request(now)?;
         let ttl = match purpose {
             CodePurpose::SignUp | CodePurpose::VerifyEmail => self.tuning.sign_up_code_ttl,
             CodePurpose::ForgotPassword => self.tuning.reset_code_ttl,
         };
-        let now = self.now();
-        let code = crate::random::code();
-        let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
-        self.store
-            .put_code(&user.pool_id, &user.username, purpose, &code, expires_at)?;
+        Ok(NewCode {
+            purpose,
+            code: crate::random::code(),
+            expires_at: now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
+        })
+    }
+
+    /// "E-mails" a stored code: the outbox's log line and file.
+    fn deliver_code(&self, user: &User, code: &NewCode) -> Delivery {
+        let email = user.email().unwrap_or_default();
         self.outbox.send(&Message {
             pool_id: &user.pool_id,
             username: &user.username,
             to: email,
-            purpose: purpose.as_str(),
-            code: &code,
-            now,
+            purpose: code.purpose.as_str(),
+            code: &code.code,
+            now: self.now(),
         });
-        Ok(delivery(email))
+        delivery(email)
     }
 
     /// The answer to a code request that must not reveal whether `name` can get a code (an

@@ -105,21 +105,26 @@ impl UserPools {
         let now = self.now();
         let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
         let alias = alias_email(pool, &user);
+        if !(pool.config.auto_verifies_email() && user.email().is_some()) {
+            if !self
+                .store
+                .insert_user(&user, alias.as_deref(), Some(&credentials))?
+            {
+                return Err(exists(pool));
+            }
+            return Ok((user, None));
+        }
+        // The user and its confirmation code are stored together: a user saved without
+        // its code could neither confirm nor sign up again.
+        let code = self.issue_code(&user, CodePurpose::SignUp)?;
         if !self
             .store
-            .insert_user(&user, alias.as_deref(), Some(&credentials))?
+            .insert_user_with_code(&user, alias.as_deref(), &credentials, &code)?
         {
             return Err(exists(pool));
         }
-        let code_delivery_details = if pool.config.auto_verifies_email() && user.email().is_some() {
-            Some(
-                self.send_code(&user, CodePurpose::SignUp)?
-                    .code_delivery_details,
-            )
-        } else {
-            None
-        };
-        Ok((user, code_delivery_details))
+        let delivery = self.deliver_code(&user, &code);
+        Ok((user, Some(delivery.code_delivery_details)))
     }
 
     pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, CognitoError> {

@@ -1,10 +1,10 @@
 //! One-time codes (sign-up confirmation, password reset): at most one per user and purpose.
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::Store;
 use crate::error::PoolStoreError;
-use crate::model::{CodePurpose, StoredCode, User};
+use crate::model::{CodePurpose, NewCode, StoredCode, User};
 
 impl Store {
     /// Stores a fresh code, replacing any earlier one for the same purpose.
@@ -12,16 +12,9 @@ impl Store {
         &self,
         pool_id: &str,
         username: &str,
-        purpose: CodePurpose,
-        code: &str,
-        expires_at: i64,
+        code: &NewCode,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO codes (pool_id, username, purpose, code, expires_at, attempts)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-            params![pool_id, username, purpose.as_str(), code, expires_at],
-        )?;
-        Ok(())
+        Ok(insert_code(&self.conn(), pool_id, username, code)?)
     }
 
     pub fn code(
@@ -71,3 +64,24 @@ impl Store {
 
 /// Picks a user's code for a purpose: `?1` the pool, `?2` the username, `?3` the purpose.
 const THE_CODE: &str = "WHERE pool_id = ?1 AND username = ?2 AND purpose = ?3";
+
+/// The row of [`Store::put_code`], on `conn` (which may be in a transaction).
+pub(super) fn insert_code(
+    conn: &Connection,
+    pool_id: &str,
+    username: &str,
+    code: &NewCode,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO codes (pool_id, username, purpose, code, expires_at, attempts)
+         VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+        params![
+            pool_id,
+            username,
+            code.purpose.as_str(),
+            code.code,
+            code.expires_at
+        ],
+    )?;
+    Ok(())
+}

@@ -314,17 +314,75 @@ mod tests {
         assert!(store.take_srp_block("none").unwrap().is_none());
     }
 
+    /// A sign-up stores the user and its code together: when the code cannot be written,
+    /// the user is not left behind (it could neither confirm nor sign up again).
+    #[test]
+    fn a_user_whose_code_fails_is_not_stored() {
+        use crate::model::{CodePurpose, Credentials, NewCode, User, UserStatus};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("userpool.sqlite3")).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO pools VALUES ('p', 'p', '{}', 0, 0);
+                 CREATE TEMP TRIGGER no_codes BEFORE INSERT ON codes
+                 BEGIN SELECT RAISE(FAIL, 'as if the disk were full'); END;",
+            )
+            .unwrap();
+        let user = User::new(
+            "p",
+            "alice".into(),
+            Default::default(),
+            UserStatus::Unconfirmed,
+            0,
+        );
+        let credentials = Credentials {
+            argon2: "hash".into(),
+            srp_salt: "00".into(),
+            srp_verifier: "ff".into(),
+        };
+        let code = NewCode {
+            purpose: CodePurpose::SignUp,
+            code: "123456".into(),
+            expires_at: 99,
+        };
+        assert!(
+            store
+                .insert_user_with_code(&user, None, &credentials, &code)
+                .is_err()
+        );
+        assert!(store.find_user("p", "alice").unwrap().is_none());
+
+        store.conn().execute_batch("DROP TRIGGER no_codes").unwrap();
+        assert!(
+            store
+                .insert_user_with_code(&user, None, &credentials, &code)
+                .unwrap()
+        );
+        assert!(store.find_user("p", "alice").unwrap().is_some());
+        let stored = store.code(&user, CodePurpose::SignUp).unwrap().unwrap();
+        assert_eq!(stored.code, "123456");
+    }
+
     /// A file deleted or replaced under the open store: writes fail as a storage fault
     /// (503), reads go on, and readiness names the user pool and says why.
     #[test]
     fn a_lost_file_refuses_writes_but_not_reads() {
         use crate::error::PoolStoreError;
-        use crate::model::CodePurpose;
+        use crate::model::{CodePurpose, NewCode};
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("userpool.sqlite3");
         let store = Store::open(&path).unwrap();
-        let put = |code: &str| store.put_code("p", "alice", CodePurpose::SignUp, code, 99);
+        let put = |code: &str| {
+            let code = NewCode {
+                purpose: CodePurpose::SignUp,
+                code: code.to_owned(),
+                expires_at: 99,
+            };
+            store.put_code("p", "alice", &code)
+        };
         put("111111").unwrap();
         assert_eq!(store.ready(7), Ok(()));
 

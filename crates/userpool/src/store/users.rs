@@ -1,10 +1,11 @@
 //! Users, their credentials and their sign-in failure counters.
 
-use rusqlite::{Row, params};
+use rusqlite::{Connection, Row, params};
 
 use super::Store;
+use super::codes::insert_code;
 use crate::error::PoolStoreError;
-use crate::model::{Credentials, Totp, User, UserStatus};
+use crate::model::{Credentials, NewCode, Totp, User, UserStatus};
 
 impl Store {
     /// Inserts a user; `Ok(false)` when the username or e-mail alias is taken.
@@ -14,26 +15,27 @@ impl Store {
         alias_email: Option<&str>,
         credentials: Option<&Credentials>,
     ) -> Result<bool, PoolStoreError> {
-        let result = self.conn().execute(
-            "INSERT INTO users (pool_id, username, alias_email, attributes, status, enabled,
-                 password_hash, srp_salt, srp_verifier, password_set_at, created, modified)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                user.pool_id,
-                user.username,
-                alias_email,
-                serde_json::to_string(&user.attributes)?,
-                user.status.as_str(),
-                user.enabled,
-                credentials.map(|c| &c.argon2),
-                credentials.map(|c| &c.srp_salt),
-                credentials.map(|c| &c.srp_verifier),
-                user.password_set_at,
-                user.created,
-                user.modified
-            ],
-        );
-        unless_taken(result)
+        insert_user_row(&self.conn(), user, alias_email, credentials)
+    }
+
+    /// Inserts a user and its first code in one transaction, so a failure (a full disk)
+    /// leaves neither: a user without its confirmation code could neither confirm nor sign
+    /// up again. `Ok(false)` when the username or e-mail alias is taken.
+    pub fn insert_user_with_code(
+        &self,
+        user: &User,
+        alias_email: Option<&str>,
+        credentials: &Credentials,
+        code: &NewCode,
+    ) -> Result<bool, PoolStoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if !insert_user_row(&tx, user, alias_email, Some(credentials))? {
+            return Ok(false);
+        }
+        insert_code(&tx, &user.pool_id, &user.username, code)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Finds a user by username, or by e-mail where e-mail addresses sign in.
@@ -220,6 +222,37 @@ pub(super) const USER_TABLES: [&str; 6] = [
 ];
 
 /// `Ok(false)` when a write broke a uniqueness rule (a username or sign-in alias taken).
+/// The row of [`Store::insert_user`], on `conn` (which may be in a transaction);
+/// `Ok(false)` when the username or e-mail alias is taken.
+fn insert_user_row(
+    conn: &Connection,
+    user: &User,
+    alias_email: Option<&str>,
+    credentials: Option<&Credentials>,
+) -> Result<bool, PoolStoreError> {
+    let attributes = serde_json::to_string(&user.attributes)?;
+    let result = conn.execute(
+        "INSERT INTO users (pool_id, username, alias_email, attributes, status, enabled,
+             password_hash, srp_salt, srp_verifier, password_set_at, created, modified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            user.pool_id,
+            user.username,
+            alias_email,
+            attributes,
+            user.status.as_str(),
+            user.enabled,
+            credentials.map(|c| &c.argon2),
+            credentials.map(|c| &c.srp_salt),
+            credentials.map(|c| &c.srp_verifier),
+            user.password_set_at,
+            user.created,
+            user.modified
+        ],
+    );
+    unless_taken(result)
+}
+
 fn unless_taken(result: rusqlite::Result<usize>) -> Result<bool, PoolStoreError> {
     match result {
         Ok(_) => Ok(true),
