@@ -18,6 +18,7 @@ struct Column<'a, R> {
 }
 
 impl<'a, R> Table<'a, R> {
+    /// A table of `rows` with no columns yet: add them in the order they are shown.
     pub fn of(rows: &'a [R]) -> Self {
         Self {
             rows,
