@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::dynamodb;
+use crate::table::Table;
 
 /// us-east-1 list prices in US dollars, all in one place. Source: the pricing table of
 /// `perf-cost-anchors.md` (collected 2026-11-24), which cites: API Gateway, the AWS
@@ -103,24 +104,28 @@ pub fn per_million(measured: &dynamodb::Report) -> Report {
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
         let p = self.prices;
-        let mut table = String::from(
-            "| route | billed ms | Lambda compute | DynamoDB | total, REST API | total, HTTP API | billed ms, verifying | total, Function URL | + CloudFront |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-        );
-        for route in &self.routes {
-            let _ = writeln!(
-                table,
-                "| `{}` | {:.2} | ${:.4} | ${:.4} | **${:.2}** | **${:.2}** | {:.2} | **${:.2}** | ${:.2} |",
-                route.route,
-                route.billed_ms,
-                route.lambda_compute,
-                route.dynamodb,
-                route.rest_api_total,
-                route.http_api_total,
-                route.function_url_billed_ms,
-                route.function_url_total,
-                route.function_url_total + p.cloudfront_https_per_million
-            );
-        }
+        let mut table = Table::of(&self.routes)
+            .text("route", |r| format!("`{}`", r.route))
+            .fixed("billed ms", 2, |r| r.billed_ms)
+            .number("Lambda compute", |r| format!("${:.4}", r.lambda_compute))
+            .number("DynamoDB", |r| format!("${:.4}", r.dynamodb))
+            .number("total, REST API", |r| {
+                format!("**${:.2}**", r.rest_api_total)
+            })
+            .number("total, HTTP API", |r| {
+                format!("**${:.2}**", r.http_api_total)
+            })
+            .fixed("billed ms, verifying", 2, |r| r.function_url_billed_ms)
+            .number("total, Function URL", |r| {
+                format!("**${:.2}**", r.function_url_total)
+            })
+            .number("+ CloudFront", |r| {
+                format!(
+                    "${:.2}",
+                    r.function_url_total + p.cloudfront_https_per_million
+                )
+            })
+            .render();
         let _ = writeln!(
             table,
             "\nUS dollars per million calls, us-east-1 list prices, no free tier: API Gateway REST \

@@ -19,6 +19,7 @@ use taskapi_testkit::emulator::Emulator;
 use crate::function::{Function, Runtime};
 use crate::proxy::{self, Proxy, Tally};
 use crate::stats::Spread;
+use crate::table::Table;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Profile {
@@ -254,24 +255,20 @@ fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) ->
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
-        let mut out = String::from(
-            "| route | DynamoDB requests per call | read units | write units | Lambda duration, median ms | p90 ms | behind a Function URL, median ms |\n|---|---|---:|---:|---:|---:|---:|\n",
-        );
-        for route in &self.routes {
-            let requests = proxy::requests_cell(&route.requests_per_call);
-            let _ = writeln!(
-                out,
-                "| `{}` | {:.2} ({}) | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} |",
-                route.route,
-                route.total_requests_per_call(),
-                requests,
-                route.read_units_per_call,
-                route.write_units_per_call,
-                route.duration.median_ms,
-                route.duration.p90_ms,
-                route.function_url_duration.median_ms
-            );
-        }
+        let mut out = Table::of(&self.routes)
+            .text("route", |r| format!("`{}`", r.route))
+            .text("DynamoDB requests per call", |r| {
+                let requests = proxy::requests_cell(&r.requests_per_call);
+                format!("{:.2} ({requests})", r.total_requests_per_call())
+            })
+            .fixed("read units", 2, |r| r.read_units_per_call)
+            .fixed("write units", 2, |r| r.write_units_per_call)
+            .fixed("Lambda duration, median ms", 3, |r| r.duration.median_ms)
+            .fixed("p90 ms", 3, |r| r.duration.p90_ms)
+            .fixed("behind a Function URL, median ms", 3, |r| {
+                r.function_url_duration.median_ms
+            })
+            .render();
         let _ = writeln!(
             out,
             "\n{} calls per route through taskapi-lambda (REST API events) on dynalite; units as \

@@ -19,6 +19,7 @@ use crate::dynamodb::Door;
 use crate::function::{Function, Runtime};
 use crate::lambda::{ColdStart, Target, cold_starts};
 use crate::stats::Spread;
+use crate::table::Table;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Profile {
@@ -129,23 +130,15 @@ fn new_token_event(pool: &TestPool, caller: &Caller, path: &str) -> Value {
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
-        let mut out = String::from(
-            "| cold start | init, median ms | first response, median ms | p90 ms |\n|---|---:|---:|---:|\n",
-        );
-        for cold in &self.cold {
-            let _ = writeln!(
-                out,
-                "| {} | {:.1} | {:.1} | {:.1} |",
-                cold.runtime,
-                cold.init.median_ms,
-                cold.first_response.median_ms,
-                cold.first_response.p90_ms
-            );
-        }
-        out.push_str(
-            "\n| warm `GET /tasks/{id}` | median ms | p90 ms | billed ms (mean, rounded up per call) |\n|---|---:|---:|---:|\n",
-        );
-        for (name, spread) in [
+        let mut out = Table::of(&self.cold)
+            .text("cold start", |c| c.runtime)
+            .fixed("init, median ms", 1, |c| c.init.median_ms)
+            .fixed("first response, median ms", 1, |c| {
+                c.first_response.median_ms
+            })
+            .fixed("p90 ms", 1, |c| c.first_response.p90_ms)
+            .render();
+        let warm = [
             ("API Gateway, claims in the event", self.warm_claims),
             (
                 "Function URL, a token it has verified before",
@@ -155,13 +148,16 @@ impl crate::Markdown for Report {
                 "Function URL, a new token every call (RS256)",
                 self.warm_verified_new_token,
             ),
-        ] {
-            let _ = writeln!(
-                out,
-                "| {name} | {:.3} | {:.3} | {:.2} |",
-                spread.median_ms, spread.p90_ms, spread.billed_ms
-            );
-        }
+        ];
+        let warm = Table::of(&warm)
+            .text("warm `GET /tasks/{id}`", |(name, _)| *name)
+            .fixed("median ms", 3, |(_, s)| s.median_ms)
+            .fixed("p90 ms", 3, |(_, s)| s.p90_ms)
+            .fixed("billed ms (mean, rounded up per call)", 2, |(_, s)| {
+                s.billed_ms
+            });
+        out.push('\n');
+        out.push_str(&warm.render());
         let _ = writeln!(
             out,
             "\n{} cold starts each (after one unmeasured), {} interleaved warm calls each; the \

@@ -18,6 +18,7 @@ use taskapi_testkit::emulator::{Emulator, repo_root};
 
 use crate::function::{Function, Runtime};
 use crate::stats::Spread;
+use crate::table::Table;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Profile {
@@ -242,25 +243,23 @@ fn package(build: bool) -> anyhow::Result<Option<Package>> {
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
-        let mut out = String::from(
-            "| cold start | median ms | min | p90 | max | init (exec → first poll), median ms |\n|---|---:|---:|---:|---:|---:|\n",
-        );
-        for cold in &self.cold {
-            let f = cold.first_response;
-            let _ = writeln!(
-                out,
-                "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
-                cold.runtime, f.median_ms, f.min_ms, f.p90_ms, f.max_ms, cold.init.median_ms
-            );
-        }
+        let mut out = Table::of(&self.cold)
+            .text("cold start", |c| c.runtime)
+            .fixed("median ms", 1, |c| c.first_response.median_ms)
+            .fixed("min", 1, |c| c.first_response.min_ms)
+            .fixed("p90", 1, |c| c.first_response.p90_ms)
+            .fixed("max", 1, |c| c.first_response.max_ms)
+            .fixed("init (exec → first poll), median ms", 1, |c| {
+                c.init.median_ms
+            })
+            .render();
         let _ = writeln!(
             out,
             "\ntaskapi-lambda starts {:.1}× faster than the Python baseline ({} cold starts each, \
              exec to the first response posted, the first GetItem included).\n",
             self.cold_start_speedup, self.profile.cold_starts
         );
-        out.push_str("| warm, per invocation | median ms | p90 | max |\n|---|---:|---:|---:|\n");
-        for (name, spread) in [
+        let warm = [
             ("taskapi-lambda `GET /tasks/{id}`", self.warm_get),
             (
                 "taskapi-lambda `GET /healthz` (no DynamoDB)",
@@ -268,13 +267,13 @@ impl crate::Markdown for Report {
             ),
             ("Python + boto3 `GET /tasks/{id}`", self.python_warm_get),
             ("the same GetItem, Rust SDK directly", self.sdk_get_item),
-        ] {
-            let _ = writeln!(
-                out,
-                "| {name} | {:.3} | {:.3} | {:.3} |",
-                spread.median_ms, spread.p90_ms, spread.max_ms
-            );
-        }
+        ];
+        let warm = Table::of(&warm)
+            .text("warm, per invocation", |(name, _)| *name)
+            .fixed("median ms", 3, |(_, s)| s.median_ms)
+            .fixed("p90", 3, |(_, s)| s.p90_ms)
+            .fixed("max", 3, |(_, s)| s.max_ms);
+        out.push_str(&warm.render());
         let _ = writeln!(
             out,
             "\nWarm overhead beyond the DynamoDB round trip: **{:.3} ms** (median `GET /tasks/{{id}}` \

@@ -15,6 +15,7 @@ use taskapi_domain::{
 use taskapi_store_sqlite::SqliteStore;
 
 use crate::stats::Spread;
+use crate::table::Table;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Profile {
@@ -120,18 +121,13 @@ async fn fill(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
-        let mut table = String::from(
-            "| tasks of the user | unfiltered page, median ms | status-filtered page, median ms | p90 ms |\n|---|---|---|---|\n",
-        );
-        for size in &self.sizes {
-            table.push_str(&format!(
-                "| {} | {:.3} | {:.3} | {:.3} |\n",
-                size.tasks,
-                size.unfiltered.median_ms,
-                size.filtered.median_ms,
-                size.filtered.p90_ms
-            ));
-        }
-        table
+        Table::of(&self.sizes)
+            .number("tasks of the user", |s| s.tasks)
+            .fixed("unfiltered page, median ms", 3, |s| s.unfiltered.median_ms)
+            .fixed("status-filtered page, median ms", 3, |s| {
+                s.filtered.median_ms
+            })
+            .fixed("p90 ms", 3, |s| s.filtered.p90_ms)
+            .render()
     }
 }

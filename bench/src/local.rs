@@ -10,6 +10,7 @@ use serde::Serialize;
 use taskapi_testkit::{ChildServer, TestPool};
 use tokio::task::JoinSet;
 
+use crate::table::Table;
 use crate::wrk::{self, Load};
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -226,21 +227,16 @@ pub(crate) fn peak_rss_mb(pid: u32) -> anyhow::Result<f64> {
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
-        let mut table = String::from(
-            "| route | req/s | share of /healthz | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---:|\n",
-        );
-        for route in &self.routes {
-            let _ = writeln!(
-                table,
-                "| `{}` | {:.0} | {:.0}% | {:.2} | {:.2} | {} |",
-                route.route,
-                route.load.requests_per_sec,
-                route.share_of_ceiling * 100.0,
-                route.load.p50_ms,
-                route.load.p99_ms,
-                route.load.errors
-            );
-        }
+        let mut table = Table::of(&self.routes)
+            .text("route", |r| format!("`{}`", r.route))
+            .fixed("req/s", 0, |r| r.load.requests_per_sec)
+            .number("share of /healthz", |r| {
+                format!("{:.0}%", r.share_of_ceiling * 100.0)
+            })
+            .fixed("p50 ms", 2, |r| r.load.p50_ms)
+            .fixed("p99 ms", 2, |r| r.load.p99_ms)
+            .number("errors", |r| r.load.errors)
+            .render();
         let _ = writeln!(
             table,
             "\nPeak RSS {:.1} MB with {} tasks stored; {} users, {} connections, {} s per route.",

@@ -21,6 +21,7 @@ mod proxy;
 mod shards;
 mod signup;
 mod stats;
+mod table;
 mod wrk;
 
 use std::path::{Path, PathBuf};

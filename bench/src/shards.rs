@@ -23,6 +23,7 @@ use taskapi_testkit::emulator::Emulator;
 use crate::function::{Function, Runtime};
 use crate::proxy::{self, Proxy, Tally};
 use crate::stats::Spread;
+use crate::table::Table;
 
 /// Write units per second one DynamoDB partition takes (`perf-cost-anchors.md` §3).
 const PARTITION_WRITE_UNITS: f64 = 1000.0;
@@ -218,16 +219,14 @@ async fn page_through(
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
-        let mut out = String::from(
-            "| shards | index entries on the busiest partition | on the quietest | creates per second one status takes |\n|---:|---:|---:|---:|\n",
-        );
-        for row in &self.model {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | **{:.0}** |",
-                row.shards, row.busiest, row.quietest, row.creates_per_second
-            );
-        }
+        let mut out = Table::of(&self.model)
+            .number("shards", |m| m.shards)
+            .number("index entries on the busiest partition", |m| m.busiest)
+            .number("on the quietest", |m| m.quietest)
+            .number("creates per second one status takes", |m| {
+                format!("**{:.0}**", m.creates_per_second)
+            })
+            .render();
         let _ = writeln!(
             out,
             "\n{} task ids generated as the API does (UUIDv7), placed by the real key function; \
@@ -235,23 +234,16 @@ impl crate::Markdown for Report {
              per partition.\n",
             self.profile.ids
         );
-        out.push_str(
-            "| shards | DynamoDB requests per admin page | read units per page | full pages | Lambda duration, median ms | p90 ms |\n|---:|---|---:|---:|---:|---:|\n",
-        );
-        for page in &self.admin {
-            let requests = proxy::requests_cell(&page.requests_per_page);
-            let _ = writeln!(
-                out,
-                "| {} | {} | {:.2} | {}/{} | {:.3} | {:.3} |",
-                page.shards,
-                requests,
-                page.read_units_per_page,
-                page.full_pages,
-                page.pages,
-                page.duration.median_ms,
-                page.duration.p90_ms
-            );
-        }
+        let admin = Table::of(&self.admin)
+            .number("shards", |a| a.shards)
+            .text("DynamoDB requests per admin page", |a| {
+                proxy::requests_cell(&a.requests_per_page)
+            })
+            .fixed("read units per page", 2, |a| a.read_units_per_page)
+            .number("full pages", |a| format!("{}/{}", a.full_pages, a.pages))
+            .fixed("Lambda duration, median ms", 3, |a| a.duration.median_ms)
+            .fixed("p90 ms", 3, |a| a.duration.p90_ms);
+        out.push_str(&admin.render());
         let _ = writeln!(
             out,
             "\n`GET /admin/tasks?status=pending&limit={PAGE}` paged {} times over {} pending tasks \

@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::local::{self, peak_rss_mb};
 use crate::stats::Spread;
+use crate::table::Table;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Profile {
@@ -286,21 +287,24 @@ async fn get_latencies(
 
 impl crate::Markdown for Report {
     fn markdown(&self) -> String {
+        let latencies = [
+            ("idle".to_owned(), self.get_task_idle),
+            (
+                format!("during {} concurrent `SignUp`s", self.profile.clients),
+                self.get_task_under_burst,
+            ),
+        ];
+        let table = Table::of(&latencies)
+            .text("`GET /tasks/{id}`", |(name, _)| name.clone())
+            .fixed("p50 ms", 2, |(_, s)| s.median_ms)
+            .fixed("p90 ms", 2, |(_, s)| s.p90_ms)
+            .fixed("max ms", 2, |(_, s)| s.max_ms)
+            .number("samples", |(_, s)| s.samples);
         format!(
-            "| `GET /tasks/{{id}}` | p50 ms | p90 ms | max ms | samples |\n|---|---:|---:|---:|---:|\n\
-             | idle | {:.2} | {:.2} | {:.2} | {} |\n\
-             | during {} concurrent `SignUp`s | {:.2} | {:.2} | {:.2} | {} |\n\n\
+            "{}\n\
              Sign-ups in {} s: {} accepted, {} refused at once (`TooManyRequestsException`), {} other.\n\
              Peak RSS {:.1} MB before the burst, {:.1} MB at its end.\n",
-            self.get_task_idle.median_ms,
-            self.get_task_idle.p90_ms,
-            self.get_task_idle.max_ms,
-            self.get_task_idle.samples,
-            self.profile.clients,
-            self.get_task_under_burst.median_ms,
-            self.get_task_under_burst.p90_ms,
-            self.get_task_under_burst.max_ms,
-            self.get_task_under_burst.samples,
+            table.render(),
             self.profile.seconds,
             self.sign_ups.accepted,
             self.sign_ups.too_many_requests,
