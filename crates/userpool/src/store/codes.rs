@@ -54,11 +54,10 @@ impl Store {
         user: &User,
         purpose: CodePurpose,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             &format!("{statement} {THE_CODE}"),
             params![user.pool_id, user.username, purpose.as_str()],
-        )?;
-        Ok(())
+        )
     }
 }
 

@@ -27,19 +27,17 @@ impl Store {
     }
 
     pub fn add_member(&self, user: &User, group: &str) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "INSERT OR IGNORE INTO group_members (pool_id, group_name, username) VALUES (?1, ?2, ?3)",
             params![user.pool_id, group, user.username],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn remove_member(&self, user: &User, group: &str) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND username = ?3",
             params![user.pool_id, group, user.username],
-        )?;
-        Ok(())
+        )
     }
 
     /// A user's groups ordered as `cognito:groups` lists them: by precedence (lowest first,
@@ -71,12 +69,11 @@ impl Store {
     }
 
     pub fn update_group(&self, group: &Group) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE groups SET description = ?3, precedence = ?4, role_arn = ?5, modified = ?7
              WHERE pool_id = ?1 AND name = ?2",
             columns(group),
-        )?;
-        Ok(())
+        )
     }
 
     /// Deletes a group and its memberships.

@@ -132,11 +132,10 @@ impl Store {
 
     /// Stores a client's changed settings.
     pub fn update_client_config(&self, client: &Client) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE clients SET config = ?2 WHERE id = ?1",
             params![client.id, serde_json::to_string(&client.config)?],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn set_session_scopes(
@@ -144,11 +143,10 @@ impl Store {
         origin_jti: &str,
         scopes: &[String],
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "INSERT OR REPLACE INTO session_scopes (origin_jti, scopes) VALUES (?1, ?2)",
             params![origin_jti, serde_json::to_string(scopes)?],
-        )?;
-        Ok(())
+        )
     }
 
     /// The OAuth scopes of a sign-in through the hosted UI; `None` for an API sign-in.

@@ -33,7 +33,7 @@ impl Store {
 
     /// Rewrites a pool's name and configuration.
     pub fn update_pool(&self, pool: &Pool) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE pools SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1",
             params![
                 pool.id,
@@ -41,8 +41,7 @@ impl Store {
                 serde_json::to_string(&pool.config)?,
                 pool.modified
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Deletes a pool with its keys, clients, users and everything that refers to them.
@@ -62,7 +61,7 @@ impl Store {
     }
 
     pub fn update_client(&self, client: &Client) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE clients SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1",
             params![
                 client.id,
@@ -70,8 +69,7 @@ impl Store {
                 serde_json::to_string(&client.config)?,
                 client.modified
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Deletes an app client and the sign-ins made through it.
@@ -128,7 +126,7 @@ impl Store {
     // ---- app clients ----------------------------------------------------------------------
 
     pub fn insert_client(&self, client: &Client) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "INSERT INTO clients (id, pool_id, name, secret, config, created, modified)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -140,8 +138,7 @@ impl Store {
                 client.created,
                 client.modified
             ],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn client(&self, id: &str) -> Result<Option<Client>, PoolStoreError> {

@@ -1,4 +1,5 @@
-//! The two read shapes every table uses, so each lookup states only its SQL and its row.
+//! The shapes every table's statements take, so each one states only its SQL, its
+//! arguments and (for reads) its row.
 
 use rusqlite::{OptionalExtension, Params, Row};
 
@@ -29,5 +30,11 @@ impl Store {
             .query_map(args, row)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// Runs one statement that writes.
+    pub(super) fn execute(&self, sql: &str, args: impl Params) -> Result<(), PoolStoreError> {
+        self.conn().execute(sql, args)?;
+        Ok(())
     }
 }

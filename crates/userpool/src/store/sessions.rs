@@ -35,7 +35,7 @@ impl Store {
         session: &Session,
         refresh_hash: &str,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "INSERT INTO sessions (origin_jti, pool_id, client_id, username, auth_time,
                  refresh_hash, refresh_expires, revoked)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -49,8 +49,7 @@ impl Store {
                 session.refresh_expires,
                 session.revoked
             ],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn session(&self, origin_jti: &str) -> Result<Option<Session>, PoolStoreError> {
@@ -74,11 +73,10 @@ impl Store {
     }
 
     pub fn revoke_session(&self, origin_jti: &str) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE sessions SET revoked = 1 WHERE origin_jti = ?1",
             [origin_jti],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn revoke_user_sessions(
@@ -86,17 +84,16 @@ impl Store {
         pool_id: &str,
         username: &str,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE sessions SET revoked = 1 WHERE pool_id = ?1 AND username = ?2",
             params![pool_id, username],
-        )?;
-        Ok(())
+        )
     }
 
     // ---- challenge sessions ---------------------------------------------------------------
 
     pub fn insert_challenge(&self, session: &str, c: &Challenge) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "INSERT INTO challenges (session, kind, pool_id, client_id, username, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -107,8 +104,7 @@ impl Store {
                 c.username,
                 c.expires_at
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Removes and returns a challenge: a `Session` answers exactly one challenge.

@@ -65,7 +65,7 @@ impl Store {
     }
 
     pub fn update_user(&self, user: &User) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE users SET attributes = ?3, status = ?4, enabled = ?5, modified = ?6
              WHERE pool_id = ?1 AND username = ?2",
             params![
@@ -76,8 +76,7 @@ impl Store {
                 user.enabled,
                 user.modified
             ],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn set_password(
@@ -88,7 +87,7 @@ impl Store {
         status: UserStatus,
         now: i64,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE users SET password_hash = ?3, srp_salt = ?4, srp_verifier = ?5, status = ?6,
                  password_set_at = ?7, modified = ?7, failed_logins = 0, locked_until = 0
              WHERE pool_id = ?1 AND username = ?2",
@@ -101,8 +100,7 @@ impl Store {
                 status.as_str(),
                 now
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Records a wrong password; returns the number of consecutive failures so far.
@@ -125,20 +123,18 @@ impl Store {
         username: &str,
         until: i64,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE users SET locked_until = ?3 WHERE pool_id = ?1 AND username = ?2",
             params![pool_id, username, until],
-        )?;
-        Ok(())
+        )
     }
 
     pub fn clear_failed_logins(&self, pool_id: &str, username: &str) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE users SET failed_logins = 0, locked_until = 0
              WHERE pool_id = ?1 AND username = ?2",
             params![pool_id, username],
-        )?;
-        Ok(())
+        )
     }
 
     /// Changes the lower-cased e-mail that must be unique in the pool; `Ok(false)` when
@@ -163,7 +159,7 @@ impl Store {
         username: &str,
         totp: &Totp,
     ) -> Result<(), PoolStoreError> {
-        self.conn().execute(
+        self.execute(
             "UPDATE users SET totp_secret = ?3, totp_pending = ?4, totp_enabled = ?5,
                  totp_last_step = ?6
              WHERE pool_id = ?1 AND username = ?2",
@@ -175,8 +171,7 @@ impl Store {
                 totp.enabled,
                 totp.last_step
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Records that the TOTP code of `step` was used, unless a code of that step or a later
