@@ -1,6 +1,7 @@
 //! Pools, their signing keys, and their app clients.
 
 use rusqlite::{Row, params};
+use serde::Serialize;
 
 use super::users::USER_TABLES;
 use super::{KeyRow, Store};
@@ -33,56 +34,67 @@ impl Store {
 
     /// Rewrites a pool's name and configuration.
     pub fn update_pool(&self, pool: &Pool) -> Result<(), PoolStoreError> {
-        self.execute(
-            "UPDATE pools SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1",
-            params![
-                pool.id,
-                pool.name,
-                serde_json::to_string(&pool.config)?,
-                pool.modified
-            ],
-        )
+        self.rewrite("pools", &pool.id, &pool.name, &pool.config, pool.modified)
     }
 
     /// Deletes a pool with its keys, clients, users and everything that refers to them.
     pub fn delete_pool(&self, pool_id: &str) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
         let pool_tables = ["groups", "clients", "signing_keys"];
-        for table in USER_TABLES.iter().chain(&pool_tables) {
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE pool_id = ?1"),
-                [pool_id],
-            )?;
-        }
-        tx.execute("DELETE FROM pools WHERE id = ?1", [pool_id])?;
-        tx.commit()?;
-        Ok(())
+        let dependents = USER_TABLES.iter().chain(&pool_tables);
+        self.delete_with_dependents("pools", pool_id, "pool_id", dependents)
     }
 
+    /// Rewrites an app client's name and configuration.
     pub fn update_client(&self, client: &Client) -> Result<(), PoolStoreError> {
-        self.execute(
-            "UPDATE clients SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1",
-            params![
-                client.id,
-                client.name,
-                serde_json::to_string(&client.config)?,
-                client.modified
-            ],
+        self.rewrite(
+            "clients",
+            &client.id,
+            &client.name,
+            &client.config,
+            client.modified,
         )
     }
 
     /// Deletes an app client and the sign-ins made through it.
     pub fn delete_client(&self, client_id: &str) -> Result<(), PoolStoreError> {
+        let dependents = ["sessions", "challenges", "srp_blocks"];
+        self.delete_with_dependents("clients", client_id, "client_id", &dependents)
+    }
+
+    /// Rewrites the name and JSON configuration of a row of `table` (pools and clients
+    /// share these columns).
+    fn rewrite(
+        &self,
+        table: &str,
+        id: &str,
+        name: &str,
+        config: &impl Serialize,
+        modified: i64,
+    ) -> Result<(), PoolStoreError> {
+        self.execute(
+            &format!("UPDATE {table} SET name = ?2, config = ?3, modified = ?4 WHERE id = ?1"),
+            params![id, name, serde_json::to_string(config)?, modified],
+        )
+    }
+
+    /// Deletes the row `id` of `table` and, in the same transaction, the rows of
+    /// `dependents` that refer to it by `column`.
+    fn delete_with_dependents<'a>(
+        &self,
+        table: &str,
+        id: &str,
+        column: &str,
+        dependents: impl IntoIterator<Item = &'a &'a str>,
+    ) -> Result<(), PoolStoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for table in ["sessions", "challenges", "srp_blocks"] {
+        for dependent in dependents {
             tx.execute(
-                &format!("DELETE FROM {table} WHERE client_id = ?1"),
-                [client_id],
+                &format!("DELETE FROM {dependent} WHERE {column} = ?1"),
+                [id],
             )?;
         }
-        tx.execute("DELETE FROM clients WHERE id = ?1", [client_id])?;
+        tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
         tx.commit()?;
         Ok(())
     }
