@@ -6,6 +6,8 @@ use taskapi_domain::{Limit, ListQuery, Status, TaskStore};
 use taskapi_store_conformance::task_created_now;
 use taskapi_testkit::emulator::Emulator;
 
+use crate::fresh_table::FreshTable;
+
 async fn on_dynalite() -> (Emulator, taskapi_store_dynamodb::DynamoStore) {
     let dynalite = Emulator::dynalite();
     let store = dynalite.fresh_store().await;
@@ -31,10 +33,8 @@ mod conformance_on_moto {
 /// The seed never bounded `description`, so its items can be this large (150 KB each).
 #[tokio::test]
 async fn lists_continue_past_the_one_megabyte_page() {
-    let dynalite = Emulator::dynalite();
-    let store = dynalite.fresh_store().await;
-    let client = dynalite.client();
-    let owner = uuid::Uuid::new_v4().to_string();
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, owner) = (&table.store, &table.client, &table.owner);
     let description = "x".repeat(150_000);
     let mut created = Vec::new();
     for n in 0..12 {

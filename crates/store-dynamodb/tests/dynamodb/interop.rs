@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use taskapi_domain::{ListQuery, Status, TaskId, TaskStore, TaskUpdate, Timestamp};
 use taskapi_store_conformance::{status_update, task_created_now};
-use taskapi_store_dynamodb::DynamoStore;
-use taskapi_testkit::emulator::Emulator;
+
+use crate::fresh_table::FreshTable;
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
@@ -57,10 +57,8 @@ fn all() -> ListQuery {
 
 #[tokio::test]
 async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
-    let dynalite = Emulator::dynalite();
-    let store: DynamoStore = dynalite.fresh_store().await;
-    let client = dynalite.client();
-    let sub = uuid::Uuid::new_v4().to_string();
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, sub) = (&table.store, &table.client, &table.owner);
     let task_id = uuid::Uuid::new_v4().to_string();
     // `datetime.utcnow().isoformat()`: no offset.
     let now = "2026-03-04T05:06:07.891011";
@@ -119,10 +117,8 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
 
 #[tokio::test]
 async fn tasks_written_by_taskapi_are_read_and_updated_by_the_seed() {
-    let dynalite = Emulator::dynalite();
-    let store = dynalite.fresh_store().await;
-    let client = dynalite.client();
-    let sub = uuid::Uuid::new_v4().to_string();
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, sub) = (&table.store, &table.client, &table.owner);
     let task = task_created_now("Ship feature X", "", Status::InProgress);
     store.create(&sub, &task).await.unwrap();
     let id = task.task_id.as_str();
