@@ -80,6 +80,14 @@ async fn start() -> Server {
     .await
 }
 
+/// A fresh server whose default pool has `email` signed up and confirmed: where every test
+/// of an existing user starts.
+async fn start_with_confirmed_user(email: &str) -> Server {
+    let server = start().await;
+    server.confirmed_user(email).await;
+    server
+}
+
 /// The answer to one action: the body, or the error type and message.
 type Answer = Result<Value, (String, String)>;
 
@@ -145,6 +153,13 @@ impl Server {
     /// Calls an action that must fail with the error type `kind`; returns the message.
     async fn refused(&self, action: &str, body: Value, kind: &str) -> String {
         refusal(self.call(action, body).await, kind)
+    }
+
+    /// Calls an action that must fail with `error`, its type and exact message, as `err`
+    /// answers; a failure names the call.
+    async fn assert_refused(&self, action: &str, body: Value, error: (&str, &str)) {
+        let (kind, message) = self.err(action, body.clone()).await;
+        assert_eq!((kind.as_str(), message.as_str()), error, "{action} {body}");
     }
 
     /// The body naming a user to the default app client (public actions).
@@ -396,49 +411,61 @@ async fn sign_up_confirm_and_sign_in_yields_cognito_shaped_tokens() {
         .ok("GetUser", json!({"AccessToken": access_token}))
         .await;
     assert_eq!(me["Username"], sub.as_str());
-    let message = server
-        .refused(
+    server
+        .assert_refused(
             "GetUser",
             json!({"AccessToken": id_token}),
-            "NotAuthorizedException",
+            ("NotAuthorizedException", "Invalid Access Token"),
         )
         .await;
-    assert_eq!(message, "Invalid Access Token");
 }
 
 #[tokio::test]
 async fn errors_use_cognitos_types_and_messages() {
     let server = start().await;
-    let client_id = server.default.client_id.clone();
-
-    let message = server
-        .refused(
-            "SignUp",
-            json!({"ClientId": client_id, "Username": "bob@example.com", "Password": "alllowercase123"}),
-            "InvalidPasswordException",
-        )
-        .await;
-    assert_eq!(
-        message,
-        "Password did not conform with policy: Password must have uppercase characters"
-    );
-    let message = server
-        .refused(
-            "SignUp",
-            json!({"ClientId": client_id, "Username": "not-an-email", "Password": PASSWORD}),
-            "InvalidParameterException",
-        )
-        .await;
-    assert_eq!(message, "Username should be an email.");
-
     server.sign_up("bob@example.com").await;
+    let sign_up = |username: &str, password: &str| -> Value {
+        json!({"ClientId": server.default.client_id, "Username": username, "Password": password})
+    };
     server
         .refused(
             "SignUp",
-            json!({"ClientId": client_id, "Username": "BOB@example.com", "Password": PASSWORD}),
+            sign_up("BOB@example.com", PASSWORD),
             "UsernameExistsException",
         )
         .await;
+    server
+        .refused(
+            "InitiateAuth",
+            json!({"AuthFlow": "USER_PASSWORD_AUTH"}),
+            "InvalidParameterException",
+        )
+        .await;
+    for (action, body, error) in [
+        (
+            "SignUp",
+            sign_up("weak@example.com", "alllowercase123"),
+            (
+                "InvalidPasswordException",
+                "Password did not conform with policy: Password must have uppercase characters",
+            ),
+        ),
+        (
+            "SignUp",
+            sign_up("not-an-email", PASSWORD),
+            ("InvalidParameterException", "Username should be an email."),
+        ),
+        (
+            "DescribeUserPool",
+            json!({"UserPoolId": "us-east-1_nothere00"}),
+            (
+                "ResourceNotFoundException",
+                "User pool us-east-1_nothere00 does not exist.",
+            ),
+        ),
+    ] {
+        server.assert_refused(action, body, error).await;
+    }
 
     let message = server
         .refused(
@@ -448,23 +475,6 @@ async fn errors_use_cognitos_types_and_messages() {
         )
         .await;
     assert!(message.contains("AdminLinkProviderForUser"), "{message}");
-
-    let message = server
-        .refused(
-            "DescribeUserPool",
-            json!({"UserPoolId": "us-east-1_nothere00"}),
-            "ResourceNotFoundException",
-        )
-        .await;
-    assert_eq!(message, "User pool us-east-1_nothere00 does not exist.");
-
-    server
-        .refused(
-            "InitiateAuth",
-            json!({"AuthFlow": "USER_PASSWORD_AUTH"}),
-            "InvalidParameterException",
-        )
-        .await;
 
     let raw = server
         .http
@@ -501,26 +511,24 @@ async fn errors_use_cognitos_types_and_messages() {
         legacy["UserPoolClient"]["PreventUserExistenceErrors"],
         "LEGACY"
     );
-    let message = server
-        .refused(
+    for (action, body, error) in [
+        (
             "InitiateAuth",
             json!({"ClientId": legacy_id, "AuthFlow": "USER_PASSWORD_AUTH",
                    "AuthParameters": {"USERNAME": "bob@example.com", "PASSWORD": PASSWORD}}),
-            "InvalidParameterException",
-        )
-        .await;
-    assert_eq!(
-        message,
-        "USER_PASSWORD_AUTH flow not enabled for this client"
-    );
-    let message = server
-        .refused(
+            (
+                "InvalidParameterException",
+                "USER_PASSWORD_AUTH flow not enabled for this client",
+            ),
+        ),
+        (
             "ForgotPassword",
             json!({"ClientId": legacy_id, "Username": "nobody@example.com"}),
-            "UserNotFoundException",
-        )
-        .await;
-    assert_eq!(message, "User does not exist.");
+            ("UserNotFoundException", "User does not exist."),
+        ),
+    ] {
+        server.assert_refused(action, body, error).await;
+    }
 }
 
 #[tokio::test]
@@ -531,18 +539,25 @@ async fn codes_expire_and_allow_a_bounded_number_of_attempts() {
     let code = server.code_for(email);
     server.clock.advance(24 * 3600 + 1);
     let confirm = |code: String| server.confirmation(email, &code);
-    let message = server
-        .refused("ConfirmSignUp", confirm(code), "ExpiredCodeException")
-        .await;
-    assert_eq!(
-        message,
-        "Invalid code provided, please request a code again."
-    );
-
+    // Asks for a new code, as the "send again" link does, and reads it from the outbox.
+    let resend = async || {
+        server
+            .ok("ResendConfirmationCode", server.client_user(email))
+            .await;
+        server.code_for(email)
+    };
     server
-        .ok("ResendConfirmationCode", server.client_user(email))
+        .assert_refused(
+            "ConfirmSignUp",
+            confirm(code),
+            (
+                "ExpiredCodeException",
+                "Invalid code provided, please request a code again.",
+            ),
+        )
         .await;
-    let code = server.code_for(email);
+
+    let code = resend().await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         server
@@ -553,24 +568,21 @@ async fn codes_expire_and_allow_a_bounded_number_of_attempts() {
             )
             .await;
     }
-    let message = server
-        .refused("ConfirmSignUp", confirm(code), "LimitExceededException")
+    server
+        .assert_refused(
+            "ConfirmSignUp",
+            confirm(code),
+            (
+                "LimitExceededException",
+                "Attempt limit exceeded, please try after some time.",
+            ),
+        )
         .await;
-    assert_eq!(
-        message,
-        "Attempt limit exceeded, please try after some time."
-    );
 
     // A new code does not renew the hour's wrong guesses; the next hour does.
+    let code = resend().await;
     server
-        .ok("ResendConfirmationCode", server.client_user(email))
-        .await;
-    server
-        .refused(
-            "ConfirmSignUp",
-            confirm(server.code_for(email)),
-            "LimitExceededException",
-        )
+        .refused("ConfirmSignUp", confirm(code), "LimitExceededException")
         .await;
     server.clock.advance(3600);
     server
@@ -580,9 +592,8 @@ async fn codes_expire_and_allow_a_bounded_number_of_attempts() {
 
 #[tokio::test]
 async fn wrong_passwords_are_throttled_and_disabled_users_refused() {
-    let server = start().await;
     let email = "dave@example.com";
-    server.confirmed_user(email).await;
+    let server = start_with_confirmed_user(email).await;
     for _ in 0..4 {
         let (_, message) = server
             .password_auth(email, "WrongPass123")
@@ -624,10 +635,9 @@ async fn wrong_passwords_are_throttled_and_disabled_users_refused() {
 
 #[tokio::test]
 async fn refresh_sign_out_and_revocation() {
-    let server = start().await;
-    let client_id = server.default.client_id.clone();
     let email = "erin@example.com";
-    server.confirmed_user(email).await;
+    let server = start_with_confirmed_user(email).await;
+    let client_id = server.default.client_id.clone();
     let first = server.sign_in(email).await;
     let refresh = |token: &Value| {
         json!({"ClientId": client_id, "AuthFlow": "REFRESH_TOKEN_AUTH",
@@ -665,14 +675,13 @@ async fn refresh_sign_out_and_revocation() {
             json!({"AccessToken": first["AccessToken"]}),
         )
         .await;
-    let message = server
-        .refused(
+    server
+        .assert_refused(
             "InitiateAuth",
             refresh(&first["RefreshToken"]),
-            "NotAuthorizedException",
+            ("NotAuthorizedException", "Refresh Token has been revoked"),
         )
         .await;
-    assert_eq!(message, "Refresh Token has been revoked");
     let (_, message) = server
         .err("GetUser", json!({"AccessToken": refreshed["AccessToken"]}))
         .await;
@@ -745,14 +754,16 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
     assert!(done["AuthenticationResult"]["IdToken"].is_string());
 
     // `admins` exists from the start, as in template.yaml.
-    let message = server
-        .refused(
+    server
+        .assert_refused(
             "CreateGroup",
             json!({"UserPoolId": pool_id, "GroupName": "admins"}),
-            "GroupExistsException",
+            (
+                "GroupExistsException",
+                "A group with the name already exists.",
+            ),
         )
         .await;
-    assert_eq!(message, "A group with the name already exists.");
     let group = server
         .ok(
             "CreateGroup",
@@ -810,10 +821,9 @@ async fn admin_created_users_must_choose_a_password_and_groups_reach_the_tokens(
 
 #[tokio::test]
 async fn forgot_and_change_password() {
-    let server = start().await;
-    let client_id = server.default.client_id.clone();
     let email = "grace@example.com";
-    server.confirmed_user(email).await;
+    let server = start_with_confirmed_user(email).await;
+    let client_id = server.default.client_id.clone();
     // ConfirmForgotPassword's body: the emailed code and the new password.
     let reset = |code: &str, password: &str| json!({"ClientId": client_id, "Username": email, "ConfirmationCode": code, "Password": password});
     server.ok("ForgotPassword", server.client_user(email)).await;
@@ -857,9 +867,8 @@ async fn forgot_and_change_password() {
 
 #[tokio::test]
 async fn accounts_and_tokens_survive_a_restart() {
-    let first = start().await;
     let email = "heidi@example.com";
-    first.confirmed_user(email).await;
+    let first = start_with_confirmed_user(email).await;
     let tokens = first.sign_in(email).await;
     // Same data directory and issuer (a restart on the same address), fresh UserPools.
     let issuer_base = first.base.clone();
@@ -940,9 +949,8 @@ async fn jwks_and_router_composition() {
 /// tests/node; the arithmetic in the crate's unit tests).
 #[tokio::test]
 async fn srp_secret_blocks_are_single_use_bound_and_expire() {
-    let server = start().await;
     let email = "srp@example.com";
-    server.confirmed_user(email).await;
+    let server = start_with_confirmed_user(email).await;
     let client_id = &server.default.client_id;
     let a_hex = "2".repeat(700);
     let start_srp = || {

@@ -16,15 +16,45 @@ const APIS: [(Api, &str); 2] = [
     (Api::Http, "[ops admins]"),
 ];
 
-/// Creates a task for `caller` through `api`; its id and the answer.
-async fn create(function: &Function, api: Api, caller: &Caller, title: &str) -> (String, Reply) {
-    let request = Request::new("POST", "/tasks")
-        .by(caller)
-        .json(json!({ "title": title, "status": "pending" }));
-    let created = function.call(request.event(api)).await;
-    assert_eq!(created.status, 201, "{api:?}: {:?}", created.body);
-    let id = created.body["task_id"].as_str().unwrap().to_owned();
-    (id, created)
+/// Alice, on one API, with a task she has just created through it, and Bob, a user in
+/// other groups than the admins: where every test of one task starts.
+struct AlicesTask<'f> {
+    function: &'f Function,
+    api: Api,
+    alice: Caller,
+    bob: Caller,
+    id: String,
+    /// `/tasks/{id}`.
+    path: String,
+    /// The answer to the create.
+    created: Reply,
+}
+
+impl<'f> AlicesTask<'f> {
+    async fn create(function: &'f Function, api: Api, title: &str) -> Self {
+        let alice = Caller::new(None);
+        let request = Request::new("POST", "/tasks")
+            .by(&alice)
+            .json(json!({ "title": title, "status": "pending" }));
+        let created = function.call(request.event(api)).await;
+        assert_eq!(created.status, 201, "{api:?}: {:?}", created.body);
+        let id = created.body["task_id"].as_str().unwrap().to_owned();
+        let path = format!("/tasks/{id}");
+        Self {
+            function,
+            api,
+            alice,
+            bob: Caller::new(Some("[ops, support]")),
+            id,
+            path,
+            created,
+        }
+    }
+
+    /// Sends `request` through this task's API.
+    async fn call(&self, request: Request<'_>) -> Reply {
+        self.function.call(request.event(self.api)).await
+    }
 }
 
 #[tokio::test]
@@ -63,9 +93,8 @@ async fn requests_without_claims_and_bad_input_are_refused() {
 async fn created_tasks_are_listed_filtered_and_fetched() {
     let function = Function::start().await;
     for (api, _) in APIS {
-        let alice = Caller::new(None);
-        let call = async |request: Request<'_>| function.call(request.event(api)).await;
-        let (id, created) = create(&function, api, &alice, "Ship feature X").await;
+        let task = AlicesTask::create(&function, api, "Ship feature X").await;
+        let (alice, created) = (&task.alice, &task.created);
         assert_eq!(created.body["title"], "Ship feature X");
         assert_eq!(created.body["status"], "pending");
         assert_eq!(created.body["description"], "");
@@ -74,19 +103,20 @@ async fn created_tasks_are_listed_filtered_and_fetched() {
             Some(format!("\"{}\"", created.body["updated_at"].as_str().unwrap()).as_str())
         );
         // A null queryStringParameters is no filter.
-        let listed = call(Request::new("GET", "/tasks").by(&alice)).await;
+        let listed = task.call(Request::new("GET", "/tasks").by(alice)).await;
         assert_eq!(listed.status, 200);
         assert_eq!(listed.body["count"], 1);
-        assert_eq!(listed.body["tasks"][0]["task_id"], id.as_str());
+        assert_eq!(listed.body["tasks"][0]["task_id"], task.id.as_str());
         assert_eq!(listed.body["next_token"], Value::Null);
-        let filtered = call(
-            Request::new("GET", "/tasks")
-                .by(&alice)
-                .query(&[("status", "done"), ("limit", "5")]),
-        )
-        .await;
+        let filtered = task
+            .call(
+                Request::new("GET", "/tasks")
+                    .by(alice)
+                    .query(&[("status", "done"), ("limit", "5")]),
+            )
+            .await;
         assert_eq!((filtered.status, &filtered.body["count"]), (200, &json!(0)));
-        let fetched = call(Request::new("GET", &format!("/tasks/{id}")).by(&alice)).await;
+        let fetched = task.call(Request::new("GET", &task.path).by(alice)).await;
         assert_eq!(fetched.status, 200);
         assert_eq!(fetched.body, created.body);
     }
@@ -96,23 +126,22 @@ async fn created_tasks_are_listed_filtered_and_fetched() {
 async fn users_see_and_change_only_their_own_tasks() {
     let function = Function::start().await;
     for (api, _) in APIS {
-        let alice = Caller::new(None);
-        let bob = Caller::new(Some("[ops, support]"));
-        let call = async |request: Request<'_>| function.call(request.event(api)).await;
-        let (id, _) = create(&function, api, &alice, "Alice's").await;
-        let task_path = format!("/tasks/{id}");
-        let bobs = call(Request::new("GET", "/tasks").by(&bob)).await;
+        let task = AlicesTask::create(&function, api, "Alice's").await;
+        let bob = &task.bob;
+        let bobs = task.call(Request::new("GET", "/tasks").by(bob)).await;
         assert_eq!(bobs.body["count"], 0);
-        let hijack = Request::new("PATCH", &task_path).json(json!({ "title": "mine now" }));
+        let hijack = Request::new("PATCH", &task.path).json(json!({ "title": "mine now" }));
         for (what, request) in [
-            ("peek", Request::new("GET", &task_path)),
+            ("peek", Request::new("GET", &task.path)),
             ("hijack", hijack),
-            ("vandal", Request::new("DELETE", &task_path)),
+            ("vandal", Request::new("DELETE", &task.path)),
         ] {
-            let reply = call(request.by(&bob)).await;
+            let reply = task.call(request.by(bob)).await;
             assert_eq!(reply.status, 404, "{api:?} {what}: {:?}", reply.body);
         }
-        let intact = call(Request::new("GET", &task_path).by(&alice)).await;
+        let intact = task
+            .call(Request::new("GET", &task.path).by(&task.alice))
+            .await;
         assert_eq!(intact.body["title"], "Alice's");
     }
 }
@@ -121,34 +150,26 @@ async fn users_see_and_change_only_their_own_tasks() {
 async fn updates_are_partial_and_honour_if_match() {
     let function = Function::start().await;
     for (api, _) in APIS {
-        let alice = Caller::new(None);
-        let call = async |request: Request<'_>| function.call(request.event(api)).await;
-        let (id, created) = create(&function, api, &alice, "Ship feature X").await;
-        let task_path = format!("/tasks/{id}");
-        let updated = call(
-            Request::new("PATCH", &task_path)
-                .by(&alice)
-                .json(json!({ "status": "done" })),
-        )
-        .await;
+        let task = AlicesTask::create(&function, api, "Ship feature X").await;
+        let patch = |path| Request::new("PATCH", path).by(&task.alice);
+        let updated = task
+            .call(patch(&task.path).json(json!({ "status": "done" })))
+            .await;
         assert_eq!(updated.status, 200, "{api:?}: {:?}", updated.body);
         assert_eq!(updated.body["task"]["status"], "done");
         assert_eq!(updated.body["task"]["title"], "Ship feature X");
-        let stale_tag = created.header("etag").unwrap().to_owned();
-        let stale = call(
-            Request::new("PATCH", &task_path)
-                .by(&alice)
-                .header(&[("If-Match", stale_tag.as_str())])
-                .json(json!({ "title": "late edit" })),
-        )
-        .await;
+        let stale_tag = task.created.header("etag").unwrap().to_owned();
+        let stale = task
+            .call(
+                patch(&task.path)
+                    .header(&[("If-Match", stale_tag.as_str())])
+                    .json(json!({ "title": "late edit" })),
+            )
+            .await;
         assert_eq!(stale.status, 412, "{api:?}: {:?}", stale.body);
-        let missing = call(
-            Request::new("PATCH", "/tasks/no-such-task")
-                .by(&alice)
-                .json(json!({ "status": "done" })),
-        )
-        .await;
+        let missing = task
+            .call(patch("/tasks/no-such-task").json(json!({ "status": "done" })))
+            .await;
         assert_eq!(missing.status, 404);
     }
 }
@@ -157,25 +178,26 @@ async fn updates_are_partial_and_honour_if_match() {
 async fn the_admin_view_is_for_the_admins_group_only() {
     let function = Function::start().await;
     for (api, admin_groups) in APIS {
-        let alice = Caller::new(None);
-        let bob = Caller::new(Some("[ops, support]"));
+        let task = AlicesTask::create(&function, api, "for the admins").await;
         let admin = Caller::new(Some(admin_groups));
-        let call = async |request: Request<'_>| function.call(request.event(api)).await;
-        let (id, _) = create(&function, api, &alice, "for the admins").await;
         let pending = Request::new("GET", "/admin/tasks").query(&[("status", "pending")]);
         for (what, request) in [
-            ("other groups", pending.by(&bob)),
-            ("no groups", Request::new("GET", "/admin/tasks").by(&alice)),
+            ("other groups", pending.by(&task.bob)),
+            (
+                "no groups",
+                Request::new("GET", "/admin/tasks").by(&task.alice),
+            ),
         ] {
-            let reply = call(request).await;
+            let reply = task.call(request).await;
             assert_eq!(reply.status, 403, "{api:?} {what}: {:?}", reply.body);
         }
-        let admin_view = call(
-            Request::new("GET", "/admin/tasks")
-                .by(&admin)
-                .query(&[("status", "pending"), ("limit", "100")]),
-        )
-        .await;
+        let admin_view = task
+            .call(
+                Request::new("GET", "/admin/tasks")
+                    .by(&admin)
+                    .query(&[("status", "pending"), ("limit", "100")]),
+            )
+            .await;
         assert_eq!(admin_view.status, 200, "{api:?}: {:?}", admin_view.body);
         let listed: Vec<&Value> = admin_view.body["tasks"]
             .as_array()
@@ -183,7 +205,7 @@ async fn the_admin_view_is_for_the_admins_group_only() {
             .iter()
             .map(|task| &task["task_id"])
             .collect();
-        assert!(listed.contains(&&json!(id)), "{api:?}: {listed:?}");
+        assert!(listed.contains(&&json!(task.id)), "{api:?}: {listed:?}");
     }
 }
 
@@ -191,15 +213,13 @@ async fn the_admin_view_is_for_the_admins_group_only() {
 async fn deletes_answer_204_once_then_404() {
     let function = Function::start().await;
     for (api, _) in APIS {
-        let alice = Caller::new(None);
-        let call = async |request: Request<'_>| function.call(request.event(api)).await;
-        let (id, _) = create(&function, api, &alice, "short-lived").await;
-        let task_path = format!("/tasks/{id}");
-        let deleted = call(Request::new("DELETE", &task_path).by(&alice)).await;
+        let task = AlicesTask::create(&function, api, "short-lived").await;
+        let as_alice = |method| Request::new(method, &task.path).by(&task.alice);
+        let deleted = task.call(as_alice("DELETE")).await;
         assert_eq!((deleted.status, &deleted.body), (204, &Value::Null));
-        let again = call(Request::new("DELETE", &task_path).by(&alice)).await;
+        let again = task.call(as_alice("DELETE")).await;
         assert_eq!(again.status, 404);
-        let gone = call(Request::new("GET", &task_path).by(&alice)).await;
+        let gone = task.call(as_alice("GET")).await;
         assert_eq!(gone.status, 404);
     }
 }

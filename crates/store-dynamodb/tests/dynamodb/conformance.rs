@@ -6,6 +6,8 @@ use taskapi_domain::{Limit, ListQuery, Status, TaskStore};
 use taskapi_store_conformance::task_created_now;
 use taskapi_testkit::emulator::Emulator;
 
+use crate::fresh_table::FreshTable;
+
 async fn on_dynalite() -> (Emulator, taskapi_store_dynamodb::DynamoStore) {
     let dynalite = Emulator::dynalite();
     let store = dynalite.fresh_store().await;
@@ -31,15 +33,13 @@ mod conformance_on_moto {
 /// The seed never bounded `description`, so its items can be this large (150 KB each).
 #[tokio::test]
 async fn lists_continue_past_the_one_megabyte_page() {
-    let dynalite = Emulator::dynalite();
-    let store = dynalite.fresh_store().await;
-    let client = dynalite.client();
-    let owner = uuid::Uuid::new_v4().to_string();
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, owner) = (&table.store, &table.client, &table.owner);
     let description = "x".repeat(150_000);
     let mut created = Vec::new();
     for n in 0..12 {
         let task = task_created_now(&format!("big {n}"), "", Status::Pending);
-        store.create(&owner, &task).await.unwrap();
+        store.create(owner, &task).await.unwrap();
         client
             .update_item()
             .table_name(store.table())
@@ -57,7 +57,7 @@ async fn lists_continue_past_the_one_megabyte_page() {
         limit: Limit::parse("100").unwrap(),
         start_after: None,
     };
-    let first = store.list_for_owner(&owner, None, &query).await.unwrap();
+    let first = store.list_for_owner(owner, None, &query).await.unwrap();
     assert!(
         first.tasks.len() < created.len() && first.next.is_some(),
         "the first page stops at 1 MB ({} tasks) and says where to go on",
@@ -66,7 +66,7 @@ async fn lists_continue_past_the_one_megabyte_page() {
     let mut listed: Vec<_> = first.tasks.into_iter().map(|t| t.task_id).collect();
     query.start_after = first.next;
     while query.start_after.is_some() {
-        let page = store.list_for_owner(&owner, None, &query).await.unwrap();
+        let page = store.list_for_owner(owner, None, &query).await.unwrap();
         listed.extend(page.tasks.into_iter().map(|t| t.task_id));
         query.start_after = page.next;
     }

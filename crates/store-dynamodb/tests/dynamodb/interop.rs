@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use taskapi_domain::{ListQuery, Status, TaskId, TaskStore, TaskUpdate, Timestamp};
 use taskapi_store_conformance::{status_update, task_created_now};
-use taskapi_store_dynamodb::DynamoStore;
-use taskapi_testkit::emulator::Emulator;
+
+use crate::fresh_table::FreshTable;
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
@@ -57,33 +57,31 @@ fn all() -> ListQuery {
 
 #[tokio::test]
 async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
-    let dynalite = Emulator::dynalite();
-    let store: DynamoStore = dynalite.fresh_store().await;
-    let client = dynalite.client();
-    let sub = uuid::Uuid::new_v4().to_string();
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, sub) = (&table.store, &table.client, &table.owner);
     let task_id = uuid::Uuid::new_v4().to_string();
     // `datetime.utcnow().isoformat()`: no offset.
     let now = "2026-03-04T05:06:07.891011";
     client
         .put_item()
         .table_name(store.table())
-        .set_item(Some(seed_item(&sub, &task_id, now)))
+        .set_item(Some(seed_item(sub, &task_id, now)))
         .send()
         .await
         .unwrap();
 
     let id = TaskId::parse(&task_id).unwrap();
-    let task = store.get(&sub, &id).await.unwrap().expect("found");
+    let task = store.get(sub, &id).await.unwrap().expect("found");
     assert_eq!(task.title, "42", "a number where a string was expected");
     assert_eq!(task.description, "", "a missing description");
     assert_eq!(task.status, Status::Pending);
     assert_eq!(task.created_at.as_str(), "2026-03-04T05:06:07.891011Z");
     assert_eq!(task.etag(), "\"2026-03-04T05:06:07.891011Z\"");
 
-    let mine = store.list_for_owner(&sub, None, &all()).await.unwrap();
+    let mine = store.list_for_owner(sub, None, &all()).await.unwrap();
     assert_eq!(mine.tasks, vec![task.clone()]);
     let pending = store
-        .list_for_owner(&sub, Some(Status::Pending), &all())
+        .list_for_owner(sub, Some(Status::Pending), &all())
         .await
         .unwrap();
     assert_eq!(pending.tasks, vec![task.clone()]);
@@ -97,14 +95,14 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
         expected_updated_at: Some(task.updated_at.clone()),
         ..status_update(Status::Done)
     };
-    let updated = store.update(&sub, &id, &update).await.unwrap();
+    let updated = store.update(sub, &id, &update).await.unwrap();
     assert_eq!(
         (updated.status, &updated.updated_at),
         (Status::Done, &later)
     );
     assert_eq!(updated.title, "42");
 
-    let raw = raw_item(&client, store.table(), &sub, &task_id).await;
+    let raw = raw_item(client, store.table(), sub, &task_id).await;
     assert_eq!(raw["GSI1PK"], s("STATUS#done"));
     assert_eq!(
         raw["GSI1SK"],
@@ -113,21 +111,19 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
     );
     assert_eq!(raw["status"], s("done"));
 
-    store.delete(&sub, &id, None).await.unwrap();
-    assert_eq!(store.get(&sub, &id).await.unwrap(), None);
+    store.delete(sub, &id, None).await.unwrap();
+    assert_eq!(store.get(sub, &id).await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn tasks_written_by_taskapi_are_read_and_updated_by_the_seed() {
-    let dynalite = Emulator::dynalite();
-    let store = dynalite.fresh_store().await;
-    let client = dynalite.client();
-    let sub = uuid::Uuid::new_v4().to_string();
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, sub) = (&table.store, &table.client, &table.owner);
     let task = task_created_now("Ship feature X", "", Status::InProgress);
-    store.create(&sub, &task).await.unwrap();
+    store.create(sub, &task).await.unwrap();
     let id = task.task_id.as_str();
 
-    let raw = raw_item(&client, store.table(), &sub, id).await;
+    let raw = raw_item(client, store.table(), sub, id).await;
     let expected = HashMap::from([
         ("PK", format!("USER#{sub}")),
         ("SK", format!("TASK#{id}")),
@@ -191,7 +187,7 @@ async fn tasks_written_by_taskapi_are_read_and_updated_by_the_seed() {
         .await
         .unwrap();
 
-    let read = store.get(&sub, &task.task_id).await.unwrap().unwrap();
+    let read = store.get(sub, &task.task_id).await.unwrap().unwrap();
     assert_eq!(read.title, "renamed");
     assert_eq!(read.status, Status::Done);
     assert_eq!(read.updated_at.as_str(), "2026-05-06T07:08:09.101112Z");

@@ -4,6 +4,7 @@
 
 mod conformance;
 mod faults;
+mod fresh_table;
 mod idempotency;
 mod interop;
 mod shards;
