@@ -10,17 +10,18 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::model::User;
+
 pub struct Outbox {
     path: PathBuf,
     /// Serialises appends so concurrent messages never interleave within a line.
     lock: Mutex<()>,
 }
 
-/// One message: who gets it, why, and the code (or temporary password) it carries.
+/// One message: the user it goes to (at their e-mail address), why, and the code (or
+/// temporary password) it carries.
 pub struct Message<'a> {
-    pub pool_id: &'a str,
-    pub username: &'a str,
-    pub to: &'a str,
+    pub user: &'a User,
     pub purpose: &'a str,
     pub code: &'a str,
     pub now: i64,
@@ -37,10 +38,11 @@ impl Outbox {
     /// Delivers a message. A failure to append to the file is logged, not returned: the log
     /// line has already carried the code, and the action it belongs to did succeed.
     pub fn send(&self, message: &Message<'_>) {
+        let to = message.user.email().unwrap_or_default();
         tracing::info!(
             target: "taskapi::outbox",
             "outbox: to={} purpose={} code={}",
-            message.to,
+            to,
             message.purpose,
             message.code
         );
@@ -49,9 +51,9 @@ impl Outbox {
             .and_then(|t| t.format(&Rfc3339).ok());
         let line = serde_json::json!({
             "time": time,
-            "pool_id": message.pool_id,
-            "username": message.username,
-            "to": message.to,
+            "pool_id": message.user.pool_id,
+            "username": message.user.username,
+            "to": to,
             "purpose": message.purpose,
             "code": message.code,
         });

@@ -164,13 +164,9 @@ impl UserPools {
             }
             user
         };
-        if action != Some("SUPPRESS")
-            && let Some(email) = user.email()
-        {
+        if action != Some("SUPPRESS") && user.email().is_some() {
             self.outbox.send(&Message {
-                pool_id: &pool.id,
-                username: &user.username,
-                to: email,
+                user: &user,
                 purpose: "invitation",
                 code: &temporary,
                 now,

@@ -189,16 +189,13 @@ impl UserPools {
 
     /// "E-mails" a stored code: the outbox's log line and file.
     fn deliver_code(&self, user: &User, code: &NewCode) -> Delivery {
-        let email = user.email().unwrap_or_default();
         self.outbox.send(&Message {
-            pool_id: &user.pool_id,
-            username: &user.username,
-            to: email,
+            user,
             purpose: code.purpose.as_str(),
             code: &code.code,
             now: self.now(),
         });
-        delivery(email)
+        delivery(user.email().unwrap_or_default())
     }
 
     /// The answer to a code request that must not reveal whether `name` can get a code (an
