@@ -166,7 +166,7 @@ impl UserPools {
     /// request only so many codes an hour.
     fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, CognitoError> {
         let code = self.issue_code(user, purpose)?;
-        self.store.put_code(&user.pool_id, &user.username, &code)?;
+        self.store.put_code(user, &code)?;
         Ok(self.deliver_code(user, &code))
     }
 

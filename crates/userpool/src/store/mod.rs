@@ -370,18 +370,25 @@ mod tests {
     #[test]
     fn a_lost_file_refuses_writes_but_not_reads() {
         use crate::error::PoolStoreError;
-        use crate::model::{CodePurpose, NewCode};
+        use crate::model::{CodePurpose, NewCode, User, UserStatus};
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("userpool.sqlite3");
         let store = Store::open(&path).unwrap();
+        let alice = User::new(
+            "p",
+            "alice".into(),
+            Default::default(),
+            UserStatus::Unconfirmed,
+            0,
+        );
         let put = |code: &str| {
             let code = NewCode {
                 purpose: CodePurpose::SignUp,
                 code: code.to_owned(),
                 expires_at: 99,
             };
-            store.put_code("p", "alice", &code)
+            store.put_code(&alice, &code)
         };
         put("111111").unwrap();
         assert_eq!(store.ready(7), Ok(()));

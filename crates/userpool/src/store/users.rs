@@ -33,7 +33,7 @@ impl Store {
         if !insert_user_row(&tx, user, alias_email, Some(credentials))? {
             return Ok(false);
         }
-        insert_code(&tx, &user.pool_id, &user.username, code)?;
+        insert_code(&tx, user, code)?;
         tx.commit()?;
         Ok(true)
     }
