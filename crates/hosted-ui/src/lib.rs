@@ -24,7 +24,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use taskapi_userpool::{UserPools, cognito_cors};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::csrf::Csrf;
 use crate::expiring::Expiring;
@@ -118,7 +119,10 @@ impl HostedUi {
             })
             // Served beside the API's layers, like the pool's own routes: browser apps on any
             // origin call the token endpoint with headers of their own (`x-amz-user-agent`).
-            .layer(TraceLayer::new_for_http())
+            // 5xx are logged where they arise (storage faults once per episode), not per response.
+            .layer(
+                TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+            )
             .layer(cognito_cors())
     }
 

@@ -11,7 +11,8 @@ use http::{HeaderName, HeaderValue, Method, Request, header};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::ApiError;
 use crate::body::{BodyReadTimeout, MAX_BODY_BYTES};
@@ -34,19 +35,23 @@ pub fn with_service_layers(router: Router, config: &HttpConfig) -> Router {
         .layer(Extension(config.body_read_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id = request
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|id| id.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    request_id,
-                )
-            }),
+            // A 5xx is logged where it arises (a 500 with its cause by `ApiError`, a storage
+            // fault once per episode by the store), not again for every response here.
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG))
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|id| id.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

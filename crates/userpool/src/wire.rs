@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::UserPools;
 use crate::error::{CognitoError, PoolStoreError};
@@ -47,7 +48,8 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
         .merge(endpoint)
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
         .with_state(pools)
-        .layer(TraceLayer::new_for_http())
+        // 5xx are logged where they arise (storage faults once per episode), not per response.
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
         .layer(cors())
 }
 

@@ -309,6 +309,10 @@ async fn a_full_disk_answers_503_and_writes_resume_when_it_clears() {
         "one episode, one warning:\n{log}"
     );
     assert_eq!(log.matches("storage available again").count(), 1, "{log}");
+    assert!(
+        !log.contains("response failed"),
+        "no error line per refused request:\n{log}"
+    );
 
     let server = start(&mut taskapi(
         &disk.path(),

@@ -236,6 +236,10 @@ async fn a_full_disk_refuses_sign_ups_with_503_and_they_resume_when_it_clears() 
         "one episode, one warning:\n{log}"
     );
     assert_eq!(pool_lines("storage available again"), 1, "{log}");
+    assert!(
+        !log.contains("response failed"),
+        "no error line per refused request:\n{log}"
+    );
 
     let server = serve(&disk.path(), "127.0.0.1:0", &[], None);
     let cognito = Cognito::of(&server).await;
