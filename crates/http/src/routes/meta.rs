@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use http::{StatusCode, header};
+use taskapi_domain::NotReady;
 
 use crate::AppState;
 
@@ -17,13 +18,14 @@ pub async fn healthz() -> impl IntoResponse {
 /// an operator). Unauthenticated like `/healthz`; it costs one small write per store, which
 /// the task store's group commit shares with other requests.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let mut ready = state.store.ready().await;
-    for dependency in &state.dependencies {
-        if ready.is_ok() {
-            ready = dependency.ready().await;
+    let ready = async {
+        state.store.ready().await?;
+        for dependency in &state.dependencies {
+            dependency.ready().await?;
         }
-    }
-    match ready {
+        Ok::<(), NotReady>(())
+    };
+    match ready.await {
         Ok(()) => (
             StatusCode::OK,
             Json(serde_json::json!({ "status": "ready" })),
