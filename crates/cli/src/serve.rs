@@ -1,6 +1,7 @@
 //! `taskapi serve`: the REST API on a local store, with the trusted token issuer.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -74,7 +75,7 @@ impl Application {
             .rate_limit
             .quota()
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
-        let mut router = with_service_layers(api_router(state), &http);
+        let mut router = with_service_layers(api_router(state.clone()), &http);
         let mut https = None;
         let mut web_config = WebConfig::remote(&config);
         if let Some((pools, default)) = &local_pool {
@@ -91,6 +92,13 @@ impl Application {
             // come second, so an `OPTIONS /` preflight gets the pool's CORS.
             router = with_service_layers(web::router(&web_config)?, &http).merge(router);
         }
+        // Everything the server touches in the data directory is open now: if any of it
+        // cost the databases their locks (issue 28), or a store cannot commit, say so
+        // instead of listening.
+        state
+            .ready()
+            .await
+            .map_err(|not_ready| anyhow::anyhow!("not ready to serve: {}", not_ready.0))?;
         let connections = &config.connections;
         Ok(Self {
             listener,
@@ -175,16 +183,19 @@ fn check_data_dir(config: &ServeConfig) -> anyhow::Result<()> {
     }
     let tasks = config.data_dir.join(TASK_DATABASE);
     let pool = config.data_dir.join(USER_POOL_DATABASE);
-    match (tasks.exists(), pool.exists()) {
+    // An empty file holds nothing either (a crash between creating it and the schema's
+    // first commit leaves one): it counts as missing.
+    let holds_data = |path: &Path| std::fs::metadata(path).is_ok_and(|meta| meta.len() > 0);
+    match (holds_data(&tasks), holds_data(&pool)) {
         (true, false) => anyhow::bail!(
-            "{} holds tasks but no user pool ({} is missing): every account would be new and \
+            "{} holds tasks but no user pool ({} is missing or empty): every account would be new and \
              no task's owner could sign in. Restore the file, or pass --start-afresh to \
              create an empty user pool.",
             tasks.display(),
             pool.display()
         ),
         (false, true) => anyhow::bail!(
-            "{} holds a user pool but no tasks ({} is missing): every task would be gone. \
+            "{} holds a user pool but no tasks ({} is missing or empty): every task would be gone. \
              Restore the file, or pass --start-afresh to create an empty task database.",
             pool.display(),
             tasks.display()

@@ -29,6 +29,16 @@ impl AppState {
             limits: None,
         }
     }
+
+    /// Whether the store and then each dependency can be read and written now; the first
+    /// reason why not, if not (`/readyz`, and `taskapi serve` before it says it listens).
+    pub async fn ready(&self) -> Result<(), NotReady> {
+        self.store.ready().await?;
+        for dependency in &self.dependencies {
+            dependency.ready().await?;
+        }
+        Ok(())
+    }
 }
 
 /// A service besides the task store that must work for the API to be ready.

@@ -66,6 +66,28 @@ impl FileId {
     }
 }
 
+#[cfg(target_os = "linux")]
+impl FileId {
+    /// Whether `/proc/locks` (its text in `table`) lists a lock of process `pid` on this
+    /// file. Its lines read `1: POSIX  ADVISORY  READ 6561 fe:00:10010873 128 128`: the
+    /// owner's pid, then the device's major and minor numbers in hex and the inode.
+    fn locked_by(&self, pid: u32, table: &str) -> bool {
+        let (major, minor) = (
+            ((self.dev >> 8) & 0xfff) | ((self.dev >> 32) & !0xfff),
+            (self.dev & 0xff) | ((self.dev >> 12) & !0xff),
+        );
+        let file = format!("{major:02x}:{minor:02x}:{}", self.ino);
+        let pid = pid.to_string();
+        table.lines().any(|line| {
+            // A request still waiting for a lock is listed as `1: -> POSIX ...`: not held.
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1) != Some(&"->")
+                && fields.get(4) == Some(&pid.as_str())
+                && fields.get(5) == Some(&file.as_str())
+        })
+    }
+}
+
 /// The database file as opened, and the store's current trouble if any.
 pub struct Health {
     path: PathBuf,
@@ -98,6 +120,34 @@ impl Health {
                 self.path.display()
             )),
         }
+    }
+
+    /// Fails if this process no longer holds the locks its open connections put on the
+    /// database file and its `-shm` (WAL mode holds a shared lock on each while a connection
+    /// is open). Without them another process that opens the database believes it is alone,
+    /// and deletes the live WAL when it closes: every later commit would be lost at the next
+    /// crash. Read from `/proc/locks`, so only on Linux; a lost lock never comes back.
+    pub fn check_locks(&self) -> Result<(), String> {
+        #[cfg(target_os = "linux")]
+        {
+            let table = fs::read_to_string("/proc/locks")
+                .map_err(|err| format!("cannot read /proc/locks to check SQLite's locks: {err}"))?;
+            let pid = std::process::id();
+            let shm = PathBuf::from(format!("{}-shm", self.path.display()));
+            for file in [&self.path, &shm] {
+                let id = FileId::of(file).map_err(|err| {
+                    format!("cannot check the locks on {}: {err}", file.display())
+                })?;
+                if !id.locked_by(pid, &table) {
+                    return Err(format!(
+                        "this process no longer holds its SQLite lock on {}: another process \
+                         could delete the live write-ahead log; restart taskapi now",
+                        file.display()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Records a storage fault and answers the caller's `Unavailable`. Logs only the

@@ -2,6 +2,12 @@
 //! credentials: only the user running the server may read it. The directory is kept at
 //! 0700 and every file in it at 0600; SQLite gives its `-wal` and `-shm` files the mode of
 //! the database file, so creating each file 0600 before it is opened covers them too.
+//!
+//! Nothing here opens a file that exists: modes are changed by path (`chmod`). On POSIX,
+//! closing *any* descriptor of a file drops every lock the process holds on it, so opening
+//! and closing a database file that a SQLite connection of this process has open would
+//! silently release that connection's locks; the next process to open the database would
+//! then believe it is alone and delete the live WAL when it closes (issue 28).
 
 use std::fs::{self, DirBuilder, OpenOptions, Permissions};
 use std::io;
@@ -37,8 +43,8 @@ impl NotPrivate {
     }
 }
 
-/// Creates `dir` (0700) or tightens an existing one, and every file already in it, with a
-/// log line for each change.
+/// Creates `dir` (0700) or tightens an existing one, and every file already in it (by
+/// path, never opening them), with a log line for each change.
 pub fn ensure_dir(dir: &Path) -> Result<(), NotPrivate> {
     let fail = NotPrivate::at(dir, DIR_MODE);
     DirBuilder::new()
@@ -50,22 +56,29 @@ pub fn ensure_dir(dir: &Path) -> Result<(), NotPrivate> {
     for entry in fs::read_dir(dir).map_err(|e| fail("cannot list it", e))? {
         let path = entry.map_err(|e| fail("cannot list it", e))?.path();
         if path.is_file() {
-            ensure_file(&path)?;
+            tighten(&path, FILE_MODE)
+                .map_err(|e| NotPrivate::at(&path, FILE_MODE)("cannot restrict it", e))?;
         }
     }
     Ok(())
 }
 
-/// Creates `file` empty with mode 0600 if it is missing, or tightens an existing one.
+/// Creates `file` empty with mode 0600 if it is missing, or tightens an existing one by
+/// path (an existing file is never opened, see the module's note).
 pub fn ensure_file(file: &Path) -> Result<(), NotPrivate> {
     let fail = NotPrivate::at(file, FILE_MODE);
-    OpenOptions::new()
-        .append(true)
-        .create(true)
+    let created = OpenOptions::new()
+        .write(true)
+        .create_new(true)
         .mode(FILE_MODE)
-        .open(file)
-        .map_err(|e| fail("cannot create it", e))?;
-    tighten(file, FILE_MODE).map_err(|e| fail("cannot restrict it", e))
+        .open(file);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            tighten(file, FILE_MODE).map_err(|e| fail("cannot restrict it", e))
+        }
+        Err(e) => Err(fail("cannot create it", e)),
+    }
 }
 
 /// Removes every permission beyond `mode` (group and others), logging when it changes.

@@ -411,6 +411,11 @@ async fn a_data_directory_missing_one_database_is_refused_unless_starting_afresh
     std::fs::rename(&tasks, &aside).unwrap();
     let said = refused(&mut taskapi(data.path(), None, &[]));
     assert!(said.contains("tasks.sqlite3 is missing"), "{said}");
+    // A zero-length file (a crash before the schema's first commit) holds nothing either.
+    std::fs::write(&tasks, b"").unwrap();
+    let said = refused(&mut taskapi(data.path(), None, &[]));
+    assert!(said.contains("tasks.sqlite3 is missing or empty"), "{said}");
+    std::fs::remove_file(&tasks).unwrap();
 
     let mut server = start(&mut taskapi(data.path(), None, &["--start-afresh"]));
     assert!(tasks.exists(), "started afresh with an empty task database");

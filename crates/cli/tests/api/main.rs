@@ -10,6 +10,7 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod isolation;
+mod locks;
 mod pool_faults;
 mod protocol;
 mod tasks;

@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 use crate::faults::Tmpfs;
 
 /// The key pair the servers below trust for signed (admin) actions, from their environment.
-const KEY: (&str, &str) = (
+pub(crate) const KEY: (&str, &str) = (
     "AKIAPOOLFAULTS00TEST",
     "pool-faults-test-secret-0123456789abcdef",
 );
@@ -29,7 +29,12 @@ const PASSWORD: &str = "TestPass123!";
 
 /// `taskapi serve` with the local user pool on `data_dir`, its hosted UI on `hosted_ui`,
 /// no per-caller rate limit, trusting [`KEY`]; its log goes to `log` when given.
-fn serve(data_dir: &Path, hosted_ui: &str, extra: &[&str], log: Option<&Path>) -> ChildServer {
+pub(crate) fn serve(
+    data_dir: &Path,
+    hosted_ui: &str,
+    extra: &[&str],
+    log: Option<&Path>,
+) -> ChildServer {
     let mut command = Command::new(env!("CARGO_BIN_EXE_taskapi"));
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--rate-limit", "0"])
@@ -52,7 +57,7 @@ fn stop(server: &mut ChildServer) {
 }
 
 /// The pool's AWS JSON door, as an SDK calls it.
-struct Cognito {
+pub(crate) struct Cognito {
     http: reqwest::Client,
     base: String,
     pool_id: String,
@@ -61,7 +66,7 @@ struct Cognito {
 
 impl Cognito {
     /// Finds the default pool and client through the (signed) API.
-    async fn of(server: &ChildServer) -> Self {
+    pub(crate) async fn of(server: &ChildServer) -> Self {
         let mut cognito = Self {
             http: reqwest::Client::new(),
             base: server.base.clone(),
@@ -104,12 +109,12 @@ impl Cognito {
         request.body(body).send().await.unwrap()
     }
 
-    async fn admin(&self, action: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn admin(&self, action: &str, body: Value) -> (StatusCode, Value) {
         let response = self.call(action, &body, true).await;
         (response.status(), response.json().await.unwrap())
     }
 
-    async fn sign_up(&self, email: &str) -> reqwest::Response {
+    pub(crate) async fn sign_up(&self, email: &str) -> reqwest::Response {
         let body = json!({
             "ClientId": self.client_id, "Username": email, "Password": PASSWORD,
             "UserAttributes": [{"Name": "email", "Value": email}],
@@ -125,8 +130,37 @@ impl Cognito {
         self.call("AdminCreateUser", &body, true).await
     }
 
+    /// Signs `email` up, confirms it (AdminConfirmSignUp) and signs in with its password:
+    /// an ID token for the API.
+    pub(crate) async fn id_token(&self, email: &str) -> String {
+        assert_eq!(self.sign_up(email).await.status(), StatusCode::OK);
+        let body = json!({"UserPoolId": self.pool_id, "Username": email});
+        let (status, confirmed) = self.admin("AdminConfirmSignUp", body).await;
+        assert_eq!(status, StatusCode::OK, "{confirmed}");
+        self.sign_in(email).await
+    }
+
+    /// Signs a confirmed `email` in with its password: an ID token for the API (whose
+    /// issuer names this server's address, so a restarted server needs a new one).
+    pub(crate) async fn sign_in(&self, email: &str) -> String {
+        let body = json!({
+            "ClientId": self.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": email, "PASSWORD": PASSWORD},
+        });
+        let signed_in: Value = self
+            .call("InitiateAuth", &body, false)
+            .await
+            .json()
+            .await
+            .unwrap();
+        signed_in["AuthenticationResult"]["IdToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("signed in: {signed_in}"))
+            .to_owned()
+    }
+
     /// Whether the pool knows `email` (AdminGetUser).
-    async fn exists(&self, email: &str) -> bool {
+    pub(crate) async fn exists(&self, email: &str) -> bool {
         let (status, body) = self
             .admin(
                 "AdminGetUser",
@@ -150,7 +184,7 @@ impl Cognito {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
-    async fn ready(&self) -> (StatusCode, Value) {
+    pub(crate) async fn ready(&self) -> (StatusCode, Value) {
         let answer = reqwest::get(format!("{}/readyz", self.base)).await.unwrap();
         (answer.status(), answer.json().await.unwrap())
     }

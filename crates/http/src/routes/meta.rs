@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use http::{StatusCode, header};
-use taskapi_domain::NotReady;
 
 use crate::AppState;
 
@@ -18,14 +17,7 @@ pub async fn healthz() -> impl IntoResponse {
 /// an operator). Unauthenticated like `/healthz`; it costs one small write per store, which
 /// the task store's group commit shares with other requests.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let ready = async {
-        state.store.ready().await?;
-        for dependency in &state.dependencies {
-            dependency.ready().await?;
-        }
-        Ok::<(), NotReady>(())
-    };
-    match ready.await {
+    match state.ready().await {
         Ok(()) => (
             StatusCode::OK,
             Json(serde_json::json!({ "status": "ready" })),

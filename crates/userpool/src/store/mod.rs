@@ -242,11 +242,12 @@ impl Store {
         Conn(conn)
     }
 
-    /// Ready when the file is still the one opened, no fault is in progress, and a one-row
-    /// write commits and reads back (`/readyz`).
+    /// Ready when the file is still the one opened, this process still holds its locks on
+    /// it, no fault is in progress, and a one-row write commits and reads back (`/readyz`).
     pub fn ready(&self, now: i64) -> Result<(), NotReady> {
         let not_ready = |why: String| NotReady(format!("user pool: {why}"));
         self.health.check_file().map_err(not_ready)?;
+        self.health.check_locks().map_err(not_ready)?;
         let conn = self.conn();
         let probe = conn
             .execute(
