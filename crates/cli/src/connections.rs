@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -24,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tower::ServiceExt;
 
 /// The limits every connection is served under (see `ServeConfig` for what each means).
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +97,7 @@ pub async fn serve(
             () = &mut shutdown => break,
             permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -140,6 +142,12 @@ pub async fn serve(
                 Protocol::Http1 => (*builder).clone().http1_only(),
                 Protocol::Http2 => (*builder).clone().http2_only(),
             };
+            // Every request carries its client's address, as `axum::serve` with connect
+            // info gives it: per-address limits key on it.
+            let router = router.map_request(move |mut request: axum::http::Request<_>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
             let service = TowerToHyperService::new(router);
             let connection = watcher.watch(builder.serve_connection(TokioIo::new(io), service));
             tokio::select! {
