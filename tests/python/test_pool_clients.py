@@ -265,6 +265,14 @@ def test_admin_passwords_attributes_and_sessions(taskapi):
     user = cognito(taskapi, email)
     user.authenticate("Perm4nent999")
 
+    # As on Cognito, a custom attribute must be declared before anyone writes it.
+    code, _ = error_of(lambda: client.admin_update_user_attributes(
+        UserPoolId=pool, Username=email, UserAttributes=[{"Name": "custom:team", "Value": "blue"}],
+    ))
+    assert code == "InvalidParameterException"
+    client.add_custom_attributes(
+        UserPoolId=pool, CustomAttributes=[{"Name": "team", "AttributeDataType": "String"}],
+    )
     client.admin_update_user_attributes(
         UserPoolId=pool, Username=email,
         UserAttributes=[{"Name": "given_name", "Value": "Grace"}, {"Name": "custom:team", "Value": "blue"}],

@@ -94,7 +94,7 @@ impl UserPools {
         req: UpdateUserAttributes,
     ) -> Result<UpdateAttributesResponse, CognitoError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
-        let updates = attributes(Some(req.user_attributes))?;
+        let updates = attributes(&pool, Some(req.user_attributes))?;
         self.apply_updates(&pool, user, updates, Editor::User)
     }
 
@@ -103,7 +103,7 @@ impl UserPools {
         req: AdminUpdateUserAttributes,
     ) -> Result<Empty, CognitoError> {
         let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        let updates = attributes(Some(req.user_attributes))?;
+        let updates = attributes(&pool, Some(req.user_attributes))?;
         self.apply_updates(&pool, user, updates, Editor::Admin)?;
         Ok(Empty {})
     }
@@ -128,6 +128,7 @@ impl UserPools {
             }
             user.attributes.insert(name, value);
         }
+        super::check_total(&user.attributes)?;
         let new_email = user.email().map(str::to_lowercase);
         let email_changed = new_email != old_email;
         if email_changed {

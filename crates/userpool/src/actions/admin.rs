@@ -138,7 +138,7 @@ impl UserPools {
             )?;
             user
         } else {
-            let mut attrs = attributes(req.user_attributes)?;
+            let mut attrs = attributes(&pool, req.user_attributes)?;
             let username = new_identity(&pool, &req.username, &mut attrs)?;
             if self.store.find_user(&pool.id, &req.username)?.is_some() {
                 return Err(CognitoError::UsernameExists(

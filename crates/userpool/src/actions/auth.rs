@@ -704,7 +704,7 @@ impl UserPools {
                 })
             })
             .collect();
-        let updates = super::attributes(Some(updates))?;
+        let updates = super::attributes(pool, Some(updates))?;
         self.replace_temporary_password(pool, &mut user, new_password, updates)?;
         self.second_factor(client, pool, &user)
     }
@@ -719,10 +719,14 @@ impl UserPools {
         updates: BTreeMap<String, String>,
     ) -> Result<(), CognitoError> {
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
+        let changed = !updates.is_empty();
+        let mut attributes = user.attributes.clone();
+        attributes.extend(updates);
+        super::check_total(&attributes)?;
         let credentials = self.derive_password(&pool.id, &user.username, new_password)?;
         let now = self.now();
-        if !updates.is_empty() {
-            user.attributes.extend(updates);
+        if changed {
+            user.attributes = attributes;
             user.modified = now;
             self.store.update_user(user)?;
         }

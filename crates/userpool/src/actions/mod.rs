@@ -95,6 +95,7 @@ impl UserPools {
             "UpdateGroup" => call(body, |r| self.update_group(r)),
             "DeleteGroup" => call(body, |r| self.delete_group(r)),
             "UpdateUserPool" => call(body, |r| self.update_user_pool(r)),
+            "AddCustomAttributes" => call(body, |r| self.add_custom_attributes(r)),
             "DeleteUserPool" => call(body, |r| self.delete_user_pool(r)),
             "UpdateUserPoolClient" => call(body, |r| self.update_user_pool_client(r)),
             "DeleteUserPoolClient" => call(body, |r| self.delete_user_pool_client(r)),
@@ -320,6 +321,26 @@ const MAX_USERNAME: usize = 128;
 const MAX_ATTRIBUTE_NAME: usize = 32;
 const MAX_ATTRIBUTE_VALUE: usize = 2048;
 const MAX_EMAIL: usize = 256;
+/// The most a user's attributes may hold in all (names and values, in bytes). Cognito sets
+/// no such total, but every attribute goes into the ID token: beyond this the token would
+/// outgrow the headers API Gateway takes, and a stranger could fill the disk 100 KB per
+/// sign-up. A real profile (name, e-mail, address, a few custom values) is a few hundred.
+const MAX_USER_ATTRIBUTES: usize = 8 * 1024;
+
+/// Refuses a user's whole attribute set when it is over [`MAX_USER_ATTRIBUTES`].
+fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), CognitoError> {
+    let total: usize = attrs
+        .iter()
+        .map(|(name, value)| name.len() + value.len())
+        .sum();
+    if total > MAX_USER_ATTRIBUTES {
+        return Err(CognitoError::InvalidParameter(format!(
+            "Attributes did not conform to the schema: a user's attributes may hold at most \
+             {MAX_USER_ATTRIBUTES} bytes in all, these hold {total}"
+        )));
+    }
+    Ok(())
+}
 
 /// Cognito's validation error for a member that is too long.
 fn too_long(member: &str, max: usize) -> CognitoError {
@@ -473,8 +494,12 @@ const STANDARD_ATTRIBUTES: [&str; 20] = [
     "sub",
 ];
 
-/// Validates user-supplied attributes against the schema (standard names and `custom:*`).
-fn attributes(list: Option<Vec<Attribute>>) -> Result<BTreeMap<String, String>, CognitoError> {
+/// Validates user-supplied attributes against the pool's schema (standard names, and the
+/// `custom:*` ones it declares) and their total size.
+fn attributes(
+    pool: &Pool,
+    list: Option<Vec<Attribute>>,
+) -> Result<BTreeMap<String, String>, CognitoError> {
     let mut out = BTreeMap::new();
     for (index, attribute) in list.unwrap_or_default().into_iter().enumerate() {
         let member = |part: &str| format!("userAttributes.{}.member.{part}", index + 1);
@@ -501,8 +526,10 @@ fn attributes(list: Option<Vec<Attribute>>) -> Result<BTreeMap<String, String>, 
                 "Invalid email address format.".into(),
             ));
         }
+        schema::check_value(&pool.config.schema, &name, &value)?;
         out.insert(name, value);
     }
+    check_total(&out)?;
     Ok(out)
 }
 
@@ -584,11 +611,21 @@ mod tests {
 
     #[test]
     fn attributes_are_bounded() {
+        let pool = Pool {
+            id: "us-east-1_test".into(),
+            name: "test".into(),
+            config: crate::model::PoolConfig::default(),
+            created: 0,
+            modified: 0,
+        };
         let one = |name: &str, value: String| {
-            attributes(Some(vec![Attribute {
-                name: name.into(),
-                value: Some(value),
-            }]))
+            attributes(
+                &pool,
+                Some(vec![Attribute {
+                    name: name.into(),
+                    value: Some(value),
+                }]),
+            )
         };
         assert!(one("name", "x".repeat(2048)).is_ok());
         let error = one("name", "x".repeat(2049)).unwrap_err();
@@ -599,5 +636,75 @@ mod tests {
         assert!(one(&format!("custom:{}", "n".repeat(30)), "v".into()).is_err());
         assert!(one("email", "a@@b.com".into()).is_err());
         assert!(one("email", "a@b.com".into()).is_ok());
+    }
+
+    #[test]
+    fn only_declared_custom_attributes_are_written_and_a_user_holds_8_kib_at_most() {
+        let mut pool = Pool {
+            id: "us-east-1_test".into(),
+            name: "test".into(),
+            config: crate::model::PoolConfig::default(),
+            created: 0,
+            modified: 0,
+        };
+        let write = |pool: &Pool, list: &[(&str, String)]| {
+            let list = list
+                .iter()
+                .map(|(name, value)| Attribute {
+                    name: (*name).into(),
+                    value: Some(value.clone()),
+                })
+                .collect();
+            attributes(pool, Some(list))
+        };
+        let undeclared = write(&pool, &[("custom:team", "blue".into())]).unwrap_err();
+        assert_eq!(undeclared.type_name(), "InvalidParameterException");
+        assert!(
+            undeclared
+                .to_string()
+                .contains("{custom:team} could not be determined"),
+            "{undeclared}"
+        );
+        let declared: Vec<crate::model::SchemaAttribute> =
+            serde_json::from_value(serde_json::json!([
+                {"Name": "team", "AttributeDataType": "String",
+                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "8"}},
+                {"Name": "level", "AttributeDataType": "Number",
+                 "NumberAttributeConstraints": {"MinValue": "1", "MaxValue": "9"}},
+            ]))
+            .unwrap();
+        schema::add_custom(&mut pool.config.schema, declared.clone()).unwrap();
+        assert!(
+            schema::add_custom(&mut pool.config.schema, declared).is_err(),
+            "a name the pool has already"
+        );
+        assert!(
+            write(
+                &pool,
+                &[("custom:team", "blue".into()), ("custom:level", "3".into())]
+            )
+            .is_ok()
+        );
+        for bad in [
+            ("custom:team", "x".repeat(9)),
+            ("custom:team", String::new()),
+            ("custom:level", "10".into()),
+            ("custom:level", "three".into()),
+        ] {
+            assert!(write(&pool, &[bad.clone()]).is_err(), "{bad:?}");
+        }
+        // Standard attributes of 2,048 characters each, but 8 KiB in all at most.
+        let big = "x".repeat(2000);
+        let four: Vec<(&str, String)> = ["name", "nickname", "address", "profile"]
+            .into_iter()
+            .map(|name| (name, big.clone()))
+            .collect();
+        assert!(write(&pool, &four).is_ok());
+        let five = [four.as_slice(), &[("website", big.clone())]].concat();
+        let refused = write(&pool, &five).unwrap_err();
+        assert!(
+            refused.to_string().contains("at most 8192 bytes"),
+            "{refused}"
+        );
     }
 }

@@ -87,6 +87,13 @@ struct AdminCreateUserConfig {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub(super) struct AddCustomAttributes {
+    user_pool_id: String,
+    custom_attributes: Vec<SchemaAttribute>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub(super) struct UpdateUserPool {
     user_pool_id: String,
     policies: Option<Policies>,
@@ -367,6 +374,19 @@ impl UserPools {
                 config.echo.insert(key.to_owned(), value.clone());
             }
         }
+        pool.modified = self.now();
+        self.store.update_pool(&pool)?;
+        Ok(Empty {})
+    }
+
+    /// AddCustomAttributes: the only way to declare a custom attribute after CreateUserPool
+    /// (users may only write the `custom:*` attributes their pool declares).
+    pub(super) fn add_custom_attributes(
+        &self,
+        req: AddCustomAttributes,
+    ) -> Result<Empty, CognitoError> {
+        let mut pool = self.pool(&req.user_pool_id)?;
+        schema::add_custom(&mut pool.config.schema, req.custom_attributes)?;
         pool.modified = self.now();
         self.store.update_pool(&pool)?;
         Ok(Empty {})

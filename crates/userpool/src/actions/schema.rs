@@ -6,6 +6,9 @@ use super::STANDARD_ATTRIBUTES;
 use crate::error::CognitoError;
 use crate::model::{NumberBound, SchemaAttribute, StringBound};
 
+/// Cognito's limit on custom attributes per pool.
+const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+
 const DATA_TYPES: [&str; 4] = ["String", "Number", "DateTime", "Boolean"];
 
 fn standard_type(name: &str) -> &'static str {
@@ -83,6 +86,119 @@ pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, Co
         }
     }
     Ok(schema)
+}
+
+/// The declared custom attribute `custom:<name>` of a pool's schema, if there is one.
+fn custom<'a>(schema: &'a [SchemaAttribute], name: &str) -> Option<&'a SchemaAttribute> {
+    let bare = name.strip_prefix("custom:")?;
+    schema
+        .iter()
+        .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
+        .find(|a| a.name.trim_start_matches("custom:") == bare)
+}
+
+/// Checks one attribute a caller writes against the pool's schema, as Cognito does: a
+/// `custom:` attribute must be declared (CreateUserPool's `Schema` or AddCustomAttributes),
+/// and its value must fit its declared type and bounds. Standard names are checked by the
+/// caller.
+pub fn check_value(
+    schema: &[SchemaAttribute],
+    name: &str,
+    value: &str,
+) -> Result<(), CognitoError> {
+    if !name.starts_with("custom:") {
+        return Ok(());
+    }
+    let Some(declared) = custom(schema, name) else {
+        return Err(invalid(format!(
+            "Attributes did not conform to the schema: Type for attribute {{{name}}} could not \
+             be determined"
+        )));
+    };
+    let nonconforming = |why: String| {
+        invalid(format!(
+            "Attributes did not conform to the schema: {name}: {why}"
+        ))
+    };
+    match declared.attribute_data_type.as_str() {
+        "Number" => {
+            let number: i64 = value
+                .parse()
+                .map_err(|_| nonconforming("Number must be an integer".into()))?;
+            let bounds = declared
+                .number_attribute_constraints
+                .clone()
+                .unwrap_or_default();
+            let min = parse_bound(name, "MinValue", bounds.min_value.as_deref())?;
+            let max = parse_bound(name, "MaxValue", bounds.max_value.as_deref())?;
+            if min.is_some_and(|min| number < min) || max.is_some_and(|max| number > max) {
+                return Err(nonconforming(format!(
+                    "Number {number} is out of its bounds"
+                )));
+            }
+        }
+        "Boolean" if !matches!(value, "true" | "false") => {
+            return Err(nonconforming("Boolean must be true or false".into()));
+        }
+        _ => {
+            let bounds = declared
+                .string_attribute_constraints
+                .clone()
+                .unwrap_or_default();
+            let min = parse_bound(name, "MinLength", bounds.min_length.as_deref())?.unwrap_or(0);
+            let max = parse_bound(name, "MaxLength", bounds.max_length.as_deref())?.unwrap_or(2048);
+            let length = i64::try_from(value.chars().count()).unwrap_or(i64::MAX);
+            if length < min || length > max {
+                return Err(nonconforming(format!(
+                    "String must be between {min} and {max} characters"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// AddCustomAttributes: `added` (names with or without `custom:`) appended to `schema`,
+/// refusing a name the pool has already and more than Cognito's 50 custom attributes.
+pub fn add_custom(
+    schema: &mut Vec<SchemaAttribute>,
+    added: Vec<SchemaAttribute>,
+) -> Result<(), CognitoError> {
+    let added: Vec<SchemaAttribute> = added
+        .into_iter()
+        .map(|a| SchemaAttribute {
+            name: a.name.trim_start_matches("custom:").to_owned(),
+            ..a
+        })
+        .collect();
+    if added.is_empty() {
+        return Err(invalid(
+            "1 validation error detected: Value at 'customAttributes' failed to satisfy \
+             constraint: Member must have length greater than or equal to 1"
+                .into(),
+        ));
+    }
+    for attribute in &added {
+        let name = format!("custom:{}", attribute.name);
+        if STANDARD_ATTRIBUTES.contains(&attribute.name.as_str()) || custom(schema, &name).is_some()
+        {
+            return Err(invalid(format!(
+                "Existing attribute already has name {name}."
+            )));
+        }
+    }
+    let added = validate(added)?;
+    let customs = schema
+        .iter()
+        .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
+        .count();
+    if customs + added.len() > MAX_CUSTOM_ATTRIBUTES {
+        return Err(invalid(format!(
+            "A user pool can have at most {MAX_CUSTOM_ATTRIBUTES} custom attributes"
+        )));
+    }
+    schema.extend(added);
+    Ok(())
 }
 
 fn parse_bound(name: &str, which: &str, value: Option<&str>) -> Result<Option<i64>, CognitoError> {

@@ -63,7 +63,7 @@ impl UserPools {
     pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, CognitoError> {
         let (_, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
-        let attrs = attributes(req.user_attributes)?;
+        let attrs = attributes(&pool, req.user_attributes)?;
         let (user, code_delivery_details) =
             self.register(&pool, &req.username, req.password, attrs)?;
         Ok(SignUpResponse {
