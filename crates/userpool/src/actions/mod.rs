@@ -691,7 +691,7 @@ mod tests {
             ("custom:level", "10".into()),
             ("custom:level", "three".into()),
         ] {
-            assert!(write(&pool, &[bad.clone()]).is_err(), "{bad:?}");
+            assert!(write(&pool, std::slice::from_ref(&bad)).is_err(), "{bad:?}");
         }
         // Standard attributes of 2,048 characters each, but 8 KiB in all at most.
         let big = "x".repeat(2000);
