@@ -52,6 +52,9 @@ struct SignedIn {
     pool_id: String,
     username: String,
     auth_time: i64,
+    /// The user's sign-in generation at sign-in; the session ends when it moves on (sign
+    /// out everywhere, a revoked token, a password reset) or the user is disabled or gone.
+    epoch: i64,
 }
 
 /// An authorization code and everything it was issued for.
@@ -64,6 +67,7 @@ struct PendingCode {
     nonce: Option<String>,
     username: String,
     auth_time: i64,
+    epoch: i64,
 }
 
 /// How one listener is reached, which its pages and discovery document must know.

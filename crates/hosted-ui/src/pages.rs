@@ -103,9 +103,13 @@ pub(crate) async fn authorize(
         Err(refusal) => return refusal.into_response(),
     };
     let prompt = auth.prompt.as_deref().unwrap_or_default();
-    if prompt != "login"
-        && let Some(who) = session(&state, &headers).filter(|s| s.pool_id == auth.client.pool_id)
-    {
+    let signed_in = match prompt {
+        "login" => None,
+        _ => session(&state, &headers)
+            .await
+            .filter(|s| s.pool_id == auth.client.pool_id),
+    };
+    if let Some(who) = signed_in {
         return finish(&state.ui, &auth, &who).await;
     }
     if prompt == "none" {
@@ -336,19 +340,42 @@ pub(crate) fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
-/// The live hosted-UI session of this browser, if any.
-fn session(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+/// The live hosted-UI session of this browser, if any: one whose user is still enabled
+/// and has not been signed out everywhere (or reset their password) since. A session that
+/// ended is forgotten.
+async fn session(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
     let id = cookies::get(headers, cookies::SESSION)?;
-    state.ui.sessions.get(&id, state.ui.now())
+    let who = state.ui.sessions.get(&id, state.ui.now())?;
+    let (pool_id, username) = (who.pool_id.clone(), who.username.clone());
+    let epoch = state
+        .ui
+        .core(move |pools| pools.session_epoch(&pool_id, &username))
+        .await;
+    if matches!(epoch, Ok(Some(epoch)) if epoch == who.epoch) {
+        return Some(who);
+    }
+    state.ui.sessions.remove(&id);
+    None
 }
 
 /// Starts a hosted-UI session for `username` and completes the authorization request.
 async fn sign_in(state: &AppState, auth: &Authorization, username: String) -> Response {
     let now = state.ui.now();
+    let (pool_id, user) = (auth.client.pool_id.clone(), username.clone());
+    // A user just signed in exists; should they be deleted this instant, -1 matches no
+    // generation and the session is simply never good.
+    let epoch = state
+        .ui
+        .core(move |pools| pools.session_epoch(&pool_id, &user))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(-1);
     let who = SignedIn {
         pool_id: auth.client.pool_id.clone(),
         username,
         auth_time: now,
+        epoch,
     };
     let id = state
         .ui
@@ -377,6 +404,7 @@ async fn finish(ui: &Arc<HostedUi>, auth: &Authorization, who: &SignedIn) -> Res
                     nonce: auth.nonce.clone(),
                     username: who.username.clone(),
                     auth_time: who.auth_time,
+                    epoch: who.epoch,
                 },
                 now,
                 now + CODE_TTL,
@@ -388,12 +416,13 @@ async fn finish(ui: &Arc<HostedUi>, auth: &Authorization, who: &SignedIn) -> Res
             )
         }
         ResponseType::Token => {
-            let (client_id, username, scopes, nonce, auth_time) = (
+            let (client_id, username, scopes, nonce, auth_time, epoch) = (
                 auth.client.id.clone(),
                 who.username.clone(),
                 auth.scopes.clone(),
                 auth.nonce.clone(),
                 who.auth_time,
+                who.epoch,
             );
             let minted = ui
                 .core(move |pools| {
@@ -403,6 +432,7 @@ async fn finish(ui: &Arc<HostedUi>, auth: &Authorization, who: &SignedIn) -> Res
                         scopes: &scopes,
                         nonce: nonce.as_deref(),
                         auth_time,
+                        epoch,
                         refresh: false,
                     })
                 })

@@ -115,6 +115,7 @@ async fn authorization_code(
             scopes: &pending.scopes,
             nonce: pending.nonce.as_deref(),
             auth_time: pending.auth_time,
+            epoch: pending.epoch,
             refresh: true,
         })
     })

@@ -55,6 +55,9 @@ pub struct OAuthGrant<'a> {
     pub scopes: &'a [String],
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
+    /// The user's sign-in generation when they signed in ([`UserPools::session_epoch`]):
+    /// a grant from a sign-in that was since ended is refused.
+    pub epoch: i64,
     /// Whether to issue a refresh token (the code flow) or not (the implicit flow).
     pub refresh: bool,
 }
@@ -145,8 +148,7 @@ impl UserPools {
         let (client, pool) = self.client(client_id)?;
         let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, &client, &pool, Some(session))?;
         same_user(self.store.find_user(&pool.id, username)?, &user)?;
-        let secret = user.totp.secret.clone().unwrap_or_default();
-        self.redeem_totp(&user, &secret, code)?;
+        self.redeem_sign_in_totp(&user, code)?;
         Ok(user.username)
     }
 
@@ -258,6 +260,11 @@ impl UserPools {
         if user.status != UserStatus::Confirmed {
             return Err(CognitoError::UserNotConfirmed);
         }
+        if self.store.session_epoch(&pool.id, &user.username)? != Some(grant.epoch) {
+            return Err(CognitoError::NotAuthorized(
+                "The sign-in session has ended; sign in again".into(),
+            ));
+        }
         let session = Session {
             origin_jti: crate::random::uuid(),
             pool_id: pool.id.clone(),
@@ -351,5 +358,16 @@ impl UserPools {
     /// An unknown token is not an error (RFC 7009).
     pub fn revoke_refresh_token(&self, client_id: &str, token: &str) -> Result<(), CognitoError> {
         self.revoke_for_client(client_id, token)
+    }
+
+    /// The sign-in generation of an enabled user, `None` for a user deleted or disabled. A
+    /// hosted-UI session records it at sign-in and is good only while it is unchanged:
+    /// sign-out everywhere, a revoked refresh token and a password reset each move it on.
+    pub fn session_epoch(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Option<i64>, CognitoError> {
+        Ok(self.store.session_epoch(pool_id, username)?)
     }
 }

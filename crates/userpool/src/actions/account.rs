@@ -12,6 +12,7 @@ use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{CodePurpose, Pool, User, UserStatus};
 use crate::password::{self, Setter};
+use crate::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -263,8 +264,14 @@ impl UserPools {
         } else {
             UserStatus::ForceChangePassword
         };
-        self.store
-            .set_password(&pool.id, &user.username, &credentials, status, self.now())?;
+        self.store.set_password(
+            &pool.id,
+            &user.username,
+            &credentials,
+            status,
+            self.now(),
+            Sessions::End,
+        )?;
         Ok(Empty {})
     }
 
@@ -285,6 +292,9 @@ impl UserPools {
             user.status = UserStatus::ResetRequired;
         }
         self.save_user(&mut user)?;
+        // Whoever knew the old password is signed out with it.
+        self.store
+            .revoke_user_sessions(&user.pool_id, &user.username)?;
         self.send_code(&user, CodePurpose::ForgotPassword)?;
         Ok(Empty {})
     }

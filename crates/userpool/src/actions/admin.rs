@@ -10,6 +10,7 @@ use crate::error::CognitoError;
 use crate::model::{Group, User, UserStatus};
 use crate::outbox::Message;
 use crate::password::{self, Setter};
+use crate::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -135,6 +136,7 @@ impl UserPools {
                 &credentials,
                 UserStatus::ForceChangePassword,
                 now,
+                Sessions::End,
             )?;
             user
         } else {

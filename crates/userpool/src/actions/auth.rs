@@ -16,6 +16,7 @@ use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, MfaConfiguration, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Challenge;
+use crate::store::Sessions;
 use crate::tokens::{self, ADMIN_SCOPE, AccessClaims, Grant, OAuthExtras};
 
 pub(crate) const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
@@ -269,7 +270,7 @@ impl UserPools {
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
-        self.check_password(&user, password)?;
+        self.check_password(pool, &user, password)?;
         Ok(user)
     }
 
@@ -345,32 +346,48 @@ impl UserPools {
 
     /// Verifies a password, counting failures and locking out after too many in a row.
     /// Callers hold the user's turn.
-    fn check_password(&self, user: &User, password: &str) -> Result<(), CognitoError> {
+    fn check_password(&self, pool: &Pool, user: &User, password: &str) -> Result<(), CognitoError> {
         let ok = self.verify_password(user.password_hash.as_deref(), password)?;
         if ok {
-            if user.failed_logins > 0 {
-                self.store
-                    .clear_failed_logins(&user.pool_id, &user.username)?;
-            }
-            return Ok(());
+            return self.password_proven(pool, user);
         }
         Err(self.record_failure(user)?)
+    }
+
+    /// A right password (or SRP proof) ends a run of failures, unless an authenticator code
+    /// is still to come: then only the right code does, so that wrong codes add up to the
+    /// same lockout as wrong passwords. Callers hold the user's turn.
+    pub(super) fn password_proven(&self, pool: &Pool, user: &User) -> Result<(), CognitoError> {
+        let code_follows = matches!(second_factor_of(pool, user), SecondFactor::SoftwareToken);
+        if user.failed_logins > 0 && !code_follows {
+            self.store
+                .clear_failed_logins(&user.pool_id, &user.username)?;
+        }
+        Ok(())
     }
 
     /// Counts a wrong password (or SRP proof) and returns the error to answer: after too
     /// many in a row, sign-in is locked for a doubling time. Callers hold the user's turn.
     pub(super) fn record_failure(&self, user: &User) -> Result<CognitoError, CognitoError> {
+        Ok(if self.count_failure(user)? {
+            attempts_exceeded()
+        } else {
+            CognitoError::incorrect_credentials()
+        })
+    }
+
+    /// Counts a wrong secret (a password, an SRP proof, an authenticator code) towards the
+    /// user's lockout; `true` when the user is now locked. Callers hold the user's turn.
+    pub(super) fn count_failure(&self, user: &User) -> Result<bool, CognitoError> {
         let failures = self
             .store
             .record_failed_login(&user.pool_id, &user.username)?;
-        match lockout(failures, self.tuning.lockout_after) {
-            Some(seconds) => {
-                self.store
-                    .lock_user_until(&user.pool_id, &user.username, self.now() + seconds)?;
-                Ok(attempts_exceeded())
-            }
-            None => Ok(CognitoError::incorrect_credentials()),
-        }
+        let Some(seconds) = lockout(failures, self.tuning.lockout_after) else {
+            return Ok(false);
+        };
+        self.store
+            .lock_user_until(&user.pool_id, &user.username, self.now() + seconds)?;
+        Ok(true)
     }
 
     fn new_password_challenge(
@@ -672,8 +689,7 @@ impl UserPools {
                 let code = required_param(responses, "SOFTWARE_TOKEN_MFA_CODE")?;
                 let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, client, pool, session)?;
                 same_user(self.store.find_user(&pool.id, name)?, &user)?;
-                let secret = user.totp.secret.clone().unwrap_or_default();
-                self.redeem_totp(&user, &secret, code)?;
+                self.redeem_sign_in_totp(&user, code)?;
                 self.sign_in(client, pool, &user)
             }
             MFA_SETUP => {
@@ -736,6 +752,7 @@ impl UserPools {
             &credentials,
             UserStatus::Confirmed,
             now,
+            Sessions::Keep,
         )?;
         user.status = UserStatus::Confirmed;
         Ok(())
@@ -849,7 +866,7 @@ impl UserPools {
             return Err(attempts_exceeded());
         }
         let previous = req.previous_password.unwrap_or_default();
-        self.check_password(&user, &previous)?;
+        self.check_password(&pool, &user, &previous)?;
         password::check(
             &pool.config.password_policy,
             &req.proposed_password,
@@ -862,6 +879,7 @@ impl UserPools {
             &credentials,
             user.status,
             self.now(),
+            Sessions::Keep,
         )?;
         Ok(Empty {})
     }

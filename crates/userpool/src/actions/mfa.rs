@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Bearer, MFA_SETUP, MFA_SETUP_VERIFIED};
+use super::auth::{Bearer, MFA_SETUP, MFA_SETUP_VERIFIED, attempts_exceeded};
 use super::shapes::Empty;
 use crate::UserPools;
 use crate::error::CognitoError;
@@ -243,6 +243,33 @@ impl UserPools {
             return Err(CognitoError::SoftwareTokenReused);
         }
         Ok(())
+    }
+
+    /// The authenticator code that completes a sign-in. A wrong code counts towards the
+    /// same lockout as a wrong password (a six-digit code falls to guessing otherwise: a
+    /// million codes, three good at any time); while locked, even the right code is refused.
+    pub(crate) fn redeem_sign_in_totp(&self, user: &User, code: &str) -> Result<(), CognitoError> {
+        let _turn = self.attempts.turn(&user.pool_id, &user.username);
+        let user = self
+            .store
+            .find_user(&user.pool_id, &user.username)?
+            .filter(|u| u.username == user.username)
+            .ok_or_else(CognitoError::incorrect_credentials)?;
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
+        }
+        let secret = user.totp.secret.clone().unwrap_or_default();
+        match self.redeem_totp(&user, &secret, code) {
+            Err(CognitoError::SoftwareTokenMismatch) if self.count_failure(&user)? => {
+                Err(attempts_exceeded())
+            }
+            Ok(()) if user.failed_logins > 0 => {
+                self.store
+                    .clear_failed_logins(&user.pool_id, &user.username)?;
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// The pool and user a software-token request is about and, for a `Session` (a sign-in

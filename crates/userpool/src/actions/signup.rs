@@ -11,6 +11,7 @@ use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{Client, CodePurpose, Pool, User, UserStatus};
 use crate::password::{self, Setter};
+use crate::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -313,6 +314,7 @@ impl UserPools {
             &credentials,
             UserStatus::Confirmed,
             self.now(),
+            Sessions::End,
         )?;
         Ok(())
     }

@@ -158,10 +158,7 @@ impl UserPools {
         if !proven {
             return Err(self.record_failure(&user)?);
         }
-        if user.failed_logins > 0 {
-            self.store
-                .clear_failed_logins(&user.pool_id, &user.username)?;
-        }
+        self.password_proven(pool, &user)?;
         self.after_password(client, pool, &user)
     }
 }

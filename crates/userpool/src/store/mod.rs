@@ -28,18 +28,19 @@ use taskapi_domain::NotReady;
 use taskapi_store_sqlite::fault::Health;
 
 pub(crate) use self::sessions::{Challenge, SrpBlock};
+pub(crate) use self::users::Sessions;
 use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
 /// Older files are brought up to date by [`MIGRATIONS`].
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// WAL pages after which a commit checkpoints (SQLite's own automatic checkpoint, which
 /// the WAL hook below replaces, uses the same threshold).
 const CHECKPOINT_PAGES: i32 = 1000;
 
 /// `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     "
 ALTER TABLE challenges ADD COLUMN kind TEXT NOT NULL DEFAULT 'NEW_PASSWORD_REQUIRED';
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
@@ -55,6 +56,9 @@ CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
     oauth::MIGRATION,
     // One row `/readyz` writes and reads back.
     "CREATE TABLE readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);",
+    // The sign-in generation: bumped by every sign-out everywhere and password reset, so
+    // hosted-UI sessions started before it end (see `Store::session_epoch`).
+    "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;",
 ];
 
 const SCHEMA: &str = "

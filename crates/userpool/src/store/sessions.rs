@@ -72,21 +72,51 @@ impl Store {
         )
     }
 
+    /// Revokes one session (a refresh token and its access tokens), and ends its user's
+    /// hosted-UI sign-ins: a browser's session cookie must not mint a new refresh token
+    /// for what was just revoked.
     pub fn revoke_session(&self, origin_jti: &str) -> Result<(), PoolStoreError> {
-        self.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "UPDATE sessions SET revoked = 1 WHERE origin_jti = ?1",
             [origin_jti],
-        )
+        )?;
+        tx.execute(
+            "UPDATE users SET session_epoch = session_epoch + 1
+             WHERE (pool_id, username) = (SELECT pool_id, username FROM sessions
+                                           WHERE origin_jti = ?1)",
+            [origin_jti],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
+    /// Signs a user out everywhere: every refresh token and access token revoked, and
+    /// every hosted-UI sign-in ended.
     pub fn revoke_user_sessions(
         &self,
         pool_id: &str,
         username: &str,
     ) -> Result<(), PoolStoreError> {
-        self.execute(
-            "UPDATE sessions SET revoked = 1 WHERE pool_id = ?1 AND username = ?2",
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        end_user_sessions(&tx, pool_id, username)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The user's current sign-in generation, while the user exists and is enabled: a
+    /// hosted-UI session is good only while the generation it started in is current.
+    pub fn session_epoch(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Option<i64>, PoolStoreError> {
+        self.optional_row(
+            "SELECT session_epoch FROM users WHERE pool_id = ?1 AND username = ?2 AND enabled = 1",
             params![pool_id, username],
+            |row| row.get(0),
         )
     }
 
@@ -199,4 +229,22 @@ fn challenge_row(r: &Row<'_>) -> rusqlite::Result<Challenge> {
         username: r.get(3)?,
         expires_at: r.get(4)?,
     })
+}
+
+/// [`Store::revoke_user_sessions`] inside a transaction of the caller's (a password reset
+/// ends every session in the same commit as the new password).
+pub(super) fn end_user_sessions(
+    tx: &rusqlite::Transaction<'_>,
+    pool_id: &str,
+    username: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE sessions SET revoked = 1 WHERE pool_id = ?1 AND username = ?2",
+        params![pool_id, username],
+    )?;
+    tx.execute(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE pool_id = ?1 AND username = ?2",
+        params![pool_id, username],
+    )?;
+    Ok(())
 }

@@ -7,6 +7,15 @@ use super::codes::insert_code;
 use crate::error::PoolStoreError;
 use crate::model::{Credentials, NewCode, Totp, User, UserStatus};
 
+/// What a password change does to the sessions a user has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sessions {
+    /// The user changed it while signed in (ChangePassword, a first password): kept.
+    Keep,
+    /// A reset (forgotten password, an administrator's): every session revoked.
+    End,
+}
+
 impl Store {
     /// Inserts a user; `Ok(false)` when the username or e-mail alias is taken.
     pub fn insert_user(
@@ -79,6 +88,8 @@ impl Store {
         )
     }
 
+    /// Sets a user's password; with [`Sessions::End`], every session the user has is
+    /// revoked in the same commit (a reset must lock out whoever knew the old password).
     pub fn set_password(
         &self,
         pool_id: &str,
@@ -86,8 +97,11 @@ impl Store {
         credentials: &Credentials,
         status: UserStatus,
         now: i64,
+        sessions: Sessions,
     ) -> Result<(), PoolStoreError> {
-        self.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
             "UPDATE users SET password_hash = ?3, srp_salt = ?4, srp_verifier = ?5, status = ?6,
                  password_set_at = ?7, modified = ?7, failed_logins = 0, locked_until = 0
              WHERE pool_id = ?1 AND username = ?2",
@@ -100,7 +114,12 @@ impl Store {
                 status.as_str(),
                 now
             ],
-        )
+        )?;
+        if sessions == Sessions::End {
+            super::sessions::end_user_sessions(&tx, pool_id, username)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records a wrong password; returns the number of consecutive failures so far.
