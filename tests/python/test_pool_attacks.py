@@ -8,8 +8,10 @@ import pyotp
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from conftest import new_email, outbox_code
-from test_hosted_ui import PASSWORD, Browser, authorize_url, code_from, confirmed_user, sign_in_through_pages
+from conftest import new_email, outbox_code, start_server, stop_server
+from test_hosted_ui import (
+    PASSWORD, Browser, Page, authorize_url, code_from, confirmed_user, sign_in_through_pages,
+)
 from test_user_pool import cognito
 
 
@@ -175,3 +177,26 @@ def test_wrong_authenticator_codes_lock_the_account_like_wrong_passwords(taskapi
     assert answers[:4] == ["CodeMismatchException"] * 4, answers
     assert answers[-1] == "Password attempts exceeded", answers
     assert answers.count("CodeMismatchException") <= 5, answers
+
+
+# ---- 6: the hosted UI's forms are under the pool's quotas ----------------------------------
+
+
+@pytest.fixture
+def recovery_throttled(tmp_path):
+    process, server = start_server(
+        tmp_path / "data", tmp_path / "server.log", "--cognito-quota", "UserAccountRecovery=2"
+    )
+    yield server
+    stop_server(process)
+
+
+def test_the_hosted_ui_forgot_password_form_is_under_the_recovery_quota(recovery_throttled):
+    server = recovery_throttled
+    browser = Browser(server.base_url)
+    login = browser.follow(browser.get(authorize_url(server)))
+    forgot = browser.get(Page(login.text).links["Forgot your password?"])
+    answers = [browser.submit(forgot, username=new_email("nobody")) for _ in range(12)]
+    refused = [a for a in answers if "Rate exceeded" in " ".join(Page(a.text).alerts)]
+    assert refused, [Page(a.text).alerts for a in answers]
+    assert all(a.status_code == 400 for a in refused)

@@ -8,45 +8,63 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// A map from unguessable random keys to values that expire. It holds at most `capacity`
-/// entries: expired ones are dropped first, then the oldest, so no caller can grow it
-/// without bound.
+/// A map from unguessable random keys to values that expire, each owned by an account. It
+/// holds at most `capacity` entries, and at most `per_owner` of one owner's: an owner at
+/// its own cap loses its oldest entry, and when the map is full (after expired entries are
+/// dropped) the owner holding the most loses its oldest. So no caller grows it without
+/// bound, and no account, however busy, pushes out another account's sign-in or code.
 pub struct Expiring<T> {
     entries: Mutex<HashMap<String, Entry<T>>>,
     capacity: usize,
+    per_owner: usize,
 }
 
 struct Entry<T> {
+    owner: String,
     value: T,
     expires_at: i64,
 }
 
 impl<T: Clone> Expiring<T> {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, per_owner: usize) -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
             capacity,
+            per_owner,
         }
     }
 
-    /// Stores `value` until `expires_at` and returns its new key.
-    pub fn insert(&self, value: T, now: i64, expires_at: i64) -> String {
+    /// Stores `value` for `owner` until `expires_at` and returns its new key.
+    pub fn insert(&self, owner: &str, value: T, now: i64, expires_at: i64) -> String {
         let key = random_key();
         let mut entries = self.lock();
+        if owned(&entries, owner) >= self.per_owner {
+            evict_oldest(&mut entries, owner);
+        }
         if entries.len() >= self.capacity {
             entries.retain(|_, e| e.expires_at > now);
         }
         if entries.len() >= self.capacity {
-            // Still full of live entries: the one closest to expiring goes.
-            if let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, e)| e.expires_at)
-                .map(|(k, _)| k.clone())
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for entry in entries.values() {
+                *counts.entry(entry.owner.as_str()).or_default() += 1;
+            }
+            if let Some(busiest) = counts
+                .into_iter()
+                .max_by_key(|(_, count)| *count)
+                .map(|(owner, _)| owner.to_owned())
             {
-                entries.remove(&oldest);
+                evict_oldest(&mut entries, &busiest);
             }
         }
-        entries.insert(key.clone(), Entry { value, expires_at });
+        entries.insert(
+            key.clone(),
+            Entry {
+                owner: owner.to_owned(),
+                value,
+                expires_at,
+            },
+        );
         key
     }
 
@@ -76,6 +94,23 @@ impl<T: Clone> Expiring<T> {
     }
 }
 
+/// How many live entries `owner` has.
+fn owned<T>(entries: &HashMap<String, Entry<T>>, owner: &str) -> usize {
+    entries.values().filter(|e| e.owner == owner).count()
+}
+
+/// Removes `owner`'s entry closest to expiring.
+fn evict_oldest<T>(entries: &mut HashMap<String, Entry<T>>, owner: &str) {
+    if let Some(oldest) = entries
+        .iter()
+        .filter(|(_, e)| e.owner == owner)
+        .min_by_key(|(_, e)| e.expires_at)
+        .map(|(k, _)| k.clone())
+    {
+        entries.remove(&oldest);
+    }
+}
+
 /// 32 random bytes, base64url: a session id, an authorization code or a CSRF secret.
 pub fn random_key() -> String {
     let mut bytes = [0u8; 32];
@@ -91,23 +126,57 @@ mod tests {
 
     #[test]
     fn take_is_single_use_and_respects_expiry() {
-        let map = Expiring::new(10);
-        let key = map.insert("v", 0, 100);
+        let map = Expiring::new(10, 10);
+        let key = map.insert("a", "v", 0, 100);
         assert_eq!(map.get(&key, 50), Some("v"));
         assert_eq!(map.take(&key, 50), Some("v"));
         assert_eq!(map.take(&key, 50), None);
-        let late = map.insert("w", 0, 100);
+        let late = map.insert("a", "w", 0, 100);
         assert_eq!(map.take(&late, 100), None);
     }
 
     #[test]
     fn capacity_is_a_hard_bound() {
-        let map = Expiring::new(3);
-        let first = map.insert(1, 0, 10);
+        let map = Expiring::new(3, 3);
+        let first = map.insert("a", 1, 0, 10);
         for i in 2..=5 {
-            map.insert(i, 0, 10 + i64::from(i));
+            map.insert("a", i, 0, 10 + i64::from(i));
         }
         assert_eq!(map.lock().len(), 3);
         assert_eq!(map.get(&first, 0), None);
+    }
+
+    #[test]
+    fn one_owner_never_evicts_another() {
+        let map = Expiring::new(10, 4);
+        let victim = map.insert("victim", 0, 0, 5);
+        let busy: Vec<String> = (0..10_000)
+            .map(|i| map.insert("busy", i, 0, 100 + i64::from(i)))
+            .collect();
+        assert_eq!(
+            map.get(&victim, 1),
+            Some(0),
+            "the other account's entry stays"
+        );
+        assert_eq!(
+            owned(&map.lock(), "busy"),
+            4,
+            "the busy account keeps its newest 4"
+        );
+        assert_eq!(map.get(&busy[9_999], 1), Some(9_999));
+        // Full of many owners' live entries: the owner with the most gives one up.
+        for n in 0..3 {
+            map.insert(&format!("other{n}"), 1, 0, 1_000);
+        }
+        assert_eq!(map.lock().len(), 8);
+        map.insert("more", 1, 0, 1_000);
+        map.insert("more2", 1, 0, 1_000);
+        map.insert("more3", 1, 0, 1_000);
+        assert_eq!(map.lock().len(), 10);
+        assert_eq!(
+            map.get(&victim, 1),
+            Some(0),
+            "the victim's one entry outlives the busiest's"
+        );
     }
 }

@@ -32,9 +32,11 @@ use crate::expiring::Expiring;
 
 /// Authorization codes are single-use and live five minutes, as Cognito's.
 const CODE_TTL: i64 = 300;
-/// Upper bounds on what is held in memory (oldest dropped first).
+/// Upper bounds on what is held in memory (oldest dropped first), in all and per account:
+/// one account's browsers and pending sign-ins never push out another account's.
 const MAX_SESSIONS: usize = 10_000;
 const MAX_CODES: usize = 10_000;
+const MAX_PER_ACCOUNT: usize = 20;
 /// The hosted UI's forms and the OAuth endpoints take small bodies only.
 const MAX_BODY: usize = 16 * 1024;
 
@@ -55,6 +57,13 @@ struct SignedIn {
     /// The user's sign-in generation at sign-in; the session ends when it moves on (sign
     /// out everywhere, a revoked token, a password reset) or the user is disabled or gone.
     epoch: i64,
+}
+
+impl SignedIn {
+    /// Whose state this is, for the per-account caps.
+    fn account(&self) -> String {
+        format!("{}/{}", self.pool_id, self.username)
+    }
 }
 
 /// An authorization code and everything it was issued for.
@@ -90,8 +99,8 @@ impl HostedUi {
         Arc::new(Self {
             pools,
             csrf: Csrf::new(),
-            sessions: Expiring::new(MAX_SESSIONS),
-            codes: Expiring::new(MAX_CODES),
+            sessions: Expiring::new(MAX_SESSIONS, MAX_PER_ACCOUNT),
+            codes: Expiring::new(MAX_CODES, MAX_PER_ACCOUNT),
         })
     }
 

@@ -377,10 +377,12 @@ async fn sign_in(state: &AppState, auth: &Authorization, username: String) -> Re
         auth_time: now,
         epoch,
     };
-    let id = state
-        .ui
-        .sessions
-        .insert(who.clone(), now, now + cookies::MAX_AGE_SECS);
+    let id = state.ui.sessions.insert(
+        &who.account(),
+        who.clone(),
+        now,
+        now + cookies::MAX_AGE_SECS,
+    );
     let mut response = finish(&state.ui, auth, &who).await;
     append_cookie(
         &mut response,
@@ -396,6 +398,7 @@ async fn finish(ui: &Arc<HostedUi>, auth: &Authorization, who: &SignedIn) -> Res
     match auth.response_type {
         ResponseType::Code => {
             let code = ui.codes.insert(
+                &who.account(),
                 PendingCode {
                     client_id: auth.client.id.clone(),
                     redirect_uri: auth.redirect_uri.clone(),

@@ -86,6 +86,14 @@ impl HourlyCounts {
         if counts.len() >= MAX_PHANTOMS {
             counts.retain(|_, (start, _)| now - *start < 3600);
         }
+        if counts.len() >= MAX_PHANTOMS {
+            // Still full of live windows (a flood of made-up names): the older half goes, so
+            // memory stays bounded. Refilling it takes the pool's recovery quota minutes.
+            let mut starts: Vec<i64> = counts.values().map(|(start, _)| *start).collect();
+            starts.sort_unstable();
+            let cutoff = starts[starts.len() / 2];
+            counts.retain(|_, (start, _)| *start > cutoff);
+        }
         let window = counts.entry(key).or_insert((now, 0));
         if now - window.0 >= 3600 {
             *window = (now, 0);
@@ -200,6 +208,17 @@ impl UserCodes<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_of_made_up_names_keeps_the_counts_bounded() {
+        let counts = HourlyCounts::new(5);
+        for n in 0..3 * MAX_PHANTOMS {
+            let key = ("pool".to_owned(), format!("nobody{n}"), "forgot-password");
+            counts.count(key, i64::try_from(n / 100).unwrap());
+        }
+        let held = counts.counts.lock().unwrap().len();
+        assert!(held <= MAX_PHANTOMS, "{held} windows held");
+    }
 
     #[test]
     fn lockouts_start_at_the_limit_and_double_up_to_fifteen_minutes() {

@@ -13,6 +13,7 @@ use crate::actions::{
 use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
+use crate::quotas::Category;
 use crate::tokens::{self, OAuthExtras};
 
 /// An app client as the OAuth endpoints see it.
@@ -108,7 +109,7 @@ impl UserPools {
         username: &str,
         password: &str,
     ) -> Result<PasswordStep, CognitoError> {
-        let (client, pool) = self.client(client_id)?;
+        let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         let user = self.proven_user(&client, &pool, username, password)?;
         if self.needs_new_password(&user)? {
             return Ok(PasswordStep::NewPasswordRequired {
@@ -127,7 +128,7 @@ impl UserPools {
         username: &str,
         new_password: &str,
     ) -> Result<PasswordStep, CognitoError> {
-        let (client, pool) = self.client(client_id)?;
+        let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let mut user =
             self.answer_challenge(NEW_PASSWORD_REQUIRED, &client, &pool, Some(session))?;
@@ -145,7 +146,7 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<String, CognitoError> {
-        let (client, pool) = self.client(client_id)?;
+        let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, &client, &pool, Some(session))?;
         same_user(self.store.find_user(&pool.id, username)?, &user)?;
         self.redeem_sign_in_totp(&user, code)?;
@@ -182,7 +183,7 @@ impl UserPools {
         username: &str,
         password: &str,
     ) -> Result<bool, CognitoError> {
-        let (_, pool) = self.client(client_id)?;
+        let (_, pool) = self.metered_client(client_id, Category::UserCreation)?;
         let mut attributes = BTreeMap::new();
         if !pool.config.email_is_username() {
             attributes.insert("email".to_owned(), username.to_owned());
@@ -197,7 +198,7 @@ impl UserPools {
         username: &str,
         code: &str,
     ) -> Result<(), CognitoError> {
-        let (client, pool) = self.client(client_id)?;
+        let (client, pool) = self.metered_client(client_id, Category::UserCreation)?;
         self.confirm_registration(&client, &pool, username, code)
     }
 
@@ -224,7 +225,11 @@ impl UserPools {
         username: &str,
         purpose: CodePurpose,
     ) -> Result<(), CognitoError> {
-        let (client, pool) = self.client(client_id)?;
+        let category = match purpose {
+            CodePurpose::ForgotPassword => Category::UserAccountRecovery,
+            CodePurpose::SignUp | CodePurpose::VerifyEmail => Category::UserCreation,
+        };
+        let (client, pool) = self.metered_client(client_id, category)?;
         self.send_user_code(&client, &pool, username, purpose)?;
         Ok(())
     }
@@ -236,7 +241,7 @@ impl UserPools {
         code: &str,
         new_password: &str,
     ) -> Result<(), CognitoError> {
-        let (client, pool) = self.client(client_id)?;
+        let (client, pool) = self.metered_client(client_id, Category::UserAccountRecovery)?;
         self.reset_password(&client, &pool, username, code, new_password)
     }
 
@@ -363,6 +368,18 @@ impl UserPools {
     /// The sign-in generation of an enabled user, `None` for a user deleted or disabled. A
     /// hosted-UI session records it at sign-in and is good only while it is unchanged:
     /// sign-out everywhere, a revoked refresh token and a password reset each move it on.
+    /// The app client and pool of a hosted-UI form, charged to the pool's quota for the
+    /// form's category, as the same action through the AWS JSON door is.
+    fn metered_client(
+        &self,
+        client_id: &str,
+        category: Category,
+    ) -> Result<(Client, Pool), CognitoError> {
+        let (client, pool) = self.client(client_id)?;
+        self.quotas.check(category, &pool.id)?;
+        Ok((client, pool))
+    }
+
     pub fn session_epoch(
         &self,
         pool_id: &str,
