@@ -2,6 +2,8 @@
 is an attack that worked before its fix, and asserts what the victim gets now."""
 
 import datetime
+import http.client
+import json
 from urllib.parse import urlparse
 
 import pyotp
@@ -200,3 +202,49 @@ def test_the_hosted_ui_forgot_password_form_is_under_the_recovery_quota(recovery
     refused = [a for a in answers if "Rate exceeded" in " ".join(Page(a.text).alerts)]
     assert refused, [Page(a.text).alerts for a in answers]
     assert all(a.status_code == 400 for a in refused)
+
+
+# ---- 2: a stranger's flood leaves the pool's quota to everybody else -----------------------
+
+
+def call_from(server, source: str, action: str, body: dict) -> tuple[int, dict]:
+    """One unsigned Cognito action sent from the loopback address `source`."""
+    url = urlparse(server.base_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30, source_address=(source, 0))
+    try:
+        connection.request("POST", "/", json.dumps(body), {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
+        })
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def sign_in_throttled(tmp_path):
+    process, server = start_server(
+        tmp_path / "data", tmp_path / "server.log", "--cognito-quota", "UserAuthentication=10"
+    )
+    yield server
+    stop_server(process)
+
+
+def test_made_up_refresh_tokens_from_one_address_leave_sign_ins_to_others(sign_in_throttled):
+    server = sign_in_throttled
+    email = new_email("victim")
+    confirmed_user(server, email)
+    forged = {"ClientId": server.client_id, "RefreshToken": "eyJ" + "x" * 400}
+    sign_in = {
+        "ClientId": server.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+        "AuthParameters": {"USERNAME": email, "PASSWORD": PASSWORD},
+    }
+    victim = []
+    flood = []
+    for _ in range(5):
+        flood += [call_from(server, "127.0.0.2", "GetTokensFromRefreshToken", forged)[1].get("__type") for _ in range(25)]
+        status, body = call_from(server, "127.0.0.3", "InitiateAuth", sign_in)
+        victim.append(status if status != 200 else "AuthenticationResult" in body)
+    assert victim == [True] * 5, victim
+    assert flood.count("TooManyRequestsException") > 60, flood

@@ -240,6 +240,9 @@ def test_a_burst_of_wrong_passwords_evaluates_at_most_five(taskapi):
     known = confirmed_user(taskapi)
     unknown = new_email("nobody")
     for name in (known, unknown):
+        # One address may send half the pool's 120 sign-ins a second: a second apart, each
+        # burst of 50 is within its share.
+        time.sleep(1)
         answers = burst(taskapi, name, "WrongPass123", 50)
         # Five guesses are evaluated: four answered as wrong, the fifth locks; the other 45
         # meet the lock without being evaluated.
@@ -256,6 +259,8 @@ def test_code_limits_hold_per_user_and_look_the_same_for_unknown_users(taskapi):
     cognito = client(taskapi)
     known, unknown = confirmed_user(taskapi), new_email("nobody")
     for name in (known, unknown):
+        # A second apart: one address may send half the pool's 30 recoveries a second.
+        time.sleep(1)
         for _ in range(5):
             sent = cognito.forgot_password(ClientId=taskapi.client_id, Username=name)
             details = sent["CodeDeliveryDetails"]
@@ -297,6 +302,8 @@ def answer(response) -> tuple:
 def test_known_and_unknown_users_get_identical_answers(taskapi):
     cid = taskapi.client_id
     known, unknown = confirmed_user(taskapi), new_email("nobody")
+    # This address's share of the recovery quota, spent by the test before, refills.
+    time.sleep(1)
 
     def ask(action, **members):
         return {
@@ -343,7 +350,7 @@ def test_unknown_users_take_as_long_to_refuse_as_known_ones(taskapi):
 @pytest.fixture
 def throttled(tmp_path):
     data_dir = tmp_path / "data"
-    process, server = start_server(data_dir, tmp_path / "server.log", "--cognito-quota", "UserCreation=2")
+    process, server = start_server(data_dir, tmp_path / "server.log", "--cognito-quota", "UserCreation=4")
     yield server
     stop_server(process)
 
@@ -351,6 +358,7 @@ def throttled(tmp_path):
 def test_a_pool_past_its_quota_gets_too_many_requests(throttled):
     weak = {"ClientId": throttled.client_id, "Password": "weak", "Username": "a@example.com"}
     kinds = [error_of(cognito_call(throttled, "SignUp", weak, None))[1] for _ in range(10)]
+    # The pool's 4 a second, of which one address may use half.
     assert "TooManyRequestsException" not in kinds[:2], kinds
     assert "TooManyRequestsException" in kinds
     # boto3 reads the answer as Cognito's throttling error (retries are off here).

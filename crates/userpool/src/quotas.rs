@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -154,10 +155,17 @@ impl FromStr for QuotaRate {
     }
 }
 
-/// The rate limiters, one per category, keyed by user pool.
+/// The rate limiters, one per category, keyed by user pool; and in front of them, for the
+/// actions anyone may call without credentials, each client address's share.
 pub(crate) struct Quotas {
     limiters: HashMap<Category, DefaultKeyedRateLimiter<String>>,
+    shares: HashMap<Category, DefaultKeyedRateLimiter<(String, IpAddr)>>,
 }
+
+/// The part of a pool's rate one client address may use of an action anyone can call: a
+/// stranger flooding from one address leaves the rest to everybody else, and what it sends
+/// beyond its share is refused before it counts against the pool.
+const ADDRESS_SHARE: u32 = 2;
 
 impl Quotas {
     /// Cognito's defaults, with `overrides` applied.
@@ -170,13 +178,41 @@ impl Quotas {
             rates.insert(rate.category, rate.per_second);
         }
         let limiters = rates
-            .into_iter()
+            .iter()
             .filter_map(|(category, rps)| {
-                NonZeroU32::new(rps)
-                    .map(|rps| (category, RateLimiter::keyed(Quota::per_second(rps))))
+                NonZeroU32::new(*rps)
+                    .map(|rps| (*category, RateLimiter::keyed(Quota::per_second(rps))))
             })
             .collect();
-        Self { limiters }
+        let shares = rates
+            .iter()
+            .filter_map(|(category, rps)| {
+                NonZeroU32::new(*rps).map(|rps| {
+                    let share =
+                        NonZeroU32::new(rps.get() / ADDRESS_SHARE).unwrap_or(NonZeroU32::MIN);
+                    (*category, RateLimiter::keyed(Quota::per_second(share)))
+                })
+            })
+            .collect();
+        Self { limiters, shares }
+    }
+
+    /// Takes one request of `category` for `pool` from `caller`'s share of it.
+    fn check_share(
+        &self,
+        category: Category,
+        pool: &str,
+        caller: IpAddr,
+    ) -> Result<(), CognitoError> {
+        let Some(limiter) = self.shares.get(&category) else {
+            return Ok(());
+        };
+        if limiter.len() > 4096 {
+            limiter.retain_recent();
+        }
+        limiter
+            .check_key(&(pool.to_owned(), caller))
+            .map_err(|_| CognitoError::TooManyRequests("Rate exceeded".into()))
     }
 
     /// Takes one request of `category` from `pool`'s allowance.
@@ -201,15 +237,26 @@ pub(crate) async fn layer(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(category) = crate::wire::action(request.headers()).map(Category::of) else {
+    let Some(action) = crate::wire::action(request.headers()).map(str::to_owned) else {
         return next.run(request).await;
     };
+    let category = Category::of(&action);
+    let caller = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
     let (parts, body) = match crate::wire::buffered(request).await {
         Ok(buffered) => buffered,
         Err(error) => return crate::wire::error_response(&error),
     };
     let pool = Arc::clone(&pools).pool_named_in(&body).await;
-    if let Err(error) = pools.quotas.check(category, &pool) {
+    let share = match caller {
+        Some(caller) if !crate::sigv4::needs_iam(&action) => {
+            pools.quotas.check_share(category, &pool, caller)
+        }
+        _ => Ok(()),
+    };
+    if let Err(error) = share.and_then(|()| pools.quotas.check(category, &pool)) {
         tracing::warn!(%category, pool, "request-rate quota exceeded");
         return crate::wire::error_response(&error);
     }
@@ -226,20 +273,25 @@ struct Names {
 }
 
 impl UserPools {
-    /// The id of the known pool a request names, by pool id, app client or access token.
+    /// The id of the known pool a request names, by app client, pool id or access token, in
+    /// that order: a made-up `UserPoolId` beside a real `ClientId` is charged to the client's
+    /// pool, not to another bucket.
     async fn pool_named_in(self: Arc<Self>, body: &[u8]) -> String {
         let Ok(names) = serde_json::from_slice::<Names>(body) else {
             return UNKNOWN_POOL.into();
         };
+        if let Some(client_id) = names.client_id {
+            let pool = Arc::clone(&self).pool_of_client(client_id).await;
+            if pool != UNKNOWN_POOL {
+                return pool;
+            }
+        }
         if let Some(id) = names.user_pool_id {
             return if self.pool_keys(&id).is_some() {
                 id
             } else {
                 UNKNOWN_POOL.into()
             };
-        }
-        if let Some(client_id) = names.client_id {
-            return self.pool_of_client(client_id).await;
         }
         names
             .access_token
