@@ -248,3 +248,31 @@ def test_made_up_refresh_tokens_from_one_address_leave_sign_ins_to_others(sign_i
         victim.append(status if status != 200 else "AuthenticationResult" in body)
     assert victim == [True] * 5, victim
     assert flood.count("TooManyRequestsException") > 60, flood
+
+
+# ---- 7: a stranger cannot jam the owner's recovery ------------------------------------------
+
+
+def test_a_strangers_requests_and_wrong_codes_leave_the_owners_recovery_working(taskapi):
+    email = new_email("owner")
+    confirmed_user(taskapi, email)
+    cid = taskapi.client_id
+    stranger = [
+        call_from(taskapi, "127.0.0.2", "ForgotPassword", {"ClientId": cid, "Username": email})[1].get("__type")
+        for _ in range(6)
+    ]
+    assert stranger[-1] == "LimitExceededException", stranger
+    wrong = {"ClientId": cid, "Username": email, "ConfirmationCode": "000000", "Password": "Str4nger!!"}
+    guesses = [call_from(taskapi, "127.0.0.2", "ConfirmForgotPassword", wrong)[1].get("__type") for _ in range(6)]
+    assert guesses == ["CodeMismatchException"] * 5 + ["LimitExceededException"], guesses
+
+    # The owner, from their own address: a code, and it works.
+    status, body = call_from(taskapi, "127.0.0.3", "ForgotPassword", {"ClientId": cid, "Username": email})
+    assert status == 200, body
+    right = {**wrong, "ConfirmationCode": outbox_code(taskapi, email, "forgot-password"), "Password": "Own3rPass!!"}
+    status, body = call_from(taskapi, "127.0.0.3", "ConfirmForgotPassword", right)
+    assert status == 200, body
+    cognito(taskapi).initiate_auth(
+        ClientId=cid, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": "Own3rPass!!"},
+    )

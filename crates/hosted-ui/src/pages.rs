@@ -2,10 +2,12 @@
 //! pages. Every page belongs to one authorization request, carried in its query string, and
 //! ends — once someone has signed in — with a redirect back to the app.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -60,8 +62,11 @@ impl Step {
 
     /// `GET` shows the form, `POST` submits it.
     pub(crate) fn route(self) -> MethodRouter<AppState> {
-        get(move |state, headers, raw| show(self, state, headers, raw))
-            .post(move |state, headers, raw, body| submit(self, state, headers, raw, body))
+        get(move |state, headers, raw| show(self, state, headers, raw)).post(
+            move |state, connect, headers, raw, body| {
+                submit(self, state, connect, headers, raw, body)
+            },
+        )
     }
 }
 
@@ -147,16 +152,18 @@ async fn show(
 async fn submit(
     step: Step,
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    let caller = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
     let (auth, mut fields) = match posted(&state, &headers, raw.as_deref(), &body) {
         Ok(parts) => parts,
         Err(refusal) => return refusal.into_response(),
     };
     fields.username = fields.username.trim().to_owned();
-    match run(step, &state, &auth, &mut fields).await {
+    match run(step, &state, &auth, &mut fields, caller).await {
         Ok(Next::SignedIn(username)) => sign_in(&state, &auth, username).await,
         Ok(Next::Show(next, notice)) => {
             form_page(&state, &headers, &auth, next, None, Some(notice), &fields)
@@ -194,6 +201,7 @@ async fn run(
     state: &AppState,
     auth: &Authorization,
     fields: &mut Fields,
+    caller: Option<IpAddr>,
 ) -> Result<Next, CognitoError> {
     let client = auth.client.id.clone();
     let user = fields.username.clone();
@@ -209,7 +217,7 @@ async fn run(
                 Ok(next) => Ok(after_password(next, fields)),
                 // As Cognito's hosted UI: a new code, and the confirmation form.
                 Err(CognitoError::UserNotConfirmed) => {
-                    ui.core(move |pools| pools.resend_code(&client, &user))
+                    ui.core(move |pools| pools.resend_code(&client, &user, caller))
                         .await?;
                     Ok(Next::Show(
                         Step::ConfirmUser,
@@ -250,7 +258,7 @@ async fn run(
         }
         Step::ConfirmUser => {
             let code = fields.code.clone();
-            ui.core(move |pools| pools.confirm_self_sign_up(&client, &user, &code))
+            ui.core(move |pools| pools.confirm_self_sign_up(&client, &user, &code, caller))
                 .await?;
             Ok(Next::Show(
                 Step::Login,
@@ -258,7 +266,7 @@ async fn run(
             ))
         }
         Step::ForgotPassword => {
-            ui.core(move |pools| pools.start_password_reset(&client, &user))
+            ui.core(move |pools| pools.start_password_reset(&client, &user, caller))
                 .await?;
             Ok(Next::Show(
                 Step::ConfirmForgotPassword,
@@ -267,8 +275,10 @@ async fn run(
         }
         Step::ConfirmForgotPassword => {
             let (code, password) = (fields.code.clone(), fields.new_password.clone());
-            ui.core(move |pools| pools.finish_password_reset(&client, &user, &code, &password))
-                .await?;
+            ui.core(move |pools| {
+                pools.finish_password_reset(&client, &user, &code, &password, caller)
+            })
+            .await?;
             Ok(Next::Show(
                 Step::Login,
                 "Your password has been reset. Sign in with the new one.",

@@ -3,13 +3,18 @@
 //! - sign-in attempts for one user are decided one at a time (striped locks), so no more
 //!   than the lockout limit of wrong passwords is ever evaluated before the lock;
 //! - usernames that do not exist lock out like real ones (kept in memory, bounded);
-//! - each user may request a limited number of codes, and guess wrong a limited number of
-//!   times, per hour; requesting a new code does not renew the guesses.
+//! - each client address may request a limited number of codes, and guess wrong a limited
+//!   number of times, per name and hour; requesting a new code does not renew the guesses.
+//!   Counted per address, a stranger's requests and guesses never spend the owner's, so
+//!   nobody can jam another's recovery from their own address; behind that, each user has a
+//!   larger allowance in all (many addresses together can spend only that), and each code
+//!   dies after a few wrong guesses, whoever made them.
 //!
 //! The hourly windows follow the pool's clock, so tests can move time.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::CognitoError;
@@ -22,7 +27,9 @@ const STRIPES: usize = 64;
 /// Unknown usernames remembered for lockout; past this the oldest are forgotten.
 const MAX_PHANTOMS: usize = 10_000;
 
-/// How many codes a user may request, and how many wrong codes they may enter, per hour.
+/// How many codes one client address may request, and how many wrong codes it may enter,
+/// per name and hour; each user's allowance from all addresses together is
+/// [`USER_ALLOWANCE`] times as large.
 #[derive(Debug, Clone, Copy)]
 pub struct CodeLimits {
     pub requests_per_hour: u32,
@@ -38,6 +45,9 @@ impl Default for CodeLimits {
         }
     }
 }
+
+/// How many addresses' worth of code requests and wrong codes a user has in all per hour.
+const USER_ALLOWANCE: u32 = 4;
 
 /// The failure record of a username that does not exist.
 #[derive(Debug, Clone, Copy, Default)]
@@ -108,6 +118,8 @@ pub(crate) struct Attempts {
     phantoms: Mutex<HashMap<(String, String), Phantom>>,
     code_requests: HourlyCounts,
     wrong_codes: HourlyCounts,
+    caller_requests: HourlyCounts,
+    caller_wrong_codes: HourlyCounts,
 }
 
 /// The lock a run of `failures` wrong passwords earns with a limit of `limit`: none below
@@ -127,8 +139,10 @@ impl Attempts {
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
             hasher: RandomState::new(),
             phantoms: Mutex::default(),
-            code_requests: HourlyCounts::new(codes.requests_per_hour),
-            wrong_codes: HourlyCounts::new(codes.wrong_codes_per_hour),
+            code_requests: HourlyCounts::new(codes.requests_per_hour * USER_ALLOWANCE),
+            wrong_codes: HourlyCounts::new(codes.wrong_codes_per_hour * USER_ALLOWANCE),
+            caller_requests: HourlyCounts::new(codes.requests_per_hour),
+            caller_wrong_codes: HourlyCounts::new(codes.wrong_codes_per_hour),
         }
     }
 
@@ -171,37 +185,63 @@ impl Attempts {
         phantom.failures
     }
 
-    /// One user's code allowances for one purpose.
-    pub(crate) fn codes(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> UserCodes<'_> {
-        UserCodes {
-            attempts: self,
+    /// One user's code allowances for one purpose, from every address together.
+    pub(crate) fn codes(
+        &self,
+        pool_id: &str,
+        user: &str,
+        purpose: CodePurpose,
+    ) -> CodeAllowance<'_> {
+        CodeAllowance {
+            requests: &self.code_requests,
+            wrong_codes: &self.wrong_codes,
             key: (pool_id.to_owned(), user.to_lowercase(), purpose.as_str()),
+        }
+    }
+
+    /// One client address's code allowances for one name (as given) and purpose.
+    pub(crate) fn caller_codes(
+        &self,
+        caller: IpAddr,
+        pool_id: &str,
+        name: &str,
+        purpose: CodePurpose,
+    ) -> CodeAllowance<'_> {
+        CodeAllowance {
+            requests: &self.caller_requests,
+            wrong_codes: &self.caller_wrong_codes,
+            key: (
+                format!("{pool_id} {caller}"),
+                name.to_lowercase(),
+                purpose.as_str(),
+            ),
         }
     }
 }
 
-pub(crate) struct UserCodes<'a> {
-    attempts: &'a Attempts,
+/// The hourly allowances of codes for one key: a user's, or one address's for one name.
+pub(crate) struct CodeAllowance<'a> {
+    requests: &'a HourlyCounts,
+    wrong_codes: &'a HourlyCounts,
     key: CodeKey,
 }
 
-impl UserCodes<'_> {
+impl CodeAllowance<'_> {
     /// Takes one code request from the hour's allowance.
     pub(crate) fn request(&self, now: i64) -> Result<(), CognitoError> {
-        let requests = &self.attempts.code_requests;
-        requests.check(&self.key, now)?;
-        requests.count(self.key.clone(), now);
+        self.requests.check(&self.key, now)?;
+        self.requests.count(self.key.clone(), now);
         Ok(())
     }
 
     /// Refuses a code entry once the hour's wrong guesses ran out.
     pub(crate) fn may_enter(&self, now: i64) -> Result<(), CognitoError> {
-        self.attempts.wrong_codes.check(&self.key, now)
+        self.wrong_codes.check(&self.key, now)
     }
 
     /// Counts a wrong code against the hour's allowance.
     pub(crate) fn wrong(&self, now: i64) {
-        self.attempts.wrong_codes.count(self.key.clone(), now);
+        self.wrong_codes.count(self.key.clone(), now);
     }
 }
 

@@ -4,11 +4,12 @@
 //! calls these, never the AWS JSON actions; the rules are the same ones the actions apply.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use crate::UserPools;
 use crate::actions::{
-    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor, constant_time_eq, same_user,
-    second_factor_of,
+    CodeRequest, CodeStep, NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor,
+    constant_time_eq, same_user, second_factor_of,
 };
 use crate::error::{CognitoError, PoolStoreError};
 use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
@@ -197,14 +198,28 @@ impl UserPools {
         client_id: &str,
         username: &str,
         code: &str,
+        caller: Option<IpAddr>,
     ) -> Result<(), CognitoError> {
         let (client, pool) = self.metered_client(client_id, Category::UserCreation)?;
-        self.confirm_registration(&client, &pool, username, code)
+        let step = CodeRequest {
+            caller,
+            pool_id: &pool.id,
+            name: username,
+            purpose: CodePurpose::SignUp,
+        };
+        self.from_caller(&step, CodeStep::Entry, || {
+            self.confirm_registration(&client, &pool, username, code)
+        })
     }
 
     /// E-mails a new sign-up confirmation code.
-    pub fn resend_code(&self, client_id: &str, username: &str) -> Result<(), CognitoError> {
-        self.email_code(client_id, username, CodePurpose::SignUp)
+    pub fn resend_code(
+        &self,
+        client_id: &str,
+        username: &str,
+        caller: Option<IpAddr>,
+    ) -> Result<(), CognitoError> {
+        self.email_code(client_id, username, CodePurpose::SignUp, caller)
     }
 
     /// E-mails a password-reset code (or, for unknown users of clients that hide their
@@ -213,24 +228,34 @@ impl UserPools {
         &self,
         client_id: &str,
         username: &str,
+        caller: Option<IpAddr>,
     ) -> Result<(), CognitoError> {
-        self.email_code(client_id, username, CodePurpose::ForgotPassword)
+        self.email_code(client_id, username, CodePurpose::ForgotPassword, caller)
     }
 
     /// E-mails a code for `purpose`, as the API's actions would (the delivery details they
-    /// answer with have no use here).
+    /// answer with have no use here), within `caller`'s allowance.
     fn email_code(
         &self,
         client_id: &str,
         username: &str,
         purpose: CodePurpose,
+        caller: Option<IpAddr>,
     ) -> Result<(), CognitoError> {
         let category = match purpose {
             CodePurpose::ForgotPassword => Category::UserAccountRecovery,
             CodePurpose::SignUp | CodePurpose::VerifyEmail => Category::UserCreation,
         };
         let (client, pool) = self.metered_client(client_id, category)?;
-        self.send_user_code(&client, &pool, username, purpose)?;
+        let step = CodeRequest {
+            caller,
+            pool_id: &pool.id,
+            name: username,
+            purpose,
+        };
+        self.from_caller(&step, CodeStep::Request, || {
+            self.send_user_code(&client, &pool, username, purpose)
+        })?;
         Ok(())
     }
 
@@ -240,9 +265,18 @@ impl UserPools {
         username: &str,
         code: &str,
         new_password: &str,
+        caller: Option<IpAddr>,
     ) -> Result<(), CognitoError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAccountRecovery)?;
-        self.reset_password(&client, &pool, username, code, new_password)
+        let step = CodeRequest {
+            caller,
+            pool_id: &pool.id,
+            name: username,
+            purpose: CodePurpose::ForgotPassword,
+        };
+        self.from_caller(&step, CodeStep::Entry, || {
+            self.reset_password(&client, &pool, username, code, new_password)
+        })
     }
 
     /// A pool's resource-server scopes (`<identifier>/<scope name>`).

@@ -1,12 +1,14 @@
 //! HTTP: Cognito's AWS JSON 1.1 endpoint and each pool's JWKS (its OpenID discovery
 //! document belongs to the hosted UI, which serves the endpoints it lists).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -119,8 +121,14 @@ pub(crate) fn action(headers: &HeaderMap) -> Option<&str> {
 
 /// `POST /` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Action>`; signatures
 /// and quotas have been checked by the layers in front.
-async fn call(State(pools): State<Arc<UserPools>>, headers: HeaderMap, body: Bytes) -> Response {
-    match run(pools, &headers, &body).await {
+async fn call(
+    State(pools): State<Arc<UserPools>>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let caller = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    match run(pools, &headers, &body, caller).await {
         Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
         Err(error) => error_response(&error),
     }
@@ -130,6 +138,7 @@ async fn run(
     pools: Arc<UserPools>,
     headers: &HeaderMap,
     body: &[u8],
+    caller: Option<IpAddr>,
 ) -> Result<Value, CognitoError> {
     let target = headers
         .get("x-amz-target")
@@ -167,7 +176,8 @@ async fn run(
         .acquire_owned()
         .await
         .map_err(|_| PoolStoreError::WorkersStopped)?;
-    tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref())).await?
+    tokio::task::spawn_blocking(move || pools.dispatch(&action, body, region.as_deref(), caller))
+        .await?
 }
 
 /// The region of a SigV4 `Authorization` header's credential scope

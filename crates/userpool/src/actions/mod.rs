@@ -17,6 +17,7 @@ pub(crate) use self::auth::{
 };
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 
 use aws_lc_rs::hmac;
 use base64::Engine;
@@ -36,8 +37,67 @@ impl UserPools {
     /// Runs one action. Synchronous on purpose: it hashes passwords and talks to SQLite, so
     /// the wire layer calls it on a blocking thread.
     /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
-    /// pools are created there, as in AWS.
+    /// pools are created there, as in AWS. `caller` is the client's address: the public
+    /// actions that request or enter a code spend that address's allowance.
     pub(crate) fn dispatch(
+        &self,
+        action: &str,
+        body: Value,
+        signed_region: Option<&str>,
+        caller: Option<IpAddr>,
+    ) -> Result<Value, CognitoError> {
+        let step = match action {
+            "ForgotPassword" => Some((CodePurpose::ForgotPassword, CodeStep::Request)),
+            "ResendConfirmationCode" => Some((CodePurpose::SignUp, CodeStep::Request)),
+            "ConfirmForgotPassword" => Some((CodePurpose::ForgotPassword, CodeStep::Entry)),
+            "ConfirmSignUp" => Some((CodePurpose::SignUp, CodeStep::Entry)),
+            _ => None,
+        };
+        let pool = body["ClientId"]
+            .as_str()
+            .and_then(|client| self.store.client(client).ok().flatten())
+            .map(|client| client.pool_id);
+        if let (Some((purpose, step)), Some(pool_id)) = (step, pool) {
+            let name = body["Username"].as_str().unwrap_or_default().to_owned();
+            let code = CodeRequest {
+                caller,
+                pool_id: &pool_id,
+                name: &name,
+                purpose,
+            };
+            return self.from_caller(&code, step, || self.run(action, body, signed_region));
+        }
+        self.run(action, body, signed_region)
+    }
+
+    /// A code step (requesting or entering a code about `name`) within `code.caller`'s
+    /// allowance: a request is counted before it runs, a wrong code after. Without an
+    /// address (a router called in-process) only each user's allowance applies.
+    pub(crate) fn from_caller<T>(
+        &self,
+        code: &CodeRequest<'_>,
+        step: CodeStep,
+        run: impl FnOnce() -> Result<T, CognitoError>,
+    ) -> Result<T, CognitoError> {
+        let Some(caller) = code.caller else {
+            return run();
+        };
+        let allowance = self
+            .attempts
+            .caller_codes(caller, code.pool_id, code.name, code.purpose);
+        let now = self.now();
+        match step {
+            CodeStep::Request => allowance.request(now)?,
+            CodeStep::Entry => allowance.may_enter(now)?,
+        }
+        let result = run();
+        if matches!(result, Err(CognitoError::CodeMismatch)) {
+            allowance.wrong(now);
+        }
+        result
+    }
+
+    fn run(
         &self,
         action: &str,
         body: Value,
@@ -459,6 +519,21 @@ fn check_secret_hash(
             client.id
         ))),
     }
+}
+
+/// Whether a code flow's step asks for a code or enters one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CodeStep {
+    Request,
+    Entry,
+}
+
+/// Who sends a code step, about whom: a client address, a pool and a name as given.
+pub(crate) struct CodeRequest<'a> {
+    pub caller: Option<IpAddr>,
+    pub pool_id: &'a str,
+    pub name: &'a str,
+    pub purpose: CodePurpose,
 }
 
 /// `AttributeType`.
