@@ -53,6 +53,7 @@ impl Harness {
                 &pool.client_id,
                 "ann@example.com",
                 message["code"].as_str().unwrap(),
+                None,
             )
             .unwrap();
         let router = HostedUi::new(pools).router(Listener {

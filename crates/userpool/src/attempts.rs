@@ -282,26 +282,43 @@ mod tests {
     }
 
     #[test]
-    fn code_budgets_are_per_user_and_purpose_and_hourly() {
+    fn code_budgets_are_per_address_name_and_purpose_and_hourly() {
         let attempts = Attempts::new(CodeLimits {
             requests_per_hour: 2,
             wrong_codes_per_hour: 1,
         });
         let forgot = CodePurpose::ForgotPassword;
-        attempts.codes("p", "a", forgot).request(0).unwrap();
-        attempts.codes("p", "A", forgot).request(10).unwrap();
-        let refused = attempts.codes("p", "a", forgot).request(20).unwrap_err();
+        let (stranger, owner): (IpAddr, IpAddr) =
+            ("127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+        let from = |caller, name, purpose| attempts.caller_codes(caller, "p", name, purpose);
+        from(stranger, "a", forgot).request(0).unwrap();
+        from(stranger, "A", forgot).request(10).unwrap();
+        let refused = from(stranger, "a", forgot).request(20).unwrap_err();
         assert_eq!(refused.type_name(), "LimitExceededException");
-        attempts.codes("p", "b", forgot).request(20).unwrap();
-        attempts
-            .codes("p", "a", CodePurpose::SignUp)
+        from(owner, "a", forgot).request(20).unwrap();
+        from(stranger, "b", forgot).request(20).unwrap();
+        from(stranger, "a", CodePurpose::SignUp)
             .request(20)
             .unwrap();
-        attempts.codes("p", "a", forgot).request(3600).unwrap();
-        let codes = attempts.codes("p", "a", forgot);
+        from(stranger, "a", forgot).request(3600).unwrap();
+        let codes = from(stranger, "a", forgot);
         codes.may_enter(0).unwrap();
         codes.wrong(0);
         assert!(codes.may_enter(3599).is_err());
+        from(owner, "a", forgot).may_enter(3599).unwrap();
         codes.may_enter(3600).unwrap();
+    }
+
+    #[test]
+    fn a_user_has_four_addresses_worth_in_all() {
+        let attempts = Attempts::new(CodeLimits {
+            requests_per_hour: 2,
+            wrong_codes_per_hour: 1,
+        });
+        let user = attempts.codes("p", "a", CodePurpose::ForgotPassword);
+        for _ in 0..8 {
+            user.request(0).unwrap();
+        }
+        assert!(user.request(0).is_err());
     }
 }

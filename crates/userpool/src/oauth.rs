@@ -207,7 +207,7 @@ impl UserPools {
             name: username,
             purpose: CodePurpose::SignUp,
         };
-        self.from_caller(&step, CodeStep::Entry, || {
+        self.within_allowance(&step, CodeStep::Entry, || {
             self.confirm_registration(&client, &pool, username, code)
         })
     }
@@ -253,7 +253,7 @@ impl UserPools {
             name: username,
             purpose,
         };
-        self.from_caller(&step, CodeStep::Request, || {
+        self.within_allowance(&step, CodeStep::Request, || {
             self.send_user_code(&client, &pool, username, purpose)
         })?;
         Ok(())
@@ -274,7 +274,7 @@ impl UserPools {
             name: username,
             purpose: CodePurpose::ForgotPassword,
         };
-        self.from_caller(&step, CodeStep::Entry, || {
+        self.within_allowance(&step, CodeStep::Entry, || {
             self.reset_password(&client, &pool, username, code, new_password)
         })
     }

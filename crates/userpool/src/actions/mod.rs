@@ -65,7 +65,7 @@ impl UserPools {
                 name: &name,
                 purpose,
             };
-            return self.from_caller(&code, step, || self.run(action, body, signed_region));
+            return self.within_allowance(&code, step, || self.run(action, body, signed_region));
         }
         self.run(action, body, signed_region)
     }
@@ -73,7 +73,7 @@ impl UserPools {
     /// A code step (requesting or entering a code about `name`) within `code.caller`'s
     /// allowance: a request is counted before it runs, a wrong code after. Without an
     /// address (a router called in-process) only each user's allowance applies.
-    pub(crate) fn from_caller<T>(
+    pub(crate) fn within_allowance<T>(
         &self,
         code: &CodeRequest<'_>,
         step: CodeStep,
