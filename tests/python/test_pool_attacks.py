@@ -10,6 +10,7 @@ import pyotp
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from pycognito.aws_srp import AWSSRP
 from conftest import new_email, outbox_code, start_server, stop_server
 from test_hosted_ui import (
     PASSWORD, Browser, Page, authorize_url, code_from, confirmed_user, sign_in_through_pages,
@@ -276,3 +277,28 @@ def test_a_strangers_requests_and_wrong_codes_leave_the_owners_recovery_working(
         ClientId=cid, AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": "Own3rPass!!"},
     )
+
+
+# ---- also: abandoned SRP sign-ins cost no disk ----------------------------------------------
+
+
+def data_bytes(server) -> int:
+    return sum(f.stat().st_size for f in server.data_dir.iterdir() if f.name.startswith("userpool.sqlite3"))
+
+
+def test_abandoned_srp_sign_ins_write_nothing_to_disk(taskapi):
+    email = new_email("srp")
+    confirmed_user(taskapi, email)
+    params = AWSSRP(email, PASSWORD, taskapi.pool_id, taskapi.client_id, client=cognito(taskapi)).get_auth_params()
+    before = data_bytes(taskapi)
+    for n in range(300):
+        status, body = call_from(taskapi, f"127.0.0.{2 + n % 4}", "InitiateAuth", {
+            "ClientId": taskapi.client_id, "AuthFlow": "USER_SRP_AUTH", "AuthParameters": params,
+        })
+        assert status == 200 and body["ChallengeName"] == "PASSWORD_VERIFIER", body
+    # 300 challenges used to write about 1.5 MB (5 KB each with the WAL's page images).
+    assert data_bytes(taskapi) - before < 64 * 1024
+    # SRP sign-in itself still works: pycognito completes one.
+    srp = AWSSRP(email, PASSWORD, taskapi.pool_id, taskapi.client_id, client=cognito(taskapi))
+    tokens = srp.authenticate_user()
+    assert "IdToken" in tokens["AuthenticationResult"]

@@ -4,13 +4,13 @@
 //! the field, and the server keeps no state per visitor.
 
 use aws_lc_rs::hmac;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
 use crate::cookies;
-use crate::expiring::random_key;
 
 /// The form field that carries the token.
 pub const FIELD: &str = "_csrf";
@@ -63,6 +63,15 @@ impl Csrf {
             .ct_eq(field.as_bytes())
             .into()
     }
+}
+
+/// 32 random bytes, base64url: a session id, an authorization code or a CSRF secret.
+pub fn random_key() -> String {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source works");
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

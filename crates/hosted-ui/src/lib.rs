@@ -12,7 +12,6 @@ mod cookies;
 mod csrf;
 mod endpoints;
 mod error;
-mod expiring;
 mod html;
 mod pages;
 mod pkce;
@@ -23,12 +22,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use taskapi_userpool::{UserPools, cognito_cors};
+use taskapi_userpool::{Expiring, UserPools, cognito_cors};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::csrf::Csrf;
-use crate::expiring::Expiring;
 
 /// Authorization codes are single-use and live five minutes, as Cognito's.
 const CODE_TTL: i64 = 300;

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use taskapi_userpool::{CognitoError, OAuthGrant, PasswordStep};
 
 use crate::authorize::{self, Authorization, AuthorizeQuery, Refusal, ResponseType};
+use crate::csrf::random_key;
 use crate::error::{PageError, internal};
 use crate::html::{self, Form, Links};
 use crate::{AppState, CODE_TTL, HostedUi, PendingCode, SignedIn, cookies};
@@ -387,7 +388,9 @@ async fn sign_in(state: &AppState, auth: &Authorization, username: String) -> Re
         auth_time: now,
         epoch,
     };
-    let id = state.ui.sessions.insert(
+    let id = random_key();
+    state.ui.sessions.insert(
+        id.clone(),
         &who.account(),
         who.clone(),
         now,
@@ -407,7 +410,9 @@ async fn finish(ui: &Arc<HostedUi>, auth: &Authorization, who: &SignedIn) -> Res
     let now = ui.now();
     match auth.response_type {
         ResponseType::Code => {
-            let code = ui.codes.insert(
+            let code = random_key();
+            ui.codes.insert(
+                code.clone(),
                 &who.account(),
                 PendingCode {
                     client_id: auth.client.id.clone(),

@@ -10,6 +10,7 @@ mod attempts;
 mod clock;
 mod credentials;
 mod error;
+mod expiring;
 mod hashing;
 mod keys;
 mod model;
@@ -37,6 +38,7 @@ pub use crate::attempts::CodeLimits;
 pub use crate::clock::{Clock, SystemClock};
 pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
+pub use crate::expiring::Expiring;
 pub use crate::hashing::HashingLimits;
 pub use crate::model::OAuthSettings;
 pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
@@ -124,6 +126,11 @@ pub struct DefaultPool {
 pub const DEFAULT_POOL_NAME: &str = "task-app-users";
 pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
 
+/// Pending SRP sign-ins held at once, in all and per account (one account's flood never
+/// pushes out another's sign-in).
+const MAX_SRP_BLOCKS: usize = 10_000;
+const MAX_SRP_BLOCKS_PER_ACCOUNT: usize = 20;
+
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
     settings: PoolSettings,
@@ -144,6 +151,9 @@ pub struct UserPools {
     /// and its queue busy with some cheap actions beside, and no more.
     action_threads: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
+    /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
+    /// per account.
+    srp_blocks: Expiring<actions::SrpBlock>,
 }
 
 impl UserPools {
@@ -195,6 +205,7 @@ impl UserPools {
                 2 * tuning.hashing.workers + tuning.hashing.queue,
             )),
             attempts: Attempts::new(tuning.codes),
+            srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
             settings,
             tuning,
             store,

@@ -60,7 +60,9 @@ async fn serve(
     let default = pools.ensure_default_pool().unwrap();
     let key = pools.generated_credentials().0.clone();
     let router = pools.router();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    // With each client's address, as `taskapi serve` gives it: per-address limits apply.
+    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server {
         base,
         clock,

@@ -14,7 +14,6 @@ use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{Client, Pool, User, UserStatus};
 use crate::srp::{self, Exchange};
-use crate::store::SrpBlock;
 
 /// How long a SECRET_BLOCK may be answered when the client sets no `AuthSessionValidity`
 /// (Cognito's default, 3 minutes).
@@ -72,19 +71,21 @@ impl UserPools {
         let user_id = user
             .as_ref()
             .map_or_else(|| name.to_owned(), |u| u.username.clone());
-        self.store.insert_srp_block(
-            &block,
-            &SrpBlock {
+        let expires_at = now + minutes * 60;
+        self.srp_blocks.insert(
+            block.clone(),
+            &format!("{}/{}", pool.id, user_id.to_lowercase()),
+            SrpBlock {
                 pool_id: pool.id.clone(),
                 client_id: client.id.clone(),
                 username: user.map(|u| u.username).unwrap_or_default(),
                 a_hex: a_hex.to_owned(),
                 b_hex,
                 big_b_hex: big_b_hex.clone(),
-                expires_at: now + minutes * 60,
             },
             now,
-        )?;
+            expires_at,
+        );
         let parameters = BTreeMap::from([
             ("SALT", salt),
             ("SRP_B", big_b_hex),
@@ -118,13 +119,10 @@ impl UserPools {
             CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
         };
         let state = self
-            .store
-            .take_srp_block(block)?
+            .srp_blocks
+            .take(block, self.now())
             .filter(|s| s.client_id == client.id && s.pool_id == pool.id)
             .ok_or_else(expired)?;
-        if state.expires_at <= self.now() {
-            return Err(expired());
-        }
         if state.username.is_empty() {
             // The decoy handed to a name that does not exist: it fails as a wrong proof
             // does, and locks out as one.
@@ -174,4 +172,18 @@ fn decoy_verifier() -> (String, String) {
     let salt = BigUint::from_bytes_be(&crate::random::bytes::<16>()).to_str_radix(16);
     let verifier = BigUint::from_bytes_be(&crate::random::bytes::<384>()).to_str_radix(16);
     (salt, verifier)
+}
+
+/// The server half of one USER_SRP_AUTH exchange, kept in memory (a stranger's abandoned sign-ins cost no disk), found by
+/// its SECRET_BLOCK: the client's
+/// `A`, our secret `b` and public `B` (hex). `username` is empty for a decoy handed out for
+/// an unknown user, which can never verify.
+#[derive(Clone)]
+pub(crate) struct SrpBlock {
+    pub pool_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub a_hex: String,
+    pub b_hex: String,
+    pub big_b_hex: String,
 }

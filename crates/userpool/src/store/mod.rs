@@ -27,20 +27,20 @@ use rusqlite::Connection;
 use taskapi_domain::NotReady;
 use taskapi_store_sqlite::fault::Health;
 
-pub(crate) use self::sessions::{Challenge, SrpBlock};
+pub(crate) use self::sessions::Challenge;
 pub(crate) use self::users::Sessions;
 use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
 /// Older files are brought up to date by [`MIGRATIONS`].
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// WAL pages after which a commit checkpoints (SQLite's own automatic checkpoint, which
 /// the WAL hook below replaces, uses the same threshold).
 const CHECKPOINT_PAGES: i32 = 1000;
 
 /// `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "
 ALTER TABLE challenges ADD COLUMN kind TEXT NOT NULL DEFAULT 'NEW_PASSWORD_REQUIRED';
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
@@ -59,6 +59,8 @@ CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
     // The sign-in generation: bumped by every sign-out everywhere and password reset, so
     // hosted-UI sessions started before it end (see `Store::session_epoch`).
     "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;",
+    // SRP exchanges moved to memory (`UserPools::srp_blocks`).
+    "DROP TABLE srp_blocks;",
 ];
 
 const SCHEMA: &str = "
@@ -316,7 +318,6 @@ mod tests {
             .unwrap();
         assert_eq!(user.srp_salt.as_deref(), Some("0a1b"));
         assert!(!user.totp.enabled);
-        assert!(store.take_srp_block("none").unwrap().is_none());
     }
 
     /// A sign-up stores the user and its code together: when the code cannot be written,

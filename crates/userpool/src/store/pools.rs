@@ -57,7 +57,7 @@ impl Store {
 
     /// Deletes an app client and the sign-ins made through it.
     pub fn delete_client(&self, client_id: &str) -> Result<(), PoolStoreError> {
-        let dependents = ["sessions", "challenges", "srp_blocks"];
+        let dependents = ["sessions", "challenges"];
         self.delete_with_dependents("clients", client_id, "client_id", &dependents)
     }
 

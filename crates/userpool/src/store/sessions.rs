@@ -16,19 +16,6 @@ pub(crate) struct Challenge {
     pub expires_at: i64,
 }
 
-/// The server half of one USER_SRP_AUTH exchange, found by its SECRET_BLOCK: the client's
-/// `A`, our secret `b` and public `B` (hex). `username` is empty for a decoy handed out for
-/// an unknown user, which can never verify.
-pub(crate) struct SrpBlock {
-    pub pool_id: String,
-    pub client_id: String,
-    pub username: String,
-    pub a_hex: String,
-    pub b_hex: String,
-    pub big_b_hex: String,
-    pub expires_at: i64,
-}
-
 impl Store {
     pub fn insert_session(
         &self,
@@ -152,54 +139,6 @@ impl Store {
             &format!("SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE session = ?1"),
             [session],
             challenge_row,
-        )
-    }
-
-    /// Stores the state of an SRP exchange; expired ones are swept on the way, so abandoned
-    /// sign-ins cannot pile up.
-    pub fn insert_srp_block(
-        &self,
-        block: &str,
-        b: &SrpBlock,
-        now: i64,
-    ) -> Result<(), PoolStoreError> {
-        let conn = self.conn();
-        conn.execute("DELETE FROM srp_blocks WHERE expires_at <= ?1", [now])?;
-        conn.execute(
-            "INSERT INTO srp_blocks (block, pool_id, client_id, username, a_hex, b_hex,
-                 big_b_hex, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                block,
-                b.pool_id,
-                b.client_id,
-                b.username,
-                b.a_hex,
-                b.b_hex,
-                b.big_b_hex,
-                b.expires_at
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Removes and returns an SRP exchange: each SECRET_BLOCK is good for one answer.
-    pub fn take_srp_block(&self, block: &str) -> Result<Option<SrpBlock>, PoolStoreError> {
-        self.optional_row(
-            "DELETE FROM srp_blocks WHERE block = ?1
-             RETURNING pool_id, client_id, username, a_hex, b_hex, big_b_hex, expires_at",
-            [block],
-            |r| {
-                Ok(SrpBlock {
-                    pool_id: r.get(0)?,
-                    client_id: r.get(1)?,
-                    username: r.get(2)?,
-                    a_hex: r.get(3)?,
-                    b_hex: r.get(4)?,
-                    big_b_hex: r.get(5)?,
-                    expires_at: r.get(6)?,
-                })
-            },
         )
     }
 }

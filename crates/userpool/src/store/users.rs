@@ -226,14 +226,8 @@ impl Store {
 
 /// The tables that hold a user's rows, keyed by `pool_id` and `username`: deleting a user
 /// (or their pool) clears them all.
-pub(super) const USER_TABLES: [&str; 6] = [
-    "users",
-    "codes",
-    "group_members",
-    "sessions",
-    "challenges",
-    "srp_blocks",
-];
+pub(super) const USER_TABLES: [&str; 5] =
+    ["users", "codes", "group_members", "sessions", "challenges"];
 
 /// `Ok(false)` when a write broke a uniqueness rule (a username or sign-in alias taken).
 /// The row of [`Store::insert_user`], on `conn` (which may be in a transaction);

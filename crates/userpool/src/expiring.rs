@@ -1,14 +1,11 @@
-//! Short-lived server-side state of the hosted UI (sign-in sessions and authorization codes),
-//! kept in memory: both live an hour at most, and a restart only means signing in again.
+//! Short-lived server-side state kept in memory: the hosted UI's sign-in sessions and
+//! authorization codes, and the server half of SRP sign-ins. Each lives an hour at most, and
+//! a restart only means signing in again; none of it costs a stranger's request any disk.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-/// A map from unguessable random keys to values that expire, each owned by an account. It
+/// A map from unguessable keys to values that expire, each owned by an account. It
 /// holds at most `capacity` entries, and at most `per_owner` of one owner's: an owner at
 /// its own cap loses its oldest entry, and when the map is full (after expired entries are
 /// dropped) the owner holding the most loses its oldest. So no caller grows it without
@@ -34,9 +31,9 @@ impl<T: Clone> Expiring<T> {
         }
     }
 
-    /// Stores `value` for `owner` until `expires_at` and returns its new key.
-    pub fn insert(&self, owner: &str, value: T, now: i64, expires_at: i64) -> String {
-        let key = random_key();
+    /// Stores `value` under `key` (unguessable: the caller's random value) for `owner`
+    /// until `expires_at`.
+    pub fn insert(&self, key: String, owner: &str, value: T, now: i64, expires_at: i64) {
         let mut entries = self.lock();
         if owned(&entries, owner) >= self.per_owner {
             evict_oldest(&mut entries, owner);
@@ -58,14 +55,13 @@ impl<T: Clone> Expiring<T> {
             }
         }
         entries.insert(
-            key.clone(),
+            key,
             Entry {
                 owner: owner.to_owned(),
                 value,
                 expires_at,
             },
         );
-        key
     }
 
     /// The live value under `key`.
@@ -111,36 +107,34 @@ fn evict_oldest<T>(entries: &mut HashMap<String, Entry<T>>, owner: &str) {
     }
 }
 
-/// 32 random bytes, base64url: a session id, an authorization code or a CSRF secret.
-pub fn random_key() -> String {
-    let mut bytes = [0u8; 32];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the system random source works");
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Inserts under a key of its own and returns it.
+    fn put<T: Clone>(map: &Expiring<T>, owner: &str, value: T, expires_at: i64) -> String {
+        let key = format!("{owner}-{expires_at}-{}", map.lock().len());
+        map.insert(key.clone(), owner, value, 0, expires_at);
+        key
+    }
+
     #[test]
     fn take_is_single_use_and_respects_expiry() {
         let map = Expiring::new(10, 10);
-        let key = map.insert("a", "v", 0, 100);
+        let key = put(&map, "a", "v", 100);
         assert_eq!(map.get(&key, 50), Some("v"));
         assert_eq!(map.take(&key, 50), Some("v"));
         assert_eq!(map.take(&key, 50), None);
-        let late = map.insert("a", "w", 0, 100);
+        let late = put(&map, "a", "w", 100);
         assert_eq!(map.take(&late, 100), None);
     }
 
     #[test]
     fn capacity_is_a_hard_bound() {
         let map = Expiring::new(3, 3);
-        let first = map.insert("a", 1, 0, 10);
+        let first = put(&map, "a", 1, 10);
         for i in 2..=5 {
-            map.insert("a", i, 0, 10 + i64::from(i));
+            put(&map, "a", i, 10 + i64::from(i));
         }
         assert_eq!(map.lock().len(), 3);
         assert_eq!(map.get(&first, 0), None);
@@ -149,9 +143,9 @@ mod tests {
     #[test]
     fn one_owner_never_evicts_another() {
         let map = Expiring::new(10, 4);
-        let victim = map.insert("victim", 0, 0, 5);
+        let victim = put(&map, "victim", 0, 5);
         let busy: Vec<String> = (0..10_000)
-            .map(|i| map.insert("busy", i, 0, 100 + i64::from(i)))
+            .map(|i| put(&map, "busy", i, 100 + i64::from(i)))
             .collect();
         assert_eq!(
             map.get(&victim, 1),
@@ -166,12 +160,12 @@ mod tests {
         assert_eq!(map.get(&busy[9_999], 1), Some(9_999));
         // Full of many owners' live entries: the owner with the most gives one up.
         for n in 0..3 {
-            map.insert(&format!("other{n}"), 1, 0, 1_000);
+            put(&map, &format!("other{n}"), 1, 1_000);
         }
         assert_eq!(map.lock().len(), 8);
-        map.insert("more", 1, 0, 1_000);
-        map.insert("more2", 1, 0, 1_000);
-        map.insert("more3", 1, 0, 1_000);
+        put(&map, "more", 1, 1_000);
+        put(&map, "more2", 1, 1_000);
+        put(&map, "more3", 1, 1_000);
         assert_eq!(map.lock().len(), 10);
         assert_eq!(
             map.get(&victim, 1),
