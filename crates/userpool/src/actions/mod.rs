@@ -54,11 +54,15 @@ impl UserPools {
             "ConfirmSignUp" => Some((CodePurpose::SignUp, CodeStep::Entry)),
             _ => None,
         };
-        let pool = body["ClientId"]
-            .as_str()
-            .and_then(|client| self.store.client(client).ok().flatten())
-            .map(|client| client.pool_id);
-        if let (Some((purpose, step)), Some(pool_id)) = (step, pool) {
+        let pool = |body: &Value| {
+            body["ClientId"]
+                .as_str()
+                .and_then(|client| self.store.client(client).ok().flatten())
+                .map(|client| client.pool_id)
+        };
+        if let Some((purpose, step)) = step
+            && let Some(pool_id) = pool(&body)
+        {
             let name = body["Username"].as_str().unwrap_or_default().to_owned();
             let code = CodeRequest {
                 caller,
