@@ -2,7 +2,7 @@
 //! the same settings work from a shell, a `.env` file or a service manager.
 
 use std::net::SocketAddr;
-use std::num::{NonZeroU16, NonZeroU32};
+use std::num::{NonZeroU16, NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -192,9 +192,17 @@ pub struct ConnectionConfig {
     #[arg(long, env = "TASKAPI_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
     pub idle_timeout: Duration,
 
-    /// Connections served at once; more wait in the listen backlog until one closes.
+    /// Connections served at once. When all are open, the one idle longest between
+    /// requests is closed to admit a new one; if every one is busy, new ones wait in the
+    /// listen backlog until one closes.
     #[arg(long, env = "TASKAPI_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+
+    /// Connections one client address may have open at once; more are closed as soon as
+    /// they are accepted, so no one client can take every connection. Default: an eighth
+    /// of --max-connections (128 of 1024), far more than a browser or SDK opens.
+    #[arg(long, env = "TASKAPI_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<NonZeroUsize>,
 
     /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C; then the
     /// connections still open are closed and taskapi exits.
@@ -213,6 +221,14 @@ pub struct RateLimitConfig {
     /// Requests a caller may make at once before the rate applies.
     #[arg(long, env = "TASKAPI_RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
+}
+
+impl ConnectionConfig {
+    /// The per-address cap, as given or an eighth of the listener's (at least one).
+    pub fn per_address(&self) -> usize {
+        self.max_connections_per_address
+            .map_or((self.max_connections / 8).max(1), NonZeroUsize::get)
+    }
 }
 
 impl RateLimitConfig {

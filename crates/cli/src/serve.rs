@@ -107,6 +107,7 @@ impl Application {
                 header_read_timeout: connections.header_read_timeout,
                 idle_timeout: connections.idle_timeout,
                 max_connections: connections.max_connections,
+                max_connections_per_address: connections.per_address(),
                 shutdown_grace: connections.shutdown_grace,
             },
             user_pool: local_pool,

@@ -1,0 +1,144 @@
+//! Issue 19's attacks on `taskapi serve`, made as a stranger who can reach the port would
+//! make them: the stranger and the victim come from different loopback addresses (all of
+//! 127/8 is loopback, and any of it can be bound as a client's source address), floods are
+//! bounded in time, and each test asserts what the victim gets.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::task::JoinSet;
+
+use taskapi_testkit::{ChildServer, TestPool};
+
+use crate::faults::{start, taskapi};
+
+const HEALTHZ: &str = "GET /healthz HTTP/1.1\r\nHost: taskapi\r\n\r\n";
+/// How often each of the attacker's connections sends a request: never idle long enough
+/// for the header-read timeout (10 s) to close it.
+const ATTACK_PERIOD: Duration = Duration::from_secs(2);
+/// How long the victim waits for each answer, and how many requests it makes.
+const VICTIM_DEADLINE: Duration = Duration::from_secs(3);
+const VICTIM_REQUESTS: usize = 9;
+
+fn socket_addr(server: &ChildServer) -> SocketAddr {
+    server.base.trim_start_matches("http://").parse().unwrap()
+}
+
+/// A TCP connection to `server` from `source`, a loopback address of the test's choosing.
+async fn connect_from(source: [u8; 4], server: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((source, 0)))?;
+    socket.connect(server).await
+}
+
+/// Sends `request` and reads the whole response; its status, or `None` if the connection
+/// closed first.
+async fn exchange(stream: &mut TcpStream, request: &str) -> Option<u16> {
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(0);
+            if response.len() >= end + 4 + length {
+                return head.get(9..12)?.parse().ok();
+            }
+        }
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        response.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// `connections` keep-alive connections from each of `sources`, each sending a request
+/// every [`ATTACK_PERIOD`] and reconnecting whenever it is closed. Stops when dropped.
+fn flood(server: SocketAddr, sources: &[[u8; 4]], connections: usize) -> JoinSet<()> {
+    let mut flood = JoinSet::new();
+    for &source in sources {
+        for _ in 0..connections {
+            flood.spawn(async move {
+                loop {
+                    if let Ok(mut stream) = connect_from(source, server).await {
+                        while exchange(&mut stream, HEALTHZ).await == Some(200) {
+                            tokio::time::sleep(ATTACK_PERIOD).await;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            });
+        }
+    }
+    flood
+}
+
+/// How many of [`VICTIM_REQUESTS`] requests from 127.0.0.3, one after another each on a new
+/// connection, are answered within [`VICTIM_DEADLINE`].
+async fn victim_answered(server: SocketAddr) -> usize {
+    let mut answered = 0;
+    for _ in 0..VICTIM_REQUESTS {
+        let request = async {
+            let mut stream = connect_from([127, 0, 0, 3], server).await.ok()?;
+            exchange(&mut stream, HEALTHZ).await
+        };
+        if let Ok(Some(200)) = tokio::time::timeout(VICTIM_DEADLINE, request).await {
+            answered += 1;
+        }
+    }
+    answered
+}
+
+/// A server with room for 16 connections, 4 of them per client address.
+fn small_server(pool: &TestPool, data: &std::path::Path) -> ChildServer {
+    start(&mut taskapi(
+        data,
+        Some(&pool.issuer),
+        &[
+            "--max-connections",
+            "16",
+            "--max-connections-per-address",
+            "4",
+        ],
+    ))
+}
+
+/// Issue 19, item 3: 40 busy keep-alive connections from one address held every slot, and
+/// nobody else was answered (0 of 9 before the per-address cap).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_every_connection() {
+    let (pool, data) = (TestPool::start().await, tempfile::tempdir().unwrap());
+    let server = small_server(&pool, data.path());
+    let address = socket_addr(&server);
+    let _flood = flood(address, &[[127, 0, 0, 2]], 40);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let answered = victim_answered(address).await;
+    assert_eq!(
+        answered, VICTIM_REQUESTS,
+        "the victim's requests answered in time"
+    );
+}
+
+/// Issue 19, item 3: a full listener closes its longest-idle keep-alive connection to admit
+/// a new client, here when six addresses, each within its share, hold every slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_listener_closes_its_idlest_connection_for_a_new_client() {
+    let (pool, data) = (TestPool::start().await, tempfile::tempdir().unwrap());
+    let server = small_server(&pool, data.path());
+    let address = socket_addr(&server);
+    let sources: Vec<[u8; 4]> = (10..16).map(|last| [127, 0, 0, last]).collect();
+    let _flood = flood(address, &sources, 4);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let answered = victim_answered(address).await;
+    assert_eq!(
+        answered, VICTIM_REQUESTS,
+        "the victim's requests answered in time"
+    );
+}
