@@ -16,6 +16,7 @@ mod expiring;
 mod html;
 mod pages;
 mod pkce;
+mod security;
 mod token;
 
 use std::sync::Arc;
@@ -113,6 +114,7 @@ impl HostedUi {
                 get(endpoints::discovery),
             )
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::map_response(security::headers))
             .with_state(AppState {
                 ui: Arc::clone(self),
                 listener: Arc::new(listener),
