@@ -221,6 +221,16 @@ pub struct RateLimitConfig {
     /// Requests a caller may make at once before the rate applies.
     #[arg(long, env = "TASKAPI_RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
+
+    /// Failed authentications (401s) per second a client address may cause on average;
+    /// over it, it gets 429 instead, while valid tokens from it are still served. 0 turns
+    /// the limit off.
+    #[arg(long, env = "TASKAPI_AUTH_FAILURE_LIMIT", default_value_t = 5)]
+    pub auth_failure_limit: u32,
+
+    /// Failed authentications an address may cause at once before the rate applies.
+    #[arg(long, env = "TASKAPI_AUTH_FAILURE_BURST", default_value_t = 20)]
+    pub auth_failure_burst: u32,
 }
 
 impl ConnectionConfig {
@@ -232,11 +242,21 @@ impl ConnectionConfig {
 }
 
 impl RateLimitConfig {
-    /// `(per second, burst)`, or `None` when the limit is off.
+    /// `(per second, burst)` per caller, or `None` when the limit is off.
     pub fn quota(&self) -> Option<(NonZeroU32, NonZeroU32)> {
-        let rate = NonZeroU32::new(self.rate_limit)?;
-        Some((rate, NonZeroU32::new(self.rate_limit_burst).unwrap_or(rate)))
+        quota(self.rate_limit, self.rate_limit_burst)
     }
+
+    /// `(per second, burst)` of failed authentications per address, or `None` when off.
+    pub fn auth_failure_quota(&self) -> Option<(NonZeroU32, NonZeroU32)> {
+        quota(self.auth_failure_limit, self.auth_failure_burst)
+    }
+}
+
+/// A rate and a burst, or `None` for a zero rate (the limit is off); a zero burst is the rate.
+fn quota(rate: u32, burst: u32) -> Option<(NonZeroU32, NonZeroU32)> {
+    let rate = NonZeroU32::new(rate)?;
+    Some((rate, NonZeroU32::new(burst).unwrap_or(rate)))
 }
 
 /// A duration in seconds, e.g. `10` or `0.5`.

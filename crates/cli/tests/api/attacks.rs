@@ -3,9 +3,11 @@
 //! 127/8 is loopback, and any of it can be bound as a client's source address), floods are
 //! bounded in time, and each test asserts what the victim gets.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
@@ -141,4 +143,57 @@ async fn a_full_listener_closes_its_idlest_connection_for_a_new_client() {
         answered, VICTIM_REQUESTS,
         "the victim's requests answered in time"
     );
+}
+
+/// A client whose requests come from 127.0.0.`last`.
+fn client_from(last: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::from([127, 0, 0, last]))
+        .build()
+        .unwrap()
+}
+
+/// Issue 19, also: failed authentications were never limited (51k 401s a second from one
+/// client). Past its burst (20 by default), a flood of bad tokens from one address gets
+/// 429; valid users are served, from another address and from the same one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bad_tokens_gets_429_and_valid_users_are_served() {
+    let (pool, data) = (TestPool::start().await, tempfile::tempdir().unwrap());
+    let server = start(&mut taskapi(data.path(), Some(&pool.issuer), &[]));
+    let tasks = format!("{}/tasks", server.base);
+    let stranger = client_from(2);
+    let mut unauthorized = 0;
+    let mut last = None;
+    for n in 0..60 {
+        let response = stranger
+            .get(&tasks)
+            .header("authorization", format!("Bearer not.a.token{n}"))
+            .send()
+            .await
+            .unwrap();
+        match response.status() {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(response.headers().contains_key("retry-after"));
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["code"], "too_many_requests", "{body}");
+            }
+            other => panic!("a bad token got {other}"),
+        }
+        last = Some(n);
+    }
+    assert_eq!(last, Some(59));
+    assert!(
+        (20..=25).contains(&unauthorized),
+        "{unauthorized} of 60 bad tokens got 401, the rest 429"
+    );
+    for (who, client) in [("victim", client_from(3)), ("neighbour", stranger)] {
+        let response = client
+            .get(&tasks)
+            .header("authorization", pool.id_token(who, &[]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{who}");
+    }
 }
