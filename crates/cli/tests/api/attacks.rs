@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use taskapi_testkit::{ChildServer, TestPool};
 
-use crate::faults::{start, taskapi};
+use crate::faults::{assert_storage_unavailable, ready_with_one_task, start, taskapi};
 
 const HEALTHZ: &str = "GET /healthz HTTP/1.1\r\nHost: taskapi\r\n\r\n";
 /// How often each of the attacker's connections sends a request: never idle long enough
@@ -196,4 +196,65 @@ async fn a_flood_of_bad_tokens_gets_429_and_valid_users_are_served() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{who}");
     }
+}
+
+/// Overwrites every page of `path` but the first (the header and the schema) with
+/// garbage, and every page image in its write-ahead log, as a failing disk or a stray
+/// write would.
+fn corrupt_pages(path: &std::path::Path) {
+    use std::io::{Seek, SeekFrom, Write};
+    const PAGE: u64 = 4096;
+    let garbage = vec![0xa5u8; PAGE as usize];
+    let mut main = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    let pages = main.metadata().unwrap().len() / PAGE;
+    for page in 1..pages {
+        main.seek(SeekFrom::Start(page * PAGE)).unwrap();
+        main.write_all(&garbage).unwrap();
+    }
+    let wal_path = format!("{}-wal", path.display());
+    let mut wal = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&wal_path)
+        .unwrap();
+    // A 32-byte header, then frames of a 24-byte header and a page; the first frame
+    // (page 1, the schema) is kept.
+    let frames = (wal.metadata().unwrap().len() - 32) / (24 + PAGE);
+    for frame in 1..frames {
+        wal.seek(SeekFrom::Start(32 + frame * (24 + PAGE) + 24))
+            .unwrap();
+        wal.write_all(&garbage).unwrap();
+    }
+    main.sync_all().unwrap();
+    wal.sync_all().unwrap();
+}
+
+/// Issue 19, also: a database corrupted under a running server answered lists with 500
+/// while `/readyz` stayed 200. Corruption is the storage's fault: 503 storage_unavailable;
+/// once seen, writes are refused and the server is not ready (it does not heal by itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_corrupted_while_running_answers_503_and_is_not_ready() {
+    let (_pool, data, _server, api) = ready_with_one_task("corrupted-db-user").await;
+    for n in 0..20 {
+        assert_eq!(
+            api.post(&format!("task {n}")).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    corrupt_pages(&data.path().join("tasks.sqlite3"));
+    let list = || {
+        api.client
+            .get(format!("{}/tasks?limit=100", api.base))
+            .header("authorization", &api.token)
+            .send()
+    };
+    assert_storage_unavailable(list().await.unwrap()).await;
+    api.assert_not_ready("corrupt").await;
+    for n in 0..3 {
+        assert_storage_unavailable(api.post(&format!("after {n}")).await).await;
+        let listed = list().await.unwrap();
+        if listed.status() != StatusCode::OK {
+            assert_storage_unavailable(listed).await;
+        }
+    }
+    api.assert_not_ready("corrupt").await;
 }
