@@ -42,12 +42,15 @@ def schemathesis_cli() -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("schemathesis-data")
-    # Generated requests come fast; the per-caller rate limit has tests of its own.
-    os.environ["TASKAPI_RATE_LIMIT"] = "0"
+    # Generated requests come fast, many without valid tokens; the per-caller and the
+    # per-address failed-authentication limits have tests of their own.
+    limits_off = {"TASKAPI_RATE_LIMIT": "0", "TASKAPI_AUTH_FAILURE_LIMIT": "0"}
+    os.environ.update(limits_off)
     try:
         process, server = start_server(data_dir, data_dir.parent / f"{data_dir.name}.log")
     finally:
-        del os.environ["TASKAPI_RATE_LIMIT"]
+        for name in limits_off:
+            del os.environ[name]
     yield server
     stop_server(process)
 

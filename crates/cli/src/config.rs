@@ -2,7 +2,7 @@
 //! the same settings work from a shell, a `.env` file or a service manager.
 
 use std::net::SocketAddr;
-use std::num::{NonZeroU16, NonZeroU32};
+use std::num::{NonZeroU16, NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -192,9 +192,17 @@ pub struct ConnectionConfig {
     #[arg(long, env = "TASKAPI_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
     pub idle_timeout: Duration,
 
-    /// Connections served at once; more wait in the listen backlog until one closes.
+    /// Connections served at once. When all are open, the one idle longest between
+    /// requests is closed to admit a new one; if every one is busy, new ones wait in the
+    /// listen backlog until one closes.
     #[arg(long, env = "TASKAPI_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+
+    /// Connections one client address may have open at once; more are closed as soon as
+    /// they are accepted, so no one client can take every connection. Default: an eighth
+    /// of --max-connections (128 of 1024), far more than a browser or SDK opens.
+    #[arg(long, env = "TASKAPI_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<NonZeroUsize>,
 
     /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C; then the
     /// connections still open are closed and taskapi exits.
@@ -213,14 +221,42 @@ pub struct RateLimitConfig {
     /// Requests a caller may make at once before the rate applies.
     #[arg(long, env = "TASKAPI_RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
+
+    /// Failed authentications (401s) per second a client address may cause on average;
+    /// over it, it gets 429 instead, while valid tokens from it are still served. 0 turns
+    /// the limit off.
+    #[arg(long, env = "TASKAPI_AUTH_FAILURE_LIMIT", default_value_t = 5)]
+    pub auth_failure_limit: u32,
+
+    /// Failed authentications an address may cause at once before the rate applies.
+    #[arg(long, env = "TASKAPI_AUTH_FAILURE_BURST", default_value_t = 20)]
+    pub auth_failure_burst: u32,
+}
+
+impl ConnectionConfig {
+    /// The per-address cap, as given or an eighth of the listener's (at least one).
+    pub fn per_address(&self) -> usize {
+        self.max_connections_per_address
+            .map_or((self.max_connections / 8).max(1), NonZeroUsize::get)
+    }
 }
 
 impl RateLimitConfig {
-    /// `(per second, burst)`, or `None` when the limit is off.
+    /// `(per second, burst)` per caller, or `None` when the limit is off.
     pub fn quota(&self) -> Option<(NonZeroU32, NonZeroU32)> {
-        let rate = NonZeroU32::new(self.rate_limit)?;
-        Some((rate, NonZeroU32::new(self.rate_limit_burst).unwrap_or(rate)))
+        quota(self.rate_limit, self.rate_limit_burst)
     }
+
+    /// `(per second, burst)` of failed authentications per address, or `None` when off.
+    pub fn auth_failure_quota(&self) -> Option<(NonZeroU32, NonZeroU32)> {
+        quota(self.auth_failure_limit, self.auth_failure_burst)
+    }
+}
+
+/// A rate and a burst, or `None` for a zero rate (the limit is off); a zero burst is the rate.
+fn quota(rate: u32, burst: u32) -> Option<(NonZeroU32, NonZeroU32)> {
+    let rate = NonZeroU32::new(rate)?;
+    Some((rate, NonZeroU32::new(burst).unwrap_or(rate)))
 }
 
 /// A duration in seconds, e.g. `10` or `0.5`.

@@ -1,11 +1,13 @@
 //! Serving HTTP connections: what `axum::serve` does, plus what a server facing slow or
 //! hostile clients needs and `axum::serve` lacks: a deadline for a request's headers (and
 //! for a TLS handshake), a connection that moves no bytes is closed, a cap on open
-//! connections, and a shutdown that waits for requests in flight only as long as its grace
-//! period.
+//! connections and a share of it per client address ([`admission`]), and a shutdown that
+//! waits for requests in flight only as long as its grace period.
 //!
 //! Both listeners use it: the plain one (HTTP/1.1) and the hosted UI's HTTPS one, which
 //! differs only in its [`Handshake`].
+
+mod admission;
 
 use std::future::Future;
 use std::io;
@@ -19,13 +21,13 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
+
+use self::admission::{Admission, Admitted, Refusal};
 
 /// The limits every connection is served under (see `ServeConfig` for what each means).
 #[derive(Debug, Clone, Copy)]
@@ -33,8 +35,13 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    pub max_connections_per_address: usize,
     pub shutdown_grace: Duration,
 }
+
+/// How often a full listener looks again for a connection idle between requests, when
+/// every one was busy: requests end without notice.
+const FULL_RECHECK: Duration = Duration::from_millis(50);
 
 /// The HTTP versions a connection may speak once its handshake is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,17 +93,10 @@ pub async fn serve(
         .header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let admission = Admission::new(limits.max_connections, limits.max_connections_per_address);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
-    loop {
-        // At the cap, wait for a connection to end before accepting: new clients queue in
-        // the kernel's backlog instead of costing memory here.
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
-        };
+    'accept: loop {
         let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -110,63 +110,52 @@ pub async fn serve(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
-        while connections.try_join_next().is_some() {}
         let activity = Activity::new();
-        let tcp = Tracked {
-            inner: stream,
-            activity: Arc::clone(&activity),
-        };
-        let (handshake, builder, router) =
-            (handshake.clone(), Arc::clone(&builder), router.clone());
-        // Watched from here, so a shutdown waits for a connection still in its handshake
-        // too (within the grace period, like any other).
-        let watcher = graceful.watcher();
-        connections.spawn(async move {
-            let _permit = permit;
-            let (io, protocol) =
-                match tokio::time::timeout(limits.header_read_timeout, handshake.handshake(tcp))
-                    .await
-                {
-                    Ok(Ok(ready)) => ready,
-                    Ok(Err(err)) => {
-                        tracing::debug!(error = %err, "handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!("no handshake within the header-read timeout");
-                        return;
-                    }
-                };
-            let builder = match protocol {
-                Protocol::Http1 => (*builder).clone().http1_only(),
-                Protocol::Http2 => (*builder).clone().http2_only(),
-            };
-            // Every request carries its client's address, as `axum::serve` with connect
-            // info gives it: per-address limits key on it.
-            let router = router.map_request(move |mut request: axum::http::Request<_>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
-            let service = TowerToHyperService::new(router);
-            let connection = watcher.watch(builder.serve_connection(TokioIo::new(io), service));
-            tokio::select! {
-                result = connection => {
-                    if let Err(err) = result {
-                        tracing::debug!(error = %err, "connection ended with an error");
-                    }
+        // At the cap, close the connection idle longest between requests and wait for it
+        // to go (or, when every one is busy, for any to end); meanwhile new clients queue in
+        // the kernel's backlog instead of costing memory here.
+        let admitted = loop {
+            let ended = admission.ended();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            match admission.admit(peer.ip(), Arc::clone(&activity)) {
+                Ok(admitted) => break admitted,
+                Err(Refusal::AddressFull) => {
+                    tracing::debug!(%peer, "closing a connection over its address's share");
+                    continue 'accept;
                 }
-                () = activity.idle_for(limits.idle_timeout) => {
-                    tracing::debug!("closing a connection idle for {:?}", limits.idle_timeout);
+                Err(Refusal::ListenerFull) => {
+                    let closing = admission.close_idlest();
+                    tokio::select! {
+                        () = &mut shutdown => break 'accept,
+                        () = ended => {}
+                        () = tokio::time::sleep(FULL_RECHECK), if !closing => {}
+                    }
                 }
             }
-        });
+        };
+        let _ = stream.set_nodelay(true);
+        while connections.try_join_next().is_some() {}
+        let tcp = Tracked {
+            inner: stream,
+            activity,
+        };
+        connections.spawn(serve_one(
+            tcp,
+            peer,
+            admitted,
+            handshake.clone(),
+            Arc::clone(&builder),
+            router.clone(),
+            limits,
+        ));
     }
     drop(listener);
-    let open = graceful.count();
+    let open = admission.close_all();
     tracing::info!(open, "stopped accepting; finishing requests in flight");
+    let finished = async { while connections.join_next().await.is_some() {} };
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("every connection closed"),
+        () = finished => tracing::info!("every connection closed"),
         () = tokio::time::sleep(limits.shutdown_grace) => tracing::warn!(
             still_open = connections.len(),
             grace = ?limits.shutdown_grace,
@@ -174,6 +163,77 @@ pub async fn serve(
         ),
     }
     connections.shutdown().await;
+}
+
+/// Serves one admitted connection: its handshake, then requests until the client goes,
+/// it idles too long, or it is asked to close (to admit another, or at shutdown; a request
+/// in flight is answered first).
+async fn serve_one(
+    tcp: Tracked<TcpStream>,
+    peer: std::net::SocketAddr,
+    admitted: Admitted,
+    handshake: impl Handshake,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    router: Router,
+    limits: ConnectionLimits,
+) {
+    let slot = Arc::clone(admitted.slot());
+    let (io, protocol) =
+        match tokio::time::timeout(limits.header_read_timeout, handshake.handshake(tcp)).await {
+            Ok(Ok(ready)) => ready,
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("no handshake within the header-read timeout");
+                return;
+            }
+        };
+    let builder = match protocol {
+        Protocol::Http1 => (*builder).clone().http1_only(),
+        Protocol::Http2 => (*builder).clone().http2_only(),
+    };
+    // Every request carries its client's address, as `axum::serve` with connect info
+    // gives it: per-address limits key on it. Requests are counted while answered, so
+    // only a connection between requests is closed to admit another.
+    let busy = Arc::clone(&slot);
+    let service = router
+        .map_request(move |mut request: axum::http::Request<_>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        })
+        .map_future(move |answer| {
+            let in_flight = busy.request();
+            async move {
+                let answered = answer.await;
+                drop(in_flight);
+                answered
+            }
+        });
+    let connection = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+    tokio::pin!(connection);
+    slot.start_serving();
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+                break;
+            }
+            () = slot.activity().idle_for(limits.idle_timeout) => {
+                tracing::debug!("closing a connection idle for {:?}", limits.idle_timeout);
+                break;
+            }
+            () = slot.close_requested(), if !closing => {
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+    drop(admitted);
 }
 
 /// When a connection last moved a byte, in milliseconds since it was accepted.
@@ -190,6 +250,11 @@ impl Activity {
         })
     }
 
+    /// When it last moved a byte.
+    fn last(&self) -> Instant {
+        self.since + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    }
+
     fn touch(&self) {
         let now = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(now, Ordering::Relaxed);
@@ -198,8 +263,7 @@ impl Activity {
     /// Resolves once no byte has moved for `limit`.
     async fn idle_for(&self, limit: Duration) {
         loop {
-            let last = self.since + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-            let deadline = last + limit;
+            let deadline = self.last() + limit;
             if Instant::now() >= deadline {
                 return;
             }

@@ -75,6 +75,10 @@ impl Application {
             .rate_limit
             .quota()
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
+        state.auth_failures = config
+            .rate_limit
+            .auth_failure_quota()
+            .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
         let mut router = with_service_layers(api_router(state.clone()), &http);
         let mut https = None;
         let mut web_config = WebConfig::remote(&config);
@@ -107,6 +111,7 @@ impl Application {
                 header_read_timeout: connections.header_read_timeout,
                 idle_timeout: connections.idle_timeout,
                 max_connections: connections.max_connections,
+                max_connections_per_address: connections.per_address(),
                 shutdown_grace: connections.shutdown_grace,
             },
             user_pool: local_pool,

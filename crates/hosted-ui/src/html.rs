@@ -45,7 +45,8 @@ fn layout(title: &str, body: Markup) -> Markup {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}\
+/// The pages' only style, inline; the content security policy admits it by its hash.
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}\
 main{max-width:22rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;\
 box-shadow:0 1px 4px #0002}label{display:block;margin-top:1rem;font-weight:600}\
 input{width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem}\

@@ -15,6 +15,7 @@ mod error;
 mod html;
 mod pages;
 mod pkce;
+mod security;
 mod token;
 
 use std::sync::Arc;
@@ -124,6 +125,7 @@ impl HostedUi {
                 get(endpoints::discovery),
             )
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::map_response(security::headers))
             .with_state(AppState {
                 ui: Arc::clone(self),
                 listener: Arc::new(listener),

@@ -2,7 +2,12 @@
 //! the entry point turns a request into a [`Principal`] (locally by verifying the Cognito
 //! JWT; in Lambda by reading the claims API Gateway's authorizer already verified).
 
+#[cfg(feature = "rate-limit")]
+use std::net::SocketAddr;
+
 use async_trait::async_trait;
+#[cfg(feature = "rate-limit")]
+use axum::extract::ConnectInfo;
 use axum::extract::FromRequestParts;
 use http::HeaderMap;
 use http::request::Parts;
@@ -61,11 +66,22 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal = state
-            .auth
-            .authenticate(parts)
-            .await
-            .map_err(|Unauthorized| ApiError::Unauthorized)?;
+        let principal = match state.auth.authenticate(parts).await {
+            Ok(principal) => principal,
+            Err(Unauthorized) => {
+                // A flood of bad tokens has no user to charge: its address pays, and once
+                // over its share gets 429 instead of 401. Only failures count, so a valid
+                // caller behind the same address is never refused for them.
+                #[cfg(feature = "rate-limit")]
+                if let (Some(limits), Some(ConnectInfo(peer))) = (
+                    &state.auth_failures,
+                    parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+                ) {
+                    limits.check(&peer.ip().to_string())?;
+                }
+                return Err(ApiError::Unauthorized);
+            }
+        };
         #[cfg(feature = "rate-limit")]
         if let Some(limits) = &state.limits {
             limits.check(&principal.sub)?;

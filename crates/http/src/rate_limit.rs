@@ -1,6 +1,7 @@
 //! Per-caller rate limits, as API Gateway's usage-plan throttling gives each caller on AWS:
 //! a token bucket per user (`sub`), refilled at a steady rate up to a burst. A caller over
-//! the limit gets 429 with `Retry-After`; nobody else is slowed down.
+//! the limit gets 429 with `Retry-After`; nobody else is slowed down. The same buckets,
+//! keyed by client address, limit failed authentications (which have no user).
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -17,6 +17,10 @@ pub struct AppState {
     /// Per-caller rate limits; `None` where something in front (API Gateway) throttles.
     #[cfg(feature = "rate-limit")]
     pub limits: Option<Arc<crate::rate_limit::CallerLimits>>,
+    /// Limits on failed authentications per client address (the request's `ConnectInfo`);
+    /// `None` where something in front (API Gateway) throttles.
+    #[cfg(feature = "rate-limit")]
+    pub auth_failures: Option<Arc<crate::rate_limit::CallerLimits>>,
 }
 
 impl AppState {
@@ -27,6 +31,8 @@ impl AppState {
             dependencies: Vec::new(),
             #[cfg(feature = "rate-limit")]
             limits: None,
+            #[cfg(feature = "rate-limit")]
+            auth_failures: None,
         }
     }
 

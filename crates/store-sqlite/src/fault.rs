@@ -8,7 +8,7 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::ErrorCode;
@@ -20,7 +20,11 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Maps a SQLite failure: a full disk, an I/O error, a lock held too long, a file that
 /// cannot be opened or no longer reads as a database are the storage's trouble
 /// (`Unavailable`); anything else (a constraint, a bad statement) is a bug (`Internal`).
+/// Corruption is marked as such ([`Corruption`]), for [`Health::observe`] to record it.
 pub fn sql(err: rusqlite::Error) -> StoreError {
+    if is_corruption(&err) {
+        return StoreError::internal(Corruption(err));
+    }
     if is_storage_fault(&err) {
         tracing::debug!(error = %err, "SQLite storage fault");
         StoreError::Unavailable {
@@ -47,6 +51,33 @@ pub fn is_storage_fault(err: &rusqlite::Error) -> bool {
         )
     )
 }
+
+/// Whether `err` shows that the database holds something other than what was written:
+/// SQLite found a malformed page or no database at all, or a stored value does not decode
+/// as what the store writes there (text that is not UTF-8, a value of another type, a
+/// field that does not parse). Pages can be damaged under a running server (a failing disk,
+/// a stray write) and SQLite detects only part of it.
+pub fn is_corruption(err: &rusqlite::Error) -> bool {
+    use rusqlite::Error::{
+        FromSqlConversionFailure, IntegralValueOutOfRange, InvalidColumnType, Utf8Error,
+    };
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+    ) || matches!(
+        err,
+        FromSqlConversionFailure(..)
+            | IntegralValueOutOfRange(..)
+            | InvalidColumnType(..)
+            | Utf8Error(..)
+    )
+}
+
+/// A failure that is corruption (see [`is_corruption`]): a storage fault that does not
+/// clear by itself.
+#[derive(Debug, thiserror::Error)]
+#[error("the database is corrupt: {0}")]
+pub struct Corruption(rusqlite::Error);
 
 /// The device and inode of a file: what stays the same while it is the same file, and
 /// changes when it is deleted and re-created or replaced by a rename.
@@ -94,6 +125,8 @@ pub struct Health {
     opened: FileId,
     /// The fault of the episode in progress; `None` while writes succeed.
     trouble: Mutex<Option<String>>,
+    /// The first corruption seen: it does not heal, so it is never cleared.
+    corruption: OnceLock<String>,
 }
 
 impl Health {
@@ -103,6 +136,7 @@ impl Health {
             path: path.to_owned(),
             opened: FileId::of(path)?,
             trouble: Mutex::new(None),
+            corruption: OnceLock::new(),
         })
     }
 
@@ -119,6 +153,40 @@ impl Health {
                 "the database file {} is gone ({err}); restore it or restart taskapi",
                 self.path.display()
             )),
+        }
+    }
+
+    /// Fails once a statement has met corruption: nothing more is written to the file (a
+    /// write could spread the damage, and be lost with it), and it stays so until the file
+    /// is restored and taskapi restarted.
+    pub fn check_intact(&self) -> Result<(), String> {
+        match self.corruption.get() {
+            Some(cause) => Err(format!(
+                "the database file {} is corrupt ({cause}); restore it from a backup and \
+                 restart taskapi",
+                self.path.display()
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Records corruption (logged once) and answers the caller's `Unavailable`.
+    pub fn corrupt(&self, cause: impl std::fmt::Display) -> StoreError {
+        let mut first = false;
+        self.corruption.get_or_init(|| {
+            first = true;
+            cause.to_string()
+        });
+        if first {
+            tracing::error!(
+                path = %self.path.display(),
+                error = %cause,
+                "the database is corrupt: refusing writes with 503 and not ready until it is \
+                 restored and taskapi restarted"
+            );
+        }
+        StoreError::Unavailable {
+            retry_after: RETRY_AFTER,
         }
     }
 
@@ -176,10 +244,13 @@ impl Health {
         }
     }
 
-    /// Passes a result through, recording an `Unavailable` as a fault of this episode.
+    /// Passes a result through, recording an `Unavailable` as a fault of this episode and
+    /// [`Corruption`] as corruption (answered `Unavailable` too: it is the storage's
+    /// fault, not the caller's or a bug).
     pub fn observe<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         match result {
             Err(StoreError::Unavailable { .. }) => Err(self.fault("a request met a storage fault")),
+            Err(StoreError::Internal(err)) if err.is::<Corruption>() => Err(self.corrupt(err)),
             other => other,
         }
     }

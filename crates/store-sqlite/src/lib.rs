@@ -12,7 +12,9 @@
 //!
 //! Storage faults (a full disk, I/O errors, a deleted or replaced file) are
 //! `StoreError::Unavailable`, logged once per episode ([`fault`]); writes resume by
-//! themselves when the fault clears.
+//! themselves when the fault clears. Corruption met by any statement is one too, except
+//! that it does not clear: writes stay refused and the store not ready until the file is
+//! restored.
 
 pub mod fault;
 mod readers;

@@ -298,10 +298,12 @@ impl TaskStore for SqliteStore {
         .await
     }
 
-    /// Ready when the file is still the one opened, this process still holds its locks on
-    /// it, no storage fault is in progress, and a one-row write commits and reads back.
+    /// Ready when the file is still the one opened and no statement has found it corrupt,
+    /// this process still holds its locks on it, no storage fault is in progress, and a
+    /// one-row write commits and reads back.
     async fn ready(&self) -> Result<(), NotReady> {
         self.health.check_file().map_err(NotReady)?;
+        self.health.check_intact().map_err(NotReady)?;
         self.health.check_locks().map_err(NotReady)?;
         let now = Timestamp::now();
         let written = now.clone();

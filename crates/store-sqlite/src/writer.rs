@@ -15,7 +15,7 @@ use taskapi_domain::StoreError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::OpenError;
-use crate::fault::{Health, RETRY_AFTER, is_storage_fault};
+use crate::fault::{Health, RETRY_AFTER, is_corruption, is_storage_fault};
 
 /// Requests that can share one transaction. Bounded so a flood of writes waits for the
 /// disk instead of growing the queue without limit.
@@ -132,7 +132,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, health: &Healt
 }
 
 fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, health: &Health) {
-    if let Err(lost) = health.check_file() {
+    if let Err(lost) = health.check_file().and_then(|()| health.check_intact()) {
         health.fault(lost);
         return batch
             .into_iter()
@@ -151,7 +151,10 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, health: &Health
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            if is_storage_fault(&err) {
+            if is_corruption(&err) {
+                health.corrupt(format!("a group commit failed: {err}"));
+                BatchFailure::Fault
+            } else if is_storage_fault(&err) {
                 health.fault(format!("a group commit failed: {err}"));
                 BatchFailure::Fault
             } else {

@@ -129,3 +129,28 @@ async fn status_filtered_lists_use_the_owner_status_index() {
     assert!(plan.contains("USING INDEX OwnerStatus"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
+
+/// A stored value that does not decode as what the store wrote (here text that is not
+/// UTF-8, as a damaged page can hold without SQLite noticing) is corruption, not a bug: the
+/// read is `Unavailable` (503), not `Internal` (500), and the store stays not ready and
+/// refuses writes even though nothing fails to commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_that_does_not_decode_is_corruption_and_it_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    let damaged = task("before");
+    store.create("alice", &damaged).await.unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE TaskApp SET title = CAST(X'FFFE' AS TEXT)", [])
+        .unwrap();
+    let read = store.get("alice", &damaged.task_id).await;
+    assert!(
+        matches!(read, Err(StoreError::Unavailable { .. })),
+        "{read:?}"
+    );
+    assert_writes_refused(&store, "corrupted").await;
+    let not_ready = store.ready().await.expect_err("still not ready");
+    assert!(not_ready.0.contains("corrupt"), "{not_ready}");
+}

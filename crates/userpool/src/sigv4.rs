@@ -250,15 +250,48 @@ fn check_scope(auth: &Authorization<'_>, amz_date: &str) -> Result<(), CognitoEr
             &amz_date[..amz_date.len().min(8)]
         ));
     }
-    if auth.region.is_empty() {
-        return scope_error("Credential should be scoped to a valid region.".into());
+    if !is_aws_region(auth.region) {
+        return scope_error(format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            auth.region
+        ));
     }
-    for required in ["host", "x-amz-date"] {
+    // What decides what the request does must be signed: a signature that leaves out the
+    // target could be replayed with another action (issue 19), one that leaves out the
+    // content type with a body read another way. Every SDK signs all four.
+    for required in SIGNED_HEADERS {
         if !auth.signed_headers.contains(&required) {
             return scope_error(format!("'{required}' must be a signed header."));
         }
     }
     Ok(())
+}
+
+/// The headers every signature must cover.
+const SIGNED_HEADERS: [&str; 4] = ["host", "x-amz-date", "x-amz-target", "content-type"];
+
+/// The partition prefixes of AWS regions (`us-east-1`, `us-gov-west-1`, `cn-north-1`,
+/// `eu-isoe-west-1`, `eusc-de-east-1`, ...), as the SDKs' endpoint rules list them.
+const REGION_PREFIXES: [&str; 11] = [
+    "af", "ap", "ca", "cn", "eu", "eusc", "il", "me", "mx", "sa", "us",
+];
+
+/// Whether `region` has the form of an AWS region: a partition prefix, one or more
+/// lowercase words, and a number. The scope's region names new pools (`<region>_<id>`),
+/// and ids of other forms are no pool's on AWS.
+pub(crate) fn is_aws_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let [prefix, words @ .., number] = parts.as_slice() else {
+        return false;
+    };
+    REGION_PREFIXES.contains(prefix)
+        && !words.is_empty()
+        && words
+            .iter()
+            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The signature the client must have sent: `aws-sigv4` signing the same method, path,
@@ -343,22 +376,36 @@ mod tests {
         }])
     }
 
+    const TARGET: (&str, &str) = (
+        "x-amz-target",
+        "AWSCognitoIdentityProviderService.AdminGetUser",
+    );
+
     /// A request signed the way botocore signs it (its headers, its order).
     fn signed(secret: &str, at: SystemTime, body: &[u8]) -> Parts {
+        signed_as(secret, at, body, "us-east-1", Some(TARGET))
+    }
+
+    /// A request signed in `region`, with `target` among the signed headers or else sent
+    /// as `x-amz-target: ...AdminDeleteUser` outside the signature.
+    fn signed_as(
+        secret: &str,
+        at: SystemTime,
+        body: &[u8],
+        region: &str,
+        target: Option<(&str, &str)>,
+    ) -> Parts {
         let amz_date = basic(at);
-        let headers = [
+        let mut headers = vec![
             ("content-type", "application/x-amz-json-1.1"),
             ("host", "127.0.0.1:3000"),
             ("x-amz-date", amz_date.as_str()),
-            (
-                "x-amz-target",
-                "AWSCognitoIdentityProviderService.ListUsers",
-            ),
         ];
+        headers.extend(target);
         let identity = Identity::from(Credentials::new("AKIDEXAMPLE", secret, None, None, "t"));
         let params = v4::SigningParams::builder()
             .identity(&identity)
-            .region("us-east-1")
+            .region(region)
             .name(SERVICE)
             .time(at)
             .settings(SigningSettings::default())
@@ -375,6 +422,12 @@ mod tests {
         let mut builder = http::Request::builder().method("POST").uri("/");
         for (name, value) in headers {
             builder = builder.header(name, value);
+        }
+        if target.is_none() {
+            builder = builder.header(
+                "x-amz-target",
+                "AWSCognitoIdentityProviderService.AdminDeleteUser",
+            );
         }
         let mut req = builder.body(()).unwrap();
         instructions.apply_to_request_http1x(&mut req);
@@ -407,6 +460,37 @@ mod tests {
         assert_eq!(verdict(&retargeted, BODY, now), "InvalidSignatureException");
         let wrong = signed("not-the-secret", now, BODY);
         assert_eq!(verdict(&wrong, BODY, now), "InvalidSignatureException");
+    }
+
+    #[test]
+    fn a_signature_must_cover_the_target_and_name_an_aws_region() {
+        let (secret, now) = (
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            SystemTime::now(),
+        );
+        // Valid as a signature of what it covers, replayed with another target (issue 19).
+        let replayed = signed_as(secret, now, BODY, "us-east-1", None);
+        assert_eq!(verdict(&replayed, BODY, now), "InvalidSignatureException");
+        for region in [
+            "zz-evil-9",
+            "us-east",
+            "us",
+            "evil",
+            "us-east-1x",
+            "US-EAST-1",
+            "",
+        ] {
+            let parts = signed_as(secret, now, BODY, region, Some(TARGET));
+            assert_eq!(
+                verdict(&parts, BODY, now),
+                "InvalidSignatureException",
+                "{region}"
+            );
+        }
+        for region in ["eu-west-3", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"] {
+            let parts = signed_as(secret, now, BODY, region, Some(TARGET));
+            assert_eq!(verdict(&parts, BODY, now), "ok", "{region}");
+        }
     }
 
     #[test]

@@ -31,8 +31,11 @@ pub async fn spawn_app() -> TestApp {
         &pool.issuer,
         "--jwt-audience",
         CLIENT_ID,
-        // Rate limits have tests of their own (faults.rs); here they would only add noise.
+        // Rate limits have tests of their own (faults.rs, attacks.rs); here they would only
+        // add noise.
         "--rate-limit",
+        "0",
+        "--auth-failure-limit",
         "0",
     ]);
     let Command::Serve(config) = cli.command else {

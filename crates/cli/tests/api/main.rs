@@ -3,6 +3,7 @@
 //! HTTP to it. One test binary, one link step.
 
 mod admin;
+mod attacks;
 mod auth;
 mod crash;
 mod dynamodb;
