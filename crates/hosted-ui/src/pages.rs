@@ -15,7 +15,7 @@ use axum::routing::{MethodRouter, get};
 use maud::Markup;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use taskapi_userpool::{CognitoError, OAuthGrant, PasswordStep};
+use taskapi_userpool::{Category, CognitoError, OAuthGrant, PasswordStep};
 
 use crate::authorize::{self, Authorization, AuthorizeQuery, Refusal, ResponseType};
 use crate::csrf::random_key;
@@ -58,6 +58,15 @@ impl Step {
             Step::ConfirmUser => "/confirmUser",
             Step::ForgotPassword => "/forgotPassword",
             Step::ConfirmForgotPassword => "/confirmForgotPassword",
+        }
+    }
+
+    /// The quota category of the action the form stands for.
+    fn category(self) -> Category {
+        match self {
+            Step::Login | Step::NewPassword | Step::Mfa => Category::UserAuthentication,
+            Step::Signup | Step::ConfirmUser => Category::UserCreation,
+            Step::ForgotPassword | Step::ConfirmForgotPassword => Category::UserAccountRecovery,
         }
     }
 
@@ -207,6 +216,11 @@ async fn run(
     let client = auth.client.id.clone();
     let user = fields.username.clone();
     let ui = &state.ui;
+    if let Some(caller) = caller {
+        let (client, category) = (client.clone(), step.category());
+        ui.core(move |pools| pools.fair_share(&client, category, caller))
+            .await?;
+    }
     match step {
         Step::Login => {
             let password = std::mem::take(&mut fields.password);

@@ -402,6 +402,22 @@ impl UserPools {
     /// The sign-in generation of an enabled user, `None` for a user deleted or disabled. A
     /// hosted-UI session records it at sign-in and is good only while it is unchanged:
     /// sign-out everywhere, a revoked refresh token and a password reset each move it on.
+    /// Takes one form of `category` from `caller`'s share of the pool of `client_id`, as the
+    /// AWS door does for the public actions: a stranger's flood of forms from one address
+    /// leaves the pool's other half to everybody else. Unknown clients are refused later,
+    /// by the form itself.
+    pub fn fair_share(
+        &self,
+        client_id: &str,
+        category: Category,
+        caller: IpAddr,
+    ) -> Result<(), CognitoError> {
+        match self.store.client(client_id)? {
+            Some(client) => self.quotas.check_share(category, &client.pool_id, caller),
+            None => Ok(()),
+        }
+    }
+
     /// The app client and pool of a hosted-UI form, charged to the pool's quota for the
     /// form's category, as the same action through the AWS JSON door is.
     fn metered_client(

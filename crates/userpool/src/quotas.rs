@@ -198,7 +198,7 @@ impl Quotas {
     }
 
     /// Takes one request of `category` for `pool` from `caller`'s share of it.
-    fn check_share(
+    pub(crate) fn check_share(
         &self,
         category: Category,
         pool: &str,
