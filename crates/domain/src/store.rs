@@ -58,6 +58,9 @@ pub enum StoreError {
     /// The user is a member of the project already.
     #[error("already a member of this project")]
     AlreadyMember,
+    /// The project has as many members as it may have.
+    #[error("the project has the most members it may have")]
+    ProjectFull,
     /// What the change was based on changed meanwhile (another request won a race).
     #[error("changed concurrently")]
     Conflict,

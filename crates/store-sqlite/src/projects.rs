@@ -7,9 +7,9 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
-    Email, Invitation, InvitationId, ListQuery, Membership, Page, PageKey, Project, ProjectId,
-    ProjectName, ProjectPage, ProjectStore, ProjectView, Role, StoreError, Task, TaskFilter,
-    TaskId, TaskUpdate, Timestamp, ValidationError, keys,
+    Email, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership, Page, PageKey, Project,
+    ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, StoreError, Task,
+    TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
 };
 
 use crate::SqliteStore;
@@ -273,6 +273,15 @@ impl ProjectStore for SqliteStore {
             }
             if select_member(conn, &member.project_id, &member.user_id)?.is_some() {
                 return Err(StoreError::AlreadyMember);
+            }
+            let members: i64 = conn
+                .prepare_cached("SELECT count(*) FROM Members WHERE project_id = ?1")
+                .and_then(|mut count| {
+                    count.query_row([member.project_id.as_str()], |row| row.get(0))
+                })
+                .map_err(sql)?;
+            if members >= MAX_MEMBERS as i64 {
+                return Err(StoreError::ProjectFull);
             }
             insert_member(conn, &member)
         })

@@ -13,7 +13,8 @@ use crate::{
 };
 
 /// The most members a project has. It bounds what one request reads or writes for a
-/// whole project (its members, in one query page and one transaction).
+/// whole project: its members fit one query page, and the transaction that deletes a
+/// project with every membership (DynamoDB takes 100 items in one).
 pub const MAX_MEMBERS: usize = 50;
 
 /// One page of "my projects"; `next` is `None` on the last page.
@@ -86,7 +87,8 @@ pub trait ProjectStore: Send + Sync + 'static {
     async fn invitation(&self, id: &InvitationId) -> Result<Option<Invitation>, StoreError>;
 
     /// Turns the invitation into `member`'s membership, in one transaction. `NotFound` if
-    /// the invitation or the project is gone; `AlreadyMember` if the user is a member.
+    /// the invitation or the project is gone; `AlreadyMember` if the user is a member;
+    /// `ProjectFull` if it has [`MAX_MEMBERS`].
     async fn accept(&self, invitation: &Invitation, member: &Membership) -> Result<(), StoreError>;
 
     /// Deletes the invitation and its mirror; `NotFound` if it is gone.
