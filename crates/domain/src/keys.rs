@@ -71,6 +71,12 @@ pub fn invitee_pk(email: &Email) -> String {
     format!("INVITEE#{}", email.as_str())
 }
 
+/// Sort key of the record of `sub`'s idempotency key in a project's partition (keys are
+/// per caller, as for personal tasks): `IDEMPOTENCY#<sub>#<key>`.
+pub fn project_idempotency_sk(sub: &str, key: &IdempotencyKey) -> String {
+    format!("IDEMPOTENCY#{sub}#{}", key.as_str())
+}
+
 /// GSI1 partition key of a task: `STATUS#<status>`.
 pub fn status_gsi1pk(status: Status) -> String {
     format!("STATUS#{}", status.as_str())

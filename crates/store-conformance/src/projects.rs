@@ -5,8 +5,9 @@
 use std::collections::HashSet;
 
 use taskapi_domain::{
-    Email, Invitation, ListQuery, Membership, Project, ProjectFields, ProjectId, ProjectName, Role,
-    Status, Store, StoreError, Task, TaskFilter, TaskId, TaskPatch, TaskUpdate, Timestamp,
+    Created, Description, Email, IdempotencyKey, IdempotentCreate, Invitation, ListQuery,
+    Membership, NewTask, Project, ProjectFields, ProjectId, ProjectName, Role, Status, Store,
+    StoreError, Task, TaskFilter, TaskId, TaskPatch, TaskUpdate, Timestamp, Title,
 };
 
 use crate::{all_pages, ids, new_task, owner, query, status_update};
@@ -28,6 +29,7 @@ macro_rules! project_tests {
             removal_ends_membership,
             project_tasks_live_in_their_project,
             project_tasks_filter_by_status_and_assignee,
+            keyed_project_task_creates_are_retry_safe,
             deleting_a_project_leaves_nothing,
         );
     };
@@ -584,6 +586,67 @@ pub async fn project_tasks_filter_by_status_and_assignee(store: &dyn Store) {
     .await;
     let titles: HashSet<_> = mine_done.iter().map(|t| t.title.as_str()).collect();
     assert_eq!(titles, HashSet::from(["t0", "t6"]));
+}
+
+#[doc(hidden)]
+pub async fn keyed_project_task_creates_are_retry_safe(store: &dyn Store) {
+    let (project, owner) = project_of(store, "retries").await;
+    let editor = join(store, &project, Role::Editor).await;
+    let request = NewTask {
+        title: Title::parse("once").unwrap(),
+        description: Description::default(),
+        status: Status::Pending,
+    };
+    let key = IdempotencyKey::parse("retry-1").unwrap();
+    let keyed = |assignee: Option<&str>| {
+        IdempotentCreate::for_project_task(key.clone(), &request, assignee, 1_800_000_000)
+    };
+    let attempt = |by: &str, assignee: Option<&str>| {
+        let mut task = Task::create(request.clone(), Timestamp::now());
+        task.project = Some(ProjectFields {
+            project_id: project.project_id.clone(),
+            created_by: by.to_owned(),
+            assignee: assignee.map(str::to_owned),
+        });
+        task
+    };
+    let first = attempt(&editor.user_id, Some(&owner.user_id));
+    let once = keyed(Some(&owner.user_id));
+    let created = store
+        .create_project_task_once(&editor.user_id, &first, &once)
+        .await;
+    assert_eq!(created.unwrap(), Created::New);
+    let retry = attempt(&editor.user_id, Some(&owner.user_id));
+    let replayed = store
+        .create_project_task_once(&editor.user_id, &retry, &once)
+        .await;
+    assert_eq!(
+        replayed.unwrap(),
+        Created::Replayed(first.clone()),
+        "the first task, as it was"
+    );
+    let other = attempt(&editor.user_id, None);
+    let reused = store
+        .create_project_task_once(&editor.user_id, &other, &keyed(None))
+        .await;
+    assert!(
+        matches!(reused, Err(StoreError::IdempotencyKeyReused)),
+        "{reused:?}"
+    );
+    let owners = attempt(&owner.user_id, None);
+    let theirs = store
+        .create_project_task_once(&owner.user_id, &owners, &keyed(None))
+        .await;
+    assert_eq!(theirs.unwrap(), Created::New, "keys are per caller");
+    let listed = store
+        .list_project_tasks(&project.project_id, &TaskFilter::default(), &query("100"))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.tasks,
+        vec![first, owners],
+        "one task per key and caller"
+    );
 }
 
 #[doc(hidden)]

@@ -43,13 +43,8 @@ pub(crate) fn key_in(pk: String, id: &TaskId) -> Item {
     ])
 }
 
-/// The full item for a new task, as the seed's `create_task` handler writes it (with
-/// `shards` = 1; else only `GSI1PK` differs).
-pub(crate) fn to_item(owner: &str, task: &Task, shards: StatusShards) -> Item {
-    to_item_in(keys::user_pk(owner), task, shards)
-}
-
-/// The full item for a new task in partition `pk`; a project task also carries its
+/// The full item for a new task in partition `pk`, as the seed's `create_task` handler
+/// writes it (with `shards` = 1; else only `GSI1PK` differs); a project task also carries its
 /// project's fields (`assignee` only when someone is assigned).
 pub(crate) fn to_item_in(pk: String, task: &Task, shards: StatusShards) -> Item {
     let mut item = key_in(pk, &task.task_id);
@@ -204,9 +199,9 @@ mod tests {
             updated_at: Timestamp::now(),
             project: None,
         };
-        let item = to_item("abc", &task, StatusShards::SEED);
+        let item = to_item_in(keys::user_pk("abc"), &task, StatusShards::SEED);
         assert_eq!(item["GSI1PK"], s("STATUS#in_progress"));
-        let sharded = to_item("abc", &task, StatusShards::new(8).unwrap());
+        let sharded = to_item_in(keys::user_pk("abc"), &task, StatusShards::new(8).unwrap());
         let shard = StatusShards::new(8)
             .unwrap()
             .shard_of(&task.task_id)

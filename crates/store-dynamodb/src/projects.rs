@@ -8,13 +8,14 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue};
 use taskapi_domain::{
-    Email, Invitation, InvitationId, ListQuery, Membership, Page, Project, ProjectId, ProjectName,
-    ProjectPage, ProjectStore, ProjectView, Role, StoreError, Task, TaskFilter, TaskId, TaskUpdate,
-    Timestamp, keys,
+    Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, Membership, Page,
+    Project, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, StoreError,
+    Task, TaskFilter, TaskId, TaskUpdate, Timestamp, keys,
 };
 
 use crate::DynamoStore;
 use crate::error::{conditional, from_sdk};
+use crate::idempotency::RecordKey;
 use crate::item::{Item, attr, s};
 use crate::page_key;
 use crate::project_item::{
@@ -352,6 +353,22 @@ impl ProjectStore for DynamoStore {
             .ok_or_else(|| StoreError::internal("create_project_task with a task of no project"))?;
         self.create_in(keys::project_pk(&project.project_id), task)
             .await
+    }
+
+    async fn create_project_task_once(
+        &self,
+        caller: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError> {
+        let project = task.project.as_ref().ok_or_else(|| {
+            StoreError::internal("create_project_task_once with a task of no project")
+        })?;
+        let at = RecordKey {
+            pk: keys::project_pk(&project.project_id),
+            sk: keys::project_idempotency_sk(caller, &once.key),
+        };
+        self.create_once_on_dynamodb(&at, task, once).await
     }
 
     async fn project_task(

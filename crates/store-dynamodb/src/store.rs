@@ -17,6 +17,7 @@ use taskapi_domain::{
 };
 
 use crate::error::{conditional, from_sdk};
+use crate::idempotency::RecordKey;
 use crate::item::{self, Item, attr, s};
 use crate::page_key;
 
@@ -122,7 +123,8 @@ impl TaskStore for DynamoStore {
         task: &Task,
         once: &IdempotentCreate,
     ) -> Result<Created, StoreError> {
-        self.create_once_on_dynamodb(owner, task, once).await
+        self.create_once_on_dynamodb(&RecordKey::personal(owner, once), task, once)
+            .await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {

@@ -7,28 +7,19 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
-    Email, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership, Page, PageKey, Project,
-    ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, StoreError, Task,
-    TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
+    Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership,
+    Page, PageKey, Project, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role,
+    StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
 };
 
 use crate::SqliteStore;
 use crate::fault::sql;
-use crate::schema::{any_task_columns, task_columns};
-use crate::store::{KeyedTask, insert_with_task, page_of, paginate, row_to_any_task};
+use crate::schema::any_task_columns;
+use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task};
 
 const MEMBER_COLUMNS: &str = "project_id, user_id, email, role, joined_at";
 const INVITATION_COLUMNS: &str =
     "invitation_id, project_id, project_name, email, role, created_at, expires_at";
-
-/// Stores a project task with its keys and project columns; nothing if the key is taken.
-const INSERT_PROJECT_TASK: &str = concat!(
-    "INSERT INTO TaskApp (",
-    task_columns!(),
-    ", PK, SK, GSI1PK, GSI1SK, project_id, created_by, assignee)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-     ON CONFLICT (PK, SK) DO NOTHING"
-);
 
 /// A page of a project's tasks: `?1` PK, after SK `?2`, at most `?3` rows, in status `?4`
 /// and assigned to `?5` when those are given.
@@ -304,26 +295,21 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn create_project_task(&self, task: &Task) -> Result<(), StoreError> {
+        let pk = project_pk_of(task)?;
         let task = task.clone();
-        self.write(move |conn| {
-            let fields = task.project.as_ref().ok_or_else(|| {
-                StoreError::internal("create_project_task with a task of no project")
-            })?;
-            let rest: [&dyn ToSql; 7] = [
-                &keys::project_pk(&fields.project_id),
-                &keys::task_sk(&task.task_id),
-                &keys::status_gsi1pk(task.status),
-                &task.created_at.as_str(),
-                &fields.project_id.as_str(),
-                &fields.created_by,
-                &fields.assignee,
-            ];
-            match insert_with_task(conn, INSERT_PROJECT_TASK, &task, &rest).map_err(sql)? {
-                0 => Err(StoreError::AlreadyExists),
-                _ => Ok(()),
-            }
-        })
-        .await
+        self.write(move |conn| insert_task(conn, &pk, &task)).await
+    }
+
+    async fn create_project_task_once(
+        &self,
+        caller: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError> {
+        let pk = project_pk_of(task)?;
+        // As the Idempotency table names a key within a partition: the caller's, then it.
+        let key = format!("{caller}#{}", once.key.as_str());
+        self.create_once_in(pk, key, task, once).await
     }
 
     async fn project_task(
@@ -407,6 +393,14 @@ impl ProjectStore for SqliteStore {
         self.delete_in(keys::project_pk(project), id, expected)
             .await
     }
+}
+
+/// The partition of a project task: `PROJECT#<id>` of the project it carries.
+fn project_pk_of(task: &Task) -> Result<String, StoreError> {
+    task.project
+        .as_ref()
+        .map(|project| keys::project_pk(&project.project_id))
+        .ok_or_else(|| StoreError::internal("a project task without its project"))
 }
 
 fn execute(conn: &Connection, statement: &str, values: &[&dyn ToSql]) -> Result<usize, StoreError> {

@@ -86,6 +86,14 @@ const INSERT_TASK: &str = concat!(
     ", PK, SK, GSI1PK, GSI1SK) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
      ON CONFLICT (PK, SK) DO NOTHING"
 );
+/// Stores a new project task: a task's columns, its keys, then its project's.
+const INSERT_PROJECT_TASK: &str = concat!(
+    "INSERT INTO TaskApp (",
+    task_columns!(),
+    ", PK, SK, GSI1PK, GSI1SK, project_id, created_by, assignee)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+     ON CONFLICT (PK, SK) DO NOTHING"
+);
 /// Records a key (the task, then the key); an expired record of the same key is replaced.
 const UPSERT_IDEMPOTENCY: &str = concat!(
     "INSERT OR REPLACE INTO Idempotency (",
@@ -111,38 +119,9 @@ impl TaskStore for SqliteStore {
         task: &Task,
         once: &IdempotentCreate,
     ) -> Result<Created, StoreError> {
-        let (task, once) = (task.clone(), once.clone());
-        let pk = keys::user_pk(owner);
-        // The writer runs one request at a time, so the check and the inserts below see
-        // every earlier request with the same key, committed or in the same transaction.
-        self.write(move |conn| {
-            let held = conn
-                .prepare_cached(SELECT_IDEMPOTENCY)
-                .and_then(|mut select| {
-                    select
-                        .query_row(params![pk, once.key.as_str(), once.used_at], |row| {
-                            Ok((row_to_task(row)?, row.get::<_, String>(6)?))
-                        })
-                        .optional()
-                })
-                .map_err(sql)?;
-            if let Some((first, fingerprint)) = held {
-                return if fingerprint == once.fingerprint {
-                    Ok(Created::Replayed(first))
-                } else {
-                    Err(StoreError::IdempotencyKeyReused)
-                };
-            }
-            insert_task(conn, &pk, &task)?;
-            let record: [&dyn ToSql; 4] =
-                [&pk, &once.key.as_str(), &once.fingerprint, &once.expires_at];
-            insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, &record)
-                .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
-                .and_then(|mut prune| prune.execute(params![once.used_at]))
-                .map_err(sql)?;
-            Ok(Created::New)
-        })
-        .await
+        let key = once.key.as_str().to_owned();
+        self.create_once_in(keys::user_pk(owner), key, task, once)
+            .await
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
@@ -294,6 +273,50 @@ impl TaskStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Stores `task` in partition `pk` with the record of idempotency key `key` (as the
+    /// `Idempotency` table names it in that partition), unless the key still holds.
+    pub(crate) async fn create_once_in(
+        &self,
+        pk: String,
+        key: String,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError> {
+        let (task, once) = (task.clone(), once.clone());
+        // The writer runs one request at a time, so the check and the inserts below see
+        // every earlier request with the same key, committed or in the same transaction.
+        self.write(move |conn| {
+            let held = conn
+                .prepare_cached(SELECT_IDEMPOTENCY)
+                .and_then(|mut select| {
+                    select
+                        .query_row(params![pk, key, once.used_at], |row| {
+                            Ok((row_to_task(row)?, row.get::<_, String>(6)?))
+                        })
+                        .optional()
+                })
+                .map_err(sql)?;
+            if let Some((mut first, fingerprint)) = held {
+                if fingerprint != once.fingerprint {
+                    return Err(StoreError::IdempotencyKeyReused);
+                }
+                // The record keeps a task's own columns; a project task's project, creator
+                // and assignee are this attempt's, as the fingerprint matched (it covers
+                // the assignee) and keys are per caller.
+                first.project = task.project.clone();
+                return Ok(Created::Replayed(first));
+            }
+            insert_task(conn, &pk, &task)?;
+            let record: [&dyn ToSql; 4] = [&pk, &key, &once.fingerprint, &once.expires_at];
+            insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, &record)
+                .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
+                .and_then(|mut prune| prune.execute(params![once.used_at]))
+                .map_err(sql)?;
+            Ok(Created::New)
+        })
+        .await
+    }
+
     /// Updates task `id` in partition `pk` (a user's or a project's).
     pub(crate) async fn update_in(
         &self,
@@ -391,13 +414,22 @@ pub(crate) fn page_of<T>(
 }
 
 pub(crate) fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreError> {
-    let keys: [&dyn ToSql; 4] = [
-        &pk,
-        &keys::task_sk(&task.task_id),
-        &keys::status_gsi1pk(task.status),
-        &task.created_at.as_str(),
-    ];
-    let inserted = insert_with_task(conn, INSERT_TASK, task, &keys).map_err(sql)?;
+    let sk = keys::task_sk(&task.task_id);
+    let gsi1pk = keys::status_gsi1pk(task.status);
+    let keys: [&dyn ToSql; 4] = [&pk, &sk, &gsi1pk, &task.created_at.as_str()];
+    let inserted = match &task.project {
+        None => insert_with_task(conn, INSERT_TASK, task, &keys),
+        Some(project) => {
+            let fields: [&dyn ToSql; 3] = [
+                &project.project_id.as_str(),
+                &project.created_by,
+                &project.assignee,
+            ];
+            let rest: Vec<&dyn ToSql> = keys.iter().chain(&fields).copied().collect();
+            insert_with_task(conn, INSERT_PROJECT_TASK, task, &rest)
+        }
+    }
+    .map_err(sql)?;
     if inserted == 0 {
         return Err(StoreError::AlreadyExists);
     }

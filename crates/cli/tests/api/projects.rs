@@ -487,3 +487,42 @@ async fn project_tasks_follow_the_rules_of_tasks() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_project_task_create_is_retry_safe_with_an_idempotency_key() {
+    let app = spawn_app().await;
+    let team = Team::new(&app).await;
+    let tasks = team.at("tasks");
+    let post = async |user: &User, body: Value| {
+        app.request(Method::POST, &tasks, user)
+            .header("idempotency-key", "launch-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    };
+    let body = json!({"title": "once", "assignee": team.viewer.sub});
+    let first = post(&team.editor, body.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = post(&team.editor, body.clone()).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the first task again"
+    );
+    let other = post(&team.editor, json!({"title": "once"})).await;
+    assert_error(
+        other,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "another body",
+    )
+    .await;
+    let theirs = post(&team.owner, body).await;
+    assert_eq!(theirs.status(), StatusCode::CREATED, "keys are per caller");
+    assert!(theirs.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.get_json(&team.viewer, &tasks).await["count"], 2);
+}

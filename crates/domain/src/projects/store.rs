@@ -9,7 +9,8 @@ use super::{
     Email, Invitation, InvitationId, Membership, Project, ProjectId, ProjectName, ProjectView, Role,
 };
 use crate::{
-    ListQuery, Page, PageKey, Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp,
+    Created, IdempotentCreate, ListQuery, Page, PageKey, Status, StoreError, Task, TaskId,
+    TaskStore, TaskUpdate, Timestamp,
 };
 
 /// The most members a project has. It bounds what one request reads or writes for a
@@ -96,6 +97,15 @@ pub trait ProjectStore: Send + Sync + 'static {
 
     /// Stores a new task in its project (`task.project`), refusing to overwrite.
     async fn create_project_task(&self, task: &Task) -> Result<(), StoreError>;
+
+    /// [`create_project_task`](Self::create_project_task), retry-safe, with `caller`'s
+    /// idempotency key: as [`TaskStore::create_once`], in the project.
+    async fn create_project_task_once(
+        &self,
+        caller: &str,
+        task: &Task,
+        once: &IdempotentCreate,
+    ) -> Result<Created, StoreError>;
 
     async fn project_task(
         &self,

@@ -7,18 +7,20 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::{Deserialize, Deserializer};
 use taskapi_domain::{
-    Action, Membership, ProjectFields, ProjectId, Status, Task, TaskFilter, TaskUpdate, Timestamp,
-    Title,
+    Action, Created, IdempotentCreate, Membership, ProjectFields, ProjectId, Status, Task,
+    TaskFilter, TaskUpdate, Timestamp, Title,
 };
 use utoipa::ToSchema;
 
 use super::access::{PROJECT, allowed, member};
 use super::conditional::{etag, if_match, if_none_match};
 use super::params::{ProjectListParams, ProjectPath, TaskPath};
-use super::tasks::{CreateTask, TaskList, UpdateTask, UpdatedTask};
+use super::tasks::{
+    CreateTask, IDEMPOTENT_REPLAYED, TaskList, UpdateTask, UpdatedTask, idempotency_key, unix_now,
+};
 use crate::body::{JsonBody, present};
 use crate::cursor::Scope;
 use crate::error::ErrorBody;
@@ -113,17 +115,24 @@ async fn editor(
 
 #[utoipa::path(
     post, path = "/projects/{projectId}/tasks", tag = "project tasks",
-    params(ProjectPath),
+    params(
+        ProjectPath,
+        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+            "As for `POST /tasks`: for 24 hours the same key (per caller) with the same body, \
+             assignee included, answers 201 with the first task (`Idempotent-Replayed: true`); \
+             another body is a 422."),
+    ),
     request_body = CreateProjectTask,
     responses(
-        (status = 201, description = "Created", body = Task,
-            headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"))),
+        (status = 201, description = "Created, or replayed for a repeated Idempotency-Key", body = Task,
+            headers(("ETag" = String, description = "The task's version, for If-Match and If-None-Match"), ("Idempotent-Replayed" = Option<String>, description = "`true` when the answer is the first request's"))),
         (status = 400, description = "Malformed project id; invalid body; an assignee who is not a member (`invalid_assignee`)", body = ErrorBody),
         (status = 403, description = "The caller is a viewer", body = ErrorBody),
         (status = 404, description = "No such project, or the caller is not a member", body = ErrorBody),
         (status = 408, description = "The body did not arrive in time", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Idempotency-Key already used with another body", body = ErrorBody),
     ),
     security(("cognito" = []))
 )]
@@ -131,6 +140,7 @@ pub async fn create_project_task(
     State(state): State<AppState>,
     principal: Principal,
     ProjectPath(project): ProjectPath,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<CreateProjectTask>,
 ) -> Result<impl IntoResponse, ApiError> {
     let new = CreateTask {
@@ -139,15 +149,34 @@ pub async fn create_project_task(
         status: body.status,
     }
     .validate()?;
+    let key = idempotency_key(&headers)?;
     editor(&state, &principal, &project, body.assignee.as_deref()).await?;
+    let once = key.map(|key| {
+        IdempotentCreate::for_project_task(key, &new, body.assignee.as_deref(), unix_now())
+    });
     let mut task = Task::create(new, Timestamp::now());
     task.project = Some(ProjectFields {
         project_id: project,
-        created_by: principal.sub,
+        created_by: principal.sub.clone(),
         assignee: body.assignee,
     });
-    state.projects.create_project_task(&task).await?;
-    Ok((StatusCode::CREATED, etag(&task), Json(task)))
+    let Some(once) = once else {
+        state.projects.create_project_task(&task).await?;
+        return Ok((StatusCode::CREATED, etag(&task), None, Json(task)));
+    };
+    match state
+        .projects
+        .create_project_task_once(&principal.sub, &task, &once)
+        .await?
+    {
+        Created::New => Ok((StatusCode::CREATED, etag(&task), None, Json(task))),
+        Created::Replayed(first) => Ok((
+            StatusCode::CREATED,
+            etag(&first),
+            Some([(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))]),
+            Json(first),
+        )),
+    }
 }
 
 #[utoipa::path(
