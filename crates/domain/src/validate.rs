@@ -43,12 +43,7 @@ impl Title {
     /// The rule of [`Title::parse`] as an OpenAPI schema.
     #[cfg(feature = "openapi")]
     pub fn schema() -> utoipa::openapi::Object {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::Type::String)
-            .min_length(Some(1))
-            .max_length(Some(Self::MAX_CHARS))
-            .pattern(Some(Self::PATTERN))
-            .build()
+        visible_text_schema(Self::MAX_CHARS)
     }
 
     pub fn into_inner(self) -> String {
@@ -87,6 +82,17 @@ pub(crate) fn visible_text(
         ));
     }
     Ok(raw.trim().to_owned())
+}
+
+/// The rule of [`visible_text`] as an OpenAPI schema.
+#[cfg(feature = "openapi")]
+pub(crate) fn visible_text_schema(max: usize) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(Title::PATTERN))
+        .build()
 }
 
 /// Unicode's control characters (C0, DEL and C1).

@@ -57,12 +57,7 @@ impl ProjectName {
     /// The rule of [`ProjectName::parse`] as an OpenAPI schema.
     #[cfg(feature = "openapi")]
     pub fn schema() -> utoipa::openapi::Object {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::Type::String)
-            .min_length(Some(1))
-            .max_length(Some(Self::MAX_CHARS))
-            .pattern(Some(crate::Title::PATTERN))
-            .build()
+        crate::validate::visible_text_schema(Self::MAX_CHARS)
     }
 
     pub fn as_str(&self) -> &str {

@@ -238,10 +238,7 @@ pub async fn get_project_task(
         .project_task(&project, &id)
         .await?
         .ok_or(ApiError::TaskNotFound)?;
-    if cached.matches(&task.updated_at) {
-        return Ok((StatusCode::NOT_MODIFIED, etag(&task)).into_response());
-    }
-    Ok((etag(&task), Json(task)).into_response())
+    Ok(cached.answer(task))
 }
 
 #[utoipa::path(

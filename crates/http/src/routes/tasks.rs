@@ -272,10 +272,7 @@ pub async fn get_task(
         .get(&principal.sub, &id)
         .await?
         .ok_or(ApiError::TaskNotFound)?;
-    if cached.matches(&task.updated_at) {
-        return Ok((StatusCode::NOT_MODIFIED, etag(&task)).into_response());
-    }
-    Ok((etag(&task), Json(task)).into_response())
+    Ok(cached.answer(task))
 }
 
 #[utoipa::path(
