@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use taskapi_domain::{
     Created, Description, Email, IdempotencyKey, IdempotentCreate, Invitation, ListQuery,
-    Membership, NewTask, Project, ProjectFields, ProjectId, ProjectName, Role, Status, Store,
-    StoreError, Task, TaskFilter, TaskId, TaskPatch, TaskUpdate, Timestamp, Title,
+    MAX_MEMBERS, Membership, NewTask, Project, ProjectFields, ProjectId, ProjectName, Role, Status,
+    Store, StoreError, Task, TaskFilter, TaskId, TaskPatch, TaskUpdate, Timestamp, Title,
 };
 
 use crate::{all_pages, ids, new_task, owner, query, status_update};
@@ -30,6 +30,7 @@ macro_rules! project_tests {
             project_tasks_live_in_their_project,
             project_tasks_filter_by_status_and_assignee,
             keyed_project_task_creates_are_retry_safe,
+            a_full_project_takes_no_more_members,
             deleting_a_project_leaves_nothing,
         );
     };
@@ -646,6 +647,39 @@ pub async fn keyed_project_task_creates_are_retry_safe(store: &dyn Store) {
         listed.tasks,
         vec![first, owners],
         "one task per key and caller"
+    );
+}
+
+#[doc(hidden)]
+pub async fn a_full_project_takes_no_more_members(store: &dyn Store) {
+    let (project, _) = project_of(store, "crowded").await;
+    for _ in 1..MAX_MEMBERS {
+        join(store, &project, Role::Viewer).await;
+    }
+    let late = crate::owner();
+    let invitation = invite(store, &project, &late, Role::Viewer).await;
+    let refused = store
+        .accept(&invitation, &membership(&project, &late, Role::Viewer))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::ProjectFull)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.members(&project.project_id).await.unwrap().len(),
+        MAX_MEMBERS
+    );
+    assert_eq!(
+        store.membership(&project.project_id, &late).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .invitation(&invitation.invitation_id)
+            .await
+            .unwrap()
+            .is_some(),
+        "the refused invitation stays open"
     );
 }
 
