@@ -11,21 +11,67 @@ use crate::{Description, ProjectFields, Title, ValidationError};
 
 /// A task as the API returns it. Key attributes (`PK`, `SK`, `GSI1*`) never leave the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
-    #[cfg_attr(feature = "openapi", schema(schema_with = TaskId::schema))]
     pub task_id: TaskId,
     pub title: String,
     pub description: String,
     pub status: Status,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Set for a task in a project; absent (not even `null`) on a personal task, which
     /// keeps the seed's shape.
     #[serde(flatten)]
     pub project: Option<ProjectFields>,
+}
+
+/// The OpenAPI schema of [`Task`]: its JSON as one object, the project fields optional
+/// (utoipa would describe the flattened `Option` as "an object or null" beside it).
+#[cfg(feature = "openapi")]
+mod schema {
+    use std::borrow::Cow;
+
+    use utoipa::openapi::{RefOr, schema::Schema};
+
+    use super::{Status, Task, TaskId};
+
+    /// A task as the API returns it. Only its schema is used; no value is ever built.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    struct TaskShape {
+        #[schema(schema_with = TaskId::schema)]
+        task_id: String,
+        title: String,
+        description: String,
+        status: Status,
+        #[schema(format = DateTime)]
+        created_at: String,
+        #[schema(format = DateTime)]
+        updated_at: String,
+        /// Project tasks only: the project.
+        #[schema(nullable = false)]
+        project_id: Option<String>,
+        /// Project tasks only: the `sub` of who created it.
+        #[schema(nullable = false)]
+        created_by: Option<String>,
+        /// Project tasks only: the member it is assigned to, or `null`.
+        assignee: Option<String>,
+    }
+
+    impl utoipa::PartialSchema for Task {
+        fn schema() -> RefOr<Schema> {
+            <TaskShape as utoipa::PartialSchema>::schema()
+        }
+    }
+
+    impl utoipa::ToSchema for Task {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("Task")
+        }
+
+        fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            <TaskShape as utoipa::ToSchema>::schemas(schemas);
+        }
+    }
 }
 
 impl Task {

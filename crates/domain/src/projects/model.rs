@@ -119,9 +119,7 @@ pub struct Membership {
 /// What a task in a project carries besides a personal task's fields: the project, who
 /// created it, and the member it is assigned to (`null` for nobody).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectFields {
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub project_id: ProjectId,
     pub created_by: String,
     pub assignee: Option<String>,

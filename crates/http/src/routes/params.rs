@@ -110,7 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectPath {
 #[into_params(names("userId"), parameter_in = Path)]
 pub struct MemberPath(
     /// The member's user id (their `sub`)
-    #[param(value_type = String, min_length = 1, max_length = 128)]
+    #[param(value_type = String, min_length = 1, max_length = 128, pattern = "^[^#\\u0000-\\u001f\\u007f-\\u009f]{1,128}$")]
     pub String,
 );
 
@@ -138,7 +138,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MemberPath {
 #[into_params(names("invitationId"), parameter_in = Path)]
 pub struct InvitationPath(
     /// An invitation id, as `POST /projects/{projectId}/invitations` returned it
-    #[param(value_type = String, min_length = 34, max_length = 97)]
+    #[param(value_type = String, pattern = "^[A-Za-z0-9_-]{1,64}_[0-9a-f]{32}$", min_length = 34, max_length = 97)]
     pub InvitationId,
 );
 
@@ -174,8 +174,14 @@ impl ProjectListParams {
         let params: Self = serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|err| {
             ApiError::bad_request("invalid_query", format!("query string: {err}"))
         })?;
-        if params.assignee.as_deref().is_some_and(str::is_empty) {
-            return Err(ValidationError::new("assignee", "assignee must be a user id").into());
+        let too_long_or_empty =
+            |assignee: &str| assignee.is_empty() || assignee.chars().count() > 128;
+        if params.assignee.as_deref().is_some_and(too_long_or_empty) {
+            return Err(ValidationError::new(
+                "assignee",
+                "assignee must be a user id of 1 to 128 characters",
+            )
+            .into());
         }
         let list = ListParams {
             status: params.status,
