@@ -132,6 +132,18 @@ pub async fn creating_a_project_makes_its_creator_the_owner(store: &dyn Store) {
         Some(&owner)
     );
     assert_eq!(store.members(id).await.unwrap(), vec![owner.clone()]);
+    assert_eq!(
+        store.project_for(id, &owner.user_id).await.unwrap(),
+        Some((project.clone(), owner.clone()))
+    );
+    assert_eq!(store.project_for(id, "someone-else").await.unwrap(), None);
+    assert_eq!(
+        store
+            .project_for(&ProjectId::generate(), &owner.user_id)
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(store.membership(id, "someone-else").await.unwrap(), None);
     assert_eq!(store.project(&ProjectId::generate()).await.unwrap(), None);
     let page = store
@@ -430,6 +442,10 @@ pub async fn removal_ends_membership(store: &dyn Store) {
     );
     assert!(my_project_ids(store, &editor.user_id).await.is_empty());
     assert_eq!(store.members(&project.project_id).await.unwrap().len(), 1);
+    let access = store
+        .project_for(&project.project_id, &editor.user_id)
+        .await;
+    assert_eq!(access.unwrap(), None, "nor the project through it");
     let again = store.remove_member(&editor).await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
 }

@@ -86,9 +86,31 @@ impl DynamoStore {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
+        let keys = wanted.iter().map(|(id, _)| meta_key(id)).collect();
+        let found = self
+            .get_items(keys)
+            .await?
+            .iter()
+            .map(|item| Reader(item).project())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(wanted
+            .into_iter()
+            .filter_map(|(id, role)| {
+                let project = found.iter().find(|project| project.project_id == id)?;
+                Some(ProjectView {
+                    project: project.clone(),
+                    role,
+                })
+            })
+            .collect())
+    }
+
+    /// These items (at most 100), read consistently in one `BatchGetItem`; those that do not
+    /// exist are left out.
+    async fn get_items(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut keys_left = Some(
             KeysAndAttributes::builder()
-                .set_keys(Some(wanted.iter().map(|(id, _)| meta_key(id)).collect()))
+                .set_keys(Some(keys))
                 .consistent_read(true)
                 .build()
                 .map_err(StoreError::internal)?,
@@ -103,29 +125,19 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(from_sdk)?;
-            for item in output
-                .responses
-                .unwrap_or_default()
-                .remove(self.table())
-                .unwrap_or_default()
-            {
-                found.push(Reader(&item).project()?);
-            }
+            found.extend(
+                output
+                    .responses
+                    .unwrap_or_default()
+                    .remove(self.table())
+                    .unwrap_or_default(),
+            );
             keys_left = output
                 .unprocessed_keys
                 .and_then(|mut left| left.remove(self.table()))
                 .filter(|left| !left.keys().is_empty());
         }
-        Ok(wanted
-            .into_iter()
-            .filter_map(|(id, role)| {
-                let project = found.iter().find(|project| project.project_id == id)?;
-                Some(ProjectView {
-                    project: project.clone(),
-                    role,
-                })
-            })
-            .collect())
+        Ok(found)
     }
 
     /// The error for a membership change whose condition on the membership failed: the
@@ -209,6 +221,30 @@ impl ProjectStore for DynamoStore {
             .await?
             .map(|item| Reader(&item).project())
             .transpose()
+    }
+
+    async fn project_for(
+        &self,
+        project: &ProjectId,
+        user: &str,
+    ) -> Result<Option<(Project, Membership)>, StoreError> {
+        let items = self
+            .get_items(vec![meta_key(project), member_key(project, user)])
+            .await?;
+        let is = |item: &Item, sk: &str| {
+            item.get(attr::SK)
+                .and_then(|value| value.as_s().ok())
+                .map(String::as_str)
+                == Some(sk)
+        };
+        let meta = items.iter().find(|item| is(item, keys::PROJECT_META_SK));
+        let member = items.iter().find(|item| is(item, &keys::member_sk(user)));
+        match (meta, member) {
+            (Some(meta), Some(member)) => {
+                Ok(Some((Reader(meta).project()?, Reader(member).member()?)))
+            }
+            _ => Ok(None),
+        }
     }
 
     async fn rename_project(

@@ -113,6 +113,19 @@ impl ProjectStore for SqliteStore {
         self.read(|conn| select_project(conn, project))
     }
 
+    async fn project_for(
+        &self,
+        project: &ProjectId,
+        user: &str,
+    ) -> Result<Option<(Project, Membership)>, StoreError> {
+        self.read(|conn| {
+            let Some(member) = select_member(conn, project, user)? else {
+                return Ok(None);
+            };
+            Ok(select_project(conn, project)?.map(|project| (project, member)))
+        })
+    }
+
     async fn rename_project(
         &self,
         project: &ProjectId,

@@ -53,6 +53,14 @@ pub trait ProjectStore: Send + Sync + 'static {
 
     async fn project(&self, project: &ProjectId) -> Result<Option<Project>, StoreError>;
 
+    /// The project and `user`'s membership of it, in one read: `None` unless both exist.
+    /// The check before a call that also needs the project (its name, its timestamps).
+    async fn project_for(
+        &self,
+        project: &ProjectId,
+        user: &str,
+    ) -> Result<Option<(Project, Membership)>, StoreError>;
+
     /// Renames the project; `NotFound` if it is gone.
     async fn rename_project(
         &self,

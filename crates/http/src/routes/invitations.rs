@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use taskapi_domain::{Action, Email, Invitation, Membership, Role, Timestamp, ValidationError};
 use utoipa::ToSchema;
 
-use super::access::{PROJECT, member};
+use super::access::{PROJECT, member, member_of};
 use super::params::{InvitationPath, ProjectPath};
 use crate::body::{JsonBody, present};
 use crate::error::ErrorBody;
@@ -89,12 +89,7 @@ pub async fn invite(
     let role = body
         .role
         .ok_or_else(|| ValidationError::new("role", "role is required"))?;
-    member(&state, &id, &principal, Action::ManageMembers).await?;
-    let project = state
-        .projects
-        .project(&id)
-        .await?
-        .ok_or(ApiError::NotFound(PROJECT))?;
+    let (project, _) = member_of(&state, &id, &principal, Action::ManageMembers).await?;
     let invitation = Invitation::create(&project, email, role, time::OffsetDateTime::now_utc());
     state
         .projects

@@ -12,7 +12,7 @@ use taskapi_domain::{
 };
 use utoipa::ToSchema;
 
-use super::access::{PROJECT, allowed, member};
+use super::access::{PROJECT, allowed, member, member_of};
 use super::params::{ListParams, MemberPath, ProjectPath};
 use crate::body::{JsonBody, present};
 use crate::cursor::{self, Scope};
@@ -172,12 +172,7 @@ pub async fn get_project(
     principal: Principal,
     ProjectPath(id): ProjectPath,
 ) -> Result<Json<ProjectView>, ApiError> {
-    let membership = member(&state, &id, &principal, Action::Read).await?;
-    let project = state
-        .projects
-        .project(&id)
-        .await?
-        .ok_or(ApiError::NotFound(PROJECT))?;
+    let (project, membership) = member_of(&state, &id, &principal, Action::Read).await?;
     Ok(Json(ProjectView {
         project,
         role: membership.role,
