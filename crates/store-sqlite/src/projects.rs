@@ -21,9 +21,16 @@ const MEMBER_COLUMNS: &str = "project_id, user_id, email, role, joined_at";
 const INVITATION_COLUMNS: &str =
     "invitation_id, project_id, project_name, email, role, created_at, expires_at";
 
-/// A page of a project's tasks: `?1` PK, after SK `?2`, at most `?3` rows, in status `?4`
-/// and assigned to `?5` when those are given.
+/// A page of a project's tasks: `?1` PK, after SK `?2`, at most `?3` rows.
 const LIST_PROJECT_TASKS: &str = concat!(
+    "SELECT ",
+    any_task_columns!(),
+    " FROM TaskApp WHERE PK = ?1 AND SK > ?2 AND SK < 'TASK$' ORDER BY SK LIMIT ?3"
+);
+/// The same, in status `?4` and assigned to `?5` where those are given. Apart from the
+/// unfiltered statement: SQLite re-plans a statement whose plan depends on a bound value
+/// (`?4 IS NULL`) at every execution, which the common, unfiltered page need not pay.
+const LIST_PROJECT_TASKS_FILTERED: &str = concat!(
     "SELECT ",
     any_task_columns!(),
     " FROM TaskApp WHERE PK = ?1 AND SK > ?2 AND SK < 'TASK$'
@@ -359,31 +366,33 @@ impl ProjectStore for SqliteStore {
             .map_or_else(|| keys::TASK_PREFIX.to_owned(), |key| key.sk.clone());
         let limit = query.limit.get();
         self.read(|conn| {
-            let mut select = conn.prepare_cached(LIST_PROJECT_TASKS).map_err(sql)?;
-            let rows = select
-                .query_map(
-                    params![
-                        pk,
-                        after,
-                        (limit + 1) as i64,
-                        filter.status.map(|status| status.as_str()),
-                        filter.assignee
-                    ],
-                    |row| {
-                        let task = row_to_any_task(row)?;
-                        let sk = keys::task_sk(&task.task_id);
-                        Ok(KeyedTask {
-                            task,
-                            key: PageKey {
-                                pk: pk.clone(),
-                                sk,
-                                gsi1pk: None,
-                                gsi1sk: None,
-                            },
-                        })
+            let keyed = |row: &Row<'_>| {
+                let task = row_to_any_task(row)?;
+                let sk = keys::task_sk(&task.task_id);
+                Ok(KeyedTask {
+                    task,
+                    key: PageKey {
+                        pk: pk.clone(),
+                        sk,
+                        gsi1pk: None,
+                        gsi1sk: None,
                     },
-                )
-                .map_err(sql)?;
+                })
+            };
+            let rows_wanted = (limit + 1) as i64;
+            let status = filter.status.map(|status| status.as_str());
+            let mut select;
+            let rows = if status.is_none() && filter.assignee.is_none() {
+                select = conn.prepare_cached(LIST_PROJECT_TASKS).map_err(sql)?;
+                select.query_map(params![pk, after, rows_wanted], keyed)
+            } else {
+                select = conn
+                    .prepare_cached(LIST_PROJECT_TASKS_FILTERED)
+                    .map_err(sql)?;
+                let filters = params![pk, after, rows_wanted, status, filter.assignee];
+                select.query_map(filters, keyed)
+            }
+            .map_err(sql)?;
             paginate(rows, limit)
         })
     }
