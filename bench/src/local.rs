@@ -62,7 +62,7 @@ struct Route {
 
 const HEALTHZ: &str = "GET /healthz";
 
-const ROUTES: [Route; 5] = [
+const ROUTES: [Route; 7] = [
     Route {
         name: HEALTHZ,
         request: r#"return wrk.format("GET", "/healthz")"#,
@@ -77,6 +77,19 @@ const ROUTES: [Route; 5] = [
         name: "GET /tasks (20 of 200)",
         request: r#"local u = math.random(#tokens)
   return wrk.format("GET", "/tasks?limit=20", {["Authorization"] = tokens[u]})"#,
+    },
+    // The same reads of each user's project (the user its owner): one membership check
+    // more per request (issue 21 asks them at ≥ 80% of the personal routes above).
+    Route {
+        name: "GET /projects/{p}/tasks/{id}",
+        request: r#"local u = math.random(#tokens)
+  local id = pids[u][math.random(#pids[u])]
+  return wrk.format("GET", "/projects/" .. projects[u] .. "/tasks/" .. id, {["Authorization"] = tokens[u]})"#,
+    },
+    Route {
+        name: "GET /projects/{p}/tasks (20 of 200)",
+        request: r#"local u = math.random(#tokens)
+  return wrk.format("GET", "/projects/" .. projects[u] .. "/tasks?limit=20", {["Authorization"] = tokens[u]})"#,
     },
     Route {
         name: "PATCH /tasks/{id}",
@@ -124,12 +137,12 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     let tokens: Vec<String> = (0..profile.users)
         .map(|n| pool.id_token(&format!("bench-user-{n:05}"), &[]))
         .collect();
-    let ids = seed(&server.base, &tokens, profile.tasks_per_user).await?;
+    let seeded = seed(&server.base, &tokens, profile.tasks_per_user).await?;
     let script_dir = tempfile::tempdir()?;
     let mut routes = Vec::new();
     for route in ROUTES {
         let script = script_dir.path().join(format!("{}.lua", routes.len()));
-        std::fs::write(&script, lua(&tokens, &ids, route.request))?;
+        std::fs::write(&script, lua(&tokens, &seeded, route.request))?;
         let base = server.base.clone();
         let load = tokio::task::spawn_blocking(move || {
             wrk::run(&base, &script, profile.connections, profile.seconds)
@@ -150,7 +163,7 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     Ok(Report {
         profile,
         peak_rss_mb: peak_rss_mb(server.pid())?,
-        tasks_at_end: (profile.users * profile.tasks_per_user) as u64 + posted,
+        tasks_at_end: (2 * profile.users * profile.tasks_per_user) as u64 + posted,
         routes: routes
             .into_iter()
             .map(|(route, load)| RouteResult {
@@ -162,40 +175,66 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     })
 }
 
-/// Creates every user's tasks through the API, a few users at a time; returns their ids.
-async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<Vec<Vec<String>>> {
+/// What the load picks from: each user's task ids, and their project with its task ids.
+struct Seeded {
+    ids: Vec<Vec<String>>,
+    projects: Vec<String>,
+    project_ids: Vec<Vec<String>>,
+}
+
+/// Creates, through the API, a few users at a time, every user's tasks and a project of
+/// theirs holding as many tasks.
+async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<Seeded> {
     let client = reqwest::Client::new();
-    let mut ids = vec![Vec::new(); tokens.len()];
+    let mut seeded = Seeded {
+        ids: vec![Vec::new(); tokens.len()],
+        projects: vec![String::new(); tokens.len()],
+        project_ids: vec![Vec::new(); tokens.len()],
+    };
     for chunk in (0..tokens.len()).collect::<Vec<_>>().chunks(32) {
         let mut writers = JoinSet::new();
         for &user in chunk {
             let (client, base, token) = (client.clone(), base.to_owned(), tokens[user].clone());
             writers.spawn(async move {
-                let mut created = Vec::with_capacity(per_user);
-                for n in 0..per_user {
-                    let task: serde_json::Value = client
-                        .post(format!("{base}/tasks"))
+                let post = async |path: &str, body: serde_json::Value| {
+                    let created: serde_json::Value = client
+                        .post(format!("{base}{path}"))
                         .header("authorization", &token)
-                        .json(&serde_json::json!({"title": format!("seeded task {n}")}))
+                        .json(&body)
                         .send()
                         .await?
                         .error_for_status()?
                         .json()
                         .await?;
-                    created.push(task["task_id"].as_str().unwrap_or_default().to_owned());
+                    anyhow::Ok(created)
+                };
+                let project = post("/projects", serde_json::json!({"name": "bench"})).await?;
+                let project = project["project_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let (mut own, mut shared) = (Vec::new(), Vec::new());
+                for n in 0..per_user {
+                    let title = serde_json::json!({"title": format!("seeded task {n}")});
+                    let task = post("/tasks", title.clone()).await?;
+                    own.push(task["task_id"].as_str().unwrap_or_default().to_owned());
+                    let task = post(&format!("/projects/{project}/tasks"), title).await?;
+                    shared.push(task["task_id"].as_str().unwrap_or_default().to_owned());
                 }
-                anyhow::Ok((user, created))
+                anyhow::Ok((user, own, project, shared))
             });
         }
         while let Some(done) = writers.join_next().await {
-            let (user, created) = done??;
-            ids[user] = created;
+            let (user, own, project, shared) = done??;
+            seeded.ids[user] = own;
+            seeded.projects[user] = project;
+            seeded.project_ids[user] = shared;
         }
     }
-    Ok(ids)
+    Ok(seeded)
 }
 
-fn lua(tokens: &[String], ids: &[Vec<String>], request: &str) -> String {
+fn lua(tokens: &[String], seeded: &Seeded, request: &str) -> String {
     let quoted = |items: &[String]| {
         items
             .iter()
@@ -203,16 +242,22 @@ fn lua(tokens: &[String], ids: &[Vec<String>], request: &str) -> String {
             .collect::<Vec<_>>()
             .join(",")
     };
-    let mut script = format!("tokens = {{{}}}\nids = {{", quoted(tokens));
-    for user in ids {
-        let _ = write!(script, "{{{}}},", quoted(user));
-    }
-    let _ = write!(
-        script,
-        "}}\nstatuses = {{\"pending\", \"in_progress\", \"done\"}}\n\
-         request = function()\n  {request}\nend\n"
-    );
-    script
+    let nested = |lists: &[Vec<String>]| {
+        lists
+            .iter()
+            .map(|list| format!("{{{}}}", quoted(list)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        "tokens = {{{}}}\nids = {{{}}}\nprojects = {{{}}}\npids = {{{}}}\n\
+         statuses = {{\"pending\", \"in_progress\", \"done\"}}\n\
+         request = function()\n  {request}\nend\n",
+        quoted(tokens),
+        nested(&seeded.ids),
+        quoted(&seeded.projects),
+        nested(&seeded.project_ids),
+    )
 }
 
 pub(crate) fn peak_rss_mb(pid: u32) -> anyhow::Result<f64> {

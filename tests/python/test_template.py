@@ -24,8 +24,26 @@ ROUTES = {
     ("DELETE", "/tasks/{taskId}"),
     ("GET", "/admin/tasks"),
     ("GET", "/openapi.json"),
+    ("GET", "/projects"),
+    ("POST", "/projects"),
+    ("GET", "/projects/{projectId}"),
+    ("PATCH", "/projects/{projectId}"),
+    ("DELETE", "/projects/{projectId}"),
+    ("GET", "/projects/{projectId}/members"),
+    ("PATCH", "/projects/{projectId}/members/{userId}"),
+    ("DELETE", "/projects/{projectId}/members/{userId}"),
+    ("GET", "/projects/{projectId}/invitations"),
+    ("POST", "/projects/{projectId}/invitations"),
+    ("GET", "/projects/{projectId}/tasks"),
+    ("POST", "/projects/{projectId}/tasks"),
+    ("GET", "/projects/{projectId}/tasks/{taskId}"),
+    ("PATCH", "/projects/{projectId}/tasks/{taskId}"),
+    ("DELETE", "/projects/{projectId}/tasks/{taskId}"),
+    ("GET", "/invitations"),
+    ("DELETE", "/invitations/{invitationId}"),
+    ("POST", "/invitations/{invitationId}/accept"),
 }
-READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
+READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
 
 
 def cfn_lint() -> str:

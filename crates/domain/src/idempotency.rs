@@ -61,13 +61,35 @@ impl IdempotentCreate {
     /// The fingerprint is taken over the validated request, so two bodies that ask for the
     /// same task (`{"title":"a"}` and `{"title":" a","status":"pending"}`) are the same request.
     pub fn new(key: IdempotencyKey, request: &NewTask, used_at: i64) -> Self {
+        Self::over(key, &[], request, used_at)
+    }
+
+    /// A keyed create of a project task: its assignee is part of what was asked for.
+    pub fn for_project_task(
+        key: IdempotencyKey,
+        request: &NewTask,
+        assignee: Option<&str>,
+        used_at: i64,
+    ) -> Self {
+        // Tagged, so "no assignee" and an assignee named "" cannot be the same request.
+        let assignee = match assignee {
+            Some(user) => format!("assignee:{user}"),
+            None => "unassigned".to_owned(),
+        };
+        Self::over(key, &[assignee.as_str()], request, used_at)
+    }
+
+    fn over(key: IdempotencyKey, extra: &[&str], request: &NewTask, used_at: i64) -> Self {
         let mut hash = Sha256::new();
         // Length-prefixed, so no two different requests can run together into one text.
         for part in [
             request.title.as_str(),
             request.description.as_str(),
             request.status.as_str(),
-        ] {
+        ]
+        .iter()
+        .chain(extra)
+        {
             hash.update((part.len() as u64).to_be_bytes());
             hash.update(part.as_bytes());
         }
@@ -133,6 +155,22 @@ mod tests {
         assert_eq!(first.fingerprint, again.fingerprint);
         assert_ne!(first.fingerprint, other.fingerprint);
         assert_eq!(first.expires_at, 100 + 86_400);
+        let task = request("Ship it", Status::Pending);
+        let project = |assignee| {
+            IdempotentCreate::for_project_task(key_k(), &task, assignee, 100).fingerprint
+        };
+        assert_eq!(project(None), project(None));
+        assert_ne!(project(None), project(Some("ann")));
+        assert_ne!(project(Some("ann")), project(Some("bob")));
+        assert_ne!(
+            project(None),
+            first.fingerprint,
+            "the unchanged seed fingerprint"
+        );
+    }
+
+    fn key_k() -> IdempotencyKey {
+        IdempotencyKey::parse("k").unwrap()
     }
 
     #[test]

@@ -37,37 +37,13 @@ impl Title {
     );
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let chars = raw.chars().count();
-        if chars == 0 || chars > Self::MAX_CHARS {
-            return Err(ValidationError::new(
-                "title",
-                format!("title must be 1 to {} characters", Self::MAX_CHARS),
-            ));
-        }
-        if raw.chars().any(is_control) {
-            return Err(ValidationError::new(
-                "title",
-                "title must not contain control characters (line breaks, tabs, NUL, ...)",
-            ));
-        }
-        if raw.chars().all(is_invisible) {
-            return Err(ValidationError::new(
-                "title",
-                "title must contain a visible character",
-            ));
-        }
-        Ok(Self(raw.trim().to_owned()))
+        visible_text("title", raw, Self::MAX_CHARS).map(Self)
     }
 
     /// The rule of [`Title::parse`] as an OpenAPI schema.
     #[cfg(feature = "openapi")]
     pub fn schema() -> utoipa::openapi::Object {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::Type::String)
-            .min_length(Some(1))
-            .max_length(Some(Self::MAX_CHARS))
-            .pattern(Some(Self::PATTERN))
-            .build()
+        visible_text_schema(Self::MAX_CHARS)
     }
 
     pub fn into_inner(self) -> String {
@@ -77,6 +53,46 @@ impl Title {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The rule of titles and project names: 1 to `max` characters as sent, no control
+/// characters, at least one visible one; returned without surrounding spaces.
+pub(crate) fn visible_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
+    let chars = raw.chars().count();
+    if chars == 0 || chars > max {
+        return Err(ValidationError::new(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+        ));
+    }
+    if raw.chars().any(is_control) {
+        return Err(ValidationError::new(
+            field,
+            format!("{field} must not contain control characters (line breaks, tabs, NUL, ...)"),
+        ));
+    }
+    if raw.chars().all(is_invisible) {
+        return Err(ValidationError::new(
+            field,
+            format!("{field} must contain a visible character"),
+        ));
+    }
+    Ok(raw.trim().to_owned())
+}
+
+/// The rule of [`visible_text`] as an OpenAPI schema.
+#[cfg(feature = "openapi")]
+pub(crate) fn visible_text_schema(max: usize) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(Title::PATTERN))
+        .build()
 }
 
 /// Unicode's control characters (C0, DEL and C1).

@@ -130,3 +130,36 @@ async fn refuses_forgeries_and_wrong_tokens() {
         "the original still works"
     );
 }
+
+/// Invitations go only to a verified address, so the flag must be read exactly: Cognito's
+/// boolean, or the string some tools send; anything else is "not verified".
+#[tokio::test]
+async fn email_verified_is_read_as_cognito_sends_it() {
+    let pool = TestPool::start().await;
+    let verifier = verifier(&pool);
+    for (flag, verified) in [
+        (json!(true), true),
+        (json!("true"), true),
+        (json!(false), false),
+        (json!("false"), false),
+        (json!("yes"), false),
+        (Value::Null, false),
+    ] {
+        let claims = with(pool.claims("carol", &[]), "email_verified", flag.clone());
+        let token = sign(&claims, Signer::Trusted, TRUSTED_KID);
+        let principal = authenticate(&verifier, &token)
+            .await
+            .expect("a valid token");
+        assert_eq!(principal.email_verified, verified, "{flag}");
+        assert_eq!(
+            principal.verified_email().is_some(),
+            verified,
+            "{flag}: the address counts only when verified"
+        );
+    }
+    let mut claims = pool.claims("dave", &[]);
+    claims.as_object_mut().unwrap().remove("email_verified");
+    let token = sign(&claims, Signer::Trusted, TRUSTED_KID);
+    let principal = authenticate(&verifier, &token).await.unwrap();
+    assert!(!principal.email_verified, "no claim: not verified");
+}

@@ -36,20 +36,39 @@ enum Refused {
     Failed(StoreError),
 }
 
+/// Where a task and its key's record go: the task's partition (a user's or a project's)
+/// and the record's sort key in it.
+pub(crate) struct RecordKey {
+    pub(crate) pk: String,
+    pub(crate) sk: String,
+}
+
+impl RecordKey {
+    /// A personal task's: `USER#<sub>`, `IDEMPOTENCY#<key>`.
+    pub(crate) fn personal(owner: &str, once: &IdempotentCreate) -> Self {
+        Self {
+            pk: keys::user_pk(owner),
+            sk: keys::idempotency_sk(&once.key),
+        }
+    }
+}
+
 impl DynamoStore {
+    /// Stores `task` in partition `at.pk` with the record of its key at `at.sk`, unless
+    /// the key still holds there.
     pub(crate) async fn create_once_on_dynamodb(
         &self,
-        owner: &str,
+        at: &RecordKey,
         task: &Task,
         once: &IdempotentCreate,
     ) -> Result<Created, StoreError> {
         let mut backoff = FIRST_BACKOFF;
         for _ in 0..ATTEMPTS {
-            match self.write_with_record(owner, task, once).await {
+            match self.write_with_record(at, task, once).await {
                 Ok(()) => return Ok(Created::New),
                 Err(Refused::Failed(err)) => return Err(err),
                 Err(Refused::KeyHeld) => {
-                    if let Some(answer) = self.answer_from_record(owner, once).await? {
+                    if let Some(answer) = self.answer_from_record(at, once).await? {
                         return answer;
                     }
                     // The record lapsed between the transaction and the read: write again.
@@ -68,7 +87,7 @@ impl DynamoStore {
 
     async fn write_with_record(
         &self,
-        owner: &str,
+        at: &RecordKey,
         task: &Task,
         once: &IdempotentCreate,
     ) -> Result<(), Refused> {
@@ -79,12 +98,12 @@ impl DynamoStore {
                 .condition_expression(condition)
         };
         let task_put = put(
-            item::to_item(owner, task, self.status_shards()),
+            item::to_item_in(at.pk.clone(), task, self.status_shards()),
             "attribute_not_exists(PK)",
         );
         // An expired record that TTL has not deleted yet does not hold the key.
         let record_put = put(
-            to_record(owner, task, once),
+            to_record(at, task, once),
             "attribute_not_exists(PK) OR #expires_at <= :now",
         )
         .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
@@ -130,15 +149,15 @@ impl DynamoStore {
     /// The answer a live record gives: `None` if there is no record, or it has expired.
     async fn answer_from_record(
         &self,
-        owner: &str,
+        at: &RecordKey,
         once: &IdempotentCreate,
     ) -> Result<Option<Result<Created, StoreError>>, StoreError> {
         let output = self
             .client()
             .get_item()
             .table_name(self.table())
-            .key(attr::PK, s(keys::user_pk(owner)))
-            .key(attr::SK, s(keys::idempotency_sk(&once.key)))
+            .key(attr::PK, s(&at.pk))
+            .key(attr::SK, s(&at.sk))
             .consistent_read(true)
             .send()
             .await
@@ -160,12 +179,12 @@ impl DynamoStore {
 
 /// The record: the task's own attributes (without its GSI1 keys, so the admin view never
 /// lists it) under the key's sort key, with the fingerprint and the expiry.
-fn to_record(owner: &str, task: &Task, once: &IdempotentCreate) -> Item {
+fn to_record(at: &RecordKey, task: &Task, once: &IdempotentCreate) -> Item {
     // The shard count only changes GSI1PK, which the record drops.
-    let mut record = item::to_item(owner, task, StatusShards::SEED);
+    let mut record = item::to_item_in(at.pk.clone(), task, StatusShards::SEED);
     record.remove(attr::GSI1PK);
     record.remove(attr::GSI1SK);
-    record.insert(attr::SK.to_owned(), s(keys::idempotency_sk(&once.key)));
+    record.insert(attr::SK.to_owned(), s(&at.sk));
     record.insert(FINGERPRINT.to_owned(), s(once.fingerprint.clone()));
     record.insert(TTL_ATTRIBUTE.to_owned(), number(once.expires_at));
     record

@@ -17,6 +17,7 @@
 //! restored.
 
 pub mod fault;
+mod projects;
 mod readers;
 mod schema;
 mod store;

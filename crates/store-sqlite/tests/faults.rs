@@ -111,6 +111,59 @@ async fn a_version_1_file_is_upgraded_in_place() {
     store.ready().await.expect("ready after the upgrade");
 }
 
+/// A version 2 file (no projects) gains the project tables and a task's project columns,
+/// its tasks untouched, and then holds projects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_2_file_gains_projects_in_place() {
+    use taskapi_domain::{
+        Membership, Project, ProjectFields, ProjectName, ProjectStore, Role, Timestamp,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    let old = task("from version 2");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create("alice", &old).await.unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE Projects; DROP TABLE Members; DROP TABLE Invitations;
+         ALTER TABLE TaskApp DROP COLUMN project_id;
+         ALTER TABLE TaskApp DROP COLUMN created_by;
+         ALTER TABLE TaskApp DROP COLUMN assignee;
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.get("alice", &old.task_id).await.unwrap(), Some(old));
+    let project = Project::create(ProjectName::parse("new").unwrap(), Timestamp::now());
+    let owner = Membership {
+        project_id: project.project_id.clone(),
+        user_id: "alice".into(),
+        email: None,
+        role: Role::Owner,
+        joined_at: Timestamp::now(),
+    };
+    store.create_project(&project, &owner).await.unwrap();
+    let mut shared = task("in the project");
+    shared.project = Some(ProjectFields {
+        project_id: project.project_id.clone(),
+        created_by: "alice".into(),
+        assignee: None,
+    });
+    store.create_project_task(&shared).await.unwrap();
+    let read = store
+        .project_task(&project.project_id, &shared.task_id)
+        .await;
+    assert_eq!(read.unwrap(), Some(shared));
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+}
+
 /// A status-filtered page reads the owner-by-status index, not every task of the owner.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_filtered_lists_use_the_owner_status_index() {

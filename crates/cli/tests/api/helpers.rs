@@ -128,6 +128,14 @@ impl TestApp {
         self.get(user, path).await.json().await.unwrap()
     }
 
+    pub async fn post(&self, user: &User, path: &str, body: Value) -> Response {
+        self.request(Method::POST, path, user)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn patch(&self, user: &User, path: &str, body: Value) -> Response {
         self.request(Method::PATCH, path, user)
             .json(&body)

@@ -98,6 +98,24 @@ async fn the_openapi_document_describes_every_route() {
         ("/tasks/{taskId}", "patch"),
         ("/tasks/{taskId}", "delete"),
         ("/admin/tasks", "get"),
+        ("/projects", "post"),
+        ("/projects", "get"),
+        ("/projects/{projectId}", "get"),
+        ("/projects/{projectId}", "patch"),
+        ("/projects/{projectId}", "delete"),
+        ("/projects/{projectId}/members", "get"),
+        ("/projects/{projectId}/members/{userId}", "patch"),
+        ("/projects/{projectId}/members/{userId}", "delete"),
+        ("/projects/{projectId}/invitations", "post"),
+        ("/projects/{projectId}/invitations", "get"),
+        ("/invitations", "get"),
+        ("/invitations/{invitationId}/accept", "post"),
+        ("/invitations/{invitationId}", "delete"),
+        ("/projects/{projectId}/tasks", "post"),
+        ("/projects/{projectId}/tasks", "get"),
+        ("/projects/{projectId}/tasks/{taskId}", "get"),
+        ("/projects/{projectId}/tasks/{taskId}", "patch"),
+        ("/projects/{projectId}/tasks/{taskId}", "delete"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -112,6 +130,10 @@ async fn the_openapi_document_describes_every_route() {
         "TaskList",
         "ErrorBody",
         "Status",
+        "ProjectView",
+        "Membership",
+        "Invitation",
+        "Role",
     ] {
         assert!(schemas[schema].is_object(), "schema {schema}");
     }

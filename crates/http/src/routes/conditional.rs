@@ -1,7 +1,9 @@
 //! Conditional requests (RFC 9110 section 13): a task's version as its `ETag`, and what
 //! `If-Match` and `If-None-Match` ask for.
 
-use http::{HeaderMap, HeaderValue, header};
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use taskapi_domain::{Task, Timestamp};
 
 pub(super) fn etag(task: &Task) -> [(header::HeaderName, HeaderValue); 1] {
@@ -26,6 +28,15 @@ pub(super) enum Cached {
 
 impl Cached {
     /// Weak comparison (RFC 9110 13.1.2): `W/"x"` and `"x"` name the same version.
+    /// The answer to a GET of `task`: 304 with its ETag if the caller has this version,
+    /// else the task with its ETag.
+    pub(super) fn answer(&self, task: Task) -> Response {
+        if self.matches(&task.updated_at) {
+            return (StatusCode::NOT_MODIFIED, etag(&task)).into_response();
+        }
+        (etag(&task), Json(task)).into_response()
+    }
+
     pub(super) fn matches(&self, version: &Timestamp) -> bool {
         match self {
             Self::None => false,

@@ -5,5 +5,6 @@
 mod function;
 mod function_url;
 mod idempotency;
+mod projects;
 mod routes;
 mod xray;

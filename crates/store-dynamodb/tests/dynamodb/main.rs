@@ -7,5 +7,6 @@ mod faults;
 mod fresh_table;
 mod idempotency;
 mod interop;
+mod project_purge;
 mod shards;
 mod table;
