@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use taskapi_domain::{NotReady, TaskStore};
+use taskapi_domain::{NotReady, Store};
 use taskapi_http::{
     AppState, Authenticator, BodyReadTimeout, CallerLimits, Dependency, HttpConfig, api_router,
     with_service_layers,
@@ -225,7 +225,7 @@ fn print_credentials(pools: &UserPools) {
     }
 }
 
-async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn TaskStore>> {
+async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);

@@ -3,7 +3,7 @@
 
 use std::hash::Hasher;
 
-use crate::{IdempotencyKey, Status, TaskId, ValidationError};
+use crate::{Email, IdempotencyKey, InvitationId, ProjectId, Status, TaskId, ValidationError};
 
 /// Table name used by the seed.
 pub const TABLE_NAME: &str = "TaskApp";
@@ -29,6 +29,46 @@ pub fn task_sk(id: &TaskId) -> String {
 /// it): `IDEMPOTENCY#<key>`.
 pub fn idempotency_sk(key: &IdempotencyKey) -> String {
     format!("IDEMPOTENCY#{}", key.as_str())
+}
+
+/// Every project's partition key starts with this; so does the sort key of each mirror of
+/// a membership in the member's partition, so "my projects" is
+/// `PK = USER#<sub> AND begins_with(SK, PROJECT_PREFIX)`.
+pub const PROJECT_PREFIX: &str = "PROJECT#";
+/// Sort key of a project's own item (name, timestamps, owner count) in its partition.
+pub const PROJECT_META_SK: &str = "META";
+/// Sort keys of a project's memberships start with this.
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+/// Sort keys of invitations (in the project's and in the invitee's partition).
+pub const INVITATION_PREFIX: &str = "INVITATION#";
+
+/// Partition key of a project's items (meta, members, invitations, tasks): `PROJECT#<id>`.
+/// Its tasks are `SK = TASK#<task_id>` with the usual GSI1 keys, so the admin view lists them.
+pub fn project_pk(project: &ProjectId) -> String {
+    format!("{PROJECT_PREFIX}{}", project.as_str())
+}
+
+/// Sort key of a membership in the project's partition: `MEMBER#<sub>`.
+pub fn member_sk(sub: &str) -> String {
+    format!("{MEMBER_PREFIX}{sub}")
+}
+
+/// Sort key of a membership's mirror in the member's partition (`USER#<sub>`):
+/// `PROJECT#<id>`. Outside `begins_with(SK, "TASK#")` and without GSI1 keys, so no task
+/// list sees it.
+pub fn project_mirror_sk(project: &ProjectId) -> String {
+    project_pk(project)
+}
+
+/// Sort key of an invitation, in the project's partition and in the invitee's.
+pub fn invitation_sk(id: &InvitationId) -> String {
+    format!("{INVITATION_PREFIX}{}", id.as_str())
+}
+
+/// Partition key of the invitations addressed to `email`: `INVITEE#<email>`, so "my
+/// invitations" is one query.
+pub fn invitee_pk(email: &Email) -> String {
+    format!("INVITEE#{}", email.as_str())
 }
 
 /// GSI1 partition key of a task: `STATUS#<status>`.

@@ -10,11 +10,17 @@ pub mod keys;
 /// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
 /// local user pool creates it; the SAM template names the same group.
 pub const ADMIN_GROUP: &str = "admins";
+mod projects;
 mod store;
 mod task;
 mod validate;
 
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
+pub use projects::{
+    Action, Email, INVITATION_LIFETIME, Invitation, InvitationId, MAX_MEMBERS, Membership, Project,
+    ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,
+    TaskFilter,
+};
 pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};

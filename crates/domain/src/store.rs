@@ -52,6 +52,18 @@ pub enum StoreError {
     /// The caller used this idempotency key, within its window, for another request.
     #[error("the idempotency key was used for another request")]
     IdempotencyKeyReused,
+    /// The last owner of a project cannot leave it or stop being an owner.
+    #[error("the project's last owner cannot leave or be demoted")]
+    LastOwner,
+    /// The user is a member of the project already.
+    #[error("already a member of this project")]
+    AlreadyMember,
+    /// The project has as many members as it may have.
+    #[error("the project has the most members it may have")]
+    ProjectFull,
+    /// What the change was based on changed meanwhile (another request won a race).
+    #[error("changed concurrently")]
+    Conflict,
     /// The backend is overloaded or unreachable and retries ran out; the caller may retry.
     #[error("store temporarily unavailable")]
     Unavailable { retry_after: Duration },

@@ -7,7 +7,7 @@ use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use crate::{Description, Title, ValidationError};
+use crate::{Description, ProjectFields, Title, ValidationError};
 
 /// A task as the API returns it. Key attributes (`PK`, `SK`, `GSI1*`) never leave the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +22,10 @@ pub struct Task {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    /// Set for a task in a project; absent (not even `null`) on a personal task, which
+    /// keeps the seed's shape.
+    #[serde(flatten)]
+    pub project: Option<ProjectFields>,
 }
 
 impl Task {
@@ -35,6 +39,7 @@ impl Task {
             status: new.status,
             created_at: now.clone(),
             updated_at: now,
+            project: None,
         }
     }
 
@@ -59,11 +64,16 @@ pub struct TaskPatch {
     pub title: Option<Title>,
     pub description: Option<Description>,
     pub status: Option<Status>,
+    /// Project tasks only: `Some(None)` unassigns.
+    pub assignee: Option<Option<String>>,
 }
 
 impl TaskPatch {
     pub fn is_empty(&self) -> bool {
-        self.title.is_none() && self.description.is_none() && self.status.is_none()
+        self.title.is_none()
+            && self.description.is_none()
+            && self.status.is_none()
+            && self.assignee.is_none()
     }
 }
 
@@ -137,12 +147,7 @@ impl TaskId {
     }
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let well_formed = !raw.is_empty()
-            && raw.len() <= Self::MAX_LEN
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if well_formed {
+        if is_key_safe_id(raw) {
             Ok(Self(raw.to_owned()))
         } else {
             Err(ValidationError::new(
@@ -161,6 +166,16 @@ impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Whether `raw` may be an id (of a task, a project): 1 to 64 letters, digits, `-` or `_`,
+/// so no id can smuggle a `#` (the key separator) into a key.
+pub(crate) fn is_key_safe_id(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= TaskId::MAX_LEN
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// An RFC 3339 UTC instant with fixed microsecond precision, so that the text order of two

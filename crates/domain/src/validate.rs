@@ -37,26 +37,7 @@ impl Title {
     );
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let chars = raw.chars().count();
-        if chars == 0 || chars > Self::MAX_CHARS {
-            return Err(ValidationError::new(
-                "title",
-                format!("title must be 1 to {} characters", Self::MAX_CHARS),
-            ));
-        }
-        if raw.chars().any(is_control) {
-            return Err(ValidationError::new(
-                "title",
-                "title must not contain control characters (line breaks, tabs, NUL, ...)",
-            ));
-        }
-        if raw.chars().all(is_invisible) {
-            return Err(ValidationError::new(
-                "title",
-                "title must contain a visible character",
-            ));
-        }
-        Ok(Self(raw.trim().to_owned()))
+        visible_text("title", raw, Self::MAX_CHARS).map(Self)
     }
 
     /// The rule of [`Title::parse`] as an OpenAPI schema.
@@ -77,6 +58,35 @@ impl Title {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The rule of titles and project names: 1 to `max` characters as sent, no control
+/// characters, at least one visible one; returned without surrounding spaces.
+pub(crate) fn visible_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
+    let chars = raw.chars().count();
+    if chars == 0 || chars > max {
+        return Err(ValidationError::new(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+        ));
+    }
+    if raw.chars().any(is_control) {
+        return Err(ValidationError::new(
+            field,
+            format!("{field} must not contain control characters (line breaks, tabs, NUL, ...)"),
+        ));
+    }
+    if raw.chars().all(is_invisible) {
+        return Err(ValidationError::new(
+            field,
+            format!("{field} must contain a visible character"),
+        ));
+    }
+    Ok(raw.trim().to_owned())
 }
 
 /// Unicode's control characters (C0, DEL and C1).

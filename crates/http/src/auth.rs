@@ -7,6 +7,8 @@ use axum::extract::FromRequestParts;
 use http::HeaderMap;
 use http::request::Parts;
 
+use taskapi_domain::Email;
+
 use crate::{ApiError, AppState};
 
 pub use taskapi_domain::ADMIN_GROUP;
@@ -17,11 +19,23 @@ pub struct Principal {
     /// The user's stable id; it keys their partition (`USER#<sub>`).
     pub sub: String,
     pub email: Option<String>,
+    /// The `email_verified` claim: whether the user pool has proven the caller owns
+    /// `email`. Invitations go only to a verified address.
+    pub email_verified: bool,
     /// `cognito:groups`.
     pub groups: Vec<String>,
 }
 
 impl Principal {
+    /// The caller's e-mail address if the pool verified it; `None` otherwise (or if the
+    /// claim is not an address).
+    pub fn verified_email(&self) -> Option<Email> {
+        self.email
+            .as_deref()
+            .filter(|_| self.email_verified)
+            .and_then(|email| Email::parse(email).ok())
+    }
+
     pub fn is_admin(&self) -> bool {
         self.groups.iter().any(|group| group == ADMIN_GROUP)
     }

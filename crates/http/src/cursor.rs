@@ -6,7 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use taskapi_domain::{PageKey, Status, keys};
+use taskapi_domain::{PageKey, ProjectId, Status, keys};
 
 use crate::ApiError;
 
@@ -26,8 +26,16 @@ struct Wire {
 
 /// The list a token belongs to.
 pub enum Scope<'a> {
-    Owner { sub: &'a str },
+    Owner {
+        sub: &'a str,
+    },
     Status(Status),
+    /// A project's tasks.
+    Project(&'a ProjectId),
+    /// The caller's projects (their membership mirrors).
+    Projects {
+        sub: &'a str,
+    },
 }
 
 pub fn encode(key: &PageKey) -> String {
@@ -52,17 +60,22 @@ pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let wire: Wire = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let in_scope = wire.sk.starts_with(keys::TASK_PREFIX)
-        && match scope {
-            Scope::Owner { sub } => {
-                wire.pk == keys::user_pk(sub) && wire.g1pk.is_none() && wire.g1sk.is_none()
-            }
-            Scope::Status(status) => {
-                wire.pk.starts_with(keys::USER_PREFIX)
-                    && wire.g1pk.as_deref() == Some(keys::status_gsi1pk(status).as_str())
-                    && wire.g1sk.is_some()
-            }
-        };
+    let table_key = wire.g1pk.is_none() && wire.g1sk.is_none();
+    let a_task = wire.sk.starts_with(keys::TASK_PREFIX);
+    let in_scope = match scope {
+        Scope::Owner { sub } => a_task && table_key && wire.pk == keys::user_pk(sub),
+        Scope::Project(project) => a_task && table_key && wire.pk == keys::project_pk(project),
+        Scope::Projects { sub } => {
+            table_key && wire.pk == keys::user_pk(sub) && wire.sk.starts_with(keys::PROJECT_PREFIX)
+        }
+        Scope::Status(status) => {
+            a_task
+                && (wire.pk.starts_with(keys::USER_PREFIX)
+                    || wire.pk.starts_with(keys::PROJECT_PREFIX))
+                && wire.g1pk.as_deref() == Some(keys::status_gsi1pk(status).as_str())
+                && wire.g1sk.is_some()
+        }
+    };
     if !in_scope {
         return Err(invalid());
     }
@@ -112,6 +125,34 @@ mod tests {
         let token = encode(&key);
         assert_eq!(decode(&token, Scope::Status(Status::Done)).unwrap(), key);
         assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
+        assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
+    }
+
+    #[test]
+    fn project_tokens_stay_in_their_project() {
+        let project = ProjectId::generate();
+        let key = PageKey {
+            pk: keys::project_pk(&project),
+            sk: "TASK#1".into(),
+            gsi1pk: None,
+            gsi1sk: None,
+        };
+        let token = encode(&key);
+        assert_eq!(decode(&token, Scope::Project(&project)).unwrap(), key);
+        assert!(decode(&token, Scope::Project(&ProjectId::generate())).is_err());
+        assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
+        let mine = PageKey {
+            pk: keys::user_pk("alice"),
+            sk: keys::project_mirror_sk(&project),
+            gsi1pk: None,
+            gsi1sk: None,
+        };
+        let token = encode(&mine);
+        assert_eq!(
+            decode(&token, Scope::Projects { sub: "alice" }).unwrap(),
+            mine
+        );
+        assert!(decode(&token, Scope::Projects { sub: "bob" }).is_err());
         assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
     }
 

@@ -24,6 +24,22 @@ pub enum ApiError {
     Forbidden,
     #[error("Task not found")]
     TaskNotFound,
+    /// Something else that is not there (or that the caller may not know is there).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(
+        "The project's last owner cannot leave or stop being an owner; make another member an owner first"
+    )]
+    LastOwner,
+    #[error("Already a member of this project")]
+    AlreadyMember,
+    #[error(
+        "The project has the most members it may have ({})",
+        taskapi_domain::MAX_MEMBERS
+    )]
+    ProjectFull,
+    #[error("Changed by another request meanwhile; read it again and retry")]
+    Conflict,
     #[error("No route for this path")]
     RouteNotFound,
     #[error("Method not allowed")]
@@ -70,7 +86,10 @@ impl ApiError {
             Self::Validation(_) | Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::TaskNotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::TaskNotFound | Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::LastOwner | Self::AlreadyMember | Self::ProjectFull | Self::Conflict => {
+                StatusCode::CONFLICT
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -91,7 +110,11 @@ impl ApiError {
             // so that clients see one shape locally and on AWS.
             Self::Unauthorized => return None,
             Self::Forbidden => "forbidden",
-            Self::TaskNotFound => "not_found",
+            Self::TaskNotFound | Self::NotFound(_) => "not_found",
+            Self::LastOwner => "last_owner",
+            Self::AlreadyMember => "already_member",
+            Self::ProjectFull => "project_full",
+            Self::Conflict => "conflict",
             Self::RouteNotFound => "no_route",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PreconditionFailed => "precondition_failed",
@@ -113,11 +136,25 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::TaskNotFound,
             StoreError::PreconditionFailed => Self::PreconditionFailed,
             StoreError::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            StoreError::LastOwner => Self::LastOwner,
+            StoreError::AlreadyMember => Self::AlreadyMember,
+            StoreError::ProjectFull => Self::ProjectFull,
+            StoreError::Conflict => Self::Conflict,
             StoreError::Unavailable { retry_after } => Self::Unavailable { retry_after },
             // A fresh UUIDv7 colliding is not a client's mistake: it is ours.
             err @ (StoreError::AlreadyExists | StoreError::Internal(_)) => {
                 Self::Internal(Box::new(err))
             }
+        }
+    }
+}
+
+impl ApiError {
+    /// Maps a store error where a missing thing is `what` (a project, a member, ...).
+    pub(crate) fn missing(what: &'static str) -> impl Fn(StoreError) -> Self {
+        move |err| match err {
+            StoreError::NotFound => Self::NotFound(what),
+            other => other.into(),
         }
     }
 }

@@ -3,7 +3,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, Header, Ref, Response};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::routes::{admin, tasks};
+use crate::routes::{admin, invitations, project_tasks, projects, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,11 +17,32 @@ use crate::routes::{admin, tasks};
         tasks::get_task,
         tasks::update_task,
         tasks::delete_task,
+        projects::create_project,
+        projects::list_projects,
+        projects::get_project,
+        projects::rename_project,
+        projects::delete_project,
+        projects::list_members,
+        projects::change_role,
+        projects::remove_member,
+        invitations::invite,
+        invitations::list_project_invitations,
+        invitations::my_invitations,
+        invitations::accept,
+        invitations::decline_or_revoke,
+        project_tasks::create_project_task,
+        project_tasks::list_project_tasks,
+        project_tasks::get_project_task,
+        project_tasks::update_project_task,
+        project_tasks::delete_project_task,
         admin::list_by_status,
     ),
     modifiers(&CognitoIdToken, &CallerErrors),
     tags(
         (name = "tasks", description = "The caller's own tasks"),
+        (name = "projects", description = "Task lists shared by their members: owners manage everything, editors change tasks, viewers read. A non-member gets 404 for everything of a project"),
+        (name = "project tasks", description = "A project's tasks, with the rules of `/tasks`, who created each and its assignee"),
+        (name = "invitations", description = "Invitations by e-mail, seen and accepted only with that address verified"),
         (name = "admin", description = "All users' tasks by status; members of the `admins` group only"),
     )
 )]

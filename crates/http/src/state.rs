@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use taskapi_domain::{NotReady, TaskStore};
+use taskapi_domain::{NotReady, ProjectStore, Store, TaskStore};
 
 use crate::Authenticator;
 
@@ -10,6 +10,8 @@ use crate::Authenticator;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn TaskStore>,
+    /// The same store, seen through its project port.
+    pub projects: Arc<dyn ProjectStore>,
     pub auth: Arc<dyn Authenticator>,
     /// What else `/readyz` checks after the store: services the same process hosts and
     /// requests need (the local user pool under `taskapi serve`); none in Lambda.
@@ -20,9 +22,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn TaskStore>, auth: Arc<dyn Authenticator>) -> Self {
+    pub fn new(store: Arc<dyn Store>, auth: Arc<dyn Authenticator>) -> Self {
         Self {
-            store,
+            store: store.clone(),
+            projects: store,
             auth,
             dependencies: Vec::new(),
             #[cfg(feature = "rate-limit")]

@@ -12,7 +12,7 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use taskapi_domain::{
-    Created, IdempotentCreate, ListQuery, NotReady, Page, Status, StoreError, Task, TaskId,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, Status, Store, StoreError, Task, TaskId,
     TaskStore, TaskUpdate, Timestamp,
 };
 use taskapi_http::{
@@ -33,18 +33,22 @@ impl Authenticator for SubIsTheToken {
         Ok(Principal {
             sub: sub.to_owned(),
             email: None,
+            email_verified: false,
             groups: Vec::new(),
         })
     }
 }
 
-fn router(store: Arc<dyn TaskStore>, limits: Option<CallerLimits>) -> Router {
-    let mut state = AppState::new(store, Arc::new(SubIsTheToken));
+fn router(store: Arc<dyn Store>, limits: Option<CallerLimits>) -> Router {
+    serve(AppState::new(store, Arc::new(SubIsTheToken)), limits)
+}
+
+fn serve(mut state: AppState, limits: Option<CallerLimits>) -> Router {
     state.limits = limits.map(Arc::new);
     with_service_layers(api_router(state), &HttpConfig::default())
 }
 
-fn sqlite() -> (tempfile::TempDir, Arc<dyn TaskStore>) {
+fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("tasks.sqlite3")).unwrap();
     (dir, Arc::new(store))
@@ -184,7 +188,10 @@ impl TaskStore for DiskGone {
 
 #[tokio::test]
 async fn storage_faults_are_503_storage_unavailable_and_readyz_says_why() {
-    let router = router(Arc::new(DiskGone), None);
+    let (_dir, store) = sqlite();
+    let mut state = AppState::new(store, Arc::new(SubIsTheToken));
+    state.store = Arc::new(DiskGone);
+    let router = serve(state, None);
     let (response, body) = post(&router, r#"{"title": "t"}"#).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()[header::RETRY_AFTER], "2", "rounded up");

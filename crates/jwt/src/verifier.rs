@@ -43,6 +43,9 @@ struct IdClaims {
     iat: u64,
     exp: u64,
     email: Option<String>,
+    /// Cognito issues a boolean; some pools (and tools) send the string `"true"`.
+    #[serde(default, deserialize_with = "boolean_or_text")]
+    email_verified: bool,
     #[serde(rename = "cognito:groups", default)]
     groups: Vec<String>,
 }
@@ -85,6 +88,7 @@ impl JwtAuthenticator {
         let principal = Principal {
             sub: claims.sub,
             email: claims.email,
+            email_verified: claims.email_verified,
             groups: claims.groups,
         };
         Ok((principal, claims.exp))
@@ -122,6 +126,22 @@ impl Authenticator for JwtAuthenticator {
             }
         }
     }
+}
+
+/// `true`, `"true"`: verified; anything else (false, other text, null): not.
+fn boolean_or_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Boolean(bool),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Flag::deserialize(deserializer)? {
+        Flag::Boolean(flag) => flag,
+        Flag::Text(text) => text == "true",
+        Flag::Other(_) => false,
+    })
 }
 
 fn now() -> u64 {

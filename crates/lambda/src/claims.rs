@@ -41,6 +41,10 @@ impl Authenticator for ApiGatewayClaims {
         Ok(Principal {
             sub: sub.clone(),
             email: claims.get("email").cloned(),
+            // Strings in authorizer claims ("true"); a JSON boolean becomes "true" too.
+            email_verified: claims
+                .get("email_verified")
+                .is_some_and(|verified| verified == "true"),
             groups: claims
                 .get("cognito:groups")
                 .map(|groups| parse_groups(groups))

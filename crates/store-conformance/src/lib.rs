@@ -4,6 +4,7 @@
 //! use fresh owners, so they can run on a table that already holds data.
 
 pub mod idempotency;
+pub mod projects;
 
 use std::collections::HashSet;
 use std::fmt::Debug;
@@ -77,11 +78,11 @@ fn assert_not_found<T: Debug>(result: Result<T, StoreError>, what: &str) {
     );
 }
 
-fn owner() -> String {
+pub(crate) fn owner() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn new_task(title: &str, status: Status) -> Task {
+pub(crate) fn new_task(title: &str, status: Status) -> Task {
     task_created_now(title, &format!("about {title}"), status)
 }
 
@@ -103,7 +104,7 @@ async fn put(store: &dyn TaskStore, owner: &str, title: &str, status: Status) ->
     task
 }
 
-fn query(limit: &str) -> ListQuery {
+pub(crate) fn query(limit: &str) -> ListQuery {
     ListQuery {
         limit: Limit::parse(limit).unwrap(),
         start_after: None,
@@ -111,7 +112,7 @@ fn query(limit: &str) -> ListQuery {
 }
 
 /// Follows `next` to the end, checking each page's size; returns every task in order.
-async fn all_pages(
+pub(crate) async fn all_pages(
     limit: &str,
     mut fetch: impl AsyncFnMut(ListQuery) -> Result<taskapi_domain::Page, StoreError>,
 ) -> Vec<Task> {
@@ -134,7 +135,7 @@ async fn all_pages(
     panic!("paging did not end");
 }
 
-fn ids(tasks: &[Task]) -> Vec<&str> {
+pub(crate) fn ids(tasks: &[Task]) -> Vec<&str> {
     tasks.iter().map(|task| task.task_id.as_str()).collect()
 }
 
@@ -285,6 +286,7 @@ pub async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore
         title: Some(Title::parse("final").unwrap()),
         description: Some(Description::parse("").unwrap()),
         status: None,
+        assignee: None,
     });
     let retitled = store.update(&alice, &task.task_id, &retitle).await.unwrap();
     assert_eq!(

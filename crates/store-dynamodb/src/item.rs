@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use taskapi_domain::keys::{self, StatusShards};
-use taskapi_domain::{Status, Task, TaskId, Timestamp};
+use taskapi_domain::{ProjectFields, ProjectId, Status, Task, TaskId, Timestamp};
 
 /// An item as the SDK hands it over.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -26,16 +26,19 @@ pub(crate) mod attr {
     pub const STATUS: &str = "status";
     pub const CREATED_AT: &str = "created_at";
     pub const UPDATED_AT: &str = "updated_at";
+    pub const PROJECT_ID: &str = "project_id";
+    pub const CREATED_BY: &str = "created_by";
+    pub const ASSIGNEE: &str = "assignee";
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-/// The primary key of `owner`'s task `id`.
-pub(crate) fn key(owner: &str, id: &TaskId) -> Item {
+/// The primary key of task `id` in partition `pk` (a user's or a project's).
+pub(crate) fn key_in(pk: String, id: &TaskId) -> Item {
     HashMap::from([
-        (attr::PK.to_owned(), s(keys::user_pk(owner))),
+        (attr::PK.to_owned(), s(pk)),
         (attr::SK.to_owned(), s(keys::task_sk(id))),
     ])
 }
@@ -43,7 +46,20 @@ pub(crate) fn key(owner: &str, id: &TaskId) -> Item {
 /// The full item for a new task, as the seed's `create_task` handler writes it (with
 /// `shards` = 1; else only `GSI1PK` differs).
 pub(crate) fn to_item(owner: &str, task: &Task, shards: StatusShards) -> Item {
-    let mut item = key(owner, &task.task_id);
+    to_item_in(keys::user_pk(owner), task, shards)
+}
+
+/// The full item for a new task in partition `pk`; a project task also carries its
+/// project's fields (`assignee` only when someone is assigned).
+pub(crate) fn to_item_in(pk: String, task: &Task, shards: StatusShards) -> Item {
+    let mut item = key_in(pk, &task.task_id);
+    if let Some(project) = &task.project {
+        item.insert(attr::PROJECT_ID.to_owned(), s(project.project_id.as_str()));
+        item.insert(attr::CREATED_BY.to_owned(), s(&project.created_by));
+        if let Some(assignee) = &project.assignee {
+            item.insert(attr::ASSIGNEE.to_owned(), s(assignee));
+        }
+    }
     for (name, value) in [
         (attr::GSI1PK, shards.gsi1pk(task.status, &task.task_id)),
         (attr::GSI1SK, task.created_at.as_str().to_owned()),
@@ -94,8 +110,19 @@ pub(crate) fn from_item(item: &Item) -> Result<Task, UnreadableItem> {
         }),
         None => Status::Pending,
     };
+    let project = text(attr::PROJECT_ID)
+        .map(|project| {
+            Ok(ProjectFields {
+                project_id: ProjectId::parse(&project)
+                    .map_err(|_| unreadable("its project_id is not a project id"))?,
+                created_by: text(attr::CREATED_BY).unwrap_or_default(),
+                assignee: text(attr::ASSIGNEE),
+            })
+        })
+        .transpose()?;
     Ok(Task {
         task_id,
+        project,
         title: text(attr::TITLE).unwrap_or_default(),
         description: text(attr::DESCRIPTION).unwrap_or_default(),
         status,
@@ -175,6 +202,7 @@ mod tests {
             status: Status::InProgress,
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
+            project: None,
         };
         let item = to_item("abc", &task, StatusShards::SEED);
         assert_eq!(item["GSI1PK"], s("STATUS#in_progress"));

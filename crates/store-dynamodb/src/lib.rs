@@ -11,12 +11,17 @@
 mod config;
 mod error;
 mod idempotency;
+mod invitations;
 mod item;
 mod page_key;
+mod project_item;
+mod projects;
+mod purge;
 mod reshard;
 mod status_index;
 mod store;
 mod table;
+mod transact;
 
 pub use aws_sdk_dynamodb::Client;
 pub use config::{DEFAULT_TABLE, DynamoConfig, StatusShardsFromEnv};

@@ -101,8 +101,8 @@ impl DynamoStore {
     /// Tells a failed conditional update apart when DynamoDB did not return the old item
     /// (emulators such as dynalite ignore `ReturnValuesOnConditionCheckFailure`): one
     /// consistent read, on the failure path only.
-    async fn missing_or_stale(&self, owner: &str, id: &TaskId) -> StoreError {
-        match self.get(owner, id).await {
+    async fn missing_or_stale(&self, pk: String, id: &TaskId) -> StoreError {
+        match self.get_in(pk, id).await {
             Ok(Some(_)) => StoreError::PreconditionFailed,
             Ok(None) => StoreError::NotFound,
             Err(err) => err,
@@ -113,15 +113,7 @@ impl DynamoStore {
 #[async_trait]
 impl TaskStore for DynamoStore {
     async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item::to_item(owner, task, self.shards)))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        conditional(result, StoreError::AlreadyExists).map(drop)
+        self.create_in(keys::user_pk(owner), task).await
     }
 
     async fn create_once(
@@ -134,21 +126,7 @@ impl TaskStore for DynamoStore {
     }
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(item::key(owner, id)))
-            // Read-your-writes: a task just created or changed must be seen as such.
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(from_sdk)?;
-        output
-            .item()
-            .map(item::from_item)
-            .transpose()
-            .map_err(StoreError::internal)
+        self.get_in(keys::user_pk(owner), id).await
     }
 
     async fn list_for_owner(
@@ -157,22 +135,8 @@ impl TaskStore for DynamoStore {
         status: Option<Status>,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        let mut request = self
-            .client
-            .query()
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user_pk(owner)))
-            .expression_attribute_values(":prefix", s(keys::TASK_PREFIX))
-            .consistent_read(true);
-        if let Some(status) = status {
-            // As the seed filters. DynamoDB applies `Limit` before the filter, so a page
-            // may come back short or empty while `next` still points further.
-            request = request
-                .filter_expression("#s = :status")
-                .expression_attribute_names("#s", attr::STATUS)
-                .expression_attribute_values(":status", s(status.as_str()));
-        }
-        self.page(request, query).await
+        self.list_in(keys::user_pk(owner), status, None, query)
+            .await
     }
 
     async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
@@ -185,12 +149,119 @@ impl TaskStore for DynamoStore {
         id: &TaskId,
         update: &TaskUpdate,
     ) -> Result<Task, StoreError> {
+        self.update_in(keys::user_pk(owner), id, update).await
+    }
+
+    async fn delete(
+        &self,
+        owner: &str,
+        id: &TaskId,
+        expected: Option<&Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.delete_in(keys::user_pk(owner), id, expected).await
+    }
+
+    /// `DescribeTable`: the table exists, is reachable with these credentials, and ACTIVE.
+    async fn ready(&self) -> Result<(), NotReady> {
+        let described = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|err| NotReady(format!("DescribeTable {}: {}", self.table, from_sdk(err))))?;
+        match described.table().and_then(|table| table.table_status()) {
+            Some(TableStatus::Active) => Ok(()),
+            status => Err(NotReady(format!(
+                "table {} is {status:?}, not ACTIVE",
+                self.table
+            ))),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Stores a new task in partition `pk`, refusing to overwrite.
+    pub(crate) async fn create_in(&self, pk: String, task: &Task) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item::to_item_in(pk, task, self.shards)))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        conditional(result, StoreError::AlreadyExists).map(drop)
+    }
+
+    /// Task `id` in partition `pk` (a user's or a project's).
+    pub(crate) async fn get_in(&self, pk: String, id: &TaskId) -> Result<Option<Task>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key_in(pk, id)))
+            // Read-your-writes: a task just created or changed must be seen as such.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        output
+            .item()
+            .map(item::from_item)
+            .transpose()
+            .map_err(StoreError::internal)
+    }
+
+    /// The tasks of partition `pk`, filtered by status and assignee when given.
+    pub(crate) async fn list_in(
+        &self,
+        pk: String,
+        status: Option<Status>,
+        assignee: Option<&str>,
+        query: &ListQuery,
+    ) -> Result<Page, StoreError> {
+        let mut request = self
+            .client
+            .query()
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(keys::TASK_PREFIX))
+            .consistent_read(true);
+        // As the seed filters. DynamoDB applies `Limit` before the filter, so a page may
+        // come back short or empty while `next` still points further.
+        let mut filters = Vec::new();
+        if let Some(status) = status {
+            filters.push("#s = :status");
+            request = request
+                .expression_attribute_names("#s", attr::STATUS)
+                .expression_attribute_values(":status", s(status.as_str()));
+        }
+        if let Some(assignee) = assignee {
+            filters.push("#a = :assignee");
+            request = request
+                .expression_attribute_names("#a", attr::ASSIGNEE)
+                .expression_attribute_values(":assignee", s(assignee));
+        }
+        if !filters.is_empty() {
+            request = request.filter_expression(filters.join(" AND "));
+        }
+        self.page(request, query).await
+    }
+
+    /// Updates task `id` in partition `pk`.
+    pub(crate) async fn update_in(
+        &self,
+        pk: String,
+        id: &TaskId,
+        update: &TaskUpdate,
+    ) -> Result<Task, StoreError> {
         let expression = UpdateExpression::new(id, update, self.shards);
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(item::key(owner, id)))
+            .set_key(Some(item::key_in(pk.clone(), id)))
             .update_expression(expression.update)
             .condition_expression(expression.condition)
             .set_expression_attribute_names(Some(expression.names))
@@ -214,7 +285,7 @@ impl TaskStore for DynamoStore {
                     } else if failed.item().is_some_and(|old| !old.is_empty()) {
                         Err(StoreError::PreconditionFailed)
                     } else {
-                        Err(self.missing_or_stale(owner, id).await)
+                        Err(self.missing_or_stale(pk, id).await)
                     }
                 }
                 _ => Err(from_sdk(err)),
@@ -222,9 +293,10 @@ impl TaskStore for DynamoStore {
         }
     }
 
-    async fn delete(
+    /// Deletes task `id` from partition `pk`.
+    pub(crate) async fn delete_in(
         &self,
-        owner: &str,
+        pk: String,
         id: &TaskId,
         expected: Option<&Timestamp>,
     ) -> Result<(), StoreError> {
@@ -232,7 +304,7 @@ impl TaskStore for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(item::key(owner, id)));
+            .set_key(Some(item::key_in(pk.clone(), id)));
         let Some(expected) = expected else {
             let result = request
                 .condition_expression("attribute_exists(PK)")
@@ -256,29 +328,11 @@ impl TaskStore for DynamoStore {
                     if failed.item().is_some_and(|old| !old.is_empty()) {
                         Err(StoreError::PreconditionFailed)
                     } else {
-                        Err(self.missing_or_stale(owner, id).await)
+                        Err(self.missing_or_stale(pk, id).await)
                     }
                 }
                 _ => Err(from_sdk(err)),
             },
-        }
-    }
-
-    /// `DescribeTable`: the table exists, is reachable with these credentials, and ACTIVE.
-    async fn ready(&self) -> Result<(), NotReady> {
-        let described = self
-            .client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map_err(|err| NotReady(format!("DescribeTable {}: {}", self.table, from_sdk(err))))?;
-        match described.table().and_then(|table| table.table_status()) {
-            Some(TableStatus::Active) => Ok(()),
-            status => Err(NotReady(format!(
-                "table {} is {status:?}, not ACTIVE",
-                self.table
-            ))),
         }
     }
 }
@@ -338,6 +392,18 @@ impl UpdateExpression {
             sets.push(this.bind(attr::GSI1PK, &shards.gsi1pk(status, id)));
         }
         this.update = format!("SET {}", sets.join(", "));
+        match &patch.assignee {
+            Some(Some(assignee)) => {
+                let set = this.bind(attr::ASSIGNEE, assignee);
+                this.update = format!("{}, {set}", this.update);
+            }
+            Some(None) => {
+                this.names
+                    .insert(format!("#{}", attr::ASSIGNEE), attr::ASSIGNEE.to_owned());
+                this.update = format!("{} REMOVE #{}", this.update, attr::ASSIGNEE);
+            }
+            None => {}
+        }
         if let Some(expected) = &update.expected_updated_at {
             this.names.insert(
                 format!("#{}", attr::UPDATED_AT),

@@ -15,6 +15,7 @@
 //! themselves when the fault clears.
 
 pub mod fault;
+mod projects;
 mod readers;
 mod schema;
 mod store;

@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`). Version 2 adds
-/// the owner-by-status index, the readiness probe's row and the idempotency keys; all are
-/// created on open, so a version 1 file is upgraded in place.
-const SCHEMA_VERSION: i64 = 2;
+/// the owner-by-status index, the readiness probe's row and the idempotency keys; version 3
+/// the projects (their tables, and a task's project columns). All are created on open, so
+/// an older file is upgraded in place.
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long the integrity check at start may take. `quick_check` reads the whole file; on a
 /// database too large to read in this time the server starts without it (and says so).
@@ -20,6 +21,15 @@ macro_rules! task_columns {
     };
 }
 pub(crate) use task_columns;
+
+/// [`task_columns!`] and a project task's columns (NULL for a personal task), in
+/// `row_to_any_task` order.
+macro_rules! any_task_columns {
+    () => {
+        "task_id, title, description, status, created_at, updated_at, project_id, created_by, assignee"
+    };
+}
+pub(crate) use any_task_columns;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -143,6 +153,9 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
              ",
         task_columns!(),
         "
+             project_id TEXT,
+             created_by TEXT,
+             assignee TEXT,
              PRIMARY KEY (PK, SK)
          ) WITHOUT ROWID;
          -- GSI1: tasks by status, oldest first; PK and SK break ties as DynamoDB does.
@@ -167,11 +180,59 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
              PRIMARY KEY (PK, idem_key)
          );
          CREATE INDEX IF NOT EXISTS IdempotencyExpiry ON Idempotency (expires_at);
-         PRAGMA user_version = 2;
+         -- Projects: the project, its members (by user: the mirror that 'my projects' reads)
+         -- and its invitations (by invitee: 'my invitations').
+         CREATE TABLE IF NOT EXISTS Projects (
+             project_id TEXT PRIMARY KEY,
+             name TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             updated_at TEXT NOT NULL
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS Members (
+             project_id TEXT NOT NULL,
+             user_id TEXT NOT NULL,
+             email TEXT,
+             role TEXT NOT NULL,
+             joined_at TEXT NOT NULL,
+             PRIMARY KEY (project_id, user_id)
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS MembersByUser ON Members (user_id, project_id);
+         CREATE TABLE IF NOT EXISTS Invitations (
+             invitation_id TEXT PRIMARY KEY,
+             project_id TEXT NOT NULL,
+             project_name TEXT NOT NULL,
+             email TEXT NOT NULL,
+             role TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             expires_at TEXT NOT NULL
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS InvitationsByProject ON Invitations (project_id);
+         CREATE INDEX IF NOT EXISTS InvitationsByEmail ON Invitations (email);
          COMMIT;"
     ))
     .map_err(err)?;
+    add_project_columns(&conn).map_err(err)?;
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(err)?;
     Ok(conn)
+}
+
+/// A task table created before version 3 lacks a project task's columns: add them (NULL,
+/// as for every personal task).
+fn add_project_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let has_them: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('TaskApp') WHERE name = 'assignee'",
+        [],
+        |row| row.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if has_them {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "ALTER TABLE TaskApp ADD COLUMN project_id TEXT;
+         ALTER TABLE TaskApp ADD COLUMN created_by TEXT;
+         ALTER TABLE TaskApp ADD COLUMN assignee TEXT;",
+    )
 }
 
 /// `PRAGMA quick_check`, interrupted after [`QUICK_CHECK_BUDGET`]. Names the first problem.

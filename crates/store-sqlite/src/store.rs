@@ -4,14 +4,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 use taskapi_domain::{
-    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Status, StoreError, Task,
-    TaskId, TaskStore, TaskUpdate, Timestamp, keys,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, ProjectFields, ProjectId,
+    Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp, keys,
 };
 
 use crate::OpenError;
 use crate::fault::{Health, sql};
 use crate::readers::Readers;
-use crate::schema::{open_writer, task_columns};
+use crate::schema::{any_task_columns, open_writer, task_columns};
 use crate::writer::Writer;
 
 #[derive(Clone)]
@@ -36,7 +36,7 @@ impl SqliteStore {
         })
     }
 
-    async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
+    pub(crate) async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -44,7 +44,7 @@ impl SqliteStore {
         self.health.observe(self.writer.write(write).await)
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -136,7 +136,7 @@ impl TaskStore for SqliteStore {
             insert_task(conn, &pk, &task)?;
             let record: [&dyn ToSql; 4] =
                 [&pk, &once.key.as_str(), &once.fingerprint, &once.expires_at];
-            insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, record)
+            insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, &record)
                 .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
                 .and_then(|mut prune| prune.execute(params![once.used_at]))
                 .map_err(sql)?;
@@ -211,7 +211,7 @@ impl TaskStore for SqliteStore {
             let mut select = conn
                 .prepare_cached(concat!(
                     "SELECT ",
-                    task_columns!(),
+                    any_task_columns!(),
                     ", PK, SK, GSI1PK, GSI1SK FROM TaskApp
                          WHERE GSI1PK = ?1 AND (GSI1SK, PK, SK) > (?2, ?3, ?4)
                          ORDER BY GSI1SK, PK, SK LIMIT ?5"
@@ -222,12 +222,12 @@ impl TaskStore for SqliteStore {
                     params![gsi1pk, after_gsi1sk, after_pk, after_sk, (limit + 1) as i64],
                     |row| {
                         Ok(KeyedTask {
-                            task: row_to_task(row)?,
+                            task: row_to_any_task(row)?,
                             key: PageKey {
-                                pk: row.get(6)?,
-                                sk: row.get(7)?,
-                                gsi1pk: row.get(8)?,
-                                gsi1sk: row.get(9)?,
+                                pk: row.get(9)?,
+                                sk: row.get(10)?,
+                                gsi1pk: row.get(11)?,
+                                gsi1sk: row.get(12)?,
                             },
                         })
                     },
@@ -243,41 +243,7 @@ impl TaskStore for SqliteStore {
         id: &TaskId,
         update: &TaskUpdate,
     ) -> Result<Task, StoreError> {
-        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
-        let update = update.clone();
-        self.write(move |conn| {
-            let current = stored_version(conn, &pk, &sk)?;
-            check_version(current, update.expected_updated_at.as_ref())?;
-            let patch = &update.patch;
-            conn.prepare_cached(concat!(
-                "UPDATE TaskApp SET
-                         title = coalesce(?3, title),
-                         description = coalesce(?4, description),
-                         status = coalesce(?5, status),
-                         GSI1PK = coalesce(?6, GSI1PK),
-                         updated_at = ?7
-                     WHERE PK = ?1 AND SK = ?2
-                     RETURNING ",
-                task_columns!(),
-                ""
-            ))
-            .and_then(|mut set| {
-                set.query_row(
-                    params![
-                        pk,
-                        sk,
-                        patch.title.as_ref().map(|title| title.as_str()),
-                        patch.description.as_ref().map(|text| text.as_str()),
-                        patch.status.map(Status::as_str),
-                        patch.status.map(keys::status_gsi1pk),
-                        update.updated_at.as_str(),
-                    ],
-                    row_to_task,
-                )
-            })
-            .map_err(sql)
-        })
-        .await
+        self.update_in(keys::user_pk(owner), id, update).await
     }
 
     async fn delete(
@@ -286,16 +252,7 @@ impl TaskStore for SqliteStore {
         id: &TaskId,
         expected: Option<&Timestamp>,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = (keys::user_pk(owner), keys::task_sk(id));
-        let expected = expected.cloned();
-        self.write(move |conn| {
-            check_version(stored_version(conn, &pk, &sk)?, expected.as_ref())?;
-            conn.prepare_cached("DELETE FROM TaskApp WHERE PK = ?1 AND SK = ?2")
-                .and_then(|mut delete| delete.execute(params![pk, sk]))
-                .map_err(sql)?;
-            Ok(())
-        })
-        .await
+        self.delete_in(keys::user_pk(owner), id, expected).await
     }
 
     /// Ready when the file is still the one opened, this process still holds its locks on
@@ -336,36 +293,111 @@ impl TaskStore for SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Updates task `id` in partition `pk` (a user's or a project's).
+    pub(crate) async fn update_in(
+        &self,
+        pk: String,
+        id: &TaskId,
+        update: &TaskUpdate,
+    ) -> Result<Task, StoreError> {
+        let sk = keys::task_sk(id);
+        let update = update.clone();
+        self.write(move |conn| {
+            let current = stored_version(conn, &pk, &sk)?;
+            check_version(current, update.expected_updated_at.as_ref())?;
+            let patch = &update.patch;
+            conn.prepare_cached(concat!(
+                "UPDATE TaskApp SET
+                         title = coalesce(?3, title),
+                         description = coalesce(?4, description),
+                         status = coalesce(?5, status),
+                         GSI1PK = coalesce(?6, GSI1PK),
+                         updated_at = ?7,
+                         assignee = CASE WHEN ?8 THEN ?9 ELSE assignee END
+                     WHERE PK = ?1 AND SK = ?2
+                     RETURNING ",
+                any_task_columns!(),
+                ""
+            ))
+            .and_then(|mut set| {
+                set.query_row(
+                    params![
+                        pk,
+                        sk,
+                        patch.title.as_ref().map(|title| title.as_str()),
+                        patch.description.as_ref().map(|text| text.as_str()),
+                        patch.status.map(Status::as_str),
+                        patch.status.map(keys::status_gsi1pk),
+                        update.updated_at.as_str(),
+                        patch.assignee.is_some(),
+                        patch.assignee.clone().flatten(),
+                    ],
+                    row_to_any_task,
+                )
+            })
+            .map_err(sql)
+        })
+        .await
+    }
+
+    /// Deletes task `id` from partition `pk`.
+    pub(crate) async fn delete_in(
+        &self,
+        pk: String,
+        id: &TaskId,
+        expected: Option<&Timestamp>,
+    ) -> Result<(), StoreError> {
+        let sk = keys::task_sk(id);
+        let expected = expected.cloned();
+        self.write(move |conn| {
+            check_version(stored_version(conn, &pk, &sk)?, expected.as_ref())?;
+            conn.prepare_cached("DELETE FROM TaskApp WHERE PK = ?1 AND SK = ?2")
+                .and_then(|mut delete| delete.execute(params![pk, sk]))
+                .map_err(sql)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
 /// A task read with the key a page that ends at it continues from.
-struct KeyedTask {
-    task: Task,
-    key: PageKey,
+pub(crate) struct KeyedTask {
+    pub(crate) task: Task,
+    pub(crate) key: PageKey,
 }
 
 /// Builds a page from up to `limit + 1` rows: the extra row only tells that more follow,
 /// so `next` is exact (no empty last page, unlike DynamoDB).
-fn paginate(
+pub(crate) fn paginate(
     rows: impl Iterator<Item = rusqlite::Result<KeyedTask>>,
     limit: usize,
 ) -> Result<Page, StoreError> {
+    let (tasks, next) = page_of(rows.map(|row| row.map(|row| (row.task, row.key))), limit)?;
+    Ok(Page { tasks, next })
+}
+
+/// The first `limit` of up to `limit + 1` keyed rows, and the key of the last one kept if
+/// the extra row tells that more follow.
+pub(crate) fn page_of<T>(
+    rows: impl Iterator<Item = rusqlite::Result<(T, PageKey)>>,
+    limit: usize,
+) -> Result<(Vec<T>, Option<PageKey>), StoreError> {
     let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next = rows.last().filter(|_| more).map(|last| last.key.clone());
-    Ok(Page {
-        tasks: rows.into_iter().map(|row| row.task).collect(),
-        next,
-    })
+    let next = rows.last().filter(|_| more).map(|(_, key)| key.clone());
+    Ok((rows.into_iter().map(|(item, _)| item).collect(), next))
 }
 
-fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreError> {
+pub(crate) fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreError> {
     let keys: [&dyn ToSql; 4] = [
         &pk,
         &keys::task_sk(&task.task_id),
         &keys::status_gsi1pk(task.status),
         &task.created_at.as_str(),
     ];
-    let inserted = insert_with_task(conn, INSERT_TASK, task, keys).map_err(sql)?;
+    let inserted = insert_with_task(conn, INSERT_TASK, task, &keys).map_err(sql)?;
     if inserted == 0 {
         return Err(StoreError::AlreadyExists);
     }
@@ -373,12 +405,12 @@ fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreErro
 }
 
 /// Runs `insert`, whose first six values are a task's, in [`task_columns!`] order, and the
-/// next four `rest`.
-fn insert_with_task(
+/// next ones `rest`.
+pub(crate) fn insert_with_task(
     conn: &Connection,
     insert: &str,
     task: &Task,
-    rest: [&dyn ToSql; 4],
+    rest: &[&dyn ToSql],
 ) -> rusqlite::Result<usize> {
     let fields: [&dyn ToSql; 6] = [
         &task.task_id.as_str(),
@@ -392,7 +424,11 @@ fn insert_with_task(
         .execute(params_from_iter(fields.iter().chain(rest.iter())))
 }
 
-fn select_task(conn: &Connection, pk: &str, sk: &str) -> Result<Option<Task>, StoreError> {
+pub(crate) fn select_task(
+    conn: &Connection,
+    pk: &str,
+    sk: &str,
+) -> Result<Option<Task>, StoreError> {
     conn.prepare_cached(concat!(
         "SELECT ",
         task_columns!(),
@@ -423,6 +459,26 @@ fn check_version(stored: Timestamp, expected: Option<&Timestamp>) -> Result<(), 
     }
 }
 
+/// Reads the columns of [`any_task_columns!`]: a task, personal or in a project.
+pub(crate) fn row_to_any_task(row: &Row<'_>) -> rusqlite::Result<Task> {
+    let mut task = row_to_task(row)?;
+    let project: Option<String> = row.get(6)?;
+    if let Some(project) = project {
+        task.project = Some(ProjectFields {
+            project_id: ProjectId::parse(&project).map_err(|err| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    6,
+                    rusqlite::types::Type::Text,
+                    err.into(),
+                )
+            })?,
+            created_by: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
+            assignee: row.get(8)?,
+        });
+    }
+    Ok(task)
+}
+
 /// Reads the columns of [`task_columns!`], in order.
 fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     let invalid = |column: usize, err: taskapi_domain::ValidationError| {
@@ -437,5 +493,6 @@ fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
         status: status.parse().map_err(|err| invalid(3, err))?,
         created_at: Timestamp::from_stored(row.get(4)?),
         updated_at: Timestamp::from_stored(row.get(5)?),
+        project: None,
     })
 }

@@ -33,3 +33,7 @@ async fn data_survives_reopening() {
         Some(task)
     );
 }
+
+mod projects {
+    taskapi_store_conformance::project_tests!(super::open);
+}

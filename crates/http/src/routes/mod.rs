@@ -3,10 +3,14 @@ use axum::routing::get;
 
 use crate::{ApiError, AppState};
 
+mod access;
 pub(crate) mod admin;
 mod conditional;
+pub(crate) mod invitations;
 pub(crate) mod meta;
 mod params;
+pub(crate) mod project_tasks;
+pub(crate) mod projects;
 pub(crate) mod tasks;
 
 /// Every route of the REST API, with the state applied. Entry points add the service
@@ -15,6 +19,9 @@ pub(crate) mod tasks;
 pub fn api_router(state: AppState) -> Router {
     Router::new()
         .merge(tasks::router())
+        .merge(projects::router())
+        .merge(project_tasks::router())
+        .merge(invitations::router())
         .merge(admin::router())
         .route("/healthz", get(meta::healthz))
         .route("/readyz", get(meta::readyz))

@@ -1,10 +1,12 @@
 //! The parameters of the routes, parsed into domain values with field-named errors: the
-//! query string of the list routes and the `{taskId}` of one task's routes.
+//! query string of the list routes and the ids in their paths.
+
+use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Path};
 use http::request::Parts;
 use serde::Deserialize;
-use taskapi_domain::{Limit, ListQuery, Status, TaskId, ValidationError};
+use taskapi_domain::{InvitationId, Limit, ListQuery, ProjectId, Status, TaskId, ValidationError};
 use utoipa::IntoParams;
 
 use crate::ApiError;
@@ -60,13 +62,126 @@ pub struct TaskPath(
     pub TaskId,
 );
 
+/// The path parameter `name`, as text.
+async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &'static str,
+) -> Result<String, ApiError> {
+    let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ValidationError::new(name, format!("{name} must be UTF-8 text")))?;
+    params
+        .remove(name)
+        .ok_or_else(|| ApiError::Internal(format!("route without {{{name}}}").into()))
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for TaskPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ValidationError::new("taskId", "taskId must be UTF-8 text"))?;
-        Ok(Self(TaskId::parse(&raw)?))
+        Ok(Self(TaskId::parse(
+            &path_param(parts, state, "taskId").await?,
+        )?))
+    }
+}
+
+/// The `{projectId}` of a route, parsed.
+#[derive(Debug, IntoParams)]
+#[into_params(names("projectId"), parameter_in = Path)]
+pub struct ProjectPath(
+    /// A project id: 1 to 64 letters, digits, '-' or '_'
+    #[param(value_type = String, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)]
+    pub ProjectId,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProjectPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Ok(Self(ProjectId::parse(
+            &path_param(parts, state, "projectId").await?,
+        )?))
+    }
+}
+
+/// The `{userId}` of a member's route: a user's `sub`.
+#[derive(Debug, IntoParams)]
+#[into_params(names("userId"), parameter_in = Path)]
+pub struct MemberPath(
+    /// The member's user id (their `sub`)
+    #[param(value_type = String, min_length = 1, max_length = 128)]
+    pub String,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for MemberPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "userId").await?;
+        let valid = (1..=128).contains(&raw.chars().count())
+            && !raw.chars().any(|c| c.is_control() || c == '#');
+        if valid {
+            Ok(Self(raw))
+        } else {
+            Err(ValidationError::new(
+                "userId",
+                "userId must be 1 to 128 characters, no control characters or '#'",
+            )
+            .into())
+        }
+    }
+}
+
+/// The `{invitationId}` of an invitation's route, parsed.
+#[derive(Debug, IntoParams)]
+#[into_params(names("invitationId"), parameter_in = Path)]
+pub struct InvitationPath(
+    /// An invitation id, as `POST /projects/{projectId}/invitations` returned it
+    #[param(value_type = String, min_length = 34, max_length = 97)]
+    pub InvitationId,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for InvitationPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "invitationId").await?;
+        Ok(Self(InvitationId::parse(&raw)?))
+    }
+}
+
+/// The query string of `GET /projects/{projectId}/tasks`: a task list's, and an assignee.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectListParams {
+    /// Only tasks in this status.
+    #[param(value_type = Option<Status>)]
+    status: Option<String>,
+    /// Only tasks assigned to this member (a `user_id`).
+    #[param(min_length = 1, max_length = 128)]
+    assignee: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The `next_token` of the previous page.
+    #[param(min_length = 1, max_length = 2048)]
+    next_token: Option<String>,
+}
+
+impl ProjectListParams {
+    pub fn parse(raw: Option<&str>) -> Result<(ListParams, Option<String>), ApiError> {
+        let params: Self = serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|err| {
+            ApiError::bad_request("invalid_query", format!("query string: {err}"))
+        })?;
+        if params.assignee.as_deref().is_some_and(str::is_empty) {
+            return Err(ValidationError::new("assignee", "assignee must be a user id").into());
+        }
+        let list = ListParams {
+            status: params.status,
+            limit: params.limit,
+            next_token: params.next_token,
+        };
+        Ok((list, params.assignee))
     }
 }

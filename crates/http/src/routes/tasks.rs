@@ -46,19 +46,19 @@ pub struct CreateTask {
     /// breaks, tabs, NUL). Stored without surrounding spaces.
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = Title::schema, required = true)]
-    title: Option<String>,
+    pub(super) title: Option<String>,
     /// Up to 4000 characters; empty when absent.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = String, max_length = 4000)]
-    description: Option<String>,
+    pub(super) description: Option<String>,
     /// `pending` when absent.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Status)]
-    status: Option<Status>,
+    pub(super) status: Option<Status>,
 }
 
 impl CreateTask {
-    fn validate(self) -> Result<NewTask, ValidationError> {
+    pub(super) fn validate(self) -> Result<NewTask, ValidationError> {
         let title = self
             .title
             .ok_or_else(|| ValidationError::new("title", "title is required"))?;
@@ -78,17 +78,23 @@ pub struct UpdateTask {
     /// As in `POST /tasks`.
     #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = Title::schema)]
-    title: Option<String>,
+    pub(super) title: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = String, max_length = 4000)]
-    description: Option<String>,
+    pub(super) description: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Status)]
-    status: Option<Status>,
+    pub(super) status: Option<Status>,
 }
 
 impl UpdateTask {
-    fn validate(self) -> Result<TaskPatch, ApiError> {
+    /// The patch, which may also set the assignee (project tasks only); at least one of
+    /// `fields` (named in the error) must be given.
+    pub(super) fn validate_with(
+        self,
+        assignee: Option<Option<String>>,
+        fields: &str,
+    ) -> Result<TaskPatch, ApiError> {
         let patch = TaskPatch {
             title: self.title.as_deref().map(Title::parse).transpose()?,
             description: self
@@ -97,11 +103,12 @@ impl UpdateTask {
                 .map(Description::parse)
                 .transpose()?,
             status: self.status,
+            assignee,
         };
         if patch.is_empty() {
             return Err(ApiError::bad_request(
                 "empty_patch",
-                "give at least one of title, description, status",
+                format!("give at least one of {fields}"),
             ));
         }
         Ok(patch)
@@ -111,7 +118,7 @@ impl UpdateTask {
 /// A page of tasks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskList {
-    tasks: Vec<Task>,
+    pub(super) tasks: Vec<Task>,
     /// The number of tasks on this page.
     count: usize,
     /// Pass as `next_token` to get the next page; `null` on the last page.
@@ -131,7 +138,7 @@ impl From<Page> for TaskList {
 /// The answer of `PATCH`, shaped as the seed's update handler answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UpdatedTask {
-    task: Task,
+    pub(super) task: Task,
 }
 
 #[utoipa::path(
@@ -190,7 +197,7 @@ pub async fn create_task(
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
     let mut values = headers.get_all(&IDEMPOTENCY_KEY).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -207,7 +214,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
     Ok(Some(IdempotencyKey::parse(text)?))
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs() as i64)
@@ -297,7 +304,7 @@ pub async fn update_task(
     JsonBody(body): JsonBody<UpdateTask>,
 ) -> Result<impl IntoResponse, ApiError> {
     let update = TaskUpdate {
-        patch: body.validate()?,
+        patch: body.validate_with(None, "title, description, status")?,
         updated_at: Timestamp::now(),
         expected_updated_at: if_match(&headers),
     };

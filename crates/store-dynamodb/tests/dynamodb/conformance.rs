@@ -72,3 +72,8 @@ async fn lists_continue_past_the_one_megabyte_page() {
     }
     assert_eq!(listed, created, "every task, once, in order");
 }
+
+/// Memberships are written with their mirrors in transactions, which dynalite lacks.
+mod projects_on_moto {
+    taskapi_store_conformance::project_tests!(super::on_moto);
+}

@@ -306,3 +306,7 @@ async fn reshard_on_dynalite() {
 async fn reshard_on_moto() {
     reshard_moves_every_key_and_back(&Emulator::moto()).await;
 }
+
+mod projects_with_eight_shards_on_moto {
+    taskapi_store_conformance::project_tests!(super::eight_shards_on_moto);
+}
