@@ -41,7 +41,7 @@ export function showProjects(shell: Shell): void {
 }
 
 function projectItem(shell: Shell, project: Project): HTMLLIElement {
-  const open = button("Open tasks", { "aria-label": `Open the tasks of ${project.name}` });
+  const open = button("Open tasks", { "aria-label": `Open tasks of ${project.name}` });
   open.addEventListener("click", () => showProjectTasks(shell, project));
   const members = button("Members", { "aria-label": `Members of ${project.name}` });
   members.addEventListener("click", () => showProject(shell, project));
@@ -135,7 +135,7 @@ function memberItem(shell: Shell, project: Project, member: Member, notice: Noti
   }
   if (project.role === "owner" || self) {
     const label = self ? "Leave project" : "Remove";
-    const remove = button(label, { "aria-label": self ? `Leave ${project.name}` : `Remove ${member.email}` });
+    const remove = button(label, { "aria-label": self ? `Leave project ${project.name}` : `Remove ${member.email}` });
     remove.addEventListener("click", () => {
       void whileBusy(item, notice, self ? "Leaving…" : "Removing…", async () => {
         await shell.api.removeMember(project.project_id, member.user_id);

@@ -237,7 +237,8 @@ class TaskForm {
       description: this.description.value,
       status: this.status.value as Status,
     };
-    if (this.assignee) changes.assignee = this.assignee.value || null;
+    // A new task is unassigned unless someone is picked; an edit may clear the assignee.
+    if (this.assignee && (this.assignee.value || this.editing)) changes.assignee = this.assignee.value || null;
     if (!changes.title) {
       this.notice.error("Enter a title.");
       this.title.focus();
