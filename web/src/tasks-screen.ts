@@ -48,12 +48,12 @@ function showTaskScreen(shell: Shell, scope: TaskScope): void {
     (!filter.value || filter.value === task.status) &&
     (!mineOnly.checked || task.assignee === shell.user?.sub);
   const list = new TaskList({
-    empty: () =>
-      filter.value || mineOnly.checked
-        ? "No tasks match this filter."
-        : canEdit
-          ? "There are no tasks yet. Add the first one above."
-          : "There are no tasks yet.",
+    empty: () => {
+      if (mineOnly.checked) return "No tasks here are assigned to you.";
+      if (filter.value) return "No tasks with this status.";
+      if (!scope.project) return "You have no tasks yet. Add your first one above.";
+      return canEdit ? "This project has no tasks yet. Add the first one above." : "This project has no tasks yet.";
+    },
     load: (nextToken) =>
       scope.routes.list(
         { status: filter.value as Status | "", assignee: mineOnly.checked ? shell.user?.sub : undefined },
