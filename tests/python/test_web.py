@@ -552,3 +552,73 @@ def test_pool_refusals_are_explained(server, context):
     app.field("Confirmation code").fill(outbox_code(server, unconfirmed, "sign-up"))
     app.button("Confirm").click()
     app.sign_in(unconfirmed)
+
+
+# ---- projects: two people on one list ------------------------------------------------------
+
+
+def test_two_people_share_a_project(server, browser):
+    """Invite, accept, both see and change the same tasks, a viewer gets no edit controls,
+    and a removed member loses the project with their very next request."""
+    owner_email, member_email = confirmed_user(server, "owner"), confirmed_user(server, "member")
+    owner_context = browser.new_context(viewport={"width": 1000, "height": 800})
+    member_context = browser.new_context(viewport={"width": 1000, "height": 800})
+    try:
+        owner = App(owner_context, server).open()
+        owner.sign_in(owner_email)
+        owner.button("Projects").click()
+        expect(owner.heading("Projects")).to_be_visible()
+        owner.field("Project name").fill("Launch")
+        owner.button("Create project").click()
+        expect(owner.page.get_by_role("status")).to_have_text("Created “Launch”.")
+        owner.check("projects")
+        owner.button("Members of Launch").click()
+        expect(owner.heading("Members of Launch")).to_be_visible()
+        owner.field("E-mail address").fill(member_email)
+        owner.field("Role").select_option("editor")
+        owner.button("Send invitation").click()
+        expect(owner.page.get_by_role("status")).to_have_text(f"Invited {member_email}.")
+        owner.check("project-members")
+
+        member = App(member_context, server).open()
+        member.sign_in(member_email)
+        member.button("Projects").click()
+        expect(member.page.get_by_text("You are invited to “Launch” as editor.")).to_be_visible()
+        member.check("project-invitation")
+        member.button("Accept the invitation to Launch").click()
+        member.button("Open tasks of Launch").click()
+        expect(member.heading("Launch")).to_be_visible()
+        member.field("Title").fill("Shared task")
+        member.field("Assignee").select_option(label=member_email)
+        member.button("Add task").click()
+        expect(member.task("Shared task")).to_contain_text(f"Assigned to {member_email}")
+        member.check("project-tasks")
+
+        owner.button("Open tasks").click()
+        expect(owner.task("Shared task")).to_contain_text(f"Assigned to {member_email}")
+        owner.button("Mark done: Shared task").click()
+        expect(owner.task("Shared task").locator(".status")).to_have_text("Done")
+
+        # Demoted to viewer: the member reads the list, with nothing that would change it.
+        owner.button("Projects").click()
+        owner.button("Members of Launch").click()
+        owner.page.get_by_label(f"Role of {member_email}").select_option("viewer")
+        expect(owner.page.get_by_role("status")).to_have_text(f"{member_email} is now viewer.")
+        member.button("Projects").click()
+        member.button("Open tasks of Launch").click()
+        expect(member.task("Shared task").locator(".status")).to_have_text("Done")
+        expect(member.page.get_by_text("You can read this project's tasks.", exact=False)).to_be_visible()
+        expect(member.button("Add task")).to_have_count(0)
+        expect(member.button("Edit: Shared task")).to_have_count(0)
+        member.check("project-viewer")
+
+        # Removed: the member's next request is refused, and the project is gone from their list.
+        owner.button(f"Remove {member_email}").click()
+        expect(owner.page.get_by_role("status")).to_have_text(f"Removed {member_email}.")
+        member.field("Show").select_option("done")
+        expect(member.page.get_by_role("alert")).to_contain_text("no longer a member")
+        member.button("Projects").click()
+        expect(member.button("Open tasks of Launch")).to_have_count(0)
+    finally:
+        owner_context.close()
+        member_context.close()

@@ -1,6 +1,8 @@
 /**
  * The REST API client: sends the Cognito ID token as API Gateway's authorizer takes it,
  * refreshes the session once on a 401, and turns every other failure into an ApiError.
+ * A user's own tasks and a project's tasks share one set of task routes under different
+ * paths (`/tasks`, `/projects/{id}/tasks`).
  */
 import { fetchAuthSession } from "aws-amplify/auth";
 
@@ -14,6 +16,14 @@ export const STATUSES: { value: Status; label: string }[] = [
   { value: "done", label: "Done" },
 ];
 
+export type Role = "owner" | "editor" | "viewer";
+
+export const ROLES: { value: Role; label: string }[] = [
+  { value: "owner", label: "Owner" },
+  { value: "editor", label: "Editor" },
+  { value: "viewer", label: "Viewer" },
+];
+
 export interface Task {
   task_id: string;
   title: string;
@@ -21,6 +31,10 @@ export interface Task {
   status: Status;
   created_at: string;
   updated_at: string;
+  /** Project tasks only: the project, who created it and who it is assigned to. */
+  project_id?: string | null;
+  created_by?: string;
+  assignee?: string | null;
 }
 
 export interface TaskPage {
@@ -29,52 +43,169 @@ export interface TaskPage {
   next_token?: string | null;
 }
 
+/** A project as its member sees it, with the member's own role. */
+export interface Project {
+  project_id: string;
+  name: string;
+  role: Role;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Member {
+  user_id: string;
+  email: string;
+  role: Role;
+  joined_at: string;
+}
+
+export interface Invitation {
+  invitation_id: string;
+  project_id: string;
+  project_name: string;
+  email: string;
+  role: Role;
+  created_at: string;
+  expires_at: string;
+}
+
 /** A task with the ETag of the version it shows, for a conditional update. */
 export interface Versioned {
   task: Task;
   etag: string | null;
 }
 
-export type TaskChanges = Partial<Pick<Task, "title" | "description" | "status">>;
+export type TaskChanges = Partial<Pick<Task, "title" | "description" | "status" | "assignee">>;
+
+/** Which tasks a list shows: a status, and in a project, one assignee. */
+export interface TaskFilter {
+  status: Status | "";
+  assignee?: string;
+}
+
+/** The task routes under one path: the user's own (`/tasks`) or a project's. */
+export class TaskRoutes {
+  constructor(
+    private readonly api: Api,
+    private readonly base: string,
+  ) {}
+
+  list(filter: TaskFilter, nextToken?: string): Promise<TaskPage> {
+    const params = { status: filter.status, assignee: filter.assignee, next_token: nextToken };
+    return this.api.json("GET", `${this.base}${query(params)}`);
+  }
+
+  async get(id: string): Promise<Versioned> {
+    const response = await this.api.send("GET", this.path(id));
+    return { task: (await response.json()) as Task, etag: response.headers.get("ETag") };
+  }
+
+  create(task: TaskChanges): Promise<Task> {
+    return this.api.json("POST", this.base, task);
+  }
+
+  /** PATCH with `If-Match`: an ApiError with status 412 when someone changed it since. */
+  async update(id: string, changes: TaskChanges, etag: string | null): Promise<Versioned> {
+    const headers: Record<string, string> = etag ? { "If-Match": etag } : {};
+    const response = await this.api.send("PATCH", this.path(id), changes, headers);
+    const body = (await response.json()) as { task: Task };
+    return { task: body.task, etag: response.headers.get("ETag") };
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.api.send("DELETE", this.path(id));
+  }
+
+  private path(id: string): string {
+    return `${this.base}/${encodeURIComponent(id)}`;
+  }
+}
 
 export class Api {
+  /** The signed-in user's own tasks. */
+  readonly mine = new TaskRoutes(this, "/tasks");
+
   constructor(private readonly baseUrl: string) {}
 
-  list(status: Status | "", nextToken?: string): Promise<TaskPage> {
-    return this.json("GET", `/tasks${query({ status, next_token: nextToken })}`);
+  /** A project's tasks. */
+  projectTasks(projectId: string): TaskRoutes {
+    return new TaskRoutes(this, `${projectPath(projectId)}/tasks`);
   }
 
   listAll(status: Status, nextToken?: string): Promise<TaskPage> {
     return this.json("GET", `/admin/tasks${query({ status, next_token: nextToken })}`);
   }
 
-  async get(id: string): Promise<Versioned> {
-    const response = await this.send("GET", `/tasks/${encodeURIComponent(id)}`);
-    return { task: (await response.json()) as Task, etag: response.headers.get("ETag") };
+  /** Every project the user belongs to (following every page: a user has few). */
+  async projects(): Promise<Project[]> {
+    return this.all<Project>("/projects", "projects");
   }
 
-  create(task: TaskChanges): Promise<Task> {
-    return this.json("POST", "/tasks", task);
+  createProject(name: string): Promise<Project> {
+    return this.json("POST", "/projects", { name });
   }
 
-  /** PATCH with `If-Match`: an ApiError with status 412 when someone changed it since. */
-  async update(id: string, changes: TaskChanges, etag: string | null): Promise<Versioned> {
-    const headers: Record<string, string> = etag ? { "If-Match": etag } : {};
-    const response = await this.send("PATCH", `/tasks/${encodeURIComponent(id)}`, changes, headers);
-    const body = (await response.json()) as { task: Task };
-    return { task: body.task, etag: response.headers.get("ETag") };
+  renameProject(projectId: string, name: string): Promise<Project> {
+    return this.json("PATCH", projectPath(projectId), { name });
   }
 
-  async remove(id: string): Promise<void> {
-    await this.send("DELETE", `/tasks/${encodeURIComponent(id)}`);
+  async deleteProject(projectId: string): Promise<void> {
+    await this.send("DELETE", projectPath(projectId));
   }
 
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  members(projectId: string): Promise<Member[]> {
+    return this.all<Member>(`${projectPath(projectId)}/members`, "members");
+  }
+
+  setRole(projectId: string, userId: string, role: Role): Promise<Member> {
+    return this.json("PATCH", `${projectPath(projectId)}/members/${encodeURIComponent(userId)}`, { role });
+  }
+
+  async removeMember(projectId: string, userId: string): Promise<void> {
+    await this.send("DELETE", `${projectPath(projectId)}/members/${encodeURIComponent(userId)}`);
+  }
+
+  invite(projectId: string, email: string, role: Role): Promise<Invitation> {
+    return this.json("POST", `${projectPath(projectId)}/invitations`, { email, role });
+  }
+
+  /** The project's pending invitations (its owners only). */
+  projectInvitations(projectId: string): Promise<Invitation[]> {
+    return this.all<Invitation>(`${projectPath(projectId)}/invitations`, "invitations");
+  }
+
+  /** The invitations addressed to the signed-in user's e-mail address. */
+  myInvitations(): Promise<Invitation[]> {
+    return this.all<Invitation>("/invitations", "invitations");
+  }
+
+  acceptInvitation(invitationId: string): Promise<Member> {
+    return this.json("POST", `/invitations/${encodeURIComponent(invitationId)}/accept`);
+  }
+
+  /** Declines an invitation (its addressee) or revokes it (the project's owner). */
+  async deleteInvitation(invitationId: string): Promise<void> {
+    await this.send("DELETE", `/invitations/${encodeURIComponent(invitationId)}`);
+  }
+
+  /** Every item of a paged list, whose items are under `key`. */
+  private async all<T>(path: string, key: string): Promise<T[]> {
+    const items: T[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.json<Record<string, unknown>>("GET", `${path}${query({ next_token: next })}`);
+      items.push(...((page[key] as T[] | undefined) ?? []));
+      next = (page.next_token as string | null | undefined) ?? undefined;
+    } while (next);
+    return items;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
     return (await response.json()) as T;
   }
 
-  private async send(
+  async send(
     method: string,
     path: string,
     body?: unknown,
@@ -134,6 +265,10 @@ async function apiError(response: Response): Promise<ApiError> {
     // Not JSON (e.g. a proxy's error page): the status alone decides the message.
   }
   return new ApiError(response.status, code, message);
+}
+
+function projectPath(projectId: string): string {
+  return `/projects/${encodeURIComponent(projectId)}`;
 }
 
 function query(params: Record<string, string | undefined>): string {

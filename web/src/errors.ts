@@ -86,7 +86,7 @@ function apiMessage(error: ApiError): string {
     case 403:
       return "You are not allowed to do this.";
     case 404:
-      return "This task no longer exists. It may have been deleted elsewhere.";
+      return "This no longer exists, or you are no longer a member. It may have been deleted elsewhere.";
     case 412:
       return "This task was changed elsewhere since you opened it.";
     case 413:

@@ -9,6 +9,7 @@ import "aws-amplify/auth/enable-oauth-listener";
 import { Hub } from "aws-amplify/utils";
 
 import { showAdmin } from "./admin-screen";
+import { showProjects } from "./projects-screen";
 import { showSignIn } from "./auth-screens";
 import { type AppConfig, absolute, loadConfig } from "./config";
 import { setSessionExpiredHandler } from "./dom";
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   // Listen before configuring: configuring starts the code exchange.
   const returning = returningFromHostedUi() ? hostedUiResult() : null;
   configureAmplify(config);
-  const shell = new Shell(config, { signIn: showSignIn, tasks: showTasks, admin: showAdmin });
+  const shell = new Shell(config, { signIn: showSignIn, tasks: showTasks, projects: showProjects, admin: showAdmin });
   setSessionExpiredHandler((message) => shell.signedOut(message));
 
   if (returning) {

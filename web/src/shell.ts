@@ -9,8 +9,9 @@ import { Api } from "./api";
 import { type AppConfig, absolute } from "./config";
 import { button, h } from "./dom";
 
-/** Who is signed in, from the ID token's claims. */
+/** Who is signed in, from the ID token's claims (`sub` is the user id projects name). */
 export interface User {
+  sub: string;
   email: string;
   isAdmin: boolean;
 }
@@ -23,6 +24,7 @@ export class Shell {
   private readonly screens: {
     signIn: (shell: Shell, email?: string, message?: string) => void;
     tasks: (shell: Shell) => void;
+    projects: (shell: Shell) => void;
     admin: (shell: Shell) => void;
   };
 
@@ -47,7 +49,11 @@ export class Shell {
       if (!tokens?.idToken) return false;
       const claims = tokens.idToken.payload;
       const groups = (claims["cognito:groups"] as string[] | undefined) ?? [];
-      this.user = { email: String(claims.email ?? claims["cognito:username"] ?? ""), isAdmin: groups.includes("admins") };
+      this.user = {
+        sub: String(claims.sub ?? ""),
+        email: String(claims.email ?? claims["cognito:username"] ?? ""),
+        isAdmin: groups.includes("admins"),
+      };
       return true;
     } catch {
       return false;
@@ -79,6 +85,9 @@ export class Shell {
     const mine = button("My tasks");
     mine.addEventListener("click", () => this.screens.tasks(this));
     items.push(mine);
+    const projects = button("Projects");
+    projects.addEventListener("click", () => this.screens.projects(this));
+    items.push(projects);
     if (this.user.isAdmin) {
       const all = button("All users' tasks");
       all.addEventListener("click", () => this.screens.admin(this));

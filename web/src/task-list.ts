@@ -8,6 +8,8 @@ interface ListOptions {
   load(nextToken?: string): Promise<TaskPage>;
   /** Buttons for one task; none for a read-only list. */
   actions(task: Task): HTMLElement[];
+  /** A line more about a task (a project task's assignee), if any. */
+  details?(task: Task): HTMLElement | null;
   label: string;
 }
 
@@ -85,6 +87,7 @@ export class TaskList {
       h("h3", { class: "task-title" }, task.title),
       h("p", { class: `status status-${task.status}` }, status),
       task.description ? h("p", { class: "description" }, task.description) : null,
+      this.options.details?.(task) ?? null,
       h("p", { class: "meta" }, "Created ", h("time", { datetime: task.created_at }, formatTime(task.created_at))),
       actions.length ? h("div", { class: "actions" }, ...actions) : null,
     );

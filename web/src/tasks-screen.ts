@@ -1,9 +1,10 @@
 /**
- * The signed-in user's tasks: a form that adds a task or edits one (with `If-Match`, and a
- * reload offer on 412), a status filter, the list oldest first with "Load more", and
- * deletion after a confirmation.
+ * A list of tasks, the user's own or a project's: a form that adds a task or edits one (with
+ * `If-Match`, and a reload offer on 412), a status filter (and in a project, an assignee
+ * picker and "Assigned to me"), the list oldest first with "Load more", and deletion after a
+ * confirmation. A project's viewers get the list without any control that would change it.
  */
-import { STATUSES, type Status, type Task, type TaskChanges } from "./api";
+import { type Member, type Project, STATUSES, type Status, type Task, type TaskChanges, type TaskRoutes } from "./api";
 import { ApiError } from "./errors";
 import { Notice, button, field, h, input, select, whileBusy } from "./dom";
 import type { Shell } from "./shell";
@@ -11,23 +12,67 @@ import { TaskList } from "./task-list";
 
 const FILTERS = [{ value: "", label: "All" }, ...STATUSES];
 
+/** Whose tasks a screen shows. */
+interface TaskScope {
+  heading: string;
+  routes: TaskRoutes;
+  /** In a project: the project (with the user's role) and its members. */
+  project?: { project: Project; members: Member[] };
+}
+
 export function showTasks(shell: Shell): void {
+  showTaskScreen(shell, { heading: "My tasks", routes: shell.api.mine });
+}
+
+/** A project's tasks, once its members are known (for the assignee picker). */
+export function showProjectTasks(shell: Shell, project: Project): void {
+  const notice = new Notice();
+  shell.mount(project.name, notice.element);
+  void whileBusy(notice.element, notice, "Loading the project…", async () => {
+    const members = await shell.api.members(project.project_id);
+    showTaskScreen(shell, {
+      heading: project.name,
+      routes: shell.api.projectTasks(project.project_id),
+      project: { project, members },
+    });
+  });
+}
+
+function showTaskScreen(shell: Shell, scope: TaskScope): void {
   const notice = new Notice();
   const filter = select(FILTERS);
+  const members = scope.project?.members ?? [];
+  const mineOnly = input({ type: "checkbox", name: "assigned-to-me" });
+  const canEdit = scope.project?.project.role !== "viewer";
+  const matches = (task: Task) =>
+    (!filter.value || filter.value === task.status) &&
+    (!mineOnly.checked || task.assignee === shell.user?.sub);
   const list = new TaskList({
-    empty: () =>
-      filter.value ? "No tasks with this status." : "You have no tasks yet. Add your first one above.",
-    load: (nextToken) => shell.api.list(filter.value as Status | "", nextToken),
-    actions: (task) => taskActions(task),
-    label: "Your tasks",
+    empty: () => {
+      if (mineOnly.checked) return "No tasks here are assigned to you.";
+      if (filter.value) return "No tasks with this status.";
+      if (!scope.project) return "You have no tasks yet. Add your first one above.";
+      return canEdit ? "This project has no tasks yet. Add the first one above." : "This project has no tasks yet.";
+    },
+    load: (nextToken) =>
+      scope.routes.list(
+        { status: filter.value as Status | "", assignee: mineOnly.checked ? shell.user?.sub : undefined },
+        nextToken,
+      ),
+    actions: (task) => (canEdit ? taskActions(task) : []),
+    details: (task) => assigneeLine(task, members),
+    label: scope.project ? `Tasks of ${scope.heading}` : "Your tasks",
   });
-  const editor = new TaskForm(shell, notice, {
-    created: (task) => list.added(task, !filter.value || filter.value === task.status),
-    saved: (task) => list.replaced(task, !filter.value || filter.value === task.status),
-    deleted: (id) => list.removed(id),
-  });
+  const editor = canEdit
+    ? new TaskForm(scope.routes, members, notice, {
+        created: (task) => list.added(task, matches(task)),
+        saved: (task) => list.replaced(task, matches(task)),
+        deleted: (id) => list.removed(id),
+      })
+    : null;
 
   function taskActions(task: Task): HTMLElement[] {
+    if (!editor) return [];
     const edit = button("Edit", { "aria-label": `Edit: ${task.title}` });
     edit.addEventListener("click", () => editor.edit(task.task_id));
     const remove = button("Delete", { "aria-label": `Delete: ${task.title}` });
@@ -37,8 +82,8 @@ export function showTasks(shell: Shell): void {
       const done = button("Mark done", { "aria-label": `Mark done: ${task.title}` });
       done.addEventListener("click", () => {
         void whileBusy(list.element, list.notice, "Saving…", async () => {
-          const { task: saved } = await shell.api.update(task.task_id, { status: "done" }, null);
-          list.replaced(saved, !filter.value || filter.value === saved.status);
+          const { task: saved } = await scope.routes.update(task.task_id, { status: "done" }, null);
+          list.replaced(saved, matches(saved));
         });
       });
       actions.push(done);
@@ -48,14 +93,31 @@ export function showTasks(shell: Shell): void {
   }
 
   filter.addEventListener("change", () => list.reload());
-  const filterBar = h("div", { class: "filter" }, field("Show", filter));
+  mineOnly.addEventListener("change", () => list.reload());
+  const filterBar = h(
+    "div",
+    { class: "filter" },
+    field("Show", filter),
+    scope.project ? field("Assigned to me", mineOnly) : null,
+  );
+  const readOnly = canEdit
+    ? null
+    : h("p", {}, "You can read this project's tasks. Its owner can make you an editor to change them.");
   shell.mount(
-    "My tasks",
+    scope.heading,
     notice.element,
-    editor.element,
+    readOnly,
+    editor?.element ?? null,
     h("section", { "aria-label": "Task list" }, filterBar, list.element),
   );
   list.reload();
+}
+
+/** "Assigned to …" for a project task, by the member's e-mail address. */
+function assigneeLine(task: Task, members: Member[]): HTMLElement | null {
+  if (!task.assignee) return null;
+  const member = members.find((m) => m.user_id === task.assignee);
+  return h("p", { class: "assignee" }, `Assigned to ${member?.email ?? "a former member"}`);
 }
 
 interface FormEvents {
@@ -71,16 +133,22 @@ class TaskForm {
   private readonly title = input({ type: "text", name: "title", required: true, maxlength: "200" });
   private readonly description = h("textarea", { name: "description", rows: "3", maxlength: "4000" });
   private readonly status = select(STATUSES, "pending");
+  /** In a project: who the task is assigned to (a member, or nobody). */
+  private readonly assignee: HTMLSelectElement | null;
   private readonly buttons = h("div", { class: "actions" });
   private readonly dialog = h("dialog", { "aria-labelledby": "delete-heading" });
   /** The task being edited and the ETag of the version the form shows. */
   private editing: { id: string; etag: string | null } | null = null;
 
   constructor(
-    private readonly shell: Shell,
+    private readonly routes: TaskRoutes,
+    members: Member[],
     private readonly notice: Notice,
     private readonly events: FormEvents,
   ) {
+    this.assignee = members.length
+      ? select([{ value: "", label: "Nobody" }, ...members.map((m) => ({ value: m.user_id, label: m.email }))])
+      : null;
     this.element = h(
       "form",
       { class: "task-form", novalidate: true },
@@ -88,6 +156,7 @@ class TaskForm {
       field("Title", this.title),
       field("Description", this.description),
       field("Status", this.status),
+      this.assignee ? field("Assignee", this.assignee) : null,
       this.buttons,
       this.dialog,
     );
@@ -100,7 +169,7 @@ class TaskForm {
 
   async edit(id: string): Promise<void> {
     await whileBusy(this.element, this.notice, "Loading the task…", async () => {
-      const { task, etag } = await this.shell.api.get(id);
+      const { task, etag } = await this.routes.get(id);
       this.fill(task, etag);
     });
     this.title.focus();
@@ -123,7 +192,7 @@ class TaskForm {
       deleting = true;
       this.dialog.close();
       void whileBusy(this.element, this.notice, "Deleting…", async () => {
-        await this.shell.api.remove(task.task_id).catch((error: unknown) => {
+        await this.routes.remove(task.task_id).catch((error: unknown) => {
           // Already gone is what the user wanted.
           if (!(error instanceof ApiError && error.status === 404)) throw error;
         });
@@ -142,6 +211,7 @@ class TaskForm {
     this.title.value = task.title;
     this.description.value = task.description;
     this.status.value = task.status;
+    if (this.assignee) this.assignee.value = task.assignee ?? "";
     const cancel = button("Cancel");
     cancel.addEventListener("click", () => {
       this.showAdd();
@@ -157,6 +227,7 @@ class TaskForm {
     this.title.value = "";
     this.description.value = "";
     this.status.value = "pending";
+    if (this.assignee) this.assignee.value = "";
     this.buttons.replaceChildren(h("button", { type: "submit", class: "primary" }, "Add task"));
   }
 
@@ -166,6 +237,8 @@ class TaskForm {
       description: this.description.value,
       status: this.status.value as Status,
     };
+    // A new task is unassigned unless someone is picked; an edit may clear the assignee.
+    if (this.assignee && (this.assignee.value || this.editing)) changes.assignee = this.assignee.value || null;
     if (!changes.title) {
       this.notice.error("Enter a title.");
       this.title.focus();
@@ -174,7 +247,7 @@ class TaskForm {
     const editing = this.editing;
     if (!editing) {
       await whileBusy(this.element, this.notice, "Adding the task…", async () => {
-        const task = await this.shell.api.create(changes);
+        const task = await this.routes.create(changes);
         this.showAdd();
         this.events.created(task);
         this.notice.info(`Added “${task.title}”.`);
@@ -184,7 +257,7 @@ class TaskForm {
     }
     await whileBusy(this.element, this.notice, "Saving…", async () => {
       try {
-        const { task } = await this.shell.api.update(editing.id, changes, editing.etag);
+        const { task } = await this.routes.update(editing.id, changes, editing.etag);
         this.showAdd();
         this.events.saved(task);
         this.notice.info(`Saved “${task.title}”.`);
@@ -200,7 +273,7 @@ class TaskForm {
     const reload = button("Reload task");
     reload.addEventListener("click", () => {
       void whileBusy(this.element, this.notice, "Loading the latest version…", async () => {
-        const { task, etag } = await this.shell.api.get(id);
+        const { task, etag } = await this.routes.get(id);
         this.fill(task, etag);
         this.events.saved(task);
         this.notice.info("This is the latest version. Make your changes again, then save.");
