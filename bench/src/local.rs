@@ -163,7 +163,11 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
 }
 
 /// Creates every user's tasks through the API, a few users at a time; returns their ids.
-async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<Vec<Vec<String>>> {
+pub(crate) async fn seed(
+    base: &str,
+    tokens: &[String],
+    per_user: usize,
+) -> anyhow::Result<Vec<Vec<String>>> {
     let client = reqwest::Client::new();
     let mut ids = vec![Vec::new(); tokens.len()];
     for chunk in (0..tokens.len()).collect::<Vec<_>>().chunks(32) {
@@ -195,7 +199,7 @@ async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<
     Ok(ids)
 }
 
-fn lua(tokens: &[String], ids: &[Vec<String>], request: &str) -> String {
+pub(crate) fn lua(tokens: &[String], ids: &[Vec<String>], request: &str) -> String {
     let quoted = |items: &[String]| {
         items
             .iter()
