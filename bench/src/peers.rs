@@ -335,12 +335,50 @@ async fn startups(taskapi: &Path, profile: Profile) -> anyhow::Result<Vec<Startu
     ])
 }
 
-/// A step's rate for the progress lines and the table: `123/s`, or what the pool said.
+/// A step's rate for the progress lines and the table: `123/s`, with the failed calls
+/// if any (`123/s, 4 failed`), or what the pool said when none succeeded.
 fn rate(outcome: &Outcome) -> String {
     match outcome {
+        Outcome::Measured(rate) if rate.errors > 0 => {
+            format!("{:.0}/s, {} failed", rate.per_second, rate.errors)
+        }
         Outcome::Measured(rate) => format!("{:.0}/s", rate.per_second),
         Outcome::Cannot(answer) => format!("cannot: {answer}"),
     }
+}
+
+/// The first failure of each step that had some, one line each.
+fn failures(pools: &[pools::PoolResult]) -> String {
+    let mut out = String::new();
+    for pool in pools {
+        let steps = [
+            ("sign-up", &pool.sign_up),
+            ("confirm", &pool.confirm),
+            ("sign-in", &pool.sign_in),
+        ];
+        for (step, outcome) in steps {
+            if let Outcome::Measured(pools::Rate {
+                errors,
+                first_error: Some(first),
+                ..
+            }) = outcome
+            {
+                let first: String = first
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(60)
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "- {} {step}: {errors} failed, the first with `{first}`",
+                    pool.make.name()
+                );
+            }
+        }
+    }
+    out
 }
 
 fn p99(outcome: &Outcome) -> String {
@@ -413,8 +451,10 @@ impl crate::Markdown for Report {
             .render();
         let _ = writeln!(
             out,
-            "\n{} clients, {} s per step (confirm ends early when every signed-up user is confirmed).\n",
-            self.profile.pool_load.clients, self.profile.pool_load.seconds
+            "\n{} clients, {} s per step (confirm ends early when every signed-up user is confirmed).\n\n{}",
+            self.profile.pool_load.clients,
+            self.profile.pool_load.seconds,
+            failures(&self.pools)
         );
         out += &Table::of(&self.startup)
             .text("taskapi data directory", |s| s.data_dir)
@@ -483,17 +523,37 @@ mod tests {
         let report = Report {
             profile: Profile::QUICK,
             task_servers: vec![server("taskapi", 3000.0), server("PocketBase", 1000.0)],
-            pools: vec![PoolResult {
-                make: Make::Moto,
-                version: "5".into(),
-                startup_ms: 700.0,
-                idle_rss_mb: 50.0,
-                loaded_rss_mb: 60.0,
-                sign_up: measured(120.0),
-                confirm: Outcome::Cannot("NotAuthorizedException".into()),
-                confirm_how: "AdminConfirmSignUp (no outbox)",
-                sign_in: Outcome::Cannot("no user confirmed".into()),
-            }],
+            pools: vec![
+                PoolResult {
+                    make: Make::Moto,
+                    version: "5".into(),
+                    startup_ms: 700.0,
+                    idle_rss_mb: 50.0,
+                    loaded_rss_mb: 60.0,
+                    sign_up: measured(120.0),
+                    confirm: Outcome::Cannot("NotAuthorizedException".into()),
+                    confirm_how: "AdminConfirmSignUp (no outbox)",
+                    sign_in: Outcome::Cannot("no user confirmed".into()),
+                },
+                PoolResult {
+                    make: Make::Moto,
+                    version: "5".into(),
+                    startup_ms: 700.0,
+                    idle_rss_mb: 50.0,
+                    loaded_rss_mb: 60.0,
+                    sign_up: measured(120.0),
+                    confirm: measured(120.0),
+                    confirm_how: "AdminConfirmSignUp (no outbox)",
+                    sign_in: Outcome::Measured(Rate {
+                        done: 7,
+                        per_second: 7.0,
+                        p50_ms: 1.0,
+                        p99_ms: 4.0,
+                        errors: 2,
+                        first_error: Some("500 Internal\nServer Error".into()),
+                    }),
+                },
+            ],
             startup: vec![Startup {
                 data_dir: "fresh",
                 tasks: 0,
@@ -511,6 +571,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cannot: no user confirmed"), "{text}");
+        assert!(text.contains("| 7/s, 2 failed |"), "{text}");
+        assert!(
+            text.contains("- moto server sign-in: 2 failed, the first with `500 Internal`"),
+            "{text}"
+        );
         let svg = crate::chart::pools(&report);
         assert!(svg.contains("cannot: NotAuthorizedException"), "{svg}");
         assert!(crate::chart::peers(&report).contains("3000/s"));
