@@ -516,6 +516,20 @@ mod tests {
         })
     }
 
+    fn pool(sign_up: Outcome, confirm: Outcome, sign_in: Outcome) -> PoolResult {
+        PoolResult {
+            make: Make::Moto,
+            version: "5".into(),
+            startup_ms: 700.0,
+            idle_rss_mb: 50.0,
+            loaded_rss_mb: 60.0,
+            sign_up,
+            confirm,
+            confirm_how: "AdminConfirmSignUp (no outbox)",
+            sign_in,
+        }
+    }
+
     /// A step a pool cannot do is a cell that says what it answered, in the table and the
     /// chart alike; the ratio is taskapi's rate over the peer's.
     #[test]
@@ -524,27 +538,15 @@ mod tests {
             profile: Profile::QUICK,
             task_servers: vec![server("taskapi", 3000.0), server("PocketBase", 1000.0)],
             pools: vec![
-                PoolResult {
-                    make: Make::Moto,
-                    version: "5".into(),
-                    startup_ms: 700.0,
-                    idle_rss_mb: 50.0,
-                    loaded_rss_mb: 60.0,
-                    sign_up: measured(120.0),
-                    confirm: Outcome::Cannot("NotAuthorizedException".into()),
-                    confirm_how: "AdminConfirmSignUp (no outbox)",
-                    sign_in: Outcome::Cannot("no user confirmed".into()),
-                },
-                PoolResult {
-                    make: Make::Moto,
-                    version: "5".into(),
-                    startup_ms: 700.0,
-                    idle_rss_mb: 50.0,
-                    loaded_rss_mb: 60.0,
-                    sign_up: measured(120.0),
-                    confirm: measured(120.0),
-                    confirm_how: "AdminConfirmSignUp (no outbox)",
-                    sign_in: Outcome::Measured(Rate {
+                pool(
+                    measured(120.0),
+                    Outcome::Cannot("NotAuthorizedException".into()),
+                    Outcome::Cannot("no user confirmed".into()),
+                ),
+                pool(
+                    measured(120.0),
+                    measured(120.0),
+                    Outcome::Measured(Rate {
                         done: 7,
                         per_second: 7.0,
                         p50_ms: 1.0,
@@ -552,7 +554,7 @@ mod tests {
                         errors: 2,
                         first_error: Some("500 Internal\nServer Error".into()),
                     }),
-                },
+                ),
             ],
             startup: vec![Startup {
                 data_dir: "fresh",
