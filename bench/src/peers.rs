@@ -451,11 +451,13 @@ impl crate::Markdown for Report {
             .render();
         let _ = writeln!(
             out,
-            "\n{} clients, {} s per step (confirm ends early when every signed-up user is confirmed).\n\n{}",
-            self.profile.pool_load.clients,
-            self.profile.pool_load.seconds,
-            failures(&self.pools)
+            "\n{} clients, {} s per step (confirm ends early when every signed-up user is confirmed).\n",
+            self.profile.pool_load.clients, self.profile.pool_load.seconds,
         );
+        let failed = failures(&self.pools);
+        if !failed.is_empty() {
+            let _ = writeln!(out, "{failed}");
+        }
         out += &Table::of(&self.startup)
             .text("taskapi data directory", |s| s.data_dir)
             .number("tasks", |s| s.tasks)
