@@ -168,9 +168,10 @@ pub fn peers(report: &peers::Report) -> String {
     for (a, b) in ours.routes.iter().zip(&theirs.routes) {
         for (server, load, colour) in [(ours, &a.load, OURS), (theirs, &b.load, THEIRS)] {
             rows.push(Bar {
+                // The route's name without its parenthesis, so the label fits its margin.
                 label: format!(
                     "{}: {}",
-                    a.route.split(' ').take(2).collect::<Vec<_>>().join(" "),
+                    a.route.split(" (").next().unwrap_or(a.route),
                     server.name
                 ),
                 value: load.requests_per_sec,
