@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and writes bench/results/ (JSON and SVG charts):
 #   bench/run.sh           the full run recorded in BENCHMARKS.md
-#   bench/run.sh --quick   a short run for CI (about two minutes): reports, asserts nothing
+#   bench/run.sh --quick   a short run for CI (about two minutes): reports, asserts nothing;
+#                          it leaves out the peers, which `--quick --parts peers` runs alone
+#   bench/run.sh --parts peers   taskapi beside PocketBase and the Cognito emulators
 # Further arguments go to taskapi-bench, e.g. `--parts lambda,dynamodb` (see --help).
 # Installs what it needs: wrk (Debian), and the test tools (dynalite, Python/boto3,
-# cargo-lambda). The full run also builds the Lambda package to report its size.
+# cargo-lambda; the peers: PocketBase, moto, cognito-local, MiniStack). The full run also builds the Lambda package to report its size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

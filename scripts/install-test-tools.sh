@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the tools the tests run as real peers into this checkout only: Python tools into
-# .venv (from tests/requirements.txt), Node tools into node_modules (from package-lock.json),
+# .venv (from tests/requirements.txt), MiniStack (a benchmark peer whose botocore pin clashes
+# with boto3's) into a venv of its own, .venv/ministack (from bench/requirements-ministack.txt),
+# Node tools into node_modules (from package-lock.json),
 # the web app's build tools into web/node_modules (from web/package-lock.json); and Debian's
 # chromium, for the browser tests, when it is missing (Playwright never downloads one).
 # Re-runs are cheap: each step is skipped while its lock file is older than its marker.
@@ -13,6 +15,13 @@ if [ ! -x .venv/bin/python ] || [ tests/requirements.txt -nt .venv/.installed ];
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r tests/requirements.txt
   touch .venv/.installed
+fi
+
+if [ ! -x .venv/ministack/bin/ministack ] || [ bench/requirements-ministack.txt -nt .venv/ministack/.installed ]; then
+  echo "installing MiniStack into .venv/ministack"
+  python3 -m venv .venv/ministack
+  .venv/ministack/bin/python -m pip install --quiet -r bench/requirements-ministack.txt
+  touch .venv/ministack/.installed
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.installed ]; then

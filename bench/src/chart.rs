@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::{lambda, local};
+use crate::pools::{Make, Outcome};
+use crate::{lambda, local, peers};
 
 const WIDTH: f64 = 760.0;
 const LABEL: f64 = 200.0;
@@ -114,4 +115,118 @@ pub fn cold_start(report: &lambda::Report) -> String {
     );
     svg.push_str("</svg>\n");
     svg
+}
+
+/// One bar of [`bars`]: its label, the value its length stands for, the text beside it and
+/// its colour.
+struct Bar {
+    label: String,
+    value: f64,
+    text: String,
+    colour: &'static str,
+}
+
+const OURS: &str = "#1f77b4";
+const THEIRS: &str = "#ff7f0e";
+
+/// Horizontal bars under `title`, the longest standing for the largest value, with `note`
+/// below them.
+fn bars(title: &str, rows: &[Bar], note: &str) -> String {
+    let max = largest(rows.iter().map(|bar| bar.value));
+    let span = WIDTH - LABEL - 170.0;
+    let (mut svg, height) = opening(rows.len(), 20.0, title);
+    for (n, bar) in rows.iter().enumerate() {
+        let y = bar_top(n);
+        let width = bar.value / max * span;
+        let _ = write!(
+            svg,
+            r#"<text x="{x}" y="{ty}" text-anchor="end">{label}</text>
+<rect x="{LABEL}" y="{y}" width="{width:.1}" height="{BAR}" fill="{colour}"/>
+<text x="{lx:.1}" y="{ty}">{text}</text>
+"#,
+            x = LABEL - 8.0,
+            ty = y + BAR * 0.68,
+            label = bar.label,
+            colour = bar.colour,
+            lx = LABEL + width + 6.0,
+            text = bar.text,
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<text x="10" y="{}" fill="#555">{note}</text>"##,
+        height - 12.0
+    );
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Requests per second of each task route on taskapi and on PocketBase, side by side.
+pub fn peers(report: &peers::Report) -> String {
+    let mut rows = Vec::new();
+    let [ours, theirs] = [&report.task_servers[0], &report.task_servers[1]];
+    for (a, b) in ours.routes.iter().zip(&theirs.routes) {
+        for (server, load, colour) in [(ours, &a.load, OURS), (theirs, &b.load, THEIRS)] {
+            rows.push(Bar {
+                // The route's name without its parenthesis, so the label fits its margin.
+                label: format!(
+                    "{}: {}",
+                    a.route.split(" (").next().unwrap_or(a.route),
+                    server.name
+                ),
+                value: load.requests_per_sec,
+                text: format!("{:.0}/s, p99 {:.1} ms", load.requests_per_sec, load.p99_ms),
+                colour,
+            });
+        }
+    }
+    let note = format!(
+        "wrk -t2 -c{} -d{}s, one signed-in user with {} own tasks; RSS loaded: taskapi {:.0} MB, PocketBase {:.0} MB",
+        report.profile.connections,
+        report.profile.seconds,
+        report.profile.tasks,
+        ours.loaded_rss_mb,
+        theirs.loaded_rss_mb
+    );
+    bars(
+        "Task API: requests/s, taskapi beside PocketBase (same run)",
+        &rows,
+        &note,
+    )
+}
+
+/// Sign-ups, confirmations and sign-ins per second of each user pool.
+pub fn pools(report: &peers::Report) -> String {
+    let mut rows = Vec::new();
+    for pool in &report.pools {
+        let colour = if pool.make == Make::Taskapi {
+            OURS
+        } else {
+            THEIRS
+        };
+        for (step, outcome) in [
+            ("sign-up", &pool.sign_up),
+            ("confirm", &pool.confirm),
+            ("sign-in", &pool.sign_in),
+        ] {
+            let (value, text) = match outcome {
+                Outcome::Measured(rate) => (
+                    rate.per_second,
+                    format!("{:.0}/s, p99 {:.1} ms", rate.per_second, rate.p99_ms),
+                ),
+                Outcome::Cannot(answer) => (0.0, format!("cannot: {answer}")),
+            };
+            rows.push(Bar {
+                label: format!("{}: {step}", pool.make.name()),
+                value,
+                text,
+                colour,
+            });
+        }
+    }
+    let note = format!(
+        "{} clients, {} s per step; taskapi hashes passwords with argon2id, the emulators keep them as sent",
+        report.profile.pool_load.clients, report.profile.pool_load.seconds
+    );
+    bars("User pools: operations/s (same run)", &rows, &note)
 }

@@ -137,7 +137,13 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     let tokens: Vec<String> = (0..profile.users)
         .map(|n| pool.id_token(&format!("bench-user-{n:05}"), &[]))
         .collect();
-    let seeded = seed(&server.base, &tokens, profile.tasks_per_user).await?;
+    let seeded = seed(
+        &server.base,
+        &tokens,
+        profile.tasks_per_user,
+        Seed::TasksAndProject,
+    )
+    .await?;
     let script_dir = tempfile::tempdir()?;
     let mut routes = Vec::new();
     for route in ROUTES {
@@ -176,15 +182,40 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
 }
 
 /// What the load picks from: each user's task ids, and their project with its task ids.
-struct Seeded {
+pub(crate) struct Seeded {
     ids: Vec<Vec<String>>,
     projects: Vec<String>,
     project_ids: Vec<Vec<String>>,
 }
 
-/// Creates, through the API, a few users at a time, every user's tasks and a project of
-/// theirs holding as many tasks.
-async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<Seeded> {
+impl Seeded {
+    /// Users with tasks of their own only (another server's, for the same Lua scripts).
+    pub(crate) fn tasks_only(ids: Vec<Vec<String>>) -> Self {
+        Self {
+            projects: vec![String::new(); ids.len()],
+            project_ids: vec![Vec::new(); ids.len()],
+            ids,
+        }
+    }
+}
+
+/// What [`seed`] creates for each user.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seed {
+    /// Their own tasks.
+    Tasks,
+    /// Their own tasks, and a project of theirs holding as many.
+    TasksAndProject,
+}
+
+/// Creates, through the API, a few users at a time, every user's tasks (and with
+/// [`Seed::TasksAndProject`] a project of theirs holding as many tasks).
+pub(crate) async fn seed(
+    base: &str,
+    tokens: &[String],
+    per_user: usize,
+    what: Seed,
+) -> anyhow::Result<Seeded> {
     let client = reqwest::Client::new();
     let mut seeded = Seeded {
         ids: vec![Vec::new(); tokens.len()],
@@ -208,18 +239,26 @@ async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<
                         .await?;
                     anyhow::Ok(created)
                 };
-                let project = post("/projects", serde_json::json!({"name": "bench"})).await?;
-                let project = project["project_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
+                let project = match what {
+                    Seed::Tasks => String::new(),
+                    Seed::TasksAndProject => {
+                        let project =
+                            post("/projects", serde_json::json!({"name": "bench"})).await?;
+                        project["project_id"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned()
+                    }
+                };
                 let (mut own, mut shared) = (Vec::new(), Vec::new());
                 for n in 0..per_user {
                     let title = serde_json::json!({"title": format!("seeded task {n}")});
                     let task = post("/tasks", title.clone()).await?;
                     own.push(task["task_id"].as_str().unwrap_or_default().to_owned());
-                    let task = post(&format!("/projects/{project}/tasks"), title).await?;
-                    shared.push(task["task_id"].as_str().unwrap_or_default().to_owned());
+                    if what == Seed::TasksAndProject {
+                        let task = post(&format!("/projects/{project}/tasks"), title).await?;
+                        shared.push(task["task_id"].as_str().unwrap_or_default().to_owned());
+                    }
                 }
                 anyhow::Ok((user, own, project, shared))
             });
@@ -234,7 +273,7 @@ async fn seed(base: &str, tokens: &[String], per_user: usize) -> anyhow::Result<
     Ok(seeded)
 }
 
-fn lua(tokens: &[String], seeded: &Seeded, request: &str) -> String {
+pub(crate) fn lua(tokens: &[String], seeded: &Seeded, request: &str) -> String {
     let quoted = |items: &[String]| {
         items
             .iter()

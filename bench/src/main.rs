@@ -10,6 +10,7 @@
 //! pool under a burst of unauthenticated sign-ups).
 
 mod chart;
+mod cognito;
 mod cost;
 mod dynamodb;
 mod function;
@@ -17,6 +18,10 @@ mod function_url;
 mod lambda;
 mod lists;
 mod local;
+mod peers;
+mod pocketbase;
+mod pools;
+mod process;
 mod proxy;
 mod shards;
 mod signup;
@@ -36,14 +41,10 @@ struct Args {
     /// A short run for CI: fewer users, seconds and repetitions; reports, asserts nothing.
     #[arg(long)]
     quick: bool,
-    /// The parts to run, comma-separated.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "local,lambda,dynamodb,function-url,shards,lists,signup"
-    )]
-    parts: Vec<Part>,
+    /// The parts to run, comma-separated; all when not given, but for `--quick`, all but
+    /// `peers` (CI runs `--quick --parts peers` on its own, which keeps each run short).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    parts: Option<Vec<Part>>,
     /// Where results (JSON) and charts (SVG) go.
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
@@ -71,6 +72,8 @@ enum Part {
     Lists,
     /// 64 concurrent unauthenticated sign-ups: memory and API latency.
     Signup,
+    /// taskapi beside PocketBase and the Cognito emulators, started from the checkout.
+    Peers,
 }
 
 #[tokio::main]
@@ -78,27 +81,34 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.out).with_context(|| format!("create {}", args.out.display()))?;
     let (quick, out) = (args.quick, &args.out);
-    if args.parts.contains(&Part::Local) {
+    let parts = args.parts.clone().unwrap_or_else(|| {
+        Part::value_variants()
+            .iter()
+            .copied()
+            .filter(|part| !(quick && *part == Part::Peers))
+            .collect()
+    });
+    if parts.contains(&Part::Local) {
         let profile = pick(quick, local::Profile::FULL, local::Profile::QUICK);
         let report = local::run(&args.taskapi, profile).await?;
         let svg = chart::throughput(&report);
         write(out, "local-throughput.svg", &svg)?;
         publish(out, "local", "Local throughput", &report)?;
     }
-    if args.parts.contains(&Part::Lambda) {
+    if parts.contains(&Part::Lambda) {
         let profile = pick(quick, lambda::Profile::FULL, lambda::Profile::QUICK);
         let report = lambda::run(&args.lambda, profile).await?;
         write(out, "lambda-cold-start.svg", &chart::cold_start(&report))?;
         publish(out, "lambda", "Lambda", &report)?;
     }
-    if args.parts.contains(&Part::Dynamodb) {
+    if parts.contains(&Part::Dynamodb) {
         let profile = pick(quick, dynamodb::Profile::FULL, dynamodb::Profile::QUICK);
         let report = dynamodb::run(&args.lambda, profile).await?;
         publish(out, "dynamodb", "DynamoDB per API call", &report)?;
         let cost = cost::per_million(&report);
         publish(out, "cost", "Cost per million calls", &cost)?;
     }
-    if args.parts.contains(&Part::FunctionUrl) {
+    if parts.contains(&Part::FunctionUrl) {
         let profile = pick(
             quick,
             function_url::Profile::FULL,
@@ -107,19 +117,29 @@ async fn main() -> anyhow::Result<()> {
         let report = function_url::run(&args.lambda, profile).await?;
         publish(out, "function-url", "Verifying in the function", &report)?;
     }
-    if args.parts.contains(&Part::Shards) {
+    if parts.contains(&Part::Shards) {
         let profile = pick(quick, shards::Profile::FULL, shards::Profile::QUICK);
         let report = shards::run(&args.lambda, profile).await?;
         publish(out, "shards", "Status shards", &report)?;
     }
-    if args.parts.contains(&Part::Lists) {
+    if parts.contains(&Part::Lists) {
         let report = lists::run(pick(quick, lists::Profile::FULL, lists::Profile::QUICK)).await?;
         publish(out, "lists", "Status-filtered lists on SQLite", &report)?;
     }
-    if args.parts.contains(&Part::Signup) {
+    if parts.contains(&Part::Signup) {
         let profile = pick(quick, signup::Profile::FULL, signup::Profile::QUICK);
         let report = signup::run(&args.taskapi, profile).await?;
         publish(out, "signup", "Sign-up burst", &report)?;
+    }
+    if parts.contains(&Part::Peers) {
+        let report = peers::run(
+            &args.taskapi,
+            pick(quick, peers::Profile::FULL, peers::Profile::QUICK),
+        )
+        .await?;
+        write(out, "peers-tasks.svg", &chart::peers(&report))?;
+        write(out, "peers-pools.svg", &chart::pools(&report))?;
+        publish(out, "peers", "Beside the peers", &report)?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! the hashing queue is full), and `GET /tasks/{id}` latency during the burst against the
 //! same server with no burst in the same run.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +15,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
+use crate::cognito::{TARGET, call};
 use crate::local::{self, peak_rss_mb};
 use crate::stats::Spread;
 use crate::table::Table;
@@ -55,8 +57,7 @@ pub struct Report {
     pub peak_rss_mb_after: f64,
 }
 
-const TARGET: &str = "AWSCognitoIdentityProviderService.";
-const PASSWORD: &str = "BenchPass123!";
+pub(crate) const PASSWORD: &str = "BenchPass123!";
 
 pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     ensure!(taskapi.exists(), "{} not found", taskapi.display());
@@ -144,33 +145,13 @@ pub async fn run(taskapi: &Path, profile: Profile) -> anyhow::Result<Report> {
     })
 }
 
-/// One Cognito action over plain HTTP: the body, or the error type.
-async fn call(
-    http: &reqwest::Client,
-    base: &str,
-    action: &str,
-    body: &Value,
-) -> Result<Value, String> {
-    let response = http
-        .post(format!("{base}/"))
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", format!("{TARGET}{action}"))
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let ok = response.status().is_success();
-    let body: Value = response.json().await.map_err(|e| e.to_string())?;
-    if ok {
-        Ok(body)
-    } else {
-        Err(body["__type"].as_str().unwrap_or("?").to_owned())
-    }
-}
-
 /// The default app client's id, asked for as an operator would: signed `ListUserPools` and
 /// `ListUserPoolClients` with the credentials the server generated in its data directory.
-async fn client_id(http: &reqwest::Client, base: &str, data: &Path) -> anyhow::Result<String> {
+pub(crate) async fn client_id(
+    http: &reqwest::Client,
+    base: &str,
+    data: &Path,
+) -> anyhow::Result<String> {
     let key = std::fs::read_to_string(data.join("credentials"))?;
     let value = |name: &str| {
         key.lines()
@@ -222,7 +203,7 @@ async fn client_id(http: &reqwest::Client, base: &str, data: &Path) -> anyhow::R
 }
 
 /// Signs up, confirms (code from the outbox) and signs in one user; returns its ID token.
-async fn signed_in_user(
+pub(crate) async fn signed_in_user(
     http: &reqwest::Client,
     base: &str,
     client_id: &str,
@@ -239,12 +220,8 @@ async fn signed_in_user(
         json!({"ClientId": client_id, "Username": email, "Password": PASSWORD}),
     )
     .await?;
-    let outbox = std::fs::read_to_string(data.join("outbox.jsonl"))?;
-    let code = outbox
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .rfind(|m| m["to"] == email)
-        .and_then(|m| m["code"].as_str().map(str::to_owned))
+    let code = outbox_codes(data)?
+        .remove(email)
         .context("no code in the outbox")?;
     pool(
         "ConfirmSignUp",
@@ -261,6 +238,17 @@ async fn signed_in_user(
         .as_str()
         .context("no ID token")?
         .to_owned())
+}
+
+/// The last code the pool sent to each address, from the outbox in its data directory
+/// (`outbox.jsonl`, where the local pool delivers mail).
+pub(crate) fn outbox_codes(data: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let outbox = std::fs::read_to_string(data.join("outbox.jsonl"))?;
+    Ok(outbox
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|m| Some((m["to"].as_str()?.to_owned(), m["code"].as_str()?.to_owned())))
+        .collect())
 }
 
 /// `GET url` one request at a time for `duration` (or while `running` holds).

@@ -21,16 +21,21 @@ impl Spread {
         assert!(!samples.is_empty(), "a spread of no samples");
         let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
         ms.sort_by(f64::total_cmp);
-        let rank = |q: f64| ms[((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+        let at = |q: f64| rank(&ms, q);
         Self {
             samples: ms.len(),
-            median_ms: rank(0.5),
+            median_ms: at(0.5),
             min_ms: ms[0],
-            p90_ms: rank(0.9),
+            p90_ms: at(0.9),
             max_ms: ms[ms.len() - 1],
             billed_ms: ms.iter().map(|v| v.ceil()).sum::<f64>() / ms.len() as f64,
         }
     }
+}
+
+/// The nearest-rank `q` quantile (0 < q ≤ 1) of `sorted`, which is sorted and not empty.
+pub fn rank(sorted: &[f64], q: f64) -> f64 {
+    sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 #[cfg(test)]
