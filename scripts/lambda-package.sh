@@ -3,7 +3,7 @@
 # `bootstrap` of the taskapi-lambda binary, exactly as `sam build` builds it: both run
 # `cargo lambda build --release`, which takes its size settings from crates/lambda's
 # Cargo.toml (cargo-lambda and zig come from tests/requirements.txt into .venv). Fails if
-# the zip is over its 4 MB budget.
+# the zip is over its 4.5 MB budget.
 #
 # x86_64 by default: the arm64 standard library may not be installable on every machine.
 # The template deploys arm64, which `sam build` builds itself (`--arm64`); pass
@@ -29,6 +29,8 @@ entries="$(unzip -Z1 "$zip")"
 grep -qx bootstrap <<<"$entries" || { echo "$zip holds no bootstrap" >&2; exit 1; }
 size="$(stat -c %s "$zip")"
 echo "$zip: $size bytes"
-# The budget: 4 MB (decimal, the stricter reading).
-budget=4000000
+# The budget: 4.5 MB (decimal, the stricter reading). It was 4 MB until projects (issue 21)
+# added 205 KB of routes, store code and transactions to the one bootstrap every function
+# shares (BENCHMARKS.md part 2).
+budget=4500000
 [ "$size" -lt "$budget" ] || { echo "$zip is $size bytes, over the $budget-byte budget" >&2; exit 1; }
