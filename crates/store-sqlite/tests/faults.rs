@@ -93,6 +93,13 @@ fn fill_then_corrupt(path: &Path) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Waits for a dropped store's writer thread to close its connection: a server opens its
+/// database once, but these tests open one file twice in one process, and the old writer's
+/// late close must not overlap the new store's first readiness check of its locks.
+async fn closed() {
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_1_file_is_upgraded_in_place() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,6 +109,7 @@ async fn a_version_1_file_is_upgraded_in_place() {
         let store = SqliteStore::open(&path).unwrap();
         store.create("alice", &old).await.unwrap();
     }
+    closed().await;
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("DROP INDEX OwnerStatus; DROP TABLE Readiness; PRAGMA user_version = 1;")
         .unwrap();
@@ -125,6 +133,7 @@ async fn a_version_2_file_gains_projects_in_place() {
         let store = SqliteStore::open(&path).unwrap();
         store.create("alice", &old).await.unwrap();
     }
+    closed().await;
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE Projects; DROP TABLE Members; DROP TABLE Invitations;
