@@ -6,6 +6,7 @@
 
 mod idempotency;
 pub mod keys;
+mod planning;
 
 /// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
 /// local user pool creates it; the SAM template names the same group.
@@ -16,6 +17,7 @@ mod task;
 mod validate;
 
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
+pub use planning::{Priority, Sort, parse_instant};
 pub use projects::{
     Action, Email, INVITATION_LIFETIME, Invitation, InvitationId, MAX_MEMBERS, Membership, Project,
     ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,
