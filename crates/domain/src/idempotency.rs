@@ -131,7 +131,7 @@ pub enum Created {
     New,
     /// The key was used before with the same request: nothing was stored, and this is the
     /// task that first request created, as it was answered then.
-    Replayed(Task),
+    Replayed(Box<Task>),
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ impl DynamoStore {
             return Ok(None);
         }
         Ok(Some(if fingerprint == once.fingerprint {
-            Ok(Created::Replayed(first))
+            Ok(Created::Replayed(Box::new(first)))
         } else {
             Err(StoreError::IdempotencyKeyReused)
         }))

@@ -17,11 +17,13 @@
 //! restored.
 
 pub mod fault;
+mod planning;
 mod projects;
 mod readers;
 mod schema;
 mod store;
 mod writer;
 
+pub use planning::UPCOMING;
 pub use schema::OpenError;
 pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};

@@ -174,7 +174,7 @@ pub async fn create_project_task(
             StatusCode::CREATED,
             etag(&first),
             Some([(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))]),
-            Json(first),
+            Json(*first),
         )),
     }
 }

@@ -191,7 +191,7 @@ pub async fn create_task(
                 StatusCode::CREATED,
                 etag(&first),
                 Some(replayed),
-                Json(first),
+                Json(*first),
             ))
         }
     }
