@@ -134,7 +134,11 @@ pub async fn an_expired_key_may_be_used_again(store: &dyn TaskStore) {
     assert_eq!(answer, Created::New, "a key lapses after its window");
     assert_eq!(tasks_of(store, &owner).await.len(), 2);
     let (_, again) = create_keyed(store, &owner, &asked, "daily", NOW + 1).await;
-    assert_eq!(again, Created::Replayed(Box::new(new)), "and then holds again");
+    assert_eq!(
+        again,
+        Created::Replayed(Box::new(new)),
+        "and then holds again"
+    );
 }
 
 pub async fn concurrent_duplicates_create_one_task(store: &dyn TaskStore) {

@@ -177,13 +177,16 @@ impl DynamoStore {
     }
 }
 
-/// The record: the task's own attributes (without its GSI1 keys, so the admin view never
-/// lists it) under the key's sort key, with the fingerprint and the expiry.
+/// The record: the task's own attributes (without its index keys, so no view ever lists
+/// it) under the key's sort key, with the fingerprint and the expiry.
 fn to_record(at: &RecordKey, task: &Task, once: &IdempotentCreate) -> Item {
     // The shard count only changes GSI1PK, which the record drops.
     let mut record = item::to_item_in(at.pk.clone(), task, StatusShards::SEED);
     record.remove(attr::GSI1PK);
     record.remove(attr::GSI1SK);
+    for index_key in attr::DUE_INDEX_KEYS {
+        record.remove(index_key);
+    }
     record.insert(attr::SK.to_owned(), s(&at.sk));
     record.insert(FINGERPRINT.to_owned(), s(once.fingerprint.clone()));
     record.insert(TTL_ATTRIBUTE.to_owned(), number(once.expires_at));

@@ -6,20 +6,22 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TableStatus,
 };
 use taskapi_domain::keys::{self, StatusShards};
 use taskapi_domain::{
-    Created, IdempotentCreate, ListQuery, NotReady, Page, Status, StoreError, Task, TaskId,
-    TaskStore, TaskUpdate, Timestamp,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Priority, Status, StoreError,
+    Task, TaskFilter, TaskId, TaskStore, TaskUpdate, Timestamp,
 };
 
 use crate::error::{conditional, from_sdk};
 use crate::idempotency::RecordKey;
 use crate::item::{self, Item, attr, s};
 use crate::page_key;
+use crate::planning::filtered;
 
 /// The task table on DynamoDB (or anything that speaks its protocol).
 #[derive(Debug, Clone)]
@@ -69,18 +71,37 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Runs one page of a query and reads its items. Items that cannot be shown as tasks
-    /// are skipped with a warning rather than failing the whole list.
-    async fn page(
+    /// Runs one page of a query of the table itself and reads its items.
+    pub(crate) async fn page(
         &self,
-        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        request: QueryFluentBuilder,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        let limit = i32::try_from(query.limit.get()).expect("a page limit fits in i32");
+        let start = query.start_after.as_ref().map(page_key::to_start_key);
+        self.page_at(
+            request,
+            query.limit.get(),
+            start,
+            page_key::from_last_evaluated,
+        )
+        .await
+    }
+
+    /// Runs one page of up to `limit` items of a query from `start`, and reads its items
+    /// and, with `position`, where the next page starts. Items that cannot be shown as
+    /// tasks are skipped with a warning rather than failing the whole list.
+    pub(crate) async fn page_at(
+        &self,
+        request: QueryFluentBuilder,
+        limit: usize,
+        start: Option<Item>,
+        position: impl FnOnce(Option<&Item>) -> Result<Option<PageKey>, StoreError>,
+    ) -> Result<Page, StoreError> {
+        let limit = i32::try_from(limit).expect("a page limit fits in i32");
         let output = request
             .table_name(&self.table)
             .limit(limit)
-            .set_exclusive_start_key(query.start_after.as_ref().map(page_key::to_start_key))
+            .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(from_sdk)?;
@@ -95,7 +116,7 @@ impl DynamoStore {
             .collect();
         Ok(Page {
             tasks,
-            next: page_key::from_last_evaluated(output.last_evaluated_key())?,
+            next: position(output.last_evaluated_key())?,
         })
     }
 
@@ -134,11 +155,14 @@ impl TaskStore for DynamoStore {
     async fn list_for_owner(
         &self,
         owner: &str,
-        status: Option<Status>,
+        filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        self.list_in(keys::user_pk(owner), status, None, query)
-            .await
+        self.list_in(keys::user_pk(owner), filter, query).await
+    }
+
+    async fn upcoming(&self, user: &str, query: &ListQuery) -> Result<Page, StoreError> {
+        self.upcoming_page(user, query).await
     }
 
     async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
@@ -215,40 +239,30 @@ impl DynamoStore {
             .map_err(StoreError::internal)
     }
 
-    /// The tasks of partition `pk`, filtered by status and assignee when given.
+    /// A page of partition `pk`'s tasks in `filter`'s order, filtered as it says.
     pub(crate) async fn list_in(
         &self,
         pk: String,
-        status: Option<Status>,
-        assignee: Option<&str>,
+        filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        let mut request = self
-            .client
+        match filter.sort {
+            taskapi_domain::Sort::CreatedAt => {
+                let request = filtered(self.created_order(&pk), filter, Vec::new());
+                self.page(request, query).await
+            }
+            taskapi_domain::Sort::DueAt => self.due_order_page(pk, filter, query).await,
+        }
+    }
+
+    /// The query of partition `pk`'s tasks in creation (SK) order.
+    pub(crate) fn created_order(&self, pk: &str) -> QueryFluentBuilder {
+        self.client
             .query()
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(keys::TASK_PREFIX))
-            .consistent_read(true);
-        // As the seed filters. DynamoDB applies `Limit` before the filter, so a page may
-        // come back short or empty while `next` still points further.
-        let mut filters = Vec::new();
-        if let Some(status) = status {
-            filters.push("#s = :status");
-            request = request
-                .expression_attribute_names("#s", attr::STATUS)
-                .expression_attribute_values(":status", s(status.as_str()));
-        }
-        if let Some(assignee) = assignee {
-            filters.push("#a = :assignee");
-            request = request
-                .expression_attribute_names("#a", attr::ASSIGNEE)
-                .expression_attribute_values(":assignee", s(assignee));
-        }
-        if !filters.is_empty() {
-            request = request.filter_expression(filters.join(" AND "));
-        }
-        self.page(request, query).await
+            .consistent_read(true)
     }
 
     /// Updates task `id` in partition `pk`.
@@ -258,7 +272,7 @@ impl DynamoStore {
         id: &TaskId,
         update: &TaskUpdate,
     ) -> Result<Task, StoreError> {
-        let expression = UpdateExpression::new(id, update, self.shards);
+        let expression = UpdateExpression::new(&pk, id, update, self.shards);
         let result = self
             .client
             .update_item()
@@ -278,7 +292,9 @@ impl DynamoStore {
                 let stored = output.attributes().ok_or_else(|| {
                     StoreError::internal("UpdateItem with ALL_NEW returned no attributes")
                 })?;
-                item::from_item(stored).map_err(StoreError::internal)
+                let task = item::from_item(stored).map_err(StoreError::internal)?;
+                self.reconcile_due_index(&pk, &task, stored).await?;
+                Ok(task)
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
@@ -374,7 +390,7 @@ struct UpdateExpression {
 }
 
 impl UpdateExpression {
-    fn new(id: &TaskId, update: &TaskUpdate, shards: StatusShards) -> Self {
+    fn new(pk: &str, id: &TaskId, update: &TaskUpdate, shards: StatusShards) -> Self {
         let mut this = Self {
             update: String::new(),
             condition: "attribute_exists(PK)".to_owned(),
@@ -383,6 +399,7 @@ impl UpdateExpression {
         };
         let patch = &update.patch;
         let mut sets = vec![this.bind(attr::UPDATED_AT, update.updated_at.as_str())];
+        let mut removes: Vec<&str> = Vec::new();
         if let Some(title) = &patch.title {
             sets.push(this.bind(attr::TITLE, title.as_str()));
         }
@@ -393,18 +410,48 @@ impl UpdateExpression {
             sets.push(this.bind(attr::STATUS, status.as_str()));
             sets.push(this.bind(attr::GSI1PK, &shards.gsi1pk(status, id)));
         }
-        this.update = format!("SET {}", sets.join(", "));
         match &patch.assignee {
-            Some(Some(assignee)) => {
-                let set = this.bind(attr::ASSIGNEE, assignee);
-                this.update = format!("{}, {set}", this.update);
-            }
-            Some(None) => {
-                this.names
-                    .insert(format!("#{}", attr::ASSIGNEE), attr::ASSIGNEE.to_owned());
-                this.update = format!("{} REMOVE #{}", this.update, attr::ASSIGNEE);
-            }
+            Some(Some(assignee)) => sets.push(this.bind(attr::ASSIGNEE, assignee)),
+            Some(None) => removes.push(attr::ASSIGNEE),
             None => {}
+        }
+        match patch.priority {
+            // `none` is the absence of the attribute, as on the seed's items.
+            Some(Priority::None) => removes.push(attr::PRIORITY),
+            Some(priority) => sets.push(this.bind(attr::PRIORITY, priority.as_str())),
+            None => {}
+        }
+        // A task leaves the Upcoming view with the write that makes it leave (done, no due
+        // date, another assignee); [`DynamoStore::reconcile_due_index`] then puts it where
+        // it now belongs, if anywhere.
+        let leaves_upcoming = patch.status == Some(Status::Done)
+            || matches!(patch.due_at, Some(None))
+            || patch.assignee.is_some();
+        if leaves_upcoming {
+            removes.extend([attr::GSI2PK, attr::GSI2SK]);
+        }
+        match &patch.due_at {
+            Some(Some(due)) => {
+                let due_sk = keys::due_sk(due, id);
+                sets.push(this.bind(attr::DUE_AT, due.as_str()));
+                sets.push(this.bind(attr::GSI3PK, &keys::due_gsi3pk(pk)));
+                sets.push(this.bind(attr::GSI3SK, &due_sk));
+                if !leaves_upcoming {
+                    // Moves the task within the view in place (harmless when it is not in
+                    // it: without GSI2PK the item is not in the index).
+                    sets.push(this.bind(attr::GSI2SK, &due_sk));
+                }
+            }
+            Some(None) => removes.extend([attr::DUE_AT, attr::GSI3PK, attr::GSI3SK]),
+            None => {}
+        }
+        this.update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            for name in &removes {
+                this.names.insert(format!("#{name}"), (*name).to_owned());
+            }
+            let removes: Vec<String> = removes.iter().map(|name| format!("#{name}")).collect();
+            this.update = format!("{} REMOVE {}", this.update, removes.join(", "));
         }
         if let Some(expected) = &update.expected_updated_at {
             this.names.insert(
