@@ -108,7 +108,7 @@ async fn bad_planning_input_is_a_400_that_writes_nothing() {
     }
     assert_eq!(
         app.tasks_of(&ann).await,
-        [task.clone()],
+        std::slice::from_ref(&task),
         "nothing was written"
     );
     assert_eq!(app.get_json(&ann, &path).await, task);
