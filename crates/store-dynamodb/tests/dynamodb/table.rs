@@ -87,55 +87,53 @@ async fn creates_the_seed_schema_once_and_waits_until_active() {
 /// even on an on-demand table, where DynamoDB refuses one with it.
 #[tokio::test]
 async fn an_existing_seed_table_gains_the_due_date_indexes() {
-    {
-        let emulator = Emulator::moto();
-        let client = emulator.client();
-        client
-            .create_table()
-            .table_name("Seed")
-            .set_attribute_definitions(Some(
-                ["PK", "SK", "GSI1PK", "GSI1SK"]
-                    .map(|name| {
-                        AttributeDefinition::builder()
-                            .attribute_name(name)
-                            .attribute_type(ScalarAttributeType::S)
-                            .build()
-                            .unwrap()
-                    })
-                    .to_vec(),
-            ))
-            .key_schema(key("PK", KeyType::Hash))
-            .key_schema(key("SK", KeyType::Range))
-            .global_secondary_indexes(
-                aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
-                    .index_name("GSI1")
-                    .key_schema(key("GSI1PK", KeyType::Hash))
-                    .key_schema(key("GSI1SK", KeyType::Range))
-                    .projection(
-                        aws_sdk_dynamodb::types::Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .unwrap();
-        let upgraded = create_table(&client, "Seed").await.unwrap();
-        assert_eq!(
-            upgraded,
-            TableCreation::Upgraded {
-                added: vec!["GSI2", "GSI3"]
-            }
-        );
-        assert_eq!(
-            create_table(&client, "Seed").await.unwrap(),
-            TableCreation::AlreadyExisted,
-            "nothing more to add"
-        );
-    }
+    let moto = Emulator::moto();
+    let client = moto.client();
+    client
+        .create_table()
+        .table_name("Seed")
+        .set_attribute_definitions(Some(
+            ["PK", "SK", "GSI1PK", "GSI1SK"]
+                .map(|name| {
+                    AttributeDefinition::builder()
+                        .attribute_name(name)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .unwrap()
+                })
+                .to_vec(),
+        ))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .global_secondary_indexes(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
+                .index_name("GSI1")
+                .key_schema(key("GSI1PK", KeyType::Hash))
+                .key_schema(key("GSI1SK", KeyType::Range))
+                .projection(
+                    aws_sdk_dynamodb::types::Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let upgraded = create_table(&client, "Seed").await.unwrap();
+    assert_eq!(
+        upgraded,
+        TableCreation::Upgraded {
+            added: vec!["GSI2", "GSI3"]
+        }
+    );
+    assert_eq!(
+        create_table(&client, "Seed").await.unwrap(),
+        TableCreation::AlreadyExisted,
+        "nothing more to add"
+    );
 }
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
