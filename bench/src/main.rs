@@ -24,6 +24,7 @@ mod planning;
 mod pocketbase;
 mod pools;
 mod process;
+mod project_calls;
 mod proxy;
 mod shards;
 mod signup;
