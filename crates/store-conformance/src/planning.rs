@@ -282,6 +282,18 @@ pub async fn upcoming_holds_open_dated_tasks_soonest_first(store: &dyn TaskStore
         ["finished", "someday", "d"],
         "reopened and newly dated tasks enter, a moved one moves"
     );
+    // One patch naming both the status and the due date (what an edit form sends).
+    let both = patch(TaskPatch {
+        status: Some(Status::InProgress),
+        due_at: Some(Some(at(55))),
+        ..TaskPatch::default()
+    });
+    store.update(&alice, &by_title["a"], &both).await.unwrap();
+    assert_eq!(
+        upcoming_titles(store, &alice, "2").await,
+        ["finished", "someday", "a", "d"],
+        "reopened and moved at once"
+    );
 }
 
 #[doc(hidden)]
@@ -338,14 +350,20 @@ pub async fn upcoming_follows_the_assignee(store: &dyn Store) {
         "unassigned"
     );
 
+    let mut edit = assign(Some(&bob.user_id));
+    edit.patch.status = Some(Status::InProgress);
+    edit.patch.due_at = Some(Some(at(1)));
     store
-        .update_project_task(pid, &unassigned.task_id, &assign(Some(&bob.user_id)))
+        .update_project_task(pid, &unassigned.task_id, &edit)
         .await
         .unwrap();
     assert_eq!(
         upcoming_titles(store, &bob.user_id, "5").await,
-        ["nobody's"]
+        ["nobody's"],
+        "assigned, dated and opened in one patch"
     );
+    let page = store.upcoming(&bob.user_id, &query("5")).await.unwrap();
+    assert_eq!(page.tasks[0].due_at, Some(at(1)));
     store.delete_project(pid).await.unwrap();
     assert!(
         upcoming_titles(store, &bob.user_id, "5").await.is_empty(),

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 use taskapi_domain::keys::{self, StatusShards};
 use taskapi_domain::{
     Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Priority, Status, StoreError,
-    Task, TaskFilter, TaskId, TaskStore, TaskUpdate, Timestamp,
+    Task, TaskFilter, TaskId, TaskPatch, TaskStore, TaskUpdate, Timestamp,
 };
 
 use crate::error::{conditional, from_sdk};
@@ -380,6 +380,28 @@ fn version_condition(expected: &Timestamp, values: &mut Item) -> String {
     )
 }
 
+/// Whose Upcoming view the task in partition `pk` is in after `patch`, when the patch alone
+/// decides it: `Some(None)` for nobody's (done, no due date, unassigned), `Some(Some(sub))`
+/// when it names an open status and a due date (and, in a project, the assignee). `None`
+/// when that depends on what is stored.
+fn decided_upcoming(pk: &str, patch: &TaskPatch) -> Option<Option<String>> {
+    let owner = keys::owner_of_pk(pk);
+    if patch.status == Some(Status::Done)
+        || matches!(patch.due_at, Some(None))
+        || (owner.is_none() && matches!(patch.assignee, Some(None)))
+    {
+        return Some(None);
+    }
+    if !matches!(patch.due_at, Some(Some(_))) || patch.status.is_none() {
+        return None;
+    }
+    match (owner, &patch.assignee) {
+        (Some(owner), _) => Some(Some(owner.to_owned())),
+        (None, Some(assignee)) => Some(assignee.clone()),
+        (None, None) => None,
+    }
+}
+
 /// The `UpdateItem` expressions for a [`TaskUpdate`]. Every attribute goes through a `#name`
 /// placeholder (`status` is a reserved word, and no other name can then collide with one).
 struct UpdateExpression {
@@ -421,29 +443,38 @@ impl UpdateExpression {
             Some(priority) => sets.push(this.bind(attr::PRIORITY, priority.as_str())),
             None => {}
         }
-        // A task leaves the Upcoming view with the write that makes it leave (done, no due
-        // date, another assignee); [`DynamoStore::reconcile_due_index`] then puts it where
-        // it now belongs, if anywhere.
-        let leaves_upcoming = patch.status == Some(Status::Done)
-            || matches!(patch.due_at, Some(None))
-            || patch.assignee.is_some();
-        if leaves_upcoming {
-            removes.extend([attr::GSI2PK, attr::GSI2SK]);
-        }
         match &patch.due_at {
             Some(Some(due)) => {
-                let due_sk = keys::due_sk(due, id);
                 sets.push(this.bind(attr::DUE_AT, due.as_str()));
                 sets.push(this.bind(attr::GSI3PK, &keys::due_gsi3pk(pk)));
-                sets.push(this.bind(attr::GSI3SK, &due_sk));
-                if !leaves_upcoming {
-                    // Moves the task within the view in place (harmless when it is not in
-                    // it: without GSI2PK the item is not in the index).
-                    sets.push(this.bind(attr::GSI2SK, &due_sk));
-                }
+                sets.push(this.bind(attr::GSI3SK, &keys::due_sk(due, id)));
             }
             Some(None) => removes.extend([attr::DUE_AT, attr::GSI3PK, attr::GSI3SK]),
             None => {}
+        }
+        // The Upcoming keys. Where the patch alone decides them they are written here, so
+        // the update is one request; else a task leaves a view with this write when it may
+        // (another assignee) and [`DynamoStore::reconcile_due_index`] then puts it where
+        // it now belongs, if anywhere.
+        match decided_upcoming(pk, patch) {
+            Some(None) => removes.extend([attr::GSI2PK, attr::GSI2SK]),
+            Some(Some(user)) => {
+                let due = patch
+                    .due_at
+                    .clone()
+                    .flatten()
+                    .expect("decided with a due date");
+                sets.push(this.bind(attr::GSI2PK, &keys::upcoming_gsi2pk(&user)));
+                sets.push(this.bind(attr::GSI2SK, &keys::due_sk(&due, id)));
+            }
+            None if patch.assignee.is_some() => removes.extend([attr::GSI2PK, attr::GSI2SK]),
+            None => {
+                if let Some(Some(due)) = &patch.due_at {
+                    // Moves the task within the view in place (harmless when it is not in
+                    // it: without GSI2PK the item is not in the index).
+                    sets.push(this.bind(attr::GSI2SK, &keys::due_sk(due, id)));
+                }
+            }
         }
         this.update = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
@@ -468,5 +499,46 @@ impl UpdateExpression {
         self.names.insert(format!("#{name}"), name.to_owned());
         self.values.insert(format!(":{name}"), s(value));
         format!("#{name} = :{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use taskapi_domain::parse_instant;
+
+    use super::*;
+
+    #[test]
+    fn a_patch_decides_the_upcoming_view_only_when_it_names_what_it_depends_on() {
+        let due = Some(Some(
+            parse_instant("due_at", "2030-01-01T00:00:00Z").unwrap(),
+        ));
+        let (mine, project) = (keys::user_pk("ann"), "PROJECT#p");
+        let patch = |status, due_at: &Option<Option<Timestamp>>, assignee| TaskPatch {
+            status,
+            due_at: due_at.clone(),
+            assignee,
+            ..TaskPatch::default()
+        };
+        let open = Some(Status::Pending);
+        let bob = Some(Some("bob".to_owned()));
+        for (pk, patch, decided) in [
+            (mine.as_str(), patch(open, &due, None), Some(Some("ann"))),
+            (
+                mine.as_str(),
+                patch(Some(Status::Done), &due, None),
+                Some(None),
+            ),
+            (mine.as_str(), patch(open, &Some(None), None), Some(None)),
+            (mine.as_str(), patch(None, &due, None), None),
+            (mine.as_str(), patch(open, &None, None), None),
+            (project, patch(open, &due, bob.clone()), Some(Some("bob"))),
+            (project, patch(open, &due, None), None),
+            (project, patch(None, &None, Some(None)), Some(None)),
+            (project, patch(None, &None, bob), None),
+        ] {
+            let expected = decided.map(|user| user.map(str::to_owned));
+            assert_eq!(decided_upcoming(pk, &patch), expected, "{pk} {patch:?}");
+        }
     }
 }
