@@ -656,15 +656,23 @@ def test_two_people_share_a_project(server, browser):
         member.button("Open tasks of Launch").click()
         expect(member.heading("Launch")).to_be_visible()
         member.field("Title").fill("Shared task")
+        member.field("Due").fill("2030-05-01T10:00")
         member.field("Assignee").select_option(label=member_email)
         member.button("Add task").click()
         expect(member.task("Shared task")).to_contain_text(f"Assigned to {member_email}")
         member.check("project-tasks")
+        # Assigned to them with a due date: in their Upcoming view, until it is done.
+        member.button("Upcoming").click()
+        expect(member.task("Shared task")).to_contain_text("Assigned to you in a project")
+        member.check("upcoming-project")
 
         owner.button("Open tasks").click()
         expect(owner.task("Shared task")).to_contain_text(f"Assigned to {member_email}")
         owner.button("Mark done: Shared task").click()
         expect(owner.task("Shared task").locator(".status")).to_have_text("Done")
+        member.button("Upcoming").click()
+        expect(member.page.get_by_text("Nothing is due.", exact=False)).to_be_visible()
+        expect(member.task("Shared task")).to_have_count(0)
 
         # Demoted to viewer: the member reads the list, with nothing that would change it.
         owner.button("Projects").click()
