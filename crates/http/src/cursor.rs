@@ -118,6 +118,10 @@ pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let wire: Wire = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    // DynamoDB refuses an empty key value (a 500 if it reached it): no token of ours has one.
+    if wire.ds.as_deref() == Some("") {
+        return Err(invalid());
+    }
     let table_key = wire.g1pk.is_none() && wire.g1sk.is_none() && wire.ds.is_none();
     let a_task = wire.sk.starts_with(keys::TASK_PREFIX);
     // A task list's token: bound to the same list; a due position only in due order.
@@ -226,6 +230,11 @@ mod tests {
         assert!(decode(&token, owner).is_err());
         let plain_token = encode(&PageKey::table(keys::user_pk("alice"), "TASK#1".into()));
         assert!(decode(&plain_token, Scope::Upcoming).is_err());
+        key.due_sk = Some(String::new());
+        assert!(
+            decode(&encode_upcoming(&key), Scope::Upcoming).is_err(),
+            "an empty position"
+        );
     }
 
     fn owner_key(sub: &str) -> PageKey {

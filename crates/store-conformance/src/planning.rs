@@ -214,6 +214,19 @@ pub async fn due_before_filters_either_order(store: &dyn TaskStore) {
     })
     .await;
     assert_eq!(titles(&by_creation), ["early", "mid"], "in creation order");
+    // A position past the bound (no page of this list leads there): nothing follows.
+    let mut past = query("5");
+    let mut key = taskapi_domain::PageKey::table(
+        taskapi_domain::keys::user_pk(&alice),
+        taskapi_domain::keys::task_sk(&created[0].task_id),
+    );
+    key.due_sk = Some(taskapi_domain::keys::due_sk(&at(40), &created[0].task_id));
+    past.start_after = Some(key);
+    let page = store
+        .list_for_owner(&alice, &before(Sort::DueAt), &past)
+        .await
+        .unwrap();
+    assert_eq!((page.tasks.len(), page.next), (0, None));
 }
 
 #[doc(hidden)]

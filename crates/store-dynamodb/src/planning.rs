@@ -154,6 +154,17 @@ impl DynamoStore {
             next: None,
         };
         if in_dated {
+            // DynamoDB refuses a start key outside the key condition (a made-up token).
+            let past_bound = |key: &PageKey| {
+                let before = filter.due_before.as_ref().map(|due| due.as_str());
+                key.due_sk
+                    .as_deref()
+                    .zip(before)
+                    .is_some_and(|(at, before)| at >= before)
+            };
+            if after.is_some_and(past_bound) {
+                return Ok(page);
+            }
             let partition = keys::due_gsi3pk(&pk);
             let start = after.and_then(|key| DATED.start_key(key, &partition));
             let mut request = DATED.query(self, partition);
