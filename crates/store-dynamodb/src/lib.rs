@@ -9,6 +9,7 @@
 //! keys to another shard count).
 
 mod config;
+pub mod dynamodb_json;
 mod error;
 mod idempotency;
 mod invitations;
@@ -22,10 +23,15 @@ mod status_index;
 mod store;
 mod table;
 mod transact;
+mod transfer;
 
 pub use aws_sdk_dynamodb::Client;
 pub use config::{DEFAULT_TABLE, DynamoConfig, StatusShardsFromEnv};
 pub use idempotency::TTL_ATTRIBUTE;
+pub use item::Item;
 pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
 pub use table::{TableCreation, TableError, create_table};
+pub use transfer::{
+    BATCH_SIZE, InvalidItem, MAX_ITEM_BYTES, ScanPage, item_size, item_to_record, record_to_item,
+};
