@@ -96,8 +96,6 @@ pub enum ImportOutcome {
     Conflict,
     /// The store held something else under its key; this replaced it (`--overwrite`).
     Overwritten,
-    /// An idempotency record past its window: not worth keeping.
-    Expired,
     /// A mirror item, which this store keeps with its main item (one row in SQLite).
     Derived,
 }

@@ -33,5 +33,5 @@ pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
 pub use table::{TableCreation, TableError, create_table};
 pub use transfer::{
-    BATCH_SIZE, InvalidItem, MAX_ITEM_BYTES, ScanPage, item_size, item_to_record, record_to_item,
+    BATCH_SIZE, InvalidItem, MAX_ITEM_BYTES, ScanPage, item_to_record, lapsed, record_to_item,
 };

@@ -28,6 +28,9 @@ use crate::project_item::{self as items, MEMBERS, OWNERS, Reader};
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 /// Items per `BatchWriteItem` (DynamoDB's limit) and so per import batch.
 pub const BATCH_SIZE: usize = 25;
+/// Items per scan page: pages small enough to be quick on an emulator and to resume from
+/// often, large enough that the requests are few.
+const SCAN_PAGE_ITEMS: i32 = 1000;
 /// Rounds of retrying a batch's unprocessed items or keys before giving up.
 const ATTEMPTS: u32 = 8;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -213,6 +216,17 @@ fn kind(record: &Record) -> &'static str {
     }
 }
 
+/// Whether `item` is an idempotency record whose window closed by `now` (Unix seconds):
+/// DynamoDB's TTL deletes such items late, and an export leaves them out.
+pub fn lapsed(item: &Item, now: i64) -> bool {
+    as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::IDEMPOTENCY_PREFIX))
+        && item
+            .get(crate::TTL_ATTRIBUTE)
+            .and_then(|value| value.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .is_some_and(|expires_at| expires_at <= now)
+}
+
 /// DynamoDB's name for a value's type.
 fn type_name(value: &AttributeValue) -> &'static str {
     match value {
@@ -232,7 +246,7 @@ fn type_name(value: &AttributeValue) -> &'static str {
 
 /// An item's size as DynamoDB counts it: names and values in bytes, a number at most 21
 /// bytes, containers 3 bytes plus their elements (plus one per element).
-pub fn item_size(item: &Item) -> usize {
+fn item_size(item: &Item) -> usize {
     item.iter()
         .map(|(name, value)| name.len() + value_size(value))
         .sum()
@@ -282,6 +296,7 @@ impl DynamoStore {
             .segment(segment)
             .total_segments(segments)
             .consistent_read(consistent)
+            .limit(SCAN_PAGE_ITEMS)
             .set_exclusive_start_key(start)
             .send()
             .await

@@ -95,7 +95,7 @@ fn export_all(
                 _ => Record::ProjectTask(task),
             })
         },
-        |record| emit(record),
+        &mut emit,
     )?;
     for_each_row(
         conn,
@@ -111,7 +111,7 @@ fn export_all(
                 owners: row.get(5)?,
             })
         },
-        |record| emit(record),
+        &mut emit,
     )?;
     for_each_row(
         conn,

@@ -1,0 +1,264 @@
+//! `taskapi import`: a file of DynamoDB JSON lines into either store.
+//!
+//! Streaming: a reader thread reads, parses and validates one line at a time (so memory
+//! stays flat however large the file) and hands batches to the store: `BatchWriteItem`s of
+//! 25 on DynamoDB, several in flight, one transaction per batch on SQLite. Every line is
+//! checked against the table's layout before anything of it is written; a bad one is named
+//! by its line number and stops the import (lines before it are in), or with
+//! `--skip-invalid` is reported and passed over. Importing is idempotent: an item the store
+//! holds already is left alone, one it holds with other content is reported and kept
+//! unless `--overwrite`, so an interrupted import run again finishes the job.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+use taskapi_domain::{ImportOutcome, Record, StoreError};
+use taskapi_store_dynamodb::{BATCH_SIZE, DynamoStore, dynamodb_json, item_to_record};
+use taskapi_store_sqlite::SqliteStore;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::config::{ImportConfig, StoreKind};
+use crate::export::unix_now;
+use crate::transfer::{self, MAX_LINE_BYTES};
+
+/// Records per SQLite transaction: large enough that commits are few.
+const SQLITE_BATCH: usize = 500;
+/// DynamoDB batches in flight at once.
+const DYNAMODB_IN_FLIGHT: usize = 8;
+
+/// The store an import writes to.
+#[derive(Clone)]
+enum Target {
+    Sqlite(SqliteStore),
+    Dynamodb(DynamoStore),
+}
+
+impl Target {
+    async fn import(
+        &self,
+        records: Vec<Record>,
+        overwrite: bool,
+    ) -> Result<Vec<ImportOutcome>, StoreError> {
+        match self {
+            Self::Sqlite(store) => store.import(records, overwrite).await,
+            Self::Dynamodb(store) => store.import(&records, overwrite).await,
+        }
+    }
+
+    fn batch_size(&self) -> usize {
+        match self {
+            Self::Sqlite(_) => SQLITE_BATCH,
+            Self::Dynamodb(_) => BATCH_SIZE,
+        }
+    }
+
+    /// Batches in flight: SQLite has one writer, so two keep it busy.
+    fn in_flight(&self) -> usize {
+        match self {
+            Self::Sqlite(_) => 2,
+            Self::Dynamodb(_) => DYNAMODB_IN_FLIGHT,
+        }
+    }
+}
+
+/// Records of distinct keys, each with its line number.
+type Batch = Vec<(u64, Record)>;
+
+/// A batch's line numbers and what importing it did.
+type Written = (Vec<u64>, Result<Vec<ImportOutcome>, StoreError>);
+
+/// What the reader found besides the batches.
+#[derive(Debug, Default)]
+struct ReadTally {
+    lines: u64,
+    invalid: u64,
+    expired: u64,
+}
+
+pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
+    let target = match config.store.store {
+        StoreKind::Sqlite => Target::Sqlite(transfer::sqlite(&config.store, true)?),
+        StoreKind::Dynamodb => Target::Dynamodb(transfer::dynamodb(&config.store).await?),
+    };
+    let bar = transfer::progress_bar(
+        config.quiet,
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta}) {msg}",
+    );
+    let input = transfer::open_input(&config.input, &bar)?;
+    let (batches, mut received) = mpsc::channel::<Batch>(target.in_flight() * 2);
+    let batch_size = target.batch_size();
+    let reader_bar = bar.clone();
+    let skip_invalid = config.skip_invalid;
+    let reader = tokio::task::spawn_blocking(move || {
+        read_batches(input, batch_size, skip_invalid, &reader_bar, &batches)
+    });
+
+    let mut outcomes: BTreeMap<ImportOutcome, u64> = BTreeMap::new();
+    let mut in_flight = JoinSet::new();
+    let mut keys_in_flight = HashSet::new();
+    let mut written = Ok(());
+    while let Some(batch) = received.recv().await {
+        // Two batches holding one key must not race: the later waits for the earlier.
+        let keys: Vec<_> = batch.iter().map(|(_, record)| record.key()).collect();
+        let overlaps = keys.iter().any(|key| keys_in_flight.contains(key));
+        while in_flight.len() >= target.in_flight() || (overlaps && !in_flight.is_empty()) {
+            written = written.and(settle(&mut in_flight, &mut outcomes, &bar).await);
+            if in_flight.is_empty() {
+                keys_in_flight.clear();
+            }
+        }
+        if written.is_err() {
+            break;
+        }
+        keys_in_flight.extend(keys);
+        let (target, overwrite) = (target.clone(), config.overwrite);
+        in_flight.spawn(async move {
+            let (lines, records): (Vec<u64>, Vec<Record>) = batch.into_iter().unzip();
+            let outcomes = target.import(records, overwrite).await;
+            (lines, outcomes)
+        });
+    }
+    drop(received);
+    while !in_flight.is_empty() {
+        written = written.and(settle(&mut in_flight, &mut outcomes, &bar).await);
+    }
+    let read = reader.await.context("the reader thread failed")?;
+    bar.finish_and_clear();
+    let tally = match &read {
+        Ok(tally) | Err((tally, _)) => tally,
+    };
+    print_summary(&config, tally, &outcomes);
+    written.context("the import stopped; run it again to finish (what is in stays as it is)")?;
+    if let Err((_, err)) = read {
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Waits for one batch in flight and counts what it did; conflicts are named.
+async fn settle(
+    in_flight: &mut JoinSet<Written>,
+    outcomes: &mut BTreeMap<ImportOutcome, u64>,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let Some(done) = in_flight.join_next().await else {
+        return Ok(());
+    };
+    let (lines, result) = done.context("an import task failed")?;
+    let first = lines.first().copied().unwrap_or_default();
+    let batch = result.with_context(|| format!("writing the batch from line {first} failed"))?;
+    for (line, outcome) in lines.iter().zip(batch) {
+        if outcome == ImportOutcome::Conflict {
+            bar.println(format!(
+                "line {line}: the store holds other content under this item's key; kept (--overwrite replaces it)"
+            ));
+        }
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    Ok(())
+}
+
+/// Reads, parses and validates `input` line by line into batches. On an invalid line it
+/// stops (after sending what came before), unless `skip_invalid`.
+fn read_batches(
+    mut input: Box<dyn std::io::BufRead + Send>,
+    batch_size: usize,
+    skip_invalid: bool,
+    bar: &ProgressBar,
+    batches: &mpsc::Sender<Batch>,
+) -> Result<ReadTally, (ReadTally, anyhow::Error)> {
+    let now = unix_now();
+    let mut tally = ReadTally::default();
+    let mut batch: Batch = Vec::with_capacity(batch_size);
+    let mut keys = HashSet::new();
+    let mut line = Vec::new();
+    let send = |batch: Batch| batches.blocking_send(batch).is_ok();
+    loop {
+        let read = match transfer::read_line(&mut input, &mut line) {
+            Ok(read) => read,
+            Err(err) => {
+                let err = anyhow::Error::new(err)
+                    .context(format!("cannot read line {}", tally.lines + 1));
+                send(batch);
+                return Err((tally, err));
+            }
+        };
+        let Some(whole) = read else { break };
+        tally.lines += 1;
+        let number = tally.lines;
+        let parsed = if whole {
+            parse(&line)
+        } else {
+            Err(format!("longer than {MAX_LINE_BYTES} bytes"))
+        };
+        let record = match parsed {
+            Ok(record) => record,
+            Err(reason) if skip_invalid => {
+                tally.invalid += 1;
+                bar.println(format!("line {number}: {reason}; skipped"));
+                continue;
+            }
+            Err(reason) => {
+                send(batch);
+                let err = anyhow::anyhow!(
+                    "line {number}: {reason}. Nothing of it was written (lines before it were); \
+                     fix it and run the import again, or pass --skip-invalid"
+                );
+                return Err((tally, err));
+            }
+        };
+        if let Record::Idempotency(held) = &record
+            && held.expires_at <= now
+        {
+            tally.expired += 1;
+            continue;
+        }
+        let key = record.key();
+        if keys.contains(&key) || batch.len() >= batch_size {
+            if !send(std::mem::take(&mut batch)) {
+                break;
+            }
+            keys.clear();
+        }
+        keys.insert(key);
+        batch.push((number, record));
+    }
+    if !batch.is_empty() {
+        send(batch);
+    }
+    Ok(tally)
+}
+
+fn parse(line: &[u8]) -> Result<Record, String> {
+    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8 text".to_owned())?;
+    let item = dynamodb_json::from_line(text).map_err(|err| err.to_string())?;
+    item_to_record(&item).map_err(|err| err.to_string())
+}
+
+fn print_summary(
+    config: &ImportConfig,
+    tally: &ReadTally,
+    outcomes: &BTreeMap<ImportOutcome, u64>,
+) {
+    let count = |outcome| outcomes.get(&outcome).copied().unwrap_or(0);
+    let into = match config.store.store {
+        StoreKind::Sqlite => format!("SQLite in {}", config.store.data_dir.display()),
+        StoreKind::Dynamodb => format!("DynamoDB table {}", config.store.table.table_name),
+    };
+    println!(
+        "imported {} into {into}: {} lines read; {} written, {} unchanged, {} conflicts kept, \
+         {} overwritten, {} mirrors kept with their items, {} lapsed idempotency records \
+         skipped, {} invalid lines skipped",
+        config.input.display(),
+        tally.lines,
+        count(ImportOutcome::Written),
+        count(ImportOutcome::Unchanged),
+        count(ImportOutcome::Conflict),
+        count(ImportOutcome::Overwritten),
+        count(ImportOutcome::Derived),
+        tally.expired,
+        tally.invalid,
+    );
+}
