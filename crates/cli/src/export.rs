@@ -112,10 +112,13 @@ async fn from_dynamodb(config: &ExportConfig, now: i64, bar: &ProgressBar) -> an
         items: 0,
     });
     if resume_at.is_some() {
-        bar.println(format!(
-            "resuming the export of {} after {} items",
-            state.table, state.items
-        ));
+        transfer::note(
+            bar,
+            &format!(
+                "resuming the export of {} after {} items",
+                state.table, state.items
+            ),
+        );
     }
     bar.set_length(store.approximate_item_count().await?.unwrap_or(0));
     bar.set_position(state.items);

@@ -151,9 +151,12 @@ async fn settle(
     let batch = result.with_context(|| format!("writing the batch from line {first} failed"))?;
     for (line, outcome) in lines.iter().zip(batch) {
         if outcome == ImportOutcome::Conflict {
-            bar.println(format!(
-                "line {line}: the store holds other content under this item's key; kept (--overwrite replaces it)"
-            ));
+            transfer::note(
+                bar,
+                &format!(
+                    "line {line}: the store holds other content under this item's key; kept (--overwrite replaces it)"
+                ),
+            );
         }
         *outcomes.entry(outcome).or_default() += 1;
     }
@@ -197,7 +200,7 @@ fn read_batches(
             Ok(record) => record,
             Err(reason) if skip_invalid => {
                 tally.invalid += 1;
-                bar.println(format!("line {number}: {reason}; skipped"));
+                transfer::note(bar, &format!("line {number}: {reason}; skipped"));
                 continue;
             }
             Err(reason) => {

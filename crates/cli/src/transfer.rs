@@ -195,6 +195,11 @@ pub(crate) fn progress_bar(quiet: bool, template: &str) -> ProgressBar {
         .with_style(ProgressStyle::with_template(template).expect("a valid progress template"))
 }
 
+/// A message on standard error, above the progress bar (if one is drawn).
+pub(crate) fn note(bar: &ProgressBar, message: &str) {
+    bar.suspend(|| eprintln!("{message}"));
+}
+
 /// One line of at most [`MAX_LINE_BYTES`] into `line` (without its newline), reading past
 /// the rest of a longer one. `Ok(None)` at the end of the input; `Ok(Some(false))` for a
 /// line that was too long.

@@ -3,4 +3,5 @@
 //! started on random ports of 127.0.0.1 to compare what the API answers.
 
 mod helpers;
+mod hostile;
 mod round_trip;
