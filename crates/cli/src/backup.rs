@@ -16,10 +16,16 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use std::time::{Duration, Instant};
+
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 use taskapi_userpool::private;
 
 use crate::config::BackupConfig;
+
+/// How long a database may stay locked by its server before the backup gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A database's companions, which SQLite's backup already covers.
 const DATABASE_COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
@@ -92,13 +98,26 @@ fn copy_database(source: &Path, target: &Path) -> anyhow::Result<()> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .with_context(context)?;
-    from.busy_timeout(std::time::Duration::from_secs(30))
-        .with_context(context)?;
+    from.busy_timeout(BUSY_TIMEOUT).with_context(context)?;
     private::ensure_file(target)?;
     let mut to = Connection::open(target).with_context(context)?;
-    rusqlite::backup::Backup::new(&from, &mut to)
-        .and_then(|backup| backup.run_to_completion(-1, std::time::Duration::ZERO, None))
-        .with_context(context)?;
+    {
+        let backup = Backup::new(&from, &mut to).with_context(context)?;
+        // All pages in one step, under one read transaction: steps of a few pages would
+        // start over whenever the server writes between them, and it may never stop.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match backup.step(-1).with_context(context)? {
+                StepResult::Done => break,
+                StepResult::More | StepResult::Busy | StepResult::Locked
+                    if Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => anyhow::bail!("{}: SQLite's backup gave up ({other:?})", context()),
+            }
+        }
+    }
     let verdict: String = to
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .with_context(context)?;

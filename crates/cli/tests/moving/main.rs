@@ -2,6 +2,7 @@
 //! binary), between SQLite data directories and tables on dynalite and moto, with servers
 //! started on random ports of 127.0.0.1 to compare what the API answers.
 
+mod backup;
 mod helpers;
 mod hostile;
 mod round_trip;
