@@ -246,3 +246,48 @@ def test_the_seeds_table_moves_to_the_laptop_and_ours_imports_with_import_table(
                 "--out", str(copy))
     assert sorted(gzip.decompress(copy.read_bytes()).decode().splitlines()) == sorted(lines)
     assert Path(str(copy) + ".partial").exists() is False
+
+
+#: The columns Cognito's GetCSVHeader answers for a pool without custom attributes (AWS
+#: documentation, "Creating the user import .csv file").
+COGNITO_CSV_HEADER = [
+    "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+    "profile", "picture", "website", "email", "email_verified", "gender", "birthdate",
+    "zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at",
+    "cognito:mfa_enabled", "cognito:username",
+]
+
+
+def test_export_users_writes_the_csv_of_cognitos_user_import_jobs(taskapi, tmp_path):
+    import csv
+
+    cognito = cognito_client(taskapi)
+    sub, _ = signed_in(taskapi)
+    email = cognito.admin_get_user(UserPoolId=taskapi.pool_id, Username=sub)["UserAttributes"]
+    email = next(a["Value"] for a in email if a["Name"] == "email")
+    header = cognito.get_csv_header(UserPoolId=taskapi.pool_id)
+    assert header["UserPoolId"] == taskapi.pool_id
+    assert header["CSVHeader"] == COGNITO_CSV_HEADER
+
+    out = tmp_path / "users.csv"
+    done = subprocess.run(
+        [_binary(), "export-users", "--data-dir", str(taskapi.data_dir), "--out", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Passwords cannot be moved" in done.stderr
+    with out.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == COGNITO_CSV_HEADER
+    users = [dict(zip(rows[0], row)) for row in rows[1:]]
+    mine = next(u for u in users if u["email"] == email)
+    assert mine["cognito:username"] == email
+    assert mine["email_verified"] == "true"
+    assert mine["cognito:mfa_enabled"] == "false"
+    assert mine["phone_number_verified"] == "false"
+
+    missing = subprocess.run(
+        [_binary(), "export-users", "--data-dir", str(taskapi.data_dir), "--pool-name", "nope",
+         "--out", "-"], capture_output=True, text=True, timeout=60,
+    )
+    assert missing.returncode != 0 and "no pool is named nope" in missing.stderr

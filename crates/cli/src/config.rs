@@ -42,6 +42,9 @@ pub enum Command {
     /// Copy a data directory consistently while its server runs: the task database and
     /// the user pool (SQLite's online backup), its keys and credentials.
     Backup(BackupConfig),
+    /// Write the local user pool's users as the CSV of Cognito's user import jobs
+    /// (passwords cannot be moved: imported users reset theirs, as on AWS).
+    ExportUsers(ExportUsersConfig),
 }
 
 /// Which store a command reads or writes, as `taskapi serve` names it.
@@ -357,4 +360,19 @@ fn seconds(raw: &str) -> Result<Duration, String> {
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .filter(|duration| !duration.is_zero())
         .ok_or_else(|| format!("{raw:?} is not a positive number of seconds"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportUsersConfig {
+    /// The data directory of `taskapi serve`.
+    #[arg(long, env = "TASKAPI_DATA_DIR", default_value = ".taskapi")]
+    pub data_dir: PathBuf,
+
+    /// The pool to export; by default the one `taskapi serve` creates.
+    #[arg(long, default_value = taskapi_userpool::DEFAULT_POOL_NAME)]
+    pub pool_name: String,
+
+    /// The CSV file to write (`-` for standard output).
+    #[arg(long)]
+    pub out: PathBuf,
 }

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod config;
 pub mod connections;
 pub mod export;
+pub mod export_users;
 pub mod hosted_ui;
 pub mod import;
 pub mod serve;

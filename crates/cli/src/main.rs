@@ -21,5 +21,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Export(config) => taskapi::export::run(config).await,
         Command::Import(config) => taskapi::import::run(config).await,
         Command::Backup(config) => taskapi::backup::run(&config),
+        Command::ExportUsers(config) => taskapi::export_users::run(&config),
     }
 }
