@@ -156,3 +156,11 @@ impl Api {
         body
     }
 }
+
+/// A personal task's line, as taskapi writes it.
+pub fn task_line(owner: &str, task_id: &str, title: &str) -> String {
+    let at = "2026-01-02T03:04:05.000006Z";
+    format!(
+        r#"{{"Item":{{"GSI1PK":{{"S":"STATUS#pending"}},"GSI1SK":{{"S":"{at}"}},"PK":{{"S":"USER#{owner}"}},"SK":{{"S":"TASK#{task_id}"}},"created_at":{{"S":"{at}"}},"description":{{"S":""}},"status":{{"S":"pending"}},"task_id":{{"S":"{task_id}"}},"title":{{"S":"{title}"}},"updated_at":{{"S":"{at}"}}}}}}"#
+    )
+}

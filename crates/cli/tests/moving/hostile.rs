@@ -5,17 +5,9 @@
 
 use std::path::Path;
 
-use crate::helpers::{run_failing, run_ok, sorted_lines, taskapi};
+use crate::helpers::{run_failing, run_ok, sorted_lines, task_line, taskapi};
 
 const TASK_ID: &str = "01a24d1c-0000-7000-8000-000000000001";
-
-/// A personal task's line, as taskapi writes it.
-fn task_line(owner: &str, task_id: &str, title: &str) -> String {
-    let at = "2026-01-02T03:04:05.000006Z";
-    format!(
-        r#"{{"Item":{{"GSI1PK":{{"S":"STATUS#pending"}},"GSI1SK":{{"S":"{at}"}},"PK":{{"S":"USER#{owner}"}},"SK":{{"S":"TASK#{task_id}"}},"created_at":{{"S":"{at}"}},"description":{{"S":""}},"status":{{"S":"pending"}},"task_id":{{"S":"{task_id}"}},"title":{{"S":"{title}"}},"updated_at":{{"S":"{at}"}}}}}}"#
-    )
-}
 
 /// Line 1 and line 3 of every file: two good tasks around the bad line.
 fn good(n: u8) -> String {

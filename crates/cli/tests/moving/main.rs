@@ -5,4 +5,5 @@
 mod backup;
 mod helpers;
 mod hostile;
+mod resume;
 mod round_trip;
