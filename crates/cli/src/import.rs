@@ -10,12 +10,12 @@
 //! unless `--overwrite`, so an interrupted import run again finishes the job.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use taskapi_domain::{ImportOutcome, Record, StoreError};
-use taskapi_store_dynamodb::{BATCH_SIZE, DynamoStore, dynamodb_json, item_to_record};
-use taskapi_store_sqlite::SqliteStore;
+use taskapi_domain::{ImportOutcome, ImportRecords, Record, StoreError};
+use taskapi_store_dynamodb::{BATCH_SIZE, dynamodb_json, item_to_record};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -28,38 +28,30 @@ const SQLITE_BATCH: usize = 500;
 /// DynamoDB batches in flight at once.
 const DYNAMODB_IN_FLIGHT: usize = 8;
 
-/// The store an import writes to.
+/// The store an import writes to, and how it is fed.
 #[derive(Clone)]
-enum Target {
-    Sqlite(SqliteStore),
-    Dynamodb(DynamoStore),
+struct Target {
+    store: Arc<dyn ImportRecords>,
+    /// Records per call: DynamoDB's batch limit, or a transaction's worth on SQLite.
+    batch_size: usize,
+    /// Calls in flight: SQLite has one writer, so two keep it busy.
+    in_flight: usize,
 }
 
 impl Target {
-    async fn import(
-        &self,
-        records: Vec<Record>,
-        overwrite: bool,
-    ) -> Result<Vec<ImportOutcome>, StoreError> {
-        match self {
-            Self::Sqlite(store) => store.import(records, overwrite).await,
-            Self::Dynamodb(store) => store.import(&records, overwrite).await,
-        }
-    }
-
-    fn batch_size(&self) -> usize {
-        match self {
-            Self::Sqlite(_) => SQLITE_BATCH,
-            Self::Dynamodb(_) => BATCH_SIZE,
-        }
-    }
-
-    /// Batches in flight: SQLite has one writer, so two keep it busy.
-    fn in_flight(&self) -> usize {
-        match self {
-            Self::Sqlite(_) => 2,
-            Self::Dynamodb(_) => DYNAMODB_IN_FLIGHT,
-        }
+    async fn open(config: &ImportConfig) -> anyhow::Result<Self> {
+        Ok(match config.store.store {
+            StoreKind::Sqlite => Self {
+                store: Arc::new(transfer::sqlite(&config.store, true)?),
+                batch_size: SQLITE_BATCH,
+                in_flight: 2,
+            },
+            StoreKind::Dynamodb => Self {
+                store: Arc::new(transfer::dynamodb(&config.store).await?),
+                batch_size: BATCH_SIZE,
+                in_flight: DYNAMODB_IN_FLIGHT,
+            },
+        })
     }
 }
 
@@ -78,17 +70,14 @@ struct ReadTally {
 }
 
 pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
-    let target = match config.store.store {
-        StoreKind::Sqlite => Target::Sqlite(transfer::sqlite(&config.store, true)?),
-        StoreKind::Dynamodb => Target::Dynamodb(transfer::dynamodb(&config.store).await?),
-    };
+    let target = Target::open(&config).await?;
     let bar = transfer::progress_bar(
         config.quiet,
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta}) {msg}",
     );
     let input = transfer::open_input(&config.input, &bar)?;
-    let (batches, mut received) = mpsc::channel::<Batch>(target.in_flight() * 2);
-    let batch_size = target.batch_size();
+    let (batches, mut received) = mpsc::channel::<Batch>(target.in_flight * 2);
+    let batch_size = target.batch_size;
     let reader_bar = bar.clone();
     let skip_invalid = config.skip_invalid;
     let reader = tokio::task::spawn_blocking(move || {
@@ -103,7 +92,7 @@ pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
         // Two batches holding one key must not race: the later waits for the earlier.
         let keys: Vec<_> = batch.iter().map(|(_, record)| record.key()).collect();
         let overlaps = keys.iter().any(|key| keys_in_flight.contains(key));
-        while in_flight.len() >= target.in_flight() || (overlaps && !in_flight.is_empty()) {
+        while in_flight.len() >= target.in_flight || (overlaps && !in_flight.is_empty()) {
             written = written.and(settle(&mut in_flight, &mut outcomes, &bar).await);
             if in_flight.is_empty() {
                 keys_in_flight.clear();
@@ -116,7 +105,7 @@ pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
         let (target, overwrite) = (target.clone(), config.overwrite);
         in_flight.spawn(async move {
             let (lines, records): (Vec<u64>, Vec<Record>) = batch.into_iter().unzip();
-            let outcomes = target.import(records, overwrite).await;
+            let outcomes = target.store.import(records, overwrite).await;
             (lines, outcomes)
         });
     }

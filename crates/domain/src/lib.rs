@@ -22,7 +22,7 @@ pub use projects::{
     ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,
     TaskFilter,
 };
-pub use records::{IdempotencyRecord, ImportOutcome, Record};
+pub use records::{IdempotencyRecord, ImportOutcome, ImportRecords, Record};
 pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};

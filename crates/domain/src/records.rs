@@ -4,7 +4,9 @@
 //! thereby checked against the layout, and two stores holding the same data export the
 //! same items.
 
-use crate::{Invitation, Membership, Project, Task, keys};
+use async_trait::async_trait;
+
+use crate::{Invitation, Membership, Project, StoreError, Task, keys};
 
 /// One item of the single table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,4 +100,17 @@ pub enum ImportOutcome {
     Overwritten,
     /// A mirror item, which this store keeps with its main item (one row in SQLite).
     Derived,
+}
+
+/// A store that takes records as a file brings them (`taskapi import`).
+#[async_trait]
+pub trait ImportRecords: Send + Sync + 'static {
+    /// Imports `records`, whose keys are distinct: each is written unless the store holds
+    /// it already (`Unchanged`) or holds something else under its key (`Conflict`, or
+    /// `Overwritten` with `overwrite`). One outcome per record, in order.
+    async fn import(
+        &self,
+        records: Vec<Record>,
+        overwrite: bool,
+    ) -> Result<Vec<ImportOutcome>, StoreError>;
 }

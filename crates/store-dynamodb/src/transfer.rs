@@ -14,9 +14,10 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 use taskapi_domain::keys::{self, StatusShards};
-use taskapi_domain::{IdempotencyRecord, ImportOutcome, Record, StoreError};
+use taskapi_domain::{IdempotencyRecord, ImportOutcome, ImportRecords, Record, StoreError};
 
 use crate::DynamoStore;
 use crate::error::from_sdk;
@@ -311,40 +312,6 @@ impl DynamoStore {
         })
     }
 
-    /// Imports up to [`BATCH_SIZE`] records with distinct keys: each is written unless the
-    /// table holds it already (`Unchanged`) or holds something else under its key
-    /// (`Conflict`, or `Overwritten` with `overwrite`).
-    pub async fn import(
-        &self,
-        records: &[Record],
-        overwrite: bool,
-    ) -> Result<Vec<ImportOutcome>, StoreError> {
-        let existing = self.existing(records).await?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        let mut puts = Vec::new();
-        for record in records {
-            let outcome = match existing.get(&record.key()) {
-                None => ImportOutcome::Written,
-                Some(held) if item_to_record(held).as_ref() == Ok(record) => {
-                    ImportOutcome::Unchanged
-                }
-                Some(_) if overwrite => ImportOutcome::Overwritten,
-                Some(_) => ImportOutcome::Conflict,
-            };
-            if matches!(outcome, ImportOutcome::Written | ImportOutcome::Overwritten) {
-                let item = record_to_item(record, self.status_shards());
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(StoreError::internal)?;
-                puts.push(WriteRequest::builder().put_request(put).build());
-            }
-            outcomes.push(outcome);
-        }
-        self.write_all(puts).await?;
-        Ok(outcomes)
-    }
-
     /// The items the table holds under `records`' keys (consistent reads).
     async fn existing(
         &self,
@@ -434,5 +401,41 @@ impl DynamoStore {
                 retry_after: Duration::from_secs(1),
             })
         }
+    }
+}
+
+/// Up to [`BATCH_SIZE`] records per call: one `BatchGetItem` to see what the table holds,
+/// one `BatchWriteItem` (and its retries) for what is to be written.
+#[async_trait]
+impl ImportRecords for DynamoStore {
+    async fn import(
+        &self,
+        records: Vec<Record>,
+        overwrite: bool,
+    ) -> Result<Vec<ImportOutcome>, StoreError> {
+        let existing = self.existing(&records).await?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        let mut puts = Vec::new();
+        for record in &records {
+            let outcome = match existing.get(&record.key()) {
+                None => ImportOutcome::Written,
+                Some(held) if item_to_record(held).as_ref() == Ok(record) => {
+                    ImportOutcome::Unchanged
+                }
+                Some(_) if overwrite => ImportOutcome::Overwritten,
+                Some(_) => ImportOutcome::Conflict,
+            };
+            if matches!(outcome, ImportOutcome::Written | ImportOutcome::Overwritten) {
+                let item = record_to_item(record, self.status_shards());
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(StoreError::internal)?;
+                puts.push(WriteRequest::builder().put_request(put).build());
+            }
+            outcomes.push(outcome);
+        }
+        self.write_all(puts).await?;
+        Ok(outcomes)
     }
 }

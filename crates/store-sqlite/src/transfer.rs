@@ -9,10 +9,11 @@
 //! from the rows; an import takes the rows from the main items and reports mirrors as
 //! [`ImportOutcome::Derived`].
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
-    IdempotencyRecord, ImportOutcome, Invitation, InvitationId, Membership, ProjectFields,
-    ProjectId, Record, StoreError, Task, keys,
+    IdempotencyRecord, ImportOutcome, ImportRecords, Invitation, InvitationId, Membership,
+    ProjectFields, ProjectId, Record, StoreError, Task, keys,
 };
 
 use crate::SqliteStore;
@@ -47,11 +48,12 @@ impl SqliteStore {
             exported
         })
     }
+}
 
-    /// Imports `records` in one transaction: each is written unless the database holds it
-    /// already (`Unchanged`) or something else under its key (`Conflict`, or `Overwritten`
-    /// with `overwrite`).
-    pub async fn import(
+/// One transaction per call.
+#[async_trait]
+impl ImportRecords for SqliteStore {
+    async fn import(
         &self,
         records: Vec<Record>,
         overwrite: bool,
