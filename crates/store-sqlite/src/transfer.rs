@@ -88,14 +88,18 @@ fn export_all(
         [],
         |row| {
             let task = row_to_any_task(row)?;
-            let pk: String = row.get(9)?;
-            Ok(match (&task.project, pk.strip_prefix(keys::USER_PREFIX)) {
-                (None, Some(owner)) => Record::PersonalTask {
+            // By name: the task's columns come first, however many there are.
+            let pk: String = row.get("PK")?;
+            match (&task.project, pk.strip_prefix(keys::USER_PREFIX)) {
+                (None, Some(owner)) => Ok(Record::PersonalTask {
                     owner: owner.to_owned(),
                     task,
-                },
-                _ => Record::ProjectTask(task),
-            })
+                }),
+                (Some(_), _) => Ok(Record::ProjectTask(task)),
+                (None, None) => Err(unreadable(format!(
+                    "task row {pk} without a project outside a user's partition"
+                ))),
+            }
         },
         &mut emit,
     )?;
@@ -147,6 +151,7 @@ fn export_all(
             ", PK, idem_key, fingerprint, expires_at,
                (SELECT assignee FROM TaskApp t
                  WHERE t.PK = Idempotency.PK AND t.SK = 'TASK#' || Idempotency.task_id)
+                 AS task_assignee
              FROM Idempotency WHERE expires_at > ?1 ORDER BY PK, idem_key"
         ),
         [now],
@@ -172,37 +177,36 @@ fn for_each_row<T, P: rusqlite::Params>(
     Ok(())
 }
 
-/// An idempotency record's row: the task's columns, then `PK`, the key, the fingerprint,
-/// the expiry and the assignee of the task it created. The DynamoDB record of a project
-/// task carries the task's project fields; here they are the partition's project, the
-/// caller in the key (`<sub>#<key>`) and the task's assignee.
+/// An idempotency record's row: the task's columns, then (read by name) `PK`, the key,
+/// the fingerprint, the expiry and the assignee of the task it created. The DynamoDB
+/// record of a project task carries the task's project fields; here they are the
+/// partition's project, the caller in the key (`<sub>#<key>`) and the task's assignee.
 fn row_to_idempotency(row: &Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
     let mut task = row_to_task(row)?;
-    let pk: String = row.get(6)?;
-    let key: String = row.get(7)?;
+    let pk: String = row.get("PK")?;
+    let key: String = row.get("idem_key")?;
     if let Some(project) = pk.strip_prefix(keys::PROJECT_PREFIX) {
         task.project = Some(ProjectFields {
-            project_id: ProjectId::parse(project).map_err(|err| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    6,
-                    rusqlite::types::Type::Text,
-                    err.into(),
-                )
-            })?,
+            project_id: ProjectId::parse(project).map_err(|err| unreadable(err.to_string()))?,
             created_by: key
                 .split_once('#')
                 .map(|(sub, _)| sub.to_owned())
                 .unwrap_or_default(),
-            assignee: row.get(10)?,
+            assignee: row.get("task_assignee")?,
         });
     }
     Ok(IdempotencyRecord {
         pk,
         key,
-        fingerprint: row.get(8)?,
-        expires_at: row.get(9)?,
+        fingerprint: row.get("fingerprint")?,
+        expires_at: row.get("expires_at")?,
         task,
     })
+}
+
+/// A row no record can be made of.
+fn unreadable(reason: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, reason.into())
 }
 
 /// What to do with a record, given whether the database holds it (`Some(true)`) or
