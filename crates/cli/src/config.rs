@@ -112,6 +112,11 @@ pub struct ImportConfig {
     #[arg(long)]
     pub overwrite: bool,
 
+    /// A file of `<old sub>,<new sub>` lines: users whose data moves to a new id, as when
+    /// their accounts moved to another user pool (docs/aws.md).
+    #[arg(long)]
+    pub user_map: Option<PathBuf>,
+
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,

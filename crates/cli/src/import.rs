@@ -9,7 +9,7 @@
 //! holds already is left alone, one it holds with other content is reported and kept
 //! unless `--overwrite`, so an interrupted import run again finishes the job.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -75,13 +75,22 @@ pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
         config.quiet,
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta}) {msg}",
     );
+    let users = match &config.user_map {
+        Some(path) => read_user_map(path)?,
+        None => HashMap::new(),
+    };
     let input = transfer::open_input(&config.input, &bar)?;
     let (batches, mut received) = mpsc::channel::<Batch>(target.in_flight * 2);
     let batch_size = target.batch_size;
     let reader_bar = bar.clone();
     let skip_invalid = config.skip_invalid;
     let reader = tokio::task::spawn_blocking(move || {
-        read_batches(input, batch_size, skip_invalid, &reader_bar, &batches)
+        let reading = Reading {
+            batch_size,
+            skip_invalid,
+            users,
+        };
+        read_batches(input, &reading, &reader_bar, &batches)
     });
 
     let mut outcomes: BTreeMap<ImportOutcome, u64> = BTreeMap::new();
@@ -152,15 +161,23 @@ async fn settle(
     Ok(())
 }
 
+/// How the reader reads.
+struct Reading {
+    batch_size: usize,
+    skip_invalid: bool,
+    /// Users whose records move to a new id.
+    users: HashMap<String, String>,
+}
+
 /// Reads, parses and validates `input` line by line into batches. On an invalid line it
 /// stops (after sending what came before), unless `skip_invalid`.
 fn read_batches(
     mut input: Box<dyn std::io::BufRead + Send>,
-    batch_size: usize,
-    skip_invalid: bool,
+    reading: &Reading,
     bar: &ProgressBar,
     batches: &mpsc::Sender<Batch>,
 ) -> Result<ReadTally, (ReadTally, anyhow::Error)> {
+    let batch_size = reading.batch_size;
     let now = unix_now();
     let mut tally = ReadTally::default();
     let mut batch: Batch = Vec::with_capacity(batch_size);
@@ -185,9 +202,9 @@ fn read_batches(
         } else {
             Err(format!("longer than {MAX_LINE_BYTES} bytes"))
         };
-        let record = match parsed {
+        let mut record = match parsed {
             Ok(record) => record,
-            Err(reason) if skip_invalid => {
+            Err(reason) if reading.skip_invalid => {
                 tally.invalid += 1;
                 transfer::note(bar, &format!("line {number}: {reason}; skipped"));
                 continue;
@@ -207,6 +224,7 @@ fn read_batches(
             tally.expired += 1;
             continue;
         }
+        record.rename_users(&reading.users);
         let key = record.key();
         if keys.contains(&key) || batch.len() >= batch_size {
             if !send(std::mem::take(&mut batch)) {
@@ -221,6 +239,31 @@ fn read_batches(
         send(batch);
     }
     Ok(tally)
+}
+
+/// `<old>,<new>` per line; blank lines and `#` comments are passed over.
+fn read_user_map(path: &std::path::Path) -> anyhow::Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let mut users = HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let pair = line
+            .split_once(',')
+            .map(|(old, new)| (old.trim(), new.trim()))
+            .filter(|(old, new)| !old.is_empty() && !new.is_empty() && !new.contains(','));
+        let Some((old, new)) = pair else {
+            anyhow::bail!(
+                "{} line {}: expected <old sub>,<new sub>",
+                path.display(),
+                number + 1
+            );
+        };
+        users.insert(old.to_owned(), new.to_owned());
+    }
+    Ok(users)
 }
 
 fn parse(line: &[u8]) -> Result<Record, String> {

@@ -4,6 +4,8 @@
 //! thereby checked against the layout, and two stores holding the same data export the
 //! same items.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use crate::{Invitation, Membership, Project, StoreError, Task, keys};
@@ -87,6 +89,46 @@ impl Record {
     }
 }
 
+impl Record {
+    /// Replaces every user id (a Cognito `sub`) the record holds that `users` maps: the
+    /// owner of a personal task, a member, a project task's creator and assignee, the user
+    /// in an idempotency record's key. Moving to another user pool gives every user a new
+    /// `sub`; with the old and new ones mapped, their data follows them.
+    pub fn rename_users(&mut self, users: &HashMap<String, String>) {
+        let rename = |user: &mut String| {
+            if let Some(new) = users.get(user.as_str()) {
+                user.clone_from(new);
+            }
+        };
+        let rename_in_task = |task: &mut Task| {
+            if let Some(project) = &mut task.project {
+                rename(&mut project.created_by);
+                if let Some(assignee) = &mut project.assignee {
+                    rename(assignee);
+                }
+            }
+        };
+        match self {
+            Self::PersonalTask { owner, .. } => rename(owner),
+            Self::ProjectTask(task) => rename_in_task(task),
+            Self::Member(member) | Self::MemberMirror(member) => rename(&mut member.user_id),
+            Self::Project { .. } | Self::Invitation(_) | Self::InvitationMirror(_) => {}
+            Self::Idempotency(record) => {
+                rename_in_task(&mut record.task);
+                if let Some(user) = record.pk.strip_prefix(keys::USER_PREFIX) {
+                    let mut user = user.to_owned();
+                    rename(&mut user);
+                    record.pk = keys::user_pk(&user);
+                } else if let Some((user, key)) = record.key.split_once('#') {
+                    let (mut user, key) = (user.to_owned(), key.to_owned());
+                    rename(&mut user);
+                    record.key = format!("{user}#{key}");
+                }
+            }
+        }
+    }
+}
+
 /// What importing one record did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ImportOutcome {
@@ -113,4 +155,63 @@ pub trait ImportRecords: Send + Sync + 'static {
         records: Vec<Record>,
         overwrite: bool,
     ) -> Result<Vec<ImportOutcome>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ProjectFields, ProjectId, Status, TaskId, Timestamp};
+
+    fn task(project: Option<ProjectFields>) -> Task {
+        Task {
+            task_id: TaskId::generate(),
+            project,
+            title: "t".into(),
+            description: String::new(),
+            status: Status::Pending,
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn renamed_users_take_their_records_along() {
+        let users = HashMap::from([("old".to_owned(), "new".to_owned())]);
+        let project = ProjectId::generate();
+        let fields = |by: &str, to: Option<&str>| ProjectFields {
+            project_id: project.clone(),
+            created_by: by.to_owned(),
+            assignee: to.map(str::to_owned),
+        };
+        let mut personal = Record::PersonalTask {
+            owner: "old".into(),
+            task: task(None),
+        };
+        personal.rename_users(&users);
+        assert_eq!(personal.key().0, "USER#new");
+
+        let mut in_project = Record::ProjectTask(task(Some(fields("old", Some("old")))));
+        in_project.rename_users(&users);
+        let Record::ProjectTask(renamed) = &in_project else {
+            unreachable!()
+        };
+        assert_eq!(renamed.project, Some(fields("new", Some("new"))));
+
+        let mut record = Record::Idempotency(IdempotencyRecord {
+            pk: keys::project_pk(&project),
+            key: "old#key-1".into(),
+            fingerprint: "f".into(),
+            expires_at: 1,
+            task: task(Some(fields("old", None))),
+        });
+        record.rename_users(&users);
+        assert_eq!(record.key().1, "IDEMPOTENCY#new#key-1");
+
+        let mut untouched = Record::PersonalTask {
+            owner: "someone".into(),
+            task: task(None),
+        };
+        untouched.rename_users(&users);
+        assert_eq!(untouched.key().0, "USER#someone");
+    }
 }

@@ -211,3 +211,46 @@ fn other_content_under_a_key_is_reported_and_kept_unless_overwritten() {
     assert!(summary.contains("1 overwritten"), "{summary}");
     assert_eq!(exported(&data), [task_line("alice", TASK_ID, "theirs")]);
 }
+
+#[test]
+fn a_user_map_moves_records_to_new_user_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, file, map) = (
+        dir.path().join("data"),
+        dir.path().join("tasks.jsonl"),
+        dir.path().join("users.csv"),
+    );
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            task_line("alice", TASK_ID, "hers"),
+            task_line("bob", &TASK_ID.replace("0001", "0002"), "his")
+        ),
+    )
+    .unwrap();
+    std::fs::write(&map, "# old sub,new sub\nalice, alicia\n").unwrap();
+    run_ok(&mut import(
+        &data,
+        &file,
+        &["--user-map", map.to_str().unwrap()],
+    ));
+    let mut expected = vec![
+        task_line("alicia", TASK_ID, "hers"),
+        task_line("bob", &TASK_ID.replace("0001", "0002"), "his"),
+    ];
+    expected.sort();
+    // The line's other attributes name the old key nowhere else: only PK changed.
+    assert_eq!(exported(&data), expected);
+
+    std::fs::write(&map, "alice\n").unwrap();
+    let err = run_failing(&mut import(
+        &data,
+        &file,
+        &["--user-map", map.to_str().unwrap()],
+    ));
+    assert!(
+        err.contains("line 1: expected <old sub>,<new sub>"),
+        "{err}"
+    );
+}
