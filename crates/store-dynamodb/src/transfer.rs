@@ -26,7 +26,7 @@ use crate::item::{self, Item, as_key_text, attr};
 use crate::project_item::{self as items, MEMBERS, OWNERS, Reader};
 
 /// The largest item DynamoDB stores (400 KB, names and values counted).
-pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+const MAX_ITEM_BYTES: usize = 400 * 1024;
 /// Items per `BatchWriteItem` (DynamoDB's limit) and so per import batch.
 pub const BATCH_SIZE: usize = 25;
 /// Items per scan page: pages small enough to be quick on an emulator and to resume from
