@@ -94,33 +94,29 @@ pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
     });
 
     let mut outcomes: BTreeMap<ImportOutcome, u64> = BTreeMap::new();
-    let mut in_flight = JoinSet::new();
-    let mut keys_in_flight = HashSet::new();
+    let mut in_flight = InFlight::default();
     let mut written = Ok(());
     while let Some(batch) = received.recv().await {
         // Two batches holding one key must not race: the later waits for the earlier.
         let keys: Vec<_> = batch.iter().map(|(_, record)| record.key()).collect();
-        let overlaps = keys.iter().any(|key| keys_in_flight.contains(key));
-        while in_flight.len() >= target.in_flight || (overlaps && !in_flight.is_empty()) {
-            written = written.and(settle(&mut in_flight, &mut outcomes, &bar).await);
-            if in_flight.is_empty() {
-                keys_in_flight.clear();
-            }
+        while in_flight.tasks.len() >= target.in_flight || in_flight.holds_any(&keys) {
+            written = written.and(in_flight.settle(&mut outcomes, &bar).await);
         }
         if written.is_err() {
             break;
         }
-        keys_in_flight.extend(keys);
         let (target, overwrite) = (target.clone(), config.overwrite);
-        in_flight.spawn(async move {
+        let task = in_flight.tasks.spawn(async move {
             let (lines, records): (Vec<u64>, Vec<Record>) = batch.into_iter().unzip();
             let outcomes = target.store.import(records, overwrite).await;
             (lines, outcomes)
         });
+        in_flight.keys.extend(keys.iter().cloned());
+        in_flight.by_task.insert(task.id(), keys);
     }
     drop(received);
-    while !in_flight.is_empty() {
-        written = written.and(settle(&mut in_flight, &mut outcomes, &bar).await);
+    while !in_flight.tasks.is_empty() {
+        written = written.and(in_flight.settle(&mut outcomes, &bar).await);
     }
     let read = reader.await.context("the reader thread failed")?;
     bar.finish_and_clear();
@@ -135,30 +131,52 @@ pub async fn run(config: ImportConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits for one batch in flight and counts what it did; conflicts are named.
-async fn settle(
-    in_flight: &mut JoinSet<Written>,
-    outcomes: &mut BTreeMap<ImportOutcome, u64>,
-    bar: &ProgressBar,
-) -> anyhow::Result<()> {
-    let Some(done) = in_flight.join_next().await else {
-        return Ok(());
-    };
-    let (lines, result) = done.context("an import task failed")?;
-    let first = lines.first().copied().unwrap_or_default();
-    let batch = result.with_context(|| format!("writing the batch from line {first} failed"))?;
-    for (line, outcome) in lines.iter().zip(batch) {
-        if outcome == ImportOutcome::Conflict {
-            transfer::note(
-                bar,
-                &format!(
-                    "line {line}: the store holds other content under this item's key; kept (--overwrite replaces it)"
-                ),
-            );
-        }
-        *outcomes.entry(outcome).or_default() += 1;
+/// The batches being written, and the keys they hold (only theirs: memory stays flat).
+#[derive(Default)]
+struct InFlight {
+    tasks: JoinSet<Written>,
+    keys: HashSet<(String, String)>,
+    by_task: HashMap<tokio::task::Id, Vec<(String, String)>>,
+}
+
+impl InFlight {
+    fn holds_any(&self, keys: &[(String, String)]) -> bool {
+        keys.iter().any(|key| self.keys.contains(key))
     }
-    Ok(())
+
+    /// Waits for one batch in flight and counts what it did; conflicts are named.
+    async fn settle(
+        &mut self,
+        outcomes: &mut BTreeMap<ImportOutcome, u64>,
+        bar: &ProgressBar,
+    ) -> anyhow::Result<()> {
+        let Some(done) = self.tasks.join_next_with_id().await else {
+            return Ok(());
+        };
+        let task = match &done {
+            Ok((task, _)) => *task,
+            Err(failed) => failed.id(),
+        };
+        for key in self.by_task.remove(&task).unwrap_or_default() {
+            self.keys.remove(&key);
+        }
+        let (_, (lines, result)) = done.context("an import task failed")?;
+        let first = lines.first().copied().unwrap_or_default();
+        let batch =
+            result.with_context(|| format!("writing the batch from line {first} failed"))?;
+        for (line, outcome) in lines.iter().zip(batch) {
+            if outcome == ImportOutcome::Conflict {
+                transfer::note(
+                    bar,
+                    &format!(
+                        "line {line}: the store holds other content under this item's key; kept (--overwrite replaces it)"
+                    ),
+                );
+            }
+            *outcomes.entry(outcome).or_default() += 1;
+        }
+        Ok(())
+    }
 }
 
 /// How the reader reads.
