@@ -120,7 +120,9 @@ async fn from_dynamodb(config: &ExportConfig, now: i64, bar: &ProgressBar) -> an
     bar.set_position(state.items);
     let mut output = Output::create(&config.out, resume_at)?;
 
-    let (pages, mut received) = mpsc::channel::<Page>(total * 2);
+    // One page queued per segment: what the export holds is bounded by the segments, not
+    // by the table.
+    let (pages, mut received) = mpsc::channel::<Page>(total);
     let mut scans = JoinSet::new();
     for (segment, position) in state.segments.iter().enumerate() {
         let start = match position {
