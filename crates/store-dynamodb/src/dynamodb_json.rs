@@ -140,16 +140,20 @@ fn untyped(value: Value) -> Result<AttributeValue, InvalidItem> {
 
 /// A number as DynamoDB takes it: decimal text, up to 38 significant digits.
 fn number(text: String) -> Result<String, InvalidItem> {
-    let digits = text.bytes().filter(u8::is_ascii_digit).count();
-    let numeric = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    let significant = mantissa
+        .trim_start_matches(['-', '+'])
+        .replace('.', "")
+        .trim_start_matches('0')
+        .len();
+    let numeric = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
         && text.parse::<f64>().is_ok_and(f64::is_finite);
-    if numeric && digits <= 38 + 4 {
+    if numeric && significant <= 38 {
         Ok(text)
     } else {
-        Err(invalid(format!("{text:?} is not a number")))
+        Err(invalid(format!("{text:?} is not a number DynamoDB stores")))
     }
 }
 
@@ -175,6 +179,7 @@ mod tests {
             r#"{"Item":{"a":{"S":"x","N":"1"}}}"#,
             r#"{"Item":{"a":{"N":"one"}}}"#,
             r#"{"Item":{"a":{"N":"NaN"}}}"#,
+            r#"{"Item":{"a":{"N":"123456789012345678901234567890123456789"}}}"#,
             r#"{"Item":{"a":{"B":"***"}}}"#,
             r#"{"Item":{"a":{"NULL":false}}}"#,
             r#"{"Item":{"a":{"SS":[]}}}"#,

@@ -113,7 +113,7 @@ fn bad_lines_are_named_and_nothing_of_them_is_written() {
             "a personal task with a project_id",
         ),
         (
-            "an unknown status key type",
+            "a value of no DynamoDB type",
             task_line("alice", TASK_ID, "t")
                 .replace(r#""status":{"S":"pending"}"#, r#""status":{"X":"pending"}"#)
                 .into_bytes(),
