@@ -7,7 +7,8 @@
 //! front door), [`function_url`] (what verifying the token in the function costs),
 //! [`shards`] (the status index's write ceiling and the sharded admin page), [`lists`]
 //! (status-filtered lists on SQLite as a user's tasks grow) and [`signup`] (the local user
-//! pool under a burst of unauthenticated sign-ups).
+//! pool under a burst of unauthenticated sign-ups), [`transfer`] (`taskapi import` and
+//! `export` at scale).
 
 mod chart;
 mod cognito;
@@ -28,6 +29,7 @@ mod shards;
 mod signup;
 mod stats;
 mod table;
+mod transfer;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +77,8 @@ enum Part {
     Signup,
     /// taskapi beside PocketBase and the Cognito emulators, started from the checkout.
     Peers,
+    /// `taskapi import` and `export`: items per second and peak memory, SQLite and dynalite.
+    Transfer,
 }
 
 #[tokio::main]
@@ -131,6 +135,11 @@ async fn main() -> anyhow::Result<()> {
         let profile = pick(quick, signup::Profile::FULL, signup::Profile::QUICK);
         let report = signup::run(&args.taskapi, profile).await?;
         publish(out, "signup", "Sign-up burst", &report)?;
+    }
+    if parts.contains(&Part::Transfer) {
+        let profile = pick(quick, transfer::Profile::FULL, transfer::Profile::QUICK);
+        let report = transfer::run(&args.taskapi, profile).await?;
+        publish(out, "transfer", "Moving data", &report)?;
     }
     if parts.contains(&Part::Peers) {
         let report = peers::run(

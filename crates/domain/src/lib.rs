@@ -11,6 +11,7 @@ pub mod keys;
 /// local user pool creates it; the SAM template names the same group.
 pub const ADMIN_GROUP: &str = "admins";
 mod projects;
+mod records;
 mod store;
 mod task;
 mod validate;
@@ -21,6 +22,7 @@ pub use projects::{
     ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,
     TaskFilter,
 };
+pub use records::{IdempotencyRecord, ImportOutcome, ImportRecords, Record};
 pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};

@@ -5,6 +5,7 @@
 
 pub mod idempotency;
 pub mod projects;
+pub mod transfer;
 
 use std::collections::HashSet;
 use std::fmt::Debug;

@@ -21,7 +21,9 @@ mod projects;
 mod readers;
 mod schema;
 mod store;
+mod transfer;
 mod writer;
 
 pub use schema::OpenError;
 pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};
+pub use transfer::ExportError;

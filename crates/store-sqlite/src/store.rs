@@ -95,7 +95,7 @@ const INSERT_PROJECT_TASK: &str = concat!(
      ON CONFLICT (PK, SK) DO NOTHING"
 );
 /// Records a key (the task, then the key); an expired record of the same key is replaced.
-const UPSERT_IDEMPOTENCY: &str = concat!(
+pub(crate) const UPSERT_IDEMPOTENCY: &str = concat!(
     "INSERT OR REPLACE INTO Idempotency (",
     task_columns!(),
     ", PK, idem_key, fingerprint, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
