@@ -7,8 +7,9 @@
 //! front door), [`function_url`] (what verifying the token in the function costs),
 //! [`shards`] (the status index's write ceiling and the sharded admin page), [`lists`]
 //! (status-filtered lists on SQLite as a user's tasks grow), [`planning`] (the Upcoming
-//! view and due-date sorted lists as a user's tasks grow) and [`signup`] (the local user
-//! pool under a burst of unauthenticated sign-ups).
+//! view and due-date sorted lists as a user's tasks grow), [`signup`] (the local user
+//! pool under a burst of unauthenticated sign-ups) and [`transfer`] (`taskapi import` and
+//! `export` at scale).
 
 mod chart;
 mod cognito;
@@ -30,6 +31,7 @@ mod shards;
 mod signup;
 mod stats;
 mod table;
+mod transfer;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -79,6 +81,8 @@ enum Part {
     Signup,
     /// taskapi beside PocketBase and the Cognito emulators, started from the checkout.
     Peers,
+    /// `taskapi import` and `export`: items per second and peak memory, SQLite and dynalite.
+    Transfer,
 }
 
 #[tokio::main]
@@ -145,6 +149,11 @@ async fn main() -> anyhow::Result<()> {
         let profile = pick(quick, signup::Profile::FULL, signup::Profile::QUICK);
         let report = signup::run(&args.taskapi, profile).await?;
         publish(out, "signup", "Sign-up burst", &report)?;
+    }
+    if parts.contains(&Part::Transfer) {
+        let profile = pick(quick, transfer::Profile::FULL, transfer::Profile::QUICK);
+        let report = transfer::run(&args.taskapi, profile).await?;
+        publish(out, "transfer", "Moving data", &report)?;
     }
     if parts.contains(&Part::Peers) {
         let report = peers::run(

@@ -102,7 +102,23 @@ def test_table_is_the_seeds_with_pitr(template):
     ]
     gsi = table["GlobalSecondaryIndexes"][0]
     assert gsi["IndexName"] == "GSI1" and gsi["Projection"] == {"ProjectionType": "ALL"}
-    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] == {
+        "Fn::If": ["PointInTimeRecoveryOn", True, False]
+    }
+
+
+def test_pitr_and_deletion_protection_are_parameters_on_by_default(template):
+    table = template["Resources"]["TasksTable"]["Properties"]
+    assert table["DeletionProtectionEnabled"] == {"Fn::If": ["DeletionProtectionOn", True, False]}
+    for parameter, condition in [
+        ("PointInTimeRecovery", "PointInTimeRecoveryOn"),
+        ("DeletionProtection", "DeletionProtectionOn"),
+    ]:
+        assert template["Parameters"][parameter]["Default"] == "true"
+        assert template["Parameters"][parameter]["AllowedValues"] == ["true", "false"]
+        assert template["Conditions"][condition] == {
+            "Fn::Equals": [{"Ref": parameter}, "true"]
+        }
 
 
 def test_the_table_has_the_sparse_due_date_indexes(template):

@@ -33,6 +33,105 @@ pub enum Command {
     /// Manage the DynamoDB table.
     #[command(subcommand)]
     Table(TableCommand),
+    /// Write every item of the store (tasks, projects, memberships, invitations, live
+    /// idempotency records) as DynamoDB JSON lines, the format of DynamoDB's export to S3.
+    Export(ExportConfig),
+    /// Load a file of DynamoDB JSON lines (ours, or a DynamoDB export's) into the store,
+    /// item by item; running it again changes nothing.
+    Import(ImportConfig),
+    /// Copy a data directory consistently while its server runs: the task database and
+    /// the user pool (SQLite's online backup), its keys and credentials.
+    Backup(BackupConfig),
+    /// Write the local user pool's users as the CSV of Cognito's user import jobs
+    /// (passwords cannot be moved: imported users reset theirs, as on AWS).
+    ExportUsers(ExportUsersConfig),
+}
+
+/// Which store a command reads or writes, as `taskapi serve` names it.
+#[derive(Debug, Clone, Args)]
+pub struct StoreOptions {
+    /// The store: SQLite in `--data-dir`, or the DynamoDB table `--table-name`.
+    #[arg(long, env = "TASKAPI_STORE", value_enum, default_value_t = StoreKind::Sqlite)]
+    pub store: StoreKind,
+
+    /// SQLite: the data directory of `taskapi serve`.
+    #[arg(long, env = "TASKAPI_DATA_DIR", default_value = ".taskapi")]
+    pub data_dir: PathBuf,
+
+    #[command(flatten)]
+    pub table: TableConfig,
+
+    /// DynamoDB: the table's status shard count (`taskapi serve --status-shards`), which
+    /// imported tasks' status keys follow.
+    #[arg(long, env = "TASKAPI_STATUS_SHARDS", default_value_t = StatusShards::SEED)]
+    pub status_shards: StatusShards,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportConfig {
+    #[command(flatten)]
+    pub store: StoreOptions,
+
+    /// The file to write (`-` for standard output); gzip-compressed when it ends in `.gz`.
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// DynamoDB: scan segments read in parallel.
+    #[arg(long, default_value_t = NonZeroU16::new(4).expect("not zero"))]
+    pub segments: NonZeroU16,
+
+    /// DynamoDB: strongly consistent reads (twice the read capacity).
+    #[arg(long)]
+    pub consistent: bool,
+
+    /// DynamoDB: where the scan's progress is saved, so an interrupted export run again
+    /// with the same `--out` goes on where it stopped. Default: `<out>.checkpoint`.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportConfig {
+    #[command(flatten)]
+    pub store: StoreOptions,
+
+    /// The file to read (`-` for standard input); gzip is recognised by its first bytes.
+    #[arg(long = "in")]
+    pub input: PathBuf,
+
+    /// Report invalid lines and go on, instead of stopping at the first.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Replace items the store holds with other content (by default they are kept and
+    /// reported).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// A file of `<old sub>,<new sub>` lines: users whose data moves to a new id, as when
+    /// their accounts moved to another user pool (docs/aws.md).
+    #[arg(long)]
+    pub user_map: Option<PathBuf>,
+
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupConfig {
+    /// The data directory to copy (the one `taskapi serve` runs on).
+    #[arg(long, env = "TASKAPI_DATA_DIR", default_value = ".taskapi")]
+    pub data_dir: PathBuf,
+
+    /// The directory to create with the copy; it must not exist yet. Restore by starting
+    /// `taskapi serve --data-dir <out>`.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,4 +365,19 @@ fn seconds(raw: &str) -> Result<Duration, String> {
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .filter(|duration| !duration.is_zero())
         .ok_or_else(|| format!("{raw:?} is not a positive number of seconds"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportUsersConfig {
+    /// The data directory of `taskapi serve`.
+    #[arg(long, env = "TASKAPI_DATA_DIR", default_value = ".taskapi")]
+    pub data_dir: PathBuf,
+
+    /// The pool to export; by default the one `taskapi serve` creates.
+    #[arg(long, default_value = taskapi_userpool::DEFAULT_POOL_NAME)]
+    pub pool_name: String,
+
+    /// The CSV file to write (`-` for standard output).
+    #[arg(long)]
+    pub out: PathBuf,
 }

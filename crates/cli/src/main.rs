@@ -18,5 +18,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => taskapi::serve::run(*config).await,
         Command::Table(TableCommand::Create(config)) => taskapi::table::create(config).await,
         Command::Table(TableCommand::Reshard(config)) => taskapi::table::reshard(config).await,
+        Command::Export(config) => taskapi::export::run(config).await,
+        Command::Import(config) => taskapi::import::run(config).await,
+        Command::Backup(config) => taskapi::backup::run(&config),
+        Command::ExportUsers(config) => taskapi::export_users::run(&config),
     }
 }

@@ -23,9 +23,9 @@ use crate::hosted_ui::{HttpsListener, hosted_ui};
 use crate::web::{self, WebConfig};
 
 /// The file of the SQLite store inside the data directory.
-const TASK_DATABASE: &str = "tasks.sqlite3";
+pub(crate) const TASK_DATABASE: &str = "tasks.sqlite3";
 /// The file of the local user pool inside the data directory.
-const USER_POOL_DATABASE: &str = "userpool.sqlite3";
+pub(crate) const USER_POOL_DATABASE: &str = "userpool.sqlite3";
 
 /// A server bound to its address and ready to run. Binding first lets port 0 work: the
 /// chosen address is known before anything that depends on it (the pool's issuer) is set up.

@@ -30,8 +30,11 @@ pub fn task_sk(id: &TaskId) -> String {
 /// tasks (outside `begins_with(SK, TASK_PREFIX)`, and with no GSI1 keys, so no list sees
 /// it): `IDEMPOTENCY#<key>`.
 pub fn idempotency_sk(key: &IdempotencyKey) -> String {
-    format!("IDEMPOTENCY#{}", key.as_str())
+    format!("{IDEMPOTENCY_PREFIX}{}", key.as_str())
 }
+
+/// Sort keys of idempotency records start with this.
+pub const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 
 /// Every project's partition key starts with this; so does the sort key of each mirror of
 /// a membership in the member's partition, so "my projects" is
@@ -76,7 +79,7 @@ pub fn invitee_pk(email: &Email) -> String {
 /// Sort key of the record of `sub`'s idempotency key in a project's partition (keys are
 /// per caller, as for personal tasks): `IDEMPOTENCY#<sub>#<key>`.
 pub fn project_idempotency_sk(sub: &str, key: &IdempotencyKey) -> String {
-    format!("IDEMPOTENCY#{sub}#{}", key.as_str())
+    format!("{IDEMPOTENCY_PREFIX}{sub}#{}", key.as_str())
 }
 
 /// The sparse global secondary index of the Upcoming view: only open tasks with a due

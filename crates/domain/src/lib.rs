@@ -12,6 +12,7 @@ mod planning;
 /// local user pool creates it; the SAM template names the same group.
 pub const ADMIN_GROUP: &str = "admins";
 mod projects;
+mod records;
 mod store;
 mod task;
 mod validate;
@@ -23,6 +24,7 @@ pub use projects::{
     ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,
     TaskFilter,
 };
+pub use records::{IdempotencyRecord, ImportOutcome, ImportRecords, Record};
 pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};

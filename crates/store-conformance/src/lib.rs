@@ -6,6 +6,7 @@
 pub mod idempotency;
 pub mod planning;
 pub mod projects;
+pub mod transfer;
 
 use std::collections::HashSet;
 use std::fmt::Debug;

@@ -177,24 +177,35 @@ impl DynamoStore {
     }
 }
 
-/// The record: the task's own attributes (without its index keys, so no view ever lists
-/// it) under the key's sort key, with the fingerprint and the expiry.
+/// The record of `once` at `at`, holding `task`.
 fn to_record(at: &RecordKey, task: &Task, once: &IdempotentCreate) -> Item {
+    record_item(&at.pk, &at.sk, task, &once.fingerprint, once.expires_at)
+}
+
+/// A record: the task's own attributes (without its index keys, so no view ever lists it)
+/// under sort key `sk` of partition `pk`, with the fingerprint and the expiry.
+pub(crate) fn record_item(
+    pk: &str,
+    sk: &str,
+    task: &Task,
+    fingerprint: &str,
+    expires_at: i64,
+) -> Item {
     // The shard count only changes GSI1PK, which the record drops.
-    let mut record = item::to_item_in(at.pk.clone(), task, StatusShards::SEED);
+    let mut record = item::to_item_in(pk.to_owned(), task, StatusShards::SEED);
     record.remove(attr::GSI1PK);
     record.remove(attr::GSI1SK);
     for index_key in attr::DUE_INDEX_KEYS {
         record.remove(index_key);
     }
-    record.insert(attr::SK.to_owned(), s(&at.sk));
-    record.insert(FINGERPRINT.to_owned(), s(once.fingerprint.clone()));
-    record.insert(TTL_ATTRIBUTE.to_owned(), number(once.expires_at));
+    record.insert(attr::SK.to_owned(), s(sk));
+    record.insert(FINGERPRINT.to_owned(), s(fingerprint));
+    record.insert(TTL_ATTRIBUTE.to_owned(), number(expires_at));
     record
 }
 
 /// Reads a record back: the task it holds is read as the task item it copies.
-fn from_record(record: &Item) -> Result<(Task, String, i64), StoreError> {
+pub(crate) fn from_record(record: &Item) -> Result<(Task, String, i64), StoreError> {
     let broken = |what: &str| StoreError::internal(format!("idempotency record without {what}"));
     let text = |name: &str| record.get(name).and_then(|value| value.as_s().ok());
     let fingerprint = text(FINGERPRINT)

@@ -14,7 +14,7 @@ use taskapi_domain::keys::{self, StatusShards};
 use taskapi_domain::{Priority, ProjectFields, ProjectId, Status, Task, TaskId, Timestamp};
 
 /// An item as the SDK hands it over.
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// Attribute names, shared with the seed.
 pub(crate) mod attr {

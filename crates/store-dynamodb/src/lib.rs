@@ -6,10 +6,13 @@
 //! [`page_key`] (`LastEvaluatedKey` ⇄ [`PageKey`](taskapi_domain::PageKey)),
 //! [`status_index`] (the admin view over sharded status keys), [`planning`] (the Upcoming
 //! view and due-date order, from two sparse indexes), [`error`] (every SDK failure
-//! mapped in one place), [`table`] (creating the table) and [`reshard`] (moving the status
-//! keys to another shard count).
+//! mapped in one place), [`table`] (creating the table), [`reshard`] (moving the status
+//! keys to another shard count), [`transfer`] (items ⇄ [`Record`](taskapi_domain::Record)s,
+//! the parallel scan and the batched import of `taskapi export`/`import`) and
+//! [`dynamodb_json`] (the format of DynamoDB's export to S3).
 
 mod config;
+pub mod dynamodb_json;
 mod error;
 mod idempotency;
 mod invitations;
@@ -24,10 +27,13 @@ mod status_index;
 mod store;
 mod table;
 mod transact;
+mod transfer;
 
 pub use aws_sdk_dynamodb::Client;
 pub use config::{DEFAULT_TABLE, DynamoConfig, StatusShardsFromEnv};
 pub use idempotency::TTL_ATTRIBUTE;
+pub use item::Item;
 pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
 pub use table::{TableCreation, TableError, create_table};
+pub use transfer::{BATCH_SIZE, InvalidItem, ScanPage, item_to_record, lapsed, record_to_item};

@@ -184,6 +184,26 @@ impl Reader<'_> {
         })
     }
 
+    /// A membership's mirror in `user`'s partition: it holds no e-mail.
+    pub(crate) fn mirror(&self, user: &str) -> Result<Membership, StoreError> {
+        Ok(Membership {
+            project_id: self.parsed(attr::PROJECT_ID, ProjectId::parse)?,
+            user_id: user.to_owned(),
+            email: None,
+            role: self.role()?,
+            joined_at: self.timestamp(JOINED_AT)?,
+        })
+    }
+
+    /// A number attribute (the member counts of a project).
+    pub(crate) fn number(&self, name: &str) -> Result<i64, StoreError> {
+        self.0
+            .get(name)
+            .and_then(|value| value.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::internal(format!("project item without {name}")))
+    }
+
     pub(crate) fn invitation(&self) -> Result<Invitation, StoreError> {
         Ok(Invitation {
             invitation_id: self.parsed(INVITATION_ID, InvitationId::parse)?,

@@ -22,8 +22,10 @@ mod projects;
 mod readers;
 mod schema;
 mod store;
+mod transfer;
 mod writer;
 
 pub use planning::UPCOMING;
 pub use schema::OpenError;
 pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};
+pub use transfer::ExportError;

@@ -8,18 +8,30 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
     Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership,
-    Page, PageKey, Project, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role,
-    Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
+    Page, PageKey, Project, ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore,
+    ProjectView, Role, Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp,
+    ValidationError, keys,
 };
 
 use crate::SqliteStore;
 use crate::fault::sql;
 use crate::planning;
 use crate::schema::any_task_columns;
-use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task};
+use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task, row_to_task};
 
-const MEMBER_COLUMNS: &str = "project_id, user_id, email, role, joined_at";
-const INVITATION_COLUMNS: &str =
+macro_rules! member_columns {
+    () => {
+        "project_id, user_id, email, role, joined_at"
+    };
+}
+pub(crate) const MEMBER_COLUMNS: &str = member_columns!();
+/// One membership: the check in front of every project call.
+const SELECT_MEMBER: &str = concat!(
+    "SELECT ",
+    member_columns!(),
+    " FROM Members WHERE project_id = ?1 AND user_id = ?2"
+);
+pub(crate) const INVITATION_COLUMNS: &str =
     "invitation_id, project_id, project_name, email, role, created_at, expires_at";
 
 /// A page of a project's tasks: `?1` PK, after SK `?2`, at most `?3` rows.
@@ -224,6 +236,7 @@ impl ProjectStore for SqliteStore {
     async fn invite(&self, invitation: &Invitation) -> Result<(), StoreError> {
         let invitation = invitation.clone();
         self.write(move |conn| {
+            let values = invitation_values(&invitation);
             let inserted = execute(
                 conn,
                 &format!(
@@ -231,15 +244,7 @@ impl ProjectStore for SqliteStore {
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS
                      (SELECT 1 FROM Projects WHERE project_id = ?2)"
                 ),
-                &[
-                    &invitation.invitation_id.as_str(),
-                    &invitation.project_id.as_str(),
-                    &invitation.project_name,
-                    &invitation.email.as_str(),
-                    &invitation.role.as_str(),
-                    &invitation.created_at.as_str(),
-                    &invitation.expires_at.as_str(),
-                ],
+                &values.each_ref().map(|value| value as &dyn ToSql),
             )?;
             match inserted {
                 0 => Err(StoreError::NotFound),
@@ -366,8 +371,16 @@ impl ProjectStore for SqliteStore {
             .map_or_else(|| keys::TASK_PREFIX.to_owned(), |key| key.sk.clone());
         let limit = query.limit.get();
         self.read(|conn| {
+            // Every row is of this project: its id is known, not read and checked again.
             let keyed = |row: &Row<'_>| {
-                let task = row_to_any_task(row)?;
+                let mut task = row_to_task(row)?;
+                task.project = Some(ProjectFields {
+                    project_id: project.clone(),
+                    created_by: row
+                        .get::<_, Option<String>>("created_by")?
+                        .unwrap_or_default(),
+                    assignee: row.get("assignee")?,
+                });
                 let sk = keys::task_sk(&task.task_id);
                 Ok(KeyedTask {
                     task,
@@ -420,13 +433,30 @@ fn project_pk_of(task: &Task) -> Result<String, StoreError> {
         .ok_or_else(|| StoreError::internal("a project task without its project"))
 }
 
-fn execute(conn: &Connection, statement: &str, values: &[&dyn ToSql]) -> Result<usize, StoreError> {
+pub(crate) fn execute(
+    conn: &Connection,
+    statement: &str,
+    values: &[&dyn ToSql],
+) -> Result<usize, StoreError> {
     conn.prepare_cached(statement)
         .and_then(|mut statement| statement.execute(values))
         .map_err(sql)
 }
 
-fn insert_member(conn: &Connection, member: &Membership) -> Result<(), StoreError> {
+/// An invitation's values, in [`INVITATION_COLUMNS`] order.
+pub(crate) fn invitation_values(invitation: &Invitation) -> [&str; 7] {
+    [
+        invitation.invitation_id.as_str(),
+        invitation.project_id.as_str(),
+        &invitation.project_name,
+        invitation.email.as_str(),
+        invitation.role.as_str(),
+        invitation.created_at.as_str(),
+        invitation.expires_at.as_str(),
+    ]
+}
+
+pub(crate) fn insert_member(conn: &Connection, member: &Membership) -> Result<(), StoreError> {
     execute(
         conn,
         &format!("INSERT INTO Members ({MEMBER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
@@ -466,23 +496,24 @@ fn check_departure(
     Ok(())
 }
 
-fn select_member(
+pub(crate) fn select_member(
     conn: &Connection,
     project: &ProjectId,
     user: &str,
 ) -> Result<Option<Membership>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM Members WHERE project_id = ?1 AND user_id = ?2"
-    ))
-    .and_then(|mut select| {
-        select
-            .query_row(params![project.as_str(), user], row_to_member)
-            .optional()
-    })
-    .map_err(sql)
+    conn.prepare_cached(SELECT_MEMBER)
+        .and_then(|mut select| {
+            select
+                .query_row(params![project.as_str(), user], row_to_member)
+                .optional()
+        })
+        .map_err(sql)
 }
 
-fn select_project(conn: &Connection, project: &ProjectId) -> Result<Option<Project>, StoreError> {
+pub(crate) fn select_project(
+    conn: &Connection,
+    project: &ProjectId,
+) -> Result<Option<Project>, StoreError> {
     conn.prepare_cached(
         "SELECT project_id, name, created_at, updated_at FROM Projects WHERE project_id = ?1",
     )
@@ -495,7 +526,7 @@ fn select_project(conn: &Connection, project: &ProjectId) -> Result<Option<Proje
 }
 
 /// The invitations whose `column` (one of this module's names) is `value`, oldest first.
-fn select_invitations(
+pub(crate) fn select_invitations(
     conn: &Connection,
     column: &'static str,
     value: &str,
@@ -524,7 +555,7 @@ fn parse<T>(
     })
 }
 
-fn row_to_project(row: &Row<'_>) -> rusqlite::Result<Project> {
+pub(crate) fn row_to_project(row: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
         project_id: parse(row, 0, ProjectId::parse)?,
         name: row.get(1)?,
@@ -533,7 +564,7 @@ fn row_to_project(row: &Row<'_>) -> rusqlite::Result<Project> {
     })
 }
 
-fn row_to_member(row: &Row<'_>) -> rusqlite::Result<Membership> {
+pub(crate) fn row_to_member(row: &Row<'_>) -> rusqlite::Result<Membership> {
     Ok(Membership {
         project_id: parse(row, 0, ProjectId::parse)?,
         user_id: row.get(1)?,
@@ -543,7 +574,7 @@ fn row_to_member(row: &Row<'_>) -> rusqlite::Result<Membership> {
     })
 }
 
-fn row_to_invitation(row: &Row<'_>) -> rusqlite::Result<Invitation> {
+pub(crate) fn row_to_invitation(row: &Row<'_>) -> rusqlite::Result<Invitation> {
     Ok(Invitation {
         invitation_id: parse(row, 0, InvitationId::parse)?,
         project_id: parse(row, 1, ProjectId::parse)?,

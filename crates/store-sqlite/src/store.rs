@@ -97,7 +97,7 @@ const INSERT_PROJECT_TASK: &str = concat!(
      ON CONFLICT (PK, SK) DO NOTHING"
 );
 /// Records a key (the task, then the key); an expired record of the same key is replaced.
-const UPSERT_IDEMPOTENCY: &str = concat!(
+pub(crate) const UPSERT_IDEMPOTENCY: &str = concat!(
     "INSERT OR REPLACE INTO Idempotency (",
     task_columns!(),
     ", PK, idem_key, fingerprint, expires_at)
@@ -540,7 +540,7 @@ pub(crate) fn row_to_any_task(row: &Row<'_>) -> rusqlite::Result<Task> {
 }
 
 /// Reads the columns of [`task_columns!`], in order.
-fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
+pub(crate) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     let invalid = |column: usize, err: taskapi_domain::ValidationError| {
         rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, err.into())
     };

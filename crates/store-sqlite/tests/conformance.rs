@@ -39,3 +39,7 @@ async fn data_survives_reopening() {
 mod projects {
     taskapi_store_conformance::project_tests!(super::open);
 }
+
+mod transfer {
+    taskapi_store_conformance::transfer_tests!(super::open);
+}

@@ -25,6 +25,7 @@ mod srp;
 mod store;
 mod tokens;
 mod totp;
+mod users_csv;
 mod wire;
 
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ pub use crate::hashing::HashingLimits;
 pub use crate::model::OAuthSettings;
 pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::quotas::{Category, QuotaRate};
+pub use crate::users_csv::{UsersCsvError, write_users_csv};
 pub use crate::wire::{cors as cognito_cors, retry_after};
 
 use crate::attempts::Attempts;
@@ -165,7 +167,7 @@ impl UserPools {
     /// [`UserPools::open`] with non-default timing, for tests.
     pub fn open_with(settings: PoolSettings, tuning: Tuning) -> Result<Arc<Self>, PoolOpenError> {
         private::ensure_dir(&settings.data_dir)?;
-        let path = settings.data_dir.join("userpool.sqlite3");
+        let path = settings.data_dir.join(users_csv::POOL_FILE);
         private::ensure_file(&path)?;
         let store = Store::open(&path)?;
         let corrupt = |reason: String| PoolOpenError::Corrupt {

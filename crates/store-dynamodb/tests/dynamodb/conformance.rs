@@ -83,3 +83,12 @@ async fn lists_continue_past_the_one_megabyte_page() {
 mod projects_on_moto {
     taskapi_store_conformance::project_tests!(super::on_moto);
 }
+
+/// Imports need no transactions (`BatchGetItem`, `BatchWriteItem`): both emulators.
+mod transfer_on_dynalite {
+    taskapi_store_conformance::transfer_tests!(super::on_dynalite);
+}
+
+mod transfer_on_moto {
+    taskapi_store_conformance::transfer_tests!(super::on_moto);
+}

@@ -41,6 +41,20 @@ pub(super) struct ListUsers {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub(super) struct GetCsvHeader {
+    user_pool_id: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct CsvHeaderResponse {
+    #[serde(rename = "UserPoolId")]
+    user_pool_id: String,
+    #[serde(rename = "CSVHeader")]
+    csv_header: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub(super) struct Membership {
     user_pool_id: String,
     username: String,
@@ -253,6 +267,18 @@ impl UserPools {
                 .map(|u| UserType::new(u).keeping(wanted))
                 .collect(),
             pagination_token,
+        })
+    }
+
+    /// The columns of a user import CSV for the pool (what `taskapi export-users` writes).
+    pub(super) fn get_csv_header(
+        &self,
+        req: GetCsvHeader,
+    ) -> Result<CsvHeaderResponse, CognitoError> {
+        let pool = self.pool(&req.user_pool_id)?;
+        Ok(CsvHeaderResponse {
+            csv_header: super::csv_header(&pool.config.schema),
+            user_pool_id: pool.id,
         })
     }
 

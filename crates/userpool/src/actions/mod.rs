@@ -12,6 +12,8 @@ mod shapes;
 mod signup;
 mod srp;
 
+pub(crate) use schema::csv_header;
+
 pub(crate) use self::auth::{
     NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor, same_user, second_factor_of,
 };
@@ -133,6 +135,7 @@ impl UserPools {
             "AdminDisableUser" => call(body, |r| self.admin_set_enabled(r, false)),
             "AdminEnableUser" => call(body, |r| self.admin_set_enabled(r, true)),
             "ListUsers" => call(body, |r| self.list_users(r)),
+            "GetCSVHeader" => call(body, |r| self.get_csv_header(r)),
             "CreateGroup" => call(body, |r| self.create_group(r)),
             "AdminAddUserToGroup" => call(body, |r| self.admin_add_user_to_group(r)),
             "AdminRemoveUserFromGroup" => call(body, |r| self.admin_remove_user_from_group(r)),

@@ -247,3 +247,44 @@ pub fn describe(schema: &[SchemaAttribute]) -> Vec<SchemaAttribute> {
     );
     out
 }
+
+/// The columns of Cognito's user import CSV for a pool with `schema`, in `GetCSVHeader`'s
+/// order: the standard attributes (without `sub`, which Cognito assigns), the pool's custom
+/// ones, then `cognito:mfa_enabled` and `cognito:username`.
+pub(crate) fn csv_header(schema: &[SchemaAttribute]) -> Vec<String> {
+    const STANDARD_COLUMNS: [&str; 19] = [
+        "name",
+        "given_name",
+        "family_name",
+        "middle_name",
+        "nickname",
+        "preferred_username",
+        "profile",
+        "picture",
+        "website",
+        "email",
+        "email_verified",
+        "gender",
+        "birthdate",
+        "zoneinfo",
+        "locale",
+        "phone_number",
+        "phone_number_verified",
+        "address",
+        "updated_at",
+    ];
+    STANDARD_COLUMNS
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain(
+            schema
+                .iter()
+                .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
+                .map(|a| format!("custom:{}", a.name.trim_start_matches("custom:"))),
+        )
+        .chain([
+            "cognito:mfa_enabled".to_owned(),
+            "cognito:username".to_owned(),
+        ])
+        .collect()
+}
