@@ -117,7 +117,8 @@ async fn editor(
     post, path = "/projects/{projectId}/tasks", tag = "project tasks",
     params(
         ProjectPath,
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$", description =
             "As for `POST /tasks`: for 24 hours the same key (per caller) with the same body, \
              assignee included, answers 201 with the first task (`Idempotent-Replayed: true`); \
              another body is a 422."),

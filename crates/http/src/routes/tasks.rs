@@ -144,7 +144,8 @@ pub struct UpdatedTask {
 #[utoipa::path(
     post, path = "/tasks", tag = "tasks",
     params(
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$", description =
             "Makes the request safe to retry: for 24 hours the same key with the same body \
              answers 201 with the task the first request created (marked \
              `Idempotent-Replayed: true`) and creates nothing; the same key with another \
