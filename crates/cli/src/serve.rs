@@ -244,7 +244,6 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
         StoreKind::Dynamodb => {
             let dynamo = DynamoConfig {
                 table: config.table.table_name.clone(),
-                endpoint_url: None,
                 status_shards: config.status_shards,
             };
             let store = dynamo.store().await;

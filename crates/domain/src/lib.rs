@@ -10,12 +10,14 @@ pub mod keys;
 /// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
 /// local user pool creates it; the SAM template names the same group.
 pub const ADMIN_GROUP: &str = "admins";
+mod page;
 mod projects;
 mod store;
 mod task;
 mod validate;
 
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
+pub use page::PageScope;
 pub use projects::{
     Action, Email, INVITATION_LIFETIME, Invitation, InvitationId, MAX_MEMBERS, Membership, Project,
     ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,

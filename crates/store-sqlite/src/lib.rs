@@ -24,4 +24,4 @@ mod store;
 mod writer;
 
 pub use schema::OpenError;
-pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};
+pub use store::SqliteStore;

@@ -169,8 +169,8 @@ pub enum PoolStoreError {
     Json(#[from] serde_json::Error),
     #[error("stored user status {0:?} is not one this taskapi knows")]
     UnknownUserStatus(String),
-    #[error("signing key: {0}")]
-    Key(String),
+    #[error("signing key")]
+    Key(#[from] KeyError),
     #[error("password hashing failed")]
     PasswordHash(#[source] argon2::password_hash::Error),
     #[error("the user pool's worker threads stopped")]
@@ -178,16 +178,35 @@ pub enum PoolStoreError {
 }
 
 impl From<rusqlite::Error> for PoolStoreError {
-    /// Sorts SQLite's failures into the storage's (recorded against the store, logged once
-    /// per episode) and our own.
+    /// Sorts SQLite's failures into the storage's and our own; nothing else. The store
+    /// records a storage fault against its health where it runs the statement
+    /// (`Store::with_conn`).
     fn from(error: rusqlite::Error) -> Self {
         if taskapi_store_sqlite::fault::is_storage_fault(&error) {
-            crate::store::record_fault(&error);
             Self::Unavailable(error)
         } else {
             Self::Sqlite(error)
         }
     }
+}
+
+/// A pool's RSA signing key could not be made, read back or used: a bug or corrupt state.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("RSA key generation failed")]
+    Generate(#[source] aws_lc_rs::error::Unspecified),
+    #[error("cannot encode the RSA key as DER")]
+    Encode(#[source] aws_lc_rs::error::Unspecified),
+    #[error("key {kid} is unreadable")]
+    Unreadable {
+        kid: String,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("no signing keys are loaded for pool {0}")]
+    Missing(String),
+    #[error("signing failed")]
+    Sign(#[source] jsonwebtoken::errors::Error),
 }
 
 /// Why the user pool state in the data directory could not be opened.

@@ -8,6 +8,7 @@
 mod actions;
 mod attempts;
 mod clock;
+mod codec;
 mod credentials;
 mod error;
 mod expiring;
@@ -20,12 +21,12 @@ mod password;
 pub mod private;
 mod quotas;
 mod random;
+mod router;
 mod sigv4;
 mod srp;
 mod store;
 mod tokens;
 mod totp;
-mod wire;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::attempts::CodeLimits;
 pub use crate::clock::{Clock, SystemClock};
+pub use crate::codec::retry_after;
 pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
 pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
 pub use crate::expiring::Expiring;
@@ -43,7 +45,7 @@ pub use crate::hashing::HashingLimits;
 pub use crate::model::OAuthSettings;
 pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::quotas::{Category, QuotaRate};
-pub use crate::wire::{cors as cognito_cors, retry_after};
+pub use crate::router::cors as cognito_cors;
 
 use crate::attempts::Attempts;
 use crate::hashing::HashPool;
@@ -339,7 +341,7 @@ impl UserPools {
     /// policy: merge it after the API's service layers, not under them. (Each pool's OpenID
     /// discovery document is the hosted UI's, which serves the endpoints it lists.)
     pub fn router(self: &Arc<Self>) -> axum::Router {
-        wire::router(Arc::clone(self))
+        router::router(Arc::clone(self))
     }
 
     /// "Now" by the pool's clock, in seconds since the epoch.

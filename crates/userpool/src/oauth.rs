@@ -11,7 +11,7 @@ use crate::actions::{
     CodeRequest, CodeStep, NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor,
     constant_time_eq, same_user, second_factor_of,
 };
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{CognitoError, KeyError, PoolStoreError};
 use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::quotas::Category;
@@ -372,7 +372,7 @@ impl UserPools {
         let (client, pool) = self.client(client_id)?;
         let keys = self
             .pool_keys(&pool.id)
-            .ok_or_else(|| PoolStoreError::Key(format!("no keys for {}", pool.id)))?;
+            .ok_or_else(|| PoolStoreError::from(KeyError::Missing(pool.id.clone())))?;
         let access =
             tokens::mint_client_token(&keys, &self.issuer(&pool.id), &client, scopes, self.now())?;
         Ok(OAuthTokens {

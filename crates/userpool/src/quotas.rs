@@ -237,7 +237,7 @@ pub(crate) async fn layer(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(action) = crate::wire::action(request.headers()).map(str::to_owned) else {
+    let Some(action) = crate::codec::action(request.headers()).map(str::to_owned) else {
         return next.run(request).await;
     };
     let category = Category::of(&action);
@@ -245,9 +245,9 @@ pub(crate) async fn layer(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    let (parts, body) = match crate::wire::buffered(request).await {
+    let (parts, body) = match crate::codec::buffered(request).await {
         Ok(buffered) => buffered,
-        Err(error) => return crate::wire::error_response(&error),
+        Err(error) => return crate::codec::error_response(&error),
     };
     let pool = Arc::clone(&pools).pool_named_in(&body).await;
     let share = match caller {
@@ -258,7 +258,7 @@ pub(crate) async fn layer(
     };
     if let Err(error) = share.and_then(|()| pools.quotas.check(category, &pool)) {
         tracing::warn!(%category, pool, "request-rate quota exceeded");
-        return crate::wire::error_response(&error);
+        return crate::codec::error_response(&error);
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
 }

@@ -72,24 +72,37 @@ pub(crate) fn needs_iam(action: &str) -> bool {
     !PUBLIC_ACTIONS.contains(&action)
 }
 
-/// The layer: requests for IAM-authorized actions pass only with a valid signature.
+/// The region of a verified signature's credential scope (an AWS region's name, checked
+/// with the rest of the scope): a request extension set by [`layer`], so the header is
+/// parsed once, for the action (CreateUserPool names new pools after it). Requests whose
+/// action needs no signature carry none.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedRegion(pub String);
+
+/// The layer: requests for IAM-authorized actions pass only with a valid signature, and
+/// carry its region on to the action.
 pub(crate) async fn layer(
     State(pools): State<Arc<UserPools>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !crate::wire::action(request.headers()).is_some_and(needs_iam) {
+    if !crate::codec::action(request.headers()).is_some_and(needs_iam) {
         return next.run(request).await;
     }
-    let (parts, body) = match crate::wire::buffered(request).await {
+    let (parts, body) = match crate::codec::buffered(request).await {
         Ok(buffered) => buffered,
-        Err(error) => return crate::wire::error_response(&error),
+        Err(error) => return crate::codec::error_response(&error),
     };
-    if let Err(error) = verify(&parts, &body, &pools.trusted, SystemTime::now()) {
-        tracing::warn!(error = %error, kind = error.type_name(), "refused an unsigned or badly signed request");
-        return crate::wire::error_response(&error);
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
+    let signed = match verify(&parts, &body, &pools.trusted, SystemTime::now()) {
+        Ok(signed) => signed,
+        Err(error) => {
+            tracing::warn!(error = %error, kind = error.type_name(), "refused an unsigned or badly signed request");
+            return crate::codec::error_response(&error);
+        }
+    };
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(signed);
+    next.run(request).await
 }
 
 /// The parts of an `Authorization: AWS4-HMAC-SHA256 ...` header.
@@ -147,13 +160,14 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, CognitoError> 
     })
 }
 
-/// Checks the request's signature; `Ok` means a trusted key signed exactly this request.
+/// Checks the request's signature; `Ok` means a trusted key signed exactly this request,
+/// in the region it names.
 pub(crate) fn verify(
     parts: &Parts,
     body: &[u8],
     keys: &TrustedKeys,
     now: SystemTime,
-) -> Result<(), CognitoError> {
+) -> Result<SignedRegion, CognitoError> {
     let header = parts
         .headers
         .get(http::header::AUTHORIZATION)
@@ -180,7 +194,7 @@ pub(crate) fn verify(
     check_scope(&auth, amz_date)?;
     let expected = recompute(parts, body, &auth, secret, signed_at)?;
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
-        Ok(())
+        Ok(SignedRegion(auth.region.to_owned()))
     } else {
         Err(CognitoError::InvalidSignature(
             "The request signature we calculated does not match the signature you provided. \
@@ -436,7 +450,7 @@ mod tests {
 
     fn verdict(parts: &Parts, body: &[u8], now: SystemTime) -> String {
         match verify(parts, body, &keys(), now) {
-            Ok(()) => "ok".into(),
+            Ok(SignedRegion(region)) => format!("ok in {region}"),
             Err(e) => e.type_name().into(),
         }
     }
@@ -445,7 +459,7 @@ mod tests {
     fn a_valid_signature_passes_and_any_change_fails() {
         let now = SystemTime::now();
         let parts = signed("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now, BODY);
-        assert_eq!(verdict(&parts, BODY, now), "ok");
+        assert_eq!(verdict(&parts, BODY, now), "ok in us-east-1");
         assert_eq!(
             verdict(&parts, br#"{"UserPoolId":"us-east-1_other"}"#, now),
             "InvalidSignatureException"
@@ -489,7 +503,11 @@ mod tests {
         }
         for region in ["eu-west-3", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"] {
             let parts = signed_as(secret, now, BODY, region, Some(TARGET));
-            assert_eq!(verdict(&parts, BODY, now), "ok", "{region}");
+            assert_eq!(
+                verdict(&parts, BODY, now),
+                format!("ok in {region}"),
+                "{region}"
+            );
         }
     }
 
@@ -503,7 +521,7 @@ mod tests {
         assert_eq!(verdict(&parts, BODY, early), "InvalidSignatureException");
         assert_eq!(
             verdict(&parts, BODY, now + Duration::from_secs(14 * 60)),
-            "ok"
+            "ok in us-east-1"
         );
         let header = parts.headers[http::header::AUTHORIZATION]
             .to_str()

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{CognitoError, KeyError, PoolStoreError};
 use crate::keys::SigningKey;
 use crate::model::{Client, Session, User};
 use crate::random;
@@ -144,8 +144,7 @@ fn sign(key: &SigningKey, claims: &Map<String, Value>) -> Result<String, PoolSto
     let mut header = Header::new(Algorithm::RS256);
     header.typ = None;
     header.kid = Some(key.kid.clone());
-    jsonwebtoken::encode(&header, claims, &key.encoding)
-        .map_err(|e| PoolStoreError::Key(format!("signing failed: {e}")))
+    jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::Sign(e).into())
 }
 
 /// The access-token claims the user pool acts on.

@@ -10,8 +10,8 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::{Deserialize, Deserializer};
 use taskapi_domain::{
-    Action, Created, IdempotentCreate, Membership, ProjectFields, ProjectId, Status, Task,
-    TaskFilter, TaskUpdate, Timestamp, Title,
+    Action, Created, IdempotentCreate, Membership, PageScope, ProjectFields, ProjectId, Status,
+    Task, TaskFilter, TaskUpdate, Timestamp, Title,
 };
 use utoipa::ToSchema;
 
@@ -22,7 +22,6 @@ use super::tasks::{
     CreateTask, IDEMPOTENT_REPLAYED, TaskList, UpdateTask, UpdatedTask, idempotency_key, unix_now,
 };
 use crate::body::{JsonBody, present};
-use crate::cursor::Scope;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -201,7 +200,7 @@ pub async fn list_project_tasks(
         status: params.status()?,
         assignee,
     };
-    let query = params.query(Scope::Project(&project))?;
+    let query = params.query(PageScope::Project(&project))?;
     member(&state, &project, &principal, Action::Read).await?;
     let page = state
         .projects

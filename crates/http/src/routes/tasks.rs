@@ -10,15 +10,15 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskPatch,
-    TaskUpdate, Timestamp, Title, ValidationError,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, PageScope, Status, Task,
+    TaskPatch, TaskUpdate, Timestamp, Title, ValidationError,
 };
 use utoipa::ToSchema;
 
 use super::conditional::{etag, if_match, if_none_match};
 use super::params::{ListParams, TaskPath};
 use crate::body::{JsonBody, present};
-use crate::cursor::{self, Scope};
+use crate::cursor;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -237,7 +237,7 @@ pub async fn list_tasks(
 ) -> Result<Json<TaskList>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
     let status = params.status()?;
-    let query = params.query(Scope::Owner {
+    let query = params.query(PageScope::Owner {
         sub: &principal.sub,
     })?;
     let page = state

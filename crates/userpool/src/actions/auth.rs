@@ -12,7 +12,7 @@ use super::shapes::{
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
 use crate::attempts::lockout;
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{CognitoError, KeyError, PoolStoreError};
 use crate::model::{Client, MfaConfiguration, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Challenge;
@@ -551,7 +551,7 @@ impl UserPools {
     ) -> Result<(String, String), CognitoError> {
         let keys = self
             .pool_keys(&pool.id)
-            .ok_or_else(|| PoolStoreError::Key(format!("no keys for {}", pool.id)))?;
+            .ok_or_else(|| PoolStoreError::from(KeyError::Missing(pool.id.clone())))?;
         let groups: Vec<String> = self
             .store
             .groups_of(&pool.id, &user.username)?

@@ -9,7 +9,7 @@ use crate::model::{CodePurpose, NewCode, StoredCode, User};
 impl Store {
     /// Stores a fresh code, replacing any earlier one for the same purpose.
     pub fn put_code(&self, user: &User, code: &NewCode) -> Result<(), PoolStoreError> {
-        Ok(insert_code(&self.conn(), user, code)?)
+        self.with_conn(|conn| Ok(insert_code(conn, user, code)?))
     }
 
     pub fn code(

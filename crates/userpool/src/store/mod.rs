@@ -9,11 +9,10 @@
 //! answers 503) instead of being acknowledged into a deleted or replaced file; a fault
 //! is logged once per episode, and the next commit that reaches the WAL ends the episode.
 
-use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 mod codes;
 mod groups;
@@ -126,22 +125,6 @@ impl DerefMut for Conn<'_> {
     }
 }
 
-thread_local! {
-    /// The health of the store whose connection this thread locked last: the statement
-    /// that fails is that one's, and its error is converted right after, on this thread.
-    static LOCKED_BY_THIS_THREAD: RefCell<Weak<Health>> = const { RefCell::new(Weak::new()) };
-}
-
-/// Records a storage fault against the store this thread used last (its first fault of
-/// an episode is logged). Called where SQLite errors become [`PoolStoreError`]s.
-///
-/// [`PoolStoreError`]: crate::error::PoolStoreError
-pub(crate) fn record_fault(cause: &rusqlite::Error) {
-    if let Some(health) = LOCKED_BY_THIS_THREAD.with(|h| h.borrow().upgrade()) {
-        health.fault(cause);
-    }
-}
-
 /// A stored RSA signing key.
 pub(crate) struct KeyRow {
     pub pool_id: String,
@@ -230,7 +213,6 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
         // back on drop), so a poisoned lock is still safe to use.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        LOCKED_BY_THIS_THREAD.with(|h| *h.borrow_mut() = Arc::downgrade(&self.health));
         let lost = self.health.check_file().err();
         if let Some(lost) = &lost {
             self.health.fault(lost);
@@ -274,7 +256,7 @@ impl Store {
             ))),
             Err(err) => {
                 if taskapi_store_sqlite::fault::is_storage_fault(&err) {
-                    record_fault(&err);
+                    self.health.fault(&err);
                 }
                 Err(self.health.trouble().map_or_else(
                     || not_ready(format!("a probe write failed: {err}")),
