@@ -4,6 +4,7 @@
 //! Nothing in here knows about HTTP, AWS or SQL, so the same rules hold whichever runtime
 //! (local server or Lambda) and whichever store (SQLite or DynamoDB) is in use.
 
+mod cause;
 mod idempotency;
 pub mod keys;
 
@@ -16,6 +17,7 @@ mod store;
 mod task;
 mod validate;
 
+pub use cause::cause_chain;
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
 pub use page::PageScope;
 pub use projects::{

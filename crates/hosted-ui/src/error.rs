@@ -7,7 +7,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use taskapi_userpool::CognitoError;
-use tokio::task::JoinError;
 
 use crate::html;
 
@@ -139,23 +138,11 @@ impl From<CognitoError> for PageError {
     }
 }
 
-impl From<JoinError> for PageError {
-    fn from(error: JoinError) -> Self {
-        Self::Internal(OurFault::Bug(error.to_string()))
-    }
-}
-
-impl From<JoinError> for OAuthError {
-    fn from(error: JoinError) -> Self {
-        Self::Internal(OurFault::Bug(error.to_string()))
-    }
-}
-
 /// A failure that is ours, not the caller's (its detail is for the log, never the answer).
 pub fn internal(error: &CognitoError) -> Option<OurFault> {
     match error {
         CognitoError::Internal(_) | CognitoError::TaskFailed(_) => {
-            Some(OurFault::Bug(format!("{error:?}")))
+            Some(OurFault::Bug(error.cause_chain()))
         }
         CognitoError::ServiceUnavailable => Some(OurFault::Unavailable),
         _ => None,

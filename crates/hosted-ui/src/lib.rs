@@ -23,7 +23,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use taskapi_userpool::{Expiring, UserPools, cognito_cors};
+use taskapi_userpool::{CognitoError, Expiring, UserPools, cognito_cors};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
@@ -143,16 +143,16 @@ impl HostedUi {
         self.pools.now()
     }
 
-    /// Runs a call into the user pool's core (argon2, SQLite) off the async workers.
+    /// Runs a call into the user pool's core (argon2, SQLite) off the async workers, within
+    /// the bound the AWS JSON door shares ([`UserPools::run_blocking`]).
     async fn core<T, E>(
-        self: &Arc<Self>,
+        &self,
         call: impl FnOnce(&UserPools) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<tokio::task::JoinError>,
+        E: Send + 'static + From<CognitoError>,
     {
-        let ui = Arc::clone(self);
-        tokio::task::spawn_blocking(move || call(&ui.pools)).await?
+        self.pools.run_blocking(call).await?
     }
 }

@@ -93,22 +93,13 @@ impl CognitoError {
     }
 
     /// The whole cause chain of an internal failure, for the log (the client sees only
-    /// "Internal error").
+    /// "Internal error", so the chain starts at the cause).
     pub fn cause_chain(&self) -> String {
-        let mut chain = String::new();
-        let mut next: Option<&dyn std::error::Error> = match self {
-            Self::Internal(cause) => Some(cause),
-            Self::TaskFailed(cause) => Some(cause),
-            _ => Some(self),
-        };
-        while let Some(error) = next {
-            if !chain.is_empty() {
-                chain.push_str(": ");
-            }
-            chain.push_str(&error.to_string());
-            next = error.source();
+        match self {
+            Self::Internal(cause) => taskapi_domain::cause_chain(cause),
+            Self::TaskFailed(cause) => taskapi_domain::cause_chain(cause),
+            other => taskapi_domain::cause_chain(other),
         }
-        chain
     }
 
     /// The exception name clients key on (`__type`, `x-amzn-ErrorType`).

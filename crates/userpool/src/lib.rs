@@ -149,9 +149,10 @@ pub struct UserPools {
     /// Which pool each app client belongs to, for the quotas (clients never move).
     client_pools: RwLock<HashMap<String, String>>,
     hashing: HashPool,
-    /// Permits for actions running on blocking threads: enough to keep the hashing pool
-    /// and its queue busy with some cheap actions beside, and no more.
-    action_threads: Arc<tokio::sync::Semaphore>,
+    /// Permits for core calls running on blocking threads, from either door (the AWS JSON
+    /// actions and the hosted UI): enough to keep the hashing pool and its queue busy with
+    /// some cheap calls beside, and no more. See [`UserPools::run_blocking`].
+    blocking_permits: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
     /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
     /// per account.
@@ -159,6 +160,22 @@ pub struct UserPools {
 }
 
 impl UserPools {
+    /// Runs core work (argon2id hashing, tens of milliseconds; SQLite) on a blocking
+    /// thread, once one of the permits both doors share is free: a burst waits here as
+    /// futures, not as threads with their own stacks and allocator caches, and neither door
+    /// can crowd the hashing pool out for the other.
+    pub async fn run_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Self) -> T + Send + 'static,
+    ) -> Result<T, CognitoError> {
+        let _turn = Arc::clone(&self.blocking_permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| PoolStoreError::WorkersStopped)?;
+        let pools = Arc::clone(self);
+        Ok(tokio::task::spawn_blocking(move || work(&pools)).await?)
+    }
+
     /// Opens (or creates) the state in `settings.data_dir`.
     pub fn open(settings: PoolSettings) -> Result<Arc<Self>, PoolOpenError> {
         Self::open_with(settings, Tuning::default())
@@ -203,7 +220,7 @@ impl UserPools {
             outbox: Outbox::new(outbox),
             quotas: Quotas::new(&tuning.quotas),
             hashing: HashPool::new(tuning.hashing),
-            action_threads: Arc::new(tokio::sync::Semaphore::new(
+            blocking_permits: Arc::new(tokio::sync::Semaphore::new(
                 2 * tuning.hashing.workers + tuning.hashing.queue,
             )),
             attempts: Attempts::new(tuning.codes),

@@ -57,8 +57,10 @@ impl PasswordPolicy {
     };
 }
 
-/// What a pool was created with. Settings this emulator does not act on (tags, schema, MFA,
-/// e-mail configuration, ...) are kept verbatim in `echo` so Describe returns them.
+/// What a pool was created with. Members kept only to be returned (tags, e-mail and
+/// message settings, Lambda triggers, ...) are kept verbatim in `echo`, so Describe returns
+/// them as sent; two of them are also read there: `DeletionProtection` (DeleteUserPool) and
+/// `AccountRecoverySetting` ([`PoolConfig::recovery_is_admin_only`]).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct PoolConfig {
     pub password_policy: PasswordPolicy,

@@ -20,7 +20,7 @@ use tracing::Level;
 
 use crate::UserPools;
 use crate::codec::{amz_json, decode, error_response};
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::CognitoError;
 use crate::sigv4::SignedRegion;
 
 /// The pool's routes with their own CORS policy and request tracing. Serve them beside the
@@ -86,17 +86,9 @@ async fn call(
     let region = signed.map(|Extension(SignedRegion(region))| region);
     let run = async {
         let (action, body) = decode(&headers, &body)?;
-        // Actions hash passwords (argon2id, tens of milliseconds) and use SQLite: keep them
-        // off the async workers, on a bounded number of blocking threads (a burst waits here
-        // as futures, not as threads with their own stacks and allocator caches).
-        let _turn = Arc::clone(&pools.action_threads)
-            .acquire_owned()
-            .await
-            .map_err(|_| PoolStoreError::WorkersStopped)?;
-        tokio::task::spawn_blocking(move || {
-            pools.dispatch(&action, body, region.as_deref(), caller)
-        })
-        .await?
+        pools
+            .run_blocking(move |pools| pools.dispatch(&action, body, region.as_deref(), caller))
+            .await?
     };
     match run.await {
         Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),

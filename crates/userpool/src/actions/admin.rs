@@ -1,13 +1,14 @@
-//! Administrator actions on users and group membership (signed with SigV4 in AWS; any
-//! signature is accepted locally).
+//! Administrator actions on users. Signed actions, as on AWS: the SigV4 layer in front
+//! (`sigv4.rs`) lets them through only with a valid signature from a trusted key. Group
+//! membership is in `groups.rs`.
 
 use serde::{Deserialize, Serialize};
 
-use super::shapes::{AttributeType, Empty, GroupType, MfaSettings, UserType, attribute_list};
+use super::shapes::{AttributeType, Empty, MfaSettings, UserType, attribute_list};
 use super::{Attribute, alias_email, attributes, new_identity, page};
 use crate::UserPools;
 use crate::error::CognitoError;
-use crate::model::{Group, User, UserStatus};
+use crate::model::{User, UserStatus};
 use crate::outbox::Message;
 use crate::password::{self, Setter};
 use crate::store::Sessions;
@@ -39,23 +40,6 @@ pub(super) struct ListUsers {
     filter: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Membership {
-    user_pool_id: String,
-    username: String,
-    group_name: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ListGroupsForUser {
-    user_pool_id: String,
-    username: String,
-    limit: Option<usize>,
-    next_token: Option<String>,
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct UserResponse {
@@ -81,24 +65,6 @@ pub(super) struct ListUsersResponse {
     users: Vec<UserType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pagination_token: Option<String>,
-}
-
-/// AdminListGroupsForUser and ListGroups.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct GroupsResponse {
-    groups: Vec<GroupType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-}
-
-impl GroupsResponse {
-    pub(super) fn new(groups: &[Group], next_token: Option<String>) -> Self {
-        Self {
-            groups: groups.iter().map(GroupType::new).collect(),
-            next_token,
-        }
-    }
 }
 
 impl UserPools {
@@ -254,43 +220,6 @@ impl UserPools {
                 .collect(),
             pagination_token,
         })
-    }
-
-    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
-        let user = self.member_change(&req)?;
-        self.store.add_member(&user, &req.group_name)?;
-        Ok(Empty {})
-    }
-
-    pub(super) fn admin_remove_user_from_group(
-        &self,
-        req: Membership,
-    ) -> Result<Empty, CognitoError> {
-        let user = self.member_change(&req)?;
-        self.store.remove_member(&user, &req.group_name)?;
-        Ok(Empty {})
-    }
-
-    /// Validates a membership change and returns the user it concerns.
-    fn member_change(&self, req: &Membership) -> Result<User, CognitoError> {
-        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        if !self
-            .store
-            .group_exists(&req.user_pool_id, &req.group_name)?
-        {
-            return Err(CognitoError::ResourceNotFound("Group not found.".into()));
-        }
-        Ok(user)
-    }
-
-    pub(super) fn admin_list_groups_for_user(
-        &self,
-        req: ListGroupsForUser,
-    ) -> Result<GroupsResponse, CognitoError> {
-        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        let groups = self.store.groups_of(&user.pool_id, &user.username)?;
-        let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
-        Ok(GroupsResponse::new(&groups, next_token))
     }
 }
 

@@ -1,13 +1,40 @@
-//! Group administration beyond creating groups and changing memberships (signed actions).
+//! Groups: creating, reading, changing and deleting them, and their members (all signed
+//! actions). One shape answers every action that returns one group.
 
 use serde::{Deserialize, Serialize};
 
-use super::admin::GroupsResponse;
 use super::page;
 use super::shapes::{Empty, GroupType, UserType};
 use crate::UserPools;
 use crate::error::CognitoError;
-use crate::model::Group;
+use crate::model::{Group, User};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CreateGroup {
+    user_pool_id: String,
+    group_name: String,
+    description: Option<String>,
+    precedence: Option<i64>,
+    role_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Membership {
+    user_pool_id: String,
+    username: String,
+    group_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct ListGroupsForUser {
+    user_pool_id: String,
+    username: String,
+    limit: Option<usize>,
+    next_token: Option<String>,
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -45,8 +72,26 @@ pub(super) struct ListUsersInGroup {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct GroupResult {
+pub(super) struct GroupResponse {
     group: GroupType,
+}
+
+/// AdminListGroupsForUser and ListGroups.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupsResponse {
+    groups: Vec<GroupType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+impl GroupsResponse {
+    pub(super) fn new(groups: &[Group], next_token: Option<String>) -> Self {
+        Self {
+            groups: groups.iter().map(GroupType::new).collect(),
+            next_token,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -65,9 +110,36 @@ impl UserPools {
             .ok_or_else(|| CognitoError::ResourceNotFound("Group not found.".into()))
     }
 
-    pub(super) fn get_group(&self, req: GroupRef) -> Result<GroupResult, CognitoError> {
+    pub(super) fn create_group(&self, req: CreateGroup) -> Result<GroupResponse, CognitoError> {
+        self.pool(&req.user_pool_id)?;
+        if req.group_name.is_empty() || req.group_name.chars().count() > 128 {
+            return Err(CognitoError::InvalidParameter(
+                "1 validation error detected: Value at 'groupName' failed to satisfy constraint: \
+                 Member must have length between 1 and 128"
+                    .into(),
+            ));
+        }
+        let now = self.now();
+        let group = Group {
+            pool_id: req.user_pool_id,
+            name: req.group_name,
+            description: req.description,
+            precedence: req.precedence,
+            role_arn: req.role_arn,
+            created: now,
+            modified: now,
+        };
+        if !self.store.insert_group(&group)? {
+            return Err(CognitoError::GroupExists);
+        }
+        Ok(GroupResponse {
+            group: GroupType::new(&group),
+        })
+    }
+
+    pub(super) fn get_group(&self, req: GroupRef) -> Result<GroupResponse, CognitoError> {
         let group = self.existing_group(&req.user_pool_id, &req.group_name)?;
-        Ok(GroupResult {
+        Ok(GroupResponse {
             group: GroupType::new(&group),
         })
     }
@@ -80,7 +152,7 @@ impl UserPools {
     }
 
     /// Members left out of the request keep their values.
-    pub(super) fn update_group(&self, req: UpdateGroup) -> Result<GroupResult, CognitoError> {
+    pub(super) fn update_group(&self, req: UpdateGroup) -> Result<GroupResponse, CognitoError> {
         let mut group = self.existing_group(&req.user_pool_id, &req.group_name)?;
         if req.description.is_some() {
             group.description = req.description;
@@ -93,7 +165,7 @@ impl UserPools {
         }
         group.modified = self.now();
         self.store.update_group(&group)?;
-        Ok(GroupResult {
+        Ok(GroupResponse {
             group: GroupType::new(&group),
         })
     }
@@ -118,5 +190,42 @@ impl UserPools {
             }
         }
         Ok(UsersResponse { users, next_token })
+    }
+
+    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
+        let user = self.member_change(&req)?;
+        self.store.add_member(&user, &req.group_name)?;
+        Ok(Empty {})
+    }
+
+    pub(super) fn admin_remove_user_from_group(
+        &self,
+        req: Membership,
+    ) -> Result<Empty, CognitoError> {
+        let user = self.member_change(&req)?;
+        self.store.remove_member(&user, &req.group_name)?;
+        Ok(Empty {})
+    }
+
+    /// Validates a membership change and returns the user it concerns.
+    fn member_change(&self, req: &Membership) -> Result<User, CognitoError> {
+        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
+        if !self
+            .store
+            .group_exists(&req.user_pool_id, &req.group_name)?
+        {
+            return Err(CognitoError::ResourceNotFound("Group not found.".into()));
+        }
+        Ok(user)
+    }
+
+    pub(super) fn admin_list_groups_for_user(
+        &self,
+        req: ListGroupsForUser,
+    ) -> Result<GroupsResponse, CognitoError> {
+        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
+        let groups = self.store.groups_of(&user.pool_id, &user.username)?;
+        let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
+        Ok(GroupsResponse::new(&groups, next_token))
     }
 }

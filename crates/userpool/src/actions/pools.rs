@@ -8,12 +8,12 @@ use serde_json::{Map, Value, json};
 use super::oauth::{OAuthFields, OAuthShape};
 use super::page;
 use super::schema;
-use super::shapes::{Echo, Empty, GroupType};
+use super::shapes::{Echo, Empty};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{
-    Client, ClientConfig, Group, MfaConfiguration, PasswordPolicy, Pool, PoolConfig,
-    SchemaAttribute, TokenValidity,
+    Client, ClientConfig, MfaConfiguration, PasswordPolicy, Pool, PoolConfig, SchemaAttribute,
+    TokenValidity,
 };
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
@@ -162,16 +162,6 @@ pub(super) struct ListUserPoolClients {
     next_token: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct CreateGroup {
-    user_pool_id: String,
-    group_name: String,
-    description: Option<String>,
-    precedence: Option<i64>,
-    role_arn: Option<String>,
-}
-
 /// `UserPoolType`; members kept verbatim from creation are flattened in last.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -277,12 +267,6 @@ pub(super) struct ListUserPoolClientsResponse {
     user_pool_clients: Vec<ClientDescription>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_token: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct GroupResponse {
-    group: GroupType,
 }
 
 impl UserPools {
@@ -491,33 +475,6 @@ impl UserPools {
                 })
                 .collect(),
             next_token,
-        })
-    }
-
-    pub(super) fn create_group(&self, req: CreateGroup) -> Result<GroupResponse, CognitoError> {
-        self.pool(&req.user_pool_id)?;
-        if req.group_name.is_empty() || req.group_name.chars().count() > 128 {
-            return Err(CognitoError::InvalidParameter(
-                "1 validation error detected: Value at 'groupName' failed to satisfy constraint: \
-                 Member must have length between 1 and 128"
-                    .into(),
-            ));
-        }
-        let now = self.now();
-        let group = Group {
-            pool_id: req.user_pool_id,
-            name: req.group_name,
-            description: req.description,
-            precedence: req.precedence,
-            role_arn: req.role_arn,
-            created: now,
-            modified: now,
-        };
-        if !self.store.insert_group(&group)? {
-            return Err(CognitoError::GroupExists);
-        }
-        Ok(GroupResponse {
-            group: GroupType::new(&group),
         })
     }
 

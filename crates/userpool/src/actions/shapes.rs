@@ -1,6 +1,7 @@
-//! Cognito's response shapes (`UserType`, `GroupType`, `AuthenticationResultType`, ...) as
-//! typed structs: what an action answers is visible in its signature, and the wire names
-//! live here only.
+//! Cognito's response shapes that several actions share (`UserType`, `GroupType`,
+//! `AuthenticationResult`, ...) as typed structs, so what an action answers is visible
+//! in its signature. A shape only one group of actions answers sits beside them (e.g.
+//! `GroupResponse` in `groups.rs`).
 
 use std::collections::BTreeMap;
 
