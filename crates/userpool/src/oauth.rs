@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::UserPools;
-use crate::actions::{
-    CodeRequest, CodeStep, NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor,
-    constant_time_eq, same_user, second_factor_of,
-};
+use crate::actions::{CodeRequest, CodeStep, constant_time_eq};
 use crate::error::{CognitoError, KeyError, PoolStoreError};
 use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::quotas::Category;
+use crate::signin::{
+    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SignInStep, factor_step, same_user,
+};
 use crate::tokens::{self, OAuthExtras};
 
 /// An app client as the OAuth endpoints see it.
@@ -112,12 +112,8 @@ impl UserPools {
     ) -> Result<PasswordStep, CognitoError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         let user = self.proven_user(&client, &pool, username, password)?;
-        if self.needs_new_password(&user)? {
-            return Ok(PasswordStep::NewPasswordRequired {
-                session: self.new_password_session(&client, &pool, &user)?,
-            });
-        }
-        self.second_step(&client, &pool, user)
+        let step = self.step_after_password(&pool, &user)?;
+        self.page_step(step, &client, &pool, user)
     }
 
     /// Sets the chosen password of an administrator-created user. A password the policy
@@ -135,7 +131,7 @@ impl UserPools {
             self.answer_challenge(NEW_PASSWORD_REQUIRED, &client, &pool, Some(session))?;
         same_user(self.store.find_user(&pool.id, username)?, &user)?;
         self.replace_temporary_password(&pool, &mut user, new_password, BTreeMap::new())?;
-        self.second_step(&client, &pool, user)
+        self.page_step(factor_step(&pool, &user), &client, &pool, user)
     }
 
     /// Answers the authenticator-app code a sign-in asked for; returns the internal
@@ -154,21 +150,26 @@ impl UserPools {
         Ok(user.username)
     }
 
-    /// After the password: the second factor the pool and user need, or signed in.
-    fn second_step(
+    /// A sign-in step as the hosted UI answers it: signed in, or the form of the next step
+    /// with its `Session`. Setting up an authenticator is not offered here.
+    fn page_step(
         &self,
+        step: SignInStep,
         client: &Client,
         pool: &Pool,
         user: User,
     ) -> Result<PasswordStep, CognitoError> {
-        match second_factor_of(pool, &user) {
-            SecondFactor::None => Ok(PasswordStep::SignedIn {
+        match step {
+            SignInStep::SignedIn => Ok(PasswordStep::SignedIn {
                 username: user.username,
             }),
-            SecondFactor::SoftwareToken => Ok(PasswordStep::SoftwareTokenMfa {
+            SignInStep::NewPassword => Ok(PasswordStep::NewPasswordRequired {
+                session: self.new_password_session(client, pool, &user)?,
+            }),
+            SignInStep::SoftwareToken => Ok(PasswordStep::SoftwareTokenMfa {
                 session: self.start_challenge(SOFTWARE_TOKEN_MFA, client, pool, &user)?,
             }),
-            SecondFactor::Setup => Err(CognitoError::NotAuthorized(
+            SignInStep::MfaSetup => Err(CognitoError::NotAuthorized(
                 "This pool requires MFA: set up an authenticator app first \
                  (AssociateSoftwareToken), then sign in here."
                     .into(),

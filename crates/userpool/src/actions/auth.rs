@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::shapes::{
@@ -11,23 +9,15 @@ use super::shapes::{
 };
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
-use crate::attempts::lockout;
 use crate::error::{CognitoError, KeyError, PoolStoreError};
-use crate::model::{Client, MfaConfiguration, Pool, Session, User, UserStatus};
+use crate::model::{Client, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
-use crate::store::Challenge;
+use crate::signin::{
+    MFA_SETUP, MFA_SETUP_VERIFIED, NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SignInStep,
+    attempts_exceeded, factor_step, same_user,
+};
 use crate::store::Sessions;
 use crate::tokens::{self, ADMIN_SCOPE, AccessClaims, Grant, OAuthExtras};
-
-pub(crate) const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
-pub(crate) const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
-pub(super) const MFA_SETUP: &str = "MFA_SETUP";
-/// The `Session` VerifySoftwareToken hands back during MFA_SETUP, answered by
-/// RespondToAuthChallenge(MFA_SETUP).
-pub(super) const MFA_SETUP_VERIFIED: &str = "MFA_SETUP_VERIFIED";
-
-/// How long a challenge `Session` stays valid (Cognito's default, 3 minutes).
-const CHALLENGE_TTL: i64 = 180;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -245,149 +235,8 @@ impl UserPools {
         let user = self.proven_user(client, pool, name, password)?;
         // Only someone who knows the password learns the account's state; Cognito says
         // UserNotConfirmed only once the password is right, too.
-        self.after_password(client, pool, &user)
-    }
-
-    /// The user whose password this is (USER_PASSWORD_AUTH and the hosted UI's sign-in
-    /// form). Attempts for one user are decided one at a time, each on a fresh read, and
-    /// wrong guesses count towards the lockout; an unknown user costs what a known one does.
-    pub(crate) fn proven_user(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        name: &str,
-        password: &str,
-    ) -> Result<User, CognitoError> {
-        let Some(found) = self.store.find_user(&pool.id, name)? else {
-            return Err(self.unknown_user_sign_in(client, pool, name, password)?);
-        };
-        let _turn = self.attempts.turn(&pool.id, &found.username);
-        let user = self
-            .store
-            .find_user(&pool.id, &found.username)?
-            .filter(|u| u.username == found.username)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
-        if user.locked_until >= self.now() {
-            return Err(attempts_exceeded());
-        }
-        self.check_password(pool, &user, password)?;
-        Ok(user)
-    }
-
-    /// What follows a proven password in every flow: a confirmation or reset still owed, a
-    /// new password to choose, a second factor, or the tokens.
-    pub(super) fn after_password(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        user: &User,
-    ) -> Result<AuthResponse, CognitoError> {
-        if self.needs_new_password(user)? {
-            self.new_password_challenge(client, pool, user)
-        } else {
-            self.second_factor(client, pool, user)
-        }
-    }
-
-    /// Whether a user with a proven password must choose a new one first (an administrator
-    /// created them); refuses users who may not sign in at all.
-    pub(crate) fn needs_new_password(&self, user: &User) -> Result<bool, CognitoError> {
-        if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
-        }
-        match user.status {
-            UserStatus::Unconfirmed => Err(CognitoError::UserNotConfirmed),
-            UserStatus::ResetRequired => Err(CognitoError::PasswordResetRequired),
-            UserStatus::ForceChangePassword => Ok(true),
-            UserStatus::Confirmed => Ok(false),
-        }
-    }
-
-    /// Sign-in as a username that does not exist. While the client hides user existence it
-    /// costs a (dummy) hash and locks out after the same number of failures as a real user,
-    /// so neither the answer nor its timing tells the two apart. Returns the error to answer.
-    fn unknown_user_sign_in(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        name: &str,
-        password: &str,
-    ) -> Result<CognitoError, CognitoError> {
-        if !client.config.hides_user_existence() {
-            return Ok(CognitoError::UserNotFound);
-        }
-        let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
-        if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
-            return Ok(attempts_exceeded());
-        }
-        self.verify_password(None, password)?;
-        self.unknown_user_failure(pool, name)
-    }
-
-    /// Counts a failed sign-in as a name that does not exist, locking it out as a known
-    /// user would be; returns the error to answer. Callers hold the name's turn.
-    pub(super) fn unknown_user_failure(
-        &self,
-        pool: &Pool,
-        name: &str,
-    ) -> Result<CognitoError, CognitoError> {
-        if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
-            return Ok(attempts_exceeded());
-        }
-        let limit = self.tuning.lockout_after;
-        let failures = self
-            .attempts
-            .phantom_failure(&pool.id, name, self.now(), limit);
-        Ok(match lockout(failures, limit) {
-            Some(_) => attempts_exceeded(),
-            None => CognitoError::incorrect_credentials(),
-        })
-    }
-
-    /// Verifies a password, counting failures and locking out after too many in a row.
-    /// Callers hold the user's turn.
-    fn check_password(&self, pool: &Pool, user: &User, password: &str) -> Result<(), CognitoError> {
-        let ok = self.verify_password(user.password_hash.as_deref(), password)?;
-        if ok {
-            return self.password_proven(pool, user);
-        }
-        Err(self.record_failure(user)?)
-    }
-
-    /// A right password (or SRP proof) ends a run of failures, unless an authenticator code
-    /// is still to come: then only the right code does, so that wrong codes add up to the
-    /// same lockout as wrong passwords. Callers hold the user's turn.
-    pub(super) fn password_proven(&self, pool: &Pool, user: &User) -> Result<(), CognitoError> {
-        let code_follows = matches!(second_factor_of(pool, user), SecondFactor::SoftwareToken);
-        if user.failed_logins > 0 && !code_follows {
-            self.store
-                .clear_failed_logins(&user.pool_id, &user.username)?;
-        }
-        Ok(())
-    }
-
-    /// Counts a wrong password (or SRP proof) and returns the error to answer: after too
-    /// many in a row, sign-in is locked for a doubling time. Callers hold the user's turn.
-    pub(super) fn record_failure(&self, user: &User) -> Result<CognitoError, CognitoError> {
-        Ok(if self.count_failure(user)? {
-            attempts_exceeded()
-        } else {
-            CognitoError::incorrect_credentials()
-        })
-    }
-
-    /// Counts a wrong secret (a password, an SRP proof, an authenticator code) towards the
-    /// user's lockout; `true` when the user is now locked. Callers hold the user's turn.
-    pub(super) fn count_failure(&self, user: &User) -> Result<bool, CognitoError> {
-        let failures = self
-            .store
-            .record_failed_login(&user.pool_id, &user.username)?;
-        let Some(seconds) = lockout(failures, self.tuning.lockout_after) else {
-            return Ok(false);
-        };
-        self.store
-            .lock_user_until(&user.pool_id, &user.username, self.now() + seconds)?;
-        Ok(true)
+        let step = self.step_after_password(pool, &user)?;
+        self.render_step(step, client, pool, &user)
     }
 
     fn new_password_challenge(
@@ -415,75 +264,11 @@ impl UserPools {
         ))
     }
 
-    /// Opens a NEW_PASSWORD_REQUIRED challenge, unless the temporary password has expired.
-    pub(crate) fn new_password_session(
+    /// A sign-in step as this door answers it: a challenge with its `Session`, or the
+    /// tokens.
+    pub(super) fn render_step(
         &self,
-        client: &Client,
-        pool: &Pool,
-        user: &User,
-    ) -> Result<String, CognitoError> {
-        let validity_days = pool.config.password_policy.temporary_password_validity_days;
-        if user.password_set_at + validity_days * 86_400 < self.now() {
-            return Err(CognitoError::NotAuthorized(
-                "Temporary password has expired and must be reset by an administrator.".into(),
-            ));
-        }
-        self.start_challenge(NEW_PASSWORD_REQUIRED, client, pool, user)
-    }
-
-    /// Stores a pending challenge and returns its `Session`.
-    pub(crate) fn start_challenge(
-        &self,
-        kind: &str,
-        client: &Client,
-        pool: &Pool,
-        user: &User,
-    ) -> Result<String, CognitoError> {
-        let session = STANDARD.encode(crate::random::bytes::<96>());
-        self.store.insert_challenge(
-            &session,
-            &Challenge {
-                kind: kind.to_owned(),
-                pool_id: pool.id.clone(),
-                client_id: client.id.clone(),
-                username: user.username.clone(),
-                expires_at: self.now() + CHALLENGE_TTL,
-            },
-        )?;
-        Ok(session)
-    }
-
-    /// Takes the pending challenge of this kind behind `session`, for this client, and its
-    /// user; an unknown, used, expired or foreign session is Cognito's "session is expired".
-    pub(crate) fn answer_challenge(
-        &self,
-        kind: &str,
-        client: &Client,
-        pool: &Pool,
-        session: Option<&str>,
-    ) -> Result<User, CognitoError> {
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
-        let challenge = self
-            .store
-            .take_challenge(session.ok_or_else(expired)?)?
-            .filter(|c| {
-                c.kind == kind
-                    && c.client_id == client.id
-                    && c.pool_id == pool.id
-                    && c.expires_at > self.now()
-            })
-            .ok_or_else(expired)?;
-        self.store
-            .find_user(&pool.id, &challenge.username)?
-            .filter(|u| u.username == challenge.username)
-            .ok_or_else(expired)
-    }
-
-    /// The second factor the pool and user need, as a challenge; or the tokens.
-    pub(super) fn second_factor(
-        &self,
+        step: SignInStep,
         client: &Client,
         pool: &Pool,
         user: &User,
@@ -493,9 +278,10 @@ impl UserPools {
             map.extend(extra);
             map
         };
-        match second_factor_of(pool, user) {
-            SecondFactor::None => self.sign_in(client, pool, user),
-            SecondFactor::SoftwareToken => {
+        match step {
+            SignInStep::SignedIn => self.sign_in(client, pool, user),
+            SignInStep::NewPassword => self.new_password_challenge(client, pool, user),
+            SignInStep::SoftwareToken => {
                 let session = self.start_challenge(SOFTWARE_TOKEN_MFA, client, pool, user)?;
                 Ok(AuthResponse::challenge(
                     SOFTWARE_TOKEN_MFA,
@@ -503,7 +289,7 @@ impl UserPools {
                     parameters(None),
                 ))
             }
-            SecondFactor::Setup => {
+            SignInStep::MfaSetup => {
                 let session = self.start_challenge(MFA_SETUP, client, pool, user)?;
                 Ok(AuthResponse::challenge(
                     MFA_SETUP,
@@ -722,7 +508,7 @@ impl UserPools {
             .collect();
         let updates = super::attributes(pool, Some(updates))?;
         self.replace_temporary_password(pool, &mut user, new_password, updates)?;
-        self.second_factor(client, pool, &user)
+        self.render_step(factor_step(pool, &user), client, pool, &user)
     }
 
     /// Sets the password an administrator-created user chose (and any attributes asked for);
@@ -882,40 +668,6 @@ impl UserPools {
             Sessions::Keep,
         )?;
         Ok(Empty {})
-    }
-}
-
-/// What a proven password still needs before tokens.
-pub(crate) enum SecondFactor {
-    None,
-    /// The code of the user's authenticator app.
-    SoftwareToken,
-    /// MFA is required and the user has no authenticator yet.
-    Setup,
-}
-
-/// With MFA on (or optional and set up by the user), a proven password leads to the
-/// software-token challenge, or to setting one up when the user has none yet.
-pub(crate) fn second_factor_of(pool: &Pool, user: &User) -> SecondFactor {
-    let has_totp = user.totp.enabled && user.totp.secret.is_some();
-    match pool.config.mfa_configuration {
-        MfaConfiguration::Off => SecondFactor::None,
-        _ if has_totp => SecondFactor::SoftwareToken,
-        MfaConfiguration::On => SecondFactor::Setup,
-        MfaConfiguration::Optional => SecondFactor::None,
-    }
-}
-
-/// The answer while a user (or an unknown username) is locked out.
-pub(super) fn attempts_exceeded() -> CognitoError {
-    CognitoError::NotAuthorized("Password attempts exceeded".into())
-}
-
-/// The user named in a challenge answer must be the one the challenge was for.
-pub(crate) fn same_user(named: Option<User>, expected: &User) -> Result<(), CognitoError> {
-    match named {
-        Some(user) if user.username == expected.username => Ok(()),
-        _ => Err(CognitoError::incorrect_credentials()),
     }
 }
 

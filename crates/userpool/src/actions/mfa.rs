@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Bearer, MFA_SETUP, MFA_SETUP_VERIFIED, attempts_exceeded};
+use super::auth::Bearer;
 use super::shapes::Empty;
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{MfaConfiguration, Pool, Totp, User};
+use crate::signin::{MFA_SETUP, MFA_SETUP_VERIFIED, attempts_exceeded};
 use crate::totp;
 
 #[derive(Deserialize, Serialize, Default, Clone, Copy)]

@@ -12,9 +12,6 @@ mod shapes;
 mod signup;
 mod srp;
 
-pub(crate) use self::auth::{
-    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor, same_user, second_factor_of,
-};
 pub(crate) use self::srp::SrpBlock;
 
 use std::collections::{BTreeMap, HashMap};

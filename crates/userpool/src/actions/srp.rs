@@ -7,12 +7,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 
-use super::auth::{SignIn, attempts_exceeded};
+use super::auth::SignIn;
 use super::shapes::AuthResponse;
 use super::{Params, required_param};
 use crate::UserPools;
 use crate::error::CognitoError;
 use crate::model::{Client, Pool, User, UserStatus};
+use crate::signin::attempts_exceeded;
 use crate::srp::{self, Exchange};
 
 /// How long a SECRET_BLOCK may be answered when the client sets no `AuthSessionValidity`
@@ -157,7 +158,8 @@ impl UserPools {
             return Err(self.record_failure(&user)?);
         }
         self.password_proven(pool, &user)?;
-        self.after_password(client, pool, &user)
+        let step = self.step_after_password(pool, &user)?;
+        self.render_step(step, client, pool, &user)
     }
 }
 
