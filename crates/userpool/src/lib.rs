@@ -22,6 +22,7 @@ pub mod private;
 mod quotas;
 mod random;
 mod router;
+mod sessions;
 mod signin;
 mod sigv4;
 mod srp;

@@ -2,7 +2,7 @@
 //! and the `SchemaAttributes` every pool description carries (the standard attributes,
 //! then the custom ones).
 
-use super::STANDARD_ATTRIBUTES;
+use super::identity::STANDARD_ATTRIBUTES;
 use crate::error::CognitoError;
 use crate::model::{NumberBound, SchemaAttribute, StringBound};
 
