@@ -245,6 +245,50 @@ impl CodeAllowance<'_> {
     }
 }
 
+/// Whether a code flow's step asks for a code or enters one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CodeStep {
+    Request,
+    Entry,
+}
+
+/// Who sends a code step, about whom: a client address, a pool and a name as given.
+pub(crate) struct CodeRequest<'a> {
+    pub caller: Option<IpAddr>,
+    pub pool_id: &'a str,
+    pub name: &'a str,
+    pub purpose: CodePurpose,
+}
+
+impl crate::UserPools {
+    /// A code step (requesting or entering a code about `name`) within `code.caller`'s
+    /// allowance: a request is counted before it runs, a wrong code after. Without an
+    /// address (a router called in-process) only each user's allowance applies.
+    pub(crate) fn within_allowance<T>(
+        &self,
+        code: &CodeRequest<'_>,
+        step: CodeStep,
+        run: impl FnOnce() -> Result<T, CognitoError>,
+    ) -> Result<T, CognitoError> {
+        let Some(caller) = code.caller else {
+            return run();
+        };
+        let allowance = self
+            .attempts
+            .caller_codes(caller, code.pool_id, code.name, code.purpose);
+        let now = self.now();
+        match step {
+            CodeStep::Request => allowance.request(now)?,
+            CodeStep::Entry => allowance.may_enter(now)?,
+        }
+        let result = run();
+        if matches!(result, Err(CognitoError::CodeMismatch)) {
+            allowance.wrong(now);
+        }
+        result
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, LazyLock, Mutex};
 
+use subtle::ConstantTimeEq;
+
 use crate::UserPools;
 use crate::error::{CognitoError, PoolStoreError};
 use crate::model::Credentials;
@@ -136,6 +138,11 @@ fn lower_priority() {
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
+}
+
+/// Compares secrets without leaking, through timing, how much of a guess was right.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]

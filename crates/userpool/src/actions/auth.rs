@@ -204,7 +204,7 @@ impl UserPools {
         require_flow(&client, "REFRESH_TOKEN_AUTH")?;
         if let Some(secret) = &client.secret {
             let given = req.client_secret.as_deref().unwrap_or_default();
-            if !super::constant_time_eq(given.as_bytes(), secret.as_bytes()) {
+            if !crate::hashing::constant_time_eq(given.as_bytes(), secret.as_bytes()) {
                 return Err(CognitoError::NotAuthorized(format!(
                     "Client {} is configured with secret but ClientSecret was not received",
                     client.id

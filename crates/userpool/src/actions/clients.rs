@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::oauth::{OAuthFields, OAuthShape};
+use super::oauth_settings::{OAuthFields, OAuthShape};
 use super::page;
 use super::shapes::{Echo, Empty};
 use crate::UserPools;

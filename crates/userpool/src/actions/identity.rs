@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::schema;
+use super::schema::{self, STANDARD_ATTRIBUTES};
 use crate::error::CognitoError;
 use crate::model::{Pool, User};
 
@@ -141,30 +141,6 @@ pub(super) struct Attribute {
     #[serde(default)]
     pub value: Option<String>,
 }
-
-/// The standard attributes of a Cognito pool's schema.
-pub(super) const STANDARD_ATTRIBUTES: [&str; 20] = [
-    "address",
-    "birthdate",
-    "email",
-    "email_verified",
-    "family_name",
-    "gender",
-    "given_name",
-    "locale",
-    "middle_name",
-    "name",
-    "nickname",
-    "phone_number",
-    "phone_number_verified",
-    "picture",
-    "preferred_username",
-    "profile",
-    "updated_at",
-    "website",
-    "zoneinfo",
-    "sub",
-];
 
 /// Validates user-supplied attributes against the pool's schema (standard names, and the
 /// `custom:*` ones it declares) and their total size.

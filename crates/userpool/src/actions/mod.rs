@@ -7,7 +7,7 @@ mod clients;
 mod groups;
 mod identity;
 mod mfa;
-mod oauth;
+mod oauth_settings;
 mod pools;
 mod schema;
 mod shapes;
@@ -19,13 +19,14 @@ pub(crate) use self::srp::SrpBlock;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::attempts::{CodeRequest, CodeStep};
+use crate::hashing::constant_time_eq;
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use subtle::ConstantTimeEq;
 
 use self::identity::{Attribute, alias_email, attributes, check_total, is_email, new_identity};
 use self::shapes::{CodeDeliveryDetails, Delivery};
@@ -73,33 +74,6 @@ impl UserPools {
             return self.within_allowance(&code, step, || self.run(action, body, signed_region));
         }
         self.run(action, body, signed_region)
-    }
-
-    /// A code step (requesting or entering a code about `name`) within `code.caller`'s
-    /// allowance: a request is counted before it runs, a wrong code after. Without an
-    /// address (a router called in-process) only each user's allowance applies.
-    pub(crate) fn within_allowance<T>(
-        &self,
-        code: &CodeRequest<'_>,
-        step: CodeStep,
-        run: impl FnOnce() -> Result<T, CognitoError>,
-    ) -> Result<T, CognitoError> {
-        let Some(caller) = code.caller else {
-            return run();
-        };
-        let allowance = self
-            .attempts
-            .caller_codes(caller, code.pool_id, code.name, code.purpose);
-        let now = self.now();
-        match step {
-            CodeStep::Request => allowance.request(now)?,
-            CodeStep::Entry => allowance.may_enter(now)?,
-        }
-        let result = run();
-        if matches!(result, Err(CognitoError::CodeMismatch)) {
-            allowance.wrong(now);
-        }
-        result
     }
 
     fn run(
@@ -374,11 +348,6 @@ fn delivery(email: &str) -> Delivery {
     }
 }
 
-/// Compares secrets without leaking, through timing, how much of a guess was right.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
-}
-
 /// Verifies `SECRET_HASH` for clients that have a secret:
 /// `Base64(HMAC_SHA256(secret, username + client_id))`.
 fn check_secret_hash(
@@ -401,21 +370,6 @@ fn check_secret_hash(
             client.id
         ))),
     }
-}
-
-/// Whether a code flow's step asks for a code or enters one.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum CodeStep {
-    Request,
-    Entry,
-}
-
-/// Who sends a code step, about whom: a client address, a pool and a name as given.
-pub(crate) struct CodeRequest<'a> {
-    pub caller: Option<IpAddr>,
-    pub pool_id: &'a str,
-    pub name: &'a str,
-    pub purpose: CodePurpose,
 }
 
 /// Cognito's string maps may carry JSON nulls (amazon-cognito-identity-js sends

@@ -2,9 +2,32 @@
 //! and the `SchemaAttributes` every pool description carries (the standard attributes,
 //! then the custom ones).
 
-use super::identity::STANDARD_ATTRIBUTES;
 use crate::error::CognitoError;
 use crate::model::{NumberBound, SchemaAttribute, StringBound};
+
+/// The standard attributes of a Cognito pool's schema.
+pub(super) const STANDARD_ATTRIBUTES: [&str; 20] = [
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+    "sub",
+];
 
 /// Cognito's limit on custom attributes per pool.
 const MAX_CUSTOM_ATTRIBUTES: usize = 50;

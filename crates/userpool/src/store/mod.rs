@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 mod codes;
 mod groups;
-mod oauth;
+mod oauth_state;
 mod pools;
 mod query;
 mod sessions;
@@ -52,7 +52,7 @@ CREATE TABLE srp_blocks (
     big_b_hex TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
 ",
-    oauth::MIGRATION,
+    oauth_state::MIGRATION,
     // One row `/readyz` writes and reads back.
     "CREATE TABLE readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);",
     // The sign-in generation: bumped by every sign-out everywhere and password reset, so

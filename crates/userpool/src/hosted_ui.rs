@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::UserPools;
-use crate::actions::{CodeRequest, CodeStep, constant_time_eq};
+use crate::attempts::{CodeRequest, CodeStep};
 use crate::error::{CognitoError, KeyError, PoolStoreError};
+use crate::hashing::constant_time_eq;
 use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::quotas::Category;
