@@ -2,7 +2,7 @@
 //! App clients are in `clients.rs`, groups in `groups.rs`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::page;
 use super::schema;
@@ -251,7 +251,7 @@ impl UserPools {
     /// DeleteUserPool, refused while `DeletionProtection` is `ACTIVE`.
     pub(super) fn delete_user_pool(&self, req: PoolId) -> Result<Empty, CognitoError> {
         let pool = self.pool(&req.user_pool_id)?;
-        if pool.config.echo.get("DeletionProtection") == Some(&json!("ACTIVE")) {
+        if pool.config.deletion_protected() {
             return Err(CognitoError::InvalidParameter(
                 "The user pool cannot be deleted because deletion protection is activated.".into(),
             ));

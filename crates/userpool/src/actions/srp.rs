@@ -65,9 +65,7 @@ impl UserPools {
         let block = STANDARD.encode(crate::random::bytes::<96>());
         let minutes = client
             .config
-            .echo
-            .get("AuthSessionValidity")
-            .and_then(serde_json::Value::as_i64)
+            .auth_session_minutes()
             .unwrap_or(DEFAULT_BLOCK_MINUTES);
         let user_id = user
             .as_ref()
