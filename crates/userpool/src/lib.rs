@@ -4,6 +4,15 @@
 //! amazon-cognito-identity-js work against it unchanged, and it issues RS256 tokens with
 //! Cognito's claims and a JWKS, so the API verifies them exactly as it would verify real ones.
 //! State and signing keys live in one SQLite file in the data directory.
+//!
+//! Two doors share one core. The core: users and their credentials (`password`, `srp`,
+//! `totp`, `hashing`), codes and their allowances (`attempts`), the sign-in rules and the
+//! one decision of what follows a proven password (`signin`), sessions and tokens
+//! (`sessions`, `tokens`, `keys`), and the store. The AWS JSON door: the actions
+//! (`actions/`), their codec (`codec`, a leaf), the router with its SigV4 check and quotas
+//! in front (`router`, `sigv4`, `quotas`). The hosted UI's door is the crate
+//! `taskapi-hosted-ui`, which calls the core through `hosted_ui`, never the actions; both
+//! doors run blocking core work within one bound ([`UserPools::run_blocking`]).
 
 mod actions;
 mod attempts;
