@@ -9,8 +9,9 @@
 //! `totp`, `hashing`), codes and their allowances (`attempts`), the sign-in rules and the
 //! one decision of what follows a proven password (`signin`), sessions and tokens
 //! (`sessions`, `tokens`, `keys`), and the store. The AWS JSON door: the actions
-//! (`actions/`), their codec (`codec`, a leaf), the router with its SigV4 check and quotas
-//! in front (`router`, `sigv4`, `quotas`). The hosted UI's door is the crate
+//! (`actions/`), their codec (`codec`, a leaf), the router with the SigV4 check in front
+//! (`router`, `sigv4`, the trusted IAM keys in `credentials`). Request-rate quotas
+//! (`quotas`) meter both doors. The hosted UI's door is the crate
 //! `taskapi-hosted-ui`, which calls the core through `hosted_ui`, never the actions; both
 //! doors run blocking core work within one bound ([`UserPools::run_blocking`]).
 
