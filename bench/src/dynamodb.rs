@@ -17,6 +17,7 @@ use taskapi_testkit::apigw::{Api, Caller, Request};
 use taskapi_testkit::emulator::Emulator;
 
 use crate::function::{Function, Runtime};
+use crate::project_calls::{self, ProjectRoute};
 use crate::proxy::{self, Proxy, Tally};
 use crate::stats::Spread;
 use crate::table::Table;
@@ -33,7 +34,7 @@ impl Profile {
 }
 
 /// A list page holds this many tasks, so list routes read a full page.
-const PAGE: usize = 20;
+pub(crate) const PAGE: usize = 20;
 
 #[derive(Debug, Serialize)]
 pub struct RouteResult {
@@ -60,13 +61,15 @@ impl RouteResult {
 pub struct Report {
     pub profile: Profile,
     pub routes: Vec<RouteResult>,
+    /// The project routes, counted the same way.
+    pub projects: Vec<ProjectRoute>,
 }
 
 /// One route's calls: the durations and, when counted, each call's tally.
-struct Samples {
-    route: &'static str,
-    durations: Vec<Duration>,
-    tallies: Vec<Tally>,
+pub(crate) struct Samples {
+    pub route: &'static str,
+    pub durations: Vec<Duration>,
+    pub tallies: Vec<Tally>,
 }
 
 pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
@@ -74,9 +77,11 @@ pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
     let store = dynalite.fresh_store().await;
     let proxy = Proxy::start(dynalite.endpoint_url()).await;
     let runtime = Runtime::Rust(binary.to_owned());
-    let counted = {
+    let (counted, projects) = {
         let (function, _) = Function::start(&runtime, proxy.url(), store.table()).await?;
-        exercise(&function, profile.calls, Some(&proxy), Door::ApiGateway).await?
+        let counted = exercise(&function, profile.calls, Some(&proxy), Door::ApiGateway).await?;
+        let projects = project_calls::exercise(&function, &proxy, profile.calls).await?;
+        (counted, projects)
     };
     let endpoint = dynalite.endpoint_url();
     let timed = {
@@ -97,7 +102,11 @@ pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
             summarise(counted, &timed.durations, &verified.durations)
         })
         .collect();
-    Ok(Report { profile, routes })
+    Ok(Report {
+        profile,
+        routes,
+        projects,
+    })
 }
 
 /// How the caller reaches the function.
@@ -197,18 +206,32 @@ async fn exercise(
 }
 
 /// Calls one route after another, filing each call's duration and tally under its route.
-struct Runner<'a> {
+pub(crate) struct Runner<'a> {
     function: &'a Function,
     proxy: Option<&'a Proxy>,
     results: Vec<Samples>,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// A runner whose every call is counted by `proxy` (from now on).
+    pub fn counted(function: &'a Function, proxy: &'a Proxy) -> Self {
+        proxy.take();
+        Self {
+            function,
+            proxy: Some(proxy),
+            results: Vec::new(),
+        }
+    }
+
+    pub fn into_results(self) -> Vec<Samples> {
+        self.results
+    }
+
     fn take(&self) -> Option<Tally> {
         self.proxy.map(Proxy::take)
     }
 
-    async fn call(
+    pub async fn call(
         &mut self,
         route: &'static str,
         event: &Value,
@@ -275,6 +298,15 @@ impl crate::Markdown for Report {
              dynalite returns them for `ReturnConsumedCapacity: TOTAL` (table only: dynalite \
              does not charge GSI writes, which DynamoDB does). The last column: the same calls \
              as Function URL events, the function verifying each caller's ID token itself.",
+            self.profile.calls
+        );
+        let _ = writeln!(
+            out,
+            "\n{}\nThe project routes, {} calls each, by one owner and the members they invite; \
+             every count includes the caller's membership check. Transactions are played on \
+             dynalite as their actions and charged twice those actions' units, as DynamoDB \
+             charges a transaction (see `bench/src/proxy.rs`).",
+            project_calls::markdown(&self.projects),
             self.profile.calls
         );
         out

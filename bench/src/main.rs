@@ -22,6 +22,7 @@ mod peers;
 mod pocketbase;
 mod pools;
 mod process;
+mod project_calls;
 mod proxy;
 mod shards;
 mod signup;

@@ -12,7 +12,7 @@ pub struct TestApp {
     pub base: String,
     pub pool: TestPool,
     pub client: reqwest::Client,
-    _data: TempDir,
+    data: TempDir,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -51,7 +51,7 @@ pub async fn spawn_app() -> TestApp {
         base,
         pool,
         client: reqwest::Client::new(),
-        _data: data,
+        data,
         stop: Some(stop),
     }
 }
@@ -81,6 +81,12 @@ pub struct User {
 }
 
 impl TestApp {
+    /// The server's data directory, for tests that must reach under the API (e.g. to age
+    /// an item past its expiry).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
     pub fn user(&self) -> User {
         self.user_in(&[])
     }

@@ -249,6 +249,66 @@ async fn an_invitation_is_for_its_verified_addressee_only() {
     .await;
 }
 
+/// Invitations last 7 days: one aged past its expiry (written under the API, as no test
+/// waits a week) is listed to nobody and cannot be accepted, and a fresh one still works.
+#[tokio::test]
+async fn an_expired_invitation_is_listed_to_nobody_and_cannot_be_accepted() {
+    let app = spawn_app().await;
+    let team = Team::new(&app).await;
+    let carol = app.user();
+    let expired = invite(&app, &team.owner, &team.path, &carol, "editor").await;
+    let id = expired["invitation_id"].as_str().unwrap();
+    let db = rusqlite::Connection::open(app.data_dir().join("tasks.sqlite3")).unwrap();
+    let aged = db
+        .execute(
+            "UPDATE Invitations SET expires_at = '2000-01-01T00:00:00Z' WHERE invitation_id = ?1",
+            [id],
+        )
+        .unwrap();
+    assert_eq!(aged, 1, "the invitation is in the task database");
+    drop(db);
+
+    assert_eq!(app.get_json(&carol, "/invitations").await["count"], 0);
+    let owners: Value = app.get_json(&team.owner, &team.at("invitations")).await;
+    assert_eq!(owners["count"], 0, "the owner's list leaves it out too");
+    let accept = format!("/invitations/{id}/accept");
+    let response = app
+        .request(Method::POST, &accept, &carol)
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "accepting an expired invitation",
+    )
+    .await;
+    let members: Value = app.get_json(&team.owner, &team.at("members")).await;
+    let joined = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|member| member["user_id"] == carol.sub.as_str());
+    assert!(!joined, "carol did not join: {members}");
+
+    let fresh = invite(&app, &team.owner, &team.path, &carol, "viewer").await;
+    let accept = format!(
+        "/invitations/{}/accept",
+        fresh["invitation_id"].as_str().unwrap()
+    );
+    let response = app
+        .request(Method::POST, &accept, &carol)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a fresh invitation works"
+    );
+}
+
 #[tokio::test]
 async fn bad_project_input_is_a_clear_400_that_changes_nothing() {
     let app = spawn_app().await;
