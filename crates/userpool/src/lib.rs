@@ -10,10 +10,11 @@
 //! one decision of what follows a proven password (`signin`), sessions and tokens
 //! (`sessions`, `tokens`, `keys`), and the store. The AWS JSON door: the actions
 //! (`actions/`), their codec (`codec`, a leaf), the router with the SigV4 check in front
-//! (`router`, `sigv4`, the trusted IAM keys in `credentials`). Request-rate quotas
-//! (`quotas`) meter both doors. The hosted UI's door is the crate
-//! `taskapi-hosted-ui`, which calls the core through `hosted_ui`, never the actions; both
-//! doors run blocking core work within one bound ([`UserPools::run_blocking`]).
+//! (`router`, `sigv4`, the trusted IAM keys in `credentials`, the quota layer in
+//! `metering`). Request-rate quotas (`quotas`) meter both doors. The hosted UI's door is
+//! the crate `taskapi-hosted-ui`, which calls the core through `hosted_ui`, never the
+//! actions; both doors run blocking core work within one bound
+//! ([`UserPools::run_blocking`]).
 
 mod actions;
 mod attempts;
@@ -25,6 +26,7 @@ mod expiring;
 mod hashing;
 mod hosted_ui;
 mod keys;
+mod metering;
 mod model;
 mod outbox;
 mod password;

@@ -33,7 +33,7 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
         .route("/", post(call))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&pools),
-            crate::quotas::layer,
+            crate::metering::layer,
         ))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&pools),
