@@ -155,19 +155,26 @@ pub struct UserPools {
     outbox: Outbox,
     /// Signing keys by pool id, loaded once; keys never change after a pool is created.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
-    /// The key pairs whose SigV4 signatures admit IAM-authorized actions.
-    trusted: TrustedKeys,
-    /// The data directory's generated pair and the file that holds it.
-    generated: (AccessKey, PathBuf),
+    /// What only the AWS JSON door keeps.
+    aws: AwsDoor,
     quotas: Quotas,
-    /// Which pool each app client belongs to, for the quotas (clients never move).
-    client_pools: RwLock<HashMap<String, String>>,
     hashing: HashPool,
     /// Permits for core calls running on blocking threads, from either door (the AWS JSON
     /// actions and the hosted UI): enough to keep the hashing pool and its queue busy with
     /// some cheap calls beside, and no more. See [`UserPools::run_blocking`].
     blocking_permits: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
+}
+
+/// The AWS JSON door's own state: who may sign requests, where requests are charged, and
+/// the SRP exchanges its USER_SRP_AUTH flow has open. The hosted UI uses none of it.
+struct AwsDoor {
+    /// The key pairs whose SigV4 signatures admit IAM-authorized actions.
+    trusted: TrustedKeys,
+    /// The data directory's generated pair and the file that holds it.
+    generated: (AccessKey, PathBuf),
+    /// Which pool each app client belongs to, for the quotas (clients never move).
+    client_pools: RwLock<HashMap<String, String>>,
     /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
     /// per account.
     srp_blocks: Expiring<actions::SrpBlock>,
@@ -238,14 +245,16 @@ impl UserPools {
                 2 * tuning.hashing.workers + tuning.hashing.queue,
             )),
             attempts: Attempts::new(tuning.codes),
-            srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
             settings,
             tuning,
             store,
             keys: RwLock::new(loaded),
-            trusted,
-            generated,
-            client_pools: RwLock::default(),
+            aws: AwsDoor {
+                trusted,
+                generated,
+                client_pools: RwLock::default(),
+                srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
+            },
         }))
     }
 
@@ -338,7 +347,7 @@ impl UserPools {
     /// The key pair generated for the data directory, and the shared-credentials file
     /// (profile [`PROFILE`]) that holds it.
     pub fn generated_credentials(&self) -> (&AccessKey, &std::path::Path) {
-        (&self.generated.0, &self.generated.1)
+        (&self.aws.generated.0, &self.aws.generated.1)
     }
 
     /// Whether the pool's state can be read and written now, for `/readyz`: its file is

@@ -89,6 +89,7 @@ impl UserPools {
 
     async fn pool_of_client(self: Arc<Self>, client_id: String) -> String {
         let cached = self
+            .aws
             .client_pools
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -100,7 +101,8 @@ impl UserPools {
         // A store read, so off the async workers; only clients that exist are remembered.
         tokio::task::spawn_blocking(move || match self.store.client(&client_id) {
             Ok(Some(client)) => {
-                self.client_pools
+                self.aws
+                    .client_pools
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(client_id, client.pool_id.clone());

@@ -93,7 +93,7 @@ pub(crate) async fn layer(
         Ok(buffered) => buffered,
         Err(error) => return crate::codec::error_response(&error),
     };
-    let signed = match verify(&parts, &body, &pools.trusted, SystemTime::now()) {
+    let signed = match verify(&parts, &body, &pools.aws.trusted, SystemTime::now()) {
         Ok(signed) => signed,
         Err(error) => {
             tracing::warn!(error = %error, kind = error.type_name(), "refused an unsigned or badly signed request");

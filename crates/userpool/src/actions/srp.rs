@@ -71,7 +71,7 @@ impl UserPools {
             .as_ref()
             .map_or_else(|| name.to_owned(), |u| u.username.clone());
         let expires_at = now + minutes * 60;
-        self.srp_blocks.insert(
+        self.aws.srp_blocks.insert(
             block.clone(),
             &format!("{}/{}", pool.id, user_id.to_lowercase()),
             SrpBlock {
@@ -118,6 +118,7 @@ impl UserPools {
             CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
         };
         let state = self
+            .aws
             .srp_blocks
             .take(block, self.now())
             .filter(|s| s.client_id == client.id && s.pool_id == pool.id)

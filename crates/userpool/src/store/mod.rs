@@ -58,7 +58,7 @@ CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
     // The sign-in generation: bumped by every sign-out everywhere and password reset, so
     // hosted-UI sessions started before it end (see `Store::session_epoch`).
     "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;",
-    // SRP exchanges moved to memory (`UserPools::srp_blocks`).
+    // SRP exchanges moved to memory (`AwsDoor::srp_blocks`).
     "DROP TABLE srp_blocks;",
 ];
 
