@@ -302,7 +302,8 @@ impl crate::Markdown for Report {
         );
         let _ = writeln!(
             out,
-            "\n{}\nThe project routes, {} calls each, by one owner and the members they invite; \
+            "\n{}\nThe project routes, {} calls each (those of one member, once for each of {PAGE} \
+             members), by one owner and the members they invite; \
              every count includes the caller's membership check. Transactions are played on \
              dynalite as their actions and charged twice those actions' units, as DynamoDB \
              charges a transaction (see `bench/src/proxy.rs`).",
