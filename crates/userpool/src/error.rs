@@ -1,9 +1,12 @@
-//! Every failure the user pool can report. `wire.rs` maps them to Cognito's wire format.
+//! Every failure the user pool's core can report. Each door renders them in its own format:
+//! the AWS JSON door as Cognito's exception names (`taskapi-userpool-aws`), the hosted UI as
+//! pages and OAuth errors.
 
-/// A failed Cognito action. Each variant is one Cognito exception type; the messages are the
-/// ones the real service sends, because client code (Amplify, scripts) matches on them.
+/// A failed pool operation. The variants follow Cognito's exceptions one to one, so the AWS
+/// JSON door names each without losing a distinction; the messages are the ones the real
+/// service sends, because client code (Amplify, scripts) matches on them.
 #[derive(Debug, thiserror::Error)]
-pub enum CognitoError {
+pub enum PoolError {
     #[error("{0}")]
     NotAuthorized(String),
     #[error("{0}")]
@@ -49,16 +52,6 @@ pub enum CognitoError {
     #[error("{0}")]
     InvalidOAuthFlow(String),
     #[error("{0}")]
-    Serialization(String),
-    #[error("Missing Authentication Token")]
-    MissingAuthenticationToken,
-    #[error("The security token included in the request is invalid.")]
-    UnrecognizedClient,
-    #[error("{0}")]
-    IncompleteSignature(String),
-    #[error("{0}")]
-    InvalidSignature(String),
-    #[error("{0}")]
     TooManyRequests(String),
     /// The pool's storage cannot take a write now (its disk is full or failing, the
     /// database is locked, or its file was deleted or replaced): HTTP 503, and the caller
@@ -79,7 +72,7 @@ pub enum CognitoError {
     TaskFailed(#[from] tokio::task::JoinError),
 }
 
-impl CognitoError {
+impl PoolError {
     pub(crate) fn incorrect_credentials() -> Self {
         Self::NotAuthorized("Incorrect username or password.".into())
     }
@@ -101,45 +94,15 @@ impl CognitoError {
             other => taskapi_domain::cause_chain(other),
         }
     }
-
-    /// The exception name clients key on (`__type`, `x-amzn-ErrorType`).
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::NotAuthorized(_) => "NotAuthorizedException",
-            Self::InvalidParameter(_) => "InvalidParameterException",
-            Self::InvalidPassword(_) => "InvalidPasswordException",
-            Self::UserNotFound => "UserNotFoundException",
-            Self::UserNotConfirmed => "UserNotConfirmedException",
-            Self::UsernameExists(_) => "UsernameExistsException",
-            Self::CodeMismatch => "CodeMismatchException",
-            Self::ExpiredCode => "ExpiredCodeException",
-            Self::LimitExceeded => "LimitExceededException",
-            Self::ResourceNotFound(_) => "ResourceNotFoundException",
-            Self::PasswordResetRequired => "PasswordResetRequiredException",
-            Self::SoftwareTokenMismatch => "CodeMismatchException",
-            Self::SoftwareTokenReused => "ExpiredCodeException",
-            Self::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
-            Self::SoftwareTokenMfaNotFound => "SoftwareTokenMFANotFoundException",
-            Self::AliasExists => "AliasExistsException",
-            Self::GroupExists => "GroupExistsException",
-            Self::Unauthorized(_) => "UnauthorizedException",
-            Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
-            Self::UnknownOperation(_) => "UnknownOperationException",
-            Self::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
-            Self::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
-            Self::Serialization(_) => "SerializationException",
-            Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
-            Self::UnrecognizedClient => "UnrecognizedClientException",
-            Self::IncompleteSignature(_) => "IncompleteSignatureException",
-            Self::InvalidSignature(_) => "InvalidSignatureException",
-            Self::TooManyRequests(_) => "TooManyRequestsException",
-            Self::ServiceUnavailable => "ServiceUnavailableException",
-            Self::Internal(_) | Self::TaskFailed(_) => "InternalErrorException",
-        }
-    }
 }
 
-impl From<PoolStoreError> for CognitoError {
+/// How long, in whole seconds, a caller told [`PoolError::ServiceUnavailable`] should wait
+/// before retrying (each door's `Retry-After`): the task store's wait.
+pub fn retry_after_seconds() -> u64 {
+    taskapi_store_sqlite::fault::RETRY_AFTER.as_secs().max(1)
+}
+
+impl From<PoolStoreError> for PoolError {
     fn from(error: PoolStoreError) -> Self {
         match error {
             PoolStoreError::Unavailable(_) => Self::ServiceUnavailable,

@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use subtle::ConstantTimeEq;
 
 use crate::UserPools;
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{PoolError, PoolStoreError};
 use crate::model::Credentials;
 use crate::password;
 
@@ -57,14 +57,14 @@ impl HashPool {
     pub(crate) fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, CognitoError> {
+    ) -> Result<T, PoolError> {
         let (done, result) = mpsc::sync_channel(1);
         self.jobs
             .try_send(Box::new(move || {
                 let _ = done.send(job());
             }))
             .map_err(|e| match e {
-                TrySendError::Full(_) => CognitoError::TooManyRequests("Too many requests".into()),
+                TrySendError::Full(_) => PoolError::TooManyRequests("Too many requests".into()),
                 TrySendError::Disconnected(_) => PoolStoreError::WorkersStopped.into(),
             })?;
         result
@@ -88,7 +88,7 @@ impl UserPools {
         pool_id: &str,
         username: &str,
         new_password: &str,
-    ) -> Result<Credentials, CognitoError> {
+    ) -> Result<Credentials, PoolError> {
         let (pool_id, username) = (pool_id.to_owned(), username.to_owned());
         let new_password = new_password.to_owned();
         Ok(self
@@ -103,7 +103,7 @@ impl UserPools {
         &self,
         stored: Option<&str>,
         given: &str,
-    ) -> Result<bool, CognitoError> {
+    ) -> Result<bool, PoolError> {
         let stored = stored.map(str::to_owned);
         let given = given.to_owned();
         self.hashing.run(move || match stored {
@@ -175,7 +175,7 @@ mod tests {
         running.recv().unwrap();
         assert!(pool.jobs.try_send(Box::new(|| ())).is_ok());
         let refused = pool.run(|| ()).unwrap_err();
-        assert_eq!(refused.type_name(), "TooManyRequestsException");
+        assert!(matches!(refused, PoolError::TooManyRequests(_)));
         gate.wait();
         busy.join().unwrap();
     }

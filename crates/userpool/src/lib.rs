@@ -5,44 +5,41 @@
 //! Cognito's claims and a JWKS, so the API verifies them exactly as it would verify real ones.
 //! State and signing keys live in one SQLite file in the data directory.
 //!
-//! Two doors share one core. The core: users and their credentials (`password`, `srp`,
-//! `totp`, `hashing`), codes and their allowances (`attempts`), the sign-in rules and the
-//! one decision of what follows a proven password (`signin`), sessions and tokens
-//! (`sessions`, `tokens`, `keys`), and the store. The AWS JSON door: the actions
-//! (`actions/`), their codec (`codec`, a leaf), the router with the SigV4 check in front
-//! (`router`, `sigv4`, the trusted IAM keys in `credentials`, the quota layer in
-//! `metering`). Request-rate quotas (`quotas`) meter both doors. The hosted UI's door is
-//! the crate `taskapi-hosted-ui`, which calls the core through `hosted_ui`, never the
-//! actions; both doors run blocking core work within one bound
+//! This crate is the core, with no HTTP in it: users and their credentials (`password`,
+//! `srp`, `totp`, `hashing`), codes and their allowances (`attempts`), the sign-in rules and
+//! the one decision of what follows a proven password (`signin`), sessions and tokens
+//! (`sessions`, `tokens`, `keys`), the store, and Cognito's actions on JSON values
+//! (`actions/`, run by [`UserPools::dispatch`]). Its failures are one enum, [`PoolError`].
+//! Two doors open onto it, each a crate of its own: the AWS JSON door
+//! (`taskapi-userpool-aws`: the codec, the endpoint, SigV4, the quota layer, the generated
+//! IAM credentials, Cognito's exception names) and the hosted UI (`taskapi-hosted-ui`,
+//! which calls the core through `hosted_ui`, never the actions). Request-rate quotas
+//! (`quotas`) meter both doors, and both run blocking core work within one bound
 //! ([`UserPools::run_blocking`]).
 
 mod actions;
 mod attempts;
 mod clock;
-mod codec;
-mod credentials;
 mod error;
 mod expiring;
 mod hashing;
 mod hosted_ui;
 mod keys;
-mod metering;
 mod model;
 mod outbox;
 mod password;
 pub mod private;
 mod quotas;
-mod random;
-mod router;
+pub mod random;
 mod sessions;
 mod signin;
-mod sigv4;
 mod srp;
 mod store;
 mod tokens;
 mod totp;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -51,15 +48,12 @@ use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::attempts::CodeLimits;
 pub use crate::clock::{Clock, SystemClock};
-pub use crate::codec::retry_after;
-pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
-pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
+pub use crate::error::{PoolError, PoolOpenError, PoolStoreError, retry_after_seconds};
 pub use crate::expiring::Expiring;
 pub use crate::hashing::HashingLimits;
 pub use crate::hosted_ui::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::model::OAuthSettings;
 pub use crate::quotas::{Category, QuotaRate};
-pub use crate::router::cors as cognito_cors;
 
 use crate::attempts::Attempts;
 use crate::hashing::HashPool;
@@ -78,9 +72,6 @@ pub struct PoolSettings {
     pub region: String,
     /// The server's base URL without a trailing slash; a pool's issuer is `<base>/<pool id>`.
     pub issuer_base: String,
-    /// Key pairs trusted for signed actions besides the data directory's generated one
-    /// (`taskapi serve` adds the pair in its environment).
-    pub extra_keys: Vec<AccessKey>,
 }
 
 impl PoolSettings {
@@ -90,7 +81,6 @@ impl PoolSettings {
             data_dir: data_dir.into(),
             region: "us-east-1".into(),
             issuer_base: issuer_base.into(),
-            extra_keys: Vec::new(),
         }
     }
 }
@@ -155,8 +145,9 @@ pub struct UserPools {
     outbox: Outbox,
     /// Signing keys by pool id, loaded once; keys never change after a pool is created.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
-    /// What only the AWS JSON door keeps.
-    aws: AwsDoor,
+    /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
+    /// per account.
+    srp_blocks: Expiring<actions::SrpBlock>,
     quotas: Quotas,
     hashing: HashPool,
     /// Permits for core calls running on blocking threads, from either door (the AWS JSON
@@ -164,20 +155,6 @@ pub struct UserPools {
     /// some cheap calls beside, and no more. See [`UserPools::run_blocking`].
     blocking_permits: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
-}
-
-/// The AWS JSON door's own state: who may sign requests, where requests are charged, and
-/// the SRP exchanges its USER_SRP_AUTH flow has open. The hosted UI uses none of it.
-struct AwsDoor {
-    /// The key pairs whose SigV4 signatures admit IAM-authorized actions.
-    trusted: TrustedKeys,
-    /// The data directory's generated pair and the file that holds it.
-    generated: (AccessKey, PathBuf),
-    /// Which pool each app client belongs to, for the quotas (clients never move).
-    client_pools: RwLock<HashMap<String, String>>,
-    /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
-    /// per account.
-    srp_blocks: Expiring<actions::SrpBlock>,
 }
 
 impl UserPools {
@@ -188,7 +165,7 @@ impl UserPools {
     pub async fn run_blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&Self) -> T + Send + 'static,
-    ) -> Result<T, CognitoError> {
+    ) -> Result<T, PoolError> {
         let _turn = Arc::clone(&self.blocking_permits)
             .acquire_owned()
             .await
@@ -231,10 +208,6 @@ impl UserPools {
                 _ => return Err(corrupt(format!("pool {} has no signing keys", pool.id))),
             }
         }
-        let generated = credentials::load_or_generate(&settings.data_dir)?;
-        let trusted = TrustedKeys::new(
-            std::iter::once(generated.0.clone()).chain(settings.extra_keys.iter().cloned()),
-        );
         let outbox = settings.data_dir.join("outbox.jsonl");
         private::ensure_file(&outbox)?;
         Ok(Arc::new(Self {
@@ -249,12 +222,7 @@ impl UserPools {
             tuning,
             store,
             keys: RwLock::new(loaded),
-            aws: AwsDoor {
-                trusted,
-                generated,
-                client_pools: RwLock::default(),
-                srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
-            },
+            srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
         }))
     }
 
@@ -344,10 +312,9 @@ impl UserPools {
         })
     }
 
-    /// The key pair generated for the data directory, and the shared-credentials file
-    /// (profile [`PROFILE`]) that holds it.
-    pub fn generated_credentials(&self) -> (&AccessKey, &std::path::Path) {
-        (&self.aws.generated.0, &self.aws.generated.1)
+    /// Where the pool keeps its state and how it names itself.
+    pub fn settings(&self) -> &PoolSettings {
+        &self.settings
     }
 
     /// Whether the pool's state can be read and written now, for `/readyz`: its file is
@@ -377,11 +344,38 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS, with the pool's own CORS
-    /// policy: merge it after the API's service layers, not under them. (Each pool's OpenID
-    /// discovery document is the hosted UI's, which serves the endpoints it lists.)
-    pub fn router(self: &Arc<Self>) -> axum::Router {
-        router::router(Arc::clone(self))
+    /// Whether a pool with this id exists (its keys are loaded).
+    pub fn has_pool(&self, pool_id: &str) -> bool {
+        self.pool_keys(pool_id).is_some()
+    }
+
+    /// The pool that issued an access token, by its key id, without verifying it: for
+    /// charging a request to a pool, never for trusting the token.
+    pub fn pool_of_access_token(&self, token: &str) -> Option<String> {
+        tokens::kid(token)
+            .and_then(|kid| self.pool_for_access_kid(&kid))
+            .map(|(id, _)| id)
+    }
+
+    /// The pool an app client belongs to, if the client exists. Reads the store: call it
+    /// off the async workers.
+    pub fn pool_of_client(&self, client_id: &str) -> Result<Option<String>, PoolStoreError> {
+        Ok(self.store.client(client_id)?.map(|client| client.pool_id))
+    }
+
+    /// Takes one request of `category` from the pool's quota, and first from `caller`'s
+    /// share of it where the door names a caller (public actions: a stranger's flood from
+    /// one address leaves the pool's other half to everybody else).
+    pub fn meter(
+        &self,
+        category: Category,
+        pool_id: &str,
+        caller: Option<IpAddr>,
+    ) -> Result<(), PoolError> {
+        if let Some(caller) = caller {
+            self.quotas.check_share(category, pool_id, caller)?;
+        }
+        self.quotas.check(category, pool_id)
     }
 
     /// "Now" by the pool's clock, in seconds since the epoch.

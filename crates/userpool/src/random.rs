@@ -9,7 +9,7 @@ pub(crate) fn bytes<const N: usize>() -> [u8; N] {
 }
 
 /// `len` characters drawn uniformly from `alphabet` (rejection sampling, no modulo bias).
-fn string_from(alphabet: &[u8], len: usize) -> String {
+pub fn string_from(alphabet: &[u8], len: usize) -> String {
     let limit = 256 - (256 % alphabet.len());
     let mut out = String::with_capacity(len);
     while out.len() < len {
@@ -54,25 +54,9 @@ pub(crate) fn temporary_password() -> String {
     )
 }
 
-pub(crate) fn uuid() -> String {
+/// A random (version 4) UUID as text: request ids, user `sub`s.
+pub fn uuid() -> String {
     uuid::Builder::from_random_bytes(bytes::<16>())
         .into_uuid()
         .to_string()
-}
-
-/// An access key id in AWS's shape (`AKIA` and 16 base-32 characters), so tools that check
-/// the shape accept it.
-pub(crate) fn access_key_id() -> String {
-    format!(
-        "AKIA{}",
-        string_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-    )
-}
-
-/// A secret access key: 40 characters of AWS's alphabet.
-pub(crate) fn secret_access_key() -> String {
-    string_from(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        40,
-    )
 }

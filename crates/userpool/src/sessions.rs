@@ -3,7 +3,7 @@
 //! the user it speaks for, and a refresh token revoked with every token minted from it.
 
 use crate::UserPools;
-use crate::error::{CognitoError, KeyError, PoolStoreError};
+use crate::error::{KeyError, PoolError, PoolStoreError};
 use crate::model::{Client, Pool, Session, User};
 use crate::tokens::{self, AccessClaims, Grant, OAuthExtras};
 
@@ -16,7 +16,7 @@ impl UserPools {
         user: &User,
         session: &Session,
         oauth: Option<OAuthExtras<'_>>,
-    ) -> Result<(String, String), CognitoError> {
+    ) -> Result<(String, String), PoolError> {
         let keys = self
             .pool_keys(&pool.id)
             .ok_or_else(|| PoolStoreError::from(KeyError::Missing(pool.id.clone())))?;
@@ -47,48 +47,39 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         token: &str,
-    ) -> Result<Session, CognitoError> {
+    ) -> Result<Session, PoolError> {
         let session = self
             .store
             .session_by_refresh(&tokens::refresh_digest(token))?
             .filter(|s| s.client_id == client.id && s.pool_id == pool.id)
-            .ok_or_else(|| CognitoError::NotAuthorized("Invalid Refresh Token.".into()))?;
+            .ok_or_else(|| PoolError::NotAuthorized("Invalid Refresh Token.".into()))?;
         if session.revoked {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "Refresh Token has been revoked".into(),
             ));
         }
         if session.refresh_expires <= self.now() {
-            return Err(CognitoError::NotAuthorized(
-                "Refresh Token has expired".into(),
-            ));
+            return Err(PoolError::NotAuthorized("Refresh Token has expired".into()));
         }
         Ok(session)
     }
 
     /// The (still enabled) user of a sign-in session.
-    pub(crate) fn session_user(
-        &self,
-        pool: &Pool,
-        session: &Session,
-    ) -> Result<User, CognitoError> {
+    pub(crate) fn session_user(&self, pool: &Pool, session: &Session) -> Result<User, PoolError> {
         let user = self
             .store
             .find_user(&pool.id, &session.username)?
             .filter(|u| u.username == session.username)
-            .ok_or_else(|| CognitoError::NotAuthorized("Invalid Refresh Token.".into()))?;
+            .ok_or_else(|| PoolError::NotAuthorized("Invalid Refresh Token.".into()))?;
         if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+            return Err(PoolError::NotAuthorized("User is disabled.".into()));
         }
         Ok(user)
     }
 
     /// The enabled user an unrevoked access token speaks for, and the token's claims.
-    pub(crate) fn access_token_user(
-        &self,
-        token: &str,
-    ) -> Result<(User, AccessClaims), CognitoError> {
-        let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
+    pub(crate) fn access_token_user(&self, token: &str) -> Result<(User, AccessClaims), PoolError> {
+        let invalid = || PoolError::NotAuthorized("Invalid Access Token".into());
         let kid = tokens::kid(token).ok_or_else(invalid)?;
         let (pool_id, keys) = self.pool_for_access_kid(&kid).ok_or_else(invalid)?;
         let claims =
@@ -98,7 +89,7 @@ impl UserPools {
             .session(&claims.origin_jti)?
             .ok_or_else(invalid)?;
         if session.revoked {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "Access Token has been revoked".into(),
             ));
         }
@@ -109,23 +100,19 @@ impl UserPools {
             .store
             .find_user(&pool_id, &claims.username)?
             .filter(|u| u.username == claims.username)
-            .ok_or(CognitoError::UserNotFound)?;
+            .ok_or(PoolError::UserNotFound)?;
         if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+            return Err(PoolError::NotAuthorized("User is disabled.".into()));
         }
         Ok((user, claims))
     }
 
     /// Revokes a refresh token of `client_id` and every access token minted from it; an
     /// unknown token is not an error, as RFC 7009 asks (there is nothing to revoke).
-    pub(crate) fn revoke_for_client(
-        &self,
-        client_id: &str,
-        token: &str,
-    ) -> Result<(), CognitoError> {
+    pub(crate) fn revoke_for_client(&self, client_id: &str, token: &str) -> Result<(), PoolError> {
         let (client, _) = self.client(client_id)?;
         if !client.config.enable_token_revocation {
-            return Err(CognitoError::Unauthorized(
+            return Err(PoolError::Unauthorized(
                 "Token revocation is not enabled for this client".into(),
             ));
         }
@@ -134,7 +121,7 @@ impl UserPools {
             .session_by_refresh(&tokens::refresh_digest(token))?
         {
             if session.client_id != client.id {
-                return Err(CognitoError::Unauthorized(
+                return Err(PoolError::Unauthorized(
                     "The token was not issued to this client".into(),
                 ));
             }

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::UserPools;
 use crate::attempts::lockout;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{Client, MfaConfiguration, Pool, User, UserStatus};
 use crate::store::Challenge;
 
@@ -45,7 +45,7 @@ impl UserPools {
         &self,
         pool: &Pool,
         user: &User,
-    ) -> Result<SignInStep, CognitoError> {
+    ) -> Result<SignInStep, PoolError> {
         Ok(if self.needs_new_password(user)? {
             SignInStep::NewPassword
         } else {
@@ -62,7 +62,7 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         password: &str,
-    ) -> Result<User, CognitoError> {
+    ) -> Result<User, PoolError> {
         let Some(found) = self.store.find_user(&pool.id, name)? else {
             return Err(self.unknown_user_sign_in(client, pool, name, password)?);
         };
@@ -71,7 +71,7 @@ impl UserPools {
             .store
             .find_user(&pool.id, &found.username)?
             .filter(|u| u.username == found.username)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
+            .ok_or_else(PoolError::incorrect_credentials)?;
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
@@ -81,13 +81,13 @@ impl UserPools {
 
     /// Whether a user with a proven password must choose a new one first (an administrator
     /// created them); refuses users who may not sign in at all.
-    pub(crate) fn needs_new_password(&self, user: &User) -> Result<bool, CognitoError> {
+    pub(crate) fn needs_new_password(&self, user: &User) -> Result<bool, PoolError> {
         if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+            return Err(PoolError::NotAuthorized("User is disabled.".into()));
         }
         match user.status {
-            UserStatus::Unconfirmed => Err(CognitoError::UserNotConfirmed),
-            UserStatus::ResetRequired => Err(CognitoError::PasswordResetRequired),
+            UserStatus::Unconfirmed => Err(PoolError::UserNotConfirmed),
+            UserStatus::ResetRequired => Err(PoolError::PasswordResetRequired),
             UserStatus::ForceChangePassword => Ok(true),
             UserStatus::Confirmed => Ok(false),
         }
@@ -102,9 +102,9 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         password: &str,
-    ) -> Result<CognitoError, CognitoError> {
+    ) -> Result<PoolError, PoolError> {
         if !client.config.hides_user_existence() {
-            return Ok(CognitoError::UserNotFound);
+            return Ok(PoolError::UserNotFound);
         }
         let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
         if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
@@ -120,7 +120,7 @@ impl UserPools {
         &self,
         pool: &Pool,
         name: &str,
-    ) -> Result<CognitoError, CognitoError> {
+    ) -> Result<PoolError, PoolError> {
         if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
             return Ok(attempts_exceeded());
         }
@@ -130,7 +130,7 @@ impl UserPools {
             .phantom_failure(&pool.id, name, self.now(), limit);
         Ok(match lockout(failures, limit) {
             Some(_) => attempts_exceeded(),
-            None => CognitoError::incorrect_credentials(),
+            None => PoolError::incorrect_credentials(),
         })
     }
 
@@ -141,7 +141,7 @@ impl UserPools {
         pool: &Pool,
         user: &User,
         password: &str,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let ok = self.verify_password(user.password_hash.as_deref(), password)?;
         if ok {
             return self.password_proven(pool, user);
@@ -152,7 +152,7 @@ impl UserPools {
     /// A right password (or SRP proof) ends a run of failures, unless an authenticator code
     /// is still to come: then only the right code does, so that wrong codes add up to the
     /// same lockout as wrong passwords. Callers hold the user's turn.
-    pub(crate) fn password_proven(&self, pool: &Pool, user: &User) -> Result<(), CognitoError> {
+    pub(crate) fn password_proven(&self, pool: &Pool, user: &User) -> Result<(), PoolError> {
         let code_follows = matches!(factor_step(pool, user), SignInStep::SoftwareToken);
         if user.failed_logins > 0 && !code_follows {
             self.store
@@ -163,17 +163,17 @@ impl UserPools {
 
     /// Counts a wrong password (or SRP proof) and returns the error to answer: after too
     /// many in a row, sign-in is locked for a doubling time. Callers hold the user's turn.
-    pub(crate) fn record_failure(&self, user: &User) -> Result<CognitoError, CognitoError> {
+    pub(crate) fn record_failure(&self, user: &User) -> Result<PoolError, PoolError> {
         Ok(if self.count_failure(user)? {
             attempts_exceeded()
         } else {
-            CognitoError::incorrect_credentials()
+            PoolError::incorrect_credentials()
         })
     }
 
     /// Counts a wrong secret (a password, an SRP proof, an authenticator code) towards the
     /// user's lockout; `true` when the user is now locked. Callers hold the user's turn.
-    pub(crate) fn count_failure(&self, user: &User) -> Result<bool, CognitoError> {
+    pub(crate) fn count_failure(&self, user: &User) -> Result<bool, PoolError> {
         let failures = self
             .store
             .record_failed_login(&user.pool_id, &user.username)?;
@@ -191,10 +191,10 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         user: &User,
-    ) -> Result<String, CognitoError> {
+    ) -> Result<String, PoolError> {
         let validity_days = pool.config.password_policy.temporary_password_validity_days;
         if user.password_set_at + validity_days * 86_400 < self.now() {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "Temporary password has expired and must be reset by an administrator.".into(),
             ));
         }
@@ -208,7 +208,7 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         user: &User,
-    ) -> Result<String, CognitoError> {
+    ) -> Result<String, PoolError> {
         let session = STANDARD.encode(crate::random::bytes::<96>());
         self.store.insert_challenge(
             &session,
@@ -231,10 +231,9 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         session: Option<&str>,
-    ) -> Result<User, CognitoError> {
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
+    ) -> Result<User, PoolError> {
+        let expired =
+            || PoolError::NotAuthorized("Invalid session for the user, session is expired.".into());
         let challenge = self
             .store
             .take_challenge(session.ok_or_else(expired)?)?
@@ -265,15 +264,15 @@ pub(crate) fn factor_step(pool: &Pool, user: &User) -> SignInStep {
 }
 
 /// The answer while a user (or an unknown username) is locked out.
-pub(crate) fn attempts_exceeded() -> CognitoError {
-    CognitoError::NotAuthorized("Password attempts exceeded".into())
+pub(crate) fn attempts_exceeded() -> PoolError {
+    PoolError::NotAuthorized("Password attempts exceeded".into())
 }
 
 /// The user named in a challenge answer must be the one the challenge was for.
-pub(crate) fn same_user(named: Option<User>, expected: &User) -> Result<(), CognitoError> {
+pub(crate) fn same_user(named: Option<User>, expected: &User) -> Result<(), PoolError> {
     match named {
         Some(user) if user.username == expected.username => Ok(()),
-        _ => Err(CognitoError::incorrect_credentials()),
+        _ => Err(PoolError::incorrect_credentials()),
     }
 }
 

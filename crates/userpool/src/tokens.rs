@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::error::{CognitoError, KeyError, PoolStoreError};
+use crate::error::{KeyError, PoolError, PoolStoreError};
 use crate::keys::SigningKey;
 use crate::model::{Client, Session, User};
 use crate::random;
@@ -171,8 +171,8 @@ pub fn verify_access(
     issuer: &str,
     token: &str,
     now: i64,
-) -> Result<AccessClaims, CognitoError> {
-    let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
+) -> Result<AccessClaims, PoolError> {
+    let invalid = || PoolError::NotAuthorized("Invalid Access Token".into());
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
@@ -187,9 +187,7 @@ pub fn verify_access(
         .and_then(Value::as_i64)
         .ok_or_else(invalid)?;
     if exp <= now {
-        return Err(CognitoError::NotAuthorized(
-            "Access Token has expired".into(),
-        ));
+        return Err(PoolError::NotAuthorized("Access Token has expired".into()));
     }
     let claims: AccessClaims = serde_json::from_value(data.claims).map_err(|_| invalid())?;
     if claims.token_use != "access" {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use taskapi_userpool::{
-    CognitoError, DefaultPool, OAuthGrant, PasswordStep, PoolSettings, Tuning, UserPools,
+    DefaultPool, OAuthGrant, PasswordStep, PoolError, PoolSettings, Tuning, UserPools,
 };
 
 const PASSWORD: &str = "TestPass123!";
@@ -59,7 +59,7 @@ impl Core {
             .unwrap();
     }
 
-    fn sign_in(&self, email: &str, password: &str) -> Result<PasswordStep, CognitoError> {
+    fn sign_in(&self, email: &str, password: &str) -> Result<PasswordStep, PoolError> {
         self.pools
             .password_sign_in(&self.default.client_id, email, password)
     }
@@ -81,10 +81,7 @@ fn an_unconfirmed_user_is_refused_once_the_password_is_right() {
     let core = open();
     core.sign_up("bob@example.com");
     let refused = core.sign_in("bob@example.com", PASSWORD).unwrap_err();
-    assert!(
-        matches!(refused, CognitoError::UserNotConfirmed),
-        "{refused}"
-    );
+    assert!(matches!(refused, PoolError::UserNotConfirmed), "{refused}");
     let wrong = core.sign_in("bob@example.com", "WrongPass123").unwrap_err();
     assert_eq!(wrong.to_string(), "Incorrect username or password.");
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::shapes::{AttributeType, Empty, MfaSettings, UserType, attribute_list};
 use super::{Attribute, alias_email, attributes, new_identity, page};
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{User, UserStatus};
 use crate::outbox::Message;
 use crate::password::{self, Setter};
@@ -71,11 +71,11 @@ impl UserPools {
     pub(super) fn admin_create_user(
         &self,
         req: AdminCreateUser,
-    ) -> Result<UserResponse, CognitoError> {
+    ) -> Result<UserResponse, PoolError> {
         let pool = self.pool(&req.user_pool_id)?;
         let action = req.message_action.as_deref();
         if let Some(other) = action.filter(|a| *a != "RESEND" && *a != "SUPPRESS") {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'messageAction' failed to \
                  satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]"
             )));
@@ -91,7 +91,7 @@ impl UserPools {
         let user = if action == Some("RESEND") {
             let (_, user) = self.admin_user(&pool.id, &req.username)?;
             if user.status != UserStatus::ForceChangePassword {
-                return Err(CognitoError::UnsupportedUserState(
+                return Err(PoolError::UnsupportedUserState(
                     "User status is not FORCE_CHANGE_PASSWORD".into(),
                 ));
             }
@@ -109,7 +109,7 @@ impl UserPools {
             let mut attrs = attributes(&pool, req.user_attributes)?;
             let username = new_identity(&pool, &req.username, &mut attrs)?;
             if self.store.find_user(&pool.id, &req.username)?.is_some() {
-                return Err(CognitoError::UsernameExists(
+                return Err(PoolError::UsernameExists(
                     "User account already exists".into(),
                 ));
             }
@@ -126,7 +126,7 @@ impl UserPools {
                 .store
                 .insert_user(&user, alias.as_deref(), Some(&credentials))?
             {
-                return Err(CognitoError::UsernameExists(
+                return Err(PoolError::UsernameExists(
                     "User account already exists".into(),
                 ));
             }
@@ -145,10 +145,10 @@ impl UserPools {
         })
     }
 
-    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, PoolError> {
         let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.status != UserStatus::Unconfirmed {
-            return Err(CognitoError::NotAuthorized(format!(
+            return Err(PoolError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
@@ -158,10 +158,7 @@ impl UserPools {
         Ok(Empty {})
     }
 
-    pub(super) fn admin_get_user(
-        &self,
-        req: AdminUser,
-    ) -> Result<AdminGetUserResponse, CognitoError> {
+    pub(super) fn admin_get_user(&self, req: AdminUser) -> Result<AdminGetUserResponse, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         Ok(AdminGetUserResponse {
             username: user.username.clone(),
@@ -174,7 +171,7 @@ impl UserPools {
         })
     }
 
-    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         self.store.delete_user(&user.pool_id, &user.username)?;
         Ok(Empty {})
@@ -185,7 +182,7 @@ impl UserPools {
         &self,
         req: AdminUser,
         enabled: bool,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         user.enabled = enabled;
         self.save_user(&mut user)?;
@@ -196,7 +193,7 @@ impl UserPools {
         Ok(Empty {})
     }
 
-    pub(super) fn list_users(&self, req: ListUsers) -> Result<ListUsersResponse, CognitoError> {
+    pub(super) fn list_users(&self, req: ListUsers) -> Result<ListUsersResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         let filter = req
             .filter
@@ -246,12 +243,12 @@ struct Filter {
 
 impl Filter {
     /// An empty filter means no filter.
-    fn parse(text: &str) -> Result<Option<Self>, CognitoError> {
+    fn parse(text: &str) -> Result<Option<Self>, PoolError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
         }
-        let bad = || CognitoError::InvalidParameter("Error while parsing filter.".into());
+        let bad = || PoolError::InvalidParameter("Error while parsing filter.".into());
         let (attribute, rest, prefix) = match text.split_once("^=") {
             Some((a, r)) => (a, r, true),
             None => text
@@ -261,7 +258,7 @@ impl Filter {
         };
         let attribute = attribute.trim();
         if !FILTERABLE.contains(&attribute) {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "Invalid search attribute: {attribute}. ListUsers filters on {}",
                 FILTERABLE.join(", ")
             )));

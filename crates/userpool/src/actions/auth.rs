@@ -9,7 +9,7 @@ use super::shapes::{
 };
 use super::{Params, check_secret_hash, param, required_param};
 use crate::UserPools;
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{PoolError, PoolStoreError};
 use crate::model::{Client, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::signin::{
@@ -112,7 +112,7 @@ pub(super) struct SignIn<'a> {
 impl<'a> SignIn<'a> {
     /// `USERNAME` and the flow's own proof (`PASSWORD`, `SRP_A`), once `SECRET_HASH` over
     /// the username shows that the caller holds the client's secret.
-    pub fn username_and(&self, proof: &str) -> Result<(&'a str, &'a str), CognitoError> {
+    pub fn username_and(&self, proof: &str) -> Result<(&'a str, &'a str), PoolError> {
         let name = required_param(self.params, "USERNAME")?;
         let given = required_param(self.params, proof)?;
         check_secret_hash(self.client, name, param(self.params, "SECRET_HASH"))?;
@@ -127,7 +127,7 @@ pub(super) struct Bearer {
 }
 
 impl UserPools {
-    pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<AuthResponse, CognitoError> {
+    pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<AuthResponse, PoolError> {
         let (client, pool) = self.client(&req.client_id)?;
         let flow = req.auth_flow.as_str();
         let sign_in = SignIn {
@@ -143,16 +143,14 @@ impl UserPools {
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 self.shared_flow(flow, sign_in)
             }
-            "CUSTOM_AUTH" | "USER_AUTH" => Err(CognitoError::InvalidParameter(format!(
+            "CUSTOM_AUTH" | "USER_AUTH" => Err(PoolError::InvalidParameter(format!(
                 "{flow} is not supported by the local user pool; use USER_SRP_AUTH or \
                  USER_PASSWORD_AUTH"
             ))),
-            "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => {
-                Err(CognitoError::InvalidParameter(format!(
-                    "Initiate Auth method not supported: {flow}"
-                )))
-            }
-            other => Err(CognitoError::InvalidParameter(format!(
+            "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(
+                format!("Initiate Auth method not supported: {flow}"),
+            )),
+            other => Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'authFlow' failed to satisfy \
                  constraint: Member must satisfy enum value set: [USER_SRP_AUTH, \
                  REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH]"
@@ -164,7 +162,7 @@ impl UserPools {
     pub(super) fn admin_initiate_auth(
         &self,
         req: AdminInitiateAuth,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let (client, pool) = self.pool_client(&req.user_pool_id, &req.inner.client_id)?;
         let flow = req.inner.auth_flow.as_str();
         let sign_in = SignIn {
@@ -180,12 +178,10 @@ impl UserPools {
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 self.shared_flow(flow, sign_in)
             }
-            "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => {
-                Err(CognitoError::InvalidParameter(format!(
-                    "Initiate Auth method not supported: {flow}"
-                )))
-            }
-            other => Err(CognitoError::InvalidParameter(format!(
+            "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(
+                format!("Initiate Auth method not supported: {flow}"),
+            )),
+            other => Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'authFlow' failed to satisfy \
                  constraint: Member must satisfy enum value set: [USER_SRP_AUTH, \
                  REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, \
@@ -199,13 +195,13 @@ impl UserPools {
     pub(super) fn get_tokens_from_refresh_token(
         &self,
         req: GetTokensFromRefreshToken,
-    ) -> Result<TokensResponse, CognitoError> {
+    ) -> Result<TokensResponse, PoolError> {
         let (client, pool) = self.client(&req.client_id)?;
         require_flow(&client, "REFRESH_TOKEN_AUTH")?;
         if let Some(secret) = &client.secret {
             let given = req.client_secret.as_deref().unwrap_or_default();
             if !crate::hashing::constant_time_eq(given.as_bytes(), secret.as_bytes()) {
-                return Err(CognitoError::NotAuthorized(format!(
+                return Err(PoolError::NotAuthorized(format!(
                     "Client {} is configured with secret but ClientSecret was not received",
                     client.id
                 )));
@@ -219,7 +215,7 @@ impl UserPools {
     }
 
     /// The flows InitiateAuth and AdminInitiateAuth share: SRP and refresh.
-    fn shared_flow(&self, flow: &str, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
+    fn shared_flow(&self, flow: &str, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
         if flow == "USER_SRP_AUTH" {
             require_flow(sign_in.client, flow)?;
             self.srp_auth(sign_in)
@@ -229,7 +225,7 @@ impl UserPools {
         }
     }
 
-    fn password_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
+    fn password_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
         let SignIn { client, pool, .. } = sign_in;
         let (name, password) = sign_in.username_and("PASSWORD")?;
         let user = self.proven_user(client, pool, name, password)?;
@@ -244,7 +240,7 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         user: &User,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let session = self.new_password_session(client, pool, user)?;
         let mut visible = user.attributes.clone();
         visible.remove("sub");
@@ -272,7 +268,7 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         user: &User,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let parameters = |extra: Option<(&'static str, String)>| {
             let mut map = BTreeMap::from([("USER_ID_FOR_SRP", user.username.clone())]);
             map.extend(extra);
@@ -306,7 +302,7 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         user: &User,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let now = self.now();
         let session = Session {
             origin_jti: crate::random::uuid(),
@@ -334,7 +330,7 @@ impl UserPools {
         pool: &Pool,
         user: &User,
         session: &Session,
-    ) -> Result<AuthenticationResult, CognitoError> {
+    ) -> Result<AuthenticationResult, PoolError> {
         let scopes = self.store.session_scopes(&session.origin_jti)?;
         let oauth = scopes.as_deref().map(|scopes| OAuthExtras {
             scopes,
@@ -344,7 +340,7 @@ impl UserPools {
         Ok(AuthenticationResult::new(client, minted))
     }
 
-    fn refresh_auth(&self, sign_in: SignIn<'_>) -> Result<AuthenticationResult, CognitoError> {
+    fn refresh_auth(&self, sign_in: SignIn<'_>) -> Result<AuthenticationResult, PoolError> {
         let SignIn {
             client,
             pool,
@@ -366,7 +362,7 @@ impl UserPools {
     pub(super) fn respond_to_auth_challenge(
         &self,
         req: RespondToAuthChallenge,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let (client, pool) = self.client(&req.client_id)?;
         self.answer(&client, &pool, &req)
     }
@@ -374,7 +370,7 @@ impl UserPools {
     pub(super) fn admin_respond_to_auth_challenge(
         &self,
         req: AdminRespondToAuthChallenge,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let (client, pool) = self.pool_client(&req.user_pool_id, &req.inner.client_id)?;
         self.answer(&client, &pool, &req.inner)
     }
@@ -384,7 +380,7 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         req: &RespondToAuthChallenge,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let responses = &req.challenge_responses;
         let name = required_param(responses, "USERNAME")?;
         check_secret_hash(client, name, param(responses, "SECRET_HASH"))?;
@@ -408,7 +404,7 @@ impl UserPools {
                 same_user(self.store.find_user(&pool.id, name)?, &user)?;
                 self.sign_in(client, pool, &user)
             }
-            other => Err(CognitoError::InvalidParameter(format!(
+            other => Err(PoolError::InvalidParameter(format!(
                 "The local user pool does not support the challenge {other}"
             ))),
         }
@@ -420,7 +416,7 @@ impl UserPools {
         pool: &Pool,
         mut user: User,
         responses: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let new_password = required_param(responses, "NEW_PASSWORD")?;
         let updates: Vec<super::Attribute> = responses
             .iter()
@@ -444,7 +440,7 @@ impl UserPools {
         user: &mut User,
         new_password: &str,
         updates: BTreeMap<String, String>,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let changed = !updates.is_empty();
         let mut attributes = user.attributes.clone();
@@ -471,11 +467,11 @@ impl UserPools {
 
     /// Resolves an access token to its pool and user, refusing expired, forged, revoked and
     /// non-access tokens the way Cognito words it.
-    pub(super) fn bearer(&self, token: &str) -> Result<Bearer, CognitoError> {
+    pub(super) fn bearer(&self, token: &str) -> Result<Bearer, PoolError> {
         let (user, claims) = self.access_token_user(token)?;
         // Hosted-UI tokens reach the user's own account actions only with this scope.
         if !claims.scope.split_whitespace().any(|s| s == ADMIN_SCOPE) {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "Access Token does not have required scopes".into(),
             ));
         }
@@ -483,10 +479,7 @@ impl UserPools {
         Ok(Bearer { pool, user })
     }
 
-    pub(super) fn get_user(
-        &self,
-        req: AccessTokenRequest,
-    ) -> Result<GetUserResponse, CognitoError> {
+    pub(super) fn get_user(&self, req: AccessTokenRequest) -> Result<GetUserResponse, PoolError> {
         let Bearer { user, .. } = self.bearer(&req.access_token)?;
         Ok(GetUserResponse {
             user_attributes: attribute_list(&user.attributes),
@@ -495,24 +488,24 @@ impl UserPools {
         })
     }
 
-    pub(super) fn global_sign_out(&self, req: AccessTokenRequest) -> Result<Empty, CognitoError> {
+    pub(super) fn global_sign_out(&self, req: AccessTokenRequest) -> Result<Empty, PoolError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
         self.store.revoke_user_sessions(&pool.id, &user.username)?;
         Ok(Empty {})
     }
 
-    pub(super) fn revoke_token(&self, req: RevokeToken) -> Result<Empty, CognitoError> {
+    pub(super) fn revoke_token(&self, req: RevokeToken) -> Result<Empty, PoolError> {
         self.revoke_for_client(&req.client_id, &req.token)?;
         Ok(Empty {})
     }
 
-    pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, CognitoError> {
+    pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, PoolError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
         let _turn = self.attempts.turn(&pool.id, &user.username);
         let user = self
             .store
             .find_user(&pool.id, &user.username)?
-            .ok_or(CognitoError::UserNotFound)?;
+            .ok_or(PoolError::UserNotFound)?;
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
@@ -537,15 +530,15 @@ impl UserPools {
 }
 
 /// Refuses a flow the app client does not allow, with Cognito's wording.
-fn require_flow(client: &Client, flow: &str) -> Result<(), CognitoError> {
+fn require_flow(client: &Client, flow: &str) -> Result<(), PoolError> {
     if client.config.allows(flow) {
         Ok(())
     } else if flow == "REFRESH_TOKEN_AUTH" {
-        Err(CognitoError::InvalidParameter(
+        Err(PoolError::InvalidParameter(
             "Refresh Token flow not enabled for this client".into(),
         ))
     } else {
-        Err(CognitoError::InvalidParameter(format!(
+        Err(PoolError::InvalidParameter(format!(
             "{flow} flow not enabled for this client"
         )))
     }

@@ -10,7 +10,7 @@ use super::oauth_settings::{OAuthFields, OAuthShape};
 use super::page;
 use super::shapes::{Echo, Empty};
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{Client, ClientConfig, TokenValidity};
 
 /// CreateUserPoolClient members kept verbatim and returned by DescribeUserPoolClient.
@@ -140,7 +140,7 @@ impl UserPools {
     pub(super) fn create_user_pool_client(
         &self,
         req: CreateUserPoolClient,
-    ) -> Result<UserPoolClientResponse, CognitoError> {
+    ) -> Result<UserPoolClientResponse, PoolError> {
         let pool = self.pool(&req.user_pool_id)?;
         let mut config = client_config(&req)?;
         config.oauth = self.oauth_settings(&pool.id, req.generate_secret, &req.oauth)?;
@@ -152,7 +152,7 @@ impl UserPools {
     pub(super) fn update_user_pool_client(
         &self,
         req: CreateUserPoolClient,
-    ) -> Result<UserPoolClientResponse, CognitoError> {
+    ) -> Result<UserPoolClientResponse, PoolError> {
         let client_id = req.client_id.clone().unwrap_or_default();
         let mut client = self.pool_client(&req.user_pool_id, &client_id)?.0;
         client.config = client_config(&req)?;
@@ -164,7 +164,7 @@ impl UserPools {
         Ok(UserPoolClientResponse::new(&client))
     }
 
-    pub(super) fn delete_user_pool_client(&self, req: ClientRef) -> Result<Empty, CognitoError> {
+    pub(super) fn delete_user_pool_client(&self, req: ClientRef) -> Result<Empty, PoolError> {
         let (client, _) = self.pool_client(&req.user_pool_id, &req.client_id)?;
         self.store.delete_client(&client.id)?;
         Ok(Empty {})
@@ -173,7 +173,7 @@ impl UserPools {
     pub(super) fn describe_user_pool_client(
         &self,
         req: ClientRef,
-    ) -> Result<UserPoolClientResponse, CognitoError> {
+    ) -> Result<UserPoolClientResponse, PoolError> {
         let (client, _) = self.pool_client(&req.user_pool_id, &req.client_id)?;
         Ok(UserPoolClientResponse::new(&client))
     }
@@ -181,7 +181,7 @@ impl UserPools {
     pub(super) fn list_user_pool_clients(
         &self,
         req: ListUserPoolClients,
-    ) -> Result<ListUserPoolClientsResponse, CognitoError> {
+    ) -> Result<ListUserPoolClientsResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         let clients = self.store.clients(&req.user_pool_id)?;
         let (clients, next_token) = page(clients, req.next_token.as_deref(), req.max_results, 60)?;
@@ -201,9 +201,9 @@ impl UserPools {
 
 /// The configuration a CreateUserPoolClient or UpdateUserPoolClient request asks for,
 /// checked against Cognito's rules.
-fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, CognitoError> {
+fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, PoolError> {
     if req.client_name.is_empty() || req.client_name.chars().count() > 128 {
-        return Err(CognitoError::InvalidParameter(
+        return Err(PoolError::InvalidParameter(
             "1 validation error detected: Value at 'clientName' failed to satisfy constraint: \
                  Member must have length between 1 and 128"
                 .into(),
@@ -219,7 +219,7 @@ fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, CognitoErro
         .to_vec()
     });
     if let Some(bad) = flows.iter().find(|f| !AUTH_FLOWS.contains(&f.as_str())) {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "1 validation error detected: Value '[{bad}]' at 'explicitAuthFlows' failed to \
                  satisfy constraint: Member must satisfy enum value set: [{}]",
             AUTH_FLOWS.join(", ")
@@ -230,7 +230,7 @@ fn client_config(req: &CreateUserPoolClient) -> Result<ClientConfig, CognitoErro
         .clone()
         .unwrap_or_else(|| "LEGACY".into());
     if prevent != "LEGACY" && prevent != "ENABLED" {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "1 validation error detected: Value '{prevent}' at 'preventUserExistenceErrors' \
                  failed to satisfy constraint: Member must satisfy enum value set: [LEGACY, ENABLED]"
         )));
@@ -292,7 +292,7 @@ fn validity(
     default_seconds: i64,
     min: i64,
     max: i64,
-) -> Result<i64, CognitoError> {
+) -> Result<i64, PoolError> {
     let Some(value) = value else {
         return Ok(default_seconds);
     };
@@ -302,14 +302,14 @@ fn validity(
         "hours" => 3600,
         "days" => 86_400,
         other => {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "Invalid TokenValidityUnits {other} for {name}"
             )));
         }
     };
     let seconds = value.saturating_mul(scale);
     if !(min..=max).contains(&seconds) {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "{name} validity must be between {min} seconds and {max} seconds"
         )));
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::page;
 use super::shapes::{Empty, GroupType, UserType};
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{Group, User};
 
 #[derive(Deserialize)]
@@ -103,17 +103,17 @@ pub(super) struct UsersResponse {
 }
 
 impl UserPools {
-    fn existing_group(&self, pool_id: &str, name: &str) -> Result<Group, CognitoError> {
+    fn existing_group(&self, pool_id: &str, name: &str) -> Result<Group, PoolError> {
         self.pool(pool_id)?;
         self.store
             .group(pool_id, name)?
-            .ok_or_else(|| CognitoError::ResourceNotFound("Group not found.".into()))
+            .ok_or_else(|| PoolError::ResourceNotFound("Group not found.".into()))
     }
 
-    pub(super) fn create_group(&self, req: CreateGroup) -> Result<GroupResponse, CognitoError> {
+    pub(super) fn create_group(&self, req: CreateGroup) -> Result<GroupResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         if req.group_name.is_empty() || req.group_name.chars().count() > 128 {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "1 validation error detected: Value at 'groupName' failed to satisfy constraint: \
                  Member must have length between 1 and 128"
                     .into(),
@@ -130,21 +130,21 @@ impl UserPools {
             modified: now,
         };
         if !self.store.insert_group(&group)? {
-            return Err(CognitoError::GroupExists);
+            return Err(PoolError::GroupExists);
         }
         Ok(GroupResponse {
             group: GroupType::new(&group),
         })
     }
 
-    pub(super) fn get_group(&self, req: GroupRef) -> Result<GroupResponse, CognitoError> {
+    pub(super) fn get_group(&self, req: GroupRef) -> Result<GroupResponse, PoolError> {
         let group = self.existing_group(&req.user_pool_id, &req.group_name)?;
         Ok(GroupResponse {
             group: GroupType::new(&group),
         })
     }
 
-    pub(super) fn list_groups(&self, req: ListGroups) -> Result<GroupsResponse, CognitoError> {
+    pub(super) fn list_groups(&self, req: ListGroups) -> Result<GroupsResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         let groups = self.store.groups(&req.user_pool_id)?;
         let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
@@ -152,7 +152,7 @@ impl UserPools {
     }
 
     /// Members left out of the request keep their values.
-    pub(super) fn update_group(&self, req: UpdateGroup) -> Result<GroupResponse, CognitoError> {
+    pub(super) fn update_group(&self, req: UpdateGroup) -> Result<GroupResponse, PoolError> {
         let mut group = self.existing_group(&req.user_pool_id, &req.group_name)?;
         if req.description.is_some() {
             group.description = req.description;
@@ -170,7 +170,7 @@ impl UserPools {
         })
     }
 
-    pub(super) fn delete_group(&self, req: GroupRef) -> Result<Empty, CognitoError> {
+    pub(super) fn delete_group(&self, req: GroupRef) -> Result<Empty, PoolError> {
         let group = self.existing_group(&req.user_pool_id, &req.group_name)?;
         self.store.delete_group(&group.pool_id, &group.name)?;
         Ok(Empty {})
@@ -179,7 +179,7 @@ impl UserPools {
     pub(super) fn list_users_in_group(
         &self,
         req: ListUsersInGroup,
-    ) -> Result<UsersResponse, CognitoError> {
+    ) -> Result<UsersResponse, PoolError> {
         let group = self.existing_group(&req.user_pool_id, &req.group_name)?;
         let names = self.store.member_names(&group.pool_id, &group.name)?;
         let (names, next_token) = page(names, req.next_token.as_deref(), req.limit, 60)?;
@@ -192,29 +192,26 @@ impl UserPools {
         Ok(UsersResponse { users, next_token })
     }
 
-    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, PoolError> {
         let user = self.member_change(&req)?;
         self.store.add_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
-    pub(super) fn admin_remove_user_from_group(
-        &self,
-        req: Membership,
-    ) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_remove_user_from_group(&self, req: Membership) -> Result<Empty, PoolError> {
         let user = self.member_change(&req)?;
         self.store.remove_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
     /// Validates a membership change and returns the user it concerns.
-    fn member_change(&self, req: &Membership) -> Result<User, CognitoError> {
+    fn member_change(&self, req: &Membership) -> Result<User, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if !self
             .store
             .group_exists(&req.user_pool_id, &req.group_name)?
         {
-            return Err(CognitoError::ResourceNotFound("Group not found.".into()));
+            return Err(PoolError::ResourceNotFound("Group not found.".into()));
         }
         Ok(user)
     }
@@ -222,7 +219,7 @@ impl UserPools {
     pub(super) fn admin_list_groups_for_user(
         &self,
         req: ListGroupsForUser,
-    ) -> Result<GroupsResponse, CognitoError> {
+    ) -> Result<GroupsResponse, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         let groups = self.store.groups_of(&user.pool_id, &user.username)?;
         let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;

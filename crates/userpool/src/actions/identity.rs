@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::schema::{self, STANDARD_ATTRIBUTES};
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{Pool, User};
 
 /// Cognito's longest username, attribute name and attribute value, and e-mail address.
@@ -28,7 +28,7 @@ pub(super) fn new_identity(
     pool: &Pool,
     given: &str,
     attrs: &mut BTreeMap<String, String>,
-) -> Result<String, CognitoError> {
+) -> Result<String, PoolError> {
     if given.chars().count() > MAX_USERNAME {
         return Err(too_long("username", MAX_USERNAME));
     }
@@ -47,7 +47,7 @@ pub(super) fn new_identity(
             (true, false) => "Username should be an email.",
             _ => "Username should be a phone number.",
         };
-        return Err(CognitoError::InvalidParameter(wanted.into()));
+        return Err(PoolError::InvalidParameter(wanted.into()));
     } else {
         given.to_owned()
     };
@@ -56,13 +56,13 @@ pub(super) fn new_identity(
 }
 
 /// Refuses a user's whole attribute set when it is over [`MAX_USER_ATTRIBUTES`].
-pub(super) fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), CognitoError> {
+pub(super) fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), PoolError> {
     let total: usize = attrs
         .iter()
         .map(|(name, value)| name.len() + value.len())
         .sum();
     if total > MAX_USER_ATTRIBUTES {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "Attributes did not conform to the schema: a user's attributes may hold at most \
              {MAX_USER_ATTRIBUTES} bytes in all, these hold {total}"
         )));
@@ -71,8 +71,8 @@ pub(super) fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), Cognit
 }
 
 /// Cognito's validation error for a member that is too long.
-pub(super) fn too_long(member: &str, max: usize) -> CognitoError {
-    CognitoError::InvalidParameter(format!(
+pub(super) fn too_long(member: &str, max: usize) -> PoolError {
+    PoolError::InvalidParameter(format!(
         "1 validation error detected: Value at '{member}' failed to satisfy constraint: \
          Member must have length less than or equal to {max}"
     ))
@@ -147,7 +147,7 @@ pub(super) struct Attribute {
 pub(super) fn attributes(
     pool: &Pool,
     list: Option<Vec<Attribute>>,
-) -> Result<BTreeMap<String, String>, CognitoError> {
+) -> Result<BTreeMap<String, String>, PoolError> {
     let mut out = BTreeMap::new();
     for (index, attribute) in list.unwrap_or_default().into_iter().enumerate() {
         let member = |part: &str| format!("userAttributes.{}.member.{part}", index + 1);
@@ -160,17 +160,17 @@ pub(super) fn attributes(
         }
         let name = attribute.name;
         if name == "sub" {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "Attributes did not conform to the schema: sub: Attribute cannot be written".into(),
             ));
         }
         if !STANDARD_ATTRIBUTES.contains(&name.as_str()) && !name.starts_with("custom:") {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "Attributes did not conform to the schema: Type for attribute {{{name}}} could not be determined"
             )));
         }
         if name == "email" && !is_email(&value) {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "Invalid email address format.".into(),
             ));
         }
@@ -265,7 +265,7 @@ mod tests {
             attributes(pool, Some(list))
         };
         let undeclared = write(&pool, &[("custom:team", "blue".into())]).unwrap_err();
-        assert_eq!(undeclared.type_name(), "InvalidParameterException");
+        assert!(matches!(undeclared, PoolError::InvalidParameter(_)));
         assert!(
             undeclared
                 .to_string()

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Bearer;
 use super::shapes::Empty;
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{MfaConfiguration, Pool, Totp, User};
 use crate::signin::{MFA_SETUP, MFA_SETUP_VERIFIED, attempts_exceeded};
 use crate::totp;
@@ -90,10 +90,10 @@ impl UserPools {
     pub(super) fn set_user_pool_mfa_config(
         &self,
         req: SetUserPoolMfaConfig,
-    ) -> Result<MfaConfigResponse, CognitoError> {
+    ) -> Result<MfaConfigResponse, PoolError> {
         let mut pool = self.pool(&req.user_pool_id)?;
         if req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "The local user pool supports only software token (TOTP) MFA; \
                  SmsMfaConfiguration and EmailMfaConfiguration are not supported"
                     .into(),
@@ -107,7 +107,7 @@ impl UserPools {
         }
         if pool.config.mfa_configuration != MfaConfiguration::Off && !pool.config.software_token_mfa
         {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "At least one MFA method must be enabled when MfaConfiguration is ON or OPTIONAL"
                     .into(),
             ));
@@ -120,18 +120,18 @@ impl UserPools {
     pub(super) fn get_user_pool_mfa_config(
         &self,
         req: PoolRef,
-    ) -> Result<MfaConfigResponse, CognitoError> {
+    ) -> Result<MfaConfigResponse, PoolError> {
         Ok(mfa_config(&self.pool(&req.user_pool_id)?))
     }
 
     pub(super) fn associate_software_token(
         &self,
         req: SoftwareTokenRequest,
-    ) -> Result<AssociateResponse, CognitoError> {
+    ) -> Result<AssociateResponse, PoolError> {
         let (pool, user, _) = self.token_owner(&req)?;
         if !pool.config.software_token_mfa && pool.config.mfa_configuration == MfaConfiguration::Off
         {
-            return Err(CognitoError::SoftwareTokenMfaNotFound);
+            return Err(PoolError::SoftwareTokenMfaNotFound);
         }
         let secret = totp::new_secret();
         let state = Totp {
@@ -148,18 +148,18 @@ impl UserPools {
     pub(super) fn verify_software_token(
         &self,
         req: SoftwareTokenRequest,
-    ) -> Result<VerifyResponse, CognitoError> {
+    ) -> Result<VerifyResponse, PoolError> {
         let code = req.user_code.as_deref().ok_or_else(|| {
-            CognitoError::InvalidParameter("Missing required parameter UserCode".into())
+            PoolError::InvalidParameter("Missing required parameter UserCode".into())
         })?;
         let (pool, user, sign_in_client) = self.token_owner(&req)?;
         let pending = user
             .totp
             .pending
             .clone()
-            .ok_or(CognitoError::EnableSoftwareTokenMfa)?;
+            .ok_or(PoolError::EnableSoftwareTokenMfa)?;
         let step = totp::matching_step(&pending, code, self.now())
-            .ok_or(CognitoError::EnableSoftwareTokenMfa)?;
+            .ok_or(PoolError::EnableSoftwareTokenMfa)?;
         // A sign-in that had to set MFA up turns it on; a signed-in user turns it on with
         // SetUserMFAPreference, as in Cognito.
         let during_sign_in = sign_in_client.is_some();
@@ -176,7 +176,7 @@ impl UserPools {
                 let client = self
                     .store
                     .client(&client_id)?
-                    .ok_or_else(|| CognitoError::client_not_found(&client_id))?;
+                    .ok_or_else(|| PoolError::client_not_found(&client_id))?;
                 Some(self.start_challenge(MFA_SETUP_VERIFIED, &client, &pool, &user)?)
             }
             _ => None,
@@ -190,12 +190,12 @@ impl UserPools {
     pub(super) fn set_user_mfa_preference(
         &self,
         req: SetUserMfaPreference,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let user = match (&req.access_token, &req.user_pool_id, &req.username) {
             (Some(token), _, _) => self.bearer(token)?.user,
             (None, Some(pool_id), Some(username)) => self.admin_user(pool_id, username)?.1,
             _ => {
-                return Err(CognitoError::InvalidParameter(
+                return Err(PoolError::InvalidParameter(
                     "Missing required parameter AccessToken".into(),
                 ));
             }
@@ -204,7 +204,7 @@ impl UserPools {
             .iter()
             .any(|s| s.as_ref().and_then(|s| s.enabled).unwrap_or(false));
         if other_enabled {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "The local user pool supports only software token (TOTP) MFA".into(),
             ));
         }
@@ -215,7 +215,7 @@ impl UserPools {
             .enabled
             .unwrap_or(user.totp.enabled || settings.preferred_mfa == Some(true));
         if enabled && user.totp.secret.is_none() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "User has not verified software token mfa".into(),
             ));
         }
@@ -234,14 +234,14 @@ impl UserPools {
         user: &User,
         secret: &str,
         code: &str,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let step = totp::matching_step(secret, code, self.now())
-            .ok_or(CognitoError::SoftwareTokenMismatch)?;
+            .ok_or(PoolError::SoftwareTokenMismatch)?;
         if !self
             .store
             .use_totp_step(&user.pool_id, &user.username, step)?
         {
-            return Err(CognitoError::SoftwareTokenReused);
+            return Err(PoolError::SoftwareTokenReused);
         }
         Ok(())
     }
@@ -249,19 +249,19 @@ impl UserPools {
     /// The authenticator code that completes a sign-in. A wrong code counts towards the
     /// same lockout as a wrong password (a six-digit code falls to guessing otherwise: a
     /// million codes, three good at any time); while locked, even the right code is refused.
-    pub(crate) fn redeem_sign_in_totp(&self, user: &User, code: &str) -> Result<(), CognitoError> {
+    pub(crate) fn redeem_sign_in_totp(&self, user: &User, code: &str) -> Result<(), PoolError> {
         let _turn = self.attempts.turn(&user.pool_id, &user.username);
         let user = self
             .store
             .find_user(&user.pool_id, &user.username)?
             .filter(|u| u.username == user.username)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
+            .ok_or_else(PoolError::incorrect_credentials)?;
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
         let secret = user.totp.secret.clone().unwrap_or_default();
         match self.redeem_totp(&user, &secret, code) {
-            Err(CognitoError::SoftwareTokenMismatch) if self.count_failure(&user)? => {
+            Err(PoolError::SoftwareTokenMismatch) if self.count_failure(&user)? => {
                 Err(attempts_exceeded())
             }
             Ok(()) if user.failed_logins > 0 => {
@@ -278,19 +278,16 @@ impl UserPools {
     fn token_owner(
         &self,
         req: &SoftwareTokenRequest,
-    ) -> Result<(Pool, User, Option<String>), CognitoError> {
+    ) -> Result<(Pool, User, Option<String>), PoolError> {
         if let Some(token) = &req.access_token {
             let Bearer { pool, user } = self.bearer(token)?;
             return Ok((pool, user, None));
         }
         let session = req.session.as_deref().ok_or_else(|| {
-            CognitoError::InvalidParameter(
-                "Missing required parameter AccessToken or Session".into(),
-            )
+            PoolError::InvalidParameter("Missing required parameter AccessToken or Session".into())
         })?;
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
+        let expired =
+            || PoolError::NotAuthorized("Invalid session for the user, session is expired.".into());
         let challenge = self
             .store
             .peek_challenge(session)?

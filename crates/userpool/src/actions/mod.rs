@@ -31,7 +31,7 @@ use serde_json::Value;
 use self::identity::{Attribute, alias_email, attributes, check_total, is_email, new_identity};
 use self::shapes::{CodeDeliveryDetails, Delivery};
 use crate::UserPools;
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{PoolError, PoolStoreError};
 use crate::model::{Client, CodePurpose, NewCode, Pool, User};
 use crate::outbox::Message;
 
@@ -41,13 +41,13 @@ impl UserPools {
     /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
     /// pools are created there, as in AWS. `caller` is the client's address: the public
     /// actions that request or enter a code spend that address's allowance.
-    pub(crate) fn dispatch(
+    pub fn dispatch(
         &self,
         action: &str,
         body: Value,
         signed_region: Option<&str>,
         caller: Option<IpAddr>,
-    ) -> Result<Value, CognitoError> {
+    ) -> Result<Value, PoolError> {
         let step = match action {
             "ForgotPassword" => Some((CodePurpose::ForgotPassword, CodeStep::Request)),
             "ResendConfirmationCode" => Some((CodePurpose::SignUp, CodeStep::Request)),
@@ -81,7 +81,7 @@ impl UserPools {
         action: &str,
         body: Value,
         signed_region: Option<&str>,
-    ) -> Result<Value, CognitoError> {
+    ) -> Result<Value, PoolError> {
         match action {
             "CreateUserPool" => call(body, |r| self.create_user_pool(r, signed_region)),
             "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
@@ -152,51 +152,51 @@ impl UserPools {
             "ListResourceServers" => call(body, |r| self.list_resource_servers(r)),
             "UpdateResourceServer" => call(body, |r| self.update_resource_server(r)),
             "DeleteResourceServer" => call(body, |r| self.delete_resource_server(r)),
-            other => Err(CognitoError::UnknownOperation(format!(
+            other => Err(PoolError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
         }
     }
 
-    fn pool(&self, pool_id: &str) -> Result<Pool, CognitoError> {
+    fn pool(&self, pool_id: &str) -> Result<Pool, PoolError> {
         self.store
             .pool(pool_id)?
-            .ok_or_else(|| CognitoError::pool_not_found(pool_id))
+            .ok_or_else(|| PoolError::pool_not_found(pool_id))
     }
 
     /// The app client and its pool, for the public (client-id authenticated) actions.
-    pub(crate) fn client(&self, client_id: &str) -> Result<(Client, Pool), CognitoError> {
+    pub(crate) fn client(&self, client_id: &str) -> Result<(Client, Pool), PoolError> {
         let client = self
             .store
             .client(client_id)?
-            .ok_or_else(|| CognitoError::client_not_found(client_id))?;
+            .ok_or_else(|| PoolError::client_not_found(client_id))?;
         let pool = self.pool(&client.pool_id)?;
         Ok((client, pool))
     }
 
     /// An app client of the pool named in a signed (admin) action.
-    fn pool_client(&self, pool_id: &str, client_id: &str) -> Result<(Client, Pool), CognitoError> {
+    fn pool_client(&self, pool_id: &str, client_id: &str) -> Result<(Client, Pool), PoolError> {
         let pool = self.pool(pool_id)?;
         let client = self
             .store
             .client(client_id)?
             .filter(|c| c.pool_id == pool.id)
-            .ok_or_else(|| CognitoError::client_not_found(client_id))?;
+            .ok_or_else(|| PoolError::client_not_found(client_id))?;
         Ok((client, pool))
     }
 
     /// The pool an admin action names and the user in it, where existence is never hidden.
-    fn admin_user(&self, pool_id: &str, username: &str) -> Result<(Pool, User), CognitoError> {
+    fn admin_user(&self, pool_id: &str, username: &str) -> Result<(Pool, User), PoolError> {
         let pool = self.pool(pool_id)?;
         let user = self
             .store
             .find_user(pool_id, username)?
-            .ok_or(CognitoError::UserNotFound)?;
+            .ok_or(PoolError::UserNotFound)?;
         Ok((pool, user))
     }
 
     /// Stores a changed user, stamped with the time of the change.
-    fn save_user(&self, user: &mut User) -> Result<(), CognitoError> {
+    fn save_user(&self, user: &mut User) -> Result<(), PoolError> {
         user.modified = self.now();
         self.store.update_user(user)?;
         Ok(())
@@ -204,14 +204,14 @@ impl UserPools {
 
     /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may
     /// request only so many codes an hour.
-    fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, CognitoError> {
+    fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, PoolError> {
         let code = self.issue_code(user, purpose)?;
         self.store.put_code(user, &code)?;
         Ok(self.deliver_code(user, &code))
     }
 
     /// A fresh code for `user`, charged to its allowance of codes; not yet stored or sent.
-    fn issue_code(&self, user: &User, purpose: CodePurpose) -> Result<NewCode, CognitoError> {
+    fn issue_code(&self, user: &User, purpose: CodePurpose) -> Result<NewCode, PoolError> {
         let now = self.now();
         self.attempts
             .codes(&user.pool_id, &user.username, purpose)
@@ -248,7 +248,7 @@ impl UserPools {
         user: &str,
         name: &str,
         purpose: CodePurpose,
-    ) -> Result<Delivery, CognitoError> {
+    ) -> Result<Delivery, PoolError> {
         self.attempts
             .codes(pool_id, user, purpose)
             .request(self.now())?;
@@ -264,8 +264,8 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         purpose: CodePurpose,
-        eligible: impl FnOnce(&User) -> Result<(), CognitoError>,
-    ) -> Result<User, CognitoError> {
+        eligible: impl FnOnce(&User) -> Result<(), PoolError>,
+    ) -> Result<User, PoolError> {
         let hides = client.config.hides_user_existence();
         match self.store.find_user(&pool.id, name)? {
             Some(user) => match eligible(&user) {
@@ -274,17 +274,17 @@ impl UserPools {
                 Err(refused) => Err(refused),
             },
             None if hides => Err(self.wrong_code(&pool.id, name, purpose)),
-            None => Err(CognitoError::UserNotFound),
+            None => Err(PoolError::UserNotFound),
         }
     }
 
     /// The answer to a wrong code, counted against the hourly allowance of `user`.
-    fn wrong_code(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> CognitoError {
+    fn wrong_code(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> PoolError {
         let (codes, now) = (self.attempts.codes(pool_id, user, purpose), self.now());
         match codes.may_enter(now) {
             Ok(()) => {
                 codes.wrong(now);
-                CognitoError::CodeMismatch
+                PoolError::CodeMismatch
             }
             Err(limit) => limit,
         }
@@ -293,12 +293,7 @@ impl UserPools {
     /// Checks a code and consumes it. Each user may enter only so many wrong codes an hour,
     /// and a new code does not renew that; a code whose own wrong guesses ran out is dead,
     /// refusing even the right value, until a new one is requested.
-    fn redeem_code(
-        &self,
-        user: &User,
-        purpose: CodePurpose,
-        given: &str,
-    ) -> Result<(), CognitoError> {
+    fn redeem_code(&self, user: &User, purpose: CodePurpose, given: &str) -> Result<(), PoolError> {
         let (pool_id, username) = (&user.pool_id, &user.username);
         self.attempts
             .codes(pool_id, username, purpose)
@@ -310,7 +305,7 @@ impl UserPools {
             _ => return Err(self.wrong_code(pool_id, username, purpose)),
         };
         if stored.expires_at <= self.now() {
-            return Err(CognitoError::ExpiredCode);
+            return Err(PoolError::ExpiredCode);
         }
         if !constant_time_eq(stored.code.as_bytes(), given.trim().as_bytes()) {
             self.store.count_code_attempt(user, purpose)?;
@@ -324,8 +319,8 @@ impl UserPools {
 /// Decodes a request, runs an action on it and encodes its answer.
 fn call<Req, Resp>(
     body: Value,
-    action: impl FnOnce(Req) -> Result<Resp, CognitoError>,
-) -> Result<Value, CognitoError>
+    action: impl FnOnce(Req) -> Result<Resp, PoolError>,
+) -> Result<Value, PoolError>
 where
     Req: DeserializeOwned,
     Resp: Serialize,
@@ -336,9 +331,9 @@ where
 
 /// Decodes a request. Unknown members are ignored (clients send extras such as
 /// `ClientMetadata`); a missing or mistyped member is Cognito's validation error.
-fn parse<T: DeserializeOwned>(body: Value) -> Result<T, CognitoError> {
+fn parse<T: DeserializeOwned>(body: Value) -> Result<T, PoolError> {
     serde_json::from_value(body)
-        .map_err(|e| CognitoError::InvalidParameter(format!("1 validation error detected: {e}")))
+        .map_err(|e| PoolError::InvalidParameter(format!("1 validation error detected: {e}")))
 }
 
 /// The answer for a code e-mailed to `email`.
@@ -354,7 +349,7 @@ fn check_secret_hash(
     client: &Client,
     username: &str,
     given: Option<&str>,
-) -> Result<(), CognitoError> {
+) -> Result<(), PoolError> {
     let Some(secret) = &client.secret else {
         return Ok(());
     };
@@ -365,7 +360,7 @@ fn check_secret_hash(
     ));
     match given {
         Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
-        _ => Err(CognitoError::NotAuthorized(format!(
+        _ => Err(PoolError::NotAuthorized(format!(
             "Unable to verify secret hash for client {}",
             client.id
         ))),
@@ -380,10 +375,10 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.get(name).and_then(|v| v.as_deref())
 }
 
-fn required_param<'a>(params: &'a Params, name: &str) -> Result<&'a str, CognitoError> {
+fn required_param<'a>(params: &'a Params, name: &str) -> Result<&'a str, PoolError> {
     param(params, name)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| CognitoError::InvalidParameter(format!("Missing required parameter {name}")))
+        .ok_or_else(|| PoolError::InvalidParameter(format!("Missing required parameter {name}")))
 }
 
 /// One page of `items`, with the token for the next. Tokens are plain offsets: local state is
@@ -393,16 +388,16 @@ fn page<T>(
     token: Option<&str>,
     limit: Option<usize>,
     max: usize,
-) -> Result<(Vec<T>, Option<String>), CognitoError> {
+) -> Result<(Vec<T>, Option<String>), PoolError> {
     let start = match token {
         None => 0,
         Some(t) => t
             .parse::<usize>()
-            .map_err(|_| CognitoError::InvalidParameter("Invalid pagination token".into()))?,
+            .map_err(|_| PoolError::InvalidParameter("Invalid pagination token".into()))?,
     };
     let limit = limit.unwrap_or(max);
     if limit == 0 || limit > max {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "1 validation error detected: Value '{limit}' failed to satisfy constraint: \
              Member must have value between 1 and {max}"
         )));

@@ -8,7 +8,7 @@ use super::page;
 use super::schema;
 use super::shapes::{Echo, Empty};
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{MfaConfiguration, PasswordPolicy, Pool, PoolConfig, SchemaAttribute};
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
@@ -146,9 +146,9 @@ impl UserPools {
         &self,
         req: CreateUserPool,
         region: Option<&str>,
-    ) -> Result<UserPoolResponse, CognitoError> {
+    ) -> Result<UserPoolResponse, PoolError> {
         if req.pool_name.is_empty() || req.pool_name.chars().count() > 128 {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "1 validation error detected: Value at 'poolName' failed to satisfy constraint: \
                  Member must have length between 1 and 128"
                     .into(),
@@ -164,14 +164,14 @@ impl UserPools {
             .iter()
             .find(|a| *a != "email" && *a != "phone_number")
         {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '[{bad}]' at 'usernameAttributes' failed to \
                  satisfy constraint: Member must satisfy enum value set: [phone_number, email]"
             )));
         }
         let alias_attributes = req.alias_attributes.unwrap_or_default();
         if !username_attributes.is_empty() && !alias_attributes.is_empty() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "Only one of the aliasAttributes or usernameAttributes can be set in a User Pool"
                     .into(),
             ));
@@ -204,7 +204,7 @@ impl UserPools {
     }
 
     /// UpdateUserPool: the members given replace the pool's; the others are kept.
-    pub(super) fn update_user_pool(&self, req: UpdateUserPool) -> Result<Empty, CognitoError> {
+    pub(super) fn update_user_pool(&self, req: UpdateUserPool) -> Result<Empty, PoolError> {
         let mut pool = self.pool(&req.user_pool_id)?;
         let config = &mut pool.config;
         if let Some(policy) = req.policies.and_then(|p| p.password_policy) {
@@ -219,7 +219,7 @@ impl UserPools {
         }
         if let Some(mfa) = req.mfa_configuration {
             if mfa != MfaConfiguration::Off && !config.software_token_mfa {
-                return Err(CognitoError::InvalidParameter(
+                return Err(PoolError::InvalidParameter(
                     "Enable software token MFA (SetUserPoolMfaConfig) before turning MFA on".into(),
                 ));
             }
@@ -240,7 +240,7 @@ impl UserPools {
     pub(super) fn add_custom_attributes(
         &self,
         req: AddCustomAttributes,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let mut pool = self.pool(&req.user_pool_id)?;
         schema::add_custom(&mut pool.config.schema, req.custom_attributes)?;
         pool.modified = self.now();
@@ -249,10 +249,10 @@ impl UserPools {
     }
 
     /// DeleteUserPool, refused while `DeletionProtection` is `ACTIVE`.
-    pub(super) fn delete_user_pool(&self, req: PoolId) -> Result<Empty, CognitoError> {
+    pub(super) fn delete_user_pool(&self, req: PoolId) -> Result<Empty, PoolError> {
         let pool = self.pool(&req.user_pool_id)?;
         if pool.config.deletion_protected() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "The user pool cannot be deleted because deletion protection is activated.".into(),
             ));
         }
@@ -261,7 +261,7 @@ impl UserPools {
         Ok(Empty {})
     }
 
-    pub(super) fn describe_user_pool(&self, req: PoolId) -> Result<UserPoolResponse, CognitoError> {
+    pub(super) fn describe_user_pool(&self, req: PoolId) -> Result<UserPoolResponse, PoolError> {
         let pool = self.pool(&req.user_pool_id)?;
         Ok(UserPoolResponse {
             user_pool: self.pool_type(&pool)?,
@@ -271,7 +271,7 @@ impl UserPools {
     pub(super) fn list_user_pools(
         &self,
         req: ListUserPools,
-    ) -> Result<ListUserPoolsResponse, CognitoError> {
+    ) -> Result<ListUserPoolsResponse, PoolError> {
         let pools = self.store.pools()?;
         let (pools, next_token) =
             page(pools, req.next_token.as_deref(), Some(req.max_results), 60)?;
@@ -289,7 +289,7 @@ impl UserPools {
         })
     }
 
-    fn pool_type(&self, pool: &Pool) -> Result<UserPoolType, CognitoError> {
+    fn pool_type(&self, pool: &Pool) -> Result<UserPoolType, PoolError> {
         let region = pool.id.split_once('_').map_or("us-east-1", |(r, _)| r);
         let config = &pool.config;
         Ok(UserPoolType {
@@ -321,11 +321,11 @@ impl UserPools {
     }
 }
 
-fn check_minimum_length(policy: &PasswordPolicy) -> Result<(), CognitoError> {
+fn check_minimum_length(policy: &PasswordPolicy) -> Result<(), PoolError> {
     if (6..=99).contains(&policy.minimum_length) {
         Ok(())
     } else {
-        Err(CognitoError::InvalidParameter(
+        Err(PoolError::InvalidParameter(
             "1 validation error detected: Value at 'policies.passwordPolicy.minimumLength' \
              failed to satisfy constraint: Member must have value between 6 and 99"
                 .into(),

@@ -8,7 +8,7 @@ use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
 
 use super::{Attribute, alias_email, attributes, check_secret_hash, new_identity};
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{Client, CodePurpose, Pool, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::store::Sessions;
@@ -61,7 +61,7 @@ pub(super) struct SignUpResponse {
 }
 
 impl UserPools {
-    pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, CognitoError> {
+    pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, PoolError> {
         let (_, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         let attrs = attributes(&pool, req.user_attributes)?;
@@ -82,14 +82,14 @@ impl UserPools {
         given_username: &str,
         password: Option<String>,
         mut attrs: BTreeMap<String, String>,
-    ) -> Result<(User, Option<CodeDeliveryDetails>), CognitoError> {
+    ) -> Result<(User, Option<CodeDeliveryDetails>), PoolError> {
         if pool.config.allow_admin_create_user_only {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "SignUp is not permitted for this user pool".into(),
             ));
         }
         let password = password.ok_or_else(|| {
-            CognitoError::InvalidParameter(
+            PoolError::InvalidParameter(
                 "1 validation error detected: Value null at 'password' failed to satisfy \
                  constraint: Member must not be null"
                     .into(),
@@ -128,7 +128,7 @@ impl UserPools {
         Ok((user, Some(delivery.code_delivery_details)))
     }
 
-    pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, CognitoError> {
+    pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, PoolError> {
         let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.confirm_registration(&client, &pool, &req.username, &req.confirmation_code)?;
@@ -142,7 +142,7 @@ impl UserPools {
         pool: &Pool,
         username: &str,
         code: &str,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let mut user =
             self.code_user(
                 client,
@@ -151,7 +151,7 @@ impl UserPools {
                 CodePurpose::SignUp,
                 |user| match user.status {
                     UserStatus::Unconfirmed => Ok(()),
-                    other => Err(CognitoError::NotAuthorized(format!(
+                    other => Err(PoolError::NotAuthorized(format!(
                         "User cannot be confirmed. Current status is {}",
                         other.as_str()
                     ))),
@@ -167,16 +167,13 @@ impl UserPools {
         Ok(())
     }
 
-    pub(super) fn resend_confirmation_code(
-        &self,
-        req: UserRequest,
-    ) -> Result<Delivery, CognitoError> {
+    pub(super) fn resend_confirmation_code(&self, req: UserRequest) -> Result<Delivery, PoolError> {
         let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.send_user_code(&client, &pool, &req.username, CodePurpose::SignUp)
     }
 
-    pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, CognitoError> {
+    pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, PoolError> {
         let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.send_user_code(&client, &pool, &req.username, CodePurpose::ForgotPassword)
@@ -189,7 +186,7 @@ impl UserPools {
         client_id: &str,
         username: &str,
         secret_hash: Option<&str>,
-    ) -> Result<(Client, Pool), CognitoError> {
+    ) -> Result<(Client, Pool), PoolError> {
         let (client, pool) = self.client(client_id)?;
         check_secret_hash(&client, username, secret_hash)?;
         Ok((client, pool))
@@ -203,9 +200,9 @@ impl UserPools {
         pool: &Pool,
         username: &str,
         purpose: CodePurpose,
-    ) -> Result<Delivery, CognitoError> {
+    ) -> Result<Delivery, PoolError> {
         if purpose == CodePurpose::ForgotPassword && pool.config.recovery_is_admin_only() {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "Contact administrator to reset password.".into(),
             ));
         }
@@ -214,22 +211,22 @@ impl UserPools {
         };
         let refusal = match purpose {
             CodePurpose::SignUp if user.status != UserStatus::Unconfirmed => Some(
-                CognitoError::InvalidParameter("User is already confirmed.".into()),
+                PoolError::InvalidParameter("User is already confirmed.".into()),
             ),
-            CodePurpose::SignUp if user.email().is_none() => Some(CognitoError::InvalidParameter(
+            CodePurpose::SignUp if user.email().is_none() => Some(PoolError::InvalidParameter(
                 "Cannot resend codes. Auto verification not turned on.".into(),
             )),
             CodePurpose::SignUp => None,
-            _ if !user.enabled => Some(CognitoError::NotAuthorized("User is disabled.".into())),
+            _ if !user.enabled => Some(PoolError::NotAuthorized("User is disabled.".into())),
             _ if user.status == UserStatus::ForceChangePassword => {
-                Some(CognitoError::NotAuthorized(
+                Some(PoolError::NotAuthorized(
                     "User password cannot be reset in the current state.".into(),
                 ))
             }
             _ if user.email().is_none()
                 || user.attributes.get("email_verified").map(String::as_str) != Some("true") =>
             {
-                Some(CognitoError::InvalidParameter(
+                Some(PoolError::InvalidParameter(
                     "Cannot reset password for the user as there is no registered/verified email or phone_number"
                         .into(),
                 ))
@@ -250,11 +247,11 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         purpose: CodePurpose,
-    ) -> Result<Delivery, CognitoError> {
+    ) -> Result<Delivery, PoolError> {
         if client.config.hides_user_existence() {
             self.pretend_code_sent(&pool.id, name, name, purpose)
         } else {
-            Err(CognitoError::UserNotFound)
+            Err(PoolError::UserNotFound)
         }
     }
 
@@ -266,8 +263,8 @@ impl UserPools {
         user: &User,
         name: &str,
         purpose: CodePurpose,
-        refusal: CognitoError,
-    ) -> Result<Delivery, CognitoError> {
+        refusal: PoolError,
+    ) -> Result<Delivery, PoolError> {
         if client.config.hides_user_existence() {
             self.pretend_code_sent(&user.pool_id, &user.username, name, purpose)
         } else {
@@ -278,7 +275,7 @@ impl UserPools {
     pub(super) fn confirm_forgot_password(
         &self,
         req: ConfirmForgotPassword,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         self.reset_password(
@@ -300,7 +297,7 @@ impl UserPools {
         username: &str,
         code: &str,
         new_password: &str,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         // The policy first: its answer must not depend on whether the user exists.
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let user = self.code_user(client, pool, username, CodePurpose::ForgotPassword, |_| {
@@ -320,10 +317,10 @@ impl UserPools {
     }
 }
 
-fn exists(pool: &Pool) -> CognitoError {
+fn exists(pool: &Pool) -> PoolError {
     if pool.config.email_is_username() {
-        CognitoError::UsernameExists("An account with the given email already exists.".into())
+        PoolError::UsernameExists("An account with the given email already exists.".into())
     } else {
-        CognitoError::UsernameExists("User already exists".into())
+        PoolError::UsernameExists("User already exists".into())
     }
 }

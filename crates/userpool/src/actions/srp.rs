@@ -11,7 +11,7 @@ use super::auth::SignIn;
 use super::shapes::AuthResponse;
 use super::{Params, required_param};
 use crate::UserPools;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{Client, Pool, User, UserStatus};
 use crate::signin::attempts_exceeded;
 use crate::srp::{self, Exchange};
@@ -25,19 +25,17 @@ impl UserPools {
     /// the user's salt, our `B` and a single-use SECRET_BLOCK naming the stored exchange.
     /// Unknown users get a decoy that can never verify when the client hides user
     /// existence, so the answer does not tell who has an account.
-    pub(super) fn srp_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
+    pub(super) fn srp_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
         let SignIn { client, pool, .. } = sign_in;
         let (name, a_hex) = sign_in.username_and("SRP_A")?;
         if srp::parse_public(a_hex).is_none() {
-            return Err(CognitoError::InvalidParameter(
-                "Invalid SRP_A value.".into(),
-            ));
+            return Err(PoolError::InvalidParameter("Invalid SRP_A value.".into()));
         }
         let now = self.now();
         let user = match self.store.find_user(&pool.id, name)? {
             Some(user) => Some(user),
             None if client.config.hides_user_existence() => None,
-            None => return Err(CognitoError::UserNotFound),
+            None => return Err(PoolError::UserNotFound),
         };
         // A locked-out name is refused alike, whether or not it exists.
         let locked_until = user.as_ref().map_or_else(
@@ -49,11 +47,11 @@ impl UserPools {
         }
         if let Some(user) = &user {
             if !user.enabled {
-                return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+                return Err(PoolError::NotAuthorized("User is disabled.".into()));
             }
             // Cognito refuses unconfirmed users here already, before any proof.
             if user.status == UserStatus::Unconfirmed {
-                return Err(CognitoError::UserNotConfirmed);
+                return Err(PoolError::UserNotConfirmed);
             }
         }
         let (salt, verifier) = match user.as_ref().and_then(stored_verifier) {
@@ -61,7 +59,7 @@ impl UserPools {
             None => decoy_verifier(),
         };
         let (b_hex, big_b_hex) = srp::server_public(&verifier)
-            .ok_or_else(|| CognitoError::InvalidParameter("Invalid SRP state.".into()))?;
+            .ok_or_else(|| PoolError::InvalidParameter("Invalid SRP state.".into()))?;
         let block = STANDARD.encode(crate::random::bytes::<96>());
         let minutes = client
             .config
@@ -71,7 +69,7 @@ impl UserPools {
             .as_ref()
             .map_or_else(|| name.to_owned(), |u| u.username.clone());
         let expires_at = now + minutes * 60;
-        self.aws.srp_blocks.insert(
+        self.srp_blocks.insert(
             block.clone(),
             &format!("{}/{}", pool.id, user_id.to_lowercase()),
             SrpBlock {
@@ -110,15 +108,13 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         responses: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let block = required_param(responses, "PASSWORD_CLAIM_SECRET_BLOCK")?;
         let timestamp = required_param(responses, "TIMESTAMP")?;
         let signature = required_param(responses, "PASSWORD_CLAIM_SIGNATURE")?;
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
+        let expired =
+            || PoolError::NotAuthorized("Invalid session for the user, session is expired.".into());
         let state = self
-            .aws
             .srp_blocks
             .take(block, self.now())
             .filter(|s| s.client_id == client.id && s.pool_id == pool.id)
@@ -135,7 +131,7 @@ impl UserPools {
             .store
             .find_user(&pool.id, name)?
             .filter(|u| u.username == state.username)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
+            .ok_or_else(PoolError::incorrect_credentials)?;
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }

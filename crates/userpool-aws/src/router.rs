@@ -18,32 +18,32 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
-use crate::UserPools;
+use crate::AwsDoor;
 use crate::codec::{amz_json, decode, error_response};
-use crate::error::CognitoError;
+use crate::error::AwsError;
 use crate::sigv4::SignedRegion;
 
 /// The pool's routes with their own CORS policy and request tracing. Serve them beside the
 /// API's router, not inside its layers: browsers call Cognito from any origin with headers
 /// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
-pub(crate) fn router(pools: Arc<UserPools>) -> Router {
+pub(crate) fn router(door: Arc<AwsDoor>) -> Router {
     // Layers run outermost first: the request id on every answer, then the signature check
     // (it buffers the body, within MAX_BODY), then the quotas, then the action.
     let endpoint = Router::new()
         .route("/", post(call))
         .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&pools),
+            Arc::clone(&door),
             crate::metering::layer,
         ))
         .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&pools),
+            Arc::clone(&door),
             crate::sigv4::layer,
         ))
         .route_layer(middleware::map_response(with_request_id));
     Router::new()
         .merge(endpoint)
         .route("/{pool_id}/.well-known/jwks.json", get(jwks))
-        .with_state(pools)
+        .with_state(door)
         // 5xx are logged where they arise (storage faults once per episode), not per response.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
         .layer(cors())
@@ -51,8 +51,9 @@ pub(crate) fn router(pools: Arc<UserPools>) -> Router {
 
 /// Cognito's CORS: any origin, the request headers echoed back (Amplify and
 /// amazon-cognito-identity-js send different ones), and the error and request-id headers
-/// readable by scripts. The hosted UI's endpoints answer browsers the same way.
-pub fn cors() -> CorsLayer {
+/// readable by scripts. The hosted UI (`taskapi-hosted-ui`) answers browsers the same way
+/// with a policy of its own, as it depends on the core and not on this door.
+fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -66,7 +67,7 @@ pub fn cors() -> CorsLayer {
 }
 
 async fn with_request_id(mut response: Response) -> Response {
-    if let Ok(value) = HeaderValue::from_str(&crate::random::uuid()) {
+    if let Ok(value) = HeaderValue::from_str(&taskapi_userpool::random::uuid()) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
     response
@@ -76,7 +77,7 @@ async fn with_request_id(mut response: Response) -> Response {
 /// and quotas have been checked by the layers in front, and a verified signature's region
 /// came with the request.
 async fn call(
-    State(pools): State<Arc<UserPools>>,
+    State(door): State<Arc<AwsDoor>>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     signed: Option<Extension<SignedRegion>>,
     headers: HeaderMap,
@@ -86,18 +87,20 @@ async fn call(
     let region = signed.map(|Extension(SignedRegion(region))| region);
     let run = async {
         let (action, body) = decode(&headers, &body)?;
-        pools
+        let answer = door
+            .pools
             .run_blocking(move |pools| pools.dispatch(&action, body, region.as_deref(), caller))
-            .await?
+            .await?;
+        Ok(answer?)
     };
     match run.await {
         Ok(value) => (StatusCode::OK, amz_json(&value)).into_response(),
-        Err::<_, CognitoError>(error) => error_response(&error),
+        Err::<_, AwsError>(error) => error_response(&error),
     }
 }
 
-async fn jwks(State(pools): State<Arc<UserPools>>, Path(pool_id): Path<String>) -> Response {
-    match pools.jwks(&pool_id) {
+async fn jwks(State(door): State<Arc<AwsDoor>>, Path(pool_id): Path<String>) -> Response {
+    match door.pools.jwks(&pool_id) {
         Some(set) => axum::Json(set).into_response(),
         None => pool_not_found(&pool_id),
     }

@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::error::CognitoError;
+use taskapi_userpool::PoolError;
+
+use crate::error::AwsError;
 
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
@@ -32,18 +34,17 @@ pub(crate) fn amz_json(body: &Value) -> ([(axum::http::HeaderName, HeaderValue);
 
 /// The request with its body read into memory, refusing bodies over [`MAX_BODY`]. Layers
 /// that need the body call it and pass the request on with the bytes.
-pub(crate) async fn buffered(request: Request) -> Result<(Parts, Bytes), CognitoError> {
+pub(crate) async fn buffered(request: Request) -> Result<(Parts, Bytes), AwsError> {
     let (parts, body) = request.into_parts();
-    let too_large = || {
-        CognitoError::InvalidParameter(format!("The request body is larger than {MAX_BODY} bytes"))
-    };
+    let too_large =
+        || PoolError::InvalidParameter(format!("The request body is larger than {MAX_BODY} bytes"));
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
-        return Err(too_large());
+        return Err(too_large().into());
     }
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
@@ -61,14 +62,14 @@ pub(crate) fn action(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The action a request names and its body, a JSON object (an empty body is `{}`).
-pub(crate) fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(String, Value), CognitoError> {
+pub(crate) fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(String, Value), AwsError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let action = action(headers)
         .ok_or_else(|| {
-            CognitoError::UnknownOperation(if target.is_empty() {
+            PoolError::UnknownOperation(if target.is_empty() {
                 "Missing X-Amz-Target header: expected AWSCognitoIdentityProviderService.<Action>"
                     .to_owned()
             } else {
@@ -81,12 +82,11 @@ pub(crate) fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(String, Value)
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body).map_err(|e| {
-            CognitoError::Serialization(format!("Request body is not valid JSON: {e}"))
-        })?
+        serde_json::from_slice(body)
+            .map_err(|e| AwsError::Serialization(format!("Request body is not valid JSON: {e}")))?
     };
     if !body.is_object() {
-        return Err(CognitoError::Serialization(
+        return Err(AwsError::Serialization(
             "Request body must be a JSON object".into(),
         ));
     }
@@ -97,13 +97,13 @@ pub(crate) fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(String, Value)
 /// own failures, logged with their whole cause chain; 503 with `Retry-After` for a storage
 /// fault, which the store logs once per episode) with `__type` and `message` in the body
 /// and the same two in `x-amzn-ErrorType` / `x-amzn-ErrorMessage`.
-pub(crate) fn error_response(error: &CognitoError) -> Response {
+pub(crate) fn error_response(error: &AwsError) -> Response {
     let status = match error {
-        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => {
-            tracing::error!(error = %error.cause_chain(), "user pool internal error");
+        AwsError::Pool(cause @ (PoolError::Internal(_) | PoolError::TaskFailed(_))) => {
+            tracing::error!(error = %cause.cause_chain(), "user pool internal error");
             StatusCode::INTERNAL_SERVER_ERROR
         }
-        CognitoError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AwsError::Pool(PoolError::ServiceUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let kind = error.type_name();
@@ -121,9 +121,9 @@ pub(crate) fn error_response(error: &CognitoError) -> Response {
     response
 }
 
-/// `Retry-After` for a storage fault: the task store's wait, in whole seconds.
-pub fn retry_after() -> HeaderValue {
-    HeaderValue::from(taskapi_store_sqlite::fault::RETRY_AFTER.as_secs().max(1))
+/// `Retry-After` for a storage fault: the core's wait, in whole seconds.
+fn retry_after() -> HeaderValue {
+    HeaderValue::from(taskapi_userpool::retry_after_seconds())
 }
 
 #[cfg(test)]
@@ -131,7 +131,7 @@ mod tests {
     use rusqlite::ffi;
 
     use super::*;
-    use crate::error::PoolStoreError;
+    use taskapi_userpool::PoolStoreError;
 
     fn sqlite_error(code: std::ffi::c_int) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
@@ -151,12 +151,12 @@ mod tests {
             ffi::SQLITE_NOTADB,
             ffi::SQLITE_READONLY,
         ] {
-            let error = CognitoError::from(PoolStoreError::from(sqlite_error(code)));
+            let error = PoolError::from(PoolStoreError::from(sqlite_error(code)));
             assert!(
-                matches!(error, CognitoError::ServiceUnavailable),
+                matches!(error, PoolError::ServiceUnavailable),
                 "code {code}"
             );
-            let response = error_response(&error);
+            let response = error_response(&AwsError::Pool(error));
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers()[RETRY_AFTER], "1");
             assert_eq!(
@@ -177,12 +177,12 @@ mod tests {
             sqlite_error(ffi::SQLITE_ERROR),
             rusqlite::Error::QueryReturnedNoRows,
         ] {
-            let error = CognitoError::from(PoolStoreError::from(error));
+            let error = PoolError::from(PoolStoreError::from(error));
             assert!(matches!(
                 error,
-                CognitoError::Internal(PoolStoreError::Sqlite(_))
+                PoolError::Internal(PoolStoreError::Sqlite(_))
             ));
-            let response = error_response(&error);
+            let response = error_response(&AwsError::Pool(error));
             assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
             let headers = response.headers();
             assert!(!headers.contains_key(RETRY_AFTER));

@@ -17,9 +17,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use taskapi_userpool::{
-    AccessKey, Clock, DefaultPool, PoolOpenError, PoolSettings, Tuning, UserPools,
-};
+use taskapi_userpool::{Clock, DefaultPool, PoolOpenError, PoolSettings, Tuning, UserPools};
+use taskapi_userpool_aws::{AccessKey, AwsDoor};
 
 /// A clock the test moves by hand.
 struct ManualClock(AtomicI64);
@@ -69,8 +68,9 @@ async fn serve(
     };
     let pools = UserPools::open_with(settings, tuning).unwrap();
     let default = pools.ensure_default_pool().unwrap();
-    let key = pools.generated_credentials().0.clone();
-    let router = pools.router();
+    let door = AwsDoor::open(pools, Vec::new()).unwrap();
+    let key = door.generated_credentials().0.clone();
+    let router = door.router();
     // With each client's address, as `taskapi serve` gives it: per-address limits apply.
     let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

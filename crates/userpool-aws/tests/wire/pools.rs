@@ -139,7 +139,8 @@ async fn the_router_merges_with_the_apis() {
         .route("/tasks", axum::routing::get(|| async { "tasks" }))
         .route("/tasks/{task_id}", axum::routing::get(|| async { "task" }))
         .route("/healthz", axum::routing::get(|| async { "ok" }));
-    let _merged = api.merge(pools.router());
+    let door = AwsDoor::open(pools, Vec::new()).unwrap();
+    let _merged = api.merge(door.router());
 }
 
 /// Browsers call the pool from any origin with the headers their library chooses: the

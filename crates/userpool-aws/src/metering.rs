@@ -1,6 +1,6 @@
 //! The AWS JSON door's quota layer: each request is charged to the pool it names, in its
-//! action's category ([`crate::quotas`] holds the rates and the buckets, which the hosted
-//! UI's sign-in is charged to as well).
+//! action's category (the core holds the rates and the buckets, which the hosted UI's
+//! forms are charged to as well).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,8 +11,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::UserPools;
-use crate::quotas::Category;
+use taskapi_userpool::Category;
+
+use crate::AwsDoor;
 
 /// The one bucket for requests naming no known pool: they fail anyway, and unknown names
 /// must not create state.
@@ -20,7 +21,7 @@ const UNKNOWN_POOL: &str = "";
 
 /// The layer: charges each request to its pool's allowance in its action's category.
 pub(crate) async fn layer(
-    State(pools): State<Arc<UserPools>>,
+    State(door): State<Arc<AwsDoor>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -36,16 +37,12 @@ pub(crate) async fn layer(
         Ok(buffered) => buffered,
         Err(error) => return crate::codec::error_response(&error),
     };
-    let pool = Arc::clone(&pools).pool_named_in(&body).await;
-    let share = match caller {
-        Some(caller) if !crate::sigv4::needs_iam(&action) => {
-            pools.quotas.check_share(category, &pool, caller)
-        }
-        _ => Ok(()),
-    };
-    if let Err(error) = share.and_then(|()| pools.quotas.check(category, &pool)) {
+    let pool = Arc::clone(&door).pool_named_in(&body).await;
+    // Public actions take the caller's share first; signed ones come from the pool's admins.
+    let caller = caller.filter(|_| !crate::sigv4::needs_iam(&action));
+    if let Err(error) = door.pools.meter(category, &pool, caller) {
         tracing::warn!(%category, pool, "request-rate quota exceeded");
-        return crate::codec::error_response(&error);
+        return crate::codec::error_response(&error.into());
     }
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
@@ -59,7 +56,7 @@ struct Names {
     access_token: Option<String>,
 }
 
-impl UserPools {
+impl AwsDoor {
     /// The id of the known pool a request names, by app client, pool id or access token, in
     /// that order: a made-up `UserPoolId` beside a real `ClientId` is charged to the client's
     /// pool, not to another bucket.
@@ -74,7 +71,7 @@ impl UserPools {
             }
         }
         if let Some(id) = names.user_pool_id {
-            return if self.pool_keys(&id).is_some() {
+            return if self.pools.has_pool(&id) {
                 id
             } else {
                 UNKNOWN_POOL.into()
@@ -82,14 +79,12 @@ impl UserPools {
         }
         names
             .access_token
-            .and_then(|token| crate::tokens::kid(&token))
-            .and_then(|kid| self.pool_for_access_kid(&kid))
-            .map_or_else(|| UNKNOWN_POOL.into(), |(id, _)| id)
+            .and_then(|token| self.pools.pool_of_access_token(&token))
+            .unwrap_or_else(|| UNKNOWN_POOL.into())
     }
 
     async fn pool_of_client(self: Arc<Self>, client_id: String) -> String {
         let cached = self
-            .aws
             .client_pools
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -99,14 +94,13 @@ impl UserPools {
             return pool;
         }
         // A store read, so off the async workers; only clients that exist are remembered.
-        tokio::task::spawn_blocking(move || match self.store.client(&client_id) {
-            Ok(Some(client)) => {
-                self.aws
-                    .client_pools
+        tokio::task::spawn_blocking(move || match self.pools.pool_of_client(&client_id) {
+            Ok(Some(pool)) => {
+                self.client_pools
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(client_id, client.pool_id.clone());
-                client.pool_id
+                    .insert(client_id, pool.clone());
+                pool
             }
             _ => UNKNOWN_POOL.into(),
         })
