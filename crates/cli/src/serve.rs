@@ -88,7 +88,9 @@ impl Application {
             // endpoint and its hosted UI) have Cognito's own CORS.
             let (hosted, listener) =
                 hosted_ui(&local.pools, addr, config.hosted_ui_addr, &config.data_dir).await?;
-            router = router.merge(local.aws.router()).merge(hosted);
+            router = router
+                .merge(taskapi_userpool_aws::router(Arc::clone(&local.aws)))
+                .merge(hosted);
             web_config = Some(WebConfig::local(
                 &local.default,
                 Some(listener.local_addr()),

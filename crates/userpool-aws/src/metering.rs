@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use taskapi_userpool::Category;
 
-use crate::AwsDoor;
+use crate::door::AwsDoor;
 
 /// The one bucket for requests naming no known pool: they fail anyway, and unknown names
 /// must not create state.

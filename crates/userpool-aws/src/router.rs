@@ -18,15 +18,16 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
-use crate::AwsDoor;
 use crate::codec::{amz_json, decode, error_response};
+use crate::door::AwsDoor;
 use crate::error::AwsError;
 use crate::sigv4::SignedRegion;
 
-/// The pool's routes with their own CORS policy and request tracing. Serve them beside the
-/// API's router, not inside its layers: browsers call Cognito from any origin with headers
-/// of their own choosing (`x-amz-target`, `x-amz-user-agent`, `cache-control`, ...).
-pub(crate) fn router(door: Arc<AwsDoor>) -> Router {
+/// The Cognito endpoint (`POST /`) plus each pool's JWKS, with the pool's own CORS policy
+/// and request tracing. Merge it after the API's service layers, not under them: browsers
+/// call Cognito from any origin with headers of their own choosing (`x-amz-target`,
+/// `x-amz-user-agent`, `cache-control`, ...).
+pub fn router(door: Arc<AwsDoor>) -> Router {
     // Layers run outermost first: the request id on every answer, then the signature check
     // (it buffers the body, within MAX_BODY), then the quotas, then the action.
     let endpoint = Router::new()

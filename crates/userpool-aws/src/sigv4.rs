@@ -19,8 +19,8 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::AwsDoor;
 use crate::credentials::TrustedKeys;
+use crate::door::AwsDoor;
 use crate::error::AwsError;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";

@@ -70,7 +70,7 @@ async fn serve(
     let default = pools.ensure_default_pool().unwrap();
     let door = AwsDoor::open(pools, Vec::new()).unwrap();
     let key = door.generated_credentials().0.clone();
-    let router = door.router();
+    let router = taskapi_userpool_aws::router(door);
     // With each client's address, as `taskapi serve` gives it: per-address limits apply.
     let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

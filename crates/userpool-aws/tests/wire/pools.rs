@@ -140,7 +140,7 @@ async fn the_router_merges_with_the_apis() {
         .route("/tasks/{task_id}", axum::routing::get(|| async { "task" }))
         .route("/healthz", axum::routing::get(|| async { "ok" }));
     let door = AwsDoor::open(pools, Vec::new()).unwrap();
-    let _merged = api.merge(door.router());
+    let _merged = api.merge(taskapi_userpool_aws::router(door));
 }
 
 /// Browsers call the pool from any origin with the headers their library chooses: the
