@@ -83,7 +83,7 @@ impl HourlyCounts {
             .map_or(0, |(_, count)| *count)
     }
 
-    /// Refuses with Cognito's `LimitExceededException` once the window's count is spent.
+    /// Refuses with [`PoolError::LimitExceeded`] once the window's count is spent.
     fn check(&self, key: &CodeKey, now: i64) -> Result<(), PoolError> {
         if self.current(key, now) >= self.limit {
             return Err(PoolError::LimitExceeded);

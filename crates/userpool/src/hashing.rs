@@ -1,6 +1,6 @@
 //! Password hashing on a fixed set of threads with a bounded queue. Each argon2id hash
 //! takes tens of milliseconds and 19 MiB, so unauthenticated callers must not be able to
-//! start as many as they like: past the queue the answer is `TooManyRequestsException`
+//! start as many as they like: past the queue the answer is `PoolError::TooManyRequests`
 //! at once. The workers run at a lower scheduling priority, so the REST API and cheap
 //! actions keep their latency while a burst of sign-ups is being hashed.
 

@@ -421,7 +421,7 @@ impl UserPools {
         category: Category,
     ) -> Result<(Client, Pool), PoolError> {
         let (client, pool) = self.client(client_id)?;
-        self.quotas.check(category, &pool.id)?;
+        self.meter(category, &pool.id, None)?;
         Ok((client, pool))
     }
 

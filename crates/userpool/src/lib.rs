@@ -1,7 +1,7 @@
 //! A local, Cognito-compatible user pool for `taskapi serve`.
 //!
-//! It speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so the AWS CLI, boto3 and
-//! amazon-cognito-identity-js work against it unchanged, and it issues RS256 tokens with
+//! Through its doors it speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so the
+//! AWS CLI, boto3 and amazon-cognito-identity-js work against it unchanged, and it issues RS256 tokens with
 //! Cognito's claims and a JWKS, so the API verifies them exactly as it would verify real ones.
 //! State and signing keys live in one SQLite file in the data directory.
 //!

@@ -1,6 +1,6 @@
 //! Cognito's request-rate quotas: every action belongs to a category, and each user pool
 //! gets each category's rate (requests per second, Cognito's defaults unless configured).
-//! Past it the answer is `TooManyRequestsException`, before the action does any work.
+//! Past it the answer is `PoolError::TooManyRequests`, before the action does any work.
 
 use std::collections::HashMap;
 use std::fmt;

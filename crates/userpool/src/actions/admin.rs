@@ -1,5 +1,6 @@
-//! Administrator actions on users. Signed actions, as on AWS: the SigV4 layer in front
-//! (`sigv4.rs`) lets them through only with a valid signature from a trusted key. Group
+//! Administrator actions on users. Signed actions, as on AWS: the AWS JSON door's SigV4
+//! layer (`taskapi-userpool-aws`) lets them through only with a valid signature from a
+//! trusted key. Group
 //! membership is in `groups.rs`.
 
 use serde::{Deserialize, Serialize};

@@ -36,8 +36,9 @@ use crate::model::{Client, CodePurpose, NewCode, Pool, User};
 use crate::outbox::Message;
 
 impl UserPools {
-    /// Runs one action. Synchronous on purpose: it hashes passwords and talks to SQLite, so
-    /// the wire layer calls it on a blocking thread.
+    /// Runs one Cognito action on its JSON request. Synchronous on purpose: it hashes
+    /// passwords and talks to SQLite, so the AWS JSON door calls it on a blocking thread
+    /// ([`UserPools::run_blocking`]).
     /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
     /// pools are created there, as in AWS. `caller` is the client's address: the public
     /// actions that request or enter a code spend that address's allowance.
