@@ -2,11 +2,13 @@
 //! app client belongs to.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use taskapi_userpool::{PoolOpenError, UserPools};
+use taskapi_userpool::{Expiring, PoolOpenError, UserPools};
 
+use crate::actions::SrpBlock;
 use crate::credentials::{self, AccessKey, TrustedKeys};
 
 /// The AWS JSON door onto one [`UserPools`]: who may sign requests, and which pool each app
@@ -19,6 +21,24 @@ pub struct AwsDoor {
     generated: (AccessKey, PathBuf),
     /// Which pool each app client belongs to, for the quotas (clients never move).
     pub(crate) client_pools: RwLock<HashMap<String, String>>,
+    /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
+    /// per account.
+    pub(crate) srp_blocks: Expiring<SrpBlock>,
+}
+
+/// Pending SRP sign-ins held at once, in all and per account (one account's flood never
+/// pushes out another's sign-in).
+const MAX_SRP_BLOCKS: usize = 10_000;
+const MAX_SRP_BLOCKS_PER_ACCOUNT: usize = 20;
+
+/// The actions are the door's and call the core: `self.now()`, `self.store()` and the
+/// rest of the core's face read as they would inside it.
+impl Deref for AwsDoor {
+    type Target = UserPools;
+
+    fn deref(&self) -> &UserPools {
+        &self.pools
+    }
 }
 
 impl AwsDoor {
@@ -35,6 +55,7 @@ impl AwsDoor {
             trusted,
             generated,
             client_pools: RwLock::default(),
+            srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
         }))
     }
 

@@ -88,9 +88,10 @@ async fn call(
     let region = signed.map(|Extension(SignedRegion(region))| region);
     let run = async {
         let (action, body) = decode(&headers, &body)?;
+        let acting = Arc::clone(&door);
         let answer = door
             .pools
-            .run_blocking(move |pools| pools.dispatch(&action, body, region.as_deref(), caller))
+            .run_blocking(move |_| acting.dispatch(&action, body, region.as_deref(), caller))
             .await?;
         Ok(answer?)
     };

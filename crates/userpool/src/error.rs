@@ -73,15 +73,15 @@ pub enum PoolError {
 }
 
 impl PoolError {
-    pub(crate) fn incorrect_credentials() -> Self {
+    pub fn incorrect_credentials() -> Self {
         Self::NotAuthorized("Incorrect username or password.".into())
     }
 
-    pub(crate) fn pool_not_found(pool_id: &str) -> Self {
+    pub fn pool_not_found(pool_id: &str) -> Self {
         Self::ResourceNotFound(format!("User pool {pool_id} does not exist."))
     }
 
-    pub(crate) fn client_not_found(client_id: &str) -> Self {
+    pub fn client_not_found(client_id: &str) -> Self {
         Self::ResourceNotFound(format!("User pool client {client_id} does not exist."))
     }
 

@@ -34,12 +34,12 @@ impl Default for HashingLimits {
     }
 }
 
-pub(crate) struct HashPool {
+pub struct HashPool {
     jobs: SyncSender<Job>,
 }
 
 impl HashPool {
-    pub(crate) fn new(limits: HashingLimits) -> Self {
+    pub fn new(limits: HashingLimits) -> Self {
         let (jobs, queue) = mpsc::sync_channel::<Job>(limits.queue);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..limits.workers.max(1) {
@@ -54,7 +54,7 @@ impl HashPool {
 
     /// Runs `job` on a hashing thread and waits for its result; refuses at once when the
     /// queue is full. Call it from a blocking thread.
-    pub(crate) fn run<T: Send + 'static>(
+    pub fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PoolError> {
@@ -83,7 +83,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 impl UserPools {
     /// Derives what is stored for a new password, on the hashing pool.
-    pub(crate) fn derive_password(
+    pub fn derive_password(
         &self,
         pool_id: &str,
         username: &str,
@@ -99,11 +99,7 @@ impl UserPools {
     /// Whether `given` matches the `stored` hash, on the hashing pool. Without a stored
     /// hash (an unknown user, or one without a password) a dummy hash is verified, so the
     /// time taken does not tell the cases apart.
-    pub(crate) fn verify_password(
-        &self,
-        stored: Option<&str>,
-        given: &str,
-    ) -> Result<bool, PoolError> {
+    pub fn verify_password(&self, stored: Option<&str>, given: &str) -> Result<bool, PoolError> {
         let stored = stored.map(str::to_owned);
         let given = given.to_owned();
         self.hashing.run(move || match stored {
@@ -141,7 +137,7 @@ fn lower_priority() {
 }
 
 /// Compares secrets without leaking, through timing, how much of a guess was right.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 

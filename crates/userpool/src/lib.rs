@@ -1,42 +1,46 @@
 //! A local, Cognito-compatible user pool for `taskapi serve`.
 //!
-//! Through its doors it speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so the
-//! AWS CLI, boto3 and amazon-cognito-identity-js work against it unchanged, and it issues RS256 tokens with
-//! Cognito's claims and a JWKS, so the API verifies them exactly as it would verify real ones.
+//! Through its doors it speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so
+//! the AWS CLI, boto3 and amazon-cognito-identity-js work against it unchanged, and it
+//! issues RS256 tokens with Cognito's claims and a JWKS, so the API verifies them exactly as
+//! it would verify real ones.
 //! State and signing keys live in one SQLite file in the data directory.
 //!
-//! This crate is the core, with no HTTP in it: users and their credentials (`password`,
-//! `srp`, `totp`, `hashing`), codes and their allowances (`attempts`), the sign-in rules and
-//! the one decision of what follows a proven password (`signin`), sessions and tokens
-//! (`sessions`, `tokens`, `keys`), the store, and Cognito's actions on JSON values
-//! (`actions/`, run by [`UserPools::dispatch`]). Its failures are one enum, [`PoolError`].
-//! Two doors open onto it, each a crate of its own: the AWS JSON door
-//! (`taskapi-userpool-aws`: the codec, the endpoint, SigV4, the quota layer, the generated
-//! IAM credentials, Cognito's exception names) and the hosted UI (`taskapi-hosted-ui`,
-//! which calls the core through `hosted_ui`, never the actions). Request-rate quotas
+//! This crate is the core, with no HTTP in it: users, their attributes and credentials
+//! (`identity`, `schema`, `password`, `srp`, `totp`, `hashing`), what both doors do to
+//! accounts (`accounts`), codes and their allowances (`codes`, `attempts`), the sign-in
+//! rules and the one decision of what follows a proven password (`signin`), sessions and
+//! tokens (`sessions`, `tokens`, `keys`), and the store. Its failures are one enum,
+//! [`PoolError`]. Two doors open onto it, each a crate of its own: the AWS JSON door
+//! (`taskapi-userpool-aws`: Cognito's actions, the codec, the endpoint, SigV4, the quota
+//! layer, the generated IAM credentials, Cognito's exception names) and the hosted UI
+//! (`taskapi-hosted-ui`, which calls the core through `hosted_ui`). Request-rate quotas
 //! (`quotas`) meter both doors, and both run blocking core work within one bound
 //! ([`UserPools::run_blocking`]).
 
-mod actions;
-mod attempts;
-mod clock;
-mod error;
-mod expiring;
-mod hashing;
-mod hosted_ui;
-mod keys;
-mod model;
-mod outbox;
-mod password;
+pub mod accounts;
+pub mod attempts;
+pub mod clock;
+pub mod codes;
+pub mod error;
+pub mod expiring;
+pub mod hashing;
+pub mod hosted_ui;
+pub mod identity;
+pub mod keys;
+pub mod model;
+pub mod outbox;
+pub mod password;
 pub mod private;
-mod quotas;
+pub mod quotas;
 pub mod random;
-mod sessions;
-mod signin;
-mod srp;
-mod store;
-mod tokens;
-mod totp;
+pub mod schema;
+pub mod sessions;
+pub mod signin;
+pub mod srp;
+pub mod store;
+pub mod tokens;
+pub mod totp;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -132,11 +136,6 @@ pub struct DefaultPool {
 pub const DEFAULT_POOL_NAME: &str = "task-app-users";
 pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
 
-/// Pending SRP sign-ins held at once, in all and per account (one account's flood never
-/// pushes out another's sign-in).
-const MAX_SRP_BLOCKS: usize = 10_000;
-const MAX_SRP_BLOCKS_PER_ACCOUNT: usize = 20;
-
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
     settings: PoolSettings,
@@ -145,9 +144,6 @@ pub struct UserPools {
     outbox: Outbox,
     /// Signing keys by pool id, loaded once; keys never change after a pool is created.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
-    /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
-    /// per account.
-    srp_blocks: Expiring<actions::SrpBlock>,
     quotas: Quotas,
     hashing: HashPool,
     /// Permits for core calls running on blocking threads, from either door (the AWS JSON
@@ -222,7 +218,6 @@ impl UserPools {
             tuning,
             store,
             keys: RwLock::new(loaded),
-            srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
         }))
     }
 
@@ -383,7 +378,27 @@ impl UserPools {
         self.tuning.clock.now()
     }
 
-    fn pool_keys(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
+    /// The pool's state in SQLite, for the actions that read and write it as they are.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Where "e-mails" go: the log and the outbox file.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Each user's and caller's allowances of codes and wrong guesses.
+    pub fn attempts(&self) -> &Attempts {
+        &self.attempts
+    }
+
+    /// The knobs the pool was opened with (its clock, code lifetimes, limits).
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    pub fn pool_keys(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
         self.keys
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -392,7 +407,7 @@ impl UserPools {
     }
 
     /// Drops a deleted pool's keys, so its tokens stop verifying at once.
-    fn forget_keys(&self, pool_id: &str) {
+    pub fn forget_keys(&self, pool_id: &str) {
         self.keys
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -400,7 +415,7 @@ impl UserPools {
     }
 
     /// The pool whose access-token key has this `kid`.
-    fn pool_for_access_kid(&self, kid: &str) -> Option<(String, Arc<PoolKeys>)> {
+    pub fn pool_for_access_kid(&self, kid: &str) -> Option<(String, Arc<PoolKeys>)> {
         self.keys
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -410,7 +425,7 @@ impl UserPools {
     }
 
     /// Creates a pool whose id (and ARN) names `region`, or the configured one.
-    fn create_pool(
+    pub fn create_pool(
         &self,
         name: &str,
         config: PoolConfig,
@@ -440,7 +455,7 @@ impl UserPools {
         Ok(pool)
     }
 
-    fn create_client(
+    pub fn create_client(
         &self,
         pool_id: &str,
         name: &str,

@@ -146,7 +146,7 @@ impl FromStr for QuotaRate {
 
 /// The rate limiters, one per category, keyed by user pool; and in front of them, for the
 /// actions anyone may call without credentials, each client address's share.
-pub(crate) struct Quotas {
+pub struct Quotas {
     limiters: HashMap<Category, DefaultKeyedRateLimiter<String>>,
     shares: HashMap<Category, DefaultKeyedRateLimiter<(String, IpAddr)>>,
 }
@@ -158,7 +158,7 @@ const ADDRESS_SHARE: u32 = 2;
 
 impl Quotas {
     /// Cognito's defaults, with `overrides` applied.
-    pub(crate) fn new(overrides: &[QuotaRate]) -> Self {
+    pub fn new(overrides: &[QuotaRate]) -> Self {
         let mut rates: HashMap<Category, u32> = Category::ALL
             .iter()
             .map(|c| (*c, c.default_rate()))
@@ -187,7 +187,7 @@ impl Quotas {
     }
 
     /// Takes one request of `category` for `pool` from `caller`'s share of it.
-    pub(crate) fn check_share(
+    pub fn check_share(
         &self,
         category: Category,
         pool: &str,
@@ -205,7 +205,7 @@ impl Quotas {
     }
 
     /// Takes one request of `category` from `pool`'s allowance.
-    pub(crate) fn check(&self, category: Category, pool: &str) -> Result<(), PoolError> {
+    pub fn check(&self, category: Category, pool: &str) -> Result<(), PoolError> {
         let Some(limiter) = self.limiters.get(&category) else {
             return Ok(());
         };

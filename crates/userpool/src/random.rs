@@ -2,7 +2,7 @@
 
 use aws_lc_rs::rand::fill;
 
-pub(crate) fn bytes<const N: usize>() -> [u8; N] {
+pub fn bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     fill(&mut out).expect("the system random number generator failed");
     out
@@ -23,28 +23,28 @@ pub fn string_from(alphabet: &[u8], len: usize) -> String {
 }
 
 /// `us-east-1_AbC123xyz`: client libraries validate this shape before calling.
-pub(crate) fn pool_id(region: &str) -> String {
+pub fn pool_id(region: &str) -> String {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     format!("{region}_{}", string_from(ALNUM, 9))
 }
 
 /// 26 lowercase alphanumerics, like real app client ids.
-pub(crate) fn client_id() -> String {
+pub fn client_id() -> String {
     string_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 26)
 }
 
 /// A client secret: 51 lowercase alphanumerics (Cognito's are 24-64 characters).
-pub(crate) fn client_secret() -> String {
+pub fn client_secret() -> String {
     string_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 51)
 }
 
 /// The six-digit code Cognito e-mails.
-pub(crate) fn code() -> String {
+pub fn code() -> String {
     string_from(b"0123456789", 6)
 }
 
 /// A temporary password that satisfies any policy (all four character classes).
-pub(crate) fn temporary_password() -> String {
+pub fn temporary_password() -> String {
     format!(
         "{}{}{}{}",
         string_from(b"ABCDEFGHJKLMNPQRSTUVWXYZ", 4),

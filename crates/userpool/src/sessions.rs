@@ -9,7 +9,7 @@ use crate::tokens::{self, AccessClaims, Grant, OAuthExtras};
 
 impl UserPools {
     /// The ID token and the access token of a session, with its OAuth scopes if any.
-    pub(crate) fn mint_tokens(
+    pub fn mint_tokens(
         &self,
         client: &Client,
         pool: &Pool,
@@ -42,7 +42,7 @@ impl UserPools {
     }
 
     /// The live sign-in session a refresh token belongs to, for this client.
-    pub(crate) fn refresh_session(
+    pub fn refresh_session(
         &self,
         client: &Client,
         pool: &Pool,
@@ -65,7 +65,7 @@ impl UserPools {
     }
 
     /// The (still enabled) user of a sign-in session.
-    pub(crate) fn session_user(&self, pool: &Pool, session: &Session) -> Result<User, PoolError> {
+    pub fn session_user(&self, pool: &Pool, session: &Session) -> Result<User, PoolError> {
         let user = self
             .store
             .find_user(&pool.id, &session.username)?
@@ -78,7 +78,7 @@ impl UserPools {
     }
 
     /// The enabled user an unrevoked access token speaks for, and the token's claims.
-    pub(crate) fn access_token_user(&self, token: &str) -> Result<(User, AccessClaims), PoolError> {
+    pub fn access_token_user(&self, token: &str) -> Result<(User, AccessClaims), PoolError> {
         let invalid = || PoolError::NotAuthorized("Invalid Access Token".into());
         let kid = tokens::kid(token).ok_or_else(invalid)?;
         let (pool_id, keys) = self.pool_for_access_kid(&kid).ok_or_else(invalid)?;
@@ -109,7 +109,7 @@ impl UserPools {
 
     /// Revokes a refresh token of `client_id` and every access token minted from it; an
     /// unknown token is not an error, as RFC 7009 asks (there is nothing to revoke).
-    pub(crate) fn revoke_for_client(&self, client_id: &str, token: &str) -> Result<(), PoolError> {
+    pub fn revoke_for_client(&self, client_id: &str, token: &str) -> Result<(), PoolError> {
         let (client, _) = self.client(client_id)?;
         if !client.config.enable_token_revocation {
             return Err(PoolError::Unauthorized(

@@ -13,12 +13,12 @@ use crate::error::PoolError;
 use crate::model::{Client, MfaConfiguration, Pool, User, UserStatus};
 use crate::store::Challenge;
 
-pub(crate) const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
-pub(crate) const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
-pub(crate) const MFA_SETUP: &str = "MFA_SETUP";
+pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+pub const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
+pub const MFA_SETUP: &str = "MFA_SETUP";
 /// The `Session` VerifySoftwareToken hands back during MFA_SETUP, answered by
 /// RespondToAuthChallenge(MFA_SETUP).
-pub(crate) const MFA_SETUP_VERIFIED: &str = "MFA_SETUP_VERIFIED";
+pub const MFA_SETUP_VERIFIED: &str = "MFA_SETUP_VERIFIED";
 
 /// How long a challenge `Session` stays valid (Cognito's default, 3 minutes).
 const CHALLENGE_TTL: i64 = 180;
@@ -27,7 +27,7 @@ const CHALLENGE_TTL: i64 = 180;
 /// rendered by each door (a challenge or tokens on the AWS JSON door; a form or a redirect
 /// in the hosted UI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SignInStep {
+pub enum SignInStep {
     /// Nothing more: the user is signed in.
     SignedIn,
     /// An administrator created the user: a new password must be chosen first.
@@ -41,11 +41,7 @@ pub(crate) enum SignInStep {
 impl UserPools {
     /// The step after a proven password; refuses users who may not sign in at all
     /// (disabled, unconfirmed, a reset owed).
-    pub(crate) fn step_after_password(
-        &self,
-        pool: &Pool,
-        user: &User,
-    ) -> Result<SignInStep, PoolError> {
+    pub fn step_after_password(&self, pool: &Pool, user: &User) -> Result<SignInStep, PoolError> {
         Ok(if self.needs_new_password(user)? {
             SignInStep::NewPassword
         } else {
@@ -56,7 +52,7 @@ impl UserPools {
     /// The user whose password this is (USER_PASSWORD_AUTH and the hosted UI's sign-in
     /// form). Attempts for one user are decided one at a time, each on a fresh read, and
     /// wrong guesses count towards the lockout; an unknown user costs what a known one does.
-    pub(crate) fn proven_user(
+    pub fn proven_user(
         &self,
         client: &Client,
         pool: &Pool,
@@ -81,7 +77,7 @@ impl UserPools {
 
     /// Whether a user with a proven password must choose a new one first (an administrator
     /// created them); refuses users who may not sign in at all.
-    pub(crate) fn needs_new_password(&self, user: &User) -> Result<bool, PoolError> {
+    pub fn needs_new_password(&self, user: &User) -> Result<bool, PoolError> {
         if !user.enabled {
             return Err(PoolError::NotAuthorized("User is disabled.".into()));
         }
@@ -116,11 +112,7 @@ impl UserPools {
 
     /// Counts a failed sign-in as a name that does not exist, locking it out as a known
     /// user would be; returns the error to answer. Callers hold the name's turn.
-    pub(crate) fn unknown_user_failure(
-        &self,
-        pool: &Pool,
-        name: &str,
-    ) -> Result<PoolError, PoolError> {
+    pub fn unknown_user_failure(&self, pool: &Pool, name: &str) -> Result<PoolError, PoolError> {
         if self.attempts.phantom_locked_until(&pool.id, name) >= self.now() {
             return Ok(attempts_exceeded());
         }
@@ -136,7 +128,7 @@ impl UserPools {
 
     /// Verifies a password, counting failures and locking out after too many in a row.
     /// Callers hold the user's turn.
-    pub(crate) fn check_password(
+    pub fn check_password(
         &self,
         pool: &Pool,
         user: &User,
@@ -152,7 +144,7 @@ impl UserPools {
     /// A right password (or SRP proof) ends a run of failures, unless an authenticator code
     /// is still to come: then only the right code does, so that wrong codes add up to the
     /// same lockout as wrong passwords. Callers hold the user's turn.
-    pub(crate) fn password_proven(&self, pool: &Pool, user: &User) -> Result<(), PoolError> {
+    pub fn password_proven(&self, pool: &Pool, user: &User) -> Result<(), PoolError> {
         let code_follows = matches!(factor_step(pool, user), SignInStep::SoftwareToken);
         if user.failed_logins > 0 && !code_follows {
             self.store
@@ -163,7 +155,7 @@ impl UserPools {
 
     /// Counts a wrong password (or SRP proof) and returns the error to answer: after too
     /// many in a row, sign-in is locked for a doubling time. Callers hold the user's turn.
-    pub(crate) fn record_failure(&self, user: &User) -> Result<PoolError, PoolError> {
+    pub fn record_failure(&self, user: &User) -> Result<PoolError, PoolError> {
         Ok(if self.count_failure(user)? {
             attempts_exceeded()
         } else {
@@ -173,7 +165,7 @@ impl UserPools {
 
     /// Counts a wrong secret (a password, an SRP proof, an authenticator code) towards the
     /// user's lockout; `true` when the user is now locked. Callers hold the user's turn.
-    pub(crate) fn count_failure(&self, user: &User) -> Result<bool, PoolError> {
+    pub fn count_failure(&self, user: &User) -> Result<bool, PoolError> {
         let failures = self
             .store
             .record_failed_login(&user.pool_id, &user.username)?;
@@ -186,7 +178,7 @@ impl UserPools {
     }
 
     /// Opens a NEW_PASSWORD_REQUIRED challenge, unless the temporary password has expired.
-    pub(crate) fn new_password_session(
+    pub fn new_password_session(
         &self,
         client: &Client,
         pool: &Pool,
@@ -202,7 +194,7 @@ impl UserPools {
     }
 
     /// Stores a pending challenge and returns its `Session`.
-    pub(crate) fn start_challenge(
+    pub fn start_challenge(
         &self,
         kind: &str,
         client: &Client,
@@ -225,7 +217,7 @@ impl UserPools {
 
     /// Takes the pending challenge of this kind behind `session`, for this client, and its
     /// user; an unknown, used, expired or foreign session is Cognito's "session is expired".
-    pub(crate) fn answer_challenge(
+    pub fn answer_challenge(
         &self,
         kind: &str,
         client: &Client,
@@ -253,7 +245,7 @@ impl UserPools {
 
 /// With MFA on (or optional and set up by the user), a settled password leads to the
 /// software-token challenge, or to setting one up when the user has none yet.
-pub(crate) fn factor_step(pool: &Pool, user: &User) -> SignInStep {
+pub fn factor_step(pool: &Pool, user: &User) -> SignInStep {
     let has_totp = user.totp.enabled && user.totp.secret.is_some();
     match pool.config.mfa_configuration {
         MfaConfiguration::Off => SignInStep::SignedIn,
@@ -264,12 +256,12 @@ pub(crate) fn factor_step(pool: &Pool, user: &User) -> SignInStep {
 }
 
 /// The answer while a user (or an unknown username) is locked out.
-pub(crate) fn attempts_exceeded() -> PoolError {
+pub fn attempts_exceeded() -> PoolError {
     PoolError::NotAuthorized("Password attempts exceeded".into())
 }
 
 /// The user named in a challenge answer must be the one the challenge was for.
-pub(crate) fn same_user(named: Option<User>, expected: &User) -> Result<(), PoolError> {
+pub fn same_user(named: Option<User>, expected: &User) -> Result<(), PoolError> {
     match named {
         Some(user) if user.username == expected.username => Ok(()),
         _ => Err(PoolError::incorrect_credentials()),

@@ -26,8 +26,8 @@ use rusqlite::Connection;
 use taskapi_domain::NotReady;
 use taskapi_store_sqlite::fault::Health;
 
-pub(crate) use self::sessions::Challenge;
-pub(crate) use self::users::Sessions;
+pub use self::sessions::Challenge;
+pub use self::users::Sessions;
 use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
@@ -101,7 +101,7 @@ CREATE TABLE challenges (
     username TEXT NOT NULL, expires_at INTEGER NOT NULL);
 ";
 
-pub(crate) struct Store {
+pub struct Store {
     conn: Mutex<Connection>,
     health: Arc<Health>,
     /// Whether the connection is query-only now (changed under the connection lock).
@@ -109,7 +109,7 @@ pub(crate) struct Store {
 }
 
 /// The connection, locked; see [`Store::conn`].
-pub(crate) struct Conn<'a>(MutexGuard<'a, Connection>);
+pub struct Conn<'a>(MutexGuard<'a, Connection>);
 
 impl Deref for Conn<'_> {
     type Target = Connection;
@@ -126,7 +126,7 @@ impl DerefMut for Conn<'_> {
 }
 
 /// A stored RSA signing key.
-pub(crate) struct KeyRow {
+pub struct KeyRow {
     pub pool_id: String,
     pub token_use: String,
     pub kid: String,

@@ -8,7 +8,7 @@ use crate::error::PoolStoreError;
 use crate::model::{Client, Domain, ResourceServer};
 
 /// Schema version 2 to 3: the hosted UI's tables.
-pub(super) const MIGRATION: &str = "
+pub const MIGRATION: &str = "
 CREATE TABLE domains (
     domain TEXT PRIMARY KEY,
     pool_id TEXT NOT NULL UNIQUE REFERENCES pools(id) ON DELETE CASCADE,

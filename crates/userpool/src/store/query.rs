@@ -11,7 +11,7 @@ impl Store {
     /// Runs `statements` on the locked connection. A storage fault among their failures
     /// is recorded against this store's health (logged once per episode; `/readyz` reports
     /// it) before it reaches the caller as [`PoolStoreError::Unavailable`].
-    pub(super) fn with_conn<T>(
+    pub fn with_conn<T>(
         &self,
         statements: impl FnOnce(&mut Connection) -> Result<T, PoolStoreError>,
     ) -> Result<T, PoolStoreError> {
@@ -23,7 +23,7 @@ impl Store {
     }
 
     /// The first row `sql` finds, if any.
-    pub(super) fn optional_row<T>(
+    pub fn optional_row<T>(
         &self,
         sql: &str,
         args: impl Params,
@@ -33,7 +33,7 @@ impl Store {
     }
 
     /// Every row `sql` finds, in its order.
-    pub(super) fn all_rows<T>(
+    pub fn all_rows<T>(
         &self,
         sql: &str,
         args: impl Params,
@@ -49,7 +49,7 @@ impl Store {
     }
 
     /// Runs one statement that writes.
-    pub(super) fn execute(&self, sql: &str, args: impl Params) -> Result<(), PoolStoreError> {
+    pub fn execute(&self, sql: &str, args: impl Params) -> Result<(), PoolStoreError> {
         self.with_conn(|conn| {
             conn.execute(sql, args)?;
             Ok(())

@@ -8,7 +8,7 @@ use crate::model::Session;
 
 /// A pending challenge (`NEW_PASSWORD_REQUIRED`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`), found
 /// by its `Session`.
-pub(crate) struct Challenge {
+pub struct Challenge {
     pub kind: String,
     pub pool_id: String,
     pub client_id: String,
@@ -174,7 +174,7 @@ fn challenge_row(r: &Row<'_>) -> rusqlite::Result<Challenge> {
 
 /// [`Store::revoke_user_sessions`] inside a transaction of the caller's (a password reset
 /// ends every session in the same commit as the new password).
-pub(super) fn end_user_sessions(
+pub fn end_user_sessions(
     tx: &rusqlite::Transaction<'_>,
     pool_id: &str,
     username: &str,

@@ -9,7 +9,7 @@ use crate::model::{Credentials, NewCode, Totp, User, UserStatus};
 
 /// What a password change does to the sessions a user has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sessions {
+pub enum Sessions {
     /// The user changed it while signed in (ChangePassword, a first password): kept.
     Keep,
     /// A reset (forgotten password, an administrator's): every session revoked.
@@ -234,8 +234,7 @@ impl Store {
 
 /// The tables that hold a user's rows, keyed by `pool_id` and `username`: deleting a user
 /// (or their pool) clears them all.
-pub(super) const USER_TABLES: [&str; 5] =
-    ["users", "codes", "group_members", "sessions", "challenges"];
+pub const USER_TABLES: [&str; 5] = ["users", "codes", "group_members", "sessions", "challenges"];
 
 /// `Ok(false)` when a write broke a uniqueness rule (a username or sign-in alias taken).
 /// The row of [`Store::insert_user`], on `conn` (which may be in a transaction);

@@ -1,5 +1,5 @@
 //! USER_SRP_AUTH: the PASSWORD_VERIFIER challenge and its answer. The arithmetic is in
-//! `crate::srp`; this is the protocol around it (who may try, what is stored, what counts).
+//! `taskapi_userpool::srp`; this is the protocol around it (who may try, what is stored, what counts).
 
 use std::collections::BTreeMap;
 
@@ -10,17 +10,17 @@ use num_bigint::BigUint;
 use super::auth::SignIn;
 use super::shapes::AuthResponse;
 use super::{Params, required_param};
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{Client, Pool, User, UserStatus};
-use crate::signin::attempts_exceeded;
-use crate::srp::{self, Exchange};
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{Client, Pool, User, UserStatus};
+use taskapi_userpool::signin::attempts_exceeded;
+use taskapi_userpool::srp::{self, Exchange};
 
 /// How long a SECRET_BLOCK may be answered when the client sets no `AuthSessionValidity`
 /// (Cognito's default, 3 minutes).
 const DEFAULT_BLOCK_MINUTES: i64 = 3;
 
-impl UserPools {
+impl AwsDoor {
     /// InitiateAuth / AdminInitiateAuth with USER_SRP_AUTH: answers the client's `A` with
     /// the user's salt, our `B` and a single-use SECRET_BLOCK naming the stored exchange.
     /// Unknown users get a decoy that can never verify when the client hides user
@@ -32,14 +32,14 @@ impl UserPools {
             return Err(PoolError::InvalidParameter("Invalid SRP_A value.".into()));
         }
         let now = self.now();
-        let user = match self.store.find_user(&pool.id, name)? {
+        let user = match self.store().find_user(&pool.id, name)? {
             Some(user) => Some(user),
             None if client.config.hides_user_existence() => None,
             None => return Err(PoolError::UserNotFound),
         };
         // A locked-out name is refused alike, whether or not it exists.
         let locked_until = user.as_ref().map_or_else(
-            || self.attempts.phantom_locked_until(&pool.id, name),
+            || self.attempts().phantom_locked_until(&pool.id, name),
             |u| u.locked_until,
         );
         if locked_until >= now {
@@ -60,7 +60,7 @@ impl UserPools {
         };
         let (b_hex, big_b_hex) = srp::server_public(&verifier)
             .ok_or_else(|| PoolError::InvalidParameter("Invalid SRP state.".into()))?;
-        let block = STANDARD.encode(crate::random::bytes::<96>());
+        let block = STANDARD.encode(taskapi_userpool::random::bytes::<96>());
         let minutes = client
             .config
             .auth_session_minutes()
@@ -92,7 +92,7 @@ impl UserPools {
         ]);
         // The exchange lives behind SECRET_BLOCK (pycognito sends no Session); the Session
         // is handed out because Amplify and amazon-cognito-identity-js send it back.
-        let session = STANDARD.encode(crate::random::bytes::<96>());
+        let session = STANDARD.encode(taskapi_userpool::random::bytes::<96>());
         Ok(AuthResponse::challenge(
             "PASSWORD_VERIFIER",
             Some(session),
@@ -122,13 +122,13 @@ impl UserPools {
         if state.username.is_empty() {
             // The decoy handed to a name that does not exist: it fails as a wrong proof
             // does, and locks out as one.
-            let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
+            let _turn = self.attempts().turn(&pool.id, &name.to_lowercase());
             return Err(self.unknown_user_failure(pool, name)?);
         }
         // Proofs for one user are decided one at a time, each on a fresh read.
-        let _turn = self.attempts.turn(&pool.id, &state.username);
+        let _turn = self.attempts().turn(&pool.id, &state.username);
         let user = self
-            .store
+            .store()
             .find_user(&pool.id, name)?
             .filter(|u| u.username == state.username)
             .ok_or_else(PoolError::incorrect_credentials)?;
@@ -166,8 +166,9 @@ fn stored_verifier(user: &User) -> Option<(String, String)> {
 
 /// A random salt and verifier for a user who does not exist.
 fn decoy_verifier() -> (String, String) {
-    let salt = BigUint::from_bytes_be(&crate::random::bytes::<16>()).to_str_radix(16);
-    let verifier = BigUint::from_bytes_be(&crate::random::bytes::<384>()).to_str_radix(16);
+    let salt = BigUint::from_bytes_be(&taskapi_userpool::random::bytes::<16>()).to_str_radix(16);
+    let verifier =
+        BigUint::from_bytes_be(&taskapi_userpool::random::bytes::<384>()).to_str_radix(16);
     (salt, verifier)
 }
 

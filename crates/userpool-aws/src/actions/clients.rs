@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 use super::oauth_settings::{OAuthFields, OAuthShape};
 use super::page;
 use super::shapes::{Echo, Empty};
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{Client, ClientConfig, TokenValidity};
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{Client, ClientConfig, TokenValidity};
 
 /// CreateUserPoolClient members kept verbatim and returned by DescribeUserPoolClient.
 const CLIENT_ECHO: [&str; 4] = [
@@ -136,7 +136,7 @@ impl UserPoolClientResponse {
     }
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn create_user_pool_client(
         &self,
         req: CreateUserPoolClient,
@@ -160,13 +160,13 @@ impl UserPools {
             self.oauth_settings(&client.pool_id, client.secret.is_some(), &req.oauth)?;
         client.name = req.client_name.clone();
         client.modified = self.now();
-        self.store.update_client(&client)?;
+        self.store().update_client(&client)?;
         Ok(UserPoolClientResponse::new(&client))
     }
 
     pub(super) fn delete_user_pool_client(&self, req: ClientRef) -> Result<Empty, PoolError> {
         let (client, _) = self.pool_client(&req.user_pool_id, &req.client_id)?;
-        self.store.delete_client(&client.id)?;
+        self.store().delete_client(&client.id)?;
         Ok(Empty {})
     }
 
@@ -183,7 +183,7 @@ impl UserPools {
         req: ListUserPoolClients,
     ) -> Result<ListUserPoolClientsResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
-        let clients = self.store.clients(&req.user_pool_id)?;
+        let clients = self.store().clients(&req.user_pool_id)?;
         let (clients, next_token) = page(clients, req.next_token.as_deref(), req.max_results, 60)?;
         Ok(ListUserPoolClientsResponse {
             user_pool_clients: clients

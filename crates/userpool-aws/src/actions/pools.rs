@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::page;
-use super::schema;
 use super::shapes::{Echo, Empty};
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{MfaConfiguration, PasswordPolicy, Pool, PoolConfig, SchemaAttribute};
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{
+    MfaConfiguration, PasswordPolicy, Pool, PoolConfig, SchemaAttribute,
+};
+use taskapi_userpool::schema;
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
 const POOL_ECHO: [&str; 12] = [
@@ -141,7 +143,7 @@ pub(super) struct ListUserPoolsResponse {
     next_token: Option<String>,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn create_user_pool(
         &self,
         req: CreateUserPool,
@@ -231,7 +233,7 @@ impl UserPools {
             }
         }
         pool.modified = self.now();
-        self.store.update_pool(&pool)?;
+        self.store().update_pool(&pool)?;
         Ok(Empty {})
     }
 
@@ -244,7 +246,7 @@ impl UserPools {
         let mut pool = self.pool(&req.user_pool_id)?;
         schema::add_custom(&mut pool.config.schema, req.custom_attributes)?;
         pool.modified = self.now();
-        self.store.update_pool(&pool)?;
+        self.store().update_pool(&pool)?;
         Ok(Empty {})
     }
 
@@ -256,7 +258,7 @@ impl UserPools {
                 "The user pool cannot be deleted because deletion protection is activated.".into(),
             ));
         }
-        self.store.delete_pool(&pool.id)?;
+        self.store().delete_pool(&pool.id)?;
         self.forget_keys(&pool.id);
         Ok(Empty {})
     }
@@ -272,7 +274,7 @@ impl UserPools {
         &self,
         req: ListUserPools,
     ) -> Result<ListUserPoolsResponse, PoolError> {
-        let pools = self.store.pools()?;
+        let pools = self.store().pools()?;
         let (pools, next_token) =
             page(pools, req.next_token.as_deref(), Some(req.max_results), 60)?;
         Ok(ListUserPoolsResponse {
@@ -313,7 +315,7 @@ impl UserPools {
             },
             mfa_configuration: config.mfa_configuration,
             schema_attributes: schema::describe(&config.schema),
-            estimated_number_of_users: self.store.users(&pool.id)?.len(),
+            estimated_number_of_users: self.store().users(&pool.id)?.len(),
             creation_date: pool.created,
             last_modified_date: pool.modified,
             echo: config.echo.clone(),

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::page;
 use super::shapes::Empty;
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{Domain, OAuthSettings, ResourceServer, ResourceServerScope};
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{Domain, OAuthSettings, ResourceServer, ResourceServerScope};
 
 /// The scopes every pool has, next to its resource servers' `<identifier>/<scope>`.
 pub(crate) const STANDARD_SCOPES: [&str; 5] = [
@@ -190,19 +190,19 @@ pub(super) struct ResourceServersResponse {
     next_token: Option<String>,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn create_user_pool_domain(
         &self,
         req: DomainRequest,
     ) -> Result<CreateDomainResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         check_domain(&req.domain)?;
-        if self.store.domain_of_pool(&req.user_pool_id)?.is_some() {
+        if self.store().domain_of_pool(&req.user_pool_id)?.is_some() {
             return Err(PoolError::InvalidParameter(
                 "User pool already has a domain configured.".into(),
             ));
         }
-        let stored = self.store.insert_domain(&Domain {
+        let stored = self.store().insert_domain(&Domain {
             domain: req.domain,
             pool_id: req.user_pool_id,
             created: self.now(),
@@ -221,7 +221,7 @@ impl UserPools {
         &self,
         req: DescribeDomain,
     ) -> Result<DescribeDomainResponse, PoolError> {
-        let found = self.store.domain(&req.domain)?.map(|d| FoundDomain {
+        let found = self.store().domain(&req.domain)?.map(|d| FoundDomain {
             user_pool_id: d.pool_id,
             aws_account_id: "000000000000",
             domain: d.domain,
@@ -238,7 +238,7 @@ impl UserPools {
 
     pub(super) fn delete_user_pool_domain(&self, req: DomainRequest) -> Result<Empty, PoolError> {
         self.pool(&req.user_pool_id)?;
-        if !self.store.delete_domain(&req.domain, &req.user_pool_id)? {
+        if !self.store().delete_domain(&req.domain, &req.user_pool_id)? {
             return Err(PoolError::InvalidParameter(
                 "No such domain or user pool exists.".into(),
             ));
@@ -251,7 +251,7 @@ impl UserPools {
         req: ResourceServerRequest,
     ) -> Result<ResourceServerResponse, PoolError> {
         let server = self.checked_resource_server(req)?;
-        if !self.store.insert_resource_server(&server, self.now())? {
+        if !self.store().insert_resource_server(&server, self.now())? {
             return Err(PoolError::InvalidParameter(format!(
                 "{} already exists in user pool {}.",
                 server.identifier, server.pool_id
@@ -266,7 +266,7 @@ impl UserPools {
     ) -> Result<ResourceServerResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         let server = self
-            .store
+            .store()
             .resource_servers(&req.user_pool_id)?
             .into_iter()
             .find(|s| s.identifier == req.identifier)
@@ -279,7 +279,7 @@ impl UserPools {
         req: ListResourceServers,
     ) -> Result<ResourceServersResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
-        let servers = self.store.resource_servers(&req.user_pool_id)?;
+        let servers = self.store().resource_servers(&req.user_pool_id)?;
         let (servers, next_token) = page(servers, req.next_token.as_deref(), req.max_results, 50)?;
         Ok(ResourceServersResponse {
             resource_servers: servers.into_iter().map(ResourceServerType::new).collect(),
@@ -292,7 +292,7 @@ impl UserPools {
         req: ResourceServerRequest,
     ) -> Result<ResourceServerResponse, PoolError> {
         let server = self.checked_resource_server(req)?;
-        if !self.store.update_resource_server(&server)? {
+        if !self.store().update_resource_server(&server)? {
             return Err(resource_server_not_found(&server.identifier));
         }
         Ok(ResourceServerResponse::new(server))
@@ -304,7 +304,7 @@ impl UserPools {
     ) -> Result<Empty, PoolError> {
         self.pool(&req.user_pool_id)?;
         if !self
-            .store
+            .store()
             .delete_resource_server(&req.user_pool_id, &req.identifier)?
         {
             return Err(resource_server_not_found(&req.identifier));
@@ -351,22 +351,6 @@ impl UserPools {
             name: req.name,
             scopes: req.scopes,
         })
-    }
-
-    /// Every scope a pool's clients may be given: the standard ones and each resource
-    /// server's `<identifier>/<scope name>`.
-    pub(crate) fn custom_scopes_of(&self, pool_id: &str) -> Result<Vec<String>, PoolError> {
-        Ok(self
-            .store
-            .resource_servers(pool_id)?
-            .into_iter()
-            .flat_map(|server| {
-                server
-                    .scopes
-                    .into_iter()
-                    .map(move |s| format!("{}/{}", server.identifier, s.scope_name))
-            })
-            .collect())
     }
 
     /// Validates a client's OAuth members as Cognito does and returns what to store.

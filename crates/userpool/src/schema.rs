@@ -6,7 +6,7 @@ use crate::error::PoolError;
 use crate::model::{NumberBound, SchemaAttribute, StringBound};
 
 /// The standard attributes of a Cognito pool's schema.
-pub(super) const STANDARD_ATTRIBUTES: [&str; 20] = [
+pub const STANDARD_ATTRIBUTES: [&str; 20] = [
     "address",
     "birthdate",
     "email",

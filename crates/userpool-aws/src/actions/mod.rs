@@ -1,15 +1,15 @@
-//! The Cognito actions, grouped by who calls them, and the helpers they share.
+//! The Cognito actions, grouped by who calls them, and the helpers they share: each decodes
+//! its request, calls the core (through [`AwsDoor`]'s `Deref` to the pool) and encodes
+//! Cognito's answer.
 
 mod account;
 mod admin;
 mod auth;
 mod clients;
 mod groups;
-mod identity;
 mod mfa;
 mod oauth_settings;
 mod pools;
-mod schema;
 mod shapes;
 mod signup;
 mod srp;
@@ -19,30 +19,30 @@ pub(crate) use self::srp::SrpBlock;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::attempts::{CodeRequest, CodeStep};
-use crate::hashing::constant_time_eq;
 use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use taskapi_userpool::attempts::{CodeRequest, CodeStep};
+use taskapi_userpool::hashing::constant_time_eq;
 
-use self::identity::{Attribute, alias_email, attributes, check_total, is_email, new_identity};
-use self::shapes::{CodeDeliveryDetails, Delivery};
-use crate::UserPools;
-use crate::error::{PoolError, PoolStoreError};
-use crate::model::{Client, CodePurpose, NewCode, Pool, User};
-use crate::outbox::Message;
+use crate::door::AwsDoor;
+use taskapi_userpool::error::{PoolError, PoolStoreError};
+use taskapi_userpool::identity::{
+    Attribute, alias_email, attributes, check_total, is_email, new_identity,
+};
+use taskapi_userpool::model::{Client, CodePurpose};
 
-impl UserPools {
+impl AwsDoor {
     /// Runs one Cognito action on its JSON request. Synchronous on purpose: it hashes
     /// passwords and talks to SQLite, so the AWS JSON door calls it on a blocking thread
-    /// ([`UserPools::run_blocking`]).
+    /// (`UserPools::run_blocking`).
     /// `signed_region` is the region of the request's SigV4 scope, where it has one: new
     /// pools are created there, as in AWS. `caller` is the client's address: the public
     /// actions that request or enter a code spend that address's allowance.
-    pub fn dispatch(
+    pub(crate) fn dispatch(
         &self,
         action: &str,
         body: Value,
@@ -59,7 +59,7 @@ impl UserPools {
         let pool = |body: &Value| {
             body["ClientId"]
                 .as_str()
-                .and_then(|client| self.store.client(client).ok().flatten())
+                .and_then(|client| self.store().client(client).ok().flatten())
                 .map(|client| client.pool_id)
         };
         if let Some((purpose, step)) = step
@@ -158,163 +158,6 @@ impl UserPools {
             ))),
         }
     }
-
-    fn pool(&self, pool_id: &str) -> Result<Pool, PoolError> {
-        self.store
-            .pool(pool_id)?
-            .ok_or_else(|| PoolError::pool_not_found(pool_id))
-    }
-
-    /// The app client and its pool, for the public (client-id authenticated) actions.
-    pub(crate) fn client(&self, client_id: &str) -> Result<(Client, Pool), PoolError> {
-        let client = self
-            .store
-            .client(client_id)?
-            .ok_or_else(|| PoolError::client_not_found(client_id))?;
-        let pool = self.pool(&client.pool_id)?;
-        Ok((client, pool))
-    }
-
-    /// An app client of the pool named in a signed (admin) action.
-    fn pool_client(&self, pool_id: &str, client_id: &str) -> Result<(Client, Pool), PoolError> {
-        let pool = self.pool(pool_id)?;
-        let client = self
-            .store
-            .client(client_id)?
-            .filter(|c| c.pool_id == pool.id)
-            .ok_or_else(|| PoolError::client_not_found(client_id))?;
-        Ok((client, pool))
-    }
-
-    /// The pool an admin action names and the user in it, where existence is never hidden.
-    fn admin_user(&self, pool_id: &str, username: &str) -> Result<(Pool, User), PoolError> {
-        let pool = self.pool(pool_id)?;
-        let user = self
-            .store
-            .find_user(pool_id, username)?
-            .ok_or(PoolError::UserNotFound)?;
-        Ok((pool, user))
-    }
-
-    /// Stores a changed user, stamped with the time of the change.
-    fn save_user(&self, user: &mut User) -> Result<(), PoolError> {
-        user.modified = self.now();
-        self.store.update_user(user)?;
-        Ok(())
-    }
-
-    /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may
-    /// request only so many codes an hour.
-    fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, PoolError> {
-        let code = self.issue_code(user, purpose)?;
-        self.store.put_code(user, &code)?;
-        Ok(self.deliver_code(user, &code))
-    }
-
-    /// A fresh code for `user`, charged to its allowance of codes; not yet stored or sent.
-    fn issue_code(&self, user: &User, purpose: CodePurpose) -> Result<NewCode, PoolError> {
-        let now = self.now();
-        self.attempts
-            .codes(&user.pool_id, &user.username, purpose)
-            .request(now)?;
-        let ttl = match purpose {
-            CodePurpose::SignUp | CodePurpose::VerifyEmail => self.tuning.sign_up_code_ttl,
-            CodePurpose::ForgotPassword => self.tuning.reset_code_ttl,
-        };
-        Ok(NewCode {
-            purpose,
-            code: crate::random::code(),
-            expires_at: now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
-        })
-    }
-
-    /// "E-mails" a stored code: the outbox's log line and file.
-    fn deliver_code(&self, user: &User, code: &NewCode) -> Delivery {
-        self.outbox.send(&Message {
-            user,
-            purpose: code.purpose.as_str(),
-            code: &code.code,
-            now: self.now(),
-        });
-        delivery(user.email().unwrap_or_default())
-    }
-
-    /// The answer to a code request that must not reveal whether `name` can get a code (an
-    /// unknown user, or one in no state to get one): the same allowance (that of `user`, the
-    /// internal username if known) is charged and a delivery to `name` is reported, but
-    /// nothing is sent.
-    fn pretend_code_sent(
-        &self,
-        pool_id: &str,
-        user: &str,
-        name: &str,
-        purpose: CodePurpose,
-    ) -> Result<Delivery, PoolError> {
-        self.attempts
-            .codes(pool_id, user, purpose)
-            .request(self.now())?;
-        Ok(delivery(name))
-    }
-
-    /// The user a code is being entered for. While the client hides user existence, an
-    /// unknown user (or one `eligible` refuses) gets what a wrong code gets, and uses up the
-    /// same hourly allowance of wrong codes.
-    fn code_user(
-        &self,
-        client: &Client,
-        pool: &Pool,
-        name: &str,
-        purpose: CodePurpose,
-        eligible: impl FnOnce(&User) -> Result<(), PoolError>,
-    ) -> Result<User, PoolError> {
-        let hides = client.config.hides_user_existence();
-        match self.store.find_user(&pool.id, name)? {
-            Some(user) => match eligible(&user) {
-                Ok(()) => Ok(user),
-                Err(_) if hides => Err(self.wrong_code(&pool.id, &user.username, purpose)),
-                Err(refused) => Err(refused),
-            },
-            None if hides => Err(self.wrong_code(&pool.id, name, purpose)),
-            None => Err(PoolError::UserNotFound),
-        }
-    }
-
-    /// The answer to a wrong code, counted against the hourly allowance of `user`.
-    fn wrong_code(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> PoolError {
-        let (codes, now) = (self.attempts.codes(pool_id, user, purpose), self.now());
-        match codes.may_enter(now) {
-            Ok(()) => {
-                codes.wrong(now);
-                PoolError::CodeMismatch
-            }
-            Err(limit) => limit,
-        }
-    }
-
-    /// Checks a code and consumes it. Each user may enter only so many wrong codes an hour,
-    /// and a new code does not renew that; a code whose own wrong guesses ran out is dead,
-    /// refusing even the right value, until a new one is requested.
-    fn redeem_code(&self, user: &User, purpose: CodePurpose, given: &str) -> Result<(), PoolError> {
-        let (pool_id, username) = (&user.pool_id, &user.username);
-        self.attempts
-            .codes(pool_id, username, purpose)
-            .may_enter(self.now())?;
-        // No code, or a dead one, answers as a wrong code does: a user who never asked for
-        // a code must look like one who does not exist.
-        let stored = match self.store.code(user, purpose)? {
-            Some(stored) if stored.attempts < self.tuning.max_code_attempts => stored,
-            _ => return Err(self.wrong_code(pool_id, username, purpose)),
-        };
-        if stored.expires_at <= self.now() {
-            return Err(PoolError::ExpiredCode);
-        }
-        if !constant_time_eq(stored.code.as_bytes(), given.trim().as_bytes()) {
-            self.store.count_code_attempt(user, purpose)?;
-            return Err(self.wrong_code(pool_id, username, purpose));
-        }
-        self.store.delete_code(user, purpose)?;
-        Ok(())
-    }
 }
 
 /// Decodes a request, runs an action on it and encodes its answer.
@@ -335,13 +178,6 @@ where
 fn parse<T: DeserializeOwned>(body: Value) -> Result<T, PoolError> {
     serde_json::from_value(body)
         .map_err(|e| PoolError::InvalidParameter(format!("1 validation error detected: {e}")))
-}
-
-/// The answer for a code e-mailed to `email`.
-fn delivery(email: &str) -> Delivery {
-    Delivery {
-        code_delivery_details: CodeDeliveryDetails::email(email, "email"),
-    }
 }
 
 /// Verifies `SECRET_HASH` for clients that have a secret:

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::page;
 use super::shapes::{Empty, GroupType, UserType};
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{Group, User};
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{Group, User};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -102,10 +102,10 @@ pub(super) struct UsersResponse {
     next_token: Option<String>,
 }
 
-impl UserPools {
+impl AwsDoor {
     fn existing_group(&self, pool_id: &str, name: &str) -> Result<Group, PoolError> {
         self.pool(pool_id)?;
-        self.store
+        self.store()
             .group(pool_id, name)?
             .ok_or_else(|| PoolError::ResourceNotFound("Group not found.".into()))
     }
@@ -129,7 +129,7 @@ impl UserPools {
             created: now,
             modified: now,
         };
-        if !self.store.insert_group(&group)? {
+        if !self.store().insert_group(&group)? {
             return Err(PoolError::GroupExists);
         }
         Ok(GroupResponse {
@@ -146,7 +146,7 @@ impl UserPools {
 
     pub(super) fn list_groups(&self, req: ListGroups) -> Result<GroupsResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
-        let groups = self.store.groups(&req.user_pool_id)?;
+        let groups = self.store().groups(&req.user_pool_id)?;
         let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
         Ok(GroupsResponse::new(&groups, next_token))
     }
@@ -164,7 +164,7 @@ impl UserPools {
             group.role_arn = req.role_arn;
         }
         group.modified = self.now();
-        self.store.update_group(&group)?;
+        self.store().update_group(&group)?;
         Ok(GroupResponse {
             group: GroupType::new(&group),
         })
@@ -172,7 +172,7 @@ impl UserPools {
 
     pub(super) fn delete_group(&self, req: GroupRef) -> Result<Empty, PoolError> {
         let group = self.existing_group(&req.user_pool_id, &req.group_name)?;
-        self.store.delete_group(&group.pool_id, &group.name)?;
+        self.store().delete_group(&group.pool_id, &group.name)?;
         Ok(Empty {})
     }
 
@@ -181,11 +181,11 @@ impl UserPools {
         req: ListUsersInGroup,
     ) -> Result<UsersResponse, PoolError> {
         let group = self.existing_group(&req.user_pool_id, &req.group_name)?;
-        let names = self.store.member_names(&group.pool_id, &group.name)?;
+        let names = self.store().member_names(&group.pool_id, &group.name)?;
         let (names, next_token) = page(names, req.next_token.as_deref(), req.limit, 60)?;
         let mut users = Vec::with_capacity(names.len());
         for name in names {
-            if let Some(user) = self.store.find_user(&group.pool_id, &name)? {
+            if let Some(user) = self.store().find_user(&group.pool_id, &name)? {
                 users.push(UserType::new(&user));
             }
         }
@@ -194,13 +194,13 @@ impl UserPools {
 
     pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, PoolError> {
         let user = self.member_change(&req)?;
-        self.store.add_member(&user, &req.group_name)?;
+        self.store().add_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
     pub(super) fn admin_remove_user_from_group(&self, req: Membership) -> Result<Empty, PoolError> {
         let user = self.member_change(&req)?;
-        self.store.remove_member(&user, &req.group_name)?;
+        self.store().remove_member(&user, &req.group_name)?;
         Ok(Empty {})
     }
 
@@ -208,7 +208,7 @@ impl UserPools {
     fn member_change(&self, req: &Membership) -> Result<User, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if !self
-            .store
+            .store()
             .group_exists(&req.user_pool_id, &req.group_name)?
         {
             return Err(PoolError::ResourceNotFound("Group not found.".into()));
@@ -221,7 +221,7 @@ impl UserPools {
         req: ListGroupsForUser,
     ) -> Result<GroupsResponse, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        let groups = self.store.groups_of(&user.pool_id, &user.username)?;
+        let groups = self.store().groups_of(&user.pool_id, &user.username)?;
         let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
         Ok(GroupsResponse::new(&groups, next_token))
     }

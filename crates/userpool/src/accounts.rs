@@ -1,82 +1,68 @@
-//! Self-service account actions: sign-up and its confirmation, and password recovery.
+//! What both doors do to accounts: find a pool, client or user, sign up and confirm, send
+//! and redeem codes for recovery, replace a temporary password, redeem an authenticator
+//! code, list a pool's scopes. The AWS JSON door's actions and the hosted UI's pages call
+//! these, each rendering the answer in its own format.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
-
-use super::{Attribute, alias_email, attributes, check_secret_hash, new_identity};
 use crate::UserPools;
+use crate::codes::{CodeDeliveryDetails, Delivery};
 use crate::error::PoolError;
+use crate::identity::{alias_email, check_total, new_identity};
 use crate::model::{Client, CodePurpose, Pool, User, UserStatus};
 use crate::password::{self, Setter};
+use crate::signin::attempts_exceeded;
 use crate::store::Sessions;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct SignUp {
-    client_id: String,
-    secret_hash: Option<String>,
-    username: String,
-    password: Option<String>,
-    user_attributes: Option<Vec<Attribute>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ConfirmSignUp {
-    client_id: String,
-    secret_hash: Option<String>,
-    username: String,
-    confirmation_code: String,
-}
-
-/// ResendConfirmationCode and ForgotPassword take the same members.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct UserRequest {
-    client_id: String,
-    secret_hash: Option<String>,
-    username: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ConfirmForgotPassword {
-    client_id: String,
-    secret_hash: Option<String>,
-    username: String,
-    confirmation_code: String,
-    password: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct SignUpResponse {
-    user_confirmed: bool,
-    user_sub: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code_delivery_details: Option<CodeDeliveryDetails>,
-}
+use crate::totp;
 
 impl UserPools {
-    pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, PoolError> {
-        let (_, pool) =
-            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
-        let attrs = attributes(&pool, req.user_attributes)?;
-        let (user, code_delivery_details) =
-            self.register(&pool, &req.username, req.password, attrs)?;
-        Ok(SignUpResponse {
-            user_confirmed: false,
-            user_sub: user.sub().to_owned(),
-            code_delivery_details,
-        })
+    pub fn pool(&self, pool_id: &str) -> Result<Pool, PoolError> {
+        self.store
+            .pool(pool_id)?
+            .ok_or_else(|| PoolError::pool_not_found(pool_id))
+    }
+
+    /// The app client and its pool, for the public (client-id authenticated) actions.
+    pub fn client(&self, client_id: &str) -> Result<(Client, Pool), PoolError> {
+        let client = self
+            .store
+            .client(client_id)?
+            .ok_or_else(|| PoolError::client_not_found(client_id))?;
+        let pool = self.pool(&client.pool_id)?;
+        Ok((client, pool))
+    }
+
+    /// An app client of the pool named in a signed (admin) action.
+    pub fn pool_client(&self, pool_id: &str, client_id: &str) -> Result<(Client, Pool), PoolError> {
+        let pool = self.pool(pool_id)?;
+        let client = self
+            .store
+            .client(client_id)?
+            .filter(|c| c.pool_id == pool.id)
+            .ok_or_else(|| PoolError::client_not_found(client_id))?;
+        Ok((client, pool))
+    }
+
+    /// The pool an admin action names and the user in it, where existence is never hidden.
+    pub fn admin_user(&self, pool_id: &str, username: &str) -> Result<(Pool, User), PoolError> {
+        let pool = self.pool(pool_id)?;
+        let user = self
+            .store
+            .find_user(pool_id, username)?
+            .ok_or(PoolError::UserNotFound)?;
+        Ok((pool, user))
+    }
+
+    /// Stores a changed user, stamped with the time of the change.
+    pub fn save_user(&self, user: &mut User) -> Result<(), PoolError> {
+        user.modified = self.now();
+        self.store.update_user(user)?;
+        Ok(())
     }
 
     /// Self-service sign-up (the API's and the hosted UI's): the new, unconfirmed user, and
     /// where its confirmation code went, if one was e-mailed.
-    pub(crate) fn register(
+    pub fn register(
         &self,
         pool: &Pool,
         given_username: &str,
@@ -128,15 +114,8 @@ impl UserPools {
         Ok((user, Some(delivery.code_delivery_details)))
     }
 
-    pub(super) fn confirm_sign_up(&self, req: ConfirmSignUp) -> Result<Empty, PoolError> {
-        let (client, pool) =
-            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
-        self.confirm_registration(&client, &pool, &req.username, &req.confirmation_code)?;
-        Ok(Empty {})
-    }
-
     /// Confirms a sign-up with the e-mailed code (the API's action and the hosted UI's page).
-    pub(crate) fn confirm_registration(
+    pub fn confirm_registration(
         &self,
         client: &Client,
         pool: &Pool,
@@ -167,34 +146,9 @@ impl UserPools {
         Ok(())
     }
 
-    pub(super) fn resend_confirmation_code(&self, req: UserRequest) -> Result<Delivery, PoolError> {
-        let (client, pool) =
-            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
-        self.send_user_code(&client, &pool, &req.username, CodePurpose::SignUp)
-    }
-
-    pub(super) fn forgot_password(&self, req: UserRequest) -> Result<Delivery, PoolError> {
-        let (client, pool) =
-            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
-        self.send_user_code(&client, &pool, &req.username, CodePurpose::ForgotPassword)
-    }
-
-    /// The app client and its pool for a public action about `username`, once `SECRET_HASH`
-    /// proves the caller holds the client's secret (where it has one).
-    fn signed_client(
-        &self,
-        client_id: &str,
-        username: &str,
-        secret_hash: Option<&str>,
-    ) -> Result<(Client, Pool), PoolError> {
-        let (client, pool) = self.client(client_id)?;
-        check_secret_hash(&client, username, secret_hash)?;
-        Ok((client, pool))
-    }
-
     /// E-mails a new sign-up code, or a password-reset code, if the user may have one
     /// (the API's actions and the hosted UI's pages).
-    pub(crate) fn send_user_code(
+    pub fn send_user_code(
         &self,
         client: &Client,
         pool: &Pool,
@@ -272,25 +226,9 @@ impl UserPools {
         }
     }
 
-    pub(super) fn confirm_forgot_password(
-        &self,
-        req: ConfirmForgotPassword,
-    ) -> Result<Empty, PoolError> {
-        let (client, pool) =
-            self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
-        self.reset_password(
-            &client,
-            &pool,
-            &req.username,
-            &req.confirmation_code,
-            &req.password,
-        )?;
-        Ok(Empty {})
-    }
-
     /// Finishes a password reset with the e-mailed code (the API's action and the hosted
     /// UI's page).
-    pub(crate) fn reset_password(
+    pub fn reset_password(
         &self,
         client: &Client,
         pool: &Pool,
@@ -314,6 +252,96 @@ impl UserPools {
             Sessions::End,
         )?;
         Ok(())
+    }
+
+    /// Sets the password an administrator-created user chose (and any attributes asked for);
+    /// the user is confirmed.
+    pub fn replace_temporary_password(
+        &self,
+        pool: &Pool,
+        user: &mut User,
+        new_password: &str,
+        updates: BTreeMap<String, String>,
+    ) -> Result<(), PoolError> {
+        password::check(&pool.config.password_policy, new_password, Setter::User)?;
+        let changed = !updates.is_empty();
+        let mut attributes = user.attributes.clone();
+        attributes.extend(updates);
+        check_total(&attributes)?;
+        let credentials = self.derive_password(&pool.id, &user.username, new_password)?;
+        let now = self.now();
+        if changed {
+            user.attributes = attributes;
+            user.modified = now;
+            self.store.update_user(user)?;
+        }
+        self.store.set_password(
+            &pool.id,
+            &user.username,
+            &credentials,
+            UserStatus::Confirmed,
+            now,
+            Sessions::Keep,
+        )?;
+        user.status = UserStatus::Confirmed;
+        Ok(())
+    }
+
+    /// Checks a user's TOTP code and uses it up; a code of a step already used (or older)
+    /// is refused.
+    pub fn redeem_totp(&self, user: &User, secret: &str, code: &str) -> Result<(), PoolError> {
+        let step = totp::matching_step(secret, code, self.now())
+            .ok_or(PoolError::SoftwareTokenMismatch)?;
+        if !self
+            .store
+            .use_totp_step(&user.pool_id, &user.username, step)?
+        {
+            return Err(PoolError::SoftwareTokenReused);
+        }
+        Ok(())
+    }
+
+    /// The authenticator code that completes a sign-in. A wrong code counts towards the
+    /// same lockout as a wrong password (a six-digit code falls to guessing otherwise: a
+    /// million codes, three good at any time); while locked, even the right code is refused.
+    pub fn redeem_sign_in_totp(&self, user: &User, code: &str) -> Result<(), PoolError> {
+        let _turn = self.attempts.turn(&user.pool_id, &user.username);
+        let user = self
+            .store
+            .find_user(&user.pool_id, &user.username)?
+            .filter(|u| u.username == user.username)
+            .ok_or_else(PoolError::incorrect_credentials)?;
+        if user.locked_until >= self.now() {
+            return Err(attempts_exceeded());
+        }
+        let secret = user.totp.secret.clone().unwrap_or_default();
+        match self.redeem_totp(&user, &secret, code) {
+            Err(PoolError::SoftwareTokenMismatch) if self.count_failure(&user)? => {
+                Err(attempts_exceeded())
+            }
+            Ok(()) if user.failed_logins > 0 => {
+                self.store
+                    .clear_failed_logins(&user.pool_id, &user.username)?;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Every scope a pool's clients may be given: the standard ones and each resource
+    /// server's `<identifier>/<scope name>`.
+    pub fn custom_scopes_of(&self, pool_id: &str) -> Result<Vec<String>, PoolError> {
+        Ok(self
+            .store
+            .resource_servers(pool_id)?
+            .into_iter()
+            .flat_map(|server| {
+                server
+                    .scopes
+                    .into_iter()
+                    .map(move |s| format!("{}/{}", server.identifier, s.scope_name))
+            })
+            .collect())
     }
 }
 

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Bearer;
-use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
+use super::shapes::Empty;
 use super::{Attribute, alias_email, attributes, is_email};
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{CodePurpose, Pool, User, UserStatus};
-use crate::password::{self, Setter};
-use crate::store::Sessions;
+use crate::door::AwsDoor;
+use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{CodePurpose, Pool, User, UserStatus};
+use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -89,7 +90,7 @@ enum Editor {
     Admin,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn update_user_attributes(
         &self,
         req: UpdateUserAttributes,
@@ -150,7 +151,7 @@ impl UserPools {
             }
             let alias = alias_email(pool, &user);
             if !self
-                .store
+                .store()
                 .set_alias_email(&pool.id, &user.username, alias.as_deref())?
             {
                 return Err(PoolError::AliasExists);
@@ -238,7 +239,8 @@ impl UserPools {
             user.attributes.remove(name);
             if name == "email" {
                 user.attributes.remove("email_verified");
-                self.store.set_alias_email(&pool.id, &user.username, None)?;
+                self.store()
+                    .set_alias_email(&pool.id, &user.username, None)?;
             }
         }
         self.save_user(&mut user)?;
@@ -249,7 +251,7 @@ impl UserPools {
     /// the API stored for the user stays, as on AWS where the table is separate.
     pub(super) fn delete_user(&self, req: AccessToken) -> Result<Empty, PoolError> {
         let Bearer { user, .. } = self.bearer(&req.access_token)?;
-        self.store.delete_user(&user.pool_id, &user.username)?;
+        self.store().delete_user(&user.pool_id, &user.username)?;
         Ok(Empty {})
     }
 
@@ -265,7 +267,7 @@ impl UserPools {
         } else {
             UserStatus::ForceChangePassword
         };
-        self.store.set_password(
+        self.store().set_password(
             &pool.id,
             &user.username,
             &credentials,
@@ -291,7 +293,7 @@ impl UserPools {
         }
         self.save_user(&mut user)?;
         // Whoever knew the old password is signed out with it.
-        self.store
+        self.store()
             .revoke_user_sessions(&user.pool_id, &user.username)?;
         self.send_code(&user, CodePurpose::ForgotPassword)?;
         Ok(Empty {})
@@ -299,7 +301,8 @@ impl UserPools {
 
     pub(super) fn admin_user_global_sign_out(&self, req: AdminUserRef) -> Result<Empty, PoolError> {
         let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        self.store.revoke_user_sessions(&pool.id, &user.username)?;
+        self.store()
+            .revoke_user_sessions(&pool.id, &user.username)?;
         Ok(Empty {})
     }
 }

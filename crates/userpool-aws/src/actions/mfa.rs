@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Bearer;
 use super::shapes::Empty;
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{MfaConfiguration, Pool, Totp, User};
-use crate::signin::{MFA_SETUP, MFA_SETUP_VERIFIED, attempts_exceeded};
-use crate::totp;
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{MfaConfiguration, Pool, Totp, User};
+use taskapi_userpool::signin::{MFA_SETUP, MFA_SETUP_VERIFIED};
+use taskapi_userpool::totp;
 
 #[derive(Deserialize, Serialize, Default, Clone, Copy)]
 #[serde(rename_all = "PascalCase")]
@@ -86,7 +86,7 @@ pub(super) struct SetUserMfaPreference {
     email_mfa_settings: Option<MfaSettings>,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn set_user_pool_mfa_config(
         &self,
         req: SetUserPoolMfaConfig,
@@ -113,7 +113,7 @@ impl UserPools {
             ));
         }
         pool.modified = self.now();
-        self.store.update_pool(&pool)?;
+        self.store().update_pool(&pool)?;
         Ok(mfa_config(&pool))
     }
 
@@ -138,7 +138,7 @@ impl UserPools {
             pending: Some(secret.clone()),
             ..user.totp.clone()
         };
-        self.store.set_totp(&pool.id, &user.username, &state)?;
+        self.store().set_totp(&pool.id, &user.username, &state)?;
         Ok(AssociateResponse {
             secret_code: secret,
             session: req.session,
@@ -169,12 +169,12 @@ impl UserPools {
             enabled: user.totp.enabled || during_sign_in,
             last_step: step,
         };
-        self.store.set_totp(&pool.id, &user.username, &state)?;
+        self.store().set_totp(&pool.id, &user.username, &state)?;
         let session = match (sign_in_client, req.session.as_deref()) {
             (Some(client_id), Some(session)) => {
-                self.store.take_challenge(session)?;
+                self.store().take_challenge(session)?;
                 let client = self
-                    .store
+                    .store()
                     .client(&client_id)?
                     .ok_or_else(|| PoolError::client_not_found(&client_id))?;
                 Some(self.start_challenge(MFA_SETUP_VERIFIED, &client, &pool, &user)?)
@@ -223,54 +223,9 @@ impl UserPools {
             enabled,
             ..user.totp.clone()
         };
-        self.store.set_totp(&user.pool_id, &user.username, &state)?;
+        self.store()
+            .set_totp(&user.pool_id, &user.username, &state)?;
         Ok(Empty {})
-    }
-
-    /// Checks a user's TOTP code and uses it up; a code of a step already used (or older)
-    /// is refused.
-    pub(crate) fn redeem_totp(
-        &self,
-        user: &User,
-        secret: &str,
-        code: &str,
-    ) -> Result<(), PoolError> {
-        let step = totp::matching_step(secret, code, self.now())
-            .ok_or(PoolError::SoftwareTokenMismatch)?;
-        if !self
-            .store
-            .use_totp_step(&user.pool_id, &user.username, step)?
-        {
-            return Err(PoolError::SoftwareTokenReused);
-        }
-        Ok(())
-    }
-
-    /// The authenticator code that completes a sign-in. A wrong code counts towards the
-    /// same lockout as a wrong password (a six-digit code falls to guessing otherwise: a
-    /// million codes, three good at any time); while locked, even the right code is refused.
-    pub(crate) fn redeem_sign_in_totp(&self, user: &User, code: &str) -> Result<(), PoolError> {
-        let _turn = self.attempts.turn(&user.pool_id, &user.username);
-        let user = self
-            .store
-            .find_user(&user.pool_id, &user.username)?
-            .filter(|u| u.username == user.username)
-            .ok_or_else(PoolError::incorrect_credentials)?;
-        if user.locked_until >= self.now() {
-            return Err(attempts_exceeded());
-        }
-        let secret = user.totp.secret.clone().unwrap_or_default();
-        match self.redeem_totp(&user, &secret, code) {
-            Err(PoolError::SoftwareTokenMismatch) if self.count_failure(&user)? => {
-                Err(attempts_exceeded())
-            }
-            Ok(()) if user.failed_logins > 0 => {
-                self.store
-                    .clear_failed_logins(&user.pool_id, &user.username)?;
-                Ok(())
-            }
-            other => other,
-        }
     }
 
     /// The pool and user a software-token request is about and, for a `Session` (a sign-in
@@ -289,13 +244,13 @@ impl UserPools {
         let expired =
             || PoolError::NotAuthorized("Invalid session for the user, session is expired.".into());
         let challenge = self
-            .store
+            .store()
             .peek_challenge(session)?
             .filter(|c| c.kind == MFA_SETUP && c.expires_at > self.now())
             .ok_or_else(expired)?;
         let pool = self.pool(&challenge.pool_id)?;
         let user = self
-            .store
+            .store()
             .find_user(&pool.id, &challenge.username)?
             .filter(|u| u.username == challenge.username)
             .ok_or_else(expired)?;

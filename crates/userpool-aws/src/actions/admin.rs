@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::shapes::{AttributeType, Empty, MfaSettings, UserType, attribute_list};
 use super::{Attribute, alias_email, attributes, new_identity, page};
-use crate::UserPools;
-use crate::error::PoolError;
-use crate::model::{User, UserStatus};
-use crate::outbox::Message;
-use crate::password::{self, Setter};
-use crate::store::Sessions;
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{User, UserStatus};
+use taskapi_userpool::outbox::Message;
+use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -68,7 +68,7 @@ pub(super) struct ListUsersResponse {
     pagination_token: Option<String>,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn admin_create_user(
         &self,
         req: AdminCreateUser,
@@ -86,7 +86,7 @@ impl UserPools {
                 password::check(&pool.config.password_policy, &p, Setter::Admin)?;
                 p
             }
-            None => crate::random::temporary_password(),
+            None => taskapi_userpool::random::temporary_password(),
         };
         let now = self.now();
         let user = if action == Some("RESEND") {
@@ -97,7 +97,7 @@ impl UserPools {
                 ));
             }
             let credentials = self.derive_password(&pool.id, &user.username, &temporary)?;
-            self.store.set_password(
+            self.store().set_password(
                 &pool.id,
                 &user.username,
                 &credentials,
@@ -109,7 +109,7 @@ impl UserPools {
         } else {
             let mut attrs = attributes(&pool, req.user_attributes)?;
             let username = new_identity(&pool, &req.username, &mut attrs)?;
-            if self.store.find_user(&pool.id, &req.username)?.is_some() {
+            if self.store().find_user(&pool.id, &req.username)?.is_some() {
                 return Err(PoolError::UsernameExists(
                     "User account already exists".into(),
                 ));
@@ -124,7 +124,7 @@ impl UserPools {
             let credentials = self.derive_password(&pool.id, &user.username, &temporary)?;
             let alias = alias_email(&pool, &user);
             if !self
-                .store
+                .store()
                 .insert_user(&user, alias.as_deref(), Some(&credentials))?
             {
                 return Err(PoolError::UsernameExists(
@@ -134,7 +134,7 @@ impl UserPools {
             user
         };
         if action != Some("SUPPRESS") && user.email().is_some() {
-            self.outbox.send(&Message {
+            self.outbox().send(&Message {
                 user: &user,
                 purpose: "invitation",
                 code: &temporary,
@@ -174,7 +174,7 @@ impl UserPools {
 
     pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        self.store.delete_user(&user.pool_id, &user.username)?;
+        self.store().delete_user(&user.pool_id, &user.username)?;
         Ok(Empty {})
     }
 
@@ -188,7 +188,7 @@ impl UserPools {
         user.enabled = enabled;
         self.save_user(&mut user)?;
         if !enabled {
-            self.store
+            self.store()
                 .revoke_user_sessions(&user.pool_id, &user.username)?;
         }
         Ok(Empty {})
@@ -203,7 +203,7 @@ impl UserPools {
             .transpose()?
             .flatten();
         let users: Vec<User> = self
-            .store
+            .store()
             .users(&req.user_pool_id)?
             .into_iter()
             .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u)))

@@ -8,16 +8,16 @@ use super::shapes::{
     AttributeType, AuthResponse, AuthenticationResult, Empty, MfaSettings, attribute_list,
 };
 use super::{Params, check_secret_hash, param, required_param};
-use crate::UserPools;
-use crate::error::{PoolError, PoolStoreError};
-use crate::model::{Client, Pool, Session, User, UserStatus};
-use crate::password::{self, Setter};
-use crate::signin::{
+use crate::door::AwsDoor;
+use taskapi_userpool::error::{PoolError, PoolStoreError};
+use taskapi_userpool::model::{Client, Pool, Session, User};
+use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::signin::{
     MFA_SETUP, MFA_SETUP_VERIFIED, NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SignInStep,
     attempts_exceeded, factor_step, same_user,
 };
-use crate::store::Sessions;
-use crate::tokens::{self, ADMIN_SCOPE, OAuthExtras};
+use taskapi_userpool::store::Sessions;
+use taskapi_userpool::tokens::{self, ADMIN_SCOPE, OAuthExtras};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -126,7 +126,7 @@ pub(super) struct Bearer {
     pub user: User,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn initiate_auth(&self, req: InitiateAuth) -> Result<AuthResponse, PoolError> {
         let (client, pool) = self.client(&req.client_id)?;
         let flow = req.auth_flow.as_str();
@@ -200,7 +200,7 @@ impl UserPools {
         require_flow(&client, "REFRESH_TOKEN_AUTH")?;
         if let Some(secret) = &client.secret {
             let given = req.client_secret.as_deref().unwrap_or_default();
-            if !crate::hashing::constant_time_eq(given.as_bytes(), secret.as_bytes()) {
+            if !taskapi_userpool::hashing::constant_time_eq(given.as_bytes(), secret.as_bytes()) {
                 return Err(PoolError::NotAuthorized(format!(
                     "Client {} is configured with secret but ClientSecret was not received",
                     client.id
@@ -305,7 +305,7 @@ impl UserPools {
     ) -> Result<AuthResponse, PoolError> {
         let now = self.now();
         let session = Session {
-            origin_jti: crate::random::uuid(),
+            origin_jti: taskapi_userpool::random::uuid(),
             pool_id: pool.id.clone(),
             client_id: client.id.clone(),
             username: user.username.clone(),
@@ -314,7 +314,7 @@ impl UserPools {
             revoked: false,
         };
         let refresh = tokens::new_refresh_token();
-        self.store
+        self.store()
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
         let minted = self.mint_tokens(client, pool, user, &session, None)?;
         let mut result = AuthenticationResult::new(client, minted);
@@ -331,7 +331,7 @@ impl UserPools {
         user: &User,
         session: &Session,
     ) -> Result<AuthenticationResult, PoolError> {
-        let scopes = self.store.session_scopes(&session.origin_jti)?;
+        let scopes = self.store().session_scopes(&session.origin_jti)?;
         let oauth = scopes.as_deref().map(|scopes| OAuthExtras {
             scopes,
             nonce: None,
@@ -389,19 +389,19 @@ impl UserPools {
             "PASSWORD_VERIFIER" => self.password_verifier(client, pool, name, responses),
             NEW_PASSWORD_REQUIRED => {
                 let user = self.answer_challenge(NEW_PASSWORD_REQUIRED, client, pool, session)?;
-                same_user(self.store.find_user(&pool.id, name)?, &user)?;
+                same_user(self.store().find_user(&pool.id, name)?, &user)?;
                 self.set_new_password(client, pool, user, responses)
             }
             SOFTWARE_TOKEN_MFA => {
                 let code = required_param(responses, "SOFTWARE_TOKEN_MFA_CODE")?;
                 let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, client, pool, session)?;
-                same_user(self.store.find_user(&pool.id, name)?, &user)?;
+                same_user(self.store().find_user(&pool.id, name)?, &user)?;
                 self.redeem_sign_in_totp(&user, code)?;
                 self.sign_in(client, pool, &user)
             }
             MFA_SETUP => {
                 let user = self.answer_challenge(MFA_SETUP_VERIFIED, client, pool, session)?;
-                same_user(self.store.find_user(&pool.id, name)?, &user)?;
+                same_user(self.store().find_user(&pool.id, name)?, &user)?;
                 self.sign_in(client, pool, &user)
             }
             other => Err(PoolError::InvalidParameter(format!(
@@ -432,39 +432,6 @@ impl UserPools {
         self.render_step(factor_step(pool, &user), client, pool, &user)
     }
 
-    /// Sets the password an administrator-created user chose (and any attributes asked for);
-    /// the user is confirmed.
-    pub(crate) fn replace_temporary_password(
-        &self,
-        pool: &Pool,
-        user: &mut User,
-        new_password: &str,
-        updates: BTreeMap<String, String>,
-    ) -> Result<(), PoolError> {
-        password::check(&pool.config.password_policy, new_password, Setter::User)?;
-        let changed = !updates.is_empty();
-        let mut attributes = user.attributes.clone();
-        attributes.extend(updates);
-        super::check_total(&attributes)?;
-        let credentials = self.derive_password(&pool.id, &user.username, new_password)?;
-        let now = self.now();
-        if changed {
-            user.attributes = attributes;
-            user.modified = now;
-            self.store.update_user(user)?;
-        }
-        self.store.set_password(
-            &pool.id,
-            &user.username,
-            &credentials,
-            UserStatus::Confirmed,
-            now,
-            Sessions::Keep,
-        )?;
-        user.status = UserStatus::Confirmed;
-        Ok(())
-    }
-
     /// Resolves an access token to its pool and user, refusing expired, forged, revoked and
     /// non-access tokens the way Cognito words it.
     pub(super) fn bearer(&self, token: &str) -> Result<Bearer, PoolError> {
@@ -490,7 +457,8 @@ impl UserPools {
 
     pub(super) fn global_sign_out(&self, req: AccessTokenRequest) -> Result<Empty, PoolError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
-        self.store.revoke_user_sessions(&pool.id, &user.username)?;
+        self.store()
+            .revoke_user_sessions(&pool.id, &user.username)?;
         Ok(Empty {})
     }
 
@@ -501,9 +469,9 @@ impl UserPools {
 
     pub(super) fn change_password(&self, req: ChangePassword) -> Result<Empty, PoolError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
-        let _turn = self.attempts.turn(&pool.id, &user.username);
+        let _turn = self.attempts().turn(&pool.id, &user.username);
         let user = self
-            .store
+            .store()
             .find_user(&pool.id, &user.username)?
             .ok_or(PoolError::UserNotFound)?;
         if user.locked_until >= self.now() {
@@ -517,7 +485,7 @@ impl UserPools {
             Setter::User,
         )?;
         let credentials = self.derive_password(&pool.id, &user.username, &req.proposed_password)?;
-        self.store.set_password(
+        self.store().set_password(
             &pool.id,
             &user.username,
             &credentials,

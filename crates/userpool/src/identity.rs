@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::schema::{self, STANDARD_ATTRIBUTES};
 use crate::error::PoolError;
 use crate::model::{Pool, User};
+use crate::schema::{self, STANDARD_ATTRIBUTES};
 
 /// Cognito's longest username, attribute name and attribute value, and e-mail address.
 const MAX_USERNAME: usize = 128;
@@ -24,7 +24,7 @@ const MAX_USER_ATTRIBUTES: usize = 8 * 1024;
 /// A new user's internal username, with `sub` (and, where the pool signs in by e-mail,
 /// `email`) added to `attrs`. In such a pool the given username must be an address and the
 /// internal username is the `sub`, as in Cognito.
-pub(super) fn new_identity(
+pub fn new_identity(
     pool: &Pool,
     given: &str,
     attrs: &mut BTreeMap<String, String>,
@@ -56,7 +56,7 @@ pub(super) fn new_identity(
 }
 
 /// Refuses a user's whole attribute set when it is over [`MAX_USER_ATTRIBUTES`].
-pub(super) fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), PoolError> {
+pub fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), PoolError> {
     let total: usize = attrs
         .iter()
         .map(|(name, value)| name.len() + value.len())
@@ -71,7 +71,7 @@ pub(super) fn check_total(attrs: &BTreeMap<String, String>) -> Result<(), PoolEr
 }
 
 /// Cognito's validation error for a member that is too long.
-pub(super) fn too_long(member: &str, max: usize) -> PoolError {
+pub fn too_long(member: &str, max: usize) -> PoolError {
     PoolError::InvalidParameter(format!(
         "1 validation error detected: Value at '{member}' failed to satisfy constraint: \
          Member must have length less than or equal to {max}"
@@ -82,7 +82,7 @@ pub(super) fn too_long(member: &str, max: usize) -> PoolError {
 /// letters and digits of any script) in dot-separated runs, a domain of at least two
 /// dot-separated labels of letters, digits and inner hyphens, no control characters, and
 /// at most 256 characters.
-pub(super) fn is_email(s: &str) -> bool {
+pub fn is_email(s: &str) -> bool {
     const ATEXT: &str = "!#$%&'*+/=?^_`{|}~-";
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -109,7 +109,7 @@ pub(super) fn is_email(s: &str) -> bool {
 }
 
 /// E.164, as Cognito requires of phone numbers: `+`, then 2 to 15 digits, the first not 0.
-pub(super) fn looks_like_phone(s: &str) -> bool {
+pub fn looks_like_phone(s: &str) -> bool {
     s.strip_prefix('+').is_some_and(|digits| {
         (2..=15).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
@@ -121,7 +121,7 @@ pub(super) fn looks_like_phone(s: &str) -> bool {
 ///
 /// In a pool whose users sign in with a phone number instead, the same unique alias column
 /// holds the number (one sign-in alias per user).
-pub(super) fn alias_email(pool: &Pool, user: &User) -> Option<String> {
+pub fn alias_email(pool: &Pool, user: &User) -> Option<String> {
     if pool.config.email_signs_in()
         && let Some(email) = user.email()
     {
@@ -136,7 +136,7 @@ pub(super) fn alias_email(pool: &Pool, user: &User) -> Option<String> {
 /// `AttributeType`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct Attribute {
+pub struct Attribute {
     pub name: String,
     #[serde(default)]
     pub value: Option<String>,
@@ -144,7 +144,7 @@ pub(super) struct Attribute {
 
 /// Validates user-supplied attributes against the pool's schema (standard names, and the
 /// `custom:*` ones it declares) and their total size.
-pub(super) fn attributes(
+pub fn attributes(
     pool: &Pool,
     list: Option<Vec<Attribute>>,
 ) -> Result<BTreeMap<String, String>, PoolError> {
