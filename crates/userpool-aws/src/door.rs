@@ -8,7 +8,6 @@ use std::sync::{Arc, RwLock};
 
 use taskapi_userpool::{Expiring, PoolOpenError, UserPools};
 
-use crate::actions::SrpBlock;
 use crate::credentials::{self, AccessKey, TrustedKeys};
 
 /// The AWS JSON door onto one [`UserPools`]: who may sign requests, and which pool each app
@@ -64,4 +63,18 @@ impl AwsDoor {
     pub fn generated_credentials(&self) -> (&AccessKey, &Path) {
         (&self.generated.0, &self.generated.1)
     }
+}
+
+/// The server half of one USER_SRP_AUTH exchange, kept in memory (a stranger's abandoned
+/// sign-ins cost no disk), found by its SECRET_BLOCK: the client's `A`, our secret `b` and
+/// public `B` (hex). `username` is empty for a decoy handed out for an unknown user, which
+/// can never verify.
+#[derive(Clone)]
+pub(crate) struct SrpBlock {
+    pub pool_id: String,
+    pub client_id: String,
+    pub username: String,
+    pub a_hex: String,
+    pub b_hex: String,
+    pub big_b_hex: String,
 }

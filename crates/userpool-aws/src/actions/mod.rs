@@ -14,8 +14,6 @@ mod shapes;
 mod signup;
 mod srp;
 
-pub(crate) use self::srp::SrpBlock;
-
 use std::collections::HashMap;
 use std::net::IpAddr;
 

@@ -10,7 +10,7 @@ use num_bigint::BigUint;
 use super::auth::SignIn;
 use super::shapes::AuthResponse;
 use super::{Params, required_param};
-use crate::door::AwsDoor;
+use crate::door::{AwsDoor, SrpBlock};
 use taskapi_userpool::error::PoolError;
 use taskapi_userpool::model::{Client, Pool, User, UserStatus};
 use taskapi_userpool::signin::attempts_exceeded;
@@ -170,18 +170,4 @@ fn decoy_verifier() -> (String, String) {
     let verifier =
         BigUint::from_bytes_be(&taskapi_userpool::random::bytes::<384>()).to_str_radix(16);
     (salt, verifier)
-}
-
-/// The server half of one USER_SRP_AUTH exchange, kept in memory (a stranger's abandoned sign-ins cost no disk), found by
-/// its SECRET_BLOCK: the client's
-/// `A`, our secret `b` and public `B` (hex). `username` is empty for a decoy handed out for
-/// an unknown user, which can never verify.
-#[derive(Clone)]
-pub(crate) struct SrpBlock {
-    pub pool_id: String,
-    pub client_id: String,
-    pub username: String,
-    pub a_hex: String,
-    pub b_hex: String,
-    pub big_b_hex: String,
 }
