@@ -255,35 +255,6 @@ pub struct CodeRequest<'a> {
     pub purpose: CodePurpose,
 }
 
-impl crate::UserPools {
-    /// A code step (requesting or entering a code about `name`) within `code.caller`'s
-    /// allowance: a request is counted before it runs, a wrong code after. Without an
-    /// address (a router called in-process) only each user's allowance applies.
-    pub fn within_allowance<T>(
-        &self,
-        code: &CodeRequest<'_>,
-        step: CodeStep,
-        run: impl FnOnce() -> Result<T, PoolError>,
-    ) -> Result<T, PoolError> {
-        let Some(caller) = code.caller else {
-            return run();
-        };
-        let allowance = self
-            .attempts
-            .caller_codes(caller, code.pool_id, code.name, code.purpose);
-        let now = self.now();
-        match step {
-            CodeStep::Request => allowance.request(now)?,
-            CodeStep::Entry => allowance.may_enter(now)?,
-        }
-        let result = run();
-        if matches!(result, Err(PoolError::CodeMismatch)) {
-            allowance.wrong(now);
-        }
-        result
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

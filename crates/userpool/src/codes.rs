@@ -3,6 +3,7 @@
 //! their own guesses and the user's allowance of wrong ones counted.
 
 use crate::UserPools;
+use crate::attempts::{CodeRequest, CodeStep};
 use crate::error::PoolError;
 use crate::hashing::constant_time_eq;
 use crate::model::{Client, CodePurpose, NewCode, Pool, User};
@@ -37,6 +38,33 @@ pub struct Delivery {
 }
 
 impl UserPools {
+    /// A code step (requesting or entering a code about `name`) within `code.caller`'s
+    /// allowance: a request is counted before it runs, a wrong code after. Without an
+    /// address (a router called in-process) only each user's allowance applies.
+    pub fn within_allowance<T>(
+        &self,
+        code: &CodeRequest<'_>,
+        step: CodeStep,
+        run: impl FnOnce() -> Result<T, PoolError>,
+    ) -> Result<T, PoolError> {
+        let Some(caller) = code.caller else {
+            return run();
+        };
+        let allowance = self
+            .attempts
+            .caller_codes(caller, code.pool_id, code.name, code.purpose);
+        let now = self.now();
+        match step {
+            CodeStep::Request => allowance.request(now)?,
+            CodeStep::Entry => allowance.may_enter(now)?,
+        }
+        let result = run();
+        if matches!(result, Err(PoolError::CodeMismatch)) {
+            allowance.wrong(now);
+        }
+        result
+    }
+
     /// E-mails a new code for `purpose`; returns `CodeDeliveryDetails`. Each user may
     /// request only so many codes an hour.
     pub fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, PoolError> {

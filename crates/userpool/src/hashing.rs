@@ -5,14 +5,11 @@
 //! actions keep their latency while a burst of sign-ups is being hashed.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use subtle::ConstantTimeEq;
 
-use crate::UserPools;
 use crate::error::{PoolError, PoolStoreError};
-use crate::model::Credentials;
-use crate::password;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -70,45 +67,6 @@ impl HashPool {
         result
             .recv()
             .map_err(|_| PoolStoreError::WorkersStopped.into())
-    }
-}
-
-/// The hash of a random password, verified for users that do not exist so that their
-/// answer takes as long as a known user's.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    password::derive("dummy", "dummy", &crate::random::uuid())
-        .map(|c| c.argon2)
-        .unwrap_or_default()
-});
-
-impl UserPools {
-    /// Derives what is stored for a new password, on the hashing pool.
-    pub fn derive_password(
-        &self,
-        pool_id: &str,
-        username: &str,
-        new_password: &str,
-    ) -> Result<Credentials, PoolError> {
-        let (pool_id, username) = (pool_id.to_owned(), username.to_owned());
-        let new_password = new_password.to_owned();
-        Ok(self
-            .hashing
-            .run(move || password::derive(&pool_id, &username, &new_password))??)
-    }
-
-    /// Whether `given` matches the `stored` hash, on the hashing pool. Without a stored
-    /// hash (an unknown user, or one without a password) a dummy hash is verified, so the
-    /// time taken does not tell the cases apart.
-    pub fn verify_password(&self, stored: Option<&str>, given: &str) -> Result<bool, PoolError> {
-        let stored = stored.map(str::to_owned);
-        let given = given.to_owned();
-        self.hashing.run(move || match stored {
-            Some(hash) => password::verify(&hash, &given),
-            None => {
-                password::verify(&DUMMY_HASH, &given);
-                false
-            }
-        })
     }
 }
 
