@@ -15,7 +15,8 @@ use axum::routing::{MethodRouter, get};
 use maud::Markup;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use taskapi_userpool::{Category, OAuthGrant, PasswordStep, PoolError};
+use taskapi_userpool::hosted_ui::{OAuthGrant, PasswordStep};
+use taskapi_userpool::{Category, PoolError};
 
 use crate::authorize::{self, Authorization, AuthorizeQuery, Refusal, ResponseType};
 use crate::csrf::random_key;

@@ -12,7 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use taskapi_userpool::{OAuthClient, OAuthGrant, OAuthTokens, PoolError, UserPools};
+use taskapi_userpool::hosted_ui::{OAuthClient, OAuthGrant, OAuthTokens};
+use taskapi_userpool::{PoolError, UserPools};
 
 use crate::error::OAuthError;
 use crate::pages::is_form;

@@ -55,7 +55,6 @@ pub use crate::clock::{Clock, SystemClock};
 pub use crate::error::{PoolError, PoolOpenError, PoolStoreError, retry_after_seconds};
 pub use crate::expiring::Expiring;
 pub use crate::hashing::HashingLimits;
-pub use crate::hosted_ui::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::model::OAuthSettings;
 pub use crate::quotas::{Category, QuotaRate};
 

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use taskapi_userpool::{
-    DefaultPool, OAuthGrant, PasswordStep, PoolError, PoolSettings, Tuning, UserPools,
-};
+use taskapi_userpool::hosted_ui::{OAuthGrant, PasswordStep};
+use taskapi_userpool::{DefaultPool, PoolError, PoolSettings, Tuning, UserPools};
 
 const PASSWORD: &str = "TestPass123!";
 
