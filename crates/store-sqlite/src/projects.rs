@@ -8,16 +8,28 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
     Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership,
-    Page, PageKey, Project, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role,
-    StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
+    Page, PageKey, Project, ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore,
+    ProjectView, Role, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp,
+    ValidationError, keys,
 };
 
 use crate::SqliteStore;
 use crate::fault::sql;
 use crate::schema::any_task_columns;
-use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task};
+use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task, row_to_task};
 
-const MEMBER_COLUMNS: &str = "project_id, user_id, email, role, joined_at";
+macro_rules! member_columns {
+    () => {
+        "project_id, user_id, email, role, joined_at"
+    };
+}
+const MEMBER_COLUMNS: &str = member_columns!();
+/// One membership: the check in front of every project call.
+const SELECT_MEMBER: &str = concat!(
+    "SELECT ",
+    member_columns!(),
+    " FROM Members WHERE project_id = ?1 AND user_id = ?2"
+);
 const INVITATION_COLUMNS: &str =
     "invitation_id, project_id, project_name, email, role, created_at, expires_at";
 
@@ -366,8 +378,14 @@ impl ProjectStore for SqliteStore {
             .map_or_else(|| keys::TASK_PREFIX.to_owned(), |key| key.sk.clone());
         let limit = query.limit.get();
         self.read(|conn| {
+            // Every row is of this project: its id is known, not read and checked again.
             let keyed = |row: &Row<'_>| {
-                let task = row_to_any_task(row)?;
+                let mut task = row_to_task(row)?;
+                task.project = Some(ProjectFields {
+                    project_id: project.clone(),
+                    created_by: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    assignee: row.get(8)?,
+                });
                 let sk = keys::task_sk(&task.task_id);
                 Ok(KeyedTask {
                     task,
@@ -476,15 +494,13 @@ fn select_member(
     project: &ProjectId,
     user: &str,
 ) -> Result<Option<Membership>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM Members WHERE project_id = ?1 AND user_id = ?2"
-    ))
-    .and_then(|mut select| {
-        select
-            .query_row(params![project.as_str(), user], row_to_member)
-            .optional()
-    })
-    .map_err(sql)
+    conn.prepare_cached(SELECT_MEMBER)
+        .and_then(|mut select| {
+            select
+                .query_row(params![project.as_str(), user], row_to_member)
+                .optional()
+        })
+        .map_err(sql)
 }
 
 fn select_project(conn: &Connection, project: &ProjectId) -> Result<Option<Project>, StoreError> {

@@ -1,6 +1,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`). Version 2 adds
@@ -70,8 +71,16 @@ pub enum OpenError {
 }
 
 /// Opens a connection with the settings every connection needs.
+///
+/// The query planner's stability guarantee (QPSG) keeps a statement's plan independent of
+/// the values bound to it. Without it, SQLite treats a bound `LIMIT ?` (every page we read)
+/// or a parameter the plan could use as a constant of that one execution, and re-prepares
+/// the cached statement at every new binding: profiled, that was 12 % of a personal page's
+/// time and 17 % of a project page's (BENCHMARKS.md part 9). Our statements never need a
+/// plan that depends on their values: where one would, they are separate statements.
 pub fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)

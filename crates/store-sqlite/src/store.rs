@@ -513,7 +513,7 @@ pub(crate) fn row_to_any_task(row: &Row<'_>) -> rusqlite::Result<Task> {
 }
 
 /// Reads the columns of [`task_columns!`], in order.
-fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
+pub(crate) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     let invalid = |column: usize, err: taskapi_domain::ValidationError| {
         rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, err.into())
     };
