@@ -1,12 +1,10 @@
-//! `next_token`: an opaque encoding of where a list left off ([`PageKey`]), bound to the
-//! list it came from. A token is only accepted for the same caller's list (its `PK` must be
-//! the caller's partition) or the same admin status view, so no token can reach into
-//! another user's tasks.
+//! `next_token`: an opaque encoding of where a list left off ([`PageKey`]), accepted only
+//! for the list it came from (the domain's rule, [`PageKey::belongs_to`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use taskapi_domain::{PageKey, ProjectId, Status, keys};
+use taskapi_domain::{PageKey, PageScope};
 
 use crate::ApiError;
 
@@ -24,20 +22,6 @@ struct Wire {
     g1sk: Option<String>,
 }
 
-/// The list a token belongs to.
-pub enum Scope<'a> {
-    Owner {
-        sub: &'a str,
-    },
-    Status(Status),
-    /// A project's tasks.
-    Project(&'a ProjectId),
-    /// The caller's projects (their membership mirrors).
-    Projects {
-        sub: &'a str,
-    },
-}
-
 pub fn encode(key: &PageKey) -> String {
     let wire = Wire {
         pk: key.pk.clone(),
@@ -48,7 +32,7 @@ pub fn encode(key: &PageKey) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).expect("a page key serializes"))
 }
 
-pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
+pub fn decode(token: &str, scope: PageScope<'_>) -> Result<PageKey, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_next_token",
@@ -60,35 +44,22 @@ pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let wire: Wire = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let table_key = wire.g1pk.is_none() && wire.g1sk.is_none();
-    let a_task = wire.sk.starts_with(keys::TASK_PREFIX);
-    let in_scope = match scope {
-        Scope::Owner { sub } => a_task && table_key && wire.pk == keys::user_pk(sub),
-        Scope::Project(project) => a_task && table_key && wire.pk == keys::project_pk(project),
-        Scope::Projects { sub } => {
-            table_key && wire.pk == keys::user_pk(sub) && wire.sk.starts_with(keys::PROJECT_PREFIX)
-        }
-        Scope::Status(status) => {
-            a_task
-                && (wire.pk.starts_with(keys::USER_PREFIX)
-                    || wire.pk.starts_with(keys::PROJECT_PREFIX))
-                && wire.g1pk.as_deref() == Some(keys::status_gsi1pk(status).as_str())
-                && wire.g1sk.is_some()
-        }
-    };
-    if !in_scope {
-        return Err(invalid());
-    }
-    Ok(PageKey {
+    let key = PageKey {
         pk: wire.pk,
         sk: wire.sk,
         gsi1pk: wire.g1pk,
         gsi1sk: wire.g1sk,
-    })
+    };
+    if !key.belongs_to(&scope) {
+        return Err(invalid());
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
 mod tests {
+    use taskapi_domain::{ProjectId, Status, keys};
+
     use super::*;
 
     fn owner_key(sub: &str) -> PageKey {
@@ -104,14 +75,17 @@ mod tests {
     fn round_trips_for_its_own_list() {
         let key = owner_key("alice");
         let token = encode(&key);
-        assert_eq!(decode(&token, Scope::Owner { sub: "alice" }).unwrap(), key);
+        assert_eq!(
+            decode(&token, PageScope::Owner { sub: "alice" }).unwrap(),
+            key
+        );
     }
 
     #[test]
     fn another_callers_token_is_refused() {
         let token = encode(&owner_key("alice"));
-        assert!(decode(&token, Scope::Owner { sub: "mallory" }).is_err());
-        assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
+        assert!(decode(&token, PageScope::Owner { sub: "mallory" }).is_err());
+        assert!(decode(&token, PageScope::Status(Status::Pending)).is_err());
     }
 
     #[test]
@@ -123,9 +97,12 @@ mod tests {
             gsi1sk: Some("2026-01-01T00:00:00.000000Z".into()),
         };
         let token = encode(&key);
-        assert_eq!(decode(&token, Scope::Status(Status::Done)).unwrap(), key);
-        assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
-        assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
+        assert_eq!(
+            decode(&token, PageScope::Status(Status::Done)).unwrap(),
+            key
+        );
+        assert!(decode(&token, PageScope::Status(Status::Pending)).is_err());
+        assert!(decode(&token, PageScope::Owner { sub: "alice" }).is_err());
     }
 
     #[test]
@@ -138,9 +115,9 @@ mod tests {
             gsi1sk: None,
         };
         let token = encode(&key);
-        assert_eq!(decode(&token, Scope::Project(&project)).unwrap(), key);
-        assert!(decode(&token, Scope::Project(&ProjectId::generate())).is_err());
-        assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
+        assert_eq!(decode(&token, PageScope::Project(&project)).unwrap(), key);
+        assert!(decode(&token, PageScope::Project(&ProjectId::generate())).is_err());
+        assert!(decode(&token, PageScope::Owner { sub: "alice" }).is_err());
         let mine = PageKey {
             pk: keys::user_pk("alice"),
             sk: keys::project_mirror_sk(&project),
@@ -149,18 +126,18 @@ mod tests {
         };
         let token = encode(&mine);
         assert_eq!(
-            decode(&token, Scope::Projects { sub: "alice" }).unwrap(),
+            decode(&token, PageScope::Projects { sub: "alice" }).unwrap(),
             mine
         );
-        assert!(decode(&token, Scope::Projects { sub: "bob" }).is_err());
-        assert!(decode(&token, Scope::Owner { sub: "alice" }).is_err());
+        assert!(decode(&token, PageScope::Projects { sub: "bob" }).is_err());
+        assert!(decode(&token, PageScope::Owner { sub: "alice" }).is_err());
     }
 
     #[test]
     fn garbage_is_refused() {
         for token in ["", "!!!", "e30", &"A".repeat(5000)] {
             assert!(
-                decode(token, Scope::Owner { sub: "a" }).is_err(),
+                decode(token, PageScope::Owner { sub: "a" }).is_err(),
                 "{token:?}"
             );
         }

@@ -25,5 +25,5 @@ mod transfer;
 mod writer;
 
 pub use schema::OpenError;
-pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};
+pub use store::SqliteStore;
 pub use transfer::ExportError;

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use axum::extract::{FromRequestParts, Path};
 use http::request::Parts;
 use serde::Deserialize;
-use taskapi_domain::{InvitationId, Limit, ListQuery, ProjectId, Status, TaskId, ValidationError};
+use taskapi_domain::{
+    InvitationId, Limit, ListQuery, PageScope, ProjectId, Status, TaskId, ValidationError,
+};
 use utoipa::IntoParams;
 
 use crate::ApiError;
-use crate::cursor::{self, Scope};
+use crate::cursor;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,7 +41,7 @@ impl ListParams {
         Ok(self.status.as_deref().map(str::parse).transpose()?)
     }
 
-    pub fn query(&self, scope: Scope<'_>) -> Result<ListQuery, ApiError> {
+    pub fn query(&self, scope: PageScope<'_>) -> Result<ListQuery, ApiError> {
         let limit = match self.limit.as_deref() {
             None => Limit::default(),
             Some(raw) => Limit::parse(raw)?,

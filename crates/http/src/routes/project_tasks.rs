@@ -10,8 +10,8 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::{Deserialize, Deserializer};
 use taskapi_domain::{
-    Action, Created, IdempotentCreate, Membership, ProjectFields, ProjectId, Status, Task,
-    TaskFilter, TaskUpdate, Timestamp, Title,
+    Action, Created, IdempotentCreate, Membership, PageScope, ProjectFields, ProjectId, Status,
+    Task, TaskFilter, TaskUpdate, Timestamp, Title,
 };
 use utoipa::ToSchema;
 
@@ -22,7 +22,6 @@ use super::tasks::{
     CreateTask, IDEMPOTENT_REPLAYED, TaskList, UpdateTask, UpdatedTask, idempotency_key, unix_now,
 };
 use crate::body::{JsonBody, present};
-use crate::cursor::Scope;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -117,7 +116,8 @@ async fn editor(
     post, path = "/projects/{projectId}/tasks", tag = "project tasks",
     params(
         ProjectPath,
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$", description =
             "As for `POST /tasks`: for 24 hours the same key (per caller) with the same body, \
              assignee included, answers 201 with the first task (`Idempotent-Replayed: true`); \
              another body is a 422."),
@@ -200,7 +200,7 @@ pub async fn list_project_tasks(
         status: params.status()?,
         assignee,
     };
-    let query = params.query(Scope::Project(&project))?;
+    let query = params.query(PageScope::Project(&project))?;
     member(&state, &project, &principal, Action::Read).await?;
     let page = state
         .projects

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Action, Membership, Project, ProjectName, ProjectPage, ProjectView, Role, Timestamp,
+    Action, Membership, PageScope, Project, ProjectName, ProjectPage, ProjectView, Role, Timestamp,
     ValidationError,
 };
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::access::{PROJECT, allowed, member, member_of};
 use super::params::{ListParams, MemberPath, ProjectPath};
 use crate::body::{JsonBody, present};
-use crate::cursor::{self, Scope};
+use crate::cursor;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -150,7 +150,7 @@ pub async fn list_projects(
             "projects have no status",
         ));
     }
-    let query = params.query(Scope::Projects {
+    let query = params.query(PageScope::Projects {
         sub: &principal.sub,
     })?;
     let page = state.projects.list_projects(&principal.sub, &query).await?;

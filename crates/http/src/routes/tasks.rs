@@ -10,15 +10,15 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Status, Task, TaskPatch,
-    TaskUpdate, Timestamp, Title, ValidationError,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, PageScope, Status, Task,
+    TaskPatch, TaskUpdate, Timestamp, Title, ValidationError,
 };
 use utoipa::ToSchema;
 
 use super::conditional::{etag, if_match, if_none_match};
 use super::params::{ListParams, TaskPath};
 use crate::body::{JsonBody, present};
-use crate::cursor::{self, Scope};
+use crate::cursor;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -144,7 +144,8 @@ pub struct UpdatedTask {
 #[utoipa::path(
     post, path = "/tasks", tag = "tasks",
     params(
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$", description =
             "Makes the request safe to retry: for 24 hours the same key with the same body \
              answers 201 with the task the first request created (marked \
              `Idempotent-Replayed: true`) and creates nothing; the same key with another \
@@ -236,7 +237,7 @@ pub async fn list_tasks(
 ) -> Result<Json<TaskList>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
     let status = params.status()?;
-    let query = params.query(Scope::Owner {
+    let query = params.query(PageScope::Owner {
         sub: &principal.sub,
     })?;
     let page = state
