@@ -18,7 +18,8 @@ use taskapi_testkit::emulator::Emulator;
 
 use crate::function::{Function, Runtime};
 use crate::project_calls::{self, ProjectRoute};
-use crate::proxy::{self, Proxy, Tally};
+use crate::proxy::{self, Proxy};
+use crate::runner::{PAGE, Runner, Samples};
 use crate::stats::Spread;
 use crate::table::Table;
 
@@ -32,9 +33,6 @@ impl Profile {
     pub const FULL: Profile = Profile { calls: 100 };
     pub const QUICK: Profile = Profile { calls: 20 };
 }
-
-/// A list page holds this many tasks, so list routes read a full page.
-pub(crate) const PAGE: usize = 20;
 
 #[derive(Debug, Serialize)]
 pub struct RouteResult {
@@ -63,13 +61,6 @@ pub struct Report {
     pub routes: Vec<RouteResult>,
     /// The project routes, counted the same way.
     pub projects: Vec<ProjectRoute>,
-}
-
-/// One route's calls: the durations and, when counted, each call's tally.
-pub(crate) struct Samples {
-    pub route: &'static str,
-    pub durations: Vec<Duration>,
-    pub tallies: Vec<Tally>,
 }
 
 pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
@@ -149,12 +140,7 @@ async fn exercise(
         .call(&door.event(Request::new("GET", "/tasks"), &user), 200)
         .await
         .context("warm-up call")?;
-    let mut run = Runner {
-        function,
-        proxy,
-        results: Vec::new(),
-    };
-    run.take();
+    let mut run = Runner::new(function, proxy);
 
     let creates = calls.max(PAGE + 1);
     let mut ids = Vec::with_capacity(creates);
@@ -203,7 +189,7 @@ async fn exercise(
         run.call("DELETE /tasks/{id}", &event, 204).await?;
     }
     planning(&mut run, door, calls).await?;
-    Ok(run.results)
+    Ok(run.into_results())
 }
 
 /// The planning routes, as a user with as many dated tasks as undated ones: creates with a
@@ -214,16 +200,12 @@ async fn planning(run: &mut Runner<'_>, door: Door<'_>, calls: usize) -> anyhow:
     let user = Caller::new(None);
     let creates = calls.max(PAGE + 1);
     let mut ids = Vec::with_capacity(creates);
-    // As many without a due date (not counted: they are `POST /tasks` above).
+    // As many without a due date.
     for n in 0..creates {
         let undated = json!({ "title": format!("undated {n}") });
         let event = door.event(Request::new("POST", "/tasks").json(undated), &user);
-        run.function
-            .call(&event, 201)
-            .await
-            .context("an undated task")?;
+        run.call("POST /tasks (no due date)", &event, 201).await?;
     }
-    run.take();
     for n in 0..creates {
         let due = format!("2030-01-01T{:02}:{:02}:00Z", (n / 60) % 24, n % 60);
         let dated = json!({ "title": format!("dated {n}"), "due_at": due, "status": "done" });
@@ -259,64 +241,6 @@ async fn planning(run: &mut Runner<'_>, door: Door<'_>, calls: usize) -> anyhow:
         ensure!(body["count"] == PAGE, "a short page: {body}");
     }
     Ok(())
-}
-
-/// Calls one route after another, filing each call's duration and tally under its route.
-pub(crate) struct Runner<'a> {
-    function: &'a Function,
-    proxy: Option<&'a Proxy>,
-    results: Vec<Samples>,
-}
-
-impl<'a> Runner<'a> {
-    /// A runner whose every call is counted by `proxy` (from now on).
-    pub fn counted(function: &'a Function, proxy: &'a Proxy) -> Self {
-        proxy.take();
-        Self {
-            function,
-            proxy: Some(proxy),
-            results: Vec::new(),
-        }
-    }
-
-    pub fn into_results(self) -> Vec<Samples> {
-        self.results
-    }
-
-    fn take(&self) -> Option<Tally> {
-        self.proxy.map(Proxy::take)
-    }
-
-    pub async fn call(
-        &mut self,
-        route: &'static str,
-        event: &Value,
-        status: u16,
-    ) -> anyhow::Result<Value> {
-        let (reply, duration) = self.function.invoke(event).await?;
-        ensure!(
-            reply.status == status,
-            "{route}: expected {status}, got {} {}",
-            reply.status,
-            reply.body
-        );
-        let tally = self.take();
-        if self
-            .results
-            .last()
-            .is_none_or(|samples| samples.route != route)
-        {
-            self.results.push(Samples {
-                route,
-                durations: Vec::new(),
-                tallies: Vec::new(),
-            });
-        }
-        let samples = self.results.last_mut().expect("just pushed");
-        samples.durations.push(duration);
-        samples.tallies.extend(tally);
-        Ok(reply.body)
-    }
 }
 
 fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) -> RouteResult {

@@ -27,6 +27,7 @@ mod pools;
 mod process;
 mod project_calls;
 mod proxy;
+mod runner;
 mod shards;
 mod signup;
 mod stats;

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use taskapi_testkit::apigw::{Api, Caller, Request};
 
-use crate::dynamodb::{PAGE, Runner, Samples};
 use crate::function::Function;
 use crate::proxy::{self, Proxy};
+use crate::runner::{PAGE, Runner, Samples};
 use crate::stats::Spread;
 use crate::table::Table;
 
@@ -53,7 +53,7 @@ pub async fn exercise(
 ) -> anyhow::Result<Vec<ProjectRoute>> {
     let owner = Caller::new(None);
     let call = |request: Request<'_>, caller: &Caller| request.by(caller).event(Api::Rest);
-    let mut run = Runner::counted(function, proxy);
+    let mut run = Runner::new(function, Some(proxy));
 
     let mut projects = Vec::with_capacity(calls);
     for n in 0..calls {

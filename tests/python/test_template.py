@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -392,3 +393,38 @@ def test_the_dashboard_is_valid_json_on_every_api_gateway_alarm(template, resour
 def test_architecture_is_a_parameter_arm64_by_default(template):
     parameter = template["Parameters"]["Architecture"]
     assert parameter["Default"] == "arm64" and set(parameter["AllowedValues"]) == {"arm64", "x86_64"}
+
+
+def _header_set(value: str) -> set[str]:
+    return {name.strip().lower() for name in value.strip("'").split(",") if name.strip()}
+
+
+def test_cors_headers_are_the_routers(template, taskapi):
+    """API Gateway answers the preflight (and, on an HTTP API, every CORS header) itself: its
+    lists must be the router's, or a header that works locally fails behind the gateway."""
+    origin = {"Origin": "https://app.example.com"}
+    preflight = requests.options(
+        f"{taskapi.base_url}/tasks",
+        headers={**origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+        timeout=10,
+    )
+    router_allows = _header_set(preflight.headers["access-control-allow-headers"])
+    router_methods = _header_set(preflight.headers["access-control-allow-methods"])
+    answer = requests.get(f"{taskapi.base_url}/openapi.json", headers=origin, timeout=10)
+    router_exposes = _header_set(answer.headers["access-control-expose-headers"])
+    assert {"idempotency-key", "if-none-match"} <= router_allows, router_allows
+    assert {"retry-after", "idempotent-replayed"} <= router_exposes, router_exposes
+
+    resources = template["Resources"]
+    rest = resources["RestApi"]["Properties"]
+    assert _header_set(rest["Cors"]["AllowHeaders"]) == router_allows
+    assert _header_set(rest["Cors"]["AllowMethods"]) == router_methods
+    for response in rest["GatewayResponses"].values():
+        headers = response["ResponseParameters"]["Headers"]
+        assert _header_set(headers["Access-Control-Allow-Headers"]) == router_allows
+
+    http = resources["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert {h.lower() for h in http["AllowHeaders"]} == router_allows
+    assert {h.lower() for h in http["ExposeHeaders"]} == router_exposes
+    assert {m.lower() for m in http["AllowMethods"]} == router_methods

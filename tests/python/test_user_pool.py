@@ -213,6 +213,14 @@ def test_seed_step_5_sign_up_confirm_sign_in_and_use_the_api(taskapi):
 # ---- tokens ---------------------------------------------------------------------------------
 
 
+def test_log_lines_in_a_file_carry_no_colour_codes(taskapi):
+    """stderr is a file here, not a terminal: colour codes would only clutter it."""
+    requests.get(f"{taskapi.base_url}/openapi.json", timeout=10)
+    log = taskapi.log.read_text()
+    assert "taskapi" in log or "INFO" in log, log
+    assert "\x1b[" not in log, log[:500]
+
+
 def test_tokens_match_cognitos_and_forgeries_are_refused(taskapi):
     client = cognito(taskapi)
     email = new_email("tokens")

@@ -14,7 +14,8 @@ use taskapi_http::{
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{AccessKey, DefaultPool, PROFILE, PoolSettings, Tuning, UserPools, private};
+use taskapi_userpool::{DefaultPool, PoolSettings, Tuning, UserPools, private};
+use taskapi_userpool_aws::{AccessKey, AwsDoor, PROFILE};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
@@ -34,7 +35,7 @@ pub struct Application {
     router: Router,
     limits: ConnectionLimits,
     /// The local user pool and its default pool and client, when it is the token issuer.
-    user_pool: Option<(Arc<UserPools>, DefaultPool)>,
+    user_pool: Option<LocalPool>,
     /// The hosted UI's HTTPS listener, with the local user pool.
     hosted_ui: Option<HttpsListener>,
 }
@@ -52,8 +53,8 @@ impl Application {
         let (auth, local_pool) = match trusted_issuer(&config)? {
             Some(issuer) => (authenticator(&issuer, &config), None),
             None => {
-                let (auth, pools, default) = local_user_pool(&config, addr)?;
-                (auth, Some((pools, default)))
+                let (auth, local) = local_user_pool(&config, addr)?;
+                (auth, Some(local))
             }
         };
         let http = HttpConfig {
@@ -66,10 +67,10 @@ impl Application {
             body_read_timeout: BodyReadTimeout(config.connections.body_read_timeout),
         };
         let mut state = AppState::new(store, auth);
-        if let Some((pools, _)) = &local_pool {
+        if let Some(local) = &local_pool {
             state
                 .dependencies
-                .push(Arc::new(PoolReadiness(Arc::clone(pools))));
+                .push(Arc::new(PoolReadiness(Arc::clone(&local.pools))));
         }
         state.limits = config
             .rate_limit
@@ -82,13 +83,18 @@ impl Application {
         let mut router = with_service_layers(api_router(state.clone()), &http);
         let mut https = None;
         let mut web_config = WebConfig::remote(&config);
-        if let Some((pools, default)) = &local_pool {
-            // Beside the API's layers, not under them: the pool and its hosted UI have
-            // Cognito's own CORS.
+        if let Some(local) = &local_pool {
+            // Beside the API's layers, not under them: the pool's two doors (its AWS JSON
+            // endpoint and its hosted UI) have Cognito's own CORS.
             let (hosted, listener) =
-                hosted_ui(pools, addr, config.hosted_ui_addr, &config.data_dir).await?;
-            router = router.merge(pools.router()).merge(hosted);
-            web_config = Some(WebConfig::local(default, Some(listener.local_addr())));
+                hosted_ui(&local.pools, addr, config.hosted_ui_addr, &config.data_dir).await?;
+            router = router
+                .merge(taskapi_userpool_aws::router(Arc::clone(&local.aws)))
+                .merge(hosted);
+            web_config = Some(WebConfig::local(
+                &local.default,
+                Some(listener.local_addr()),
+            ));
             https = Some(listener);
         }
         if let Some(web_config) = web_config {
@@ -149,7 +155,8 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let shutdown = shutdown_signal()?;
     let endpoint = format!("http://{}", app.local_addr());
-    if let (Some((pools, pool)), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
+    if let (Some(local), Some(https)) = (&app.user_pool, app.hosted_ui_addr()) {
+        let pool = &local.default;
         println!("web app: {endpoint}/ (sign up there; the code is in this log)");
         println!(
             "local user pool endpoint: {endpoint} (aws cognito-idp --endpoint-url {endpoint})"
@@ -170,7 +177,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
              {}; also on {endpoint})",
             data_dir.join(crate::hosted_ui::CERT_FILE).display()
         );
-        print_credentials(pools);
+        print_credentials(&local.aws);
     }
     println!("taskapi listening on {endpoint}");
     app.run_until(shutdown).await;
@@ -210,8 +217,8 @@ fn check_data_dir(config: &ServeConfig) -> anyhow::Result<()> {
 }
 
 /// How to sign admin actions: the generated profile, and the environment's pair if trusted.
-fn print_credentials(pools: &UserPools) {
-    let (key, file) = pools.generated_credentials();
+fn print_credentials(door: &AwsDoor) {
+    let (key, file) = door.generated_credentials();
     let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_owned());
     println!(
         "IAM credentials for signed (admin) actions: access key {} in {} (profile {PROFILE})",
@@ -244,7 +251,6 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
         StoreKind::Dynamodb => {
             let dynamo = DynamoConfig {
                 table: config.table.table_name.clone(),
-                endpoint_url: None,
                 status_shards: config.status_shards,
             };
             let store = dynamo.store().await;
@@ -275,20 +281,29 @@ impl Dependency for PoolReadiness {
     }
 }
 
+/// The local user pool `taskapi serve` runs: its core, its AWS JSON door (the hosted UI, its
+/// other door, is opened beside the server's listeners) and the pool it made on first start.
+struct LocalPool {
+    pools: Arc<UserPools>,
+    aws: Arc<AwsDoor>,
+    default: DefaultPool,
+}
+
 /// Opens the local user pool in the data directory and trusts its default pool's ID tokens.
 fn local_user_pool(
     config: &ServeConfig,
     addr: SocketAddr,
-) -> anyhow::Result<(Arc<dyn Authenticator>, Arc<UserPools>, DefaultPool)> {
-    let settings = PoolSettings {
-        extra_keys: AccessKey::from_env().into_iter().collect(),
-        ..PoolSettings::new(&config.data_dir, format!("http://{addr}"))
-    };
+) -> anyhow::Result<(Arc<dyn Authenticator>, LocalPool)> {
+    let settings = PoolSettings::new(&config.data_dir, format!("http://{addr}"));
     let tuning = Tuning {
         quotas: config.cognito_quotas.clone(),
         ..Tuning::default()
     };
     let pools = UserPools::open_with(settings, tuning)?;
+    let aws = AwsDoor::open(
+        Arc::clone(&pools),
+        AccessKey::from_env().into_iter().collect(),
+    )?;
     let default = pools.ensure_default_pool()?;
     let jwks = pools
         .jwks(&default.pool_id)
@@ -305,7 +320,14 @@ fn local_user_pool(
         audiences,
         keys: Arc::new(StaticJwks::new(&jwks)),
     }));
-    Ok((auth, pools, default))
+    Ok((
+        auth,
+        LocalPool {
+            pools,
+            aws,
+            default,
+        },
+    ))
 }
 
 /// The issuer named on the command line, if any; `None` means the local user pool.

@@ -53,7 +53,6 @@ pub async fn reshard(config: ReshardConfig) -> anyhow::Result<()> {
     let dynamo = DynamoConfig {
         table: config.table.table_name,
         status_shards: config.shards,
-        ..DynamoConfig::default()
     };
     let checkpoint_path = config
         .checkpoint

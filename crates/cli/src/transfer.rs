@@ -41,7 +41,6 @@ pub(crate) fn sqlite(options: &StoreOptions, create: bool) -> anyhow::Result<Sql
 pub(crate) async fn dynamodb(options: &StoreOptions) -> anyhow::Result<DynamoStore> {
     let store = DynamoConfig {
         table: options.table.table_name.clone(),
-        endpoint_url: None,
         status_shards: options.status_shards,
     }
     .store()

@@ -4,6 +4,7 @@
 //! Nothing in here knows about HTTP, AWS or SQL, so the same rules hold whichever runtime
 //! (local server or Lambda) and whichever store (SQLite or DynamoDB) is in use.
 
+mod cause;
 mod idempotency;
 pub mod keys;
 mod planning;
@@ -11,13 +12,16 @@ mod planning;
 /// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
 /// local user pool creates it; the SAM template names the same group.
 pub const ADMIN_GROUP: &str = "admins";
+mod page;
 mod projects;
 mod records;
 mod store;
 mod task;
 mod validate;
 
+pub use cause::cause_chain;
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
+pub use page::PageScope;
 pub use planning::{Priority, Sort, parse_instant};
 pub use projects::{
     Action, Email, INVITATION_LIFETIME, Invitation, InvitationId, MAX_MEMBERS, Membership, Project,

@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use taskapi_userpool::{OAuthClient, UserPools};
+use taskapi_userpool::UserPools;
+use taskapi_userpool::hosted_ui::OAuthClient;
 
 use crate::error::PageError;
 use crate::pkce;

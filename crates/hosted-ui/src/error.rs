@@ -6,8 +6,7 @@ use axum::http::header::{CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use taskapi_userpool::CognitoError;
-use tokio::task::JoinError;
+use taskapi_userpool::{PoolError, retry_after_seconds};
 
 use crate::html;
 
@@ -74,7 +73,7 @@ fn with_retry_after(status: StatusCode, response: impl IntoResponse) -> Response
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
-            .insert(RETRY_AFTER, taskapi_userpool::retry_after());
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds()));
     }
     response
 }
@@ -96,7 +95,7 @@ impl OAuthError {
 
     /// A failure of the user pool's core while serving `grant`: its own refusals become
     /// `invalid_grant`, anything else is ours.
-    pub fn from_grant(error: CognitoError) -> Self {
+    pub fn from_grant(error: PoolError) -> Self {
         match internal(&error) {
             Some(cause) => Self::Internal(cause),
             None => Self::InvalidGrant(error.to_string()),
@@ -130,8 +129,8 @@ pub enum PageError {
     Internal(OurFault),
 }
 
-impl From<CognitoError> for PageError {
-    fn from(error: CognitoError) -> Self {
+impl From<PoolError> for PageError {
+    fn from(error: PoolError) -> Self {
         match internal(&error) {
             Some(cause) => Self::Internal(cause),
             None => Self::BadRequest(error.to_string()),
@@ -139,25 +138,13 @@ impl From<CognitoError> for PageError {
     }
 }
 
-impl From<JoinError> for PageError {
-    fn from(error: JoinError) -> Self {
-        Self::Internal(OurFault::Bug(error.to_string()))
-    }
-}
-
-impl From<JoinError> for OAuthError {
-    fn from(error: JoinError) -> Self {
-        Self::Internal(OurFault::Bug(error.to_string()))
-    }
-}
-
 /// A failure that is ours, not the caller's (its detail is for the log, never the answer).
-pub fn internal(error: &CognitoError) -> Option<OurFault> {
+pub fn internal(error: &PoolError) -> Option<OurFault> {
     match error {
-        CognitoError::Internal(_) | CognitoError::TaskFailed(_) => {
-            Some(OurFault::Bug(format!("{error:?}")))
+        PoolError::Internal(_) | PoolError::TaskFailed(_) => {
+            Some(OurFault::Bug(error.cause_chain()))
         }
-        CognitoError::ServiceUnavailable => Some(OurFault::Unavailable),
+        PoolError::ServiceUnavailable => Some(OurFault::Unavailable),
         _ => None,
     }
 }
@@ -201,11 +188,11 @@ mod tests {
     /// endpoints alike; a bug stays a 500 without it.
     #[tokio::test]
     async fn storage_faults_are_503s_with_retry_after() {
-        let page = PageError::from(CognitoError::ServiceUnavailable).into_response();
+        let page = PageError::from(PoolError::ServiceUnavailable).into_response();
         assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(page.headers()[RETRY_AFTER], "1");
 
-        let token = OAuthError::from_grant(CognitoError::ServiceUnavailable).into_response();
+        let token = OAuthError::from_grant(PoolError::ServiceUnavailable).into_response();
         assert_eq!(token.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(token.headers()[RETRY_AFTER], "1");
         let body = json_body(token).await;

@@ -19,11 +19,14 @@ mod security;
 mod token;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method};
 use axum::routing::{get, post};
-use taskapi_userpool::{Expiring, UserPools, cognito_cors};
+use taskapi_userpool::{Expiring, PoolError, UserPools};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
@@ -136,23 +139,39 @@ impl HostedUi {
             .layer(
                 TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
             )
-            .layer(cognito_cors())
+            .layer(cors())
     }
 
     fn now(&self) -> i64 {
         self.pools.now()
     }
 
-    /// Runs a call into the user pool's core (argon2, SQLite) off the async workers.
+    /// Runs a call into the user pool's core (argon2, SQLite) off the async workers, within
+    /// the bound the AWS JSON door shares ([`UserPools::run_blocking`]).
     async fn core<T, E>(
-        self: &Arc<Self>,
+        &self,
         call: impl FnOnce(&UserPools) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static + From<tokio::task::JoinError>,
+        E: Send + 'static + From<PoolError>,
     {
-        let ui = Arc::clone(self);
-        tokio::task::spawn_blocking(move || call(&ui.pools)).await?
+        self.pools.run_blocking(call).await?
     }
+}
+
+/// Cognito's CORS for its hosted UI's endpoints (token, userinfo, ...): any origin, the
+/// request headers echoed back, and the error and request-id headers readable by scripts,
+/// as the pool's AWS JSON endpoint answers browsers.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            HeaderName::from_static("x-amzn-requestid"),
+        ])
+        .max_age(Duration::from_secs(600))
 }

@@ -15,7 +15,8 @@ use axum::routing::{MethodRouter, get};
 use maud::Markup;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use taskapi_userpool::{Category, CognitoError, OAuthGrant, PasswordStep};
+use taskapi_userpool::hosted_ui::{OAuthGrant, PasswordStep};
+use taskapi_userpool::{Category, PoolError};
 
 use crate::authorize::{self, Authorization, AuthorizeQuery, Refusal, ResponseType};
 use crate::csrf::random_key;
@@ -184,7 +185,7 @@ async fn submit(
             // failed MFA code (its challenge is spent), means signing in again.
             let policy = matches!(
                 error,
-                CognitoError::InvalidPassword(_) | CognitoError::InvalidParameter(_)
+                PoolError::InvalidPassword(_) | PoolError::InvalidParameter(_)
             );
             let again = match step {
                 Step::NewPassword if policy => Step::NewPassword,
@@ -212,7 +213,7 @@ async fn run(
     auth: &Authorization,
     fields: &mut Fields,
     caller: Option<IpAddr>,
-) -> Result<Next, CognitoError> {
+) -> Result<Next, PoolError> {
     let client = auth.client.id.clone();
     let user = fields.username.clone();
     let ui = &state.ui;
@@ -231,7 +232,7 @@ async fn run(
             {
                 Ok(next) => Ok(after_password(next, fields)),
                 // As Cognito's hosted UI: a new code, and the confirmation form.
-                Err(CognitoError::UserNotConfirmed) => {
+                Err(PoolError::UserNotConfirmed) => {
                     ui.core(move |pools| pools.resend_code(&client, &user, caller))
                         .await?;
                     Ok(Next::Show(

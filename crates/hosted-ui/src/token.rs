@@ -12,7 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use taskapi_userpool::{CognitoError, OAuthClient, OAuthGrant, OAuthTokens, UserPools};
+use taskapi_userpool::hosted_ui::{OAuthClient, OAuthGrant, OAuthTokens};
+use taskapi_userpool::{PoolError, UserPools};
 
 use crate::error::OAuthError;
 use crate::pages::is_form;
@@ -175,7 +176,7 @@ async fn client_credentials(
 /// answers `invalid_grant`.
 async fn in_pool<T: Send + 'static>(
     state: &AppState,
-    step: impl FnOnce(&UserPools) -> Result<T, CognitoError> + Send + 'static,
+    step: impl FnOnce(&UserPools) -> Result<T, PoolError> + Send + 'static,
 ) -> Result<T, OAuthError> {
     state.ui.core(step).await.map_err(OAuthError::from_grant)
 }

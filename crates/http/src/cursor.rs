@@ -1,13 +1,12 @@
-//! `next_token`: an opaque encoding of where a list left off ([`PageKey`]), bound to the
-//! list it came from. A token is only accepted for the same caller's list (its `PK` must be
-//! the caller's partition) or the same admin status view, so no token can reach into
-//! another user's tasks; a task list's token also binds its order and filters, so a token
-//! of one sort or filter is refused by another (a 400, as any foreign token).
+//! `next_token`: an opaque encoding of where a list left off ([`PageKey`]), accepted only
+//! for the list it came from (the domain's rule, [`PageKey::belongs_to`]). A task list's
+//! token also binds its order and filters, so a token of one sort or filter is refused by
+//! another (a 400, as any foreign token).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use taskapi_domain::{PageKey, ProjectId, Sort, Status, TaskFilter, keys};
+use taskapi_domain::{PageKey, PageScope, Status, TaskFilter};
 
 use crate::ApiError;
 
@@ -31,33 +30,20 @@ struct Wire {
     l: Option<String>,
 }
 
-/// The list a token belongs to.
-pub enum Scope<'a> {
-    /// The caller's tasks, so filtered and sorted.
-    Owner {
-        sub: &'a str,
-        list: &'a TaskFilter,
-    },
-    Status(Status),
-    /// A project's tasks, so filtered and sorted.
-    Project(&'a ProjectId, &'a TaskFilter),
-    /// The caller's projects (their membership mirrors).
-    Projects {
-        sub: &'a str,
-    },
-    /// The caller's Upcoming view (its index partition is the caller's, whatever the
-    /// token says, so only the task key and due position are checked).
-    Upcoming,
-}
-
 /// The binding of the Upcoming view's tokens.
 const UPCOMING: &str = "upcoming";
 
-/// What a task list's token is bound to besides its partition: its sort and filters, in
-/// one canonical text. `None` for the plain list (oldest first, unfiltered), whose tokens
-/// are as they were before lists could be sorted.
-pub fn binding(list: &TaskFilter) -> Option<String> {
-    if *list == TaskFilter::default() {
+/// What a list's token is bound to besides its partition: a task list's sort and filters,
+/// in one canonical text, or the Upcoming view. `None` for a plain list (a task list
+/// oldest first and unfiltered, whose tokens are as they were before lists could be
+/// sorted; the admin view; the projects).
+fn binding(scope: &PageScope<'_>) -> Option<String> {
+    let list = match scope {
+        PageScope::Owner { list, .. } | PageScope::Project(_, list) => list,
+        PageScope::Upcoming => return Some(UPCOMING.to_owned()),
+        PageScope::Status(_) | PageScope::Projects { .. } => return None,
+    };
+    if **list == TaskFilter::default() {
         return None;
     }
     let pairs = [
@@ -79,34 +65,20 @@ pub fn binding(list: &TaskFilter) -> Option<String> {
     Some(text)
 }
 
-/// The token of a plain list (no binding): the admin view, the projects list.
-pub fn encode(key: &PageKey) -> String {
-    encode_bound(key, None)
-}
-
-/// The token of a page of the task list `list`.
-pub fn encode_for(key: &PageKey, list: &TaskFilter) -> String {
-    encode_bound(key, binding(list))
-}
-
-/// The token of a page of the Upcoming view.
-pub fn encode_upcoming(key: &PageKey) -> String {
-    encode_bound(key, Some(UPCOMING.to_owned()))
-}
-
-fn encode_bound(key: &PageKey, binding: Option<String>) -> String {
+/// The token of the page after `key` in `scope`'s list.
+pub fn encode(key: &PageKey, scope: &PageScope<'_>) -> String {
     let wire = Wire {
         pk: key.pk.clone(),
         sk: key.sk.clone(),
         g1pk: key.gsi1pk.clone(),
         g1sk: key.gsi1sk.clone(),
         ds: key.due_sk.clone(),
-        l: binding,
+        l: binding(scope),
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).expect("a page key serializes"))
 }
 
-pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
+pub fn decode(token: &str, scope: &PageScope<'_>) -> Result<PageKey, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_next_token",
@@ -118,239 +90,106 @@ pub fn decode(token: &str, scope: Scope<'_>) -> Result<PageKey, ApiError> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let wire: Wire = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    // DynamoDB refuses an empty key value (a 500 if it reached it): no token of ours has one.
-    if wire.ds.as_deref() == Some("") {
+    if wire.l != binding(scope) {
         return Err(invalid());
     }
-    let table_key = wire.g1pk.is_none() && wire.g1sk.is_none() && wire.ds.is_none();
-    let a_task = wire.sk.starts_with(keys::TASK_PREFIX);
-    // A task list's token: bound to the same list; a due position only in due order.
-    let of_list = |list: &TaskFilter| {
-        let due_position = wire.ds.is_none() || list.sort == Sort::DueAt;
-        a_task
-            && wire.g1pk.is_none()
-            && wire.g1sk.is_none()
-            && due_position
-            && wire.l == binding(list)
-    };
-    let in_scope = match scope {
-        Scope::Owner { sub, list } => of_list(list) && wire.pk == keys::user_pk(sub),
-        Scope::Project(project, list) => of_list(list) && wire.pk == keys::project_pk(project),
-        Scope::Projects { sub } => {
-            table_key
-                && wire.l.is_none()
-                && wire.pk == keys::user_pk(sub)
-                && wire.sk.starts_with(keys::PROJECT_PREFIX)
-        }
-        Scope::Status(status) => {
-            a_task
-                && wire.l.is_none()
-                && wire.ds.is_none()
-                && (wire.pk.starts_with(keys::USER_PREFIX)
-                    || wire.pk.starts_with(keys::PROJECT_PREFIX))
-                && wire.g1pk.as_deref() == Some(keys::status_gsi1pk(status).as_str())
-                && wire.g1sk.is_some()
-        }
-        Scope::Upcoming => {
-            a_task
-                && wire.g1pk.is_none()
-                && wire.g1sk.is_none()
-                && wire.ds.is_some()
-                && wire.l.as_deref() == Some(UPCOMING)
-                && (wire.pk.starts_with(keys::USER_PREFIX)
-                    || wire.pk.starts_with(keys::PROJECT_PREFIX))
-        }
-    };
-    if !in_scope {
-        return Err(invalid());
-    }
-    Ok(PageKey {
+    let key = PageKey {
         pk: wire.pk,
         sk: wire.sk,
         gsi1pk: wire.g1pk,
         gsi1sk: wire.g1sk,
         due_sk: wire.ds,
-    })
+    };
+    if !key.belongs_to(scope) {
+        return Err(invalid());
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
 mod tests {
+    use taskapi_domain::{ProjectId, Sort, keys};
+
     use super::*;
 
-    fn plain() -> TaskFilter {
-        TaskFilter::default()
-    }
+    const PLAIN: TaskFilter = TaskFilter {
+        status: None,
+        assignee: None,
+        due_before: None,
+        sort: Sort::CreatedAt,
+    };
 
-    #[test]
-    fn task_list_tokens_bind_their_sort_and_filters() {
-        let by_due = TaskFilter {
-            sort: Sort::DueAt,
-            ..plain()
-        };
-        let mut key = PageKey::table(keys::user_pk("alice"), "TASK#1".into());
-        key.due_sk = Some("2030-01-01T00:00:00.000000Z#1".into());
-        let token = encode_for(&key, &by_due);
-        let owner = |list| Scope::Owner { sub: "alice", list };
-        assert_eq!(decode(&token, owner(&by_due)).unwrap(), key);
-        let unsorted = plain();
-        assert!(decode(&token, owner(&unsorted)).is_err(), "another sort");
-        let done_by_due = TaskFilter {
-            status: Some(Status::Done),
-            ..by_due.clone()
-        };
-        assert!(
-            decode(&token, owner(&done_by_due)).is_err(),
-            "another filter"
-        );
-        let created = encode_for(
-            &PageKey::table(keys::user_pk("alice"), "TASK#1".into()),
-            &plain(),
-        );
-        assert!(
-            decode(&created, owner(&by_due)).is_err(),
-            "a created_at token"
-        );
-        assert!(decode(&token, Scope::Upcoming).is_err());
-    }
-
-    #[test]
-    fn upcoming_tokens_are_only_upcoming_tokens() {
-        let mut key = PageKey::table(keys::user_pk("alice"), "TASK#1".into());
-        key.due_sk = Some("2030-01-01T00:00:00.000000Z#1".into());
-        let token = encode_upcoming(&key);
-        assert_eq!(decode(&token, Scope::Upcoming).unwrap(), key);
-        let by_due = TaskFilter {
-            sort: Sort::DueAt,
-            ..plain()
-        };
-        let owner = Scope::Owner {
-            sub: "alice",
-            list: &by_due,
-        };
-        assert!(decode(&token, owner).is_err());
-        let plain_token = encode(&PageKey::table(keys::user_pk("alice"), "TASK#1".into()));
-        assert!(decode(&plain_token, Scope::Upcoming).is_err());
-        key.due_sk = Some(String::new());
-        assert!(
-            decode(&encode_upcoming(&key), Scope::Upcoming).is_err(),
-            "an empty position"
-        );
-    }
-
-    fn owner_key(sub: &str) -> PageKey {
-        PageKey::table(keys::user_pk(sub), "TASK#0193".into())
+    fn owner(sub: &str) -> PageScope<'_> {
+        PageScope::Owner { sub, list: &PLAIN }
     }
 
     #[test]
     fn round_trips_for_its_own_list() {
-        let key = owner_key("alice");
-        let token = encode(&key);
-        assert_eq!(
-            decode(
-                &token,
-                Scope::Owner {
-                    sub: "alice",
-                    list: &plain()
-                }
-            )
-            .unwrap(),
-            key
-        );
-    }
-
-    #[test]
-    fn another_callers_token_is_refused() {
-        let token = encode(&owner_key("alice"));
-        assert!(
-            decode(
-                &token,
-                Scope::Owner {
-                    sub: "mallory",
-                    list: &plain()
-                }
-            )
-            .is_err()
-        );
-        assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
-    }
-
-    #[test]
-    fn status_tokens_stay_in_their_status() {
-        let key = PageKey {
-            pk: keys::user_pk("alice"),
-            sk: "TASK#1".into(),
-            gsi1pk: Some(keys::status_gsi1pk(Status::Done)),
-            gsi1sk: Some("2026-01-01T00:00:00.000000Z".into()),
-            due_sk: None,
-        };
-        let token = encode(&key);
-        assert_eq!(decode(&token, Scope::Status(Status::Done)).unwrap(), key);
-        assert!(decode(&token, Scope::Status(Status::Pending)).is_err());
-        assert!(
-            decode(
-                &token,
-                Scope::Owner {
-                    sub: "alice",
-                    list: &plain()
-                }
-            )
-            .is_err()
-        );
+        let key = PageKey::table(keys::user_pk("alice"), "TASK#0193".into());
+        let token = encode(&key, &owner("alice"));
+        assert_eq!(decode(&token, &owner("alice")).unwrap(), key);
+        assert!(decode(&token, &owner("mallory")).is_err());
+        assert!(decode(&token, &PageScope::Status(Status::Pending)).is_err());
     }
 
     #[test]
     fn project_tokens_stay_in_their_project() {
         let project = ProjectId::generate();
         let key = PageKey::table(keys::project_pk(&project), "TASK#1".into());
-        let token = encode(&key);
-        assert_eq!(
-            decode(&token, Scope::Project(&project, &plain())).unwrap(),
-            key
-        );
-        assert!(decode(&token, Scope::Project(&ProjectId::generate(), &plain())).is_err());
+        let scope = PageScope::Project(&project, &PLAIN);
+        let token = encode(&key, &scope);
+        assert_eq!(decode(&token, &scope).unwrap(), key);
+        let other = ProjectId::generate();
+        assert!(decode(&token, &PageScope::Project(&other, &PLAIN)).is_err());
+    }
+
+    #[test]
+    fn task_list_tokens_bind_their_sort_and_filters() {
+        let by_due = TaskFilter {
+            sort: Sort::DueAt,
+            ..PLAIN
+        };
+        let done_by_due = TaskFilter {
+            status: Some(Status::Done),
+            ..by_due.clone()
+        };
+        let mut key = PageKey::table(keys::user_pk("alice"), "TASK#1".into());
+        key.due_sk = Some("2030-01-01T00:00:00.000000Z#1".into());
+        let sorted = |list| PageScope::Owner { sub: "alice", list };
+        let token = encode(&key, &sorted(&by_due));
+        assert_eq!(decode(&token, &sorted(&by_due)).unwrap(), key);
+        assert!(decode(&token, &sorted(&PLAIN)).is_err(), "another sort");
         assert!(
-            decode(
-                &token,
-                Scope::Owner {
-                    sub: "alice",
-                    list: &plain()
-                }
-            )
-            .is_err()
+            decode(&token, &sorted(&done_by_due)).is_err(),
+            "another filter"
         );
-        let mine = PageKey::table(keys::user_pk("alice"), keys::project_mirror_sk(&project));
-        let token = encode(&mine);
-        assert_eq!(
-            decode(&token, Scope::Projects { sub: "alice" }).unwrap(),
-            mine
-        );
-        assert!(decode(&token, Scope::Projects { sub: "bob" }).is_err());
+        assert!(decode(&token, &PageScope::Upcoming).is_err());
+        let plain = PageKey::table(keys::user_pk("alice"), "TASK#1".into());
+        let created = encode(&plain, &owner("alice"));
         assert!(
-            decode(
-                &token,
-                Scope::Owner {
-                    sub: "alice",
-                    list: &plain()
-                }
-            )
-            .is_err()
+            decode(&created, &sorted(&by_due)).is_err(),
+            "a created_at token"
+        );
+    }
+
+    #[test]
+    fn upcoming_tokens_are_only_upcoming_tokens() {
+        let mut key = PageKey::table(keys::user_pk("alice"), "TASK#1".into());
+        key.due_sk = Some("2030-01-01T00:00:00.000000Z#1".into());
+        let token = encode(&key, &PageScope::Upcoming);
+        assert_eq!(decode(&token, &PageScope::Upcoming).unwrap(), key);
+        key.due_sk = Some(String::new());
+        let empty = encode(&key, &PageScope::Upcoming);
+        assert!(
+            decode(&empty, &PageScope::Upcoming).is_err(),
+            "an empty position"
         );
     }
 
     #[test]
     fn garbage_is_refused() {
         for token in ["", "!!!", "e30", &"A".repeat(5000)] {
-            assert!(
-                decode(
-                    token,
-                    Scope::Owner {
-                        sub: "a",
-                        list: &plain()
-                    }
-                )
-                .is_err(),
-                "{token:?}"
-            );
+            assert!(decode(token, &owner("a")).is_err(), "{token:?}");
         }
     }
 }

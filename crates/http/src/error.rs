@@ -6,7 +6,7 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
-use taskapi_domain::{StoreError, ValidationError};
+use taskapi_domain::{StoreError, ValidationError, cause_chain};
 use utoipa::ToSchema;
 
 /// Every failure a handler can answer with. Client mistakes carry what to fix; server
@@ -183,36 +183,5 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         response
-    }
-}
-
-/// An error and every error that caused it, outermost first: "a: b: c".
-fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        // Many errors repeat their source in their own message; say each part once.
-        if !chain.ends_with(&text) {
-            chain.push_str(": ");
-            chain.push_str(&text);
-        }
-        source = cause.source();
-    }
-    chain
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn the_whole_cause_chain_is_logged() {
-        let err = Outer(std::io::Error::other("disk on fire"));
-        assert_eq!(cause_chain(&err), "outer: disk on fire");
     }
 }

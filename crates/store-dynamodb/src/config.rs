@@ -28,9 +28,6 @@ const FALLBACK_REGION: &str = "us-east-1";
 pub struct DynamoConfig {
     /// The table name (`TABLE_NAME`, as in the seed).
     pub table: String,
-    /// An explicit endpoint, e.g. `http://127.0.0.1:4567` for dynalite. `None` leaves the
-    /// choice to aws-config, which honours `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL`.
-    pub endpoint_url: Option<String>,
     /// How many GSI1 partitions each status is spread over; 1 is the seed's layout.
     pub status_shards: StatusShards,
 }
@@ -44,7 +41,6 @@ impl Default for DynamoConfig {
     fn default() -> Self {
         Self {
             table: DEFAULT_TABLE.to_owned(),
-            endpoint_url: None,
             status_shards: StatusShards::SEED,
         }
     }
@@ -63,18 +59,19 @@ impl DynamoConfig {
                 .ok()
                 .filter(|name| !name.is_empty())
                 .unwrap_or_else(|| DEFAULT_TABLE.to_owned()),
-            endpoint_url: None,
             status_shards,
         })
     }
 
-    /// A DynamoDB client from the standard AWS environment. Timeouts are bounded so a hung
+    /// A DynamoDB client from the standard AWS environment (the endpoint too: aws-config
+    /// honours `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL`, which is how the tests
+    /// reach dynalite and moto). Timeouts are bounded so a hung
     /// connection turns into a 503 well inside the Lambda and API Gateway time limits; the
     /// SDK's standard retry mode (3 attempts, exponential backoff with jitter) absorbs
     /// throttling and transient faults before the store reports `Unavailable`.
     pub async fn client(&self) -> Client {
         let region = RegionProviderChain::default_provider().or_else(FALLBACK_REGION);
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        let loader = aws_config::defaults(BehaviorVersion::latest())
             .region(region)
             .timeout_config(
                 TimeoutConfig::builder()
@@ -83,9 +80,6 @@ impl DynamoConfig {
                     .operation_timeout(Duration::from_secs(8))
                     .build(),
             );
-        if let Some(endpoint) = &self.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
         Client::new(&loader.load().await)
     }
 

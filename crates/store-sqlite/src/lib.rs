@@ -27,5 +27,5 @@ mod writer;
 
 pub use planning::UPCOMING;
 pub use schema::OpenError;
-pub use store::{LIST_OWNER_IN_STATUS, SqliteStore};
+pub use store::SqliteStore;
 pub use transfer::ExportError;

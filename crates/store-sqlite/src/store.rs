@@ -66,8 +66,7 @@ const LIST_OWNER: &str = concat!(
 /// The same, only tasks in status `?5`. Read through the owner-by-status index, so a page
 /// costs the same however many tasks of other statuses the owner has; named, because
 /// without statistics SQLite prefers the primary key (no lookups) and filters every row.
-#[doc(hidden)]
-pub const LIST_OWNER_IN_STATUS: &str = concat!(
+const LIST_OWNER_IN_STATUS: &str = concat!(
     "SELECT ",
     task_columns!(),
     " FROM TaskApp INDEXED BY OwnerStatus",
@@ -563,4 +562,28 @@ pub(crate) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
             .unwrap_or_default(),
         project: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LIST_OWNER_IN_STATUS, SqliteStore};
+
+    /// A status-filtered page reads the owner-by-status index, not every task of the owner.
+    #[test]
+    fn status_filtered_lists_use_the_owner_status_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tasks.sqlite3");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {LIST_OWNER_IN_STATUS}"))
+            .unwrap()
+            .query_map(["u", "a", "b", "1", "done"], |row| row.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(plan.contains("USING INDEX OwnerStatus"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+    }
 }

@@ -17,7 +17,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::CodePurpose;
 
 /// The longest sign-in lockout after repeated wrong passwords (Cognito: about 15 minutes).
@@ -83,10 +83,10 @@ impl HourlyCounts {
             .map_or(0, |(_, count)| *count)
     }
 
-    /// Refuses with Cognito's `LimitExceededException` once the window's count is spent.
-    fn check(&self, key: &CodeKey, now: i64) -> Result<(), CognitoError> {
+    /// Refuses with [`PoolError::LimitExceeded`] once the window's count is spent.
+    fn check(&self, key: &CodeKey, now: i64) -> Result<(), PoolError> {
         if self.current(key, now) >= self.limit {
-            return Err(CognitoError::LimitExceeded);
+            return Err(PoolError::LimitExceeded);
         }
         Ok(())
     }
@@ -112,7 +112,7 @@ impl HourlyCounts {
     }
 }
 
-pub(crate) struct Attempts {
+pub struct Attempts {
     stripes: Vec<Mutex<()>>,
     hasher: RandomState,
     phantoms: Mutex<HashMap<(String, String), Phantom>>,
@@ -124,7 +124,7 @@ pub(crate) struct Attempts {
 
 /// The lock a run of `failures` wrong passwords earns with a limit of `limit`: none below
 /// it, then 1 second doubling with each further failure up to [`MAX_LOCKOUT`].
-pub(crate) fn lockout(failures: i64, limit: i64) -> Option<i64> {
+pub fn lockout(failures: i64, limit: i64) -> Option<i64> {
     let excess = failures - limit;
     (excess >= 0).then(|| {
         1i64.checked_shl(u32::try_from(excess).unwrap_or(u32::MAX))
@@ -134,7 +134,7 @@ pub(crate) fn lockout(failures: i64, limit: i64) -> Option<i64> {
 }
 
 impl Attempts {
-    pub(crate) fn new(codes: CodeLimits) -> Self {
+    pub fn new(codes: CodeLimits) -> Self {
         Self {
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
             hasher: RandomState::new(),
@@ -147,7 +147,7 @@ impl Attempts {
     }
 
     /// Holds `user`'s sign-in turn: attempts for one user are decided one at a time.
-    pub(crate) fn turn(&self, pool_id: &str, user: &str) -> MutexGuard<'_, ()> {
+    pub fn turn(&self, pool_id: &str, user: &str) -> MutexGuard<'_, ()> {
         let stripe = self.hasher.hash_one((pool_id, user)) as usize % STRIPES;
         self.stripes[stripe]
             .lock()
@@ -155,7 +155,7 @@ impl Attempts {
     }
 
     /// Until when an unknown username is locked out (0: not locked).
-    pub(crate) fn phantom_locked_until(&self, pool_id: &str, name: &str) -> i64 {
+    pub fn phantom_locked_until(&self, pool_id: &str, name: &str) -> i64 {
         self.phantoms
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -165,7 +165,7 @@ impl Attempts {
 
     /// Counts a wrong password for an unknown username, returning its failure count so the
     /// caller answers exactly as for a known user.
-    pub(crate) fn phantom_failure(&self, pool_id: &str, name: &str, now: i64, limit: i64) -> i64 {
+    pub fn phantom_failure(&self, pool_id: &str, name: &str, now: i64, limit: i64) -> i64 {
         let mut phantoms = self.phantoms.lock().unwrap_or_else(|p| p.into_inner());
         if phantoms.len() >= MAX_PHANTOMS {
             // Forget the half seen longest ago; they would have unlocked by now anyway.
@@ -186,12 +186,7 @@ impl Attempts {
     }
 
     /// One user's code allowances for one purpose, from every address together.
-    pub(crate) fn codes(
-        &self,
-        pool_id: &str,
-        user: &str,
-        purpose: CodePurpose,
-    ) -> CodeAllowance<'_> {
+    pub fn codes(&self, pool_id: &str, user: &str, purpose: CodePurpose) -> CodeAllowance<'_> {
         CodeAllowance {
             requests: &self.code_requests,
             wrong_codes: &self.wrong_codes,
@@ -200,7 +195,7 @@ impl Attempts {
     }
 
     /// One client address's code allowances for one name (as given) and purpose.
-    pub(crate) fn caller_codes(
+    pub fn caller_codes(
         &self,
         caller: IpAddr,
         pool_id: &str,
@@ -220,7 +215,7 @@ impl Attempts {
 }
 
 /// The hourly allowances of codes for one key: a user's, or one address's for one name.
-pub(crate) struct CodeAllowance<'a> {
+pub struct CodeAllowance<'a> {
     requests: &'a HourlyCounts,
     wrong_codes: &'a HourlyCounts,
     key: CodeKey,
@@ -228,21 +223,36 @@ pub(crate) struct CodeAllowance<'a> {
 
 impl CodeAllowance<'_> {
     /// Takes one code request from the hour's allowance.
-    pub(crate) fn request(&self, now: i64) -> Result<(), CognitoError> {
+    pub fn request(&self, now: i64) -> Result<(), PoolError> {
         self.requests.check(&self.key, now)?;
         self.requests.count(self.key.clone(), now);
         Ok(())
     }
 
     /// Refuses a code entry once the hour's wrong guesses ran out.
-    pub(crate) fn may_enter(&self, now: i64) -> Result<(), CognitoError> {
+    pub fn may_enter(&self, now: i64) -> Result<(), PoolError> {
         self.wrong_codes.check(&self.key, now)
     }
 
     /// Counts a wrong code against the hour's allowance.
-    pub(crate) fn wrong(&self, now: i64) {
+    pub fn wrong(&self, now: i64) {
         self.wrong_codes.count(self.key.clone(), now);
     }
+}
+
+/// Whether a code flow's step asks for a code or enters one.
+#[derive(Debug, Clone, Copy)]
+pub enum CodeStep {
+    Request,
+    Entry,
+}
+
+/// Who sends a code step, about whom: a client address, a pool and a name as given.
+pub struct CodeRequest<'a> {
+    pub caller: Option<IpAddr>,
+    pub pool_id: &'a str,
+    pub name: &'a str,
+    pub purpose: CodePurpose,
 }
 
 #[cfg(test)]
@@ -294,7 +304,7 @@ mod tests {
         from(stranger, "a", forgot).request(0).unwrap();
         from(stranger, "A", forgot).request(10).unwrap();
         let refused = from(stranger, "a", forgot).request(20).unwrap_err();
-        assert_eq!(refused.type_name(), "LimitExceededException");
+        assert!(matches!(refused, PoolError::LimitExceeded));
         from(owner, "a", forgot).request(20).unwrap();
         from(stranger, "b", forgot).request(20).unwrap();
         from(stranger, "a", CodePurpose::SignUp)

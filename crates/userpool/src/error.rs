@@ -1,9 +1,12 @@
-//! Every failure the user pool can report. `wire.rs` maps them to Cognito's wire format.
+//! Every failure the user pool's core can report. Each door renders them in its own format:
+//! the AWS JSON door as Cognito's exception names (`taskapi-userpool-aws`), the hosted UI as
+//! pages and OAuth errors.
 
-/// A failed Cognito action. Each variant is one Cognito exception type; the messages are the
-/// ones the real service sends, because client code (Amplify, scripts) matches on them.
+/// A failed pool operation. The variants follow Cognito's exceptions one to one, so the AWS
+/// JSON door names each without losing a distinction; the messages are the ones the real
+/// service sends, because client code (Amplify, scripts) matches on them.
 #[derive(Debug, thiserror::Error)]
-pub enum CognitoError {
+pub enum PoolError {
     #[error("{0}")]
     NotAuthorized(String),
     #[error("{0}")]
@@ -49,16 +52,6 @@ pub enum CognitoError {
     #[error("{0}")]
     InvalidOAuthFlow(String),
     #[error("{0}")]
-    Serialization(String),
-    #[error("Missing Authentication Token")]
-    MissingAuthenticationToken,
-    #[error("The security token included in the request is invalid.")]
-    UnrecognizedClient,
-    #[error("{0}")]
-    IncompleteSignature(String),
-    #[error("{0}")]
-    InvalidSignature(String),
-    #[error("{0}")]
     TooManyRequests(String),
     /// The pool's storage cannot take a write now (its disk is full or failing, the
     /// database is locked, or its file was deleted or replaced): HTTP 503, and the caller
@@ -79,76 +72,37 @@ pub enum CognitoError {
     TaskFailed(#[from] tokio::task::JoinError),
 }
 
-impl CognitoError {
-    pub(crate) fn incorrect_credentials() -> Self {
+impl PoolError {
+    pub fn incorrect_credentials() -> Self {
         Self::NotAuthorized("Incorrect username or password.".into())
     }
 
-    pub(crate) fn pool_not_found(pool_id: &str) -> Self {
+    pub fn pool_not_found(pool_id: &str) -> Self {
         Self::ResourceNotFound(format!("User pool {pool_id} does not exist."))
     }
 
-    pub(crate) fn client_not_found(client_id: &str) -> Self {
+    pub fn client_not_found(client_id: &str) -> Self {
         Self::ResourceNotFound(format!("User pool client {client_id} does not exist."))
     }
 
     /// The whole cause chain of an internal failure, for the log (the client sees only
-    /// "Internal error").
+    /// "Internal error", so the chain starts at the cause).
     pub fn cause_chain(&self) -> String {
-        let mut chain = String::new();
-        let mut next: Option<&dyn std::error::Error> = match self {
-            Self::Internal(cause) => Some(cause),
-            Self::TaskFailed(cause) => Some(cause),
-            _ => Some(self),
-        };
-        while let Some(error) = next {
-            if !chain.is_empty() {
-                chain.push_str(": ");
-            }
-            chain.push_str(&error.to_string());
-            next = error.source();
-        }
-        chain
-    }
-
-    /// The exception name clients key on (`__type`, `x-amzn-ErrorType`).
-    pub fn type_name(&self) -> &'static str {
         match self {
-            Self::NotAuthorized(_) => "NotAuthorizedException",
-            Self::InvalidParameter(_) => "InvalidParameterException",
-            Self::InvalidPassword(_) => "InvalidPasswordException",
-            Self::UserNotFound => "UserNotFoundException",
-            Self::UserNotConfirmed => "UserNotConfirmedException",
-            Self::UsernameExists(_) => "UsernameExistsException",
-            Self::CodeMismatch => "CodeMismatchException",
-            Self::ExpiredCode => "ExpiredCodeException",
-            Self::LimitExceeded => "LimitExceededException",
-            Self::ResourceNotFound(_) => "ResourceNotFoundException",
-            Self::PasswordResetRequired => "PasswordResetRequiredException",
-            Self::SoftwareTokenMismatch => "CodeMismatchException",
-            Self::SoftwareTokenReused => "ExpiredCodeException",
-            Self::EnableSoftwareTokenMfa => "EnableSoftwareTokenMFAException",
-            Self::SoftwareTokenMfaNotFound => "SoftwareTokenMFANotFoundException",
-            Self::AliasExists => "AliasExistsException",
-            Self::GroupExists => "GroupExistsException",
-            Self::Unauthorized(_) => "UnauthorizedException",
-            Self::UnsupportedUserState(_) => "UnsupportedUserStateException",
-            Self::UnknownOperation(_) => "UnknownOperationException",
-            Self::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
-            Self::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
-            Self::Serialization(_) => "SerializationException",
-            Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
-            Self::UnrecognizedClient => "UnrecognizedClientException",
-            Self::IncompleteSignature(_) => "IncompleteSignatureException",
-            Self::InvalidSignature(_) => "InvalidSignatureException",
-            Self::TooManyRequests(_) => "TooManyRequestsException",
-            Self::ServiceUnavailable => "ServiceUnavailableException",
-            Self::Internal(_) | Self::TaskFailed(_) => "InternalErrorException",
+            Self::Internal(cause) => taskapi_domain::cause_chain(cause),
+            Self::TaskFailed(cause) => taskapi_domain::cause_chain(cause),
+            other => taskapi_domain::cause_chain(other),
         }
     }
 }
 
-impl From<PoolStoreError> for CognitoError {
+/// How long, in whole seconds, a caller told [`PoolError::ServiceUnavailable`] should wait
+/// before retrying (each door's `Retry-After`): the task store's wait.
+pub fn retry_after_seconds() -> u64 {
+    taskapi_store_sqlite::fault::RETRY_AFTER.as_secs().max(1)
+}
+
+impl From<PoolStoreError> for PoolError {
     fn from(error: PoolStoreError) -> Self {
         match error {
             PoolStoreError::Unavailable(_) => Self::ServiceUnavailable,
@@ -169,8 +123,8 @@ pub enum PoolStoreError {
     Json(#[from] serde_json::Error),
     #[error("stored user status {0:?} is not one this taskapi knows")]
     UnknownUserStatus(String),
-    #[error("signing key: {0}")]
-    Key(String),
+    #[error("signing key")]
+    Key(#[from] KeyError),
     #[error("password hashing failed")]
     PasswordHash(#[source] argon2::password_hash::Error),
     #[error("the user pool's worker threads stopped")]
@@ -178,16 +132,35 @@ pub enum PoolStoreError {
 }
 
 impl From<rusqlite::Error> for PoolStoreError {
-    /// Sorts SQLite's failures into the storage's (recorded against the store, logged once
-    /// per episode) and our own.
+    /// Sorts SQLite's failures into the storage's and our own; nothing else. The store
+    /// records a storage fault against its health where it runs the statement
+    /// (`Store::with_conn`).
     fn from(error: rusqlite::Error) -> Self {
         if taskapi_store_sqlite::fault::is_storage_fault(&error) {
-            crate::store::record_fault(&error);
             Self::Unavailable(error)
         } else {
             Self::Sqlite(error)
         }
     }
+}
+
+/// A pool's RSA signing key could not be made, read back or used: a bug or corrupt state.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("RSA key generation failed")]
+    Generate(#[source] aws_lc_rs::error::Unspecified),
+    #[error("cannot encode the RSA key as DER")]
+    Encode(#[source] aws_lc_rs::error::Unspecified),
+    #[error("key {kid} is unreadable")]
+    Unreadable {
+        kid: String,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("no signing keys are loaded for pool {0}")]
+    Missing(String),
+    #[error("signing failed")]
+    Sign(#[source] jsonwebtoken::errors::Error),
 }
 
 /// Why the user pool state in the data directory could not be opened.

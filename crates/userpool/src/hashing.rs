@@ -1,16 +1,15 @@
 //! Password hashing on a fixed set of threads with a bounded queue. Each argon2id hash
 //! takes tens of milliseconds and 19 MiB, so unauthenticated callers must not be able to
-//! start as many as they like: past the queue the answer is `TooManyRequestsException`
+//! start as many as they like: past the queue the answer is `PoolError::TooManyRequests`
 //! at once. The workers run at a lower scheduling priority, so the REST API and cheap
 //! actions keep their latency while a burst of sign-ups is being hashed.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
-use crate::UserPools;
-use crate::error::{CognitoError, PoolStoreError};
-use crate::model::Credentials;
-use crate::password;
+use subtle::ConstantTimeEq;
+
+use crate::error::{PoolError, PoolStoreError};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -32,12 +31,12 @@ impl Default for HashingLimits {
     }
 }
 
-pub(crate) struct HashPool {
+pub struct HashPool {
     jobs: SyncSender<Job>,
 }
 
 impl HashPool {
-    pub(crate) fn new(limits: HashingLimits) -> Self {
+    pub fn new(limits: HashingLimits) -> Self {
         let (jobs, queue) = mpsc::sync_channel::<Job>(limits.queue);
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..limits.workers.max(1) {
@@ -52,65 +51,22 @@ impl HashPool {
 
     /// Runs `job` on a hashing thread and waits for its result; refuses at once when the
     /// queue is full. Call it from a blocking thread.
-    pub(crate) fn run<T: Send + 'static>(
+    pub fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, CognitoError> {
+    ) -> Result<T, PoolError> {
         let (done, result) = mpsc::sync_channel(1);
         self.jobs
             .try_send(Box::new(move || {
                 let _ = done.send(job());
             }))
             .map_err(|e| match e {
-                TrySendError::Full(_) => CognitoError::TooManyRequests("Too many requests".into()),
+                TrySendError::Full(_) => PoolError::TooManyRequests("Too many requests".into()),
                 TrySendError::Disconnected(_) => PoolStoreError::WorkersStopped.into(),
             })?;
         result
             .recv()
             .map_err(|_| PoolStoreError::WorkersStopped.into())
-    }
-}
-
-/// The hash of a random password, verified for users that do not exist so that their
-/// answer takes as long as a known user's.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    password::derive("dummy", "dummy", &crate::random::uuid())
-        .map(|c| c.argon2)
-        .unwrap_or_default()
-});
-
-impl UserPools {
-    /// Derives what is stored for a new password, on the hashing pool.
-    pub(crate) fn derive_password(
-        &self,
-        pool_id: &str,
-        username: &str,
-        new_password: &str,
-    ) -> Result<Credentials, CognitoError> {
-        let (pool_id, username) = (pool_id.to_owned(), username.to_owned());
-        let new_password = new_password.to_owned();
-        Ok(self
-            .hashing
-            .run(move || password::derive(&pool_id, &username, &new_password))??)
-    }
-
-    /// Whether `given` matches the `stored` hash, on the hashing pool. Without a stored
-    /// hash (an unknown user, or one without a password) a dummy hash is verified, so the
-    /// time taken does not tell the cases apart.
-    pub(crate) fn verify_password(
-        &self,
-        stored: Option<&str>,
-        given: &str,
-    ) -> Result<bool, CognitoError> {
-        let stored = stored.map(str::to_owned);
-        let given = given.to_owned();
-        self.hashing.run(move || match stored {
-            Some(hash) => password::verify(&hash, &given),
-            None => {
-                password::verify(&DUMMY_HASH, &given);
-                false
-            }
-        })
     }
 }
 
@@ -136,6 +92,11 @@ fn lower_priority() {
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
+}
+
+/// Compares secrets without leaking, through timing, how much of a guess was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]
@@ -168,7 +129,7 @@ mod tests {
         running.recv().unwrap();
         assert!(pool.jobs.try_send(Box::new(|| ())).is_ok());
         let refused = pool.run(|| ()).unwrap_err();
-        assert_eq!(refused.type_name(), "TooManyRequestsException");
+        assert!(matches!(refused, PoolError::TooManyRequests(_)));
         gate.wait();
         busy.join().unwrap();
     }

@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{DecodingKey, EncodingKey};
 
-use crate::error::PoolStoreError;
+use crate::error::{KeyError, PoolStoreError};
 use crate::store::KeyRow;
 
 /// Which tokens a key signs; also its `token_use` column.
@@ -41,15 +41,9 @@ pub struct SigningKey {
 
 /// Generates a 2048-bit key and returns it as the row to store.
 pub fn generate(pool_id: &str, token_use: TokenUse) -> Result<KeyRow, PoolStoreError> {
-    let pair = KeyPair::generate(KeySize::Rsa2048)
-        .map_err(|_| PoolStoreError::Key("RSA key generation failed".into()))?;
-    let pkcs8: Pkcs8V1Der<'static> = pair
-        .as_der()
-        .map_err(|_| PoolStoreError::Key("cannot encode the RSA key".into()))?;
-    let public: PublicKeyX509Der<'static> = pair
-        .public_key()
-        .as_der()
-        .map_err(|_| PoolStoreError::Key("cannot encode the RSA public key".into()))?;
+    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(KeyError::Generate)?;
+    let pkcs8: Pkcs8V1Der<'static> = pair.as_der().map_err(KeyError::Encode)?;
+    let public: PublicKeyX509Der<'static> = pair.public_key().as_der().map_err(KeyError::Encode)?;
     // Cognito's kids are standard base64 of 32 bytes; a digest of the public key keeps them
     // stable and unique.
     let kid = STANDARD.encode(digest(&SHA256, public.as_ref()));
@@ -63,8 +57,11 @@ pub fn generate(pool_id: &str, token_use: TokenUse) -> Result<KeyRow, PoolStoreE
 
 /// Turns a stored row back into a usable key; a row that does not parse is corrupt state.
 pub fn load(row: &KeyRow) -> Result<SigningKey, PoolStoreError> {
-    let bad = |what: &str| PoolStoreError::Key(format!("key {} is unreadable: {what}", row.kid));
-    let pair = KeyPair::from_pkcs8(&row.pkcs8).map_err(|e| bad(&e.to_string()))?;
+    let bad = |cause: Box<dyn std::error::Error + Send + Sync>| KeyError::Unreadable {
+        kid: row.kid.clone(),
+        cause,
+    };
+    let pair = KeyPair::from_pkcs8(&row.pkcs8).map_err(|e| bad(e.into()))?;
     let n = pair
         .public_key()
         .modulus()
@@ -79,7 +76,7 @@ pub fn load(row: &KeyRow) -> Result<SigningKey, PoolStoreError> {
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         STANDARD.encode(&row.pkcs8)
     );
-    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| bad(&e.to_string()))?;
+    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| bad(e.into()))?;
     let decoding = DecodingKey::from_rsa_raw_components(&n, &e);
     let jwk = Jwk {
         common: CommonParameters {

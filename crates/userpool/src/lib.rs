@@ -1,34 +1,50 @@
 //! A local, Cognito-compatible user pool for `taskapi serve`.
 //!
-//! It speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so the AWS CLI, boto3 and
-//! amazon-cognito-identity-js work against it unchanged, and it issues RS256 tokens with
-//! Cognito's claims and a JWKS, so the API verifies them exactly as it would verify real ones.
+//! Through its doors it speaks Cognito's own wire protocol (AWS JSON 1.1 on `POST /`), so
+//! the AWS CLI, boto3 and amazon-cognito-identity-js work against it unchanged, and it
+//! issues RS256 tokens with Cognito's claims and a JWKS, so the API verifies them exactly as
+//! it would verify real ones.
 //! State and signing keys live in one SQLite file in the data directory.
+//!
+//! This crate is the core, with no HTTP in it: users, their attributes and credentials
+//! (`identity`, `schema`, `password`, `srp`, `totp`, `hashing`), what both doors do to
+//! accounts (`accounts`), codes and their allowances (`codes`, `attempts`), the sign-in
+//! rules and the one decision of what follows a proven password (`signin`), sessions and
+//! tokens (`sessions`, `tokens`, `keys`), and the store. Its failures are one enum,
+//! [`PoolError`]. Two doors open onto it, each a crate of its own: the AWS JSON door
+//! (`taskapi-userpool-aws`: Cognito's actions, the codec, the endpoint, SigV4, the quota
+//! layer, the generated IAM credentials, Cognito's exception names) and the hosted UI
+//! (`taskapi-hosted-ui`, which calls the core through `hosted_ui`). Request-rate quotas
+//! (`quotas`) meter both doors, and both run blocking core work within one bound
+//! ([`UserPools::run_blocking`]).
 
-mod actions;
-mod attempts;
-mod clock;
-mod credentials;
-mod error;
-mod expiring;
-mod hashing;
-mod keys;
-mod model;
-mod oauth;
-mod outbox;
-mod password;
+pub mod accounts;
+pub mod attempts;
+pub mod clock;
+pub mod codes;
+pub mod error;
+pub mod expiring;
+pub mod hashing;
+pub mod hosted_ui;
+pub mod identity;
+pub mod keys;
+pub mod model;
+pub mod outbox;
+pub mod password;
 pub mod private;
-mod quotas;
-mod random;
-mod sigv4;
-mod srp;
-mod store;
-mod tokens;
-mod totp;
-mod users_csv;
-mod wire;
+pub mod quotas;
+pub mod random;
+pub mod schema;
+pub mod sessions;
+pub mod signin;
+pub mod srp;
+pub mod store;
+pub mod tokens;
+pub mod totp;
+pub mod users_csv;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -37,15 +53,12 @@ use jsonwebtoken::jwk::JwkSet;
 
 pub use crate::attempts::CodeLimits;
 pub use crate::clock::{Clock, SystemClock};
-pub use crate::credentials::{AccessKey, CREDENTIALS_FILE, PROFILE, TrustedKeys};
-pub use crate::error::{CognitoError, PoolOpenError, PoolStoreError};
+pub use crate::error::{PoolError, PoolOpenError, PoolStoreError, retry_after_seconds};
 pub use crate::expiring::Expiring;
 pub use crate::hashing::HashingLimits;
 pub use crate::model::OAuthSettings;
-pub use crate::oauth::{OAuthClient, OAuthGrant, OAuthTokens, PasswordStep, UserInfo};
 pub use crate::quotas::{Category, QuotaRate};
 pub use crate::users_csv::{UsersCsvError, write_users_csv};
-pub use crate::wire::{cors as cognito_cors, retry_after};
 
 use crate::attempts::Attempts;
 use crate::hashing::HashPool;
@@ -64,9 +77,6 @@ pub struct PoolSettings {
     pub region: String,
     /// The server's base URL without a trailing slash; a pool's issuer is `<base>/<pool id>`.
     pub issuer_base: String,
-    /// Key pairs trusted for signed actions besides the data directory's generated one
-    /// (`taskapi serve` adds the pair in its environment).
-    pub extra_keys: Vec<AccessKey>,
 }
 
 impl PoolSettings {
@@ -76,7 +86,6 @@ impl PoolSettings {
             data_dir: data_dir.into(),
             region: "us-east-1".into(),
             issuer_base: issuer_base.into(),
-            extra_keys: Vec::new(),
         }
     }
 }
@@ -128,11 +137,6 @@ pub struct DefaultPool {
 pub const DEFAULT_POOL_NAME: &str = "task-app-users";
 pub const DEFAULT_CLIENT_NAME: &str = "task-app-web";
 
-/// Pending SRP sign-ins held at once, in all and per account (one account's flood never
-/// pushes out another's sign-in).
-const MAX_SRP_BLOCKS: usize = 10_000;
-const MAX_SRP_BLOCKS_PER_ACCOUNT: usize = 20;
-
 /// All user pools of one data directory. Share it as `Arc<UserPools>`.
 pub struct UserPools {
     settings: PoolSettings,
@@ -141,24 +145,32 @@ pub struct UserPools {
     outbox: Outbox,
     /// Signing keys by pool id, loaded once; keys never change after a pool is created.
     keys: RwLock<HashMap<String, Arc<PoolKeys>>>,
-    /// The key pairs whose SigV4 signatures admit IAM-authorized actions.
-    trusted: TrustedKeys,
-    /// The data directory's generated pair and the file that holds it.
-    generated: (AccessKey, PathBuf),
     quotas: Quotas,
-    /// Which pool each app client belongs to, for the quotas (clients never move).
-    client_pools: RwLock<HashMap<String, String>>,
     hashing: HashPool,
-    /// Permits for actions running on blocking threads: enough to keep the hashing pool
-    /// and its queue busy with some cheap actions beside, and no more.
-    action_threads: Arc<tokio::sync::Semaphore>,
+    /// Permits for core calls running on blocking threads, from either door (the AWS JSON
+    /// actions and the hosted UI): enough to keep the hashing pool and its queue busy with
+    /// some cheap calls beside, and no more. See [`UserPools::run_blocking`].
+    blocking_permits: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
-    /// Pending USER_SRP_AUTH exchanges by SECRET_BLOCK, in memory and bounded in all and
-    /// per account.
-    srp_blocks: Expiring<actions::SrpBlock>,
 }
 
 impl UserPools {
+    /// Runs core work (argon2id hashing, tens of milliseconds; SQLite) on a blocking
+    /// thread, once one of the permits both doors share is free: a burst waits here as
+    /// futures, not as threads with their own stacks and allocator caches, and neither door
+    /// can crowd the hashing pool out for the other.
+    pub async fn run_blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Self) -> T + Send + 'static,
+    ) -> Result<T, PoolError> {
+        let _turn = Arc::clone(&self.blocking_permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| PoolStoreError::WorkersStopped)?;
+        let pools = Arc::clone(self);
+        Ok(tokio::task::spawn_blocking(move || work(&pools)).await?)
+    }
+
     /// Opens (or creates) the state in `settings.data_dir`.
     pub fn open(settings: PoolSettings) -> Result<Arc<Self>, PoolOpenError> {
         Self::open_with(settings, Tuning::default())
@@ -193,28 +205,20 @@ impl UserPools {
                 _ => return Err(corrupt(format!("pool {} has no signing keys", pool.id))),
             }
         }
-        let generated = credentials::load_or_generate(&settings.data_dir)?;
-        let trusted = TrustedKeys::new(
-            std::iter::once(generated.0.clone()).chain(settings.extra_keys.iter().cloned()),
-        );
         let outbox = settings.data_dir.join("outbox.jsonl");
         private::ensure_file(&outbox)?;
         Ok(Arc::new(Self {
             outbox: Outbox::new(outbox),
             quotas: Quotas::new(&tuning.quotas),
             hashing: HashPool::new(tuning.hashing),
-            action_threads: Arc::new(tokio::sync::Semaphore::new(
+            blocking_permits: Arc::new(tokio::sync::Semaphore::new(
                 2 * tuning.hashing.workers + tuning.hashing.queue,
             )),
             attempts: Attempts::new(tuning.codes),
-            srp_blocks: Expiring::new(MAX_SRP_BLOCKS, MAX_SRP_BLOCKS_PER_ACCOUNT),
             settings,
             tuning,
             store,
             keys: RwLock::new(loaded),
-            trusted,
-            generated,
-            client_pools: RwLock::default(),
         }))
     }
 
@@ -304,10 +308,9 @@ impl UserPools {
         })
     }
 
-    /// The key pair generated for the data directory, and the shared-credentials file
-    /// (profile [`PROFILE`]) that holds it.
-    pub fn generated_credentials(&self) -> (&AccessKey, &std::path::Path) {
-        (&self.generated.0, &self.generated.1)
+    /// Where the pool keeps its state and how it names itself.
+    pub fn settings(&self) -> &PoolSettings {
+        &self.settings
     }
 
     /// Whether the pool's state can be read and written now, for `/readyz`: its file is
@@ -337,11 +340,38 @@ impl UserPools {
         })
     }
 
-    /// The Cognito endpoint (`POST /`) plus each pool's JWKS, with the pool's own CORS
-    /// policy: merge it after the API's service layers, not under them. (Each pool's OpenID
-    /// discovery document is the hosted UI's, which serves the endpoints it lists.)
-    pub fn router(self: &Arc<Self>) -> axum::Router {
-        wire::router(Arc::clone(self))
+    /// Whether a pool with this id exists (its keys are loaded).
+    pub fn has_pool(&self, pool_id: &str) -> bool {
+        self.pool_keys(pool_id).is_some()
+    }
+
+    /// The pool that issued an access token, by its key id, without verifying it: for
+    /// charging a request to a pool, never for trusting the token.
+    pub fn pool_of_access_token(&self, token: &str) -> Option<String> {
+        tokens::kid(token)
+            .and_then(|kid| self.pool_for_access_kid(&kid))
+            .map(|(id, _)| id)
+    }
+
+    /// The pool an app client belongs to, if the client exists. Reads the store: call it
+    /// off the async workers.
+    pub fn pool_of_client(&self, client_id: &str) -> Result<Option<String>, PoolStoreError> {
+        Ok(self.store.client(client_id)?.map(|client| client.pool_id))
+    }
+
+    /// Takes one request of `category` from the pool's quota, and first from `caller`'s
+    /// share of it where the door names a caller (public actions: a stranger's flood from
+    /// one address leaves the pool's other half to everybody else).
+    pub fn meter(
+        &self,
+        category: Category,
+        pool_id: &str,
+        caller: Option<IpAddr>,
+    ) -> Result<(), PoolError> {
+        if let Some(caller) = caller {
+            self.quotas.check_share(category, pool_id, caller)?;
+        }
+        self.quotas.check(category, pool_id)
     }
 
     /// "Now" by the pool's clock, in seconds since the epoch.
@@ -349,7 +379,27 @@ impl UserPools {
         self.tuning.clock.now()
     }
 
-    fn pool_keys(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
+    /// The pool's state in SQLite, for the actions that read and write it as they are.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Where "e-mails" go: the log and the outbox file.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// Each user's and caller's allowances of codes and wrong guesses.
+    pub fn attempts(&self) -> &Attempts {
+        &self.attempts
+    }
+
+    /// The knobs the pool was opened with (its clock, code lifetimes, limits).
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    pub fn pool_keys(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
         self.keys
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -358,7 +408,7 @@ impl UserPools {
     }
 
     /// Drops a deleted pool's keys, so its tokens stop verifying at once.
-    fn forget_keys(&self, pool_id: &str) {
+    pub fn forget_keys(&self, pool_id: &str) {
         self.keys
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -366,7 +416,7 @@ impl UserPools {
     }
 
     /// The pool whose access-token key has this `kid`.
-    fn pool_for_access_kid(&self, kid: &str) -> Option<(String, Arc<PoolKeys>)> {
+    pub fn pool_for_access_kid(&self, kid: &str) -> Option<(String, Arc<PoolKeys>)> {
         self.keys
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -376,7 +426,7 @@ impl UserPools {
     }
 
     /// Creates a pool whose id (and ARN) names `region`, or the configured one.
-    fn create_pool(
+    pub fn create_pool(
         &self,
         name: &str,
         config: PoolConfig,
@@ -406,7 +456,7 @@ impl UserPools {
         Ok(pool)
     }
 
-    fn create_client(
+    pub fn create_client(
         &self,
         pool_id: &str,
         name: &str,

@@ -57,8 +57,11 @@ impl PasswordPolicy {
     };
 }
 
-/// What a pool was created with. Settings this emulator does not act on (tags, schema, MFA,
-/// e-mail configuration, ...) are kept verbatim in `echo` so Describe returns them.
+/// What a pool was created with. Members kept only to be returned (tags, e-mail and
+/// message settings, Lambda triggers, ...) are kept verbatim in `echo`, so Describe returns
+/// them as sent; two of them are also read there, each through one typed accessor:
+/// `DeletionProtection` ([`PoolConfig::deletion_protected`]) and `AccountRecoverySetting`
+/// ([`PoolConfig::recovery_is_admin_only`]).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct PoolConfig {
     pub password_policy: PasswordPolicy,
@@ -155,6 +158,11 @@ impl PoolConfig {
         self.auto_verified_attributes.iter().any(|a| a == "email")
     }
 
+    /// `DeletionProtection` is `ACTIVE`: DeleteUserPool is refused.
+    pub fn deletion_protected(&self) -> bool {
+        self.echo.get("DeletionProtection").and_then(Value::as_str) == Some("ACTIVE")
+    }
+
     /// `AccountRecoverySetting` with `admin_only`: users cannot reset their own password.
     pub fn recovery_is_admin_only(&self) -> bool {
         self.echo
@@ -222,6 +230,12 @@ pub struct OAuthSettings {
 }
 
 impl ClientConfig {
+    /// `AuthSessionValidity`, in minutes, where the client was configured with one: how
+    /// long an SRP exchange (its SECRET_BLOCK) may be answered.
+    pub fn auth_session_minutes(&self) -> Option<i64> {
+        self.echo.get("AuthSessionValidity").and_then(Value::as_i64)
+    }
+
     /// Whether the client allows a flow (`USER_SRP_AUTH`, `REFRESH_TOKEN_AUTH`,
     /// `ADMIN_USER_PASSWORD_AUTH`, ...). As in Cognito, the legacy names (`USER_PASSWORD_AUTH`,
     /// `ADMIN_NO_SRP_AUTH`, `CUSTOM_AUTH_FLOW_ONLY`) allow their flow, and a client configured

@@ -2,7 +2,7 @@
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{PoolError, PoolStoreError};
 use crate::model::{Credentials, PasswordPolicy};
 use crate::srp;
 
@@ -18,11 +18,11 @@ const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
 /// Checks `password` against the pool's policy, reporting the first unmet rule the way
 /// Cognito does (one reason per call).
-pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<(), CognitoError> {
+pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<(), PoolError> {
     // The length rule is the pool's alone (its MinimumLength, 6 to 99); only an empty
     // password is malformed.
     if password.is_empty() {
-        return Err(CognitoError::InvalidParameter(
+        return Err(PoolError::InvalidParameter(
             "1 validation error detected: Value at 'password' failed to satisfy constraint: \
              Member must have length greater than or equal to 1"
                 .into(),
@@ -33,7 +33,7 @@ pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<
         || password.ends_with(' ')
         || password.chars().any(|c| c != ' ' && c.is_whitespace())
     {
-        return Err(CognitoError::InvalidParameter(
+        return Err(PoolError::InvalidParameter(
             "1 validation error detected: Value at 'password' failed to satisfy constraint: \
              Member must satisfy regular expression pattern: ^[\\S]+.*[\\S]+$"
                 .into(),
@@ -54,10 +54,10 @@ pub fn check(policy: &PasswordPolicy, password: &str, setter: Setter) -> Result<
     };
     match (reason, setter) {
         (None, _) => Ok(()),
-        (Some(r), Setter::User) => Err(CognitoError::InvalidPassword(format!(
+        (Some(r), Setter::User) => Err(PoolError::InvalidPassword(format!(
             "Password did not conform with policy: {r}"
         ))),
-        (Some(r), Setter::Admin) => Err(CognitoError::InvalidPassword(format!(
+        (Some(r), Setter::Admin) => Err(PoolError::InvalidPassword(format!(
             "Password did not conform with password policy: {r}"
         ))),
     }
@@ -96,7 +96,9 @@ mod tests {
     fn reason(password: &str) -> String {
         match check(&PasswordPolicy::SEED, password, Setter::User) {
             Ok(()) => "ok".into(),
-            Err(e) => format!("{}: {e}", e.type_name()),
+            Err(e @ PoolError::InvalidPassword(_)) => format!("InvalidPassword: {e}"),
+            Err(e @ PoolError::InvalidParameter(_)) => format!("InvalidParameter: {e}"),
+            Err(e) => panic!("not a password rule: {e:?}"),
         }
     }
 
@@ -106,18 +108,18 @@ mod tests {
         assert_eq!(reason("TestPass1234"), "ok");
         assert_eq!(
             reason("abc"),
-            "InvalidPasswordException: Password did not conform with policy: Password not long enough"
+            "InvalidPassword: Password did not conform with policy: Password not long enough"
         );
-        assert!(reason("").starts_with("InvalidParameterException: 1 validation error"));
+        assert!(reason("").starts_with("InvalidParameter: 1 validation error"));
         assert_eq!(
             reason("Short1a"),
-            "InvalidPasswordException: Password did not conform with policy: Password not long enough"
+            "InvalidPassword: Password did not conform with policy: Password not long enough"
         );
         assert!(reason("lowercase123").ends_with("Password must have uppercase characters"));
         assert!(reason("UPPERCASE123").ends_with("Password must have lowercase characters"));
         assert!(reason("NoDigitsHere").ends_with("Password must have numeric characters"));
         let admin = check(&PasswordPolicy::SEED, "short", Setter::Admin);
-        assert!(matches!(admin, Err(CognitoError::InvalidPassword(_))));
+        assert!(matches!(admin, Err(PoolError::InvalidPassword(_))));
         let admin = check(&PasswordPolicy::SEED, "Shorter1a", Setter::Admin).unwrap_err();
         assert_eq!(
             admin.to_string(),

@@ -1,27 +1,16 @@
 //! Cognito's request-rate quotas: every action belongs to a category, and each user pool
 //! gets each category's rate (requests per second, Cognito's defaults unless configured).
-//! Past it the answer is `TooManyRequestsException`, before the action does any work.
+//! Past it the answer is `PoolError::TooManyRequests`, before the action does any work.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
-use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use serde::Deserialize;
 
-use crate::UserPools;
-use crate::error::CognitoError;
-
-/// The one bucket for requests naming no known pool: they fail anyway, and unknown names
-/// must not create state.
-const UNKNOWN_POOL: &str = "";
+use crate::error::PoolError;
 
 macro_rules! categories {
     ($($name:ident = $rps:literal: [$($action:literal),* $(,)?]),* $(,)?) => {
@@ -157,7 +146,7 @@ impl FromStr for QuotaRate {
 
 /// The rate limiters, one per category, keyed by user pool; and in front of them, for the
 /// actions anyone may call without credentials, each client address's share.
-pub(crate) struct Quotas {
+pub struct Quotas {
     limiters: HashMap<Category, DefaultKeyedRateLimiter<String>>,
     shares: HashMap<Category, DefaultKeyedRateLimiter<(String, IpAddr)>>,
 }
@@ -169,7 +158,7 @@ const ADDRESS_SHARE: u32 = 2;
 
 impl Quotas {
     /// Cognito's defaults, with `overrides` applied.
-    pub(crate) fn new(overrides: &[QuotaRate]) -> Self {
+    pub fn new(overrides: &[QuotaRate]) -> Self {
         let mut rates: HashMap<Category, u32> = Category::ALL
             .iter()
             .map(|c| (*c, c.default_rate()))
@@ -198,12 +187,12 @@ impl Quotas {
     }
 
     /// Takes one request of `category` for `pool` from `caller`'s share of it.
-    pub(crate) fn check_share(
+    pub fn check_share(
         &self,
         category: Category,
         pool: &str,
         caller: IpAddr,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let Some(limiter) = self.shares.get(&category) else {
             return Ok(());
         };
@@ -212,11 +201,11 @@ impl Quotas {
         }
         limiter
             .check_key(&(pool.to_owned(), caller))
-            .map_err(|_| CognitoError::TooManyRequests("Rate exceeded".into()))
+            .map_err(|_| PoolError::TooManyRequests("Rate exceeded".into()))
     }
 
     /// Takes one request of `category` from `pool`'s allowance.
-    pub(crate) fn check(&self, category: Category, pool: &str) -> Result<(), CognitoError> {
+    pub fn check(&self, category: Category, pool: &str) -> Result<(), PoolError> {
         let Some(limiter) = self.limiters.get(&category) else {
             return Ok(());
         };
@@ -227,102 +216,7 @@ impl Quotas {
         }
         limiter
             .check_key(&pool.to_owned())
-            .map_err(|_| CognitoError::TooManyRequests("Rate exceeded".into()))
-    }
-}
-
-/// The layer: charges each request to its pool's allowance in its action's category.
-pub(crate) async fn layer(
-    State(pools): State<Arc<UserPools>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(action) = crate::wire::action(request.headers()).map(str::to_owned) else {
-        return next.run(request).await;
-    };
-    let category = Category::of(&action);
-    let caller = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    let (parts, body) = match crate::wire::buffered(request).await {
-        Ok(buffered) => buffered,
-        Err(error) => return crate::wire::error_response(&error),
-    };
-    let pool = Arc::clone(&pools).pool_named_in(&body).await;
-    let share = match caller {
-        Some(caller) if !crate::sigv4::needs_iam(&action) => {
-            pools.quotas.check_share(category, &pool, caller)
-        }
-        _ => Ok(()),
-    };
-    if let Err(error) = share.and_then(|()| pools.quotas.check(category, &pool)) {
-        tracing::warn!(%category, pool, "request-rate quota exceeded");
-        return crate::wire::error_response(&error);
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
-}
-
-/// The members that say which pool a request is for.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Names {
-    user_pool_id: Option<String>,
-    client_id: Option<String>,
-    access_token: Option<String>,
-}
-
-impl UserPools {
-    /// The id of the known pool a request names, by app client, pool id or access token, in
-    /// that order: a made-up `UserPoolId` beside a real `ClientId` is charged to the client's
-    /// pool, not to another bucket.
-    async fn pool_named_in(self: Arc<Self>, body: &[u8]) -> String {
-        let Ok(names) = serde_json::from_slice::<Names>(body) else {
-            return UNKNOWN_POOL.into();
-        };
-        if let Some(client_id) = names.client_id {
-            let pool = Arc::clone(&self).pool_of_client(client_id).await;
-            if pool != UNKNOWN_POOL {
-                return pool;
-            }
-        }
-        if let Some(id) = names.user_pool_id {
-            return if self.pool_keys(&id).is_some() {
-                id
-            } else {
-                UNKNOWN_POOL.into()
-            };
-        }
-        names
-            .access_token
-            .and_then(|token| crate::tokens::kid(&token))
-            .and_then(|kid| self.pool_for_access_kid(&kid))
-            .map_or_else(|| UNKNOWN_POOL.into(), |(id, _)| id)
-    }
-
-    async fn pool_of_client(self: Arc<Self>, client_id: String) -> String {
-        let cached = self
-            .client_pools
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&client_id)
-            .cloned();
-        if let Some(pool) = cached {
-            return pool;
-        }
-        // A store read, so off the async workers; only clients that exist are remembered.
-        tokio::task::spawn_blocking(move || match self.store.client(&client_id) {
-            Ok(Some(client)) => {
-                self.client_pools
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(client_id, client.pool_id.clone());
-                client.pool_id
-            }
-            _ => UNKNOWN_POOL.into(),
-        })
-        .await
-        .unwrap_or_else(|_| UNKNOWN_POOL.into())
+            .map_err(|_| PoolError::TooManyRequests("Rate exceeded".into()))
     }
 }
 
@@ -367,7 +261,7 @@ mod tests {
             quotas.check(Category::UserCreation, "a").unwrap();
         }
         let refused = quotas.check(Category::UserCreation, "a").unwrap_err();
-        assert_eq!(refused.type_name(), "TooManyRequestsException");
+        assert!(matches!(refused, PoolError::TooManyRequests(_)));
         quotas.check(Category::UserCreation, "b").unwrap();
         quotas.check(Category::UserAuthentication, "a").unwrap();
         for _ in 0..1000 {

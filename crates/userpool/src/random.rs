@@ -2,14 +2,14 @@
 
 use aws_lc_rs::rand::fill;
 
-pub(crate) fn bytes<const N: usize>() -> [u8; N] {
+pub fn bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     fill(&mut out).expect("the system random number generator failed");
     out
 }
 
 /// `len` characters drawn uniformly from `alphabet` (rejection sampling, no modulo bias).
-fn string_from(alphabet: &[u8], len: usize) -> String {
+pub fn string_from(alphabet: &[u8], len: usize) -> String {
     let limit = 256 - (256 % alphabet.len());
     let mut out = String::with_capacity(len);
     while out.len() < len {
@@ -23,28 +23,28 @@ fn string_from(alphabet: &[u8], len: usize) -> String {
 }
 
 /// `us-east-1_AbC123xyz`: client libraries validate this shape before calling.
-pub(crate) fn pool_id(region: &str) -> String {
+pub fn pool_id(region: &str) -> String {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     format!("{region}_{}", string_from(ALNUM, 9))
 }
 
 /// 26 lowercase alphanumerics, like real app client ids.
-pub(crate) fn client_id() -> String {
+pub fn client_id() -> String {
     string_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 26)
 }
 
 /// A client secret: 51 lowercase alphanumerics (Cognito's are 24-64 characters).
-pub(crate) fn client_secret() -> String {
+pub fn client_secret() -> String {
     string_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 51)
 }
 
 /// The six-digit code Cognito e-mails.
-pub(crate) fn code() -> String {
+pub fn code() -> String {
     string_from(b"0123456789", 6)
 }
 
 /// A temporary password that satisfies any policy (all four character classes).
-pub(crate) fn temporary_password() -> String {
+pub fn temporary_password() -> String {
     format!(
         "{}{}{}{}",
         string_from(b"ABCDEFGHJKLMNPQRSTUVWXYZ", 4),
@@ -54,25 +54,9 @@ pub(crate) fn temporary_password() -> String {
     )
 }
 
-pub(crate) fn uuid() -> String {
+/// A random (version 4) UUID as text: request ids, user `sub`s.
+pub fn uuid() -> String {
     uuid::Builder::from_random_bytes(bytes::<16>())
         .into_uuid()
         .to_string()
-}
-
-/// An access key id in AWS's shape (`AKIA` and 16 base-32 characters), so tools that check
-/// the shape accept it.
-pub(crate) fn access_key_id() -> String {
-    format!(
-        "AKIA{}",
-        string_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-    )
-}
-
-/// A secret access key: 40 characters of AWS's alphabet.
-pub(crate) fn secret_access_key() -> String {
-    string_from(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        40,
-    )
 }

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::error::{CognitoError, PoolStoreError};
+use crate::error::{KeyError, PoolError, PoolStoreError};
 use crate::keys::SigningKey;
 use crate::model::{Client, Session, User};
 use crate::random;
@@ -144,8 +144,7 @@ fn sign(key: &SigningKey, claims: &Map<String, Value>) -> Result<String, PoolSto
     let mut header = Header::new(Algorithm::RS256);
     header.typ = None;
     header.kid = Some(key.kid.clone());
-    jsonwebtoken::encode(&header, claims, &key.encoding)
-        .map_err(|e| PoolStoreError::Key(format!("signing failed: {e}")))
+    jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::Sign(e).into())
 }
 
 /// The access-token claims the user pool acts on.
@@ -172,8 +171,8 @@ pub fn verify_access(
     issuer: &str,
     token: &str,
     now: i64,
-) -> Result<AccessClaims, CognitoError> {
-    let invalid = || CognitoError::NotAuthorized("Invalid Access Token".into());
+) -> Result<AccessClaims, PoolError> {
+    let invalid = || PoolError::NotAuthorized("Invalid Access Token".into());
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
@@ -188,9 +187,7 @@ pub fn verify_access(
         .and_then(Value::as_i64)
         .ok_or_else(invalid)?;
     if exp <= now {
-        return Err(CognitoError::NotAuthorized(
-            "Access Token has expired".into(),
-        ));
+        return Err(PoolError::NotAuthorized("Access Token has expired".into()));
     }
     let claims: AccessClaims = serde_json::from_value(data.claims).map_err(|_| invalid())?;
     if claims.token_use != "access" {

@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::actions::csv_header;
 use crate::model::{Pool, User};
+use crate::schema::csv_header;
 use crate::store::Store;
 use crate::{PoolOpenError, PoolStoreError};
 

@@ -128,11 +128,16 @@ async fn the_key_is_documented_and_allowed_cross_origin() {
         .unwrap();
     let create = &document["paths"]["/tasks"]["post"];
     let parameters = create["parameters"].as_array().unwrap();
-    assert!(
-        parameters
-            .iter()
-            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
-        "{parameters:?}"
+    let key = parameters
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+        .unwrap_or_else(|| panic!("{parameters:?}"));
+    // What the server accepts, said where a client (or schemathesis) reads it.
+    let schema = &key["schema"];
+    assert_eq!(schema["pattern"], r"^[\x21-\x7E]+$", "{schema}");
+    assert_eq!(
+        (schema["minLength"].as_u64(), schema["maxLength"].as_u64()),
+        (Some(1), Some(255))
     );
     assert!(create["responses"]["422"].is_object());
     assert!(create["responses"]["201"]["headers"]["Idempotent-Replayed"].is_object());

@@ -3,12 +3,11 @@
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use taskapi_domain::Status;
+use taskapi_domain::{PageScope, Status};
 
 use super::params::ListParams;
 use super::tasks::TaskList;
 use crate::auth::Admin;
-use crate::cursor::Scope;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -33,7 +32,8 @@ pub async fn list_by_status(
 ) -> Result<Json<TaskList>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
     let status = params.status()?.unwrap_or(Status::Pending);
-    let query = params.query(Scope::Status(status))?;
+    let scope = PageScope::Status(status);
+    let query = params.query(&scope)?;
     let page = state.store.list_by_status(status, &query).await?;
-    Ok(Json(page.into()))
+    Ok(Json(TaskList::of(page, &scope)))
 }

@@ -7,13 +7,13 @@ use axum::extract::{FromRequestParts, Path};
 use http::request::Parts;
 use serde::Deserialize;
 use taskapi_domain::{
-    InvitationId, Limit, ListQuery, ProjectId, Sort, Status, TaskFilter, TaskId, ValidationError,
-    parse_instant,
+    InvitationId, Limit, ListQuery, PageScope, ProjectId, Sort, Status, TaskFilter, TaskId,
+    ValidationError, parse_instant,
 };
 use utoipa::IntoParams;
 
 use crate::ApiError;
-use crate::cursor::{self, Scope};
+use crate::cursor;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,7 +41,7 @@ impl ListParams {
         Ok(self.status.as_deref().map(str::parse).transpose()?)
     }
 
-    pub fn query(&self, scope: Scope<'_>) -> Result<ListQuery, ApiError> {
+    pub fn query(&self, scope: &PageScope<'_>) -> Result<ListQuery, ApiError> {
         page_query(self.limit.as_deref(), self.next_token.as_deref(), scope)
     }
 }
@@ -51,7 +51,7 @@ impl ListParams {
 fn page_query(
     limit: Option<&str>,
     next_token: Option<&str>,
-    scope: Scope<'_>,
+    scope: &PageScope<'_>,
 ) -> Result<ListQuery, ApiError> {
     let limit = match limit {
         None => Limit::default(),
@@ -116,7 +116,7 @@ impl TaskListParams {
     }
 
     /// The page asked for, of the list `scope` names (its token binds `scope`'s filter).
-    pub fn query(&self, scope: Scope<'_>) -> Result<ListQuery, ApiError> {
+    pub fn query(&self, scope: &PageScope<'_>) -> Result<ListQuery, ApiError> {
         page_query(self.limit.as_deref(), self.next_token.as_deref(), scope)
     }
 }
@@ -138,7 +138,7 @@ impl PageParams {
         parse_query(raw)
     }
 
-    pub fn query(&self, scope: Scope<'_>) -> Result<ListQuery, ApiError> {
+    pub fn query(&self, scope: &PageScope<'_>) -> Result<ListQuery, ApiError> {
         page_query(self.limit.as_deref(), self.next_token.as_deref(), scope)
     }
 }

@@ -10,8 +10,8 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 use taskapi_domain::{
-    Action, Created, IdempotentCreate, Membership, Priority, ProjectFields, ProjectId, Status,
-    Task, TaskUpdate, Timestamp, Title,
+    Action, Created, IdempotentCreate, Membership, PageScope, Priority, ProjectFields, ProjectId,
+    Status, Task, TaskUpdate, Timestamp, Title,
 };
 use utoipa::ToSchema;
 
@@ -22,7 +22,6 @@ use super::tasks::{
     CreateTask, IDEMPOTENT_REPLAYED, TaskList, UpdateTask, UpdatedTask, idempotency_key, unix_now,
 };
 use crate::body::{JsonBody, nullable, present};
-use crate::cursor::Scope;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -124,7 +123,8 @@ async fn editor(
     post, path = "/projects/{projectId}/tasks", tag = "project tasks",
     params(
         ProjectPath,
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$", description =
             "As for `POST /tasks`: for 24 hours the same key (per caller) with the same body, \
              assignee included, answers 201 with the first task (`Idempotent-Replayed: true`); \
              another body is a 422."),
@@ -206,13 +206,14 @@ pub async fn list_project_tasks(
 ) -> Result<Json<TaskList>, ApiError> {
     let (params, assignee) = ProjectListParams::parse(query.as_deref())?;
     let filter = params.filter(assignee)?;
-    let query = params.query(Scope::Project(&project, &filter))?;
+    let scope = PageScope::Project(&project, &filter);
+    let query = params.query(&scope)?;
     member(&state, &project, &principal, Action::Read).await?;
     let page = state
         .projects
         .list_project_tasks(&project, &filter, &query)
         .await?;
-    Ok(Json(TaskList::of(page, &filter)))
+    Ok(Json(TaskList::of(page, &scope)))
 }
 
 #[utoipa::path(

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Action, Membership, Project, ProjectName, ProjectPage, ProjectView, Role, Timestamp,
+    Action, Membership, PageScope, Project, ProjectName, ProjectPage, ProjectView, Role, Timestamp,
     ValidationError,
 };
 use utoipa::ToSchema;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use super::access::{PROJECT, allowed, member, member_of};
 use super::params::{ListParams, MemberPath, ProjectPath};
 use crate::body::{JsonBody, present};
-use crate::cursor::{self, Scope};
+use crate::cursor;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -64,11 +64,11 @@ pub struct ProjectList {
     next_token: Option<String>,
 }
 
-impl From<ProjectPage> for ProjectList {
-    fn from(page: ProjectPage) -> Self {
+impl ProjectList {
+    fn of(page: ProjectPage, scope: &PageScope<'_>) -> Self {
         Self {
             count: page.projects.len(),
-            next_token: page.next.as_ref().map(cursor::encode),
+            next_token: page.next.as_ref().map(|key| cursor::encode(key, scope)),
             projects: page.projects,
         }
     }
@@ -150,11 +150,12 @@ pub async fn list_projects(
             "projects have no status",
         ));
     }
-    let query = params.query(Scope::Projects {
+    let scope = PageScope::Projects {
         sub: &principal.sub,
-    })?;
+    };
+    let query = params.query(&scope)?;
     let page = state.projects.list_projects(&principal.sub, &query).await?;
-    Ok(Json(page.into()))
+    Ok(Json(ProjectList::of(page, &scope)))
 }
 
 #[utoipa::path(

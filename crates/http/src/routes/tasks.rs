@@ -10,15 +10,15 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, Priority, Status, Task,
-    TaskFilter, TaskPatch, TaskUpdate, Timestamp, Title, ValidationError, parse_instant,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, PageScope, Priority,
+    Status, Task, TaskPatch, TaskUpdate, Timestamp, Title, ValidationError, parse_instant,
 };
 use utoipa::ToSchema;
 
 use super::conditional::{etag, if_match, if_none_match};
 use super::params::{TaskListParams, TaskPath};
 use crate::body::{JsonBody, nullable, present};
-use crate::cursor::{self, Scope};
+use crate::cursor;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -154,24 +154,13 @@ pub struct TaskList {
 }
 
 impl TaskList {
-    /// A page of a list, with the token of the next page as `encode` writes it.
-    pub(super) fn new(page: Page, encode: impl FnOnce(&taskapi_domain::PageKey) -> String) -> Self {
+    /// A page of `scope`'s list, with the token of the next page (bound to that list).
+    pub(super) fn of(page: Page, scope: &PageScope<'_>) -> Self {
         Self {
             count: page.tasks.len(),
-            next_token: page.next.as_ref().map(encode),
+            next_token: page.next.as_ref().map(|key| cursor::encode(key, scope)),
             tasks: page.tasks,
         }
-    }
-
-    /// A page of the task list `list` (its token binds the list's sort and filters).
-    pub(super) fn of(page: Page, list: &TaskFilter) -> Self {
-        Self::new(page, |key| cursor::encode_for(key, list))
-    }
-}
-
-impl From<Page> for TaskList {
-    fn from(page: Page) -> Self {
-        Self::new(page, cursor::encode)
     }
 }
 
@@ -184,7 +173,8 @@ pub struct UpdatedTask {
 #[utoipa::path(
     post, path = "/tasks", tag = "tasks",
     params(
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description =
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = "^[\\x21-\\x7E]+$", description =
             "Makes the request safe to retry: for 24 hours the same key with the same body \
              answers 201 with the task the first request created (marked \
              `Idempotent-Replayed: true`) and creates nothing; the same key with another \
@@ -276,15 +266,16 @@ pub async fn list_tasks(
 ) -> Result<Json<TaskList>, ApiError> {
     let params = TaskListParams::parse(query.as_deref())?;
     let list = params.filter(None)?;
-    let query = params.query(Scope::Owner {
+    let scope = PageScope::Owner {
         sub: &principal.sub,
         list: &list,
-    })?;
+    };
+    let query = params.query(&scope)?;
     let page = state
         .store
         .list_for_owner(&principal.sub, &list, &query)
         .await?;
-    Ok(Json(TaskList::of(page, &list)))
+    Ok(Json(TaskList::of(page, &scope)))
 }
 
 #[utoipa::path(

@@ -5,10 +5,10 @@
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use taskapi_domain::PageScope;
 
 use super::params::PageParams;
 use super::tasks::TaskList;
-use crate::cursor::{self, Scope};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -30,7 +30,7 @@ pub async fn list_upcoming(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
-    let query = PageParams::parse(query.as_deref())?.query(Scope::Upcoming)?;
+    let query = PageParams::parse(query.as_deref())?.query(&PageScope::Upcoming)?;
     let page = state.store.upcoming(&principal.sub, &query).await?;
-    Ok(Json(TaskList::new(page, cursor::encode_upcoming)))
+    Ok(Json(TaskList::of(page, &PageScope::Upcoming)))
 }

@@ -9,7 +9,7 @@ use crate::model::{CodePurpose, NewCode, StoredCode, User};
 impl Store {
     /// Stores a fresh code, replacing any earlier one for the same purpose.
     pub fn put_code(&self, user: &User, code: &NewCode) -> Result<(), PoolStoreError> {
-        Ok(insert_code(&self.conn(), user, code)?)
+        self.with_conn(|conn| Ok(insert_code(conn, user, code)?))
     }
 
     pub fn code(
@@ -60,7 +60,7 @@ impl Store {
 const THE_CODE: &str = "WHERE pool_id = ?1 AND username = ?2 AND purpose = ?3";
 
 /// The row of [`Store::put_code`], on `conn` (which may be in a transaction).
-pub(super) fn insert_code(conn: &Connection, user: &User, code: &NewCode) -> rusqlite::Result<()> {
+pub fn insert_code(conn: &Connection, user: &User, code: &NewCode) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT OR REPLACE INTO codes (pool_id, username, purpose, code, expires_at, attempts)
          VALUES (?1, ?2, ?3, ?4, ?5, 0)",

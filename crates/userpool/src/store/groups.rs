@@ -9,11 +9,11 @@ use crate::model::{Group, User};
 impl Store {
     /// Inserts a group; `Ok(false)` when the name is taken.
     pub fn insert_group(&self, group: &Group) -> Result<bool, PoolStoreError> {
-        let inserted = self.conn().execute(
+        let inserted = self.with_conn(|conn| Ok(conn.execute(
             "INSERT OR IGNORE INTO groups (pool_id, name, description, precedence, role_arn, created, modified)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             columns(group),
-        )?;
+        )?))?;
         Ok(inserted == 1)
     }
 
@@ -78,18 +78,19 @@ impl Store {
 
     /// Deletes a group and its memberships.
     pub fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2",
-            params![pool_id, name],
-        )?;
-        tx.execute(
-            "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
-            params![pool_id, name],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2",
+                params![pool_id, name],
+            )?;
+            tx.execute(
+                "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
+                params![pool_id, name],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// The usernames in a group, oldest membership first.

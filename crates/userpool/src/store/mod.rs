@@ -9,15 +9,14 @@
 //! answers 503) instead of being acknowledged into a deleted or replaced file; a fault
 //! is logged once per episode, and the next commit that reaches the WAL ends the episode.
 
-use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 mod codes;
 mod groups;
-mod oauth;
+mod oauth_state;
 mod pools;
 mod query;
 mod sessions;
@@ -27,8 +26,8 @@ use rusqlite::Connection;
 use taskapi_domain::NotReady;
 use taskapi_store_sqlite::fault::Health;
 
-pub(crate) use self::sessions::Challenge;
-pub(crate) use self::users::Sessions;
+pub use self::sessions::Challenge;
+pub use self::users::Sessions;
 use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
@@ -53,13 +52,13 @@ CREATE TABLE srp_blocks (
     big_b_hex TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
 ",
-    oauth::MIGRATION,
+    oauth_state::MIGRATION,
     // One row `/readyz` writes and reads back.
     "CREATE TABLE readiness (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);",
     // The sign-in generation: bumped by every sign-out everywhere and password reset, so
     // hosted-UI sessions started before it end (see `Store::session_epoch`).
     "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;",
-    // SRP exchanges moved to memory (`UserPools::srp_blocks`).
+    // SRP exchanges moved to memory (`AwsDoor::srp_blocks`).
     "DROP TABLE srp_blocks;",
 ];
 
@@ -102,7 +101,7 @@ CREATE TABLE challenges (
     username TEXT NOT NULL, expires_at INTEGER NOT NULL);
 ";
 
-pub(crate) struct Store {
+pub struct Store {
     conn: Mutex<Connection>,
     health: Arc<Health>,
     /// Whether the connection is query-only now (changed under the connection lock).
@@ -110,7 +109,7 @@ pub(crate) struct Store {
 }
 
 /// The connection, locked; see [`Store::conn`].
-pub(crate) struct Conn<'a>(MutexGuard<'a, Connection>);
+pub struct Conn<'a>(MutexGuard<'a, Connection>);
 
 impl Deref for Conn<'_> {
     type Target = Connection;
@@ -126,24 +125,8 @@ impl DerefMut for Conn<'_> {
     }
 }
 
-thread_local! {
-    /// The health of the store whose connection this thread locked last: the statement
-    /// that fails is that one's, and its error is converted right after, on this thread.
-    static LOCKED_BY_THIS_THREAD: RefCell<Weak<Health>> = const { RefCell::new(Weak::new()) };
-}
-
-/// Records a storage fault against the store this thread used last (its first fault of
-/// an episode is logged). Called where SQLite errors become [`PoolStoreError`]s.
-///
-/// [`PoolStoreError`]: crate::error::PoolStoreError
-pub(crate) fn record_fault(cause: &rusqlite::Error) {
-    if let Some(health) = LOCKED_BY_THIS_THREAD.with(|h| h.borrow().upgrade()) {
-        health.fault(cause);
-    }
-}
-
 /// A stored RSA signing key.
-pub(crate) struct KeyRow {
+pub struct KeyRow {
     pub pool_id: String,
     pub token_use: String,
     pub kid: String,
@@ -230,7 +213,6 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
         // back on drop), so a poisoned lock is still safe to use.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        LOCKED_BY_THIS_THREAD.with(|h| *h.borrow_mut() = Arc::downgrade(&self.health));
         let lost = self.health.check_file().err();
         if let Some(lost) = &lost {
             self.health.fault(lost);
@@ -274,7 +256,7 @@ impl Store {
             ))),
             Err(err) => {
                 if taskapi_store_sqlite::fault::is_storage_fault(&err) {
-                    record_fault(&err);
+                    self.health.fault(&err);
                 }
                 Err(self.health.trouble().map_or_else(
                     || not_ready(format!("a probe write failed: {err}")),

@@ -10,26 +10,27 @@ use crate::model::{Client, Pool};
 
 impl Store {
     pub fn insert_pool(&self, pool: &Pool, keys: &[KeyRow]) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO pools (id, name, config, created, modified) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                pool.id,
-                pool.name,
-                serde_json::to_string(&pool.config)?,
-                pool.created,
-                pool.modified
-            ],
-        )?;
-        for key in keys {
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
             tx.execute(
-                "INSERT INTO signing_keys (kid, pool_id, token_use, pkcs8) VALUES (?1, ?2, ?3, ?4)",
-                params![key.kid, key.pool_id, key.token_use, key.pkcs8],
+                "INSERT INTO pools (id, name, config, created, modified) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    pool.id,
+                    pool.name,
+                    serde_json::to_string(&pool.config)?,
+                    pool.created,
+                    pool.modified
+                ],
             )?;
-        }
-        tx.commit()?;
-        Ok(())
+            for key in keys {
+                tx.execute(
+                    "INSERT INTO signing_keys (kid, pool_id, token_use, pkcs8) VALUES (?1, ?2, ?3, ?4)",
+                    params![key.kid, key.pool_id, key.token_use, key.pkcs8],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Rewrites a pool's name and configuration.
@@ -86,17 +87,18 @@ impl Store {
         column: &str,
         dependents: impl IntoIterator<Item = &'a &'a str>,
     ) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for dependent in dependents {
-            tx.execute(
-                &format!("DELETE FROM {dependent} WHERE {column} = ?1"),
-                [id],
-            )?;
-        }
-        tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
-        tx.commit()?;
-        Ok(())
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            for dependent in dependents {
+                tx.execute(
+                    &format!("DELETE FROM {dependent} WHERE {column} = ?1"),
+                    [id],
+                )?;
+            }
+            tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     pub fn pool(&self, id: &str) -> Result<Option<Pool>, PoolStoreError> {

@@ -8,7 +8,7 @@ use crate::model::Session;
 
 /// A pending challenge (`NEW_PASSWORD_REQUIRED`, `SOFTWARE_TOKEN_MFA`, `MFA_SETUP`), found
 /// by its `Session`.
-pub(crate) struct Challenge {
+pub struct Challenge {
     pub kind: String,
     pub pool_id: String,
     pub client_id: String,
@@ -63,20 +63,21 @@ impl Store {
     /// hosted-UI sign-ins: a browser's session cookie must not mint a new refresh token
     /// for what was just revoked.
     pub fn revoke_session(&self, origin_jti: &str) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE sessions SET revoked = 1 WHERE origin_jti = ?1",
-            [origin_jti],
-        )?;
-        tx.execute(
-            "UPDATE users SET session_epoch = session_epoch + 1
-             WHERE (pool_id, username) = (SELECT pool_id, username FROM sessions
-                                           WHERE origin_jti = ?1)",
-            [origin_jti],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE sessions SET revoked = 1 WHERE origin_jti = ?1",
+                [origin_jti],
+            )?;
+            tx.execute(
+                "UPDATE users SET session_epoch = session_epoch + 1
+                 WHERE (pool_id, username) = (SELECT pool_id, username FROM sessions
+                                               WHERE origin_jti = ?1)",
+                [origin_jti],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Signs a user out everywhere: every refresh token and access token revoked, and
@@ -86,11 +87,12 @@ impl Store {
         pool_id: &str,
         username: &str,
     ) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        end_user_sessions(&tx, pool_id, username)?;
-        tx.commit()?;
-        Ok(())
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            end_user_sessions(&tx, pool_id, username)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// The user's current sign-in generation, while the user exists and is enabled: a
@@ -172,7 +174,7 @@ fn challenge_row(r: &Row<'_>) -> rusqlite::Result<Challenge> {
 
 /// [`Store::revoke_user_sessions`] inside a transaction of the caller's (a password reset
 /// ends every session in the same commit as the new password).
-pub(super) fn end_user_sessions(
+pub fn end_user_sessions(
     tx: &rusqlite::Transaction<'_>,
     pool_id: &str,
     username: &str,

@@ -9,7 +9,7 @@ use crate::model::{Credentials, NewCode, Totp, User, UserStatus};
 
 /// What a password change does to the sessions a user has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sessions {
+pub enum Sessions {
     /// The user changed it while signed in (ChangePassword, a first password): kept.
     Keep,
     /// A reset (forgotten password, an administrator's): every session revoked.
@@ -24,7 +24,7 @@ impl Store {
         alias_email: Option<&str>,
         credentials: Option<&Credentials>,
     ) -> Result<bool, PoolStoreError> {
-        insert_user_row(&self.conn(), user, alias_email, credentials)
+        self.with_conn(|conn| insert_user_row(conn, user, alias_email, credentials))
     }
 
     /// Inserts a user and its first code in one transaction, so a failure (a full disk)
@@ -37,14 +37,15 @@ impl Store {
         credentials: &Credentials,
         code: &NewCode,
     ) -> Result<bool, PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        if !insert_user_row(&tx, user, alias_email, Some(credentials))? {
-            return Ok(false);
-        }
-        insert_code(&tx, user, code)?;
-        tx.commit()?;
-        Ok(true)
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            if !insert_user_row(&tx, user, alias_email, Some(credentials))? {
+                return Ok(false);
+            }
+            insert_code(&tx, user, code)?;
+            tx.commit()?;
+            Ok(true)
+        })
     }
 
     /// Finds a user by username, or by e-mail where e-mail addresses sign in.
@@ -99,27 +100,28 @@ impl Store {
         now: i64,
         sessions: Sessions,
     ) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE users SET password_hash = ?3, srp_salt = ?4, srp_verifier = ?5, status = ?6,
-                 password_set_at = ?7, modified = ?7, failed_logins = 0, locked_until = 0
-             WHERE pool_id = ?1 AND username = ?2",
-            params![
-                pool_id,
-                username,
-                credentials.argon2,
-                credentials.srp_salt,
-                credentials.srp_verifier,
-                status.as_str(),
-                now
-            ],
-        )?;
-        if sessions == Sessions::End {
-            super::sessions::end_user_sessions(&tx, pool_id, username)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE users SET password_hash = ?3, srp_salt = ?4, srp_verifier = ?5, status = ?6,
+                     password_set_at = ?7, modified = ?7, failed_logins = 0, locked_until = 0
+                 WHERE pool_id = ?1 AND username = ?2",
+                params![
+                    pool_id,
+                    username,
+                    credentials.argon2,
+                    credentials.srp_salt,
+                    credentials.srp_verifier,
+                    status.as_str(),
+                    now
+                ],
+            )?;
+            if sessions == Sessions::End {
+                super::sessions::end_user_sessions(&tx, pool_id, username)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Records a wrong password; returns the number of consecutive failures so far.
@@ -128,12 +130,14 @@ impl Store {
         pool_id: &str,
         username: &str,
     ) -> Result<i64, PoolStoreError> {
-        Ok(self.conn().query_row(
-            "UPDATE users SET failed_logins = failed_logins + 1
+        self.with_conn(|conn| {
+            Ok(conn.query_row(
+                "UPDATE users SET failed_logins = failed_logins + 1
              WHERE pool_id = ?1 AND username = ?2 RETURNING failed_logins",
-            params![pool_id, username],
-            |r| r.get(0),
-        )?)
+                params![pool_id, username],
+                |r| r.get(0),
+            )?)
+        })
     }
 
     pub fn lock_user_until(
@@ -164,11 +168,12 @@ impl Store {
         username: &str,
         alias: Option<&str>,
     ) -> Result<bool, PoolStoreError> {
-        let result = self.conn().execute(
-            "UPDATE users SET alias_email = ?3 WHERE pool_id = ?1 AND username = ?2",
-            params![pool_id, username, alias],
-        );
-        unless_taken(result)
+        self.with_conn(|conn| {
+            unless_taken(conn.execute(
+                "UPDATE users SET alias_email = ?3 WHERE pool_id = ?1 AND username = ?2",
+                params![pool_id, username, alias],
+            ))
+        })
     }
 
     /// Stores a user's software-token (TOTP) state.
@@ -201,33 +206,35 @@ impl Store {
         username: &str,
         step: i64,
     ) -> Result<bool, PoolStoreError> {
-        let changed = self.conn().execute(
-            "UPDATE users SET totp_last_step = ?3
+        let changed = self.with_conn(|conn| {
+            Ok(conn.execute(
+                "UPDATE users SET totp_last_step = ?3
              WHERE pool_id = ?1 AND username = ?2 AND totp_last_step < ?3",
-            params![pool_id, username, step],
-        )?;
+                params![pool_id, username, step],
+            )?)
+        })?;
         Ok(changed == 1)
     }
 
     /// Deletes a user with everything that refers to them.
     pub fn delete_user(&self, pool_id: &str, username: &str) -> Result<(), PoolStoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for table in USER_TABLES {
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE pool_id = ?1 AND username = ?2"),
-                params![pool_id, username],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.with_conn(|conn| {
+            let tx = conn.transaction()?;
+            for table in USER_TABLES {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE pool_id = ?1 AND username = ?2"),
+                    params![pool_id, username],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 }
 
 /// The tables that hold a user's rows, keyed by `pool_id` and `username`: deleting a user
 /// (or their pool) clears them all.
-pub(super) const USER_TABLES: [&str; 5] =
-    ["users", "codes", "group_members", "sessions", "challenges"];
+pub const USER_TABLES: [&str; 5] = ["users", "codes", "group_members", "sessions", "challenges"];
 
 /// `Ok(false)` when a write broke a uniqueness rule (a username or sign-in alias taken).
 /// The row of [`Store::insert_user`], on `conn` (which may be in a transaction);

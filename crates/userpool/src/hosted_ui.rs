@@ -7,14 +7,15 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::UserPools;
-use crate::actions::{
-    CodeRequest, CodeStep, NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SecondFactor,
-    constant_time_eq, same_user, second_factor_of,
-};
-use crate::error::{CognitoError, PoolStoreError};
+use crate::attempts::{CodeRequest, CodeStep};
+use crate::error::{KeyError, PoolError, PoolStoreError};
+use crate::hashing::constant_time_eq;
 use crate::model::{Client, CodePurpose, OAuthSettings, Pool, Session, User, UserStatus};
 use crate::password::{self, Setter};
 use crate::quotas::Category;
+use crate::signin::{
+    NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SignInStep, factor_step, same_user,
+};
 use crate::tokens::{self, OAuthExtras};
 
 /// An app client as the OAuth endpoints see it.
@@ -83,16 +84,12 @@ pub struct UserInfo {
 }
 
 impl UserPools {
-    pub fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>, CognitoError> {
+    pub fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>, PoolError> {
         Ok(self.store.client(client_id)?.as_ref().map(OAuthClient::new))
     }
 
     /// Compares a client secret in constant time.
-    pub fn client_secret_matches(
-        &self,
-        client_id: &str,
-        secret: &str,
-    ) -> Result<bool, CognitoError> {
+    pub fn client_secret_matches(&self, client_id: &str, secret: &str) -> Result<bool, PoolError> {
         Ok(self
             .store
             .client(client_id)?
@@ -109,15 +106,11 @@ impl UserPools {
         client_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<PasswordStep, CognitoError> {
+    ) -> Result<PasswordStep, PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         let user = self.proven_user(&client, &pool, username, password)?;
-        if self.needs_new_password(&user)? {
-            return Ok(PasswordStep::NewPasswordRequired {
-                session: self.new_password_session(&client, &pool, &user)?,
-            });
-        }
-        self.second_step(&client, &pool, user)
+        let step = self.step_after_password(&pool, &user)?;
+        self.page_step(step, &client, &pool, user)
     }
 
     /// Sets the chosen password of an administrator-created user. A password the policy
@@ -128,14 +121,14 @@ impl UserPools {
         session: &str,
         username: &str,
         new_password: &str,
-    ) -> Result<PasswordStep, CognitoError> {
+    ) -> Result<PasswordStep, PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         password::check(&pool.config.password_policy, new_password, Setter::User)?;
         let mut user =
             self.answer_challenge(NEW_PASSWORD_REQUIRED, &client, &pool, Some(session))?;
         same_user(self.store.find_user(&pool.id, username)?, &user)?;
         self.replace_temporary_password(&pool, &mut user, new_password, BTreeMap::new())?;
-        self.second_step(&client, &pool, user)
+        self.page_step(factor_step(&pool, &user), &client, &pool, user)
     }
 
     /// Answers the authenticator-app code a sign-in asked for; returns the internal
@@ -146,7 +139,7 @@ impl UserPools {
         session: &str,
         username: &str,
         code: &str,
-    ) -> Result<String, CognitoError> {
+    ) -> Result<String, PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
         let user = self.answer_challenge(SOFTWARE_TOKEN_MFA, &client, &pool, Some(session))?;
         same_user(self.store.find_user(&pool.id, username)?, &user)?;
@@ -154,21 +147,26 @@ impl UserPools {
         Ok(user.username)
     }
 
-    /// After the password: the second factor the pool and user need, or signed in.
-    fn second_step(
+    /// A sign-in step as the hosted UI answers it: signed in, or the form of the next step
+    /// with its `Session`. Setting up an authenticator is not offered here.
+    fn page_step(
         &self,
+        step: SignInStep,
         client: &Client,
         pool: &Pool,
         user: User,
-    ) -> Result<PasswordStep, CognitoError> {
-        match second_factor_of(pool, &user) {
-            SecondFactor::None => Ok(PasswordStep::SignedIn {
+    ) -> Result<PasswordStep, PoolError> {
+        match step {
+            SignInStep::SignedIn => Ok(PasswordStep::SignedIn {
                 username: user.username,
             }),
-            SecondFactor::SoftwareToken => Ok(PasswordStep::SoftwareTokenMfa {
+            SignInStep::NewPassword => Ok(PasswordStep::NewPasswordRequired {
+                session: self.new_password_session(client, pool, &user)?,
+            }),
+            SignInStep::SoftwareToken => Ok(PasswordStep::SoftwareTokenMfa {
                 session: self.start_challenge(SOFTWARE_TOKEN_MFA, client, pool, &user)?,
             }),
-            SecondFactor::Setup => Err(CognitoError::NotAuthorized(
+            SignInStep::MfaSetup => Err(PoolError::NotAuthorized(
                 "This pool requires MFA: set up an authenticator app first \
                  (AssociateSoftwareToken), then sign in here."
                     .into(),
@@ -183,7 +181,7 @@ impl UserPools {
         client_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<bool, CognitoError> {
+    ) -> Result<bool, PoolError> {
         let (_, pool) = self.metered_client(client_id, Category::UserCreation)?;
         let mut attributes = BTreeMap::new();
         if !pool.config.email_is_username() {
@@ -199,7 +197,7 @@ impl UserPools {
         username: &str,
         code: &str,
         caller: Option<IpAddr>,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserCreation)?;
         let step = CodeRequest {
             caller,
@@ -218,7 +216,7 @@ impl UserPools {
         client_id: &str,
         username: &str,
         caller: Option<IpAddr>,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         self.email_code(client_id, username, CodePurpose::SignUp, caller)
     }
 
@@ -229,7 +227,7 @@ impl UserPools {
         client_id: &str,
         username: &str,
         caller: Option<IpAddr>,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         self.email_code(client_id, username, CodePurpose::ForgotPassword, caller)
     }
 
@@ -241,7 +239,7 @@ impl UserPools {
         username: &str,
         purpose: CodePurpose,
         caller: Option<IpAddr>,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let category = match purpose {
             CodePurpose::ForgotPassword => Category::UserAccountRecovery,
             CodePurpose::SignUp | CodePurpose::VerifyEmail => Category::UserCreation,
@@ -266,7 +264,7 @@ impl UserPools {
         code: &str,
         new_password: &str,
         caller: Option<IpAddr>,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAccountRecovery)?;
         let step = CodeRequest {
             caller,
@@ -280,27 +278,27 @@ impl UserPools {
     }
 
     /// A pool's resource-server scopes (`<identifier>/<scope name>`).
-    pub fn custom_scopes(&self, pool_id: &str) -> Result<Vec<String>, CognitoError> {
+    pub fn custom_scopes(&self, pool_id: &str) -> Result<Vec<String>, PoolError> {
         self.custom_scopes_of(pool_id)
     }
 
     /// Tokens for someone who signed in through the hosted UI, with the granted scopes; the
     /// ID token only with `openid`, carrying `nonce` and `at_hash`.
-    pub fn oauth_tokens(&self, grant: &OAuthGrant<'_>) -> Result<OAuthTokens, CognitoError> {
+    pub fn oauth_tokens(&self, grant: &OAuthGrant<'_>) -> Result<OAuthTokens, PoolError> {
         let (client, pool) = self.client(grant.client_id)?;
         let user = self
             .store
             .find_user(&pool.id, grant.username)?
             .filter(|u| u.username == grant.username)
-            .ok_or(CognitoError::UserNotFound)?;
+            .ok_or(PoolError::UserNotFound)?;
         if !user.enabled {
-            return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+            return Err(PoolError::NotAuthorized("User is disabled.".into()));
         }
         if user.status != UserStatus::Confirmed {
-            return Err(CognitoError::UserNotConfirmed);
+            return Err(PoolError::UserNotConfirmed);
         }
         if self.store.session_epoch(&pool.id, &user.username)? != Some(grant.epoch) {
-            return Err(CognitoError::NotAuthorized(
+            return Err(PoolError::NotAuthorized(
                 "The sign-in session has ended; sign in again".into(),
             ));
         }
@@ -341,7 +339,7 @@ impl UserPools {
         &self,
         client_id: &str,
         refresh_token: &str,
-    ) -> Result<OAuthTokens, CognitoError> {
+    ) -> Result<OAuthTokens, PoolError> {
         let (client, pool) = self.client(client_id)?;
         let session = self.refresh_session(&client, &pool, refresh_token)?;
         let user = self.session_user(&pool, &session)?;
@@ -368,11 +366,11 @@ impl UserPools {
         &self,
         client_id: &str,
         scopes: &[String],
-    ) -> Result<OAuthTokens, CognitoError> {
+    ) -> Result<OAuthTokens, PoolError> {
         let (client, pool) = self.client(client_id)?;
         let keys = self
             .pool_keys(&pool.id)
-            .ok_or_else(|| PoolStoreError::Key(format!("no keys for {}", pool.id)))?;
+            .ok_or_else(|| PoolStoreError::from(KeyError::Missing(pool.id.clone())))?;
         let access =
             tokens::mint_client_token(&keys, &self.issuer(&pool.id), &client, scopes, self.now())?;
         Ok(OAuthTokens {
@@ -384,7 +382,7 @@ impl UserPools {
     }
 
     /// The user behind an access token and its scopes, for `/oauth2/userInfo`.
-    pub fn user_info(&self, access_token: &str) -> Result<UserInfo, CognitoError> {
+    pub fn user_info(&self, access_token: &str) -> Result<UserInfo, PoolError> {
         let (user, claims) = self.access_token_user(access_token)?;
         Ok(UserInfo {
             username: user.username,
@@ -395,13 +393,10 @@ impl UserPools {
 
     /// Revokes a refresh token issued to `client_id` (and the access tokens minted from it).
     /// An unknown token is not an error (RFC 7009).
-    pub fn revoke_refresh_token(&self, client_id: &str, token: &str) -> Result<(), CognitoError> {
+    pub fn revoke_refresh_token(&self, client_id: &str, token: &str) -> Result<(), PoolError> {
         self.revoke_for_client(client_id, token)
     }
 
-    /// The sign-in generation of an enabled user, `None` for a user deleted or disabled. A
-    /// hosted-UI session records it at sign-in and is good only while it is unchanged:
-    /// sign-out everywhere, a revoked refresh token and a password reset each move it on.
     /// Takes one form of `category` from `caller`'s share of the pool of `client_id`, as the
     /// AWS door does for the public actions: a stranger's flood of forms from one address
     /// leaves the pool's other half to everybody else. Unknown clients are refused later,
@@ -411,7 +406,7 @@ impl UserPools {
         client_id: &str,
         category: Category,
         caller: IpAddr,
-    ) -> Result<(), CognitoError> {
+    ) -> Result<(), PoolError> {
         match self.store.client(client_id)? {
             Some(client) => self.quotas.check_share(category, &client.pool_id, caller),
             None => Ok(()),
@@ -424,17 +419,16 @@ impl UserPools {
         &self,
         client_id: &str,
         category: Category,
-    ) -> Result<(Client, Pool), CognitoError> {
+    ) -> Result<(Client, Pool), PoolError> {
         let (client, pool) = self.client(client_id)?;
-        self.quotas.check(category, &pool.id)?;
+        self.meter(category, &pool.id, None)?;
         Ok((client, pool))
     }
 
-    pub fn session_epoch(
-        &self,
-        pool_id: &str,
-        username: &str,
-    ) -> Result<Option<i64>, CognitoError> {
+    /// The sign-in generation of an enabled user, `None` for a user deleted or disabled. A
+    /// hosted-UI session records it at sign-in and is good only while it is unchanged:
+    /// sign-out everywhere, a revoked refresh token and a password reset each move it on.
+    pub fn session_epoch(&self, pool_id: &str, username: &str) -> Result<Option<i64>, PoolError> {
         Ok(self.store.session_epoch(pool_id, username)?)
     }
 }

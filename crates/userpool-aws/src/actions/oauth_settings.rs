@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::page;
 use super::shapes::Empty;
-use crate::UserPools;
-use crate::error::CognitoError;
-use crate::model::{Domain, OAuthSettings, ResourceServer, ResourceServerScope};
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{Domain, OAuthSettings, ResourceServer, ResourceServerScope};
 
 /// The scopes every pool has, next to its resource servers' `<identifier>/<scope>`.
 pub(crate) const STANDARD_SCOPES: [&str; 5] = [
@@ -190,25 +190,25 @@ pub(super) struct ResourceServersResponse {
     next_token: Option<String>,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn create_user_pool_domain(
         &self,
         req: DomainRequest,
-    ) -> Result<CreateDomainResponse, CognitoError> {
+    ) -> Result<CreateDomainResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         check_domain(&req.domain)?;
-        if self.store.domain_of_pool(&req.user_pool_id)?.is_some() {
-            return Err(CognitoError::InvalidParameter(
+        if self.store().domain_of_pool(&req.user_pool_id)?.is_some() {
+            return Err(PoolError::InvalidParameter(
                 "User pool already has a domain configured.".into(),
             ));
         }
-        let stored = self.store.insert_domain(&Domain {
+        let stored = self.store().insert_domain(&Domain {
             domain: req.domain,
             pool_id: req.user_pool_id,
             created: self.now(),
         })?;
         if !stored {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "Domain already associated with another user pool.".into(),
             ));
         }
@@ -220,8 +220,8 @@ impl UserPools {
     pub(super) fn describe_user_pool_domain(
         &self,
         req: DescribeDomain,
-    ) -> Result<DescribeDomainResponse, CognitoError> {
-        let found = self.store.domain(&req.domain)?.map(|d| FoundDomain {
+    ) -> Result<DescribeDomainResponse, PoolError> {
+        let found = self.store().domain(&req.domain)?.map(|d| FoundDomain {
             user_pool_id: d.pool_id,
             aws_account_id: "000000000000",
             domain: d.domain,
@@ -236,13 +236,10 @@ impl UserPools {
         })
     }
 
-    pub(super) fn delete_user_pool_domain(
-        &self,
-        req: DomainRequest,
-    ) -> Result<Empty, CognitoError> {
+    pub(super) fn delete_user_pool_domain(&self, req: DomainRequest) -> Result<Empty, PoolError> {
         self.pool(&req.user_pool_id)?;
-        if !self.store.delete_domain(&req.domain, &req.user_pool_id)? {
-            return Err(CognitoError::InvalidParameter(
+        if !self.store().delete_domain(&req.domain, &req.user_pool_id)? {
+            return Err(PoolError::InvalidParameter(
                 "No such domain or user pool exists.".into(),
             ));
         }
@@ -252,10 +249,10 @@ impl UserPools {
     pub(super) fn create_resource_server(
         &self,
         req: ResourceServerRequest,
-    ) -> Result<ResourceServerResponse, CognitoError> {
+    ) -> Result<ResourceServerResponse, PoolError> {
         let server = self.checked_resource_server(req)?;
-        if !self.store.insert_resource_server(&server, self.now())? {
-            return Err(CognitoError::InvalidParameter(format!(
+        if !self.store().insert_resource_server(&server, self.now())? {
+            return Err(PoolError::InvalidParameter(format!(
                 "{} already exists in user pool {}.",
                 server.identifier, server.pool_id
             )));
@@ -266,10 +263,10 @@ impl UserPools {
     pub(super) fn describe_resource_server(
         &self,
         req: ResourceServerRef,
-    ) -> Result<ResourceServerResponse, CognitoError> {
+    ) -> Result<ResourceServerResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         let server = self
-            .store
+            .store()
             .resource_servers(&req.user_pool_id)?
             .into_iter()
             .find(|s| s.identifier == req.identifier)
@@ -280,9 +277,9 @@ impl UserPools {
     pub(super) fn list_resource_servers(
         &self,
         req: ListResourceServers,
-    ) -> Result<ResourceServersResponse, CognitoError> {
+    ) -> Result<ResourceServersResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
-        let servers = self.store.resource_servers(&req.user_pool_id)?;
+        let servers = self.store().resource_servers(&req.user_pool_id)?;
         let (servers, next_token) = page(servers, req.next_token.as_deref(), req.max_results, 50)?;
         Ok(ResourceServersResponse {
             resource_servers: servers.into_iter().map(ResourceServerType::new).collect(),
@@ -293,9 +290,9 @@ impl UserPools {
     pub(super) fn update_resource_server(
         &self,
         req: ResourceServerRequest,
-    ) -> Result<ResourceServerResponse, CognitoError> {
+    ) -> Result<ResourceServerResponse, PoolError> {
         let server = self.checked_resource_server(req)?;
-        if !self.store.update_resource_server(&server)? {
+        if !self.store().update_resource_server(&server)? {
             return Err(resource_server_not_found(&server.identifier));
         }
         Ok(ResourceServerResponse::new(server))
@@ -304,10 +301,10 @@ impl UserPools {
     pub(super) fn delete_resource_server(
         &self,
         req: ResourceServerRef,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         self.pool(&req.user_pool_id)?;
         if !self
-            .store
+            .store()
             .delete_resource_server(&req.user_pool_id, &req.identifier)?
         {
             return Err(resource_server_not_found(&req.identifier));
@@ -318,7 +315,7 @@ impl UserPools {
     fn checked_resource_server(
         &self,
         req: ResourceServerRequest,
-    ) -> Result<ResourceServer, CognitoError> {
+    ) -> Result<ResourceServer, PoolError> {
         self.pool(&req.user_pool_id)?;
         check_text("identifier", &req.identifier, |c| {
             c.is_ascii_graphic() && c != '"' && c != '\\'
@@ -327,7 +324,7 @@ impl UserPools {
             c.is_alphanumeric() || c.is_whitespace() || "_+=,.@-".contains(c)
         })?;
         if req.scopes.len() > 100 {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "1 validation error detected: Value at 'scopes' failed to satisfy constraint: \
                  Member must have length less than or equal to 100"
                     .into(),
@@ -342,7 +339,7 @@ impl UserPools {
                 .iter()
                 .any(|s| s.scope_name == scope.scope_name)
             {
-                return Err(CognitoError::InvalidParameter(format!(
+                return Err(PoolError::InvalidParameter(format!(
                     "Duplicate scope name {} in the resource server's scopes.",
                     scope.scope_name
                 )));
@@ -356,29 +353,13 @@ impl UserPools {
         })
     }
 
-    /// Every scope a pool's clients may be given: the standard ones and each resource
-    /// server's `<identifier>/<scope name>`.
-    pub(crate) fn custom_scopes_of(&self, pool_id: &str) -> Result<Vec<String>, CognitoError> {
-        Ok(self
-            .store
-            .resource_servers(pool_id)?
-            .into_iter()
-            .flat_map(|server| {
-                server
-                    .scopes
-                    .into_iter()
-                    .map(move |s| format!("{}/{}", server.identifier, s.scope_name))
-            })
-            .collect())
-    }
-
     /// Validates a client's OAuth members as Cognito does and returns what to store.
     pub(super) fn oauth_settings(
         &self,
         pool_id: &str,
         has_secret: bool,
         fields: &OAuthFields,
-    ) -> Result<OAuthSettings, CognitoError> {
+    ) -> Result<OAuthSettings, PoolError> {
         let fields = fields.clone();
         let settings = OAuthSettings {
             callback_urls: fields.callback_urls.unwrap_or_default(),
@@ -394,7 +375,7 @@ impl UserPools {
             .iter()
             .find(|f| !OAUTH_FLOWS.contains(&f.as_str()))
         {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '[{bad}]' at 'allowedOAuthFlows' failed to \
                  satisfy constraint: Member must satisfy enum value set: [implicit, \
                  client_credentials, code]"
@@ -402,7 +383,7 @@ impl UserPools {
         }
         for provider in &settings.identity_providers {
             if provider != "COGNITO" {
-                return Err(CognitoError::InvalidParameter(format!(
+                return Err(PoolError::InvalidParameter(format!(
                     "The provider {provider} does not exist for User Pool {pool_id}"
                 )));
             }
@@ -413,7 +394,7 @@ impl UserPools {
         if let Some(default) = &settings.default_redirect_uri
             && !settings.callback_urls.contains(default)
         {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "DefaultRedirectURI must be one of the CallbackURLs.".into(),
             ));
         }
@@ -423,21 +404,21 @@ impl UserPools {
             .iter()
             .find(|s| !STANDARD_SCOPES.contains(&s.as_str()) && !known.contains(s))
         {
-            return Err(CognitoError::ScopeDoesNotExist(format!(
+            return Err(PoolError::ScopeDoesNotExist(format!(
                 "Invalid scope requested: {bad}"
             )));
         }
         let machine = settings.flows.iter().any(|f| f == "client_credentials");
         let interactive = settings.flows.iter().any(|f| f != "client_credentials");
         if machine && interactive {
-            return Err(CognitoError::InvalidOAuthFlow(
+            return Err(PoolError::InvalidOAuthFlow(
                 "client_credentials flow can not be selected along with code flow or implicit \
                  flow."
                     .into(),
             ));
         }
         if machine && !has_secret {
-            return Err(CognitoError::InvalidOAuthFlow(
+            return Err(PoolError::InvalidOAuthFlow(
                 "client_credentials flow can not be selected if client does not have a client \
                  secret."
                     .into(),
@@ -449,19 +430,19 @@ impl UserPools {
                 .iter()
                 .any(|s| STANDARD_SCOPES.contains(&s.as_str()))
         {
-            return Err(CognitoError::InvalidOAuthFlow(
+            return Err(PoolError::InvalidOAuthFlow(
                 "client_credentials flow can only be used with custom scopes.".into(),
             ));
         }
         if settings.enabled && (settings.flows.is_empty() || settings.scopes.is_empty()) {
-            return Err(CognitoError::InvalidOAuthFlow(
+            return Err(PoolError::InvalidOAuthFlow(
                 "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is \
                  allowed to use OAuth flows."
                     .into(),
             ));
         }
         if interactive && settings.enabled && settings.callback_urls.is_empty() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "CallbackURLs are required for the code and implicit flows.".into(),
             ));
         }
@@ -469,19 +450,15 @@ impl UserPools {
     }
 }
 
-fn resource_server_not_found(identifier: &str) -> CognitoError {
-    CognitoError::ResourceNotFound(format!("Resource server {identifier} does not exist."))
+fn resource_server_not_found(identifier: &str) -> PoolError {
+    PoolError::ResourceNotFound(format!("Resource server {identifier} does not exist."))
 }
 
 /// 1 to 256 characters, each allowed by `allowed`.
-fn check_text(
-    member: &str,
-    value: &str,
-    allowed: impl Fn(char) -> bool,
-) -> Result<(), CognitoError> {
+fn check_text(member: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), PoolError> {
     let length = value.chars().count();
     if !(1..=256).contains(&length) || !value.chars().all(allowed) {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
              constraint: Member must have length between 1 and 256 and use only the allowed \
              characters"
@@ -491,7 +468,7 @@ fn check_text(
 }
 
 /// A domain prefix: lower-case letters, digits and inner hyphens, at most 63 characters.
-fn check_domain(domain: &str) -> Result<(), CognitoError> {
+fn check_domain(domain: &str) -> Result<(), PoolError> {
     let bytes = domain.as_bytes();
     let well_formed = (1..=63).contains(&bytes.len())
         && bytes
@@ -500,14 +477,14 @@ fn check_domain(domain: &str) -> Result<(), CognitoError> {
         && !domain.starts_with('-')
         && !domain.ends_with('-');
     if !well_formed {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "1 validation error detected: Value '{domain}' at 'domain' failed to satisfy \
              constraint: Member must satisfy regular expression pattern: \
              ^[a-z0-9](?:[a-z0-9\\-]{{0,61}}[a-z0-9])?$"
         )));
     }
     if let Some(word) = RESERVED_DOMAIN_WORDS.iter().find(|w| domain.contains(*w)) {
-        return Err(CognitoError::InvalidParameter(format!(
+        return Err(PoolError::InvalidParameter(format!(
             "Domain cannot contain reserved word: {word}"
         )));
     }
@@ -517,8 +494,8 @@ fn check_domain(domain: &str) -> Result<(), CognitoError> {
 /// A callback or sign-out URL: absolute, no fragment, HTTPS — except plain HTTP to this
 /// machine (Cognito allows `http://localhost`; locally `127.0.0.1` and `[::1]` are the same
 /// machine).
-fn check_url(url: &str) -> Result<(), CognitoError> {
-    let invalid = |why: &str| CognitoError::InvalidParameter(format!("Invalid URL {url}: {why}"));
+fn check_url(url: &str) -> Result<(), PoolError> {
+    let invalid = |why: &str| PoolError::InvalidParameter(format!("Invalid URL {url}: {why}"));
     if url.len() > 1024 || url.contains('#') || url.chars().any(char::is_whitespace) {
         return Err(invalid(
             "it must be at most 1024 characters, without a fragment",

@@ -1,14 +1,14 @@
-//! Cognito's response shapes (`UserType`, `GroupType`, `AuthenticationResultType`, ...) as
-//! typed structs: what an action answers is visible in its signature, and the wire names
-//! live here only.
+//! Cognito's response shapes that several actions share (`UserType`, `GroupType`,
+//! `AuthenticationResult`, ...) as typed structs, so what an action answers is visible
+//! in its signature. A shape only one group of actions answers sits beside them (e.g.
+//! `GroupResponse` in `groups.rs`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{Client, Group, User};
-use crate::outbox::mask;
+use taskapi_userpool::model::{Client, Group, User};
 
 /// The answer of actions that return nothing (`{}`).
 #[derive(Debug, Serialize)]
@@ -95,33 +95,6 @@ impl GroupType {
             last_modified_date: group.modified,
         }
     }
-}
-
-/// `CodeDeliveryDetailsType`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct CodeDeliveryDetails {
-    pub destination: String,
-    pub delivery_medium: &'static str,
-    pub attribute_name: String,
-}
-
-impl CodeDeliveryDetails {
-    /// A code sent by e-mail to `address` for the attribute `attribute`.
-    pub fn email(address: &str, attribute: &str) -> Self {
-        Self {
-            destination: mask(address),
-            delivery_medium: "EMAIL",
-            attribute_name: attribute.to_owned(),
-        }
-    }
-}
-
-/// The answer of actions that send a code (ResendConfirmationCode, ForgotPassword, ...).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct Delivery {
-    pub code_delivery_details: CodeDeliveryDetails,
 }
 
 /// `AuthenticationResultType`.

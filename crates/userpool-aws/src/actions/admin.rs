@@ -1,16 +1,19 @@
-//! Administrator actions on users and group membership (signed with SigV4 in AWS; any
-//! signature is accepted locally).
+//! Administrator actions on users. Signed actions, as on AWS: the AWS JSON door's SigV4
+//! layer (`taskapi-userpool-aws`) lets them through only with a valid signature from a
+//! trusted key. Group
+//! membership is in `groups.rs`.
 
 use serde::{Deserialize, Serialize};
 
-use super::shapes::{AttributeType, Empty, GroupType, MfaSettings, UserType, attribute_list};
+use super::shapes::{AttributeType, Empty, MfaSettings, UserType, attribute_list};
 use super::{Attribute, alias_email, attributes, new_identity, page};
-use crate::UserPools;
-use crate::error::CognitoError;
-use crate::model::{Group, User, UserStatus};
-use crate::outbox::Message;
-use crate::password::{self, Setter};
-use crate::store::Sessions;
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{User, UserStatus};
+use taskapi_userpool::outbox::Message;
+use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::schema::csv_header;
+use taskapi_userpool::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -53,23 +56,6 @@ pub(super) struct CsvHeaderResponse {
     csv_header: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Membership {
-    user_pool_id: String,
-    username: String,
-    group_name: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ListGroupsForUser {
-    user_pool_id: String,
-    username: String,
-    limit: Option<usize>,
-    next_token: Option<String>,
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct UserResponse {
@@ -97,33 +83,15 @@ pub(super) struct ListUsersResponse {
     pagination_token: Option<String>,
 }
 
-/// AdminListGroupsForUser and ListGroups.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct GroupsResponse {
-    groups: Vec<GroupType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-}
-
-impl GroupsResponse {
-    pub(super) fn new(groups: &[Group], next_token: Option<String>) -> Self {
-        Self {
-            groups: groups.iter().map(GroupType::new).collect(),
-            next_token,
-        }
-    }
-}
-
-impl UserPools {
+impl AwsDoor {
     pub(super) fn admin_create_user(
         &self,
         req: AdminCreateUser,
-    ) -> Result<UserResponse, CognitoError> {
+    ) -> Result<UserResponse, PoolError> {
         let pool = self.pool(&req.user_pool_id)?;
         let action = req.message_action.as_deref();
         if let Some(other) = action.filter(|a| *a != "RESEND" && *a != "SUPPRESS") {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'messageAction' failed to \
                  satisfy constraint: Member must satisfy enum value set: [RESEND, SUPPRESS]"
             )));
@@ -133,18 +101,18 @@ impl UserPools {
                 password::check(&pool.config.password_policy, &p, Setter::Admin)?;
                 p
             }
-            None => crate::random::temporary_password(),
+            None => taskapi_userpool::random::temporary_password(),
         };
         let now = self.now();
         let user = if action == Some("RESEND") {
             let (_, user) = self.admin_user(&pool.id, &req.username)?;
             if user.status != UserStatus::ForceChangePassword {
-                return Err(CognitoError::UnsupportedUserState(
+                return Err(PoolError::UnsupportedUserState(
                     "User status is not FORCE_CHANGE_PASSWORD".into(),
                 ));
             }
             let credentials = self.derive_password(&pool.id, &user.username, &temporary)?;
-            self.store.set_password(
+            self.store().set_password(
                 &pool.id,
                 &user.username,
                 &credentials,
@@ -156,8 +124,8 @@ impl UserPools {
         } else {
             let mut attrs = attributes(&pool, req.user_attributes)?;
             let username = new_identity(&pool, &req.username, &mut attrs)?;
-            if self.store.find_user(&pool.id, &req.username)?.is_some() {
-                return Err(CognitoError::UsernameExists(
+            if self.store().find_user(&pool.id, &req.username)?.is_some() {
+                return Err(PoolError::UsernameExists(
                     "User account already exists".into(),
                 ));
             }
@@ -171,17 +139,17 @@ impl UserPools {
             let credentials = self.derive_password(&pool.id, &user.username, &temporary)?;
             let alias = alias_email(&pool, &user);
             if !self
-                .store
+                .store()
                 .insert_user(&user, alias.as_deref(), Some(&credentials))?
             {
-                return Err(CognitoError::UsernameExists(
+                return Err(PoolError::UsernameExists(
                     "User account already exists".into(),
                 ));
             }
             user
         };
         if action != Some("SUPPRESS") && user.email().is_some() {
-            self.outbox.send(&Message {
+            self.outbox().send(&Message {
                 user: &user,
                 purpose: "invitation",
                 code: &temporary,
@@ -193,10 +161,10 @@ impl UserPools {
         })
     }
 
-    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, PoolError> {
         let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.status != UserStatus::Unconfirmed {
-            return Err(CognitoError::NotAuthorized(format!(
+            return Err(PoolError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()
             )));
@@ -206,10 +174,7 @@ impl UserPools {
         Ok(Empty {})
     }
 
-    pub(super) fn admin_get_user(
-        &self,
-        req: AdminUser,
-    ) -> Result<AdminGetUserResponse, CognitoError> {
+    pub(super) fn admin_get_user(&self, req: AdminUser) -> Result<AdminGetUserResponse, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         Ok(AdminGetUserResponse {
             username: user.username.clone(),
@@ -222,9 +187,9 @@ impl UserPools {
         })
     }
 
-    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_delete_user(&self, req: AdminUser) -> Result<Empty, PoolError> {
         let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        self.store.delete_user(&user.pool_id, &user.username)?;
+        self.store().delete_user(&user.pool_id, &user.username)?;
         Ok(Empty {})
     }
 
@@ -233,18 +198,18 @@ impl UserPools {
         &self,
         req: AdminUser,
         enabled: bool,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         user.enabled = enabled;
         self.save_user(&mut user)?;
         if !enabled {
-            self.store
+            self.store()
                 .revoke_user_sessions(&user.pool_id, &user.username)?;
         }
         Ok(Empty {})
     }
 
-    pub(super) fn list_users(&self, req: ListUsers) -> Result<ListUsersResponse, CognitoError> {
+    pub(super) fn list_users(&self, req: ListUsers) -> Result<ListUsersResponse, PoolError> {
         self.pool(&req.user_pool_id)?;
         let filter = req
             .filter
@@ -253,7 +218,7 @@ impl UserPools {
             .transpose()?
             .flatten();
         let users: Vec<User> = self
-            .store
+            .store()
             .users(&req.user_pool_id)?
             .into_iter()
             .filter(|u| filter.as_ref().is_none_or(|f| f.matches(u)))
@@ -271,52 +236,12 @@ impl UserPools {
     }
 
     /// The columns of a user import CSV for the pool (what `taskapi export-users` writes).
-    pub(super) fn get_csv_header(
-        &self,
-        req: GetCsvHeader,
-    ) -> Result<CsvHeaderResponse, CognitoError> {
+    pub(super) fn get_csv_header(&self, req: GetCsvHeader) -> Result<CsvHeaderResponse, PoolError> {
         let pool = self.pool(&req.user_pool_id)?;
         Ok(CsvHeaderResponse {
-            csv_header: super::csv_header(&pool.config.schema),
+            csv_header: csv_header(&pool.config.schema),
             user_pool_id: pool.id,
         })
-    }
-
-    pub(super) fn admin_add_user_to_group(&self, req: Membership) -> Result<Empty, CognitoError> {
-        let user = self.member_change(&req)?;
-        self.store.add_member(&user, &req.group_name)?;
-        Ok(Empty {})
-    }
-
-    pub(super) fn admin_remove_user_from_group(
-        &self,
-        req: Membership,
-    ) -> Result<Empty, CognitoError> {
-        let user = self.member_change(&req)?;
-        self.store.remove_member(&user, &req.group_name)?;
-        Ok(Empty {})
-    }
-
-    /// Validates a membership change and returns the user it concerns.
-    fn member_change(&self, req: &Membership) -> Result<User, CognitoError> {
-        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        if !self
-            .store
-            .group_exists(&req.user_pool_id, &req.group_name)?
-        {
-            return Err(CognitoError::ResourceNotFound("Group not found.".into()));
-        }
-        Ok(user)
-    }
-
-    pub(super) fn admin_list_groups_for_user(
-        &self,
-        req: ListGroupsForUser,
-    ) -> Result<GroupsResponse, CognitoError> {
-        let (_, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        let groups = self.store.groups_of(&user.pool_id, &user.username)?;
-        let (groups, next_token) = page(groups, req.next_token.as_deref(), req.limit, 60)?;
-        Ok(GroupsResponse::new(&groups, next_token))
     }
 }
 
@@ -343,12 +268,12 @@ struct Filter {
 
 impl Filter {
     /// An empty filter means no filter.
-    fn parse(text: &str) -> Result<Option<Self>, CognitoError> {
+    fn parse(text: &str) -> Result<Option<Self>, PoolError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
         }
-        let bad = || CognitoError::InvalidParameter("Error while parsing filter.".into());
+        let bad = || PoolError::InvalidParameter("Error while parsing filter.".into());
         let (attribute, rest, prefix) = match text.split_once("^=") {
             Some((a, r)) => (a, r, true),
             None => text
@@ -358,7 +283,7 @@ impl Filter {
         };
         let attribute = attribute.trim();
         if !FILTERABLE.contains(&attribute) {
-            return Err(CognitoError::InvalidParameter(format!(
+            return Err(PoolError::InvalidParameter(format!(
                 "Invalid search attribute: {attribute}. ListUsers filters on {}",
                 FILTERABLE.join(", ")
             )));

@@ -19,9 +19,9 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::UserPools;
 use crate::credentials::TrustedKeys;
-use crate::error::CognitoError;
+use crate::door::AwsDoor;
+use crate::error::AwsError;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "cognito-idp";
@@ -72,24 +72,37 @@ pub(crate) fn needs_iam(action: &str) -> bool {
     !PUBLIC_ACTIONS.contains(&action)
 }
 
-/// The layer: requests for IAM-authorized actions pass only with a valid signature.
+/// The region of a verified signature's credential scope (an AWS region's name, checked
+/// with the rest of the scope): a request extension set by [`layer`], so the header is
+/// parsed once, for the action (CreateUserPool names new pools after it). Requests whose
+/// action needs no signature carry none.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedRegion(pub String);
+
+/// The layer: requests for IAM-authorized actions pass only with a valid signature, and
+/// carry its region on to the action.
 pub(crate) async fn layer(
-    State(pools): State<Arc<UserPools>>,
+    State(door): State<Arc<AwsDoor>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !crate::wire::action(request.headers()).is_some_and(needs_iam) {
+    if !crate::codec::action(request.headers()).is_some_and(needs_iam) {
         return next.run(request).await;
     }
-    let (parts, body) = match crate::wire::buffered(request).await {
+    let (parts, body) = match crate::codec::buffered(request).await {
         Ok(buffered) => buffered,
-        Err(error) => return crate::wire::error_response(&error),
+        Err(error) => return crate::codec::error_response(&error),
     };
-    if let Err(error) = verify(&parts, &body, &pools.trusted, SystemTime::now()) {
-        tracing::warn!(error = %error, kind = error.type_name(), "refused an unsigned or badly signed request");
-        return crate::wire::error_response(&error);
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
+    let signed = match verify(&parts, &body, &door.trusted, SystemTime::now()) {
+        Ok(signed) => signed,
+        Err(error) => {
+            tracing::warn!(error = %error, kind = error.type_name(), "refused an unsigned or badly signed request");
+            return crate::codec::error_response(&error);
+        }
+    };
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(signed);
+    next.run(request).await
 }
 
 /// The parts of an `Authorization: AWS4-HMAC-SHA256 ...` header.
@@ -103,20 +116,20 @@ struct Authorization<'a> {
     signature: &'a str,
 }
 
-fn incomplete(what: &str) -> CognitoError {
-    CognitoError::IncompleteSignature(format!(
+fn incomplete(what: &str) -> AwsError {
+    AwsError::IncompleteSignature(format!(
         "Authorization header requires '{what}' parameter. Authorization=AWS4-HMAC-SHA256 \
          Credential=<access key>/<date>/<region>/{SERVICE}/aws4_request, \
          SignedHeaders=<headers>, Signature=<signature>"
     ))
 }
 
-fn parse_authorization(header: &str) -> Result<Authorization<'_>, CognitoError> {
+fn parse_authorization(header: &str) -> Result<Authorization<'_>, AwsError> {
     let rest = header
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
         .ok_or_else(|| {
-            CognitoError::IncompleteSignature(format!(
+            AwsError::IncompleteSignature(format!(
                 "Unsupported Authorization scheme: only {ALGORITHM} is accepted"
             ))
         })?;
@@ -147,29 +160,30 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, CognitoError> 
     })
 }
 
-/// Checks the request's signature; `Ok` means a trusted key signed exactly this request.
+/// Checks the request's signature; `Ok` means a trusted key signed exactly this request,
+/// in the region it names.
 pub(crate) fn verify(
     parts: &Parts,
     body: &[u8],
     keys: &TrustedKeys,
     now: SystemTime,
-) -> Result<(), CognitoError> {
+) -> Result<SignedRegion, AwsError> {
     let header = parts
         .headers
         .get(http::header::AUTHORIZATION)
-        .ok_or(CognitoError::MissingAuthenticationToken)?
+        .ok_or(AwsError::MissingAuthenticationToken)?
         .to_str()
         .map_err(|_| incomplete("Credential"))?;
     let auth = parse_authorization(header)?;
     let secret = keys
         .secret(auth.access_key_id)
-        .ok_or(CognitoError::UnrecognizedClient)?;
+        .ok_or(AwsError::UnrecognizedClient)?;
     let amz_date = parts
         .headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
-            CognitoError::IncompleteSignature(
+            AwsError::IncompleteSignature(
                 "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
                  header."
                     .into(),
@@ -180,9 +194,9 @@ pub(crate) fn verify(
     check_scope(&auth, amz_date)?;
     let expected = recompute(parts, body, &auth, secret, signed_at)?;
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
-        Ok(())
+        Ok(SignedRegion(auth.region.to_owned()))
     } else {
-        Err(CognitoError::InvalidSignature(
+        Err(AwsError::InvalidSignature(
             "The request signature we calculated does not match the signature you provided. \
              Check your AWS Secret Access Key and signing method. Consult the service \
              documentation for details."
@@ -191,12 +205,12 @@ pub(crate) fn verify(
     }
 }
 
-fn parse_amz_date(value: &str) -> Result<SystemTime, CognitoError> {
+fn parse_amz_date(value: &str) -> Result<SystemTime, AwsError> {
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
     time::PrimitiveDateTime::parse(value, format)
         .map(|t| SystemTime::from(t.assume_utc()))
         .map_err(|_| {
-            CognitoError::IncompleteSignature(format!(
+            AwsError::IncompleteSignature(format!(
                 "X-Amz-Date {value} is not in the ISO 8601 basic format YYYYMMDDTHHMMSSZ"
             ))
         })
@@ -210,16 +224,16 @@ fn basic(t: SystemTime) -> String {
 }
 
 /// Refuses signatures from more than 15 minutes ago or ahead, in AWS's words.
-fn check_clock(amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result<(), CognitoError> {
+fn check_clock(amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result<(), AwsError> {
     if signed_at + CLOCK_SKEW < now {
-        return Err(CognitoError::InvalidSignature(format!(
+        return Err(AwsError::InvalidSignature(format!(
             "Signature expired: {amz_date} is now earlier than {} ({} - 15 min.)",
             basic(now - CLOCK_SKEW),
             basic(now)
         )));
     }
     if signed_at > now + CLOCK_SKEW {
-        return Err(CognitoError::InvalidSignature(format!(
+        return Err(AwsError::InvalidSignature(format!(
             "Signature not yet current: {amz_date} is still later than {} ({} + 15 min.)",
             basic(now + CLOCK_SKEW),
             basic(now)
@@ -228,8 +242,8 @@ fn check_clock(amz_date: &str, signed_at: SystemTime, now: SystemTime) -> Result
     Ok(())
 }
 
-fn check_scope(auth: &Authorization<'_>, amz_date: &str) -> Result<(), CognitoError> {
-    let scope_error = |message: String| Err(CognitoError::InvalidSignature(message));
+fn check_scope(auth: &Authorization<'_>, amz_date: &str) -> Result<(), AwsError> {
+    let scope_error = |message: String| Err(AwsError::InvalidSignature(message));
     if auth.service != SERVICE {
         return scope_error(format!(
             "Credential should be scoped to correct service: '{SERVICE}'."
@@ -302,8 +316,8 @@ fn recompute(
     auth: &Authorization<'_>,
     secret: &str,
     signed_at: SystemTime,
-) -> Result<String, CognitoError> {
-    let mismatch = |why: String| CognitoError::InvalidSignature(why);
+) -> Result<String, AwsError> {
+    let mismatch = |why: String| AwsError::InvalidSignature(why);
     let mut headers = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
         let values: Vec<&str> = parts
@@ -436,7 +450,7 @@ mod tests {
 
     fn verdict(parts: &Parts, body: &[u8], now: SystemTime) -> String {
         match verify(parts, body, &keys(), now) {
-            Ok(()) => "ok".into(),
+            Ok(SignedRegion(region)) => format!("ok in {region}"),
             Err(e) => e.type_name().into(),
         }
     }
@@ -445,7 +459,7 @@ mod tests {
     fn a_valid_signature_passes_and_any_change_fails() {
         let now = SystemTime::now();
         let parts = signed("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now, BODY);
-        assert_eq!(verdict(&parts, BODY, now), "ok");
+        assert_eq!(verdict(&parts, BODY, now), "ok in us-east-1");
         assert_eq!(
             verdict(&parts, br#"{"UserPoolId":"us-east-1_other"}"#, now),
             "InvalidSignatureException"
@@ -489,7 +503,11 @@ mod tests {
         }
         for region in ["eu-west-3", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"] {
             let parts = signed_as(secret, now, BODY, region, Some(TARGET));
-            assert_eq!(verdict(&parts, BODY, now), "ok", "{region}");
+            assert_eq!(
+                verdict(&parts, BODY, now),
+                format!("ok in {region}"),
+                "{region}"
+            );
         }
     }
 
@@ -503,7 +521,7 @@ mod tests {
         assert_eq!(verdict(&parts, BODY, early), "InvalidSignatureException");
         assert_eq!(
             verdict(&parts, BODY, now + Duration::from_secs(14 * 60)),
-            "ok"
+            "ok in us-east-1"
         );
         let header = parts.headers[http::header::AUTHORIZATION]
             .to_str()

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::auth::Bearer;
-use super::shapes::{CodeDeliveryDetails, Delivery, Empty};
+use super::shapes::Empty;
 use super::{Attribute, alias_email, attributes, is_email};
-use crate::UserPools;
-use crate::error::CognitoError;
-use crate::model::{CodePurpose, Pool, User, UserStatus};
-use crate::password::{self, Setter};
-use crate::store::Sessions;
+use crate::door::AwsDoor;
+use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{CodePurpose, Pool, User, UserStatus};
+use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::store::Sessions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -89,11 +90,11 @@ enum Editor {
     Admin,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn update_user_attributes(
         &self,
         req: UpdateUserAttributes,
-    ) -> Result<UpdateAttributesResponse, CognitoError> {
+    ) -> Result<UpdateAttributesResponse, PoolError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
         let updates = attributes(&pool, Some(req.user_attributes))?;
         self.apply_updates(&pool, user, updates, Editor::User)
@@ -102,7 +103,7 @@ impl UserPools {
     pub(super) fn admin_update_user_attributes(
         &self,
         req: AdminUpdateUserAttributes,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         let updates = attributes(&pool, Some(req.user_attributes))?;
         self.apply_updates(&pool, user, updates, Editor::Admin)?;
@@ -118,12 +119,12 @@ impl UserPools {
         mut user: User,
         updates: BTreeMap<String, String>,
         editor: Editor,
-    ) -> Result<UpdateAttributesResponse, CognitoError> {
+    ) -> Result<UpdateAttributesResponse, PoolError> {
         let old_email = user.email().map(str::to_lowercase);
         for (name, value) in updates {
             let verified_flag = name == "email_verified" || name == "phone_number_verified";
             if verified_flag && editor == Editor::User {
-                return Err(CognitoError::NotAuthorized(format!(
+                return Err(PoolError::NotAuthorized(format!(
                     "A client attempted to write unauthorized attribute {name}"
                 )));
             }
@@ -137,7 +138,7 @@ impl UserPools {
                 && pool.config.email_signs_in()
                 && !is_email(email)
             {
-                return Err(CognitoError::InvalidParameter(
+                return Err(PoolError::InvalidParameter(
                     "Invalid email address format.".into(),
                 ));
             }
@@ -150,10 +151,10 @@ impl UserPools {
             }
             let alias = alias_email(pool, &user);
             if !self
-                .store
+                .store()
                 .set_alias_email(&pool.id, &user.username, alias.as_deref())?
             {
-                return Err(CognitoError::AliasExists);
+                return Err(PoolError::AliasExists);
             }
         }
         self.save_user(&mut user)?;
@@ -177,11 +178,11 @@ impl UserPools {
     pub(super) fn get_user_attribute_verification_code(
         &self,
         req: AttributeCodeRequest,
-    ) -> Result<Delivery, CognitoError> {
+    ) -> Result<Delivery, PoolError> {
         let Bearer { user, .. } = self.bearer(&req.access_token)?;
         require_email_attribute(&req.attribute_name)?;
         if user.email().is_none() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "The user has no email attribute to verify.".into(),
             ));
         }
@@ -191,12 +192,13 @@ impl UserPools {
     pub(super) fn verify_user_attribute(
         &self,
         req: AttributeCodeRequest,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let Bearer { mut user, .. } = self.bearer(&req.access_token)?;
         require_email_attribute(&req.attribute_name)?;
-        let code = req.code.as_deref().ok_or_else(|| {
-            CognitoError::InvalidParameter("Missing required parameter Code".into())
-        })?;
+        let code = req
+            .code
+            .as_deref()
+            .ok_or_else(|| PoolError::InvalidParameter("Missing required parameter Code".into()))?;
         self.redeem_code(&user, CodePurpose::VerifyEmail, code)?;
         user.attributes
             .insert("email_verified".into(), "true".into());
@@ -207,7 +209,7 @@ impl UserPools {
     pub(super) fn delete_user_attributes(
         &self,
         req: DeleteUserAttributes,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let Bearer { pool, user } = self.bearer(&req.access_token)?;
         self.remove_attributes(&pool, user, &req.user_attribute_names)
     }
@@ -215,7 +217,7 @@ impl UserPools {
     pub(super) fn admin_delete_user_attributes(
         &self,
         req: AdminDeleteUserAttributes,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         self.remove_attributes(&pool, user, &req.user_attribute_names)
     }
@@ -225,10 +227,10 @@ impl UserPools {
         pool: &Pool,
         mut user: User,
         names: &[String],
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         for name in names {
             if name == "sub" || (name == "email" && pool.config.email_is_username()) {
-                return Err(CognitoError::InvalidParameter(format!(
+                return Err(PoolError::InvalidParameter(format!(
                     "Cannot delete the required attribute {name}"
                 )));
             }
@@ -237,7 +239,8 @@ impl UserPools {
             user.attributes.remove(name);
             if name == "email" {
                 user.attributes.remove("email_verified");
-                self.store.set_alias_email(&pool.id, &user.username, None)?;
+                self.store()
+                    .set_alias_email(&pool.id, &user.username, None)?;
             }
         }
         self.save_user(&mut user)?;
@@ -246,16 +249,16 @@ impl UserPools {
 
     /// DeleteUser: the account and its sessions go (its tokens stop working here); what
     /// the API stored for the user stays, as on AWS where the table is separate.
-    pub(super) fn delete_user(&self, req: AccessToken) -> Result<Empty, CognitoError> {
+    pub(super) fn delete_user(&self, req: AccessToken) -> Result<Empty, PoolError> {
         let Bearer { user, .. } = self.bearer(&req.access_token)?;
-        self.store.delete_user(&user.pool_id, &user.username)?;
+        self.store().delete_user(&user.pool_id, &user.username)?;
         Ok(Empty {})
     }
 
     pub(super) fn admin_set_user_password(
         &self,
         req: AdminSetUserPassword,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
         password::check(&pool.config.password_policy, &req.password, Setter::Admin)?;
         let credentials = self.derive_password(&pool.id, &user.username, &req.password)?;
@@ -264,7 +267,7 @@ impl UserPools {
         } else {
             UserStatus::ForceChangePassword
         };
-        self.store.set_password(
+        self.store().set_password(
             &pool.id,
             &user.username,
             &credentials,
@@ -277,13 +280,10 @@ impl UserPools {
 
     /// AdminResetUserPassword: the user must choose a new password with an e-mailed code
     /// (ConfirmForgotPassword) before signing in again.
-    pub(super) fn admin_reset_user_password(
-        &self,
-        req: AdminUserRef,
-    ) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_reset_user_password(&self, req: AdminUserRef) -> Result<Empty, PoolError> {
         let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.email().is_none() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "Cannot reset password for the user as there is no registered/verified email or phone_number"
                     .into(),
             ));
@@ -293,27 +293,25 @@ impl UserPools {
         }
         self.save_user(&mut user)?;
         // Whoever knew the old password is signed out with it.
-        self.store
+        self.store()
             .revoke_user_sessions(&user.pool_id, &user.username)?;
         self.send_code(&user, CodePurpose::ForgotPassword)?;
         Ok(Empty {})
     }
 
-    pub(super) fn admin_user_global_sign_out(
-        &self,
-        req: AdminUserRef,
-    ) -> Result<Empty, CognitoError> {
+    pub(super) fn admin_user_global_sign_out(&self, req: AdminUserRef) -> Result<Empty, PoolError> {
         let (pool, user) = self.admin_user(&req.user_pool_id, &req.username)?;
-        self.store.revoke_user_sessions(&pool.id, &user.username)?;
+        self.store()
+            .revoke_user_sessions(&pool.id, &user.username)?;
         Ok(Empty {})
     }
 }
 
-fn require_email_attribute(name: &str) -> Result<(), CognitoError> {
+fn require_email_attribute(name: &str) -> Result<(), PoolError> {
     if name == "email" {
         Ok(())
     } else {
-        Err(CognitoError::InvalidParameter(format!(
+        Err(PoolError::InvalidParameter(format!(
             "The local user pool verifies only email, not {name}"
         )))
     }

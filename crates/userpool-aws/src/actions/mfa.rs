@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Bearer, MFA_SETUP, MFA_SETUP_VERIFIED, attempts_exceeded};
+use super::auth::Bearer;
 use super::shapes::Empty;
-use crate::UserPools;
-use crate::error::CognitoError;
-use crate::model::{MfaConfiguration, Pool, Totp, User};
-use crate::totp;
+use crate::door::AwsDoor;
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{MfaConfiguration, Pool, Totp, User};
+use taskapi_userpool::signin::{MFA_SETUP, MFA_SETUP_VERIFIED};
+use taskapi_userpool::totp;
 
 #[derive(Deserialize, Serialize, Default, Clone, Copy)]
 #[serde(rename_all = "PascalCase")]
@@ -85,14 +86,14 @@ pub(super) struct SetUserMfaPreference {
     email_mfa_settings: Option<MfaSettings>,
 }
 
-impl UserPools {
+impl AwsDoor {
     pub(super) fn set_user_pool_mfa_config(
         &self,
         req: SetUserPoolMfaConfig,
-    ) -> Result<MfaConfigResponse, CognitoError> {
+    ) -> Result<MfaConfigResponse, PoolError> {
         let mut pool = self.pool(&req.user_pool_id)?;
         if req.sms_mfa_configuration.is_some() || req.email_mfa_configuration.is_some() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "The local user pool supports only software token (TOTP) MFA; \
                  SmsMfaConfiguration and EmailMfaConfiguration are not supported"
                     .into(),
@@ -106,38 +107,38 @@ impl UserPools {
         }
         if pool.config.mfa_configuration != MfaConfiguration::Off && !pool.config.software_token_mfa
         {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "At least one MFA method must be enabled when MfaConfiguration is ON or OPTIONAL"
                     .into(),
             ));
         }
         pool.modified = self.now();
-        self.store.update_pool(&pool)?;
+        self.store().update_pool(&pool)?;
         Ok(mfa_config(&pool))
     }
 
     pub(super) fn get_user_pool_mfa_config(
         &self,
         req: PoolRef,
-    ) -> Result<MfaConfigResponse, CognitoError> {
+    ) -> Result<MfaConfigResponse, PoolError> {
         Ok(mfa_config(&self.pool(&req.user_pool_id)?))
     }
 
     pub(super) fn associate_software_token(
         &self,
         req: SoftwareTokenRequest,
-    ) -> Result<AssociateResponse, CognitoError> {
+    ) -> Result<AssociateResponse, PoolError> {
         let (pool, user, _) = self.token_owner(&req)?;
         if !pool.config.software_token_mfa && pool.config.mfa_configuration == MfaConfiguration::Off
         {
-            return Err(CognitoError::SoftwareTokenMfaNotFound);
+            return Err(PoolError::SoftwareTokenMfaNotFound);
         }
         let secret = totp::new_secret();
         let state = Totp {
             pending: Some(secret.clone()),
             ..user.totp.clone()
         };
-        self.store.set_totp(&pool.id, &user.username, &state)?;
+        self.store().set_totp(&pool.id, &user.username, &state)?;
         Ok(AssociateResponse {
             secret_code: secret,
             session: req.session,
@@ -147,18 +148,18 @@ impl UserPools {
     pub(super) fn verify_software_token(
         &self,
         req: SoftwareTokenRequest,
-    ) -> Result<VerifyResponse, CognitoError> {
+    ) -> Result<VerifyResponse, PoolError> {
         let code = req.user_code.as_deref().ok_or_else(|| {
-            CognitoError::InvalidParameter("Missing required parameter UserCode".into())
+            PoolError::InvalidParameter("Missing required parameter UserCode".into())
         })?;
         let (pool, user, sign_in_client) = self.token_owner(&req)?;
         let pending = user
             .totp
             .pending
             .clone()
-            .ok_or(CognitoError::EnableSoftwareTokenMfa)?;
+            .ok_or(PoolError::EnableSoftwareTokenMfa)?;
         let step = totp::matching_step(&pending, code, self.now())
-            .ok_or(CognitoError::EnableSoftwareTokenMfa)?;
+            .ok_or(PoolError::EnableSoftwareTokenMfa)?;
         // A sign-in that had to set MFA up turns it on; a signed-in user turns it on with
         // SetUserMFAPreference, as in Cognito.
         let during_sign_in = sign_in_client.is_some();
@@ -168,14 +169,14 @@ impl UserPools {
             enabled: user.totp.enabled || during_sign_in,
             last_step: step,
         };
-        self.store.set_totp(&pool.id, &user.username, &state)?;
+        self.store().set_totp(&pool.id, &user.username, &state)?;
         let session = match (sign_in_client, req.session.as_deref()) {
             (Some(client_id), Some(session)) => {
-                self.store.take_challenge(session)?;
+                self.store().take_challenge(session)?;
                 let client = self
-                    .store
+                    .store()
                     .client(&client_id)?
-                    .ok_or_else(|| CognitoError::client_not_found(&client_id))?;
+                    .ok_or_else(|| PoolError::client_not_found(&client_id))?;
                 Some(self.start_challenge(MFA_SETUP_VERIFIED, &client, &pool, &user)?)
             }
             _ => None,
@@ -189,12 +190,12 @@ impl UserPools {
     pub(super) fn set_user_mfa_preference(
         &self,
         req: SetUserMfaPreference,
-    ) -> Result<Empty, CognitoError> {
+    ) -> Result<Empty, PoolError> {
         let user = match (&req.access_token, &req.user_pool_id, &req.username) {
             (Some(token), _, _) => self.bearer(token)?.user,
             (None, Some(pool_id), Some(username)) => self.admin_user(pool_id, username)?.1,
             _ => {
-                return Err(CognitoError::InvalidParameter(
+                return Err(PoolError::InvalidParameter(
                     "Missing required parameter AccessToken".into(),
                 ));
             }
@@ -203,7 +204,7 @@ impl UserPools {
             .iter()
             .any(|s| s.as_ref().and_then(|s| s.enabled).unwrap_or(false));
         if other_enabled {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "The local user pool supports only software token (TOTP) MFA".into(),
             ));
         }
@@ -214,7 +215,7 @@ impl UserPools {
             .enabled
             .unwrap_or(user.totp.enabled || settings.preferred_mfa == Some(true));
         if enabled && user.totp.secret.is_none() {
-            return Err(CognitoError::InvalidParameter(
+            return Err(PoolError::InvalidParameter(
                 "User has not verified software token mfa".into(),
             ));
         }
@@ -222,54 +223,9 @@ impl UserPools {
             enabled,
             ..user.totp.clone()
         };
-        self.store.set_totp(&user.pool_id, &user.username, &state)?;
+        self.store()
+            .set_totp(&user.pool_id, &user.username, &state)?;
         Ok(Empty {})
-    }
-
-    /// Checks a user's TOTP code and uses it up; a code of a step already used (or older)
-    /// is refused.
-    pub(crate) fn redeem_totp(
-        &self,
-        user: &User,
-        secret: &str,
-        code: &str,
-    ) -> Result<(), CognitoError> {
-        let step = totp::matching_step(secret, code, self.now())
-            .ok_or(CognitoError::SoftwareTokenMismatch)?;
-        if !self
-            .store
-            .use_totp_step(&user.pool_id, &user.username, step)?
-        {
-            return Err(CognitoError::SoftwareTokenReused);
-        }
-        Ok(())
-    }
-
-    /// The authenticator code that completes a sign-in. A wrong code counts towards the
-    /// same lockout as a wrong password (a six-digit code falls to guessing otherwise: a
-    /// million codes, three good at any time); while locked, even the right code is refused.
-    pub(crate) fn redeem_sign_in_totp(&self, user: &User, code: &str) -> Result<(), CognitoError> {
-        let _turn = self.attempts.turn(&user.pool_id, &user.username);
-        let user = self
-            .store
-            .find_user(&user.pool_id, &user.username)?
-            .filter(|u| u.username == user.username)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
-        if user.locked_until >= self.now() {
-            return Err(attempts_exceeded());
-        }
-        let secret = user.totp.secret.clone().unwrap_or_default();
-        match self.redeem_totp(&user, &secret, code) {
-            Err(CognitoError::SoftwareTokenMismatch) if self.count_failure(&user)? => {
-                Err(attempts_exceeded())
-            }
-            Ok(()) if user.failed_logins > 0 => {
-                self.store
-                    .clear_failed_logins(&user.pool_id, &user.username)?;
-                Ok(())
-            }
-            other => other,
-        }
     }
 
     /// The pool and user a software-token request is about and, for a `Session` (a sign-in
@@ -277,27 +233,24 @@ impl UserPools {
     fn token_owner(
         &self,
         req: &SoftwareTokenRequest,
-    ) -> Result<(Pool, User, Option<String>), CognitoError> {
+    ) -> Result<(Pool, User, Option<String>), PoolError> {
         if let Some(token) = &req.access_token {
             let Bearer { pool, user } = self.bearer(token)?;
             return Ok((pool, user, None));
         }
         let session = req.session.as_deref().ok_or_else(|| {
-            CognitoError::InvalidParameter(
-                "Missing required parameter AccessToken or Session".into(),
-            )
+            PoolError::InvalidParameter("Missing required parameter AccessToken or Session".into())
         })?;
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
+        let expired =
+            || PoolError::NotAuthorized("Invalid session for the user, session is expired.".into());
         let challenge = self
-            .store
+            .store()
             .peek_challenge(session)?
             .filter(|c| c.kind == MFA_SETUP && c.expires_at > self.now())
             .ok_or_else(expired)?;
         let pool = self.pool(&challenge.pool_id)?;
         let user = self
-            .store
+            .store()
             .find_user(&pool.id, &challenge.username)?
             .filter(|u| u.username == challenge.username)
             .ok_or_else(expired)?;

@@ -8,7 +8,7 @@ use crate::error::PoolStoreError;
 use crate::model::{Client, Domain, ResourceServer};
 
 /// Schema version 2 to 3: the hosted UI's tables.
-pub(super) const MIGRATION: &str = "
+pub const MIGRATION: &str = "
 CREATE TABLE domains (
     domain TEXT PRIMARY KEY,
     pool_id TEXT NOT NULL UNIQUE REFERENCES pools(id) ON DELETE CASCADE,
@@ -25,10 +25,12 @@ CREATE TABLE session_scopes (
 impl Store {
     /// Records a domain; `false` if the domain is taken.
     pub fn insert_domain(&self, domain: &Domain) -> Result<bool, PoolStoreError> {
-        let changed = self.conn().execute(
-            "INSERT OR IGNORE INTO domains (domain, pool_id, created) VALUES (?1, ?2, ?3)",
-            params![domain.domain, domain.pool_id, domain.created],
-        )?;
+        let changed = self.with_conn(|conn| {
+            Ok(conn.execute(
+                "INSERT OR IGNORE INTO domains (domain, pool_id, created) VALUES (?1, ?2, ?3)",
+                params![domain.domain, domain.pool_id, domain.created],
+            )?)
+        })?;
         Ok(changed == 1)
     }
 
@@ -56,10 +58,12 @@ impl Store {
 
     /// `false` if the pool has no such domain.
     pub fn delete_domain(&self, domain: &str, pool_id: &str) -> Result<bool, PoolStoreError> {
-        let changed = self.conn().execute(
-            "DELETE FROM domains WHERE domain = ?1 AND pool_id = ?2",
-            params![domain, pool_id],
-        )?;
+        let changed = self.with_conn(|conn| {
+            Ok(conn.execute(
+                "DELETE FROM domains WHERE domain = ?1 AND pool_id = ?2",
+                params![domain, pool_id],
+            )?)
+        })?;
         Ok(changed == 1)
     }
 
@@ -69,7 +73,8 @@ impl Store {
         server: &ResourceServer,
         now: i64,
     ) -> Result<bool, PoolStoreError> {
-        let changed = self.conn().execute(
+        let changed = self.with_conn(|conn| {
+            Ok(conn.execute(
             "INSERT OR IGNORE INTO resource_servers (pool_id, identifier, name, scopes, created)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -79,22 +84,25 @@ impl Store {
                 serde_json::to_string(&server.scopes)?,
                 now
             ],
-        )?;
+        )?)
+        })?;
         Ok(changed == 1)
     }
 
     /// `false` if there is no such resource server.
     pub fn update_resource_server(&self, server: &ResourceServer) -> Result<bool, PoolStoreError> {
-        let changed = self.conn().execute(
-            "UPDATE resource_servers SET name = ?3, scopes = ?4
+        let changed = self.with_conn(|conn| {
+            Ok(conn.execute(
+                "UPDATE resource_servers SET name = ?3, scopes = ?4
              WHERE pool_id = ?1 AND identifier = ?2",
-            params![
-                server.pool_id,
-                server.identifier,
-                server.name,
-                serde_json::to_string(&server.scopes)?
-            ],
-        )?;
+                params![
+                    server.pool_id,
+                    server.identifier,
+                    server.name,
+                    serde_json::to_string(&server.scopes)?
+                ],
+            )?)
+        })?;
         Ok(changed == 1)
     }
 
@@ -103,10 +111,12 @@ impl Store {
         pool_id: &str,
         identifier: &str,
     ) -> Result<bool, PoolStoreError> {
-        let changed = self.conn().execute(
-            "DELETE FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
-            params![pool_id, identifier],
-        )?;
+        let changed = self.with_conn(|conn| {
+            Ok(conn.execute(
+                "DELETE FROM resource_servers WHERE pool_id = ?1 AND identifier = ?2",
+                params![pool_id, identifier],
+            )?)
+        })?;
         Ok(changed == 1)
     }
 

@@ -2,9 +2,32 @@
 //! and the `SchemaAttributes` every pool description carries (the standard attributes,
 //! then the custom ones).
 
-use super::STANDARD_ATTRIBUTES;
-use crate::error::CognitoError;
+use crate::error::PoolError;
 use crate::model::{NumberBound, SchemaAttribute, StringBound};
+
+/// The standard attributes of a Cognito pool's schema.
+pub const STANDARD_ATTRIBUTES: [&str; 20] = [
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+    "sub",
+];
 
 /// Cognito's limit on custom attributes per pool.
 const MAX_CUSTOM_ATTRIBUTES: usize = 50;
@@ -19,13 +42,13 @@ fn standard_type(name: &str) -> &'static str {
     }
 }
 
-fn invalid(message: String) -> CognitoError {
-    CognitoError::InvalidParameter(message)
+fn invalid(message: String) -> PoolError {
+    PoolError::InvalidParameter(message)
 }
 
 /// Checks a CreateUserPool `Schema` and returns it in stored form (custom names without
 /// their `custom:` prefix, as requested).
-pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, CognitoError> {
+pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, PoolError> {
     let mut seen = std::collections::BTreeSet::new();
     for attribute in &schema {
         let name = attribute.name.as_str();
@@ -101,11 +124,7 @@ fn custom<'a>(schema: &'a [SchemaAttribute], name: &str) -> Option<&'a SchemaAtt
 /// `custom:` attribute must be declared (CreateUserPool's `Schema` or AddCustomAttributes),
 /// and its value must fit its declared type and bounds. Standard names are checked by the
 /// caller.
-pub fn check_value(
-    schema: &[SchemaAttribute],
-    name: &str,
-    value: &str,
-) -> Result<(), CognitoError> {
+pub fn check_value(schema: &[SchemaAttribute], name: &str, value: &str) -> Result<(), PoolError> {
     if !name.starts_with("custom:") {
         return Ok(());
     }
@@ -163,7 +182,7 @@ pub fn check_value(
 pub fn add_custom(
     schema: &mut Vec<SchemaAttribute>,
     added: Vec<SchemaAttribute>,
-) -> Result<(), CognitoError> {
+) -> Result<(), PoolError> {
     let added: Vec<SchemaAttribute> = added
         .into_iter()
         .map(|a| SchemaAttribute {
@@ -201,7 +220,7 @@ pub fn add_custom(
     Ok(())
 }
 
-fn parse_bound(name: &str, which: &str, value: Option<&str>) -> Result<Option<i64>, CognitoError> {
+fn parse_bound(name: &str, which: &str, value: Option<&str>) -> Result<Option<i64>, PoolError> {
     value
         .map(|v| {
             v.trim()
@@ -251,7 +270,7 @@ pub fn describe(schema: &[SchemaAttribute]) -> Vec<SchemaAttribute> {
 /// The columns of Cognito's user import CSV for a pool with `schema`, in `GetCSVHeader`'s
 /// order: the standard attributes (without `sub`, which Cognito assigns), the pool's custom
 /// ones, then `cognito:mfa_enabled` and `cognito:username`.
-pub(crate) fn csv_header(schema: &[SchemaAttribute]) -> Vec<String> {
+pub fn csv_header(schema: &[SchemaAttribute]) -> Vec<String> {
     const STANDARD_COLUMNS: [&str; 19] = [
         "name",
         "given_name",

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::PoolOpenError;
+use taskapi_userpool::PoolOpenError;
+use taskapi_userpool::random::string_from;
 
 /// The profile of the generated pair in the credentials file.
 pub const PROFILE: &str = "taskapi-local";
@@ -41,10 +42,18 @@ impl AccessKey {
         (!id.is_empty() && !secret.is_empty()).then_some(Self { id, secret })
     }
 
+    /// A fresh pair in AWS's shapes, so tools that check them accept it: an id of `AKIA`
+    /// and 16 base-32 characters, a secret of 40 characters of AWS's alphabet.
     fn generate() -> Self {
         Self {
-            id: crate::random::access_key_id(),
-            secret: crate::random::secret_access_key(),
+            id: format!(
+                "AKIA{}",
+                string_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+            ),
+            secret: string_from(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                40,
+            ),
         }
     }
 }
@@ -83,7 +92,7 @@ pub(crate) fn load_or_generate(data_dir: &Path) -> Result<(AccessKey, PathBuf), 
         Ok(text) => {
             let key = parse_profile(&text, PROFILE)
                 .ok_or_else(|| unreadable(format!("no complete [{PROFILE}] profile")))?;
-            crate::private::ensure_file(&path).map_err(|e| unreadable(e.to_string()))?;
+            taskapi_userpool::private::ensure_file(&path).map_err(|e| unreadable(e.to_string()))?;
             Ok((key, path))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

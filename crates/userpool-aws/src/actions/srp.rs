@@ -1,5 +1,5 @@
 //! USER_SRP_AUTH: the PASSWORD_VERIFIER challenge and its answer. The arithmetic is in
-//! `crate::srp`; this is the protocol around it (who may try, what is stored, what counts).
+//! `taskapi_userpool::srp`; this is the protocol around it (who may try, what is stored, what counts).
 
 use std::collections::BTreeMap;
 
@@ -7,40 +7,39 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use num_bigint::BigUint;
 
-use super::auth::{SignIn, attempts_exceeded};
+use super::auth::SignIn;
 use super::shapes::AuthResponse;
 use super::{Params, required_param};
-use crate::UserPools;
-use crate::error::CognitoError;
-use crate::model::{Client, Pool, User, UserStatus};
-use crate::srp::{self, Exchange};
+use crate::door::{AwsDoor, SrpBlock};
+use taskapi_userpool::error::PoolError;
+use taskapi_userpool::model::{Client, Pool, User, UserStatus};
+use taskapi_userpool::signin::attempts_exceeded;
+use taskapi_userpool::srp::{self, Exchange};
 
 /// How long a SECRET_BLOCK may be answered when the client sets no `AuthSessionValidity`
 /// (Cognito's default, 3 minutes).
 const DEFAULT_BLOCK_MINUTES: i64 = 3;
 
-impl UserPools {
+impl AwsDoor {
     /// InitiateAuth / AdminInitiateAuth with USER_SRP_AUTH: answers the client's `A` with
     /// the user's salt, our `B` and a single-use SECRET_BLOCK naming the stored exchange.
     /// Unknown users get a decoy that can never verify when the client hides user
     /// existence, so the answer does not tell who has an account.
-    pub(super) fn srp_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, CognitoError> {
+    pub(super) fn srp_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
         let SignIn { client, pool, .. } = sign_in;
         let (name, a_hex) = sign_in.username_and("SRP_A")?;
         if srp::parse_public(a_hex).is_none() {
-            return Err(CognitoError::InvalidParameter(
-                "Invalid SRP_A value.".into(),
-            ));
+            return Err(PoolError::InvalidParameter("Invalid SRP_A value.".into()));
         }
         let now = self.now();
-        let user = match self.store.find_user(&pool.id, name)? {
+        let user = match self.store().find_user(&pool.id, name)? {
             Some(user) => Some(user),
             None if client.config.hides_user_existence() => None,
-            None => return Err(CognitoError::UserNotFound),
+            None => return Err(PoolError::UserNotFound),
         };
         // A locked-out name is refused alike, whether or not it exists.
         let locked_until = user.as_ref().map_or_else(
-            || self.attempts.phantom_locked_until(&pool.id, name),
+            || self.attempts().phantom_locked_until(&pool.id, name),
             |u| u.locked_until,
         );
         if locked_until >= now {
@@ -48,11 +47,11 @@ impl UserPools {
         }
         if let Some(user) = &user {
             if !user.enabled {
-                return Err(CognitoError::NotAuthorized("User is disabled.".into()));
+                return Err(PoolError::NotAuthorized("User is disabled.".into()));
             }
             // Cognito refuses unconfirmed users here already, before any proof.
             if user.status == UserStatus::Unconfirmed {
-                return Err(CognitoError::UserNotConfirmed);
+                return Err(PoolError::UserNotConfirmed);
             }
         }
         let (salt, verifier) = match user.as_ref().and_then(stored_verifier) {
@@ -60,13 +59,11 @@ impl UserPools {
             None => decoy_verifier(),
         };
         let (b_hex, big_b_hex) = srp::server_public(&verifier)
-            .ok_or_else(|| CognitoError::InvalidParameter("Invalid SRP state.".into()))?;
-        let block = STANDARD.encode(crate::random::bytes::<96>());
+            .ok_or_else(|| PoolError::InvalidParameter("Invalid SRP state.".into()))?;
+        let block = STANDARD.encode(taskapi_userpool::random::bytes::<96>());
         let minutes = client
             .config
-            .echo
-            .get("AuthSessionValidity")
-            .and_then(serde_json::Value::as_i64)
+            .auth_session_minutes()
             .unwrap_or(DEFAULT_BLOCK_MINUTES);
         let user_id = user
             .as_ref()
@@ -95,7 +92,7 @@ impl UserPools {
         ]);
         // The exchange lives behind SECRET_BLOCK (pycognito sends no Session); the Session
         // is handed out because Amplify and amazon-cognito-identity-js send it back.
-        let session = STANDARD.encode(crate::random::bytes::<96>());
+        let session = STANDARD.encode(taskapi_userpool::random::bytes::<96>());
         Ok(AuthResponse::challenge(
             "PASSWORD_VERIFIER",
             Some(session),
@@ -111,13 +108,12 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         responses: &Params,
-    ) -> Result<AuthResponse, CognitoError> {
+    ) -> Result<AuthResponse, PoolError> {
         let block = required_param(responses, "PASSWORD_CLAIM_SECRET_BLOCK")?;
         let timestamp = required_param(responses, "TIMESTAMP")?;
         let signature = required_param(responses, "PASSWORD_CLAIM_SIGNATURE")?;
-        let expired = || {
-            CognitoError::NotAuthorized("Invalid session for the user, session is expired.".into())
-        };
+        let expired =
+            || PoolError::NotAuthorized("Invalid session for the user, session is expired.".into());
         let state = self
             .srp_blocks
             .take(block, self.now())
@@ -126,16 +122,16 @@ impl UserPools {
         if state.username.is_empty() {
             // The decoy handed to a name that does not exist: it fails as a wrong proof
             // does, and locks out as one.
-            let _turn = self.attempts.turn(&pool.id, &name.to_lowercase());
+            let _turn = self.attempts().turn(&pool.id, &name.to_lowercase());
             return Err(self.unknown_user_failure(pool, name)?);
         }
         // Proofs for one user are decided one at a time, each on a fresh read.
-        let _turn = self.attempts.turn(&pool.id, &state.username);
+        let _turn = self.attempts().turn(&pool.id, &state.username);
         let user = self
-            .store
+            .store()
             .find_user(&pool.id, name)?
             .filter(|u| u.username == state.username)
-            .ok_or_else(CognitoError::incorrect_credentials)?;
+            .ok_or_else(PoolError::incorrect_credentials)?;
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
@@ -157,7 +153,8 @@ impl UserPools {
             return Err(self.record_failure(&user)?);
         }
         self.password_proven(pool, &user)?;
-        self.after_password(client, pool, &user)
+        let step = self.step_after_password(pool, &user)?;
+        self.render_step(step, client, pool, &user)
     }
 }
 
@@ -169,21 +166,8 @@ fn stored_verifier(user: &User) -> Option<(String, String)> {
 
 /// A random salt and verifier for a user who does not exist.
 fn decoy_verifier() -> (String, String) {
-    let salt = BigUint::from_bytes_be(&crate::random::bytes::<16>()).to_str_radix(16);
-    let verifier = BigUint::from_bytes_be(&crate::random::bytes::<384>()).to_str_radix(16);
+    let salt = BigUint::from_bytes_be(&taskapi_userpool::random::bytes::<16>()).to_str_radix(16);
+    let verifier =
+        BigUint::from_bytes_be(&taskapi_userpool::random::bytes::<384>()).to_str_radix(16);
     (salt, verifier)
-}
-
-/// The server half of one USER_SRP_AUTH exchange, kept in memory (a stranger's abandoned sign-ins cost no disk), found by
-/// its SECRET_BLOCK: the client's
-/// `A`, our secret `b` and public `B` (hex). `username` is empty for a decoy handed out for
-/// an unknown user, which can never verify.
-#[derive(Clone)]
-pub(crate) struct SrpBlock {
-    pub pool_id: String,
-    pub client_id: String,
-    pub username: String,
-    pub a_hex: String,
-    pub b_hex: String,
-    pub big_b_hex: String,
 }
