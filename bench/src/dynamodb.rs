@@ -188,7 +188,59 @@ async fn exercise(
         let event = door.event(Request::new("DELETE", &format!("/tasks/{id}")), &user);
         run.call("DELETE /tasks/{id}", &event, 204).await?;
     }
+    planning(&mut run, door, calls).await?;
     Ok(run.into_results())
+}
+
+/// The planning routes, as a user with as many dated tasks as undated ones: creates with a
+/// due date, a page of `GET /upcoming` (GSI2) and of `GET /tasks?sort=due_at` (GSI3), and a
+/// PATCH that reopens a done task with a due date (the one update that also writes the
+/// task's Upcoming keys, a second request).
+async fn planning(run: &mut Runner<'_>, door: Door<'_>, calls: usize) -> anyhow::Result<()> {
+    let user = Caller::new(None);
+    let creates = calls.max(PAGE + 1);
+    let mut ids = Vec::with_capacity(creates);
+    // As many without a due date.
+    for n in 0..creates {
+        let undated = json!({ "title": format!("undated {n}") });
+        let event = door.event(Request::new("POST", "/tasks").json(undated), &user);
+        run.call("POST /tasks (no due date)", &event, 201).await?;
+    }
+    for n in 0..creates {
+        let due = format!("2030-01-01T{:02}:{:02}:00Z", (n / 60) % 24, n % 60);
+        let dated = json!({ "title": format!("dated {n}"), "due_at": due, "status": "done" });
+        let event = door.event(Request::new("POST", "/tasks").json(dated), &user);
+        let body = run.call("POST /tasks (with due_at)", &event, 201).await?;
+        ids.push(body["task_id"].as_str().context("task_id")?.to_owned());
+    }
+    for id in &ids {
+        let event = door.event(
+            Request::new("PATCH", &format!("/tasks/{id}")).json(json!({ "status": "pending" })),
+            &user,
+        );
+        run.call("PATCH /tasks/{id} (reopens a dated task)", &event, 200)
+            .await?;
+    }
+    let limit = PAGE.to_string();
+    for _ in 0..calls {
+        let event = door.event(
+            Request::new("GET", "/upcoming").query(&[("limit", &limit)]),
+            &user,
+        );
+        let body = run.call("GET /upcoming (page of 20)", &event, 200).await?;
+        ensure!(body["count"] == PAGE, "a short page: {body}");
+    }
+    for _ in 0..calls {
+        let event = door.event(
+            Request::new("GET", "/tasks").query(&[("sort", "due_at"), ("limit", &limit)]),
+            &user,
+        );
+        let body = run
+            .call("GET /tasks?sort=due_at (page of 20)", &event, 200)
+            .await?;
+        ensure!(body["count"] == PAGE, "a short page: {body}");
+    }
+    Ok(())
 }
 
 fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) -> RouteResult {

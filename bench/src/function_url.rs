@@ -64,6 +64,8 @@ pub async fn run(binary: &Path, profile: Profile) -> anyhow::Result<Report> {
             title: Title::parse("Verify the caller")?,
             description: Description::parse("behind a Function URL")?,
             status: Status::Pending,
+            due_at: None,
+            priority: taskapi_domain::Priority::None,
         },
         Timestamp::now(),
     );

@@ -63,10 +63,14 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
             start_after: None,
         };
         let time = async |status: Option<Status>| -> anyhow::Result<Spread> {
+            let filter = taskapi_domain::TaskFilter {
+                status,
+                ..Default::default()
+            };
             let mut samples = Vec::with_capacity(profile.repetitions);
             for _ in 0..profile.repetitions {
                 let started = Instant::now();
-                let page = store.list_for_owner(&owner, status, &query).await?;
+                let page = store.list_for_owner(&owner, &filter, &query).await?;
                 samples.push(started.elapsed());
                 anyhow::ensure!(page.tasks.len() == 20, "a full page");
             }
@@ -105,6 +109,8 @@ async fn fill(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<
                     title: Title::parse(&format!("task {n}"))?,
                     description: Description::parse("benchmark task")?,
                     status,
+                    due_at: None,
+                    priority: taskapi_domain::Priority::None,
                 },
                 Timestamp::now(),
             );

@@ -6,8 +6,9 @@
 //! route, through the counting [`proxy`]), [`cost`] (dollars per million calls through each
 //! front door), [`function_url`] (what verifying the token in the function costs),
 //! [`shards`] (the status index's write ceiling and the sharded admin page), [`lists`]
-//! (status-filtered lists on SQLite as a user's tasks grow) and [`signup`] (the local user
-//! pool under a burst of unauthenticated sign-ups), [`transfer`] (`taskapi import` and
+//! (status-filtered lists on SQLite as a user's tasks grow), [`planning`] (the Upcoming
+//! view and due-date sorted lists as a user's tasks grow), [`signup`] (the local user
+//! pool under a burst of unauthenticated sign-ups) and [`transfer`] (`taskapi import` and
 //! `export` at scale).
 
 mod chart;
@@ -20,6 +21,7 @@ mod lambda;
 mod lists;
 mod local;
 mod peers;
+mod planning;
 mod pocketbase;
 mod pools;
 mod process;
@@ -74,6 +76,8 @@ enum Part {
     Shards,
     /// Status-filtered lists on SQLite as a user's tasks grow.
     Lists,
+    /// The Upcoming view and due-date sorted lists on SQLite as a user's tasks grow.
+    Planning,
     /// 64 concurrent unauthenticated sign-ups: memory and API latency.
     Signup,
     /// taskapi beside PocketBase and the Cognito emulators, started from the checkout.
@@ -131,6 +135,16 @@ async fn main() -> anyhow::Result<()> {
     if parts.contains(&Part::Lists) {
         let report = lists::run(pick(quick, lists::Profile::FULL, lists::Profile::QUICK)).await?;
         publish(out, "lists", "Status-filtered lists on SQLite", &report)?;
+    }
+    if parts.contains(&Part::Planning) {
+        let profile = pick(quick, planning::Profile::FULL, planning::Profile::QUICK);
+        let report = planning::run(profile).await?;
+        publish(
+            out,
+            "planning",
+            "Upcoming and due-date order on SQLite",
+            &report,
+        )?;
     }
     if parts.contains(&Part::Signup) {
         let profile = pick(quick, signup::Profile::FULL, signup::Profile::QUICK);

@@ -135,6 +135,8 @@ async fn admin_pages(
                 title: Title::parse(&format!("pending task {n}"))?,
                 description: Description::parse("waiting for an admin")?,
                 status: Status::Pending,
+                due_at: None,
+                priority: taskapi_domain::Priority::None,
             },
             Timestamp::now(),
         );

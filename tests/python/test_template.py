@@ -21,6 +21,7 @@ ROUTES = {
     ("GET", "/tasks"),
     ("POST", "/tasks"),
     ("GET", "/tasks/{taskId}"),
+    ("GET", "/upcoming"),
     ("PATCH", "/tasks/{taskId}"),
     ("DELETE", "/tasks/{taskId}"),
     ("GET", "/admin/tasks"),
@@ -100,7 +101,7 @@ def test_table_is_the_seeds_with_pitr(template):
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    (gsi,) = table["GlobalSecondaryIndexes"]
+    gsi = table["GlobalSecondaryIndexes"][0]
     assert gsi["IndexName"] == "GSI1" and gsi["Projection"] == {"ProjectionType": "ALL"}
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] == {
         "Fn::If": ["PointInTimeRecoveryOn", True, False]
@@ -119,6 +120,23 @@ def test_pitr_and_deletion_protection_are_parameters_on_by_default(template):
         assert template["Conditions"][condition] == {
             "Fn::Equals": [{"Ref": parameter}, "true"]
         }
+
+
+def test_the_table_has_the_sparse_due_date_indexes(template):
+    """GSI2 (the Upcoming view) always; GSI3 (due-date order) unless a stack deployed before
+    them is being upgraded one index per update (DueDateIndexes=UpcomingOnly)."""
+    table = template["Resources"]["TasksTable"]["Properties"]
+    upcoming = table["GlobalSecondaryIndexes"][1]
+    assert upcoming["IndexName"] == "GSI2"
+    assert [k["AttributeName"] for k in upcoming["KeySchema"]] == ["GSI2PK", "GSI2SK"]
+    condition, due_order, absent = table["GlobalSecondaryIndexes"][2]["Fn::If"]
+    assert condition == "HasDueOrderIndex" and absent == {"Ref": "AWS::NoValue"}
+    assert due_order["IndexName"] == "GSI3"
+    assert [k["AttributeName"] for k in due_order["KeySchema"]] == ["GSI3PK", "GSI3SK"]
+    assert template["Parameters"]["DueDateIndexes"]["Default"] == "Both"
+    reader = template["Resources"]["ListTasksFunction"]["Properties"]["Policies"][0]["Statement"]
+    indexes = [statement["Resource"]["Fn::Sub"] for statement in reader[1:]]
+    assert indexes == ["${TasksTable.Arn}/index/GSI2", "${TasksTable.Arn}/index/GSI3"]
 
 
 def test_user_pool_and_client_are_the_seeds(template):

@@ -263,13 +263,21 @@ def test_the_whole_journey(server, context):
 
     app.add_task("Buy milk", "Two litres")
     app.add_task("Write report")
-    # The third one with the keyboard alone: Title, Description, Status, then "Add task".
+    # The third one with the keyboard alone: Title, Description, Status, Due (its date and
+    # time parts, left empty), Priority, then "Add task".
     app.field("Title").focus()
     page.keyboard.type("Call Alice")
     page.keyboard.press("Tab")
     page.keyboard.type("About the offsite")
     page.keyboard.press("Tab")
     expect(app.field("Status")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(app.field("Due")).to_be_focused()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if app.field("Priority").evaluate("element => element === document.activeElement"):
+            break
+    expect(app.field("Priority")).to_be_focused()
     page.keyboard.press("Tab")
     expect(app.button("Add task")).to_be_focused()
     page.keyboard.press("Enter")
@@ -324,6 +332,65 @@ def test_the_whole_journey(server, context):
     expect(app.heading("Sign in")).to_be_visible()
     page.reload()
     expect(app.heading("Sign in")).to_be_visible()
+    assert not app.problems, app.problems
+
+
+def test_planning_due_dates_priorities_and_upcoming(server, context):
+    """Due dates and priorities through the forms, "Overdue" and "Due today" cues, the list
+    sorted by due date, and the Upcoming screen (marking a task done there removes it)."""
+    email = confirmed_user(server, "planning")
+    token = api_token(server, email)
+    now = datetime.now().astimezone()
+    end_of_today = now.replace(hour=23, minute=59, second=59, microsecond=0)
+    later_today = min(now + timedelta(minutes=5), end_of_today)
+    for body in [
+        {"title": "Overdue report", "due_at": "2020-01-01T09:00:00Z", "priority": "high"},
+        {"title": "Today call", "due_at": later_today.isoformat()},
+        {"title": "Someday"},
+    ]:
+        created = requests.post(server.base_url + "/tasks", json=body, headers={"Authorization": token})
+        assert created.status_code == 201, created.text
+    app = App(context, server).open()
+    page = app.page
+    app.sign_in(email)
+    expect(app.task("Overdue report").locator(".cue")).to_have_text("Overdue")
+    expect(app.task("Overdue report")).to_contain_text("High priority")
+    expect(app.task("Today call").locator(".cue")).to_have_text("Due today")
+    expect(app.task("Someday").locator(".planning")).to_have_count(0)
+
+    app.field("Title").fill("Plan the trip")
+    app.field("Due").fill("2030-06-01T09:30")
+    app.field("Priority").select_option(label="Urgent")
+    app.button("Add task").click()
+    expect(app.task("Plan the trip")).to_contain_text("Urgent priority")
+    expect(app.task("Plan the trip").locator("time").first).to_have_attribute(
+        "datetime", re.compile(r"^2030-06-0[12]T\d\d:30:00\.000000Z$")
+    )
+    app.check("tasks-planning")
+
+    app.field("Sort by").select_option(label="Due date")
+    expect(page.locator("li.task")).to_have_count(4)
+    assert app.titles() == ["Overdue report", "Today call", "Plan the trip", "Someday"]
+
+    app.task("Plan the trip").get_by_role("button", name="Edit").click()
+    expect(app.field("Due")).to_have_value("2030-06-01T09:30")
+    expect(app.field("Priority")).to_have_value("urgent")
+    app.field("Due").fill("")
+    app.button("Save").click()
+    expect(app.task("Plan the trip")).not_to_contain_text("Due")
+
+    app.button("Upcoming").click()
+    expect(app.heading("Upcoming")).to_be_visible()
+    expect(page.locator("li.task")).to_have_count(2)
+    assert app.titles() == ["Overdue report", "Today call"]
+    app.check("upcoming")
+    app.task("Overdue report").get_by_role("button", name="Mark done").click()
+    expect(page.locator("li.task")).to_have_count(1)
+    assert app.titles() == ["Today call"]
+
+    app.button("My tasks").click()
+    expect(app.task("Overdue report")).to_contain_text("Done")
+    expect(app.task("Overdue report").locator(".cue")).to_have_count(0)
     assert not app.problems, app.problems
 
 
@@ -589,15 +656,23 @@ def test_two_people_share_a_project(server, browser):
         member.button("Open tasks of Launch").click()
         expect(member.heading("Launch")).to_be_visible()
         member.field("Title").fill("Shared task")
+        member.field("Due").fill("2030-05-01T10:00")
         member.field("Assignee").select_option(label=member_email)
         member.button("Add task").click()
         expect(member.task("Shared task")).to_contain_text(f"Assigned to {member_email}")
         member.check("project-tasks")
+        # Assigned to them with a due date: in their Upcoming view, until it is done.
+        member.button("Upcoming").click()
+        expect(member.task("Shared task")).to_contain_text("Assigned to you in a project")
+        member.check("upcoming-project")
 
         owner.button("Open tasks").click()
         expect(owner.task("Shared task")).to_contain_text(f"Assigned to {member_email}")
         owner.button("Mark done: Shared task").click()
         expect(owner.task("Shared task").locator(".status")).to_have_text("Done")
+        member.button("Upcoming").click()
+        expect(member.page.get_by_text("Nothing is due.", exact=False)).to_be_visible()
+        expect(member.task("Shared task")).to_have_count(0)
 
         # Demoted to viewer: the member reads the list, with nothing that would change it.
         owner.button("Projects").click()

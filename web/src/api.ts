@@ -16,6 +16,19 @@ export const STATUSES: { value: Status; label: string }[] = [
   { value: "done", label: "Done" },
 ];
 
+export type Priority = "none" | "low" | "medium" | "high" | "urgent";
+
+export const PRIORITIES: { value: Priority; label: string }[] = [
+  { value: "none", label: "None" },
+  { value: "low", label: "Low" },
+  { value: "medium", label: "Medium" },
+  { value: "high", label: "High" },
+  { value: "urgent", label: "Urgent" },
+];
+
+/** A task list's order: oldest first, or soonest due first (undated tasks last). */
+export type Sort = "created_at" | "due_at";
+
 export type Role = "owner" | "editor" | "viewer";
 
 export const ROLES: { value: Role; label: string }[] = [
@@ -29,6 +42,9 @@ export interface Task {
   title: string;
   description: string;
   status: Status;
+  /** When it is due (RFC 3339 UTC), or null. */
+  due_at: string | null;
+  priority: Priority;
   created_at: string;
   updated_at: string;
   /** Project tasks only: the project, who created it and who it is assigned to. */
@@ -75,12 +91,15 @@ export interface Versioned {
   etag: string | null;
 }
 
-export type TaskChanges = Partial<Pick<Task, "title" | "description" | "status" | "assignee">>;
+export type TaskChanges = Partial<
+  Pick<Task, "title" | "description" | "status" | "due_at" | "priority" | "assignee">
+>;
 
-/** Which tasks a list shows: a status, and in a project, one assignee. */
+/** Which tasks a list shows, in which order: a status, and in a project, one assignee. */
 export interface TaskFilter {
   status: Status | "";
   assignee?: string;
+  sort?: Sort;
 }
 
 /** The task routes under one path: the user's own (`/tasks`) or a project's. */
@@ -91,7 +110,7 @@ export class TaskRoutes {
   ) {}
 
   list(filter: TaskFilter, nextToken?: string): Promise<TaskPage> {
-    const params = { status: filter.status, assignee: filter.assignee, next_token: nextToken };
+    const params = { status: filter.status, assignee: filter.assignee, sort: filter.sort, next_token: nextToken };
     return this.api.json("GET", `${this.base}${query(params)}`);
   }
 
@@ -130,6 +149,11 @@ export class Api {
   /** A project's tasks. */
   projectTasks(projectId: string): TaskRoutes {
     return new TaskRoutes(this, `${projectPath(projectId)}/tasks`);
+  }
+
+  /** The user's open tasks with a due date, own and assigned in projects, soonest first. */
+  upcoming(nextToken?: string): Promise<TaskPage> {
+    return this.json("GET", `/upcoming${query({ next_token: nextToken })}`);
   }
 
   listAll(status: Status, nextToken?: string): Promise<TaskPage> {

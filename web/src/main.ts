@@ -16,6 +16,7 @@ import { setSessionExpiredHandler } from "./dom";
 import { describe } from "./errors";
 import { Shell } from "./shell";
 import { showTasks } from "./tasks-screen";
+import { showUpcoming } from "./upcoming-screen";
 
 function configureAmplify(config: AppConfig): void {
   const oauth = config.oauth;
@@ -77,7 +78,13 @@ async function main(): Promise<void> {
   // Listen before configuring: configuring starts the code exchange.
   const returning = returningFromHostedUi() ? hostedUiResult() : null;
   configureAmplify(config);
-  const shell = new Shell(config, { signIn: showSignIn, tasks: showTasks, projects: showProjects, admin: showAdmin });
+  const shell = new Shell(config, {
+    signIn: showSignIn,
+    tasks: showTasks,
+    upcoming: showUpcoming,
+    projects: showProjects,
+    admin: showAdmin,
+  });
   setSessionExpiredHandler((message) => shell.signedOut(message));
 
   if (returning) {

@@ -24,6 +24,7 @@ export class Shell {
   private readonly screens: {
     signIn: (shell: Shell, email?: string, message?: string) => void;
     tasks: (shell: Shell) => void;
+    upcoming: (shell: Shell) => void;
     projects: (shell: Shell) => void;
     admin: (shell: Shell) => void;
   };
@@ -85,6 +86,9 @@ export class Shell {
     const mine = button("My tasks");
     mine.addEventListener("click", () => this.screens.tasks(this));
     items.push(mine);
+    const upcoming = button("Upcoming");
+    upcoming.addEventListener("click", () => this.screens.upcoming(this));
+    items.push(upcoming);
     const projects = button("Projects");
     projects.addEventListener("click", () => this.screens.projects(this));
     items.push(projects);

@@ -1,6 +1,7 @@
-/** A list of tasks, oldest first, with loading and empty states and "Load more". */
+/** A list of tasks, in the order the API gives, with loading and empty states and "Load more". */
 import { STATUSES, type Task, type TaskPage } from "./api";
 import { Notice, button, h, whileBusy } from "./dom";
+import { dueCue, planningLine } from "./planning";
 
 interface ListOptions {
   /** The sentence shown when there is nothing to list. */
@@ -81,11 +82,13 @@ export class TaskList {
   private item(task: Task): HTMLLIElement {
     const status = STATUSES.find((s) => s.value === task.status)?.label ?? task.status;
     const actions = this.options.actions(task);
+    const cue = dueCue(task);
     return h(
       "li",
-      { class: "task", "data-id": task.task_id },
+      { class: cue ? `task task-${cue}` : "task", "data-id": task.task_id },
       h("h3", { class: "task-title" }, task.title),
       h("p", { class: `status status-${task.status}` }, status),
+      planningLine(task),
       task.description ? h("p", { class: "description" }, task.description) : null,
       this.options.details?.(task) ?? null,
       h("p", { class: "meta" }, "Created ", h("time", { datetime: task.created_at }, formatTime(task.created_at))),

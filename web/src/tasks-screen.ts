@@ -1,16 +1,32 @@
 /**
  * A list of tasks, the user's own or a project's: a form that adds a task or edits one (with
- * `If-Match`, and a reload offer on 412), a status filter (and in a project, an assignee
- * picker and "Assigned to me"), the list oldest first with "Load more", and deletion after a
- * confirmation. A project's viewers get the list without any control that would change it.
+ * `If-Match`, and a reload offer on 412; a due date picker and a priority), a status filter
+ * and a sort (oldest first or by due date), in a project an assignee picker and "Assigned to
+ * me", the list with "Load more", and deletion after a confirmation. A project's viewers get the list without any control that would change it.
  */
-import { type Member, type Project, STATUSES, type Status, type Task, type TaskChanges, type TaskRoutes } from "./api";
+import {
+  type Member,
+  PRIORITIES,
+  type Priority,
+  type Project,
+  STATUSES,
+  type Sort,
+  type Status,
+  type Task,
+  type TaskChanges,
+  type TaskRoutes,
+} from "./api";
 import { ApiError } from "./errors";
 import { Notice, button, field, h, input, select, whileBusy } from "./dom";
+import { fromLocalInput, toLocalInput } from "./planning";
 import type { Shell } from "./shell";
 import { TaskList } from "./task-list";
 
 const FILTERS = [{ value: "", label: "All" }, ...STATUSES];
+const SORTS: { value: Sort; label: string }[] = [
+  { value: "created_at", label: "Oldest first" },
+  { value: "due_at", label: "Due date" },
+];
 
 /** Whose tasks a screen shows. */
 interface TaskScope {
@@ -41,6 +57,7 @@ export function showProjectTasks(shell: Shell, project: Project): void {
 function showTaskScreen(shell: Shell, scope: TaskScope): void {
   const notice = new Notice();
   const filter = select(FILTERS);
+  const sort = select(SORTS, "created_at");
   const members = scope.project?.members ?? [];
   const mineOnly = input({ type: "checkbox", name: "assigned-to-me" });
   const canEdit = scope.project?.project.role !== "viewer";
@@ -56,7 +73,11 @@ function showTaskScreen(shell: Shell, scope: TaskScope): void {
     },
     load: (nextToken) =>
       scope.routes.list(
-        { status: filter.value as Status | "", assignee: mineOnly.checked ? shell.user?.sub : undefined },
+        {
+          status: filter.value as Status | "",
+          assignee: mineOnly.checked ? shell.user?.sub : undefined,
+          sort: sort.value as Sort,
+        },
         nextToken,
       ),
     actions: (task) => (canEdit ? taskActions(task) : []),
@@ -65,7 +86,8 @@ function showTaskScreen(shell: Shell, scope: TaskScope): void {
   });
   const editor = canEdit
     ? new TaskForm(scope.routes, members, notice, {
-        created: (task) => list.added(task, matches(task)),
+        // Oldest first, a new task goes at the end; by due date, where only the API knows.
+        created: (task) => (sort.value === "due_at" ? list.reload() : list.added(task, matches(task))),
         saved: (task) => list.replaced(task, matches(task)),
         deleted: (id) => list.removed(id),
       })
@@ -93,11 +115,13 @@ function showTaskScreen(shell: Shell, scope: TaskScope): void {
   }
 
   filter.addEventListener("change", () => list.reload());
+  sort.addEventListener("change", () => list.reload());
   mineOnly.addEventListener("change", () => list.reload());
   const filterBar = h(
     "div",
     { class: "filter" },
     field("Show", filter),
+    field("Sort by", sort),
     scope.project ? field("Assigned to me", mineOnly) : null,
   );
   const readOnly = canEdit
@@ -133,6 +157,9 @@ class TaskForm {
   private readonly title = input({ type: "text", name: "title", required: true, maxlength: "200" });
   private readonly description = h("textarea", { name: "description", rows: "3", maxlength: "4000" });
   private readonly status = select(STATUSES, "pending");
+  /** When it is due, in the browser's time zone; empty for no due date. */
+  private readonly due = input({ type: "datetime-local", name: "due_at" });
+  private readonly priority = select(PRIORITIES, "none");
   /** In a project: who the task is assigned to (a member, or nobody). */
   private readonly assignee: HTMLSelectElement | null;
   private readonly buttons = h("div", { class: "actions" });
@@ -156,6 +183,8 @@ class TaskForm {
       field("Title", this.title),
       field("Description", this.description),
       field("Status", this.status),
+      field("Due", this.due),
+      field("Priority", this.priority),
       this.assignee ? field("Assignee", this.assignee) : null,
       this.buttons,
       this.dialog,
@@ -211,6 +240,8 @@ class TaskForm {
     this.title.value = task.title;
     this.description.value = task.description;
     this.status.value = task.status;
+    this.due.value = toLocalInput(task.due_at);
+    this.priority.value = task.priority ?? "none";
     if (this.assignee) this.assignee.value = task.assignee ?? "";
     const cancel = button("Cancel");
     cancel.addEventListener("click", () => {
@@ -227,6 +258,8 @@ class TaskForm {
     this.title.value = "";
     this.description.value = "";
     this.status.value = "pending";
+    this.due.value = "";
+    this.priority.value = "none";
     if (this.assignee) this.assignee.value = "";
     this.buttons.replaceChildren(h("button", { type: "submit", class: "primary" }, "Add task"));
   }
@@ -236,6 +269,9 @@ class TaskForm {
       title: this.title.value.trim(),
       description: this.description.value,
       status: this.status.value as Status,
+      // An empty field is no due date: null clears one when editing.
+      due_at: fromLocalInput(this.due.value),
+      priority: this.priority.value as Priority,
     };
     // A new task is unassigned unless someone is picked; an edit may clear the assignee.
     if (this.assignee && (this.assignee.value || this.editing)) changes.assignee = this.assignee.value || null;

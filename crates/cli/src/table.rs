@@ -30,6 +30,11 @@ pub async fn create(config: TableConfig) -> anyhow::Result<()> {
                 dynamo.table
             )
         }
+        TableCreation::Upgraded { added } => println!(
+            "table {} already existed; added the index(es) {} (ACTIVE)",
+            dynamo.table,
+            added.join(", ")
+        ),
     }
     Ok(())
 }

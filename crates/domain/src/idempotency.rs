@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::{NewTask, Task, ValidationError};
+use crate::{NewTask, Priority, Task, ValidationError};
 
 /// How long a key is remembered, as Stripe's API and Lambda Powertools do by default.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -80,6 +80,15 @@ impl IdempotentCreate {
     }
 
     fn over(key: IdempotencyKey, extra: &[&str], request: &NewTask, used_at: i64) -> Self {
+        // The planning fields count only when set, so a request without them keeps the
+        // fingerprint it had before they existed (a key used then still replays).
+        let due = request
+            .due_at
+            .as_ref()
+            .map(|due| format!("due_at:{}", due.as_str()));
+        let priority = (request.priority != Priority::None)
+            .then(|| format!("priority:{}", request.priority.as_str()));
+        let planning: Vec<&str> = due.iter().chain(&priority).map(String::as_str).collect();
         let mut hash = Sha256::new();
         // Length-prefixed, so no two different requests can run together into one text.
         for part in [
@@ -89,6 +98,7 @@ impl IdempotentCreate {
         ]
         .iter()
         .chain(extra)
+        .chain(&planning)
         {
             hash.update((part.len() as u64).to_be_bytes());
             hash.update(part.as_bytes());
@@ -121,7 +131,7 @@ pub enum Created {
     New,
     /// The key was used before with the same request: nothing was stored, and this is the
     /// task that first request created, as it was answered then.
-    Replayed(Task),
+    Replayed(Box<Task>),
 }
 
 #[cfg(test)]
@@ -134,7 +144,28 @@ mod tests {
             title: Title::parse(title).unwrap(),
             description: Description::parse("").unwrap(),
             status,
+            due_at: None,
+            priority: Priority::None,
         }
+    }
+
+    #[test]
+    fn planning_fields_are_part_of_the_request_only_when_set() {
+        let key = || IdempotencyKey::parse("k").unwrap();
+        let plain = IdempotentCreate::new(key(), &request("a", Status::Pending), 0);
+        let mut urgent = request("a", Status::Pending);
+        urgent.priority = Priority::Urgent;
+        let mut due = request("a", Status::Pending);
+        due.due_at = Some(crate::parse_instant("due_at", "2026-01-01T00:00:00Z").unwrap());
+        let fingerprints = [
+            plain,
+            IdempotentCreate::new(key(), &urgent, 0),
+            IdempotentCreate::new(key(), &due, 0),
+        ]
+        .map(|once| once.fingerprint);
+        assert_ne!(fingerprints[0], fingerprints[1]);
+        assert_ne!(fingerprints[0], fingerprints[2]);
+        assert_ne!(fingerprints[1], fingerprints[2]);
     }
 
     #[test]

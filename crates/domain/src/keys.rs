@@ -3,7 +3,9 @@
 
 use std::hash::Hasher;
 
-use crate::{Email, IdempotencyKey, InvitationId, ProjectId, Status, TaskId, ValidationError};
+use crate::{
+    Email, IdempotencyKey, InvitationId, ProjectId, Status, TaskId, Timestamp, ValidationError,
+};
 
 /// Table name used by the seed.
 pub const TABLE_NAME: &str = "TaskApp";
@@ -78,6 +80,37 @@ pub fn invitee_pk(email: &Email) -> String {
 /// per caller, as for personal tasks): `IDEMPOTENCY#<sub>#<key>`.
 pub fn project_idempotency_sk(sub: &str, key: &IdempotencyKey) -> String {
     format!("{IDEMPOTENCY_PREFIX}{sub}#{}", key.as_str())
+}
+
+/// The sparse global secondary index of the Upcoming view: only open tasks with a due
+/// date carry its keys, under the user whose view they are in (a personal task's owner, a
+/// project task's assignee), so a page of it reads only such tasks.
+pub const GSI2: &str = "GSI2";
+/// The sparse global secondary index of a due-date sorted list: every task with a due
+/// date carries its keys, under its own partition (`USER#<sub>` or `PROJECT#<id>`).
+pub const GSI3: &str = "GSI3";
+
+/// GSI2 partition key of the tasks in `sub`'s Upcoming view: `UPCOMING#<sub>`.
+pub fn upcoming_gsi2pk(sub: &str) -> String {
+    format!("UPCOMING#{sub}")
+}
+
+/// GSI3 partition key of the tasks with a due date in partition `pk`: `DUE#<pk>`, so a
+/// GSI3 key never looks like a table key.
+pub fn due_gsi3pk(pk: &str) -> String {
+    format!("DUE#{pk}")
+}
+
+/// The sort key of a task in both due-date indexes: `<due_at>#<task_id>`. Due dates are
+/// fixed-width UTC text, so text order is time order; the id orders tasks due at the same
+/// instant the same way in every store.
+pub fn due_sk(due_at: &Timestamp, id: &TaskId) -> String {
+    format!("{}#{}", due_at.as_str(), id.as_str())
+}
+
+/// The user a partition key names, for a personal task's partition (`USER#<sub>`).
+pub fn owner_of_pk(pk: &str) -> Option<&str> {
+    pk.strip_prefix(USER_PREFIX)
 }
 
 /// GSI1 partition key of a task: `STATUS#<status>`.

@@ -7,6 +7,7 @@
 mod cause;
 mod idempotency;
 pub mod keys;
+mod planning;
 
 /// The Cognito group whose members may use the admin view (claim `cognito:groups`). The
 /// local user pool creates it; the SAM template names the same group.
@@ -21,6 +22,7 @@ mod validate;
 pub use cause::cause_chain;
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
 pub use page::PageScope;
+pub use planning::{Priority, Sort, parse_instant};
 pub use projects::{
     Action, Email, INVITATION_LIFETIME, Invitation, InvitationId, MAX_MEMBERS, Membership, Project,
     ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role, Store,

@@ -169,6 +169,8 @@ mod tests {
             title: "t".into(),
             description: String::new(),
             status: Status::Pending,
+            due_at: None,
+            priority: crate::Priority::None,
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
         }

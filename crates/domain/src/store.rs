@@ -5,16 +5,34 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Created, IdempotentCreate, Limit, Status, Task, TaskId, TaskPatch, Timestamp};
+use crate::{
+    Created, IdempotentCreate, Limit, Status, Task, TaskFilter, TaskId, TaskPatch, Timestamp,
+};
 
 /// Where a list left off: the key of the last item returned, in the table's own terms
-/// (DynamoDB's `LastEvaluatedKey`). `gsi1pk`/`gsi1sk` are set for the admin (GSI1) view.
+/// (DynamoDB's `LastEvaluatedKey`). `gsi1pk`/`gsi1sk` are set for the admin (GSI1) view;
+/// `due_sk` for a position in a due-date index (the Upcoming view, a due-date sorted list;
+/// see [`keys::due_sk`](crate::keys::due_sk)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageKey {
     pub pk: String,
     pub sk: String,
     pub gsi1pk: Option<String>,
     pub gsi1sk: Option<String>,
+    pub due_sk: Option<String>,
+}
+
+impl PageKey {
+    /// A position in the table itself (its primary key only).
+    pub fn table(pk: String, sk: String) -> Self {
+        Self {
+            pk,
+            sk,
+            gsi1pk: None,
+            gsi1sk: None,
+            due_sk: None,
+        }
+    }
 }
 
 /// One page of a list. `next` is `None` on the last page. A page may hold fewer than
@@ -98,13 +116,19 @@ pub trait TaskStore: Send + Sync + 'static {
 
     async fn get(&self, owner: &str, id: &TaskId) -> Result<Option<Task>, StoreError>;
 
-    /// `owner`'s tasks in creation order, optionally only those in `status`.
+    /// `owner`'s tasks in `filter.sort` order, only those `filter` lets through (a
+    /// personal task has no assignee: `filter.assignee` is for project lists).
     async fn list_for_owner(
         &self,
         owner: &str,
-        status: Option<Status>,
+        filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError>;
+
+    /// `user`'s Upcoming view: their open tasks with a due date, own and assigned to them
+    /// in projects, soonest first. Read from an index that holds only such tasks, so a
+    /// page costs the same however many other tasks there are.
+    async fn upcoming(&self, user: &str, query: &ListQuery) -> Result<Page, StoreError>;
 
     /// Every user's tasks in `status`, oldest first (the GSI1 admin view).
     async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError>;

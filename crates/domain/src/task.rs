@@ -7,7 +7,7 @@ use time::format_description::BorrowedFormatItem;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use crate::{Description, ProjectFields, Title, ValidationError};
+use crate::{Description, Priority, ProjectFields, Title, ValidationError};
 
 /// A task as the API returns it. Key attributes (`PK`, `SK`, `GSI1*`) never leave the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,6 +16,9 @@ pub struct Task {
     pub title: String,
     pub description: String,
     pub status: Status,
+    /// When the task is due (UTC); `null` when it is not. Absent from items the seed wrote.
+    pub due_at: Option<Timestamp>,
+    pub priority: Priority,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Set for a task in a project; absent (not even `null`) on a personal task, which
@@ -32,7 +35,7 @@ mod schema {
 
     use utoipa::openapi::{RefOr, schema::Schema};
 
-    use super::{Status, Task, TaskId};
+    use super::{Priority, Status, Task, TaskId};
 
     /// A task as the API returns it. Only its schema is used; no value is ever built.
     #[derive(utoipa::ToSchema)]
@@ -43,6 +46,10 @@ mod schema {
         title: String,
         description: String,
         status: Status,
+        /// When the task is due, in UTC; `null` when it is not.
+        #[schema(format = DateTime)]
+        due_at: Option<String>,
+        priority: Priority,
         #[schema(format = DateTime)]
         created_at: String,
         #[schema(format = DateTime)]
@@ -83,6 +90,8 @@ impl Task {
             title: new.title.into_inner(),
             description: new.description.into_inner(),
             status: new.status,
+            due_at: new.due_at,
+            priority: new.priority,
             created_at: now.clone(),
             updated_at: now,
             project: None,
@@ -102,6 +111,8 @@ pub struct NewTask {
     pub title: Title,
     pub description: Description,
     pub status: Status,
+    pub due_at: Option<Timestamp>,
+    pub priority: Priority,
 }
 
 /// A validated partial update: only the fields present change.
@@ -110,6 +121,9 @@ pub struct TaskPatch {
     pub title: Option<Title>,
     pub description: Option<Description>,
     pub status: Option<Status>,
+    /// `Some(None)` clears the due date.
+    pub due_at: Option<Option<Timestamp>>,
+    pub priority: Option<Priority>,
     /// Project tasks only: `Some(None)` unassigns.
     pub assignee: Option<Option<String>>,
 }
@@ -119,6 +133,8 @@ impl TaskPatch {
         self.title.is_none()
             && self.description.is_none()
             && self.status.is_none()
+            && self.due_at.is_none()
+            && self.priority.is_none()
             && self.assignee.is_none()
     }
 }

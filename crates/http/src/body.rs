@@ -183,6 +183,16 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// For optional fields that may be cleared: absent is `None`, `null` is `Some(None)`, so
+/// "leave it" and "clear it" differ.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// serde_json appends " at line L column C"; the field name says more than the position.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {

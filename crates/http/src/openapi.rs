@@ -3,7 +3,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, Header, Ref, Response};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::routes::{admin, invitations, project_tasks, projects, tasks};
+use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,7 @@ use crate::routes::{admin, invitations, project_tasks, projects, tasks};
         tasks::get_task,
         tasks::update_task,
         tasks::delete_task,
+        upcoming::list_upcoming,
         projects::create_project,
         projects::list_projects,
         projects::get_project,

@@ -167,9 +167,12 @@ impl TaskStore for DiskGone {
     async fn list_for_owner(
         &self,
         _: &str,
-        _: Option<Status>,
+        _: &taskapi_domain::TaskFilter,
         _: &ListQuery,
     ) -> Result<Page, StoreError> {
+        Err(fault())
+    }
+    async fn upcoming(&self, _: &str, _: &ListQuery) -> Result<Page, StoreError> {
         Err(fault())
     }
     async fn list_by_status(&self, _: Status, _: &ListQuery) -> Result<Page, StoreError> {

@@ -4,6 +4,7 @@
 //! use fresh owners, so they can run on a table that already holds data.
 
 pub mod idempotency;
+pub mod planning;
 pub mod projects;
 pub mod transfer;
 
@@ -11,8 +12,8 @@ use std::collections::HashSet;
 use std::fmt::Debug;
 
 use taskapi_domain::{
-    Description, Limit, ListQuery, NewTask, Status, StoreError, Task, TaskId, TaskPatch, TaskStore,
-    TaskUpdate, Timestamp, Title,
+    Description, Limit, ListQuery, NewTask, Priority, Status, StoreError, Task, TaskFilter, TaskId,
+    TaskPatch, TaskStore, TaskUpdate, Timestamp, Title,
 };
 
 /// One `#[tokio::test]` per conformance check. `$open` is an async function returning
@@ -35,6 +36,21 @@ macro_rules! conformance_tests {
             lists_by_status_across_users,
             is_ready,
         );
+        $crate::conformance_tests!(@planning $open;
+            planning_fields_round_trip,
+            lists_by_due_date_across_pages,
+            due_before_filters_either_order,
+            upcoming_holds_open_dated_tasks_soonest_first,
+        );
+    };
+    (@planning $open:path; $($check:ident,)*) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (_guard, store) = $open().await;
+                $crate::planning::$check(&store).await;
+            }
+        )*
     };
     (@each $open:path; $($check:ident,)*) => {
         $(
@@ -71,6 +87,14 @@ fn patch_now(patch: TaskPatch) -> TaskUpdate {
     }
 }
 
+/// A list of the tasks in `status`, in creation order.
+pub fn in_status(status: Status) -> TaskFilter {
+    TaskFilter {
+        status: Some(status),
+        ..TaskFilter::default()
+    }
+}
+
 /// Asserts that `result` is `Err(StoreError::NotFound)`; `what` names the attempt.
 fn assert_not_found<T: Debug>(result: Result<T, StoreError>, what: &str) {
     assert!(
@@ -94,6 +118,8 @@ pub fn task_created_now(title: &str, description: &str, status: Status) -> Task 
             title: Title::parse(title).unwrap(),
             description: Description::parse(description).unwrap(),
             status,
+            due_at: None,
+            priority: Priority::None,
         },
         Timestamp::now(),
     )
@@ -176,14 +202,19 @@ pub async fn lists_a_users_tasks_in_creation_order_across_pages(store: &dyn Task
     for n in 0..27 {
         created.push(put(store, &alice, &format!("task {n:02}"), Status::Pending).await);
     }
-    let listed = all_pages("7", async |q| store.list_for_owner(&alice, None, &q).await).await;
+    let listed = all_pages("7", async |q| {
+        store
+            .list_for_owner(&alice, &TaskFilter::default(), &q)
+            .await
+    })
+    .await;
     assert_eq!(
         ids(&listed),
         ids(&created),
         "every task once, in creation order"
     );
     let first = store
-        .list_for_owner(&alice, None, &query("100"))
+        .list_for_owner(&alice, &TaskFilter::default(), &query("100"))
         .await
         .unwrap();
     assert_eq!(first.tasks, created, "one big page holds them all");
@@ -206,13 +237,15 @@ pub async fn filters_a_users_list_by_status(store: &dyn TaskStore) {
         }
     }
     let listed = all_pages("2", async |q| {
-        store.list_for_owner(&alice, Some(Status::Done), &q).await
+        store
+            .list_for_owner(&alice, &in_status(Status::Done), &q)
+            .await
     })
     .await;
     assert_eq!(ids(&listed), ids(&done), "only done tasks, in order");
     let none = all_pages("5", async |q| {
         store
-            .list_for_owner(&alice, Some(Status::InProgress), &q)
+            .list_for_owner(&alice, &in_status(Status::InProgress), &q)
             .await
     })
     .await;
@@ -226,7 +259,7 @@ pub async fn owners_are_isolated(store: &dyn TaskStore) {
     let task = put(store, &alice, "private", Status::Pending).await;
     assert_eq!(store.get(&mallory, &task.task_id).await.unwrap(), None);
     let listed = store
-        .list_for_owner(&mallory, None, &query("100"))
+        .list_for_owner(&mallory, &TaskFilter::default(), &query("100"))
         .await
         .unwrap();
     assert!(listed.tasks.is_empty(), "another owner's list is empty");
@@ -286,8 +319,7 @@ pub async fn updates_are_partial_and_move_the_status_index(store: &dyn TaskStore
     let retitle = patch_now(TaskPatch {
         title: Some(Title::parse("final").unwrap()),
         description: Some(Description::parse("").unwrap()),
-        status: None,
-        assignee: None,
+        ..TaskPatch::default()
     });
     let retitled = store.update(&alice, &task.task_id, &retitle).await.unwrap();
     assert_eq!(
@@ -367,7 +399,7 @@ pub async fn deletes(store: &dyn TaskStore) {
         "a second delete",
     );
     let listed = store
-        .list_for_owner(&alice, None, &query("10"))
+        .list_for_owner(&alice, &TaskFilter::default(), &query("10"))
         .await
         .unwrap();
     assert_eq!(listed.tasks, vec![keep]);

@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use taskapi_domain::{
     Created, Description, Email, IdempotencyKey, IdempotentCreate, Invitation, ListQuery,
-    MAX_MEMBERS, Membership, NewTask, Project, ProjectFields, ProjectId, ProjectName, Role, Status,
-    Store, StoreError, Task, TaskFilter, TaskId, TaskPatch, TaskUpdate, Timestamp, Title,
+    MAX_MEMBERS, Membership, NewTask, Priority, Project, ProjectFields, ProjectId, ProjectName,
+    Role, Status, Store, StoreError, Task, TaskFilter, TaskId, TaskPatch, TaskUpdate, Timestamp,
+    Title,
 };
 
 use crate::{all_pages, ids, new_task, owner, query, status_update};
@@ -33,6 +34,10 @@ macro_rules! project_tests {
             a_full_project_takes_no_more_members,
             deleting_a_project_leaves_nothing,
         );
+        $crate::project_tests!(@planning $open;
+            upcoming_follows_the_assignee,
+            project_lists_sort_by_due_date,
+        );
     };
     (@each $open:path; $($check:ident,)*) => {
         $(
@@ -40,6 +45,15 @@ macro_rules! project_tests {
             async fn $check() {
                 let (_guard, store) = $open().await;
                 $crate::projects::$check(&store).await;
+            }
+        )*
+    };
+    (@planning $open:path; $($check:ident,)*) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (_guard, store) = $open().await;
+                $crate::planning::$check(&store).await;
             }
         )*
     };
@@ -56,7 +70,7 @@ fn membership(project: &Project, user: &str, role: Role) -> Membership {
 }
 
 /// A new project of a new owner: the project and the owner's membership.
-async fn project_of(store: &dyn Store, name: &str) -> (Project, Membership) {
+pub(crate) async fn project_of(store: &dyn Store, name: &str) -> (Project, Membership) {
     let project = Project::create(ProjectName::parse(name).unwrap(), Timestamp::now());
     let owner = membership(&project, &owner(), Role::Owner);
     store
@@ -82,7 +96,7 @@ async fn invite(store: &dyn Store, project: &Project, user: &str, role: Role) ->
 }
 
 /// Invites a new user with `role` and accepts for them: their membership.
-async fn join(store: &dyn Store, project: &Project, role: Role) -> Membership {
+pub(crate) async fn join(store: &dyn Store, project: &Project, role: Role) -> Membership {
     let user = owner();
     let invitation = invite(store, project, &user, role).await;
     let member = membership(project, &user, role);
@@ -90,7 +104,7 @@ async fn join(store: &dyn Store, project: &Project, role: Role) -> Membership {
     member
 }
 
-fn project_task(project: &Project, by: &str, title: &str, status: Status) -> Task {
+pub(crate) fn project_task(project: &Project, by: &str, title: &str, status: Status) -> Task {
     let mut task = new_task(title, status);
     task.project = Some(ProjectFields {
         project_id: project.project_id.clone(),
@@ -100,7 +114,7 @@ fn project_task(project: &Project, by: &str, title: &str, status: Status) -> Tas
     task
 }
 
-fn assign(assignee: Option<&str>) -> TaskUpdate {
+pub(crate) fn assign(assignee: Option<&str>) -> TaskUpdate {
     TaskUpdate {
         patch: TaskPatch {
             assignee: Some(assignee.map(str::to_owned)),
@@ -481,7 +495,7 @@ pub async fn project_tasks_live_in_their_project(store: &dyn Store) {
     );
     assert!(
         store
-            .list_for_owner(&owner.user_id, None, &query("100"))
+            .list_for_owner(&owner.user_id, &TaskFilter::default(), &query("100"))
             .await
             .unwrap()
             .tasks
@@ -578,7 +592,7 @@ pub async fn project_tasks_filter_by_status_and_assignee(store: &dyn Store) {
     );
     let done = list(TaskFilter {
         status: Some(Status::Done),
-        assignee: None,
+        ..TaskFilter::default()
     })
     .await;
     assert_eq!(
@@ -591,14 +605,15 @@ pub async fn project_tasks_filter_by_status_and_assignee(store: &dyn Store) {
             .as_str())
     );
     let mine = list(TaskFilter {
-        status: None,
         assignee: Some(owner.user_id.clone()),
+        ..TaskFilter::default()
     })
     .await;
     assert_eq!(mine.len(), 5);
     let mine_done = list(TaskFilter {
         status: Some(Status::Done),
         assignee: Some(owner.user_id.clone()),
+        ..TaskFilter::default()
     })
     .await;
     let titles: HashSet<_> = mine_done.iter().map(|t| t.title.as_str()).collect();
@@ -613,6 +628,8 @@ pub async fn keyed_project_task_creates_are_retry_safe(store: &dyn Store) {
         title: Title::parse("once").unwrap(),
         description: Description::default(),
         status: Status::Pending,
+        due_at: None,
+        priority: Priority::None,
     };
     let key = IdempotencyKey::parse("retry-1").unwrap();
     let keyed = |assignee: Option<&str>| {
@@ -639,7 +656,7 @@ pub async fn keyed_project_task_creates_are_retry_safe(store: &dyn Store) {
         .await;
     assert_eq!(
         replayed.unwrap(),
-        Created::Replayed(first.clone()),
+        Created::Replayed(Box::new(first.clone())),
         "the first task, as it was"
     );
     let other = attempt(&editor.user_id, None);

@@ -170,7 +170,7 @@ impl DynamoStore {
             return Ok(None);
         }
         Ok(Some(if fingerprint == once.fingerprint {
-            Ok(Created::Replayed(first))
+            Ok(Created::Replayed(Box::new(first)))
         } else {
             Err(StoreError::IdempotencyKeyReused)
         }))
@@ -182,8 +182,8 @@ fn to_record(at: &RecordKey, task: &Task, once: &IdempotentCreate) -> Item {
     record_item(&at.pk, &at.sk, task, &once.fingerprint, once.expires_at)
 }
 
-/// A record: the task's own attributes (without its GSI1 keys, so the admin view never
-/// lists it) under sort key `sk` of partition `pk`, with the fingerprint and the expiry.
+/// A record: the task's own attributes (without its index keys, so no view ever lists it)
+/// under sort key `sk` of partition `pk`, with the fingerprint and the expiry.
 pub(crate) fn record_item(
     pk: &str,
     sk: &str,
@@ -195,6 +195,9 @@ pub(crate) fn record_item(
     let mut record = item::to_item_in(pk.to_owned(), task, StatusShards::SEED);
     record.remove(attr::GSI1PK);
     record.remove(attr::GSI1SK);
+    for index_key in attr::DUE_INDEX_KEYS {
+        record.remove(index_key);
+    }
     record.insert(attr::SK.to_owned(), s(sk));
     record.insert(FINGERPRINT.to_owned(), s(fingerprint));
     record.insert(TTL_ATTRIBUTE.to_owned(), number(expires_at));

@@ -1,5 +1,7 @@
 //! Tasks as DynamoDB items, in the seed's exact layout: every attribute a string (`S`),
-//! keys built by [`taskapi_domain::keys`], `GSI1SK` = `created_at`.
+//! keys built by [`taskapi_domain::keys`], `GSI1SK` = `created_at`. The planning fields
+//! are written only when set (`due_at`, a `priority` other than `none`), with the keys of
+//! the sparse due-date indexes, so a task without them is the seed's item byte for byte.
 //!
 //! Reading is lenient because the seed's handlers never validated what they stored: a JSON
 //! number in `title` became an `N`, `description` may be missing, `status` may be any
@@ -9,7 +11,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use taskapi_domain::keys::{self, StatusShards};
-use taskapi_domain::{ProjectFields, ProjectId, Status, Task, TaskId, Timestamp};
+use taskapi_domain::{Priority, ProjectFields, ProjectId, Status, Task, TaskId, Timestamp};
 
 /// An item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
@@ -29,6 +31,36 @@ pub(crate) mod attr {
     pub const PROJECT_ID: &str = "project_id";
     pub const CREATED_BY: &str = "created_by";
     pub const ASSIGNEE: &str = "assignee";
+    pub const DUE_AT: &str = "due_at";
+    pub const PRIORITY: &str = "priority";
+    /// The sparse index of the Upcoming view ([`keys::GSI2`]).
+    pub const GSI2PK: &str = "GSI2PK";
+    pub const GSI2SK: &str = "GSI2SK";
+    /// The sparse index of a due-date sorted list ([`keys::GSI3`]).
+    pub const GSI3PK: &str = "GSI3PK";
+    pub const GSI3SK: &str = "GSI3SK";
+    /// Every attribute of the due-date indexes: what a copy of a task outside the
+    /// partition's task list (an idempotency record) must not carry.
+    pub const DUE_INDEX_KEYS: [&str; 4] = [GSI2PK, GSI2SK, GSI3PK, GSI3SK];
+}
+
+/// The keys of `task`'s due-date indexes, stored in partition `pk`: the GSI3 keys while it
+/// has a due date, the GSI2 keys while it is in someone's Upcoming view
+/// ([`Task::upcoming_for`]). An attribute not listed is one the item must not have.
+pub(crate) fn due_index_keys(pk: &str, task: &Task) -> Vec<(&'static str, String)> {
+    let Some(due) = &task.due_at else {
+        return Vec::new();
+    };
+    let due_sk = keys::due_sk(due, &task.task_id);
+    let mut index = vec![
+        (attr::GSI3PK, keys::due_gsi3pk(pk)),
+        (attr::GSI3SK, due_sk.clone()),
+    ];
+    if let Some(user) = task.upcoming_for(keys::owner_of_pk(pk)) {
+        index.push((attr::GSI2PK, keys::upcoming_gsi2pk(user)));
+        index.push((attr::GSI2SK, due_sk));
+    }
+    index
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
@@ -47,7 +79,17 @@ pub(crate) fn key_in(pk: String, id: &TaskId) -> Item {
 /// writes it (with `shards` = 1; else only `GSI1PK` differs); a project task also carries its
 /// project's fields (`assignee` only when someone is assigned).
 pub(crate) fn to_item_in(pk: String, task: &Task, shards: StatusShards) -> Item {
+    let index = due_index_keys(&pk, task);
     let mut item = key_in(pk, &task.task_id);
+    for (name, value) in index {
+        item.insert(name.to_owned(), s(value));
+    }
+    if let Some(due) = &task.due_at {
+        item.insert(attr::DUE_AT.to_owned(), s(due.as_str()));
+    }
+    if task.priority != Priority::None {
+        item.insert(attr::PRIORITY.to_owned(), s(task.priority.as_str()));
+    }
     if let Some(project) = &task.project {
         item.insert(attr::PROJECT_ID.to_owned(), s(project.project_id.as_str()));
         item.insert(attr::CREATED_BY.to_owned(), s(&project.created_by));
@@ -115,7 +157,16 @@ pub(crate) fn from_item(item: &Item) -> Result<Task, UnreadableItem> {
             })
         })
         .transpose()?;
+    let priority = match text(attr::PRIORITY) {
+        Some(raw) => raw.parse().unwrap_or_else(|_| {
+            tracing::warn!(task_id = %task_id, priority = %raw, "unknown priority read as none");
+            Priority::None
+        }),
+        None => Priority::None,
+    };
     Ok(Task {
+        due_at: text(attr::DUE_AT).map(Timestamp::from_stored),
+        priority,
         task_id,
         project,
         title: text(attr::TITLE).unwrap_or_default(),
@@ -197,6 +248,8 @@ mod tests {
             status: Status::InProgress,
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
+            due_at: None,
+            priority: Priority::None,
             project: None,
         };
         let item = to_item_in(keys::user_pk("abc"), &task, StatusShards::SEED);
@@ -213,5 +266,47 @@ mod tests {
             "every attribute is S"
         );
         assert_eq!(from_item(&item).unwrap(), task);
+        let names: std::collections::BTreeSet<&str> = item.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            std::collections::BTreeSet::from([
+                "PK",
+                "SK",
+                "GSI1PK",
+                "GSI1SK",
+                "task_id",
+                "title",
+                "description",
+                "status",
+                "created_at",
+                "updated_at"
+            ]),
+            "an unplanned task has the seed's attributes, no more"
+        );
+    }
+
+    #[test]
+    fn a_seed_item_reads_as_unplanned() {
+        let task = from_item(&seed_item()).unwrap();
+        assert_eq!((task.due_at, task.priority), (None, Priority::None));
+    }
+
+    #[test]
+    fn planned_tasks_carry_their_due_index_keys() {
+        let mut task = from_item(&seed_item()).unwrap();
+        task.due_at = Some(Timestamp::from_stored("2030-01-01T00:00:00.000000Z".into()));
+        task.priority = Priority::High;
+        let item = to_item_in(keys::user_pk("abc"), &task, StatusShards::SEED);
+        let due_sk = format!("2030-01-01T00:00:00.000000Z#{}", task.task_id);
+        assert_eq!(item["GSI2PK"], s("UPCOMING#abc"));
+        assert_eq!(item["GSI2SK"], s(&due_sk));
+        assert_eq!(item["GSI3PK"], s("DUE#USER#abc"));
+        assert_eq!(item["GSI3SK"], s(&due_sk));
+        assert_eq!(item["priority"], s("high"));
+        assert_eq!(from_item(&item).unwrap(), task);
+        task.status = Status::Done;
+        let done = to_item_in(keys::user_pk("abc"), &task, StatusShards::SEED);
+        assert!(!done.contains_key("GSI2PK") && !done.contains_key("GSI2SK"));
+        assert!(done.contains_key("GSI3PK"), "still in the due-sorted list");
     }
 }

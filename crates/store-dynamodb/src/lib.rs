@@ -4,7 +4,8 @@
 //! Reading order: [`config`] (where the table is and how the client is built), [`store`]
 //! (one request per call), [`item`] (task ⇄ item, lenient with what the seed wrote),
 //! [`page_key`] (`LastEvaluatedKey` ⇄ [`PageKey`](taskapi_domain::PageKey)),
-//! [`status_index`] (the admin view over sharded status keys), [`error`] (every SDK failure
+//! [`status_index`] (the admin view over sharded status keys), [`planning`] (the Upcoming
+//! view and due-date order, from two sparse indexes), [`error`] (every SDK failure
 //! mapped in one place), [`table`] (creating the table), [`reshard`] (moving the status
 //! keys to another shard count), [`transfer`] (items ⇄ [`Record`](taskapi_domain::Record)s,
 //! the parallel scan and the batched import of `taskapi export`/`import`) and
@@ -17,6 +18,7 @@ mod idempotency;
 mod invitations;
 mod item;
 mod page_key;
+mod planning;
 mod project_item;
 mod projects;
 mod purge;

@@ -26,10 +26,8 @@ pub(crate) fn from_last_evaluated(key: Option<&Item>) -> Result<Option<PageKey>,
             StoreError::internal(format!("LastEvaluatedKey without a string {name}: {key:?}"))
         })
     };
-    Ok(Some(PageKey {
-        pk: required(attr::PK)?,
-        sk: required(attr::SK)?,
-        gsi1pk: None,
-        gsi1sk: None,
-    }))
+    Ok(Some(PageKey::table(
+        required(attr::PK)?,
+        required(attr::SK)?,
+    )))
 }

@@ -421,13 +421,7 @@ impl ProjectStore for DynamoStore {
         filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        self.list_in(
-            keys::project_pk(project),
-            filter.status,
-            filter.assignee.as_deref(),
-            query,
-        )
-        .await
+        self.list_in(keys::project_pk(project), filter, query).await
     }
 
     async fn update_project_task(

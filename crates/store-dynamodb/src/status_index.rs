@@ -55,6 +55,7 @@ impl Position {
             sk: self.sk,
             gsi1pk: Some(keys::status_gsi1pk(status)),
             gsi1sk: Some(self.gsi1sk),
+            due_sk: None,
         }
     }
 

@@ -6,20 +6,22 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TableStatus,
 };
 use taskapi_domain::keys::{self, StatusShards};
 use taskapi_domain::{
-    Created, IdempotentCreate, ListQuery, NotReady, Page, Status, StoreError, Task, TaskId,
-    TaskStore, TaskUpdate, Timestamp,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Priority, Status, StoreError,
+    Task, TaskFilter, TaskId, TaskPatch, TaskStore, TaskUpdate, Timestamp,
 };
 
 use crate::error::{conditional, from_sdk};
 use crate::idempotency::RecordKey;
 use crate::item::{self, Item, attr, s};
 use crate::page_key;
+use crate::planning::filtered;
 
 /// The task table on DynamoDB (or anything that speaks its protocol).
 #[derive(Debug, Clone)]
@@ -69,18 +71,37 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Runs one page of a query and reads its items. Items that cannot be shown as tasks
-    /// are skipped with a warning rather than failing the whole list.
-    async fn page(
+    /// Runs one page of a query of the table itself and reads its items.
+    pub(crate) async fn page(
         &self,
-        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        request: QueryFluentBuilder,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        let limit = i32::try_from(query.limit.get()).expect("a page limit fits in i32");
+        let start = query.start_after.as_ref().map(page_key::to_start_key);
+        self.page_at(
+            request,
+            query.limit.get(),
+            start,
+            page_key::from_last_evaluated,
+        )
+        .await
+    }
+
+    /// Runs one page of up to `limit` items of a query from `start`, and reads its items
+    /// and, with `position`, where the next page starts. Items that cannot be shown as
+    /// tasks are skipped with a warning rather than failing the whole list.
+    pub(crate) async fn page_at(
+        &self,
+        request: QueryFluentBuilder,
+        limit: usize,
+        start: Option<Item>,
+        position: impl FnOnce(Option<&Item>) -> Result<Option<PageKey>, StoreError>,
+    ) -> Result<Page, StoreError> {
+        let limit = i32::try_from(limit).expect("a page limit fits in i32");
         let output = request
             .table_name(&self.table)
             .limit(limit)
-            .set_exclusive_start_key(query.start_after.as_ref().map(page_key::to_start_key))
+            .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(from_sdk)?;
@@ -95,7 +116,7 @@ impl DynamoStore {
             .collect();
         Ok(Page {
             tasks,
-            next: page_key::from_last_evaluated(output.last_evaluated_key())?,
+            next: position(output.last_evaluated_key())?,
         })
     }
 
@@ -134,11 +155,14 @@ impl TaskStore for DynamoStore {
     async fn list_for_owner(
         &self,
         owner: &str,
-        status: Option<Status>,
+        filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        self.list_in(keys::user_pk(owner), status, None, query)
-            .await
+        self.list_in(keys::user_pk(owner), filter, query).await
+    }
+
+    async fn upcoming(&self, user: &str, query: &ListQuery) -> Result<Page, StoreError> {
+        self.upcoming_page(user, query).await
     }
 
     async fn list_by_status(&self, status: Status, query: &ListQuery) -> Result<Page, StoreError> {
@@ -215,40 +239,30 @@ impl DynamoStore {
             .map_err(StoreError::internal)
     }
 
-    /// The tasks of partition `pk`, filtered by status and assignee when given.
+    /// A page of partition `pk`'s tasks in `filter`'s order, filtered as it says.
     pub(crate) async fn list_in(
         &self,
         pk: String,
-        status: Option<Status>,
-        assignee: Option<&str>,
+        filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
-        let mut request = self
-            .client
+        match filter.sort {
+            taskapi_domain::Sort::CreatedAt => {
+                let request = filtered(self.created_order(&pk), filter, Vec::new());
+                self.page(request, query).await
+            }
+            taskapi_domain::Sort::DueAt => self.due_order_page(pk, filter, query).await,
+        }
+    }
+
+    /// The query of partition `pk`'s tasks in creation (SK) order.
+    pub(crate) fn created_order(&self, pk: &str) -> QueryFluentBuilder {
+        self.client
             .query()
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(keys::TASK_PREFIX))
-            .consistent_read(true);
-        // As the seed filters. DynamoDB applies `Limit` before the filter, so a page may
-        // come back short or empty while `next` still points further.
-        let mut filters = Vec::new();
-        if let Some(status) = status {
-            filters.push("#s = :status");
-            request = request
-                .expression_attribute_names("#s", attr::STATUS)
-                .expression_attribute_values(":status", s(status.as_str()));
-        }
-        if let Some(assignee) = assignee {
-            filters.push("#a = :assignee");
-            request = request
-                .expression_attribute_names("#a", attr::ASSIGNEE)
-                .expression_attribute_values(":assignee", s(assignee));
-        }
-        if !filters.is_empty() {
-            request = request.filter_expression(filters.join(" AND "));
-        }
-        self.page(request, query).await
+            .consistent_read(true)
     }
 
     /// Updates task `id` in partition `pk`.
@@ -258,7 +272,7 @@ impl DynamoStore {
         id: &TaskId,
         update: &TaskUpdate,
     ) -> Result<Task, StoreError> {
-        let expression = UpdateExpression::new(id, update, self.shards);
+        let expression = UpdateExpression::new(&pk, id, update, self.shards);
         let result = self
             .client
             .update_item()
@@ -278,7 +292,9 @@ impl DynamoStore {
                 let stored = output.attributes().ok_or_else(|| {
                     StoreError::internal("UpdateItem with ALL_NEW returned no attributes")
                 })?;
-                item::from_item(stored).map_err(StoreError::internal)
+                let task = item::from_item(stored).map_err(StoreError::internal)?;
+                self.reconcile_due_index(&pk, &task, stored).await?;
+                Ok(task)
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
@@ -364,6 +380,28 @@ fn version_condition(expected: &Timestamp, values: &mut Item) -> String {
     )
 }
 
+/// Whose Upcoming view the task in partition `pk` is in after `patch`, when the patch alone
+/// decides it: `Some(None)` for nobody's (done, no due date, unassigned), `Some(Some(sub))`
+/// when it names an open status and a due date (and, in a project, the assignee). `None`
+/// when that depends on what is stored.
+fn decided_upcoming(pk: &str, patch: &TaskPatch) -> Option<Option<String>> {
+    let owner = keys::owner_of_pk(pk);
+    if patch.status == Some(Status::Done)
+        || matches!(patch.due_at, Some(None))
+        || (owner.is_none() && matches!(patch.assignee, Some(None)))
+    {
+        return Some(None);
+    }
+    if !matches!(patch.due_at, Some(Some(_))) || patch.status.is_none() {
+        return None;
+    }
+    match (owner, &patch.assignee) {
+        (Some(owner), _) => Some(Some(owner.to_owned())),
+        (None, Some(assignee)) => Some(assignee.clone()),
+        (None, None) => None,
+    }
+}
+
 /// The `UpdateItem` expressions for a [`TaskUpdate`]. Every attribute goes through a `#name`
 /// placeholder (`status` is a reserved word, and no other name can then collide with one).
 struct UpdateExpression {
@@ -374,7 +412,7 @@ struct UpdateExpression {
 }
 
 impl UpdateExpression {
-    fn new(id: &TaskId, update: &TaskUpdate, shards: StatusShards) -> Self {
+    fn new(pk: &str, id: &TaskId, update: &TaskUpdate, shards: StatusShards) -> Self {
         let mut this = Self {
             update: String::new(),
             condition: "attribute_exists(PK)".to_owned(),
@@ -383,6 +421,7 @@ impl UpdateExpression {
         };
         let patch = &update.patch;
         let mut sets = vec![this.bind(attr::UPDATED_AT, update.updated_at.as_str())];
+        let mut removes: Vec<&str> = Vec::new();
         if let Some(title) = &patch.title {
             sets.push(this.bind(attr::TITLE, title.as_str()));
         }
@@ -393,18 +432,57 @@ impl UpdateExpression {
             sets.push(this.bind(attr::STATUS, status.as_str()));
             sets.push(this.bind(attr::GSI1PK, &shards.gsi1pk(status, id)));
         }
-        this.update = format!("SET {}", sets.join(", "));
         match &patch.assignee {
-            Some(Some(assignee)) => {
-                let set = this.bind(attr::ASSIGNEE, assignee);
-                this.update = format!("{}, {set}", this.update);
-            }
-            Some(None) => {
-                this.names
-                    .insert(format!("#{}", attr::ASSIGNEE), attr::ASSIGNEE.to_owned());
-                this.update = format!("{} REMOVE #{}", this.update, attr::ASSIGNEE);
-            }
+            Some(Some(assignee)) => sets.push(this.bind(attr::ASSIGNEE, assignee)),
+            Some(None) => removes.push(attr::ASSIGNEE),
             None => {}
+        }
+        match patch.priority {
+            // `none` is the absence of the attribute, as on the seed's items.
+            Some(Priority::None) => removes.push(attr::PRIORITY),
+            Some(priority) => sets.push(this.bind(attr::PRIORITY, priority.as_str())),
+            None => {}
+        }
+        match &patch.due_at {
+            Some(Some(due)) => {
+                sets.push(this.bind(attr::DUE_AT, due.as_str()));
+                sets.push(this.bind(attr::GSI3PK, &keys::due_gsi3pk(pk)));
+                sets.push(this.bind(attr::GSI3SK, &keys::due_sk(due, id)));
+            }
+            Some(None) => removes.extend([attr::DUE_AT, attr::GSI3PK, attr::GSI3SK]),
+            None => {}
+        }
+        // The Upcoming keys. Where the patch alone decides them they are written here, so
+        // the update is one request; else a task leaves a view with this write when it may
+        // (another assignee) and [`DynamoStore::reconcile_due_index`] then puts it where
+        // it now belongs, if anywhere.
+        match decided_upcoming(pk, patch) {
+            Some(None) => removes.extend([attr::GSI2PK, attr::GSI2SK]),
+            Some(Some(user)) => {
+                let due = patch
+                    .due_at
+                    .clone()
+                    .flatten()
+                    .expect("decided with a due date");
+                sets.push(this.bind(attr::GSI2PK, &keys::upcoming_gsi2pk(&user)));
+                sets.push(this.bind(attr::GSI2SK, &keys::due_sk(&due, id)));
+            }
+            None if patch.assignee.is_some() => removes.extend([attr::GSI2PK, attr::GSI2SK]),
+            None => {
+                if let Some(Some(due)) = &patch.due_at {
+                    // Moves the task within the view in place (harmless when it is not in
+                    // it: without GSI2PK the item is not in the index).
+                    sets.push(this.bind(attr::GSI2SK, &keys::due_sk(due, id)));
+                }
+            }
+        }
+        this.update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            for name in &removes {
+                this.names.insert(format!("#{name}"), (*name).to_owned());
+            }
+            let removes: Vec<String> = removes.iter().map(|name| format!("#{name}")).collect();
+            this.update = format!("{} REMOVE {}", this.update, removes.join(", "));
         }
         if let Some(expected) = &update.expected_updated_at {
             this.names.insert(
@@ -421,5 +499,46 @@ impl UpdateExpression {
         self.names.insert(format!("#{name}"), name.to_owned());
         self.values.insert(format!(":{name}"), s(value));
         format!("#{name} = :{name}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use taskapi_domain::parse_instant;
+
+    use super::*;
+
+    #[test]
+    fn a_patch_decides_the_upcoming_view_only_when_it_names_what_it_depends_on() {
+        let due = Some(Some(
+            parse_instant("due_at", "2030-01-01T00:00:00Z").unwrap(),
+        ));
+        let (mine, project) = (keys::user_pk("ann"), "PROJECT#p");
+        let patch = |status, due_at: &Option<Option<Timestamp>>, assignee| TaskPatch {
+            status,
+            due_at: due_at.clone(),
+            assignee,
+            ..TaskPatch::default()
+        };
+        let open = Some(Status::Pending);
+        let bob = Some(Some("bob".to_owned()));
+        for (pk, patch, decided) in [
+            (mine.as_str(), patch(open, &due, None), Some(Some("ann"))),
+            (
+                mine.as_str(),
+                patch(Some(Status::Done), &due, None),
+                Some(None),
+            ),
+            (mine.as_str(), patch(open, &Some(None), None), Some(None)),
+            (mine.as_str(), patch(None, &due, None), None),
+            (mine.as_str(), patch(open, &None, None), None),
+            (project, patch(open, &due, bob.clone()), Some(Some("bob"))),
+            (project, patch(open, &due, None), None),
+            (project, patch(None, &None, Some(None)), Some(None)),
+            (project, patch(None, &None, bob), None),
+        ] {
+            let expected = decided.map(|user| user.map(str::to_owned));
+            assert_eq!(decided_upcoming(pk, &patch), expected, "{pk} {patch:?}");
+        }
     }
 }

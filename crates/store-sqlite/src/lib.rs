@@ -17,6 +17,7 @@
 //! restored.
 
 pub mod fault;
+mod planning;
 mod projects;
 mod readers;
 mod schema;
@@ -24,6 +25,7 @@ mod store;
 mod transfer;
 mod writer;
 
+pub use planning::UPCOMING;
 pub use schema::OpenError;
 pub use store::SqliteStore;
 pub use transfer::ExportError;

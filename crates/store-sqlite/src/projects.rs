@@ -9,12 +9,13 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
     Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership,
     Page, PageKey, Project, ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore,
-    ProjectView, Role, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp,
+    ProjectView, Role, Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp,
     ValidationError, keys,
 };
 
 use crate::SqliteStore;
 use crate::fault::sql;
+use crate::planning;
 use crate::schema::any_task_columns;
 use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task, row_to_task};
 
@@ -105,12 +106,8 @@ impl ProjectStore for SqliteStore {
             let rows = select
                 .query_map(params![user, after, (limit + 1) as i64], |row| {
                     let project = row_to_project(row)?;
-                    let key = PageKey {
-                        pk: pk.clone(),
-                        sk: keys::project_mirror_sk(&project.project_id),
-                        gsi1pk: None,
-                        gsi1sk: None,
-                    };
+                    let key =
+                        PageKey::table(pk.clone(), keys::project_mirror_sk(&project.project_id));
                     let role = parse(row, 4, str::parse::<Role>)?;
                     Ok((ProjectView { project, role }, key))
                 })
@@ -365,6 +362,9 @@ impl ProjectStore for SqliteStore {
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
         let pk = keys::project_pk(project);
+        if filter.sort != Sort::CreatedAt || filter.due_before.is_some() {
+            return self.read(|conn| planning::list(conn, &pk, filter, query));
+        }
         let after = query
             .start_after
             .as_ref()
@@ -376,18 +376,15 @@ impl ProjectStore for SqliteStore {
                 let mut task = row_to_task(row)?;
                 task.project = Some(ProjectFields {
                     project_id: project.clone(),
-                    created_by: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                    assignee: row.get(8)?,
+                    created_by: row
+                        .get::<_, Option<String>>("created_by")?
+                        .unwrap_or_default(),
+                    assignee: row.get("assignee")?,
                 });
                 let sk = keys::task_sk(&task.task_id);
                 Ok(KeyedTask {
                     task,
-                    key: PageKey {
-                        pk: pk.clone(),
-                        sk,
-                        gsi1pk: None,
-                        gsi1sk: None,
-                    },
+                    key: PageKey::table(pk.clone(), sk),
                 })
             };
             let rows_wanted = (limit + 1) as i64;

@@ -6,9 +6,10 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`). Version 2 adds
 /// the owner-by-status index, the readiness probe's row and the idempotency keys; version 3
-/// the projects (their tables, and a task's project columns). All are created on open, so
-/// an older file is upgraded in place.
-const SCHEMA_VERSION: i64 = 3;
+/// the projects (their tables, and a task's project columns); version 4 the planning
+/// fields (a task's due date and priority, and the keys of the two due-date indexes). All
+/// are created on open, so an older file is upgraded in place.
+const SCHEMA_VERSION: i64 = 4;
 
 /// How long the integrity check at start may take. `quick_check` reads the whole file; on a
 /// database too large to read in this time the server starts without it (and says so).
@@ -18,7 +19,7 @@ const QUICK_CHECK_BUDGET: Duration = Duration::from_secs(10);
 /// queries are `concat!`-ed at compile time rather than formatted per request.
 macro_rules! task_columns {
     () => {
-        "task_id, title, description, status, created_at, updated_at"
+        "task_id, title, description, status, created_at, updated_at, due_at, priority"
     };
 }
 pub(crate) use task_columns;
@@ -27,7 +28,7 @@ pub(crate) use task_columns;
 /// `row_to_any_task` order.
 macro_rules! any_task_columns {
     () => {
-        "task_id, title, description, status, created_at, updated_at, project_id, created_by, assignee"
+        "task_id, title, description, status, created_at, updated_at, due_at, priority, project_id, created_by, assignee"
     };
 }
 pub(crate) use any_task_columns;
@@ -95,7 +96,9 @@ macro_rules! task_columns {
              description TEXT NOT NULL,
              status TEXT NOT NULL,
              created_at TEXT NOT NULL,
-             updated_at TEXT NOT NULL,"
+             updated_at TEXT NOT NULL,
+             due_at TEXT,
+             priority TEXT,"
     };
 }
 
@@ -165,6 +168,9 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
              project_id TEXT,
              created_by TEXT,
              assignee TEXT,
+             GSI2PK TEXT,
+             GSI2SK TEXT,
+             GSI3SK TEXT,
              PRIMARY KEY (PK, SK)
          ) WITHOUT ROWID;
          -- GSI1: tasks by status, oldest first; PK and SK break ties as DynamoDB does.
@@ -221,6 +227,17 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
     ))
     .map_err(err)?;
     add_project_columns(&conn).map_err(err)?;
+    add_planning_columns(&conn).map_err(err)?;
+    conn.execute_batch(
+        "-- GSI2, the Upcoming view: only open tasks with a due date have its keys, so the
+         -- index holds nothing else (DynamoDB's sparse GSI2).
+         CREATE INDEX IF NOT EXISTS GSI2 ON TaskApp (GSI2PK, GSI2SK, PK, SK)
+             WHERE GSI2PK IS NOT NULL;
+         -- GSI3, a partition's tasks with a due date in due order (DynamoDB's sparse GSI3,
+         -- whose partition key is the task's own PK here).
+         CREATE INDEX IF NOT EXISTS GSI3 ON TaskApp (PK, GSI3SK) WHERE GSI3SK IS NOT NULL;",
+    )
+    .map_err(err)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(err)?;
     Ok(conn)
@@ -241,6 +258,31 @@ fn add_project_columns(conn: &Connection) -> rusqlite::Result<()> {
         "ALTER TABLE TaskApp ADD COLUMN project_id TEXT;
          ALTER TABLE TaskApp ADD COLUMN created_by TEXT;
          ALTER TABLE TaskApp ADD COLUMN assignee TEXT;",
+    )
+}
+
+/// Tables created before version 4 lack the planning columns: add them (NULL: no due date,
+/// priority `none`, in no due-date index), to the tasks and to the copies idempotency
+/// records keep of them.
+fn add_planning_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let has_them: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('TaskApp') WHERE name = 'GSI3SK'",
+        [],
+        |row| row.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if has_them {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "BEGIN;
+         ALTER TABLE TaskApp ADD COLUMN due_at TEXT;
+         ALTER TABLE TaskApp ADD COLUMN priority TEXT;
+         ALTER TABLE TaskApp ADD COLUMN GSI2PK TEXT;
+         ALTER TABLE TaskApp ADD COLUMN GSI2SK TEXT;
+         ALTER TABLE TaskApp ADD COLUMN GSI3SK TEXT;
+         ALTER TABLE Idempotency ADD COLUMN due_at TEXT;
+         ALTER TABLE Idempotency ADD COLUMN priority TEXT;
+         COMMIT;",
     )
 }
 

@@ -4,12 +4,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 use taskapi_domain::{
-    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, ProjectFields, ProjectId,
-    Status, StoreError, Task, TaskId, TaskStore, TaskUpdate, Timestamp, keys,
+    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Priority, ProjectFields,
+    ProjectId, Sort, Status, StoreError, Task, TaskFilter, TaskId, TaskStore, TaskUpdate,
+    Timestamp, keys,
 };
 
 use crate::OpenError;
 use crate::fault::{Health, sql};
+use crate::planning;
 use crate::readers::Readers;
 use crate::schema::{any_task_columns, open_writer, task_columns};
 use crate::writer::Writer;
@@ -82,7 +84,7 @@ const SELECT_IDEMPOTENCY: &str = concat!(
 const INSERT_TASK: &str = concat!(
     "INSERT INTO TaskApp (",
     task_columns!(),
-    ", PK, SK, GSI1PK, GSI1SK) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ", PK, SK, GSI1PK, GSI1SK) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
      ON CONFLICT (PK, SK) DO NOTHING"
 );
 /// Stores a new project task: a task's columns, its keys, then its project's.
@@ -90,14 +92,15 @@ const INSERT_PROJECT_TASK: &str = concat!(
     "INSERT INTO TaskApp (",
     task_columns!(),
     ", PK, SK, GSI1PK, GSI1SK, project_id, created_by, assignee)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
      ON CONFLICT (PK, SK) DO NOTHING"
 );
 /// Records a key (the task, then the key); an expired record of the same key is replaced.
 pub(crate) const UPSERT_IDEMPOTENCY: &str = concat!(
     "INSERT OR REPLACE INTO Idempotency (",
     task_columns!(),
-    ", PK, idem_key, fingerprint, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ", PK, idem_key, fingerprint, expires_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 );
 /// Deletes a few expired records per keyed create, so the table stays about as large as
 /// one window's keys without a sweeper of its own (DynamoDB's TTL does this there).
@@ -131,10 +134,17 @@ impl TaskStore for SqliteStore {
     async fn list_for_owner(
         &self,
         owner: &str,
-        status: Option<Status>,
+        filter: &TaskFilter,
         query: &ListQuery,
     ) -> Result<Page, StoreError> {
         let pk = keys::user_pk(owner);
+        let plain = filter.sort == Sort::CreatedAt
+            && filter.due_before.is_none()
+            && filter.assignee.is_none();
+        if !plain {
+            return self.read(|conn| planning::list(conn, &pk, filter, query));
+        }
+        let status = filter.status;
         let after = query
             .start_after
             .as_ref()
@@ -151,12 +161,7 @@ impl TaskStore for SqliteStore {
                 let sk = keys::task_sk(&task.task_id);
                 Ok(KeyedTask {
                     task,
-                    key: PageKey {
-                        pk: pk.clone(),
-                        sk,
-                        gsi1pk: None,
-                        gsi1sk: None,
-                    },
+                    key: PageKey::table(pk.clone(), sk),
                 })
             };
             let mut select = conn
@@ -202,10 +207,11 @@ impl TaskStore for SqliteStore {
                         Ok(KeyedTask {
                             task: row_to_any_task(row)?,
                             key: PageKey {
-                                pk: row.get(9)?,
-                                sk: row.get(10)?,
-                                gsi1pk: row.get(11)?,
-                                gsi1sk: row.get(12)?,
+                                pk: row.get(11)?,
+                                sk: row.get(12)?,
+                                gsi1pk: row.get(13)?,
+                                gsi1sk: row.get(14)?,
+                                due_sk: None,
                             },
                         })
                     },
@@ -213,6 +219,11 @@ impl TaskStore for SqliteStore {
                 .map_err(sql)?;
             paginate(rows, limit)
         })
+    }
+
+    async fn upcoming(&self, user: &str, query: &ListQuery) -> Result<Page, StoreError> {
+        let gsi2pk = keys::upcoming_gsi2pk(user);
+        self.read(|conn| planning::upcoming(conn, &gsi2pk, query))
     }
 
     async fn update(
@@ -292,7 +303,7 @@ impl SqliteStore {
                 .and_then(|mut select| {
                     select
                         .query_row(params![pk, key, once.used_at], |row| {
-                            Ok((row_to_task(row)?, row.get::<_, String>(6)?))
+                            Ok((row_to_task(row)?, row.get::<_, String>(8)?))
                         })
                         .optional()
                 })
@@ -305,7 +316,7 @@ impl SqliteStore {
                 // and assignee are this attempt's, as the fingerprint matched (it covers
                 // the assignee) and keys are per caller.
                 first.project = task.project.clone();
-                return Ok(Created::Replayed(first));
+                return Ok(Created::Replayed(Box::new(first)));
             }
             insert_task(conn, &pk, &task)?;
             let record: [&dyn ToSql; 4] = [&pk, &key, &once.fingerprint, &once.expires_at];
@@ -338,7 +349,9 @@ impl SqliteStore {
                          status = coalesce(?5, status),
                          GSI1PK = coalesce(?6, GSI1PK),
                          updated_at = ?7,
-                         assignee = CASE WHEN ?8 THEN ?9 ELSE assignee END
+                         assignee = CASE WHEN ?8 THEN ?9 ELSE assignee END,
+                         due_at = CASE WHEN ?10 THEN ?11 ELSE due_at END,
+                         priority = coalesce(?12, priority)
                      WHERE PK = ?1 AND SK = ?2
                      RETURNING ",
                 any_task_columns!(),
@@ -356,11 +369,18 @@ impl SqliteStore {
                         update.updated_at.as_str(),
                         patch.assignee.is_some(),
                         patch.assignee.clone().flatten(),
+                        patch.due_at.is_some(),
+                        patch.due_at.clone().flatten().map(Timestamp::into_inner),
+                        patch.priority.map(Priority::as_str),
                     ],
                     row_to_any_task,
                 )
             })
             .map_err(sql)
+            .and_then(|task| {
+                planning::index(conn, &pk, &task)?;
+                Ok(task)
+            })
         })
         .await
     }
@@ -434,10 +454,14 @@ pub(crate) fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<()
     if inserted == 0 {
         return Err(StoreError::AlreadyExists);
     }
+    // Only a task with a due date is in a due-date index; the others have no keys to set.
+    if task.due_at.is_some() {
+        planning::index(conn, pk, task)?;
+    }
     Ok(())
 }
 
-/// Runs `insert`, whose first six values are a task's, in [`task_columns!`] order, and the
+/// Runs `insert`, whose first eight values are a task's, in [`task_columns!`] order, and the
 /// next ones `rest`.
 pub(crate) fn insert_with_task(
     conn: &Connection,
@@ -445,13 +469,15 @@ pub(crate) fn insert_with_task(
     task: &Task,
     rest: &[&dyn ToSql],
 ) -> rusqlite::Result<usize> {
-    let fields: [&dyn ToSql; 6] = [
+    let fields: [&dyn ToSql; 8] = [
         &task.task_id.as_str(),
         &task.title,
         &task.description,
         &task.status.as_str(),
         &task.created_at.as_str(),
         &task.updated_at.as_str(),
+        &task.due_at.as_ref().map(Timestamp::as_str),
+        &task.priority.as_str(),
     ];
     conn.prepare_cached(insert)?
         .execute(params_from_iter(fields.iter().chain(rest.iter())))
@@ -495,18 +521,18 @@ fn check_version(stored: Timestamp, expected: Option<&Timestamp>) -> Result<(), 
 /// Reads the columns of [`any_task_columns!`]: a task, personal or in a project.
 pub(crate) fn row_to_any_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     let mut task = row_to_task(row)?;
-    let project: Option<String> = row.get(6)?;
+    let project: Option<String> = row.get(8)?;
     if let Some(project) = project {
         task.project = Some(ProjectFields {
             project_id: ProjectId::parse(&project).map_err(|err| {
                 rusqlite::Error::FromSqlConversionFailure(
-                    6,
+                    8,
                     rusqlite::types::Type::Text,
                     err.into(),
                 )
             })?,
-            created_by: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
-            assignee: row.get(8)?,
+            created_by: row.get::<_, Option<String>>(9)?.unwrap_or_default(),
+            assignee: row.get(10)?,
         });
     }
     Ok(task)
@@ -519,6 +545,8 @@ pub(crate) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     };
     let task_id: String = row.get(0)?;
     let status: String = row.get(3)?;
+    // A row from before version 4 has neither: no due date, priority `none`.
+    let priority: Option<String> = row.get(7)?;
     Ok(Task {
         task_id: TaskId::parse(&task_id).map_err(|err| invalid(0, err))?,
         title: row.get(1)?,
@@ -526,6 +554,12 @@ pub(crate) fn row_to_task(row: &Row<'_>) -> rusqlite::Result<Task> {
         status: status.parse().map_err(|err| invalid(3, err))?,
         created_at: Timestamp::from_stored(row.get(4)?),
         updated_at: Timestamp::from_stored(row.get(5)?),
+        due_at: row.get::<_, Option<String>>(6)?.map(Timestamp::from_stored),
+        priority: priority
+            .map(|raw| raw.parse())
+            .transpose()
+            .map_err(|err| invalid(7, err))?
+            .unwrap_or_default(),
         project: None,
     })
 }

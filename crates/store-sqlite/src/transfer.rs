@@ -359,8 +359,8 @@ fn import_idempotency(
                 .query_row(params![record.pk, record.key], |row| {
                     Ok((
                         row_to_task(row)?,
-                        row.get::<_, String>(6)?,
-                        row.get::<_, i64>(7)?,
+                        row.get::<_, String>("fingerprint")?,
+                        row.get::<_, i64>("expires_at")?,
                     ))
                 })
                 .optional()

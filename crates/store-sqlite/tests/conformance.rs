@@ -20,6 +20,8 @@ async fn data_survives_reopening() {
             title: Title::parse("durable").unwrap(),
             description: Description::default(),
             status: Status::Pending,
+            due_at: None,
+            priority: taskapi_domain::Priority::None,
         },
         Timestamp::now(),
     );

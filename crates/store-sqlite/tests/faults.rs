@@ -13,6 +13,8 @@ fn task(title: &str) -> Task {
             title: Title::parse(title).unwrap(),
             description: Description::default(),
             status: Status::Pending,
+            due_at: None,
+            priority: taskapi_domain::Priority::None,
         },
         Timestamp::now(),
     )
@@ -170,7 +172,76 @@ async fn a_version_2_file_gains_projects_in_place() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
+}
+
+/// A version 3 file (no planning fields) gains them and the due-date indexes in place:
+/// its tasks read as undated with priority `none`, and new ones are planned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_3_file_gains_planning_in_place() {
+    use taskapi_domain::{ListQuery, Priority, parse_instant};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    let old = task("from version 3");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create("alice", &old).await.unwrap();
+    }
+    closed().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX GSI2; DROP INDEX GSI3;
+         ALTER TABLE TaskApp DROP COLUMN due_at;
+         ALTER TABLE TaskApp DROP COLUMN priority;
+         ALTER TABLE TaskApp DROP COLUMN GSI2PK;
+         ALTER TABLE TaskApp DROP COLUMN GSI2SK;
+         ALTER TABLE TaskApp DROP COLUMN GSI3SK;
+         ALTER TABLE Idempotency DROP COLUMN due_at;
+         ALTER TABLE Idempotency DROP COLUMN priority;
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    let read = store.get("alice", &old.task_id).await.unwrap().unwrap();
+    assert_eq!((read.due_at.clone(), read.priority), (None, Priority::None));
+    assert_eq!(read, old);
+    let mut planned = task("planned");
+    planned.due_at = Some(parse_instant("due_at", "2030-01-01T00:00:00Z").unwrap());
+    planned.priority = Priority::High;
+    store.create("alice", &planned).await.unwrap();
+    let upcoming = store
+        .upcoming("alice", &ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(upcoming.tasks, [planned]);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+}
+
+/// The Upcoming view reads its partial index, in its order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planning_reads_use_their_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tasks.sqlite3");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let plan: Vec<String> = conn
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            taskapi_store_sqlite::UPCOMING
+        ))
+        .unwrap()
+        .query_map(["UPCOMING#u", "", "", "", "1"], |row| row.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let plan = plan.join("; ");
+    assert!(plan.contains("USING INDEX GSI2"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
 }
 
 /// A stored value that does not decode as what the store wrote (here text that is not

@@ -12,6 +12,7 @@ mod helpers;
 mod idempotency;
 mod isolation;
 mod locks;
+mod planning;
 mod pool_faults;
 mod project_matrix;
 mod projects;

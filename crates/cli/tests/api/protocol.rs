@@ -98,6 +98,7 @@ async fn the_openapi_document_describes_every_route() {
         ("/tasks/{taskId}", "patch"),
         ("/tasks/{taskId}", "delete"),
         ("/admin/tasks", "get"),
+        ("/upcoming", "get"),
         ("/projects", "post"),
         ("/projects", "get"),
         ("/projects/{projectId}", "get"),
@@ -130,6 +131,7 @@ async fn the_openapi_document_describes_every_route() {
         "TaskList",
         "ErrorBody",
         "Status",
+        "Priority",
         "ProjectView",
         "Membership",
         "Invitation",
@@ -141,5 +143,18 @@ async fn the_openapi_document_describes_every_route() {
         schemas["Status"]["enum"],
         serde_json::json!(["pending", "in_progress", "done"])
     );
+    assert_eq!(
+        schemas["Priority"]["enum"],
+        serde_json::json!(["none", "low", "medium", "high", "urgent"])
+    );
+    let task = &schemas["Task"]["properties"];
+    assert_eq!(task["due_at"]["format"], "date-time");
+    let sort = paths["/tasks"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sort")
+        .expect("sort= is documented");
+    assert_eq!(sort["schema"]["pattern"], "^(created_at|due_at)$");
     assert!(document["components"]["securitySchemes"]["cognito"].is_object());
 }

@@ -5,11 +5,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{assert_error, spawn_app, spawn_with_task};
 
-const TASK_FIELDS: [&str; 6] = [
+const TASK_FIELDS: [&str; 8] = [
     "task_id",
     "title",
     "description",
     "status",
+    "due_at",
+    "priority",
     "created_at",
     "updated_at",
 ];

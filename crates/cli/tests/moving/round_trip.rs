@@ -119,7 +119,7 @@ async fn populate(api: &Api, people: &People) -> String {
             Method::POST,
             &tasks,
             &people.alice,
-            Some(json!({"title": "plan", "assignee": "bob"})),
+            Some(json!({"title": "plan", "assignee": "bob", "due_at": "2030-01-01T09:00:00+01:00", "priority": "high"})),
             &[("idempotency-key", "alice-project-key")],
         )
         .await;
@@ -162,6 +162,12 @@ async fn answers(
             format!("/projects/{project}/tasks?assignee=bob"),
         ),
         (&people.alice, format!("/projects/{project}/invitations")),
+        // The planning views read the due-date indexes, which the import must rebuild.
+        (&people.bob, "/upcoming".to_owned()),
+        (
+            &people.bob,
+            format!("/projects/{project}/tasks?sort=due_at"),
+        ),
         (&people.carol, format!("/projects/{project}")),
         (&people.admin, "/admin/tasks?status=pending".to_owned()),
         (&people.admin, "/admin/tasks?status=done".to_owned()),
@@ -181,7 +187,7 @@ async fn answers(
         ),
         (
             format!("/projects/{project}/tasks"),
-            json!({"title": "plan", "assignee": "bob"}),
+            json!({"title": "plan", "assignee": "bob", "due_at": "2030-01-01T09:00:00+01:00", "priority": "high"}),
             "alice-project-key",
         ),
     ];

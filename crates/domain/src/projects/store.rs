@@ -9,7 +9,7 @@ use super::{
     Email, Invitation, InvitationId, Membership, Project, ProjectId, ProjectName, ProjectView, Role,
 };
 use crate::{
-    Created, IdempotentCreate, ListQuery, Page, PageKey, Status, StoreError, Task, TaskId,
+    Created, IdempotentCreate, ListQuery, Page, PageKey, Sort, Status, StoreError, Task, TaskId,
     TaskStore, TaskUpdate, Timestamp,
 };
 
@@ -25,12 +25,15 @@ pub struct ProjectPage {
     pub next: Option<PageKey>,
 }
 
-/// Which of a project's tasks a list returns.
+/// Which tasks a list returns, and in which order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskFilter {
     pub status: Option<Status>,
-    /// Only the tasks assigned to this member.
+    /// Only the tasks assigned to this member (project lists).
     pub assignee: Option<String>,
+    /// Only the tasks due before this instant (so none without a due date).
+    pub due_before: Option<Timestamp>,
+    pub sort: Sort,
 }
 
 #[async_trait]
@@ -121,7 +124,7 @@ pub trait ProjectStore: Send + Sync + 'static {
         id: &TaskId,
     ) -> Result<Option<Task>, StoreError>;
 
-    /// The project's tasks in creation order, filtered.
+    /// The project's tasks in `filter.sort` order, filtered.
     async fn list_project_tasks(
         &self,
         project: &ProjectId,

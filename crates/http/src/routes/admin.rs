@@ -32,7 +32,8 @@ pub async fn list_by_status(
 ) -> Result<Json<TaskList>, ApiError> {
     let params = ListParams::parse(query.as_deref())?;
     let status = params.status()?.unwrap_or(Status::Pending);
-    let query = params.query(PageScope::Status(status))?;
+    let scope = PageScope::Status(status);
+    let query = params.query(&scope)?;
     let page = state.store.list_by_status(status, &query).await?;
-    Ok(Json(page.into()))
+    Ok(Json(TaskList::of(page, &scope)))
 }

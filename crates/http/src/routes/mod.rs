@@ -12,6 +12,7 @@ mod params;
 pub(crate) mod project_tasks;
 pub(crate) mod projects;
 pub(crate) mod tasks;
+pub(crate) mod upcoming;
 
 /// Every route of the REST API, with the state applied. Entry points add the service
 /// layers (CORS, request ids, tracing) with [`crate::with_service_layers`], after merging
@@ -19,6 +20,7 @@ pub(crate) mod tasks;
 pub fn api_router(state: AppState) -> Router {
     Router::new()
         .merge(tasks::router())
+        .merge(upcoming::router())
         .merge(projects::router())
         .merge(project_tasks::router())
         .merge(invitations::router())

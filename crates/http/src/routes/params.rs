@@ -7,7 +7,8 @@ use axum::extract::{FromRequestParts, Path};
 use http::request::Parts;
 use serde::Deserialize;
 use taskapi_domain::{
-    InvitationId, Limit, ListQuery, PageScope, ProjectId, Status, TaskId, ValidationError,
+    InvitationId, Limit, ListQuery, PageScope, ProjectId, Sort, Status, TaskFilter, TaskId,
+    ValidationError, parse_instant,
 };
 use utoipa::IntoParams;
 
@@ -32,8 +33,7 @@ impl ListParams {
     /// Parses `?status=&limit=&next_token=`. API Gateway hands Lambda a null query string
     /// when there is none, so an absent query is simply the defaults.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        serde_urlencoded::from_str(raw.unwrap_or_default())
-            .map_err(|err| ApiError::bad_request("invalid_query", format!("query string: {err}")))
+        parse_query(raw)
     }
 
     /// The status filter, if any. An empty `status=` is not a status: 400, like any other.
@@ -41,17 +41,105 @@ impl ListParams {
         Ok(self.status.as_deref().map(str::parse).transpose()?)
     }
 
-    pub fn query(&self, scope: PageScope<'_>) -> Result<ListQuery, ApiError> {
-        let limit = match self.limit.as_deref() {
-            None => Limit::default(),
-            Some(raw) => Limit::parse(raw)?,
-        };
-        let start_after = self
-            .next_token
-            .as_deref()
-            .map(|token| cursor::decode(token, scope))
-            .transpose()?;
-        Ok(ListQuery { limit, start_after })
+    pub fn query(&self, scope: &PageScope<'_>) -> Result<ListQuery, ApiError> {
+        page_query(self.limit.as_deref(), self.next_token.as_deref(), scope)
+    }
+}
+
+/// The page a list request asks for: `limit` (1 to 100, default 20) after `next_token`,
+/// which must be a token of the list `scope` names.
+fn page_query(
+    limit: Option<&str>,
+    next_token: Option<&str>,
+    scope: &PageScope<'_>,
+) -> Result<ListQuery, ApiError> {
+    let limit = match limit {
+        None => Limit::default(),
+        Some(raw) => Limit::parse(raw)?,
+    };
+    let start_after = next_token
+        .map(|token| cursor::decode(token, scope))
+        .transpose()?;
+    Ok(ListQuery { limit, start_after })
+}
+
+fn parse_query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|err| ApiError::bad_request("invalid_query", format!("query string: {err}")))
+}
+
+/// The query string of `GET /tasks`: a page of the caller's tasks, filtered and sorted.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskListParams {
+    /// Only tasks in this status.
+    #[param(value_type = Option<Status>)]
+    status: Option<String>,
+    /// `created_at` (default: oldest first) or `due_at` (soonest due first, then the tasks
+    /// without a due date, oldest first).
+    #[param(value_type = Option<String>, pattern = "^(created_at|due_at)$")]
+    sort: Option<String>,
+    /// Only tasks due before this instant (RFC 3339 with an offset), so none without a
+    /// due date.
+    #[param(value_type = Option<String>, format = DateTime)]
+    due_before: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The `next_token` of the previous page of the same list (same sort and filters).
+    #[param(min_length = 1, max_length = 2048)]
+    next_token: Option<String>,
+}
+
+impl TaskListParams {
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        parse_query(raw)
+    }
+
+    /// Which tasks, in which order. Empty values are not values: 400, like any other.
+    pub fn filter(&self, assignee: Option<String>) -> Result<TaskFilter, ApiError> {
+        Ok(TaskFilter {
+            status: self.status.as_deref().map(str::parse).transpose()?,
+            assignee,
+            due_before: self
+                .due_before
+                .as_deref()
+                .map(|raw| parse_instant("due_before", raw))
+                .transpose()?,
+            sort: self
+                .sort
+                .as_deref()
+                .map(str::parse::<Sort>)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The page asked for, of the list `scope` names (its token binds `scope`'s filter).
+    pub fn query(&self, scope: &PageScope<'_>) -> Result<ListQuery, ApiError> {
+        page_query(self.limit.as_deref(), self.next_token.as_deref(), scope)
+    }
+}
+
+/// The query string of `GET /upcoming`: a page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 100 (default 20).
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The `next_token` of the previous page.
+    #[param(min_length = 1, max_length = 2048)]
+    next_token: Option<String>,
+}
+
+impl PageParams {
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        parse_query(raw)
+    }
+
+    pub fn query(&self, scope: &PageScope<'_>) -> Result<ListQuery, ApiError> {
+        page_query(self.limit.as_deref(), self.next_token.as_deref(), scope)
     }
 }
 
@@ -163,6 +251,12 @@ pub struct ProjectListParams {
     /// Only tasks assigned to this member (a `user_id`).
     #[param(min_length = 1, max_length = 128)]
     assignee: Option<String>,
+    /// As for `GET /tasks`.
+    #[param(value_type = Option<String>, pattern = "^(created_at|due_at)$")]
+    sort: Option<String>,
+    /// As for `GET /tasks`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    due_before: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(value_type = Option<u16>, minimum = 1, maximum = 100)]
     limit: Option<String>,
@@ -172,10 +266,9 @@ pub struct ProjectListParams {
 }
 
 impl ProjectListParams {
-    pub fn parse(raw: Option<&str>) -> Result<(ListParams, Option<String>), ApiError> {
-        let params: Self = serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|err| {
-            ApiError::bad_request("invalid_query", format!("query string: {err}"))
-        })?;
+    /// The list's parameters, and the assignee filter if any.
+    pub fn parse(raw: Option<&str>) -> Result<(TaskListParams, Option<String>), ApiError> {
+        let params: Self = parse_query(raw)?;
         let too_long_or_empty =
             |assignee: &str| assignee.is_empty() || assignee.chars().count() > 128;
         if params.assignee.as_deref().is_some_and(too_long_or_empty) {
@@ -185,8 +278,10 @@ impl ProjectListParams {
             )
             .into());
         }
-        let list = ListParams {
+        let list = TaskListParams {
             status: params.status,
+            sort: params.sort,
+            due_before: params.due_before,
             limit: params.limit,
             next_token: params.next_token,
         };

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use taskapi_domain::{
-    Action, Created, IdempotentCreate, Membership, PageScope, ProjectFields, ProjectId, Status,
-    Task, TaskFilter, TaskUpdate, Timestamp, Title,
+    Action, Created, IdempotentCreate, Membership, PageScope, Priority, ProjectFields, ProjectId,
+    Status, Task, TaskUpdate, Timestamp, Title,
 };
 use utoipa::ToSchema;
 
@@ -21,7 +21,7 @@ use super::params::{ProjectListParams, ProjectPath, TaskPath};
 use super::tasks::{
     CreateTask, IDEMPOTENT_REPLAYED, TaskList, UpdateTask, UpdatedTask, idempotency_key, unix_now,
 };
-use crate::body::{JsonBody, present};
+use crate::body::{JsonBody, nullable, present};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
 
@@ -53,6 +53,13 @@ pub struct CreateProjectTask {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Status)]
     status: Option<Status>,
+    /// As in `POST /tasks`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    due_at: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Priority)]
+    priority: Option<Priority>,
     /// A member's `user_id`, or `null` (the default) for nobody; anyone else is a 400.
     #[serde(default)]
     assignee: Option<String>,
@@ -72,17 +79,17 @@ pub struct UpdateProjectTask {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Status)]
     status: Option<Status>,
+    /// As in `POST /tasks`; `null` clears the due date.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    due_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Priority)]
+    priority: Option<Priority>,
     /// A member's `user_id`; `null` unassigns.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     assignee: Option<Option<String>>,
-}
-
-/// Absent is `None`, `null` is `Some(None)`: "leave it" and "clear it" differ.
-fn nullable<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// The caller's membership if it allows editing tasks and `assignee` (if any) is a
@@ -147,6 +154,8 @@ pub async fn create_project_task(
         title: body.title,
         description: body.description,
         status: body.status,
+        due_at: body.due_at,
+        priority: body.priority,
     }
     .validate()?;
     let key = idempotency_key(&headers)?;
@@ -174,7 +183,7 @@ pub async fn create_project_task(
             StatusCode::CREATED,
             etag(&first),
             Some([(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))]),
-            Json(first),
+            Json(*first),
         )),
     }
 }
@@ -183,8 +192,8 @@ pub async fn create_project_task(
     get, path = "/projects/{projectId}/tasks", tag = "project tasks",
     params(ProjectPath, ProjectListParams),
     responses(
-        (status = 200, description = "A page of the project's tasks, oldest first", body = TaskList),
-        (status = 400, description = "Malformed project id; invalid status, assignee, limit or next_token", body = ErrorBody),
+        (status = 200, description = "A page of the project's tasks, oldest first or by due date", body = TaskList),
+        (status = 400, description = "Malformed project id; invalid status, assignee, sort, due_before, limit or next_token (also a token of another sort or filter)", body = ErrorBody),
         (status = 404, description = "No such project, or the caller is not a member", body = ErrorBody),
     ),
     security(("cognito" = []))
@@ -196,17 +205,15 @@ pub async fn list_project_tasks(
     RawQuery(query): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
     let (params, assignee) = ProjectListParams::parse(query.as_deref())?;
-    let filter = TaskFilter {
-        status: params.status()?,
-        assignee,
-    };
-    let query = params.query(PageScope::Project(&project))?;
+    let filter = params.filter(assignee)?;
+    let scope = PageScope::Project(&project, &filter);
+    let query = params.query(&scope)?;
     member(&state, &project, &principal, Action::Read).await?;
     let page = state
         .projects
         .list_project_tasks(&project, &filter, &query)
         .await?;
-    Ok(Json(page.into()))
+    Ok(Json(TaskList::of(page, &scope)))
 }
 
 #[utoipa::path(
@@ -274,8 +281,13 @@ pub async fn update_project_task(
         title: body.title,
         description: body.description,
         status: body.status,
+        due_at: body.due_at,
+        priority: body.priority,
     }
-    .validate_with(assignee.clone(), "title, description, status, assignee")?;
+    .validate_with(
+        assignee.clone(),
+        "title, description, status, due_at, priority, assignee",
+    )?;
     editor(&state, &principal, &project, assignee.flatten().as_deref()).await?;
     let update = TaskUpdate {
         patch,

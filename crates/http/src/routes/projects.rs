@@ -64,11 +64,11 @@ pub struct ProjectList {
     next_token: Option<String>,
 }
 
-impl From<ProjectPage> for ProjectList {
-    fn from(page: ProjectPage) -> Self {
+impl ProjectList {
+    fn of(page: ProjectPage, scope: &PageScope<'_>) -> Self {
         Self {
             count: page.projects.len(),
-            next_token: page.next.as_ref().map(cursor::encode),
+            next_token: page.next.as_ref().map(|key| cursor::encode(key, scope)),
             projects: page.projects,
         }
     }
@@ -150,11 +150,12 @@ pub async fn list_projects(
             "projects have no status",
         ));
     }
-    let query = params.query(PageScope::Projects {
+    let scope = PageScope::Projects {
         sub: &principal.sub,
-    })?;
+    };
+    let query = params.query(&scope)?;
     let page = state.projects.list_projects(&principal.sub, &query).await?;
-    Ok(Json(page.into()))
+    Ok(Json(ProjectList::of(page, &scope)))
 }
 
 #[utoipa::path(

@@ -10,14 +10,14 @@ use axum::{Json, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, PageScope, Status, Task,
-    TaskPatch, TaskUpdate, Timestamp, Title, ValidationError,
+    Created, Description, IdempotencyKey, IdempotentCreate, NewTask, Page, PageScope, Priority,
+    Status, Task, TaskPatch, TaskUpdate, Timestamp, Title, ValidationError, parse_instant,
 };
 use utoipa::ToSchema;
 
 use super::conditional::{etag, if_match, if_none_match};
-use super::params::{ListParams, TaskPath};
-use crate::body::{JsonBody, present};
+use super::params::{TaskListParams, TaskPath};
+use crate::body::{JsonBody, nullable, present};
 use crate::cursor;
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState, Principal};
@@ -55,6 +55,20 @@ pub struct CreateTask {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Status)]
     pub(super) status: Option<Status>,
+    /// When the task is due: RFC 3339 with an offset (e.g. `2026-03-01T09:00:00+01:00`),
+    /// from 1970 to 9999, stored and returned in UTC; `null` or absent for none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub(super) due_at: Option<String>,
+    /// `none` when absent.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Priority)]
+    pub(super) priority: Option<Priority>,
+}
+
+/// A due date as sent: `invalid_due_at` unless RFC 3339 with an offset, 1970 to 9999.
+fn due_at(raw: &str) -> Result<Timestamp, ValidationError> {
+    parse_instant("due_at", raw)
 }
 
 impl CreateTask {
@@ -66,6 +80,8 @@ impl CreateTask {
             title: Title::parse(&title)?,
             description: Description::parse(self.description.as_deref().unwrap_or(""))?,
             status: self.status.unwrap_or_default(),
+            due_at: self.due_at.as_deref().map(due_at).transpose()?,
+            priority: self.priority.unwrap_or_default(),
         })
     }
 }
@@ -85,6 +101,13 @@ pub struct UpdateTask {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Status)]
     pub(super) status: Option<Status>,
+    /// As in `POST /tasks`; `null` clears the due date.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub(super) due_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Priority)]
+    pub(super) priority: Option<Priority>,
 }
 
 impl UpdateTask {
@@ -103,6 +126,11 @@ impl UpdateTask {
                 .map(Description::parse)
                 .transpose()?,
             status: self.status,
+            due_at: self
+                .due_at
+                .map(|due| due.as_deref().map(due_at).transpose())
+                .transpose()?,
+            priority: self.priority,
             assignee,
         };
         if patch.is_empty() {
@@ -125,11 +153,12 @@ pub struct TaskList {
     next_token: Option<String>,
 }
 
-impl From<Page> for TaskList {
-    fn from(page: Page) -> Self {
+impl TaskList {
+    /// A page of `scope`'s list, with the token of the next page (bound to that list).
+    pub(super) fn of(page: Page, scope: &PageScope<'_>) -> Self {
         Self {
             count: page.tasks.len(),
-            next_token: page.next.as_ref().map(cursor::encode),
+            next_token: page.next.as_ref().map(|key| cursor::encode(key, scope)),
             tasks: page.tasks,
         }
     }
@@ -192,7 +221,7 @@ pub async fn create_task(
                 StatusCode::CREATED,
                 etag(&first),
                 Some(replayed),
-                Json(first),
+                Json(*first),
             ))
         }
     }
@@ -223,10 +252,10 @@ pub(super) fn unix_now() -> i64 {
 
 #[utoipa::path(
     get, path = "/tasks", tag = "tasks",
-    params(ListParams),
+    params(TaskListParams),
     responses(
-        (status = 200, description = "A page of the caller's tasks, oldest first", body = TaskList),
-        (status = 400, description = "Invalid status, limit or next_token", body = ErrorBody),
+        (status = 200, description = "A page of the caller's tasks, oldest first or by due date", body = TaskList),
+        (status = 400, description = "Invalid status, sort (`invalid_sort`), due_before (`invalid_due_before`), limit or next_token (also a token of another sort or filter)", body = ErrorBody),
     ),
     security(("cognito" = []))
 )]
@@ -235,16 +264,18 @@ pub async fn list_tasks(
     principal: Principal,
     RawQuery(query): RawQuery,
 ) -> Result<Json<TaskList>, ApiError> {
-    let params = ListParams::parse(query.as_deref())?;
-    let status = params.status()?;
-    let query = params.query(PageScope::Owner {
+    let params = TaskListParams::parse(query.as_deref())?;
+    let list = params.filter(None)?;
+    let scope = PageScope::Owner {
         sub: &principal.sub,
-    })?;
+        list: &list,
+    };
+    let query = params.query(&scope)?;
     let page = state
         .store
-        .list_for_owner(&principal.sub, status, &query)
+        .list_for_owner(&principal.sub, &list, &query)
         .await?;
-    Ok(Json(page.into()))
+    Ok(Json(TaskList::of(page, &scope)))
 }
 
 #[utoipa::path(
@@ -302,7 +333,7 @@ pub async fn update_task(
     JsonBody(body): JsonBody<UpdateTask>,
 ) -> Result<impl IntoResponse, ApiError> {
     let update = TaskUpdate {
-        patch: body.validate_with(None, "title, description, status")?,
+        patch: body.validate_with(None, "title, description, status, due_at, priority")?,
         updated_at: Timestamp::now(),
         expected_updated_at: if_match(&headers),
     };

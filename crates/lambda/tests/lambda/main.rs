@@ -5,6 +5,7 @@
 mod function;
 mod function_url;
 mod idempotency;
+mod planning;
 mod projects;
 mod routes;
 mod xray;

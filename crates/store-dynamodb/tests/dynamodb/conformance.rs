@@ -57,7 +57,10 @@ async fn lists_continue_past_the_one_megabyte_page() {
         limit: Limit::parse("100").unwrap(),
         start_after: None,
     };
-    let first = store.list_for_owner(owner, None, &query).await.unwrap();
+    let first = store
+        .list_for_owner(owner, &taskapi_domain::TaskFilter::default(), &query)
+        .await
+        .unwrap();
     assert!(
         first.tasks.len() < created.len() && first.next.is_some(),
         "the first page stops at 1 MB ({} tasks) and says where to go on",
@@ -66,7 +69,10 @@ async fn lists_continue_past_the_one_megabyte_page() {
     let mut listed: Vec<_> = first.tasks.into_iter().map(|t| t.task_id).collect();
     query.start_after = first.next;
     while query.start_after.is_some() {
-        let page = store.list_for_owner(owner, None, &query).await.unwrap();
+        let page = store
+            .list_for_owner(owner, &taskapi_domain::TaskFilter::default(), &query)
+            .await
+            .unwrap();
         listed.extend(page.tasks.into_iter().map(|t| t.task_id));
         query.start_after = page.next;
     }

@@ -78,10 +78,17 @@ async fn tasks_written_by_the_seed_are_read_and_updated_by_taskapi() {
     assert_eq!(task.created_at.as_str(), "2026-03-04T05:06:07.891011Z");
     assert_eq!(task.etag(), "\"2026-03-04T05:06:07.891011Z\"");
 
-    let mine = store.list_for_owner(sub, None, &all()).await.unwrap();
+    let mine = store
+        .list_for_owner(sub, &taskapi_domain::TaskFilter::default(), &all())
+        .await
+        .unwrap();
     assert_eq!(mine.tasks, vec![task.clone()]);
     let pending = store
-        .list_for_owner(sub, Some(Status::Pending), &all())
+        .list_for_owner(
+            sub,
+            &taskapi_store_conformance::in_status(Status::Pending),
+            &all(),
+        )
         .await
         .unwrap();
     assert_eq!(pending.tasks, vec![task.clone()]);
@@ -193,4 +200,50 @@ async fn tasks_written_by_taskapi_are_read_and_updated_by_the_seed() {
     assert_eq!(read.updated_at.as_str(), "2026-05-06T07:08:09.101112Z");
     let done = store.list_by_status(Status::Done, &all()).await.unwrap();
     assert_eq!(done.tasks, vec![read]);
+}
+
+/// A dated task marked done by the seed's `update_task.py` (which knows nothing of the
+/// Upcoming index) is not listed as upcoming; an undated one the seed wrote is listed
+/// last by due date.
+#[tokio::test]
+async fn the_seeds_writes_keep_the_planning_views_true() {
+    let table = FreshTable::on_dynalite().await;
+    let (store, client, sub) = (&table.store, &table.client, &table.owner);
+    let mut dated = task_created_now("dated", "", Status::Pending);
+    dated.due_at = Some(taskapi_domain::parse_instant("due_at", "2030-01-01T00:00:00Z").unwrap());
+    store.create(sub, &dated).await.unwrap();
+    let seed_id = uuid::Uuid::new_v4().to_string();
+    client
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(seed_item(sub, &seed_id, "2026-03-04T05:06:07.891011")))
+        .send()
+        .await
+        .unwrap();
+    let by_due = taskapi_domain::TaskFilter {
+        sort: taskapi_domain::Sort::DueAt,
+        ..Default::default()
+    };
+    let listed = store.list_for_owner(sub, &by_due, &all()).await.unwrap();
+    let ids: Vec<_> = listed.tasks.iter().map(|t| t.task_id.as_str()).collect();
+    assert_eq!(ids, [dated.task_id.as_str(), seed_id.as_str()]);
+    assert_eq!(
+        store.upcoming(sub, &all()).await.unwrap().tasks,
+        [dated.clone()]
+    );
+
+    client
+        .update_item()
+        .table_name(store.table())
+        .key("PK", s(&format!("USER#{sub}")))
+        .key("SK", s(&format!("TASK#{}", dated.task_id)))
+        .update_expression("SET updated_at = :now, #s = :status, GSI1PK = :gsi1pk")
+        .expression_attribute_values(":now", s("2026-05-06T07:08:09.101112"))
+        .expression_attribute_values(":status", s("done"))
+        .expression_attribute_values(":gsi1pk", s("STATUS#done"))
+        .expression_attribute_names("#s", "status")
+        .send()
+        .await
+        .unwrap();
+    assert!(store.upcoming(sub, &all()).await.unwrap().tasks.is_empty());
 }

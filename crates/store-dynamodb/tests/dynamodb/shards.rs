@@ -57,6 +57,8 @@ async fn create(store: &DynamoStore, status: Status) -> String {
             title: Title::parse("ours").unwrap(),
             description: Description::default(),
             status,
+            due_at: None,
+            priority: taskapi_domain::Priority::None,
         },
         Timestamp::now(),
     );

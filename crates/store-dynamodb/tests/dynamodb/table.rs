@@ -62,8 +62,86 @@ async fn creates_the_seed_schema_once_and_waits_until_active() {
     attributes.sort();
     assert_eq!(
         attributes,
-        [("GSI1PK", "S"), ("GSI1SK", "S"), ("PK", "S"), ("SK", "S")]
+        [
+            ("GSI1PK", "S"),
+            ("GSI1SK", "S"),
+            ("GSI2PK", "S"),
+            ("GSI2SK", "S"),
+            ("GSI3PK", "S"),
+            ("GSI3SK", "S"),
+            ("PK", "S"),
+            ("SK", "S")
+        ]
     );
+    let names: Vec<_> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|index| (index.index_name().unwrap(), key_names(index.key_schema())))
+        .collect();
+    assert!(names.contains(&("GSI2", vec![("GSI2PK", "HASH"), ("GSI2SK", "RANGE")])));
+    assert!(names.contains(&("GSI3", vec![("GSI3PK", "HASH"), ("GSI3SK", "RANGE")])));
+}
+
+/// A table made by the seed's `dynamo_setup.py` (GSI1 only, on demand) gains the due-date
+/// indexes in place. On moto: dynalite refuses an index without a provisioned throughput
+/// even on an on-demand table, where DynamoDB refuses one with it.
+#[tokio::test]
+async fn an_existing_seed_table_gains_the_due_date_indexes() {
+    let moto = Emulator::moto();
+    let client = moto.client();
+    client
+        .create_table()
+        .table_name("Seed")
+        .set_attribute_definitions(Some(
+            ["PK", "SK", "GSI1PK", "GSI1SK"]
+                .map(|name| {
+                    AttributeDefinition::builder()
+                        .attribute_name(name)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .unwrap()
+                })
+                .to_vec(),
+        ))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .global_secondary_indexes(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
+                .index_name("GSI1")
+                .key_schema(key("GSI1PK", KeyType::Hash))
+                .key_schema(key("GSI1SK", KeyType::Range))
+                .projection(
+                    aws_sdk_dynamodb::types::Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let upgraded = create_table(&client, "Seed").await.unwrap();
+    assert_eq!(
+        upgraded,
+        TableCreation::Upgraded {
+            added: vec!["GSI2", "GSI3"]
+        }
+    );
+    assert_eq!(
+        create_table(&client, "Seed").await.unwrap(),
+        TableCreation::AlreadyExisted,
+        "nothing more to add"
+    );
+}
+
+fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
