@@ -5,6 +5,7 @@
 
 pub mod idempotency;
 pub mod planning;
+pub mod project_tasks;
 pub mod projects;
 pub mod transfer;
 
