@@ -8,16 +8,17 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
     Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership,
-    Page, PageKey, Project, ProjectFields, ProjectId, ProjectName, ProjectPage, ProjectStore,
-    ProjectView, Role, Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp,
-    ValidationError, keys,
+    Page, PageKey, Project, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role,
+    Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
 };
 
 use crate::SqliteStore;
 use crate::fault::sql;
 use crate::planning;
 use crate::schema::any_task_columns;
-use crate::store::{KeyedTask, insert_task, page_of, paginate, row_to_any_task, row_to_task};
+use crate::store::{
+    KeyedTask, insert_task, page_of, paginate, project_fields, row_to_any_task, row_to_task,
+};
 
 macro_rules! member_columns {
     () => {
@@ -374,13 +375,7 @@ impl ProjectStore for SqliteStore {
             // Every row is of this project: its id is known, not read and checked again.
             let keyed = |row: &Row<'_>| {
                 let mut task = row_to_task(row)?;
-                task.project = Some(ProjectFields {
-                    project_id: project.clone(),
-                    created_by: row
-                        .get::<_, Option<String>>("created_by")?
-                        .unwrap_or_default(),
-                    assignee: row.get("assignee")?,
-                });
+                task.project = Some(project_fields(row, project.clone())?);
                 let sk = keys::task_sk(&task.task_id);
                 Ok(KeyedTask {
                     task,

@@ -523,19 +523,25 @@ pub(crate) fn row_to_any_task(row: &Row<'_>) -> rusqlite::Result<Task> {
     let mut task = row_to_task(row)?;
     let project: Option<String> = row.get(8)?;
     if let Some(project) = project {
-        task.project = Some(ProjectFields {
-            project_id: ProjectId::parse(&project).map_err(|err| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    8,
-                    rusqlite::types::Type::Text,
-                    err.into(),
-                )
-            })?,
-            created_by: row.get::<_, Option<String>>(9)?.unwrap_or_default(),
-            assignee: row.get(10)?,
-        });
+        let project_id = ProjectId::parse(&project).map_err(|err| {
+            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, err.into())
+        })?;
+        task.project = Some(project_fields(row, project_id)?);
     }
     Ok(task)
+}
+
+/// A project task's fields of a row of [`any_task_columns!`] (its creator and assignee, by
+/// position: a name would be looked up column by column for every row), in `project_id`.
+pub(crate) fn project_fields(
+    row: &Row<'_>,
+    project_id: ProjectId,
+) -> rusqlite::Result<ProjectFields> {
+    Ok(ProjectFields {
+        project_id,
+        created_by: row.get::<_, Option<String>>(9)?.unwrap_or_default(),
+        assignee: row.get(10)?,
+    })
 }
 
 /// Reads the columns of [`task_columns!`], in order.
