@@ -20,6 +20,7 @@ pub mod fault;
 mod planning;
 mod projects;
 mod readers;
+mod rows;
 mod schema;
 mod store;
 mod transfer;

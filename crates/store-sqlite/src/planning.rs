@@ -7,8 +7,8 @@ use rusqlite::{Connection, Row, params};
 use taskapi_domain::{ListQuery, Page, PageKey, Sort, StoreError, Task, TaskFilter, keys};
 
 use crate::fault::sql;
+use crate::rows::{KeyedTask, paginate, row_to_any_task};
 use crate::schema::any_task_columns;
-use crate::store::{KeyedTask, paginate, row_to_any_task};
 
 /// Above every due-date sort key (they start with a year's digits): the bound of a due
 /// list without `due_before`.

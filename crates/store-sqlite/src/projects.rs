@@ -15,10 +15,9 @@ use taskapi_domain::{
 use crate::SqliteStore;
 use crate::fault::sql;
 use crate::planning;
+use crate::rows::{KeyedTask, page_of, paginate, project_fields, row_to_any_task, row_to_task};
 use crate::schema::any_task_columns;
-use crate::store::{
-    KeyedTask, insert_task, page_of, paginate, project_fields, row_to_any_task, row_to_task,
-};
+use crate::store::insert_task;
 
 macro_rules! member_columns {
     () => {

@@ -22,10 +22,9 @@ use crate::projects::{
     INVITATION_COLUMNS, MEMBER_COLUMNS, execute, insert_member, invitation_values,
     row_to_invitation, row_to_member, row_to_project, select_member, select_project,
 };
+use crate::rows::{row_to_any_task, row_to_task};
 use crate::schema::{any_task_columns, task_columns};
-use crate::store::{
-    UPSERT_IDEMPOTENCY, insert_task, insert_with_task, row_to_any_task, row_to_task,
-};
+use crate::store::{UPSERT_IDEMPOTENCY, insert_task, insert_with_task};
 
 /// What [`SqliteStore::export`] hands each record to; an error stops the export.
 pub type ExportError = Box<dyn std::error::Error + Send + Sync>;
