@@ -6,8 +6,6 @@
 //!
 //! Measured on the store itself (no HTTP), so the figure is the query's alone.
 
-use std::time::Instant;
-
 use serde::Serialize;
 use taskapi_domain::{
     Description, Limit, ListQuery, NewTask, Status, Task, TaskStore, Timestamp, Title,
@@ -15,24 +13,17 @@ use taskapi_domain::{
 use taskapi_store_sqlite::SqliteStore;
 
 use crate::stats::Spread;
+use crate::store_pages::{PageRead, Profile, fill, time_page};
 use crate::table::Table;
 
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Profile {
-    pub sizes: &'static [usize],
-    pub repetitions: usize,
-}
-
-impl Profile {
-    pub const FULL: Self = Self {
-        sizes: &[1_000, 10_000, 50_000],
-        repetitions: 2_000,
-    };
-    pub const QUICK: Self = Self {
-        sizes: &[1_000, 5_000],
-        repetitions: 200,
-    };
-}
+pub const FULL: Profile = Profile {
+    sizes: &[1_000, 10_000, 50_000],
+    repetitions: 2_000,
+};
+pub const QUICK: Profile = Profile {
+    sizes: &[1_000, 5_000],
+    repetitions: 200,
+};
 
 /// Tasks in the filtered status, all of them the newest.
 const IN_STATUS: usize = 40;
@@ -57,7 +48,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
         let data = tempfile::tempdir()?;
         let store = SqliteStore::open(&data.path().join("tasks.sqlite3"))?;
         let owner = format!("bench-owner-{tasks}");
-        fill(&store, &owner, tasks).await?;
+        fill_statuses(&store, &owner, tasks).await?;
         let query = ListQuery {
             limit: Limit::parse(PAGE)?,
             start_after: None,
@@ -67,14 +58,9 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
                 status,
                 ..Default::default()
             };
-            let mut samples = Vec::with_capacity(profile.repetitions);
-            for _ in 0..profile.repetitions {
-                let started = Instant::now();
-                let page = store.list_for_owner(&owner, &filter, &query).await?;
-                samples.push(started.elapsed());
-                anyhow::ensure!(page.tasks.len() == 20, "a full page");
-            }
-            Ok(Spread::of(&samples))
+            let read =
+                || -> PageRead<'_> { Box::pin(store.list_for_owner(&owner, &filter, &query)) };
+            time_page(profile.repetitions, 20, &read).await
         };
         let unfiltered = time(None).await?;
         let filtered = time(Some(Status::InProgress)).await?;
@@ -91,38 +77,26 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
     Ok(Report { profile, sizes })
 }
 
-/// `tasks` tasks for `owner`: pending ones, then [`IN_STATUS`] in progress. Written many
-/// at a time so the group commit batches them.
-async fn fill(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<()> {
-    let mut created = 0;
-    while created < tasks {
-        let batch = (tasks - created).min(512);
-        let mut writes = tokio::task::JoinSet::new();
-        for n in created..created + batch {
-            let status = if n >= tasks - IN_STATUS {
-                Status::InProgress
-            } else {
-                Status::Pending
-            };
-            let task = Task::create(
-                NewTask {
-                    title: Title::parse(&format!("task {n}"))?,
-                    description: Description::parse("benchmark task")?,
-                    status,
-                    due_at: None,
-                    priority: taskapi_domain::Priority::None,
-                },
-                Timestamp::now(),
-            );
-            let (store, owner) = (store.clone(), owner.to_owned());
-            writes.spawn(async move { store.create(&owner, &task).await });
-        }
-        for result in writes.join_all().await {
-            result?;
-        }
-        created += batch;
-    }
-    Ok(())
+/// `tasks` tasks for `owner`: pending ones, then [`IN_STATUS`] in progress.
+async fn fill_statuses(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<()> {
+    fill(store, owner, tasks, |n| {
+        let status = if n >= tasks - IN_STATUS {
+            Status::InProgress
+        } else {
+            Status::Pending
+        };
+        Ok(Task::create(
+            NewTask {
+                title: Title::parse(&format!("task {n}"))?,
+                description: Description::parse("benchmark task")?,
+                status,
+                due_at: None,
+                priority: taskapi_domain::Priority::None,
+            },
+            Timestamp::now(),
+        ))
+    })
+    .await
 }
 
 impl crate::Markdown for Report {

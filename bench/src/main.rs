@@ -31,6 +31,7 @@ mod runner;
 mod shards;
 mod signup;
 mod stats;
+mod store_pages;
 mod table;
 mod transfer;
 mod wrk;
@@ -133,11 +134,11 @@ async fn main() -> anyhow::Result<()> {
         publish(out, "shards", "Status shards", &report)?;
     }
     if parts.contains(&Part::Lists) {
-        let report = lists::run(pick(quick, lists::Profile::FULL, lists::Profile::QUICK)).await?;
+        let report = lists::run(pick(quick, lists::FULL, lists::QUICK)).await?;
         publish(out, "lists", "Status-filtered lists on SQLite", &report)?;
     }
     if parts.contains(&Part::Planning) {
-        let profile = pick(quick, planning::Profile::FULL, planning::Profile::QUICK);
+        let profile = pick(quick, planning::FULL, planning::QUICK);
         let report = planning::run(profile).await?;
         publish(
             out,

@@ -6,8 +6,6 @@
 //!
 //! Measured on the store itself (no HTTP), so the figure is the query's alone.
 
-use std::time::Instant;
-
 use serde::Serialize;
 use taskapi_domain::{
     Description, Limit, ListQuery, NewTask, PageKey, Priority, Sort, Status, Task, TaskFilter,
@@ -16,24 +14,17 @@ use taskapi_domain::{
 use taskapi_store_sqlite::SqliteStore;
 
 use crate::stats::Spread;
+use crate::store_pages::{PageRead, Profile, fill, time_page};
 use crate::table::Table;
 
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Profile {
-    pub sizes: &'static [usize],
-    pub repetitions: usize,
-}
-
-impl Profile {
-    pub const FULL: Self = Self {
-        sizes: &[1_000, 50_000],
-        repetitions: 2_000,
-    };
-    pub const QUICK: Self = Self {
-        sizes: &[1_000, 5_000],
-        repetitions: 200,
-    };
-}
+pub const FULL: Profile = Profile {
+    sizes: &[1_000, 50_000],
+    repetitions: 2_000,
+};
+pub const QUICK: Profile = Profile {
+    sizes: &[1_000, 5_000],
+    repetitions: 200,
+};
 
 /// One task in this many has a due date.
 const DATED_EVERY: usize = 100;
@@ -61,7 +52,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
         let data = tempfile::tempdir()?;
         let store = SqliteStore::open(&data.path().join("tasks.sqlite3"))?;
         let owner = format!("bench-owner-{tasks}");
-        fill(&store, &owner, tasks).await?;
+        fill_dated(&store, &owner, tasks).await?;
         let first = ListQuery {
             limit: Limit::parse(PAGE)?,
             start_after: None,
@@ -79,22 +70,25 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
             ..TaskFilter::default()
         };
         let plain = TaskFilter::default();
-        let time = async |read: &dyn Fn() -> _| -> anyhow::Result<Spread> {
-            let mut samples = Vec::with_capacity(profile.repetitions);
-            for _ in 0..profile.repetitions {
-                let started = Instant::now();
-                let page: taskapi_domain::Page = read().await?;
-                samples.push(started.elapsed());
-                anyhow::ensure!(page.tasks.len() == 10, "a full page");
-            }
-            Ok(Spread::of(&samples))
-        };
+        let n = profile.repetitions;
         let result = SizeResult {
             tasks,
-            plain: time(&|| Box::pin(store.list_for_owner(&owner, &plain, &first))).await?,
-            upcoming: time(&|| Box::pin(store.upcoming(&owner, &first))).await?,
-            due_sorted: time(&|| Box::pin(store.list_for_owner(&owner, &by_due, &first))).await?,
-            undated_tail: time(&|| Box::pin(store.list_for_owner(&owner, &by_due, &tail))).await?,
+            plain: time_page(n, 10, &|| -> PageRead<'_> {
+                Box::pin(store.list_for_owner(&owner, &plain, &first))
+            })
+            .await?,
+            upcoming: time_page(n, 10, &|| -> PageRead<'_> {
+                Box::pin(store.upcoming(&owner, &first))
+            })
+            .await?,
+            due_sorted: time_page(n, 10, &|| -> PageRead<'_> {
+                Box::pin(store.list_for_owner(&owner, &by_due, &first))
+            })
+            .await?,
+            undated_tail: time_page(n, 10, &|| -> PageRead<'_> {
+                Box::pin(store.list_for_owner(&owner, &by_due, &tail))
+            })
+            .await?,
         };
         eprintln!(
             "{tasks:>6} tasks: plain {:.3} ms, upcoming {:.3} ms, due-sorted {:.3} ms, undated tail {:.3} ms",
@@ -109,38 +103,27 @@ pub async fn run(profile: Profile) -> anyhow::Result<Report> {
 }
 
 /// `tasks` pending tasks for `owner`, every [`DATED_EVERY`]th with a due date (due dates in
-/// another order than creation). Written many at a time so the group commit batches them.
-async fn fill(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<()> {
-    let mut created = 0;
-    while created < tasks {
-        let batch = (tasks - created).min(512);
-        let mut writes = tokio::task::JoinSet::new();
-        for n in created..created + batch {
-            let due_at = (n % DATED_EVERY == 0)
-                .then(|| {
-                    let day = 1 + (n * 7919) % 28;
-                    parse_instant("due_at", &format!("2030-02-{day:02}T09:00:00Z"))
-                })
-                .transpose()?;
-            let task = Task::create(
-                NewTask {
-                    title: Title::parse(&format!("task {n}"))?,
-                    description: Description::parse("benchmark task")?,
-                    status: Status::Pending,
-                    due_at,
-                    priority: Priority::None,
-                },
-                Timestamp::now(),
-            );
-            let (store, owner) = (store.clone(), owner.to_owned());
-            writes.spawn(async move { store.create(&owner, &task).await });
-        }
-        for result in writes.join_all().await {
-            result?;
-        }
-        created += batch;
-    }
-    Ok(())
+/// another order than creation).
+async fn fill_dated(store: &SqliteStore, owner: &str, tasks: usize) -> anyhow::Result<()> {
+    fill(store, owner, tasks, |n| {
+        let due_at = (n % DATED_EVERY == 0)
+            .then(|| {
+                let day = 1 + (n * 7919) % 28;
+                parse_instant("due_at", &format!("2030-02-{day:02}T09:00:00Z"))
+            })
+            .transpose()?;
+        Ok(Task::create(
+            NewTask {
+                title: Title::parse(&format!("task {n}"))?,
+                description: Description::parse("benchmark task")?,
+                status: Status::Pending,
+                due_at,
+                priority: Priority::None,
+            },
+            Timestamp::now(),
+        ))
+    })
+    .await
 }
 
 impl crate::Markdown for Report {
