@@ -76,8 +76,8 @@ pub fn per_million(measured: &dynamodb::Report) -> Report {
             };
             let billed_ms = route.duration.billed_ms;
             let lambda_compute = compute(billed_ms);
-            let dynamodb = route.read_units_per_call * p.dynamodb_read_units_per_million
-                + route.write_units_per_call * p.dynamodb_write_units_per_million;
+            let dynamodb = route.per_call.read_units_per_call * p.dynamodb_read_units_per_million
+                + route.per_call.write_units_per_call * p.dynamodb_write_units_per_million;
             let common = p.lambda_requests_per_million + lambda_compute + dynamodb;
             let function_url_billed_ms = route.function_url_duration.billed_ms;
             RouteCost {

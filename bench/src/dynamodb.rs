@@ -4,7 +4,6 @@
 //! events carrying the authorizer's claims, and with Function URL events carrying the ID
 //! token the function verifies itself. All in the same run.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use taskapi_testkit::emulator::Emulator;
 
 use crate::function::{Function, Runtime};
 use crate::project_calls::{self, ProjectRoute};
-use crate::proxy::{self, Proxy};
+use crate::proxy::{PerCall, Proxy};
 use crate::runner::{PAGE, Runner, Samples};
 use crate::stats::Spread;
 use crate::table::Table;
@@ -38,21 +37,13 @@ impl Profile {
 pub struct RouteResult {
     pub route: &'static str,
     pub calls: usize,
-    /// DynamoDB requests per call, by operation.
-    pub requests_per_call: BTreeMap<String, f64>,
-    pub read_units_per_call: f64,
-    pub write_units_per_call: f64,
+    #[serde(flatten)]
+    pub per_call: PerCall,
     /// The function's duration per call (REST API events), measured without the proxy.
     pub duration: Spread,
     /// The same behind a Function URL: the function verifies the caller's ID token (one
     /// token per caller, so after its first call the verifier's cache answers).
     pub function_url_duration: Spread,
-}
-
-impl RouteResult {
-    pub fn total_requests_per_call(&self) -> f64 {
-        self.requests_per_call.values().sum()
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -244,13 +235,10 @@ async fn planning(run: &mut Runner<'_>, door: Door<'_>, calls: usize) -> anyhow:
 }
 
 fn summarise(counted: Samples, durations: &[Duration], verified: &[Duration]) -> RouteResult {
-    let calls = counted.tallies.len() as f64;
     RouteResult {
         route: counted.route,
         calls: counted.tallies.len(),
-        requests_per_call: proxy::mean_requests(&counted.tallies),
-        read_units_per_call: counted.tallies.iter().map(|t| t.read_units).sum::<f64>() / calls,
-        write_units_per_call: counted.tallies.iter().map(|t| t.write_units).sum::<f64>() / calls,
+        per_call: PerCall::of(&counted.tallies),
         duration: Spread::of(durations),
         function_url_duration: Spread::of(verified),
     }
@@ -260,12 +248,9 @@ impl crate::Markdown for Report {
     fn markdown(&self) -> String {
         let mut out = Table::of(&self.routes)
             .text("route", |r| format!("`{}`", r.route))
-            .text("DynamoDB requests per call", |r| {
-                let requests = proxy::requests_cell(&r.requests_per_call);
-                format!("{:.2} ({requests})", r.total_requests_per_call())
-            })
-            .fixed("read units", 2, |r| r.read_units_per_call)
-            .fixed("write units", 2, |r| r.write_units_per_call)
+            .text("DynamoDB requests per call", |r| r.per_call.requests_cell())
+            .fixed("read units", 2, |r| r.per_call.read_units_per_call)
+            .fixed("write units", 2, |r| r.per_call.write_units_per_call)
             .fixed("Lambda duration, median ms", 3, |r| r.duration.median_ms)
             .fixed("p90 ms", 3, |r| r.duration.p90_ms)
             .fixed("behind a Function URL, median ms", 3, |r| {

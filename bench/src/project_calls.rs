@@ -6,11 +6,10 @@
 use anyhow::{Context, ensure};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use taskapi_testkit::apigw::{Api, Caller, Request};
 
 use crate::function::Function;
-use crate::proxy::{self, Proxy};
+use crate::proxy::{PerCall, Proxy};
 use crate::runner::{PAGE, Runner, Samples};
 use crate::stats::Spread;
 use crate::table::Table;
@@ -19,10 +18,8 @@ use crate::table::Table;
 pub struct ProjectRoute {
     pub route: &'static str,
     pub calls: usize,
-    /// DynamoDB requests per call, by operation.
-    pub requests_per_call: BTreeMap<String, f64>,
-    pub read_units_per_call: f64,
-    pub write_units_per_call: f64,
+    #[serde(flatten)]
+    pub per_call: PerCall,
     /// Through the proxy (which plays each transaction as several requests): for the
     /// order of magnitude only.
     pub duration: Spread,
@@ -30,14 +27,10 @@ pub struct ProjectRoute {
 
 impl From<Samples> for ProjectRoute {
     fn from(samples: Samples) -> Self {
-        let calls = samples.tallies.len() as f64;
         Self {
             route: samples.route,
             calls: samples.tallies.len(),
-            requests_per_call: proxy::mean_requests(&samples.tallies),
-            read_units_per_call: samples.tallies.iter().map(|t| t.read_units).sum::<f64>() / calls,
-            write_units_per_call: samples.tallies.iter().map(|t| t.write_units).sum::<f64>()
-                / calls,
+            per_call: PerCall::of(&samples.tallies),
             duration: Spread::of(&samples.durations),
         }
     }
@@ -202,13 +195,9 @@ fn id(body: &Value, field: &str) -> anyhow::Result<String> {
 pub fn markdown(routes: &[ProjectRoute]) -> String {
     Table::of(routes)
         .text("project route", |r| format!("`{}`", r.route))
-        .text("DynamoDB requests per call", |r| {
-            let total: f64 = r.requests_per_call.values().sum();
-            let requests = proxy::requests_cell(&r.requests_per_call);
-            format!("{total:.2} ({requests})")
-        })
-        .fixed("read units", 2, |r| r.read_units_per_call)
-        .fixed("write units", 2, |r| r.write_units_per_call)
+        .text("DynamoDB requests per call", |r| r.per_call.requests_cell())
+        .fixed("read units", 2, |r| r.per_call.read_units_per_call)
+        .fixed("write units", 2, |r| r.per_call.write_units_per_call)
         .fixed("through the proxy, median ms", 3, |r| r.duration.median_ms)
         .render()
 }

@@ -55,6 +55,32 @@ pub fn requests_cell(mean: &BTreeMap<String, f64>) -> String {
     operations.join(", ")
 }
 
+/// What one route's calls cost on average: DynamoDB requests by operation and the units.
+#[derive(Debug, Serialize)]
+pub struct PerCall {
+    pub requests_per_call: BTreeMap<String, f64>,
+    pub read_units_per_call: f64,
+    pub write_units_per_call: f64,
+}
+
+impl PerCall {
+    /// The means over `tallies`, one tally a call.
+    pub fn of(tallies: &[Tally]) -> Self {
+        let calls = tallies.len() as f64;
+        Self {
+            requests_per_call: mean_requests(tallies),
+            read_units_per_call: tallies.iter().map(|t| t.read_units).sum::<f64>() / calls,
+            write_units_per_call: tallies.iter().map(|t| t.write_units).sum::<f64>() / calls,
+        }
+    }
+
+    /// The table cell: `2.00 (1.00 GetItem, 1.00 Query)`.
+    pub fn requests_cell(&self) -> String {
+        let total: f64 = self.requests_per_call.values().sum();
+        format!("{total:.2} ({})", requests_cell(&self.requests_per_call))
+    }
+}
+
 /// What went through since the last [`Proxy::take`].
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Tally {
