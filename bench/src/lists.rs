@@ -20,10 +20,6 @@ pub const FULL: Profile = Profile {
     sizes: &[1_000, 10_000, 50_000],
     repetitions: 2_000,
 };
-pub const QUICK: Profile = Profile {
-    sizes: &[1_000, 5_000],
-    repetitions: 200,
-};
 
 /// Tasks in the filtered status, all of them the newest.
 const IN_STATUS: usize = 40;

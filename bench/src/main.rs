@@ -134,11 +134,11 @@ async fn main() -> anyhow::Result<()> {
         publish(out, "shards", "Status shards", &report)?;
     }
     if parts.contains(&Part::Lists) {
-        let report = lists::run(pick(quick, lists::FULL, lists::QUICK)).await?;
+        let report = lists::run(pick(quick, lists::FULL, store_pages::QUICK)).await?;
         publish(out, "lists", "Status-filtered lists on SQLite", &report)?;
     }
     if parts.contains(&Part::Planning) {
-        let profile = pick(quick, planning::FULL, planning::QUICK);
+        let profile = pick(quick, planning::FULL, store_pages::QUICK);
         let report = planning::run(profile).await?;
         publish(
             out,

@@ -21,10 +21,6 @@ pub const FULL: Profile = Profile {
     sizes: &[1_000, 50_000],
     repetitions: 2_000,
 };
-pub const QUICK: Profile = Profile {
-    sizes: &[1_000, 5_000],
-    repetitions: 200,
-};
 
 /// One task in this many has a due date.
 const DATED_EVERY: usize = 100;

@@ -18,6 +18,12 @@ pub struct Profile {
     pub repetitions: usize,
 }
 
+/// The short run for `--quick`, the same for every store-level page benchmark.
+pub const QUICK: Profile = Profile {
+    sizes: &[1_000, 5_000],
+    repetitions: 200,
+};
+
 /// One read of a page, boxed so that each benchmark can name its own.
 pub type PageRead<'a> = Pin<Box<dyn Future<Output = Result<Page, StoreError>> + Send + 'a>>;
 
