@@ -267,7 +267,7 @@ export class Api {
 }
 
 /** The current ID token; Amplify refreshes it first when it has expired. */
-async function idToken(forceRefresh: boolean): Promise<string> {
+export async function idToken(forceRefresh: boolean): Promise<string> {
   let token: string | undefined;
   try {
     token = (await fetchAuthSession({ forceRefresh })).tokens?.idToken?.toString();

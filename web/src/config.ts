@@ -20,6 +20,8 @@ export interface AppConfig {
     redirectSignIn: string[];
     redirectSignOut: string[];
   };
+  /** The live-updates WebSocket (docs/live.md); relative: the page's host, ws: or wss:. */
+  liveUrl?: string;
 }
 
 /** Relative URLs in the config (e.g. `/` locally) are relative to the page's origin. */

@@ -31,13 +31,22 @@ export function showProjects(shell: Shell): void {
 
   const page = h("div", {}, notice.element, invitations, create, projects);
   shell.mount("Projects", page);
-  void whileBusy(page, notice, "Loading your projects…", async () => {
-    const [waiting, mine] = await Promise.all([shell.api.myInvitations(), shell.api.projects()]);
-    invitations.replaceChildren(...waiting.map((invitation) => invitationItem(shell, invitation, notice)));
-    invitations.hidden = waiting.length === 0;
-    projects.replaceChildren(...mine.map((project) => projectItem(shell, project)));
-    if (!mine.length) notice.info("You are in no project yet. Start one, or accept an invitation.");
+  const load = () =>
+    whileBusy(page, notice, "Loading your projects…", async () => {
+      const [waiting, mine] = await Promise.all([shell.api.myInvitations(), shell.api.projects()]);
+      invitations.replaceChildren(...waiting.map((invitation) => invitationItem(shell, invitation, notice)));
+      invitations.hidden = waiting.length === 0;
+      projects.replaceChildren(...mine.map((project) => projectItem(shell, project)));
+      if (!mine.length) notice.info("You are in no project yet. Start one, or accept an invitation.");
+    });
+  // A project renamed, deleted, joined or left (here or elsewhere): the list is read again.
+  shell.watchLive({
+    event: (event) => {
+      if (event.type.startsWith("project.") || event.type.startsWith("member.")) void load();
+    },
+    resync: () => void load(),
   });
+  void load();
 }
 
 function projectItem(shell: Shell, project: Project): HTMLLIElement {

@@ -8,6 +8,7 @@ import { fetchAuthSession, signOut } from "aws-amplify/auth";
 import { Api } from "./api";
 import { type AppConfig, absolute } from "./config";
 import { button, h } from "./dom";
+import { Live, type LiveWatcher } from "./live";
 
 /** Who is signed in, from the ID token's claims (`sub` is the user id projects name). */
 export interface User {
@@ -19,6 +20,8 @@ export interface User {
 export class Shell {
   readonly api: Api;
   user: User | null = null;
+  /** The live-updates socket while someone is signed in, when the config names one. */
+  private live: Live | null = null;
   private readonly main: HTMLElement;
   private readonly nav: HTMLElement;
   private readonly screens: {
@@ -37,10 +40,17 @@ export class Shell {
   }
 
   mount(heading: string, ...content: (Node | null)[]): void {
+    // The screen going away stops watching; the new one watches once it is built.
+    this.live?.watch(null);
     const title = h("h2", { tabindex: "-1" }, heading);
     this.main.replaceChildren(title, ...content.filter((node): node is Node => node !== null));
     document.title = `${heading} · Tasks`;
     title.focus();
+  }
+
+  /** Makes `watcher` (the screen on show) receive the live events from now on. */
+  watchLive(watcher: LiveWatcher): void {
+    this.live?.watch(watcher);
   }
 
   /** Reads the session Amplify holds; `false` when nobody is signed in. */
@@ -63,6 +73,10 @@ export class Shell {
 
   async signedIn(): Promise<void> {
     if (await this.restore()) {
+      if (this.config.liveUrl && !this.live) {
+        this.live = new Live({ liveUrl: this.config.liveUrl });
+        this.live.start();
+      }
       this.renderNav();
       this.screens.tasks(this);
     } else {
@@ -73,6 +87,8 @@ export class Shell {
   /** Back to the sign-in screen, e.g. when the session expired. */
   signedOut(message = ""): void {
     this.user = null;
+    this.live?.stop();
+    this.live = null;
     this.renderNav();
     this.screens.signIn(this, "", message);
   }
@@ -83,6 +99,7 @@ export class Shell {
       return;
     }
     const items: Node[] = [h("span", { class: "who" }, `Signed in as ${this.user.email}`)];
+    if (this.live) items.push(this.live.indicator);
     const mine = button("My tasks");
     mine.addEventListener("click", () => this.screens.tasks(this));
     items.push(mine);

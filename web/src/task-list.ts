@@ -40,6 +40,8 @@ export class TaskList {
   }
 
   added(task: Task, matches: boolean): void {
+    // Announced twice (the answer to this tab's create and its live event): once is shown.
+    if (this.find(task.task_id)) return this.replaced(task, matches);
     // Oldest first: a new task belongs at the end, once every older page is shown.
     if (matches && this.nextToken === undefined) this.items.append(this.item(task));
     this.update();

@@ -3,6 +3,8 @@
  * `If-Match`, and a reload offer on 412; a due date picker and a priority), a status filter
  * and a sort (oldest first or by due date), in a project an assignee picker and "Assigned to
  * me", the list with "Load more", and deletion after a confirmation. A project's viewers get the list without any control that would change it.
+ * The list stays live (docs/live.md): tasks created, changed or deleted elsewhere show at
+ * once, and the task being edited says when it was changed elsewhere, before a save fails.
  */
 import {
   type Member,
@@ -17,6 +19,7 @@ import {
   type TaskRoutes,
 } from "./api";
 import { ApiError } from "./errors";
+import type { LiveEvent } from "./live";
 import { Notice, button, field, h, input, select, whileBusy } from "./dom";
 import { fromLocalInput, toLocalInput } from "./planning";
 import type { Shell } from "./shell";
@@ -134,7 +137,45 @@ function showTaskScreen(shell: Shell, scope: TaskScope): void {
     editor?.element ?? null,
     h("section", { "aria-label": "Task list" }, filterBar, list.element),
   );
+  shell.watchLive({ event: follow, resync: () => list.reload() });
   list.reload();
+
+  /** A change elsewhere to this list's tasks, or to the project itself. */
+  function follow(event: LiveEvent): void {
+    const here = scope.project ? scope.project.project.project_id : null;
+    if (event.project_id !== here) return;
+    const task = event.data as unknown as Task;
+    switch (event.type) {
+      case "task.created":
+        if (sort.value === "due_at") list.reload();
+        else list.added(task, matches(task));
+        break;
+      case "task.updated":
+        if (sort.value === "due_at") list.reload();
+        else list.replaced(task, matches(task));
+        editor?.changedElsewhere(task);
+        break;
+      case "task.deleted":
+        list.removed(String(event.data.task_id));
+        editor?.deletedElsewhere(String(event.data.task_id));
+        break;
+      case "project.deleted":
+        shell.mount(scope.heading, h("p", { class: "error", role: "alert" }, "This project was deleted."));
+        break;
+      case "member.updated":
+      case "member.removed":
+        if (scope.project && event.data.user_id === shell.user?.sub) {
+          if (event.type === "member.removed") {
+            shell.mount(scope.heading, h("p", { class: "error", role: "alert" }, "You are no longer a member of this project."));
+          } else {
+            showProjectTasks(shell, { ...scope.project.project, role: event.data.role as Project["role"] });
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 /** "Assigned to …" for a project task, by the member's e-mail address. */
@@ -164,8 +205,10 @@ class TaskForm {
   private readonly assignee: HTMLSelectElement | null;
   private readonly buttons = h("div", { class: "actions" });
   private readonly dialog = h("dialog", { "aria-labelledby": "delete-heading" });
-  /** The task being edited and the ETag of the version the form shows. */
-  private editing: { id: string; etag: string | null } | null = null;
+  /** The task being edited, the ETag and `updated_at` of the version the form shows. */
+  private editing: { id: string; etag: string | null; updatedAt: string } | null = null;
+  /** A save or delete of this form is in flight: its own live events are no news. */
+  private busy = false;
 
   constructor(
     private readonly routes: TaskRoutes,
@@ -220,6 +263,7 @@ class TaskForm {
     yes.addEventListener("click", () => {
       deleting = true;
       this.dialog.close();
+      this.busy = true;
       void whileBusy(this.element, this.notice, "Deleting…", async () => {
         await this.routes.remove(task.task_id).catch((error: unknown) => {
           // Already gone is what the user wanted.
@@ -228,14 +272,29 @@ class TaskForm {
         if (this.editing?.id === task.task_id) this.showAdd();
         this.events.deleted(task.task_id);
         this.notice.info(`Deleted “${task.title}”.`);
-      });
+      }).finally(() => (this.busy = false));
     });
     this.dialog.showModal();
     no.focus();
   }
 
+  /** A live event: the task being edited was changed elsewhere. Says so now, instead of
+   * letting the save fail with 412 later. */
+  changedElsewhere(task: Task): void {
+    const editing = this.editing;
+    if (this.busy || !editing || editing.id !== task.task_id || editing.updatedAt === task.updated_at) return;
+    this.offerReload(editing.id, "This task was changed elsewhere while you were editing it.", false);
+  }
+
+  /** A live event: the task being edited was deleted elsewhere. */
+  deletedElsewhere(id: string): void {
+    if (this.busy || this.editing?.id !== id) return;
+    this.showAdd();
+    this.notice.error("The task you were editing was deleted elsewhere.");
+  }
+
   private fill(task: Task, etag: string | null): void {
-    this.editing = { id: task.task_id, etag };
+    this.editing = { id: task.task_id, etag, updatedAt: task.updated_at };
     this.heading.textContent = "Edit task";
     this.title.value = task.title;
     this.description.value = task.description;
@@ -291,6 +350,7 @@ class TaskForm {
       this.title.focus();
       return;
     }
+    this.busy = true;
     await whileBusy(this.element, this.notice, "Saving…", async () => {
       try {
         const { task } = await this.routes.update(editing.id, changes, editing.etag);
@@ -298,14 +358,16 @@ class TaskForm {
         this.events.saved(task);
         this.notice.info(`Saved “${task.title}”.`);
       } catch (error) {
-        if (error instanceof ApiError && error.status === 412) this.offerReload(editing.id);
-        else throw error;
+        if (error instanceof ApiError && error.status === 412) {
+          this.offerReload(editing.id, "This task was changed elsewhere since you opened it. Your changes were not saved.");
+        } else throw error;
       }
-    });
+    }).finally(() => (this.busy = false));
   }
 
-  /** 412: someone changed the task since the form was filled; offer its latest version. */
-  private offerReload(id: string): void {
+  /** Someone changed the task since the form was filled (a live event, or 412 on save):
+   * offer its latest version. */
+  private offerReload(id: string, message: string, focus = true): void {
     const reload = button("Reload task");
     reload.addEventListener("click", () => {
       void whileBusy(this.element, this.notice, "Loading the latest version…", async () => {
@@ -319,10 +381,11 @@ class TaskForm {
       h(
         "div",
         { class: "error", role: "alert" },
-        h("p", {}, "This task was changed elsewhere since you opened it. Your changes were not saved."),
+        h("p", {}, message),
         reload,
       ),
     );
-    reload.focus();
+    // A live event never moves the focus away from what the user is typing.
+    if (focus) reload.focus();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Upcoming: the user's open tasks with a due date, their own and those assigned to them in
  * projects, soonest first, straight from `GET /upcoming`. A task marked done here leaves
- * the list, as it leaves the view.
+ * the list, as it leaves the view. Any change to a task reloads it (only the API knows the
+ * order and who is assigned what).
  */
 import type { Task } from "./api";
 import { button, h, whileBusy } from "./dom";
@@ -35,5 +36,11 @@ export function showUpcoming(shell: Shell): void {
     h("p", {}, "Your open tasks with a due date, and those assigned to you in projects, soonest first."),
     list.element,
   );
+  shell.watchLive({
+    event: (event) => {
+      if (event.type.startsWith("task.")) list.reload();
+    },
+    resync: () => list.reload(),
+  });
   list.reload();
 }

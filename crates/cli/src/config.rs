@@ -272,6 +272,44 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
+
+    #[command(flatten)]
+    pub live: LiveConfig,
+}
+
+/// Live updates (`GET /live`, a WebSocket per browser tab; SQLite store only). A socket is
+/// upgraded from one of the listener's connections and then leaves its slot: these caps,
+/// not --max-connections, bound how many stay open.
+#[derive(Debug, Clone, Args)]
+pub struct LiveConfig {
+    /// Live sockets open at once, over all users; more are refused with 503.
+    #[arg(long, env = "TASKAPI_MAX_LIVE_SOCKETS", default_value_t = 10_000)]
+    pub max_live_sockets: usize,
+
+    /// Live sockets one user may have open at once (tabs, devices); more are refused
+    /// with 429.
+    #[arg(long, env = "TASKAPI_MAX_LIVE_SOCKETS_PER_USER", default_value_t = 16)]
+    pub max_live_sockets_per_user: usize,
+
+    /// Events waiting to be sent on one socket; a client that lets more pile up is closed
+    /// (4008 "too slow: reconnect and reload") so that it never slows a write.
+    #[arg(long, env = "TASKAPI_LIVE_QUEUE", default_value_t = NonZeroUsize::new(256).expect("not zero"))]
+    pub live_queue: NonZeroUsize,
+
+    /// Seconds between pings on each live socket; one that answers none of two is closed.
+    #[arg(long, env = "TASKAPI_LIVE_PING_INTERVAL", default_value = "30", value_parser = seconds)]
+    pub live_ping_interval: Duration,
+}
+
+impl LiveConfig {
+    pub fn limits(&self) -> taskapi_live::LiveLimits {
+        taskapi_live::LiveLimits {
+            max_sockets: self.max_live_sockets,
+            max_sockets_per_user: self.max_live_sockets_per_user,
+            queue: self.live_queue.get(),
+            ping_interval: self.live_ping_interval,
+        }
+    }
 }
 
 /// How connections are served. Durations are in seconds (fractions allowed).

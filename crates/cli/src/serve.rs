@@ -12,6 +12,7 @@ use taskapi_http::{
     with_service_layers,
 };
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
+use taskapi_live::Hub;
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
 use taskapi_userpool::{DefaultPool, PoolSettings, Tuning, UserPools, private};
@@ -38,6 +39,8 @@ pub struct Application {
     user_pool: Option<LocalPool>,
     /// The hosted UI's HTTPS listener, with the local user pool.
     hosted_ui: Option<HttpsListener>,
+    /// The live sockets (`GET /live`), on the SQLite store.
+    live: Option<Arc<Hub>>,
 }
 
 impl Application {
@@ -46,7 +49,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         check_data_dir(&config)?;
-        let store = open_store(&config).await?;
+        let (store, sqlite) = open_store(&config).await?;
         let addr = listener
             .local_addr()
             .context("the listener has no address")?;
@@ -80,7 +83,16 @@ impl Application {
             .rate_limit
             .auth_failure_quota()
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
-        let mut router = with_service_layers(api_router(state.clone()), &http);
+        let live = sqlite.map(|store| {
+            let hub = Hub::new(config.live.limits());
+            hub.start(store);
+            hub
+        });
+        let mut api = api_router(state.clone());
+        if let Some(hub) = &live {
+            api = api.merge(taskapi_live::router(state.clone(), Arc::clone(hub)));
+        }
+        let mut router = with_service_layers(api, &http);
         let mut https = None;
         let mut web_config = WebConfig::remote(&config);
         if let Some(local) = &local_pool {
@@ -96,6 +108,11 @@ impl Application {
                 Some(listener.local_addr()),
             ));
             https = Some(listener);
+        }
+        if let Some(web_config) = &mut web_config
+            && live.is_some()
+        {
+            web_config.live_url = Some("/live".into());
         }
         if let Some(web_config) = web_config {
             // The app's `GET /` shares its path with the pool's `POST /`; the pool's routes
@@ -122,6 +139,7 @@ impl Application {
             },
             user_pool: local_pool,
             hosted_ui: https,
+            live,
         })
     }
 
@@ -137,15 +155,27 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets requests in flight finish within the
-    /// grace period; the hosted UI's HTTPS listener, when there is one, stops alongside.
+    /// grace period; the hosted UI's HTTPS listener, when there is one, stops alongside,
+    /// and the live sockets are closed (1001) within the same grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let (listener, router, limits) = (self.listener, self.router, self.limits);
+        let live = self.live;
+        let closing = live.clone();
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(hub) = closing {
+                tokio::spawn(async move { hub.shut_down(limits.shutdown_grace).await });
+            }
+        };
         let plain = |stop: crate::hosted_ui::Stop| {
             connections::serve(listener, connections::Plain, router, limits, stop)
         };
         match self.hosted_ui {
             Some(https) => https.run_beside(shutdown, limits, plain).await,
             None => plain(Box::pin(shutdown)).await,
+        }
+        if let Some(hub) = live {
+            hub.shut_down(limits.shutdown_grace).await;
         }
     }
 }
@@ -237,7 +267,11 @@ fn print_credentials(door: &AwsDoor) {
     }
 }
 
-async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
+/// The store, and the SQLite store itself when it is one (its committed events feed the
+/// live sockets).
+async fn open_store(
+    config: &ServeConfig,
+) -> anyhow::Result<(Arc<dyn Store>, Option<SqliteStore>)> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);
@@ -246,7 +280,7 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
             let store = SqliteStore::open(&path)
                 .context("cannot open the task database (see --data-dir)")?;
             tracing::info!(path = %path.display(), "tasks stored in SQLite");
-            Ok(Arc::new(store))
+            Ok((Arc::new(store.clone()), Some(store)))
         }
         StoreKind::Dynamodb => {
             let dynamo = DynamoConfig {
@@ -266,7 +300,7 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Arc<dyn Store>> {
                 status_shards = %dynamo.status_shards,
                 "tasks stored in DynamoDB"
             );
-            Ok(Arc::new(store))
+            Ok((Arc::new(store), None))
         }
     }
 }

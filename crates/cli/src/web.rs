@@ -41,6 +41,11 @@ pub struct WebConfig {
     pub api_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<HostedUi>,
+    /// The live-updates WebSocket (`GET /live`); a relative URL is the page's host, with
+    /// `ws:` or `wss:` as the page is `http:` or `https:`. None: the app polls nothing and
+    /// shows no live state (the DynamoDB store has no live feed under `taskapi serve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_url: Option<String>,
 }
 
 /// The hosted UI the app's "Sign in with the hosted UI" button goes to.
@@ -71,6 +76,7 @@ impl WebConfig {
                 redirect_sign_in: vec!["/callback".into()],
                 redirect_sign_out: vec!["/".into()],
             }),
+            live_url: None,
         }
     }
 
@@ -83,14 +89,19 @@ impl WebConfig {
             user_pool_endpoint: None,
             api_url: "/".into(),
             oauth: None,
+            live_url: None,
         })
     }
 
     /// The origins the app may fetch from besides its own: the Content-Security-Policy's
     /// `connect-src`.
     fn connect_origins(&self) -> Vec<String> {
-        let mut origins: Vec<String> = [Some(&self.api_url), self.user_pool_endpoint.as_ref()]
-            .into_iter()
+        let mut origins: Vec<String> = [
+            Some(&self.api_url),
+            self.user_pool_endpoint.as_ref(),
+            self.live_url.as_ref(),
+        ]
+        .into_iter()
             .flatten()
             .filter_map(|url| origin(url))
             .collect();
@@ -252,6 +263,17 @@ mod tests {
         let local = WebConfig::local(&pool("us-east-1_abc"), None);
         assert!(local.connect_origins().is_empty());
         assert!(content_security_policy(&local).contains("connect-src 'self';"));
+    }
+
+    #[test]
+    fn a_live_url_elsewhere_is_allowed_by_the_policy() {
+        let mut remote = config();
+        remote.live_url = Some("wss://ws.example.com/prod".into());
+        assert!(content_security_policy(&remote).contains(" wss://ws.example.com"));
+        let mut local = WebConfig::local(&pool("us-east-1_abc"), None);
+        local.live_url = Some("/live".into());
+        assert!(content_security_policy(&local).contains("connect-src 'self';"));
+        assert_eq!(serde_json::to_value(&local).unwrap()["liveUrl"], "/live");
     }
 
     #[test]

@@ -1,6 +1,10 @@
-use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{Content, Header, Ref, Response};
+use taskapi_domain::EventKind;
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, Header, Ref, Required, Response, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
 use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming};
@@ -38,13 +42,14 @@ use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming
         project_tasks::delete_project_task,
         admin::list_by_status,
     ),
-    modifiers(&CognitoIdToken, &CallerErrors),
+    modifiers(&CognitoIdToken, &CallerErrors, &LiveSocket),
     tags(
         (name = "tasks", description = "The caller's own tasks"),
         (name = "projects", description = "Task lists shared by their members: owners manage everything, editors change tasks, viewers read. A non-member gets 404 for everything of a project"),
         (name = "project tasks", description = "A project's tasks, with the rules of `/tasks`, who created each and its assignee"),
         (name = "invitations", description = "Invitations by e-mail, seen and accepted only with that address verified"),
         (name = "admin", description = "All users' tasks by status; members of the `admins` group only"),
+        (name = "live", description = "Live updates: every change the caller may see, as it happens (`taskapi serve`; on AWS the WebSocket API at `liveUrl`)"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +68,129 @@ impl Modify for CognitoIdToken {
                 "A Cognito ID token, bare or as `Bearer <token>`",
             ))),
         );
+    }
+}
+
+/// `GET /live`, the WebSocket of `taskapi serve` (routed by the live crate, which this one
+/// does not know): OpenAPI cannot describe the frames, so the 101 answer names the
+/// schema of each text frame, `Event`.
+struct LiveSocket;
+
+impl LiveSocket {
+    fn operation() -> Operation {
+        let token = ParameterBuilder::new()
+            .name("token")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(
+                "The ID token, for clients that cannot set headers on a WebSocket (browsers); \
+                 `Authorization` wins when both are given",
+            ))
+            .schema(Some(String::schema()));
+        let switching = Response::builder()
+            .description(
+                "Switching Protocols: a WebSocket whose text frames are events (`Event`) of the \
+                 caller's own tasks and of the projects they belong to. Closes with 1001 (server \
+                 shutting down), 4001 (token expired), 4008 (too slow: reconnect and reload), \
+                 4009 (events missed: reconnect and reload) or 1009 (a client message over 16 KiB)",
+            )
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("Event"))),
+            );
+        let refused = |description: &str| {
+            CallerErrors::error(description).header("Retry-After", Header::new(u64::schema()))
+        };
+        OperationBuilder::new()
+            .tag("live")
+            .operation_id(Some("live"))
+            .summary(Some("Open the live-updates WebSocket"))
+            .parameter(token)
+            .security(SecurityRequirement::new("cognito", Vec::<String>::new()))
+            .response("101", switching.build())
+            .response("401", CallerErrors::error("No valid ID token").build())
+            .response(
+                "426",
+                CallerErrors::error("Not a WebSocket upgrade request")
+                    .header("Upgrade", Header::new(String::schema()))
+                    .build(),
+            )
+            .response(
+                "429",
+                refused("The caller has the most sockets one user may open, or is over their rate limit")
+                    .build(),
+            )
+            .response(
+                "503",
+                refused("The server has the most sockets it serves open, or is shutting down")
+                    .build(),
+            )
+            .build()
+    }
+
+    /// An event, as a live socket (and a webhook) receives it.
+    fn event() -> Schema {
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        let deleted = |id: &str| {
+            ObjectBuilder::new()
+                .property(id, string())
+                .required(id)
+                .build()
+        };
+        let data = OneOfBuilder::new()
+            .description(Some(
+                "The task, project or member as the API returns it; a deleted task or \
+                 project: its id only",
+            ))
+            .item(Ref::from_schema_name("Task"))
+            .item(Ref::from_schema_name("Project"))
+            .item(Ref::from_schema_name("Membership"))
+            .item(deleted("task_id"))
+            .item(deleted("project_id"));
+        ObjectBuilder::new()
+            .description(Some("One change: what happened, when, where and to what"))
+            .property(
+                "id",
+                string().description(Some("Unique per change, the same on every delivery")),
+            )
+            .property(
+                "type",
+                string().enum_values(Some(EventKind::ALL.map(EventKind::as_str))),
+            )
+            .property(
+                "at",
+                string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+            )
+            .property(
+                "project_id",
+                ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                        Type::String,
+                        Type::Null,
+                    ]))
+                    .description(Some("The project of the change; null for a personal task")),
+            )
+            .property("data", data)
+            .required("id")
+            .required("type")
+            .required("at")
+            .required("project_id")
+            .required("data")
+            .build()
+            .into()
+    }
+}
+
+impl Modify for LiveSocket {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .paths
+            .paths
+            .insert("/live".into(), PathItem::new(HttpMethod::Get, Self::operation()));
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .schemas
+            .insert("Event".into(), Self::event().into());
     }
 }
 
@@ -127,4 +255,27 @@ impl Modify for CallerErrors {
 /// The OpenAPI 3.1 document of the REST API, generated from the handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_socket_and_its_event_are_documented_with_schemas_that_exist() {
+        let document = serde_json::to_value(openapi()).unwrap();
+        let live = &document["paths"]["/live"]["get"];
+        for status in ["101", "401", "426", "429", "503"] {
+            assert!(live["responses"][status].is_object(), "{status}");
+        }
+        let schemas = &document["components"]["schemas"];
+        let event = &schemas["Event"];
+        assert_eq!(event["properties"]["type"]["enum"].as_array().unwrap().len(), 8);
+        for reference in event["properties"]["data"]["oneOf"].as_array().unwrap() {
+            if let Some(name) = reference["$ref"].as_str() {
+                let name = name.trim_start_matches("#/components/schemas/");
+                assert!(schemas[name].is_object(), "{name} is a schema");
+            }
+        }
+    }
 }

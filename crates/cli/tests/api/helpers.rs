@@ -18,9 +18,14 @@ pub struct TestApp {
 
 /// Starts `taskapi serve` in-process as the command line would configure it.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// [`spawn_app`] with more command-line flags (e.g. the live sockets' limits).
+pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
     let pool = TestPool::start().await;
     let data = tempfile::tempdir().unwrap();
-    let cli = Cli::parse_from([
+    let base_flags = [
         "taskapi",
         "serve",
         "--addr",
@@ -37,7 +42,8 @@ pub async fn spawn_app() -> TestApp {
         "0",
         "--auth-failure-limit",
         "0",
-    ]);
+    ];
+    let cli = Cli::parse_from(base_flags.iter().chain(flags));
     let Command::Serve(config) = cli.command else {
         unreachable!("parsed a serve command")
     };
@@ -68,9 +74,7 @@ pub async fn spawn_with_task(title: &str) -> (TestApp, User, Value, String) {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.stop();
     }
 }
 
@@ -81,6 +85,13 @@ pub struct User {
 }
 
 impl TestApp {
+    /// Stops the server as SIGTERM would (connections get the grace period).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// The server's data directory, for tests that must reach under the API (e.g. to age
     /// an item past its expiry).
     pub fn data_dir(&self) -> &std::path::Path {

@@ -11,6 +11,7 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod isolation;
+mod live;
 mod locks;
 mod planning;
 mod pool_faults;
