@@ -8,8 +8,9 @@
 //! [`shards`] (the status index's write ceiling and the sharded admin page), [`lists`]
 //! (status-filtered lists on SQLite as a user's tasks grow), [`planning`] (the Upcoming
 //! view and due-date sorted lists as a user's tasks grow), [`signup`] (the local user
-//! pool under a burst of unauthenticated sign-ups) and [`transfer`] (`taskapi import` and
-//! `export` at scale).
+//! pool under a burst of unauthenticated sign-ups), [`transfer`] (`taskapi import` and
+//! `export` at scale) and [`live`] (live updates: event latency, memory per socket, writes
+//! with sockets open).
 
 mod chart;
 mod cognito;
@@ -19,6 +20,7 @@ mod function;
 mod function_url;
 mod lambda;
 mod lists;
+mod live;
 mod local;
 mod peers;
 mod planning;
@@ -85,6 +87,9 @@ enum Part {
     Peers,
     /// `taskapi import` and `export`: items per second and peak memory, SQLite and dynalite.
     Transfer,
+    /// Live updates: write-to-event latency by sockets open, memory per idle socket, writes
+    /// with 1,000 sockets open against none.
+    Live,
 }
 
 #[tokio::main]
@@ -156,6 +161,11 @@ async fn main() -> anyhow::Result<()> {
         let profile = pick(quick, transfer::Profile::FULL, transfer::Profile::QUICK);
         let report = transfer::run(&args.taskapi, profile).await?;
         publish(out, "transfer", "Moving data", &report)?;
+    }
+    if parts.contains(&Part::Live) {
+        let profile = pick(quick, live::Profile::FULL, live::Profile::QUICK);
+        let report = live::run(&args.taskapi, profile).await?;
+        publish(out, "live", "Live updates", &report)?;
     }
     if parts.contains(&Part::Peers) {
         let report = peers::run(

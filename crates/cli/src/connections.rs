@@ -213,8 +213,8 @@ async fn serve_one(
         });
     // With upgrades: `GET /live` hands its connection over to a WebSocket, which lives on
     // (in the live hub's caps) after this connection's slot is given back.
-    let connection = builder
-        .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
+    let connection =
+        builder.serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
     tokio::pin!(connection);
     slot.start_serving();
     let mut closing = false;

@@ -269,9 +269,7 @@ fn print_credentials(door: &AwsDoor) {
 
 /// The store, and the SQLite store itself when it is one (its committed events feed the
 /// live sockets).
-async fn open_store(
-    config: &ServeConfig,
-) -> anyhow::Result<(Arc<dyn Store>, Option<SqliteStore>)> {
+async fn open_store(config: &ServeConfig) -> anyhow::Result<(Arc<dyn Store>, Option<SqliteStore>)> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);

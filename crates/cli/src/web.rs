@@ -102,9 +102,9 @@ impl WebConfig {
             self.live_url.as_ref(),
         ]
         .into_iter()
-            .flatten()
-            .filter_map(|url| origin(url))
-            .collect();
+        .flatten()
+        .filter_map(|url| origin(url))
+        .collect();
         if let Some(oauth) = &self.oauth {
             origins.push(format!("https://{}", oauth.domain));
         }

@@ -183,10 +183,10 @@ impl LiveSocket {
 
 impl Modify for LiveSocket {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi
-            .paths
-            .paths
-            .insert("/live".into(), PathItem::new(HttpMethod::Get, Self::operation()));
+        openapi.paths.paths.insert(
+            "/live".into(),
+            PathItem::new(HttpMethod::Get, Self::operation()),
+        );
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .schemas
@@ -270,7 +270,13 @@ mod tests {
         }
         let schemas = &document["components"]["schemas"];
         let event = &schemas["Event"];
-        assert_eq!(event["properties"]["type"]["enum"].as_array().unwrap().len(), 8);
+        assert_eq!(
+            event["properties"]["type"]["enum"]
+                .as_array()
+                .unwrap()
+                .len(),
+            8
+        );
         for reference in event["properties"]["data"]["oneOf"].as_array().unwrap() {
             if let Some(name) = reference["$ref"].as_str() {
                 let name = name.trim_start_matches("#/components/schemas/");

@@ -48,7 +48,10 @@ impl IntoResponse for LiveError {
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         if retry {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER.as_secs()));
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_AFTER.as_secs()),
+            );
         } else {
             headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
         }

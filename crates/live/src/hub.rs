@@ -120,11 +120,16 @@ impl Control {
         }
     }
 
+    /// Why the hub closed the socket, if it has.
+    pub(crate) fn reason(&self) -> Option<Close> {
+        self.reason.get().copied()
+    }
+
     /// Resolves with the reason once the hub closes the socket.
     pub(crate) async fn closed(&self) -> Close {
         loop {
-            if let Some(reason) = self.reason.get() {
-                return *reason;
+            if let Some(reason) = self.reason() {
+                return reason;
             }
             self.notify.notified().await;
         }
@@ -227,10 +232,13 @@ impl Hub {
         if registry.sockets >= self.limits.max_sockets {
             return Err(LiveError::ServerFull);
         }
-        let user = registry.users.entry(sub.to_owned()).or_insert_with(|| User {
-            projects: Projects::Listing(HashMap::new()),
-            sockets: HashMap::new(),
-        });
+        let user = registry
+            .users
+            .entry(sub.to_owned())
+            .or_insert_with(|| User {
+                projects: Projects::Listing(HashMap::new()),
+                sockets: HashMap::new(),
+            });
         if user.sockets.len() >= self.limits.max_sockets_per_user {
             return Err(LiveError::UserFull(self.limits.max_sockets_per_user));
         }
@@ -318,7 +326,11 @@ impl Hub {
 
     fn close_every(&self, reason: Close) {
         let registry = self.registry.lock().expect("hub lock");
-        for outlet in registry.users.values().flat_map(|user| user.sockets.values()) {
+        for outlet in registry
+            .users
+            .values()
+            .flat_map(|user| user.sockets.values())
+        {
             outlet.control.close(reason);
         }
     }
@@ -453,7 +465,12 @@ mod tests {
                     EventKind::TaskCreated,
                     None,
                 ),
-                event(2, Audience::User("bob".into()), EventKind::TaskCreated, None),
+                event(
+                    2,
+                    Audience::User("bob".into()),
+                    EventKind::TaskCreated,
+                    None,
+                ),
                 task_in(3, 1),
                 task_in(4, 2),
             ],
@@ -550,12 +567,19 @@ mod tests {
         let slow = hub.join("alice").unwrap();
         let mut quick = hub.join("alice").unwrap();
         hub.know_projects("alice", []);
-        let own = |seq| event(seq, Audience::User("alice".into()), EventKind::TaskCreated, None);
+        let own = |seq| {
+            event(
+                seq,
+                Audience::User("alice".into()),
+                EventKind::TaskCreated,
+                None,
+            )
+        };
         route(&hub, &[own(1), own(2)]);
         assert_eq!(received(&mut quick).len(), 2);
         route(&hub, &[own(3)]);
-        assert_eq!(slow.control.reason.get(), Some(&Close::TooSlow));
-        assert_eq!(quick.control.reason.get(), None);
+        assert_eq!(slow.control.reason(), Some(Close::TooSlow));
+        assert_eq!(quick.control.reason(), None);
         assert_eq!(received(&mut quick), [r#"{"seq":3}"#]);
         assert_eq!(hub.open_sockets(), 1, "the slow one no longer counts");
     }
@@ -570,7 +594,10 @@ mod tests {
         let _c1 = hub.join("c").unwrap();
         assert!(matches!(hub.join("d"), Err(LiveError::ServerFull)));
         drop(a2);
-        assert!(hub.join("d").is_ok(), "a place is given back when a socket leaves");
+        assert!(
+            hub.join("d").is_ok(),
+            "a place is given back when a socket leaves"
+        );
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::request::Parts;
 use http::{HeaderValue, header};
-use taskapi_domain::{ListQuery, Limit, ProjectId};
+use taskapi_domain::{Limit, ListQuery, ProjectId};
 use taskapi_http::auth::authorization_token;
 use taskapi_http::{ApiError, AppState, Principal};
 
@@ -91,7 +91,11 @@ async fn projects_of(live: &Live, sub: &str) -> Result<HashSet<ProjectId>, LiveE
             .list_projects(sub, &query)
             .await
             .map_err(ApiError::from)?;
-        projects.extend(page.projects.into_iter().map(|view| view.project.project_id));
+        projects.extend(
+            page.projects
+                .into_iter()
+                .map(|view| view.project.project_id),
+        );
         match page.next {
             Some(next) => query.start_after = Some(next),
             None => return Ok(projects),

@@ -36,11 +36,15 @@ pub(crate) async fn serve(
     let control = std::sync::Arc::clone(&registration.control);
     let reason = loop {
         tokio::select! {
+            // A close from the hub goes first: the events still queued are not sent.
+            biased;
             reason = control.closed() => break Some(reason),
             () = &mut expired => break Some(Close::TokenExpired),
             event = registration.events.recv() => {
-                // The hub let go of the socket: the reason is set.
-                let Some(json) = event else { continue };
+                // The hub let go of the socket only after saying why.
+                let Some(json) = event else {
+                    break Some(control.reason().unwrap_or(Close::TooSlow));
+                };
                 if !send(&mut socket, Message::Text(Utf8Bytes::from(&*json))).await {
                     break None;
                 }
@@ -68,7 +72,11 @@ pub(crate) async fn serve(
         }
     };
     if let Some(reason) = reason {
-        tracing::debug!(code = reason.code(), reason = reason.reason(), "closing a live socket");
+        tracing::debug!(
+            code = reason.code(),
+            reason = reason.reason(),
+            "closing a live socket"
+        );
         send(&mut socket, Message::Close(Some(reason.frame()))).await;
     }
 }
