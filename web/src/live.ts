@@ -40,8 +40,9 @@ const FIRST_DELAY_MS = 500;
 const LONGEST_DELAY_MS = 30_000;
 
 export class Live {
-  /** "Live" or "Offline", in the header. */
-  readonly indicator = h("span", { class: "live", role: "status" });
+  /** "Live" or "Offline", in the header; announced politely when it changes (no `status`
+   * role: that is the screens' progress line). */
+  readonly indicator = h("span", { class: "live", "aria-live": "polite" });
   private socket: WebSocket | null = null;
   private watcher: LiveWatcher | null = null;
   private delay = FIRST_DELAY_MS;
