@@ -13,7 +13,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -198,12 +198,15 @@ async fn serve_one(
     // gives it: per-address limits key on it. Requests are counted while answered, so
     // only a connection between requests is closed to admit another.
     let busy = Arc::clone(&slot);
+    let asked = Arc::new(AtomicBool::new(false));
+    let first_request = Arc::clone(&asked);
     let service = router
         .map_request(move |mut request: axum::http::Request<_>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             request
         })
         .map_future(move |answer| {
+            first_request.store(true, Ordering::Relaxed);
             let in_flight = busy.request();
             async move {
                 let answered = answer.await;
@@ -230,6 +233,12 @@ async fn serve_one(
                 tracing::debug!("closing a connection idle for {:?}", limits.idle_timeout);
                 break;
             }
+            // With upgrades, hyper reads the first bytes (HTTP/1 or HTTP/2?) before its own
+            // header-read timeout starts: a client that sends nothing is closed here.
+            () = silent_before_a_request(slot.activity(), &asked, limits.header_read_timeout) => {
+                tracing::debug!("closing a connection that sent no request in time");
+                break;
+            }
             () = slot.close_requested(), if !closing => {
                 closing = true;
                 connection.as_mut().graceful_shutdown();
@@ -237,6 +246,15 @@ async fn serve_one(
         }
     }
     drop(admitted);
+}
+
+/// Resolves once the connection has moved no byte for `limit` without having sent a request
+/// (`asked`); never once it has.
+async fn silent_before_a_request(activity: &Activity, asked: &AtomicBool, limit: Duration) {
+    activity.idle_for(limit).await;
+    if asked.load(Ordering::Relaxed) {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// When a connection last moved a byte, in milliseconds since it was accepted.
