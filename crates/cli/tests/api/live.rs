@@ -300,3 +300,28 @@ async fn shutting_down_closes_sockets_with_going_away() {
     let (code, _) = close_of(&mut socket, Duration::from_secs(10)).await;
     assert_eq!(code, 1001);
 }
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_closed() {
+    let app = spawn_app_with(&["--live-ping-interval", "0.2"]).await;
+    let user = app.user();
+    let mut socket = connect(&app, &user).await;
+    // Reading nothing, the client answers no ping (its library pongs only while it reads).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (code, reason) = close_of(&mut socket, ARRIVES_WITHIN).await;
+    assert_eq!(code, 1008);
+    assert!(reason.contains("no pong"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_client_that_answers_pings_stays_open() {
+    let app = spawn_app_with(&["--live-ping-interval", "0.2"]).await;
+    let user = app.user();
+    let mut socket = connect(&app, &user).await;
+    // Reading, it answers each ping: still open after several intervals.
+    stays_quiet(&mut socket).await;
+    stays_quiet(&mut socket).await;
+    stays_quiet(&mut socket).await;
+    app.create_ok(&user, "after many pings").await;
+    assert_eq!(next_event(&mut socket).await["type"], "task.created");
+}
