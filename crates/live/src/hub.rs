@@ -357,8 +357,10 @@ impl Registry {
                 self.follow_membership(event, project);
             }
         }
-        self.sockets -= dropped;
-        self.users.retain(|_, user| !user.sockets.is_empty());
+        if dropped > 0 {
+            self.sockets -= dropped;
+            self.users.retain(|_, user| !user.sockets.is_empty());
+        }
     }
 
     fn follow_membership(&mut self, event: &Committed, project: &ProjectId) {
