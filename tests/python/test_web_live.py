@@ -2,6 +2,9 @@
 test_web.py): two users sharing a project, and two tabs of one user, see each other's
 creates, edits and deletes within a second, without reloading."""
 
+import re
+import time
+
 import requests
 from playwright.sync_api import expect
 
@@ -129,5 +132,41 @@ def test_a_new_project_reaches_the_other_tab(server, browser):  # noqa: F811
         first.field("Project name").fill("Garden")
         first.button("Create project").click()
         expect(second.button("Open tasks of Garden")).to_be_visible(timeout=WITHIN)
+    finally:
+        context.close()
+
+
+def test_after_a_gap_the_list_is_reloaded(server, browser):  # noqa: F811
+    """Events missed while the socket was down (here: swallowed by a proxy in the page) are
+    made up for by reloading the list when the server closes with 4008 and the app
+    reconnects."""
+    email = confirmed_user(server, "live-gap")
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    swallow = {"on": False}
+    sockets = []
+
+    def proxy(page_side):
+        server_side = page_side.connect_to_server()
+        server_side.on_message(lambda message: None if swallow["on"] else page_side.send(message))
+        sockets.append(page_side)
+
+    context.route_web_socket(re.compile(r".*/live\?.*"), proxy)
+    try:
+        app = signed_in_tab(context, server, email)
+        swallow["on"] = True
+        created = requests.post(
+            f"{server.base_url}/tasks",
+            json={"title": "Made while away"},
+            headers={"Authorization": api_token(server, email)},
+            timeout=10,
+        )
+        assert created.status_code == 201
+        time.sleep(0.5)
+        expect(app.task("Made while away")).to_have_count(0)
+        swallow["on"] = False
+        sockets[-1].close(code=4008, reason="too slow: reconnect and reload")
+        expect(app.task("Made while away")).to_be_visible(timeout=WITHIN * 3)
+        expect(app.page.locator(".live")).to_have_text("Live")
+        assert len(sockets) == 2, "reconnected once"
     finally:
         context.close()
