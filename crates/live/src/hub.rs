@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use axum::extract::ws::Utf8Bytes;
 use taskapi_domain::{Audience, EventKind, ProjectId};
 use taskapi_store_sqlite::{Committed, SqliteStore};
 use tokio::sync::broadcast::error::RecvError;
@@ -102,7 +103,8 @@ impl Projects {
 
 /// Where the hub puts a socket's events.
 struct Outlet {
-    queue: mpsc::Sender<Arc<str>>,
+    /// The event's text frame, shared by every socket it goes to.
+    queue: mpsc::Sender<Utf8Bytes>,
     control: Arc<Control>,
 }
 
@@ -141,7 +143,7 @@ pub(crate) struct Registration {
     hub: Arc<Hub>,
     sub: String,
     id: u64,
-    pub(crate) events: mpsc::Receiver<Arc<str>>,
+    pub(crate) events: mpsc::Receiver<Utf8Bytes>,
     pub(crate) control: Arc<Control>,
 }
 
@@ -341,17 +343,18 @@ impl Registry {
     /// membership.
     fn route(&mut self, event: &Committed) {
         let mut dropped = 0;
+        let text = Utf8Bytes::from(&*event.json);
         match &event.audience {
             Audience::User(sub) => {
                 if let Some(user) = self.users.get_mut(sub) {
-                    dropped += user.deliver(&event.json);
+                    dropped += user.deliver(&text);
                 }
             }
             Audience::Project(project) => {
                 for (sub, user) in &mut self.users {
                     let about_them = event.member.as_deref() == Some(sub.as_str());
                     if about_them || user.projects.contains(project) {
-                        dropped += user.deliver(&event.json);
+                        dropped += user.deliver(&text);
                     }
                 }
                 self.follow_membership(event, project);
@@ -386,12 +389,12 @@ impl Registry {
 }
 
 impl User {
-    /// Queues `json` on each of the user's sockets; a socket whose queue is full (or whose
+    /// Queues `text` on each of the user's sockets; a socket whose queue is full (or whose
     /// task has ended) is dropped, and closed as too slow. Returns how many were dropped.
-    fn deliver(&mut self, json: &Arc<str>) -> usize {
+    fn deliver(&mut self, text: &Utf8Bytes) -> usize {
         let before = self.sockets.len();
         self.sockets
-            .retain(|_, outlet| match outlet.queue.try_send(Arc::clone(json)) {
+            .retain(|_, outlet| match outlet.queue.try_send(text.clone()) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     outlet.control.close(Close::TooSlow);
@@ -441,8 +444,8 @@ mod tests {
 
     fn received(registration: &mut Registration) -> Vec<String> {
         let mut seen = Vec::new();
-        while let Ok(json) = registration.events.try_recv() {
-            seen.push(json.to_string());
+        while let Ok(text) = registration.events.try_recv() {
+            seen.push(text.as_str().to_owned());
         }
         seen
     }

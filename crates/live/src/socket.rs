@@ -42,10 +42,10 @@ pub(crate) async fn serve(
             () = &mut expired => break Some(Close::TokenExpired),
             event = registration.events.recv() => {
                 // The hub let go of the socket only after saying why.
-                let Some(json) = event else {
+                let Some(text) = event else {
                     break Some(control.reason().unwrap_or(Close::TooSlow));
                 };
-                if !send(&mut socket, Message::Text(Utf8Bytes::from(&*json))).await {
+                if !send(&mut socket, Message::Text(text)).await {
                     break None;
                 }
             }
