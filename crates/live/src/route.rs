@@ -21,6 +21,9 @@ use crate::{Hub, LiveError, socket, token};
 /// bounds what a misbehaving one costs).
 pub const MAX_MESSAGE: usize = 16 * 1024;
 
+/// What a socket reads from its connection at a time.
+const READ_BUFFER: usize = 4 * 1024;
+
 #[derive(Clone)]
 struct Live {
     api: AppState,
@@ -54,6 +57,10 @@ async fn open(live: &Live, parts: &mut Parts) -> Result<Response, LiveError> {
     live.hub.know_projects(&principal.sub, projects);
     let ping_interval = live.hub.limits().ping_interval;
     Ok(upgrade
+        // Small buffers: an idle socket then costs little (tungstenite's defaults are
+        // 128 KiB each way); clients send nothing, and each event is written at once.
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |ws| socket::serve(ws, registration, expires_at, ping_interval)))
