@@ -267,11 +267,32 @@ pub struct ServeConfig {
     )]
     pub cognito_quotas: Vec<QuotaRate>,
 
+    /// Where the local user pool invokes a pool's Lambda triggers: a Lambda Invoke API
+    /// endpoint such as `cargo lambda watch` (`http://127.0.0.1:9000`) or `sam local
+    /// start-lambda` serves. The standard AWS setting is its twin.
+    #[arg(long, env = "AWS_ENDPOINT_URL_LAMBDA", value_parser = lambda_endpoint)]
+    pub lambda_endpoint: Option<String>,
+
     #[command(flatten)]
     pub connections: ConnectionConfig,
 
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
+}
+
+/// An `http://` or `https://` base URL, kept without its trailing slash.
+fn lambda_endpoint(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let host = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| format!("{value:?} is not an http:// or https:// URL"))?;
+    if host.is_empty() || host.contains('/') {
+        return Err(format!(
+            "{value:?} must be a base URL such as http://127.0.0.1:9000 (no path)"
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// How connections are served. Durations are in seconds (fractions allowed).

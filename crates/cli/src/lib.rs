@@ -8,6 +8,7 @@ pub mod export;
 pub mod export_users;
 pub mod hosted_ui;
 pub mod import;
+pub mod lambda_invoke;
 pub mod serve;
 pub mod table;
 pub mod telemetry;

@@ -14,7 +14,9 @@ use taskapi_http::{
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, PoolSettings, Tuning, UserPools, private};
+use taskapi_userpool::{DefaultPool, LambdaInvoker, PoolSettings, Tuning, UserPools, private};
+
+use crate::lambda_invoke::InvokeApi;
 use taskapi_userpool_aws::{AccessKey, AwsDoor, PROFILE};
 use tokio::net::TcpListener;
 
@@ -297,6 +299,10 @@ fn local_user_pool(
     let settings = PoolSettings::new(&config.data_dir, format!("http://{addr}"));
     let tuning = Tuning {
         quotas: config.cognito_quotas.clone(),
+        lambda: config
+            .lambda_endpoint
+            .as_deref()
+            .map(|endpoint| Arc::new(InvokeApi::new(endpoint)) as Arc<dyn LambdaInvoker>),
         ..Tuning::default()
     };
     let pools = UserPools::open_with(settings, tuning)?;

@@ -62,6 +62,9 @@ fn pool_error_name(error: &PoolError) -> &'static str {
         PoolError::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
         PoolError::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
         PoolError::TooManyRequests(_) => "TooManyRequestsException",
+        PoolError::UserLambdaValidation(_) => "UserLambdaValidationException",
+        PoolError::UnexpectedLambda(_) => "UnexpectedLambdaException",
+        PoolError::InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
         PoolError::ServiceUnavailable => "ServiceUnavailableException",
         PoolError::Internal(_) | PoolError::TaskFailed(_) => "InternalErrorException",
     }

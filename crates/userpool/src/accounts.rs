@@ -15,6 +15,7 @@ use crate::password::{self, Setter};
 use crate::signin::attempts_exceeded;
 use crate::store::Sessions;
 use crate::totp;
+use crate::triggers::lifecycle::MessageSource;
 
 impl UserPools {
     pub fn pool(&self, pool_id: &str) -> Result<Pool, PoolError> {
@@ -65,6 +66,7 @@ impl UserPools {
     /// where its confirmation code went, if one was e-mailed.
     pub fn register(
         &self,
+        client: &Client,
         pool: &Pool,
         given_username: &str,
         password: Option<String>,
@@ -89,11 +91,27 @@ impl UserPools {
         if self.store.find_user(&pool.id, given_username)?.is_some() {
             return Err(exists(pool));
         }
+        // The function may refuse: then nothing of the sign-up is stored.
+        let verdict = self.pre_sign_up(
+            Some(&client.id),
+            pool,
+            &username,
+            &attrs,
+            "PreSignUp_SignUp",
+        )?;
+        if verdict.verify_email {
+            attrs.insert("email_verified".into(), "true".into());
+        }
+        let status = if verdict.confirm {
+            UserStatus::Confirmed
+        } else {
+            UserStatus::Unconfirmed
+        };
         let credentials = self.derive_password(&pool.id, &username, &password)?;
         let now = self.now();
-        let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
+        let user = User::new(&pool.id, username, attrs, status, now);
         let alias = alias_email(pool, &user);
-        if !(pool.config.auto_verifies_email() && user.email().is_some()) {
+        if verdict.confirm || !(pool.config.auto_verifies_email() && user.email().is_some()) {
             if !self
                 .store
                 .insert_user(&user, alias.as_deref(), Some(&credentials))?
@@ -105,13 +123,20 @@ impl UserPools {
         // The user and its confirmation code are stored together: a user saved without
         // its code could neither confirm nor sign up again.
         let code = self.issue_code(&user, CodePurpose::SignUp)?;
+        let text = self.custom_text(
+            Some(&client.id),
+            pool,
+            &user,
+            &code.code,
+            MessageSource::SignUp,
+        )?;
         if !self
             .store
             .insert_user_with_code(&user, alias.as_deref(), &credentials, &code)?
         {
             return Err(exists(pool));
         }
-        let delivery = self.deliver_code(&user, &code);
+        let delivery = self.deliver_code(&user, &code, &text);
         Ok((user, Some(delivery.code_delivery_details)))
     }
 
@@ -144,7 +169,12 @@ impl UserPools {
                 .insert("email_verified".into(), "true".into());
         }
         self.save_user(&mut user)?;
-        Ok(())
+        self.post_confirmation(
+            Some(&client.id),
+            pool,
+            &user,
+            "PostConfirmation_ConfirmSignUp",
+        )
     }
 
     /// E-mails a new sign-up code, or a password-reset code, if the user may have one
@@ -161,7 +191,13 @@ impl UserPools {
                 "Contact administrator to reset password.".into(),
             ));
         }
-        let Some(user) = self.store.find_user(&pool.id, username)? else {
+        let found = match self.store.find_user(&pool.id, username)? {
+            None if purpose == CodePurpose::ForgotPassword => {
+                self.migrate_on_forgot_password(client, pool, username)?
+            }
+            found => found,
+        };
+        let Some(user) = found else {
             return self.hidden(client, pool, username, purpose);
         };
         let refusal = match purpose {
@@ -252,7 +288,16 @@ impl UserPools {
             self.now(),
             Sessions::End,
         )?;
-        Ok(())
+        let user = self
+            .store
+            .find_user(&pool.id, &user.username)?
+            .ok_or(PoolError::UserNotFound)?;
+        self.post_confirmation(
+            Some(&client.id),
+            pool,
+            &user,
+            "PostConfirmation_ConfirmForgotPassword",
+        )
     }
 
     /// Sets the password an administrator-created user chose (and any attributes asked for);

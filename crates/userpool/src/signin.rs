@@ -60,6 +60,9 @@ impl UserPools {
         password: &str,
     ) -> Result<User, PoolError> {
         let Some(found) = self.store.find_user(&pool.id, name)? else {
+            if let Some(migrated) = self.migrate_on_sign_in(client, pool, name, password)? {
+                return Ok(migrated);
+            }
             return Err(self.unknown_user_sign_in(client, pool, name, password)?);
         };
         let _turn = self.attempts.turn(&pool.id, &found.username);
@@ -71,6 +74,7 @@ impl UserPools {
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
+        self.pre_authentication(client, pool, &user)?;
         self.check_password(pool, &user, password)?;
         Ok(user)
     }

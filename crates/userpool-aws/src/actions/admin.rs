@@ -14,6 +14,7 @@ use taskapi_userpool::outbox::Message;
 use taskapi_userpool::password::{self, Setter};
 use taskapi_userpool::schema::csv_header;
 use taskapi_userpool::store::Sessions;
+use taskapi_userpool::triggers::lifecycle::MessageSource;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -129,6 +130,13 @@ impl AwsDoor {
                     "User account already exists".into(),
                 ));
             }
+            // PreSignUp may refuse (nothing is stored); an administrator's user keeps its
+            // temporary password whatever the function says of confirmation.
+            let verdict =
+                self.pre_sign_up(None, &pool, &username, &attrs, "PreSignUp_AdminCreateUser")?;
+            if verdict.verify_email {
+                attrs.insert("email_verified".into(), "true".into());
+            }
             let user = User::new(
                 &pool.id,
                 username,
@@ -149,11 +157,20 @@ impl AwsDoor {
             user
         };
         if action != Some("SUPPRESS") && user.email().is_some() {
+            let text = self.custom_text(
+                None,
+                &pool,
+                &user,
+                &temporary,
+                MessageSource::AdminCreateUser,
+            )?;
             self.outbox().send(&Message {
                 user: &user,
                 purpose: "invitation",
                 code: &temporary,
                 now,
+                subject: text.subject.as_deref(),
+                text: text.message.as_deref(),
             });
         }
         Ok(UserResponse {
@@ -162,7 +179,7 @@ impl AwsDoor {
     }
 
     pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, PoolError> {
-        let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (pool, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.status != UserStatus::Unconfirmed {
             return Err(PoolError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
@@ -171,6 +188,7 @@ impl AwsDoor {
         }
         user.status = UserStatus::Confirmed;
         self.save_user(&mut user)?;
+        self.post_confirmation(None, &pool, &user, "PostConfirmation_ConfirmSignUp")?;
         Ok(Empty {})
     }
 

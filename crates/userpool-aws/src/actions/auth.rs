@@ -18,6 +18,8 @@ use taskapi_userpool::signin::{
 };
 use taskapi_userpool::store::Sessions;
 use taskapi_userpool::tokens::{self, ADMIN_SCOPE, OAuthExtras};
+use taskapi_userpool::triggers::claims::TokenSource;
+use taskapi_userpool::triggers::custom_auth::{CUSTOM_CHALLENGE, CustomStep};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -143,9 +145,13 @@ impl AwsDoor {
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 self.shared_flow(flow, sign_in)
             }
-            "CUSTOM_AUTH" | "USER_AUTH" => Err(PoolError::InvalidParameter(format!(
-                "{flow} is not supported by the local user pool; use USER_SRP_AUTH or \
-                 USER_PASSWORD_AUTH"
+            "CUSTOM_AUTH" => {
+                require_flow(&client, flow)?;
+                self.custom_auth(sign_in)
+            }
+            "USER_AUTH" => Err(PoolError::InvalidParameter(format!(
+                "{flow} is not supported by the local user pool; use USER_SRP_AUTH, \
+                 USER_PASSWORD_AUTH or CUSTOM_AUTH"
             ))),
             "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(
                 format!("Initiate Auth method not supported: {flow}"),
@@ -178,9 +184,13 @@ impl AwsDoor {
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 self.shared_flow(flow, sign_in)
             }
-            "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(
-                format!("Initiate Auth method not supported: {flow}"),
-            )),
+            "CUSTOM_AUTH" => {
+                require_flow(&client, flow)?;
+                self.custom_auth(sign_in)
+            }
+            "USER_AUTH" | "USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(format!(
+                "Initiate Auth method not supported: {flow}"
+            ))),
             other => Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'authFlow' failed to satisfy \
                  constraint: Member must satisfy enum value set: [USER_SRP_AUTH, \
@@ -222,6 +232,45 @@ impl AwsDoor {
         } else {
             require_flow(sign_in.client, "REFRESH_TOKEN_AUTH")?;
             Ok(AuthResponse::tokens(self.refresh_auth(sign_in)?))
+        }
+    }
+
+    /// `CUSTOM_AUTH`: the pool's challenge functions decide; the first step may already
+    /// sign the user in.
+    fn custom_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
+        let SignIn { client, pool, .. } = sign_in;
+        let name = required_param(sign_in.params, "USERNAME")?;
+        check_secret_hash(client, name, param(sign_in.params, "SECRET_HASH"))?;
+        let step = self.start_custom_auth(client, pool, name)?;
+        self.render_custom(step, client, pool)
+    }
+
+    /// A custom-authentication step as this door answers it: a `CUSTOM_CHALLENGE` with its
+    /// public parameters, or the user's factors and tokens.
+    fn render_custom(
+        &self,
+        step: CustomStep,
+        client: &Client,
+        pool: &Pool,
+    ) -> Result<AuthResponse, PoolError> {
+        match step {
+            CustomStep::SignedIn(user) => {
+                self.render_step(factor_step(pool, &user), client, pool, &user)
+            }
+            CustomStep::Challenge {
+                session,
+                parameters,
+            } => {
+                let parameters = parameters
+                    .into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
+                    .collect::<BTreeMap<String, String>>();
+                Ok(AuthResponse::challenge(
+                    CUSTOM_CHALLENGE,
+                    Some(session),
+                    parameters,
+                ))
+            }
         }
     }
 
@@ -303,6 +352,7 @@ impl AwsDoor {
         pool: &Pool,
         user: &User,
     ) -> Result<AuthResponse, PoolError> {
+        self.post_authentication(client, pool, user)?;
         let now = self.now();
         let session = Session {
             origin_jti: taskapi_userpool::random::uuid(),
@@ -316,7 +366,14 @@ impl AwsDoor {
         let refresh = tokens::new_refresh_token();
         self.store()
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
-        let minted = self.mint_tokens(client, pool, user, &session, None)?;
+        let minted = self.mint_tokens(
+            client,
+            pool,
+            user,
+            &session,
+            None,
+            TokenSource::Authentication,
+        )?;
         let mut result = AuthenticationResult::new(client, minted);
         result.refresh_token = Some(refresh);
         Ok(AuthResponse::tokens(result))
@@ -336,7 +393,14 @@ impl AwsDoor {
             scopes,
             nonce: None,
         });
-        let minted = self.mint_tokens(client, pool, user, session, oauth)?;
+        let minted = self.mint_tokens(
+            client,
+            pool,
+            user,
+            session,
+            oauth,
+            TokenSource::RefreshTokens,
+        )?;
         Ok(AuthenticationResult::new(client, minted))
     }
 
@@ -398,6 +462,11 @@ impl AwsDoor {
                 same_user(self.store().find_user(&pool.id, name)?, &user)?;
                 self.redeem_sign_in_totp(&user, code)?;
                 self.sign_in(client, pool, &user)
+            }
+            CUSTOM_CHALLENGE => {
+                let answer = required_param(responses, "ANSWER")?;
+                let step = self.answer_custom_challenge(client, pool, session, answer)?;
+                self.render_custom(step, client, pool)
             }
             MFA_SETUP => {
                 let user = self.answer_challenge(MFA_SETUP_VERIFIED, client, pool, session)?;

@@ -12,6 +12,7 @@ use taskapi_userpool::model::{
     MfaConfiguration, PasswordPolicy, Pool, PoolConfig, SchemaAttribute,
 };
 use taskapi_userpool::schema;
+use taskapi_userpool::triggers::lambda_config;
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
 const POOL_ECHO: [&str; 12] = [
@@ -178,6 +179,7 @@ impl AwsDoor {
                     .into(),
             ));
         }
+        check_lambda_config(&req.rest)?;
         let echo = POOL_ECHO
             .iter()
             .filter_map(|k| req.rest.get(*k).map(|v| ((*k).to_owned(), v.clone())))
@@ -208,6 +210,7 @@ impl AwsDoor {
     /// UpdateUserPool: the members given replace the pool's; the others are kept.
     pub(super) fn update_user_pool(&self, req: UpdateUserPool) -> Result<Empty, PoolError> {
         let mut pool = self.pool(&req.user_pool_id)?;
+        check_lambda_config(&req.rest)?;
         let config = &mut pool.config;
         if let Some(policy) = req.policies.and_then(|p| p.password_policy) {
             check_minimum_length(&policy)?;
@@ -332,5 +335,13 @@ fn check_minimum_length(policy: &PasswordPolicy) -> Result<(), PoolError> {
              failed to satisfy constraint: Member must have value between 6 and 99"
                 .into(),
         ))
+    }
+}
+
+/// A `LambdaConfig`, if given, checked as Cognito checks it (function ARNs, `LambdaVersion`).
+fn check_lambda_config(members: &Map<String, Value>) -> Result<(), PoolError> {
+    match members.get("LambdaConfig") {
+        Some(config) => lambda_config::validate(config),
+        None => Ok(()),
     }
 }

@@ -8,7 +8,7 @@ use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
 use super::{Attribute, attributes, check_secret_hash};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::PoolError;
-use taskapi_userpool::model::{Client, CodePurpose, Pool};
+use taskapi_userpool::model::{Client, CodePurpose, Pool, UserStatus};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -59,13 +59,13 @@ pub(super) struct SignUpResponse {
 
 impl AwsDoor {
     pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, PoolError> {
-        let (_, pool) =
+        let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         let attrs = attributes(&pool, req.user_attributes)?;
         let (user, code_delivery_details) =
-            self.register(&pool, &req.username, req.password, attrs)?;
+            self.register(&client, &pool, &req.username, req.password, attrs)?;
         Ok(SignUpResponse {
-            user_confirmed: false,
+            user_confirmed: user.status == UserStatus::Confirmed,
             user_sub: user.sub().to_owned(),
             code_delivery_details,
         })
