@@ -53,6 +53,19 @@ impl InvokeApi {
             .bytes()
             .await
             .map_err(|error| self.failure(&error))?;
+        let answer: Option<Value> = serde_json::from_slice(&body).ok();
+        // A failed function: AWS (and `sam local`) answer 200 with `X-Amz-Function-Error`,
+        // `cargo lambda watch` a 500; both with `{"errorType": ..., "errorMessage": ...}`.
+        let thrown = answer
+            .as_ref()
+            .and_then(|a| a.get("errorMessage"))
+            .filter(|_| function_error || status.is_server_error());
+        if let Some(message) = thrown {
+            let message = message
+                .as_str()
+                .map_or_else(|| message.to_string(), str::to_owned);
+            return Err(InvokeError::Function(message));
+        }
         if !status.is_success() {
             return Err(InvokeError::Refused {
                 endpoint: self.endpoint.clone(),
@@ -61,14 +74,7 @@ impl InvokeApi {
                 body: String::from_utf8_lossy(&body).chars().take(300).collect(),
             });
         }
-        let answer: Value = serde_json::from_slice(&body).map_err(|_| InvokeError::Unreadable)?;
-        if function_error {
-            // `{"errorType": ..., "errorMessage": ...}`, as every runtime reports a failure.
-            let message = answer["errorMessage"]
-                .as_str()
-                .map_or_else(|| answer.to_string(), str::to_owned);
-            return Err(InvokeError::Function(message));
-        }
+        let answer = answer.ok_or(InvokeError::Unreadable)?;
         Ok(answer)
     }
 
