@@ -20,7 +20,7 @@ pub const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
 #[derive(Debug)]
 pub enum CustomStep {
     /// `issueTokens`: the user is signed in.
-    SignedIn(User),
+    SignedIn(Box<User>),
     /// Another challenge: its `Session` and public parameters (with `USERNAME`).
     Challenge {
         session: String,
@@ -160,7 +160,7 @@ impl UserPools {
             return Err(PoolError::incorrect_credentials());
         }
         if flag(&decision, "issueTokens") {
-            return Ok(CustomStep::SignedIn(user));
+            return Ok(CustomStep::SignedIn(Box::new(user)));
         }
         match decision["challengeName"].as_str() {
             Some(CUSTOM_CHALLENGE) => {}

@@ -28,12 +28,11 @@ impl UserPools {
         else {
             return Ok(None);
         };
-        let credentials_for = |username: &str| self.derive_password(&pool.id, username, password);
         let status = match response["finalUserStatus"].as_str() {
             Some("RESET_REQUIRED") => UserStatus::ResetRequired,
             _ => UserStatus::Confirmed,
         };
-        self.create_migrated(pool, name, &response, status, Some(&credentials_for))
+        self.create_migrated(pool, name, &response, status, Some(password))
             .map(Some)
     }
 
@@ -81,14 +80,15 @@ impl UserPools {
         }
     }
 
-    /// Stores the user a migration function described, under the name signed in with.
+    /// Stores the user a migration function described, under the name signed in with, with
+    /// the password it vouched for (none for a password reset).
     fn create_migrated(
         &self,
         pool: &Pool,
         name: &str,
         response: &Value,
         status: UserStatus,
-        credentials_for: Option<&dyn Fn(&str) -> Result<crate::model::Credentials, PoolError>>,
+        password: Option<&str>,
     ) -> Result<User, PoolError> {
         let mut attrs: BTreeMap<String, String> = match &response["userAttributes"] {
             Value::Null => BTreeMap::new(),
@@ -107,8 +107,8 @@ impl UserPools {
         };
         let username = new_identity(pool, name, &mut attrs)?;
         let user = User::new(&pool.id, username, attrs, status, self.now());
-        let credentials = credentials_for
-            .map(|derive| derive(&user.username))
+        let credentials = password
+            .map(|password| self.derive_password(&pool.id, &user.username, password))
             .transpose()?;
         let alias = alias_email(pool, &user);
         if !self
