@@ -578,3 +578,45 @@ def test_lambda_config_is_validated_as_cognito_does(server):
     assert code == "InvalidParameterException"
     described = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
     assert described["LambdaConfig"] == {"PreSignUp": ARN}
+
+
+# The hosted UI, with the server's own pool's triggers on
+
+def test_the_hosted_ui_runs_the_triggers(server, watch):
+    from test_hosted_ui import (
+        Browser, authorize_url, code_from, pkce_pair, sign_in_through_pages, token_request,
+        CALLBACK,
+    )
+
+    admin(server).update_user_pool(
+        UserPoolId=server.pool_id,
+        AutoVerifiedAttributes=["email"],
+        LambdaConfig={
+            "PreAuthentication": ARN, "PostAuthentication": ARN, "CustomMessage": ARN,
+            "PreTokenGenerationConfig": {"LambdaArn": ARN, "LambdaVersion": "V2_0"},
+        },
+    )
+    own = (server.pool_id, server.client_id)
+    name = confirmed_user(server, own)
+    verifier, challenge = pkce_pair()
+    browser = Browser(server.base_url)
+    response = sign_in_through_pages(
+        browser,
+        authorize_url(server, code_challenge=challenge, code_challenge_method="S256"),
+        name,
+    )
+    tokens = token_request(
+        server, grant_type="authorization_code", client_id=server.client_id,
+        code=code_from(response), redirect_uri=CALLBACK, code_verifier=verifier,
+    ).json()
+    id_token, access = claims(tokens["id_token"]), claims(tokens["access_token"])
+    assert id_token["tenant"] == "acme" and access["tenant"] == "acme"
+    assert set(access["scope"].split()) == {"openid", "email", "tasks/read"}
+    event = watch.last("TokenGeneration_HostedAuth", id_token["cognito:username"])
+    assert event["request"]["scopes"] == ["openid", "email"]
+    assert watch.last("PostAuthentication_Authentication", id_token["cognito:username"])
+
+    blocked = confirmed_user(server, own, "blocked")
+    refused = sign_in_through_pages(Browser(server.base_url), authorize_url(server), blocked)
+    assert refused.status_code == 400
+    assert "PreAuthentication failed with error This account is blocked." in refused.text
