@@ -402,3 +402,25 @@ pub struct ExportUsersConfig {
     #[arg(long)]
     pub out: PathBuf,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::lambda_endpoint;
+
+    #[test]
+    fn a_lambda_endpoint_is_a_base_url() {
+        assert_eq!(
+            lambda_endpoint("http://127.0.0.1:9000/").as_deref(),
+            Ok("http://127.0.0.1:9000")
+        );
+        assert!(lambda_endpoint("https://lambda.example.com").is_ok());
+        for bad in [
+            "127.0.0.1:9000",
+            "http://",
+            "http://host/2015-03-31",
+            "ftp://host",
+        ] {
+            assert!(lambda_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -13,11 +13,12 @@ use taskapi_userpool::{
 const PASSWORD: &str = "TestPass123!";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:triggers";
 
-type Script = dyn Fn(&Value) -> Result<Value, InvokeError> + Send + Sync;
+/// What the function does with an event.
+type Answer = fn(&Value) -> Result<Value, InvokeError>;
 
 /// A function that answers as its script says and keeps every event it got.
 struct Scripted {
-    script: Box<Script>,
+    script: Answer,
     events: Mutex<Vec<(String, Value)>>,
 }
 
@@ -50,30 +51,27 @@ struct Core {
 }
 
 /// The default pool with `lambda_config`, and `script` as its function (none: no endpoint).
-fn open(
-    lambda_config: Value,
-    script: Option<fn(&Value) -> Result<Value, InvokeError>>,
-) -> Core {
+fn open(lambda_config: Value, script: Option<Answer>) -> Core {
     let dir = tempfile::tempdir().unwrap();
     let function = script.map(|script| {
         Arc::new(Scripted {
-            script: Box::new(script),
+            script,
             events: Mutex::new(Vec::new()),
         })
     });
     let pools = UserPools::open_with(
         PoolSettings::new(dir.path(), "http://127.0.0.1:1"),
         Tuning {
-            lambda: function
-                .clone()
-                .map(|f| f as Arc<dyn LambdaInvoker>),
+            lambda: function.clone().map(|f| f as Arc<dyn LambdaInvoker>),
             ..Tuning::default()
         },
     )
     .unwrap();
     let default = pools.ensure_default_pool().unwrap();
     let mut pool = pools.pool(&default.pool_id).unwrap();
-    pool.config.echo.insert("LambdaConfig".into(), lambda_config);
+    pool.config
+        .echo
+        .insert("LambdaConfig".into(), lambda_config);
     pools.store().update_pool(&pool).unwrap();
     Core {
         pools,
@@ -117,8 +115,14 @@ fn pre_sign_up_may_confirm_and_is_called_with_cognitos_event() {
     assert_eq!(event["version"], "1");
     assert_eq!(event["userPoolId"], json!(core.default.pool_id));
     assert_eq!(event["region"], "us-east-1");
-    assert_eq!(event["callerContext"]["clientId"], json!(core.default.client_id));
-    assert_eq!(event["request"]["userAttributes"]["email"], "ann@example.com");
+    assert_eq!(
+        event["callerContext"]["clientId"],
+        json!(core.default.client_id)
+    );
+    assert_eq!(
+        event["request"]["userAttributes"]["email"],
+        "ann@example.com"
+    );
     assert_eq!(event["response"], json!({}));
 }
 
@@ -314,7 +318,14 @@ fn custom_auth_follows_define_create_and_verify() {
         .answer_custom_challenge(&client, &pool, Some(&session), "blue")
         .unwrap();
     assert!(matches!(step, CustomStep::SignedIn(user) if user.email() == Some("fay@example.com")));
-    let events = core.function.as_ref().unwrap().events.lock().unwrap().clone();
+    let events = core
+        .function
+        .as_ref()
+        .unwrap()
+        .events
+        .lock()
+        .unwrap()
+        .clone();
     let last_define = events
         .iter()
         .rev()
