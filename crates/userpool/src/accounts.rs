@@ -215,7 +215,7 @@ impl UserPools {
                 ))
             }
             _ if user.email().is_none()
-                || user.attributes.get("email_verified").map(String::as_str) != Some("true") =>
+                || !user.email_verified() =>
             {
                 Some(PoolError::InvalidParameter(
                     "Cannot reset password for the user as there is no registered/verified email or phone_number"

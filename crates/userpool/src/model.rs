@@ -371,6 +371,19 @@ impl User {
     pub fn email(&self) -> Option<&str> {
         self.attributes.get("email").map(String::as_str)
     }
+
+    /// Whether the e-mail address is verified: Cognito reads `email_verified` regardless of
+    /// case (`"True"` counts).
+    pub fn email_verified(&self) -> bool {
+        self.attributes
+            .get("email_verified")
+            .is_some_and(|v| is_true(v))
+    }
+}
+
+/// A boolean attribute's value as Cognito reads it: `true` in any case.
+pub fn is_true(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true")
 }
 
 #[derive(Debug, Clone)]

@@ -63,7 +63,7 @@ pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), Pool
     }
     for (name, value) in &user.attributes {
         let claim = if BOOLEAN_ATTRIBUTES.contains(&name.as_str()) {
-            json!(value == "true")
+            json!(crate::model::is_true(value))
         } else {
             json!(value)
         };

@@ -142,9 +142,8 @@ impl AwsDoor {
                     "Invalid email address format.".into(),
                 ));
             }
-            let marked_verified = editor == Editor::Admin
-                && user.attributes.get("email_verified").map(String::as_str) == Some("true")
-                && old_email.is_some();
+            let marked_verified =
+                editor == Editor::Admin && user.email_verified() && old_email.is_some();
             if !marked_verified {
                 user.attributes
                     .insert("email_verified".into(), "false".into());
@@ -158,7 +157,7 @@ impl AwsDoor {
             }
         }
         self.save_user(&mut user)?;
-        let unverified = user.attributes.get("email_verified").map(String::as_str) != Some("true");
+        let unverified = !user.email_verified();
         let mut sent = Vec::new();
         if email_changed
             && unverified

@@ -84,7 +84,7 @@ impl AwsDoor {
         match action {
             "CreateUserPool" => call(body, |r| self.create_user_pool(r, signed_region)),
             "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
-            "ListUserPools" => call(body, |r| self.list_user_pools(r)),
+            "ListUserPools" => call(body, |r| self.list_user_pools(r, signed_region)),
             "CreateUserPoolClient" => call(body, |r| self.create_user_pool_client(r)),
             "DescribeUserPoolClient" => call(body, |r| self.describe_user_pool_client(r)),
             "ListUserPoolClients" => call(body, |r| self.list_user_pool_clients(r)),

@@ -2,7 +2,7 @@
 //! App clients are in `clients.rs`, groups in `groups.rs`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::page;
 use super::shapes::{Echo, Empty};
@@ -108,6 +108,9 @@ pub(super) struct UserPoolType {
     mfa_configuration: MfaConfiguration,
     schema_attributes: Vec<SchemaAttribute>,
     estimated_number_of_users: usize,
+    /// The prefix of the pool's domain, once it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<String>,
     creation_date: i64,
     last_modified_date: i64,
     #[serde(flatten)]
@@ -273,11 +276,19 @@ impl AwsDoor {
         })
     }
 
+    /// ListUserPools: the pools of the region the request is signed for, as each region
+    /// of Cognito is a service of its own (all pools for an unsigned, in-process call).
     pub(super) fn list_user_pools(
         &self,
         req: ListUserPools,
+        signed_region: Option<&str>,
     ) -> Result<ListUserPoolsResponse, PoolError> {
-        let pools = self.store().pools()?;
+        let pools: Vec<Pool> = self
+            .store()
+            .pools()?
+            .into_iter()
+            .filter(|p| signed_region.is_none_or(|region| region_of(&p.id) == region))
+            .collect();
         let (pools, next_token) =
             page(pools, req.next_token.as_deref(), Some(req.max_results), 60)?;
         Ok(ListUserPoolsResponse {
@@ -295,8 +306,14 @@ impl AwsDoor {
     }
 
     fn pool_type(&self, pool: &Pool) -> Result<UserPoolType, PoolError> {
-        let region = pool.id.split_once('_').map_or("us-east-1", |(r, _)| r);
+        let region = region_of(&pool.id);
         let config = &pool.config;
+        // What Cognito reports for a pool created without them.
+        let mut echo = config.echo.clone();
+        echo.entry("EmailConfiguration".into())
+            .or_insert_with(|| json!({ "EmailSendingAccount": "COGNITO_DEFAULT" }));
+        echo.entry("VerificationMessageTemplate".into())
+            .or_insert_with(|| json!({ "DefaultEmailOption": "CONFIRM_WITH_CODE" }));
         Ok(UserPoolType {
             id: pool.id.clone(),
             name: pool.name.clone(),
@@ -319,9 +336,10 @@ impl AwsDoor {
             mfa_configuration: config.mfa_configuration,
             schema_attributes: schema::describe(&config.schema),
             estimated_number_of_users: self.store().users(&pool.id)?.len(),
+            domain: self.store().domain_of_pool(&pool.id)?,
             creation_date: pool.created,
             last_modified_date: pool.modified,
-            echo: config.echo.clone(),
+            echo,
         })
     }
 }
@@ -344,4 +362,11 @@ fn check_lambda_config(members: &Map<String, Value>) -> Result<(), PoolError> {
         Some(config) => lambda_config::validate(config),
         None => Ok(()),
     }
+}
+
+/// The region a pool id names (`us-east-1_AbC123` → `us-east-1`).
+fn region_of(pool_id: &str) -> &str {
+    pool_id
+        .split_once('_')
+        .map_or("us-east-1", |(region, _)| region)
 }

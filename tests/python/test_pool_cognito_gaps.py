@@ -1,0 +1,63 @@
+"""Places where moto's Cognito test suite found the local pool departing from Cognito, each
+checked as Cognito behaves: pools listed per region, `email_verified` read regardless of
+case, and DescribeUserPool's `Domain`, `EmailConfiguration` and
+`VerificationMessageTemplate`."""
+
+import uuid
+
+import boto3
+
+from conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
+
+def client(server, region: str):
+    return boto3.client(
+        "cognito-idp", endpoint_url=server.base_url, region_name=region,
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+    )
+
+
+def test_list_user_pools_lists_the_signed_regions_pools_only(taskapi):
+    west = client(taskapi, "us-west-2")
+    name = f"west-{uuid.uuid4().hex[:6]}"
+    pool_id = west.create_user_pool(PoolName=name)["UserPool"]["Id"]
+    assert pool_id.startswith("us-west-2_")
+    listed = west.list_user_pools(MaxResults=60)["UserPools"]
+    assert [p["Name"] for p in listed] == [name]
+    east = [p["Id"] for p in client(taskapi, "us-east-1").list_user_pools(MaxResults=60)["UserPools"]]
+    assert taskapi.pool_id in east and pool_id not in east
+
+
+def test_email_verified_true_in_any_case_counts(taskapi):
+    idp = client(taskapi, "us-east-1")
+    pool_id = idp.create_user_pool(PoolName="verified-case")["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="c")["UserPoolClient"][
+        "ClientId"
+    ]
+    name = str(uuid.uuid4())
+    idp.admin_create_user(
+        UserPoolId=pool_id, Username=name,
+        UserAttributes=[{"Name": "email", "Value": "test@test.com"},
+                        {"Name": "email_verified", "Value": "True"}],
+    )
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=name, Password="secretP2ss!",
+                                Permanent=True)
+    delivery = idp.forgot_password(ClientId=client_id, Username=name)["CodeDeliveryDetails"]
+    assert delivery == {"Destination": "t***@t***", "DeliveryMedium": "EMAIL",
+                        "AttributeName": "email"}
+
+
+def test_describe_user_pool_reports_domain_and_message_settings(taskapi):
+    idp = client(taskapi, "us-east-1")
+    pool_id = idp.create_user_pool(PoolName="described")["UserPool"]["Id"]
+    described = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert "Domain" not in described
+    assert described["EmailConfiguration"] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert described["VerificationMessageTemplate"] == {"DefaultEmailOption": "CONFIRM_WITH_CODE"}
+    domain = f"d-{uuid.uuid4().hex[:10]}"
+    idp.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Domain"] == domain
+    custom = {"EmailSendingAccount": "DEVELOPER", "SourceArn":
+              "arn:aws:ses:us-east-1:123456789012:identity/a@example.com"}
+    pool_id = idp.create_user_pool(PoolName="ses", EmailConfiguration=custom)["UserPool"]["Id"]
+    assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["EmailConfiguration"] == custom
