@@ -61,3 +61,43 @@ def test_describe_user_pool_reports_domain_and_message_settings(taskapi):
               "arn:aws:ses:us-east-1:123456789012:identity/a@example.com"}
     pool_id = idp.create_user_pool(PoolName="ses", EmailConfiguration=custom)["UserPool"]["Id"]
     assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["EmailConfiguration"] == custom
+
+
+def schema_of(described: dict) -> dict:
+    return {a["Name"]: a for a in described["SchemaAttributes"]}
+
+
+def test_the_schema_as_cognito_describes_and_checks_it(taskapi):
+    idp = client(taskapi, "us-east-1")
+    try:
+        idp.create_user_pool(PoolName="no-type", Schema=[{"Name": "custom"}])
+        raise AssertionError("a custom attribute without AttributeDataType was accepted")
+    except idp.exceptions.InvalidParameterException as refused:
+        assert refused.response["Error"]["Message"] == (
+            "Invalid AttributeDataType input, consider using the provided AttributeDataType enum."
+        )
+    pool = idp.create_user_pool(
+        PoolName="schema",
+        Schema=[
+            {"Name": "email", "Required": True},
+            {"Name": "banana", "AttributeDataType": "String", "DeveloperOnlyAttribute": True},
+        ],
+    )["UserPool"]
+    described = schema_of(pool)
+    assert described["email"]["Required"] is True
+    assert described["email"]["AttributeDataType"] == "String"
+    assert described["dev:custom:banana"]["DeveloperOnlyAttribute"] is True
+    assert "custom:banana" not in described
+    assert described["birthdate"]["StringAttributeConstraints"] == {
+        "MinLength": "10", "MaxLength": "10",
+    }
+    try:
+        idp.add_custom_attributes(
+            UserPoolId=pool["Id"],
+            CustomAttributes=[{"Name": "banana", "AttributeDataType": "String"}],
+        )
+        raise AssertionError("a second custom:banana was accepted")
+    except idp.exceptions.InvalidParameterException as refused:
+        assert refused.response["Error"]["Message"] == (
+            "custom:banana: Existing attribute already has name dev:custom:banana."
+        )

@@ -86,7 +86,9 @@ pub struct PoolConfig {
 #[serde(rename_all = "PascalCase")]
 pub struct SchemaAttribute {
     pub name: String,
-    #[serde(default = "string_type")]
+    /// Empty when a request leaves it out: a standard attribute then keeps its own type,
+    /// and a custom one is refused, as Cognito does. Stored schemas always carry it.
+    #[serde(default)]
     pub attribute_data_type: String,
     #[serde(default)]
     pub developer_only_attribute: bool,
@@ -117,10 +119,6 @@ pub struct NumberBound {
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-}
-
-fn string_type() -> String {
-    "String".into()
 }
 
 fn yes() -> bool {
