@@ -101,3 +101,41 @@ def test_the_schema_as_cognito_describes_and_checks_it(taskapi):
         assert refused.response["Error"]["Message"] == (
             "custom:banana: Existing attribute already has name dev:custom:banana."
         )
+
+
+def test_deleting_attributes_outside_the_schema_is_refused(taskapi):
+    idp = client(taskapi, "us-east-1")
+    pool_id = idp.create_user_pool(PoolName="delete-attrs")["UserPool"]["Id"]
+    name = str(uuid.uuid4())
+    idp.admin_create_user(UserPoolId=pool_id, Username=name,
+                          UserAttributes=[{"Name": "nickname", "Value": "Joe"}])
+    try:
+        idp.admin_delete_user_attributes(UserPoolId=pool_id, Username=name,
+                                         UserAttributeNames=["nickname", "custom:foo", "custom:bar"])
+        raise AssertionError("attributes outside the schema were accepted")
+    except idp.exceptions.InvalidParameterException as refused:
+        assert refused.response["Error"]["Message"] == (
+            "Invalid user attributes: user.custom:foo: Attribute does not exist in the schema.\n"
+            "user.custom:bar: Attribute does not exist in the schema.\n"
+        )
+    attributes = idp.admin_get_user(UserPoolId=pool_id, Username=name)["UserAttributes"]
+    assert {"Name": "nickname", "Value": "Joe"} in attributes, "nothing was deleted"
+
+
+def test_schema_messages_are_cognitos(taskapi):
+    idp = client(taskapi, "us-east-1")
+    for schema, message in [
+        ([{"Name": "banana", "AttributeDataType": "String", "Required": True}],
+         "Required custom attributes are not supported currently."),
+        ([{"Name": "email", "AttributeDataType": "Number"}],
+         "You can not change AttributeDataType or set developerOnlyAttribute for standard "
+         "schema attribute email"),
+        ([{"Name": "email", "DeveloperOnlyAttribute": True}],
+         "You can not change AttributeDataType or set developerOnlyAttribute for standard "
+         "schema attribute email"),
+    ]:
+        try:
+            idp.create_user_pool(PoolName="bad-schema", Schema=schema)
+            raise AssertionError(f"{schema} was accepted")
+        except idp.exceptions.InvalidParameterException as refused:
+            assert refused.response["Error"]["Message"] == message

@@ -90,15 +90,16 @@ pub fn validate(mut schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>
                 DATA_TYPES.join(", ")
             )));
         }
-        if standard && data_type != standard_type(name) {
+        if standard && (data_type != standard_type(name) || attribute.developer_only_attribute) {
             return Err(invalid(format!(
-                "The type of the standard attribute {name} cannot be changed to {data_type}"
+                "You can not change AttributeDataType or set developerOnlyAttribute for \
+                 standard schema attribute {name}"
             )));
         }
         if !standard && attribute.required {
-            return Err(invalid(format!(
-                "Required custom attributes are not supported currently: {name}"
-            )));
+            return Err(invalid(
+                "Required custom attributes are not supported currently.".into(),
+            ));
         }
         if let Some(bounds) = &attribute.string_attribute_constraints {
             let min = parse_bound(name, "MinLength", bounds.min_length.as_deref())?.unwrap_or(0);
@@ -151,6 +152,12 @@ fn custom<'a>(schema: &'a [SchemaAttribute], name: &str) -> Option<&'a SchemaAtt
         .iter()
         .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
         .find(|a| bare_name(&a.name) == bare)
+}
+
+/// Whether the pool's schema has an attribute of this name: a standard one, or a declared
+/// `custom:` one.
+pub fn exists(schema: &[SchemaAttribute], name: &str) -> bool {
+    STANDARD_ATTRIBUTES.contains(&name) || custom(schema, name).is_some()
 }
 
 /// Checks one attribute a caller writes against the pool's schema, as Cognito does: a

@@ -13,6 +13,7 @@ use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
 use taskapi_userpool::error::PoolError;
 use taskapi_userpool::model::{CodePurpose, Pool, User, UserStatus};
 use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::schema;
 use taskapi_userpool::store::Sessions;
 
 #[derive(Deserialize)]
@@ -227,6 +228,17 @@ impl AwsDoor {
         mut user: User,
         names: &[String],
     ) -> Result<Empty, PoolError> {
+        // Every name outside the schema is listed, each on a line, as Cognito lists them.
+        let unknown: String = names
+            .iter()
+            .filter(|name| !schema::exists(&pool.config.schema, name))
+            .map(|name| format!("user.{name}: Attribute does not exist in the schema.\n"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(PoolError::InvalidParameter(format!(
+                "Invalid user attributes: {unknown}"
+            )));
+        }
         for name in names {
             if name == "sub" || (name == "email" && pool.config.email_is_username()) {
                 return Err(PoolError::InvalidParameter(format!(
