@@ -139,3 +139,58 @@ def test_schema_messages_are_cognitos(taskapi):
             raise AssertionError(f"{schema} was accepted")
         except idp.exceptions.InvalidParameterException as refused:
             assert refused.response["Error"]["Message"] == message
+
+
+def test_identity_providers_are_created_described_updated_listed_and_deleted(taskapi):
+    idp = client(taskapi, "us-west-2")
+    pool_id = idp.create_user_pool(PoolName="federated")["UserPool"]["Id"]
+    details = {"client_id": "fb-app", "client_secret": "s3cret", "authorize_scopes": "email"}
+    created = idp.create_identity_provider(
+        UserPoolId=pool_id, ProviderName="Facebook", ProviderType="Facebook",
+        ProviderDetails=details, AttributeMapping={"email": "email"}, IdpIdentifiers=["fb"],
+    )["IdentityProvider"]
+    assert created["UserPoolId"] == pool_id and created["ProviderType"] == "Facebook"
+    assert created["ProviderDetails"] == details
+    assert created["AttributeMapping"] == {"email": "email"}
+    try:
+        idp.create_identity_provider(UserPoolId=pool_id, ProviderName="Facebook",
+                                     ProviderType="Facebook", ProviderDetails=details)
+        raise AssertionError("a second provider of the same name was accepted")
+    except idp.exceptions.DuplicateProviderException:
+        pass
+    for bad_type, bad_name in [("MySpace", "Other"), ("Google", "_hidden")]:
+        try:
+            idp.create_identity_provider(UserPoolId=pool_id, ProviderName=bad_name,
+                                         ProviderType=bad_type, ProviderDetails={})
+            raise AssertionError(f"{bad_type} {bad_name} was accepted")
+        except idp.exceptions.InvalidParameterException:
+            pass
+    for i in range(6):
+        idp.create_identity_provider(UserPoolId=pool_id, ProviderName=f"oidc-{i}",
+                                     ProviderType="OIDC", ProviderDetails={"client_id": str(i)})
+    first = idp.list_identity_providers(UserPoolId=pool_id, MaxResults=5)
+    assert len(first["Providers"]) == 5
+    rest = idp.list_identity_providers(UserPoolId=pool_id, MaxResults=5,
+                                       NextToken=first["NextToken"])
+    assert len(rest["Providers"]) == 2 and "NextToken" not in rest
+
+    updated = idp.update_identity_provider(
+        UserPoolId=pool_id, ProviderName="Facebook", AttributeMapping={"username": "sub"},
+    )["IdentityProvider"]
+    assert updated["AttributeMapping"] == {"username": "sub"}
+    assert updated["ProviderDetails"] == details, "members left out keep their values"
+    by_identifier = idp.get_identity_provider_by_identifier(UserPoolId=pool_id, IdpIdentifier="fb")
+    assert by_identifier["IdentityProvider"]["ProviderName"] == "Facebook"
+
+    idp.delete_identity_provider(UserPoolId=pool_id, ProviderName="Facebook")
+    for call in (
+        lambda: idp.describe_identity_provider(UserPoolId=pool_id, ProviderName="Facebook"),
+        lambda: idp.delete_identity_provider(UserPoolId=pool_id, ProviderName="Facebook"),
+        lambda: idp.update_identity_provider(UserPoolId="us-west-2_nope", ProviderName="x",
+                                             ProviderDetails={}),
+    ):
+        try:
+            call()
+            raise AssertionError("a missing provider or pool was found")
+        except idp.exceptions.ResourceNotFoundException:
+            pass

@@ -56,6 +56,7 @@ fn pool_error_name(error: &PoolError) -> &'static str {
         PoolError::SoftwareTokenMfaNotFound => "SoftwareTokenMFANotFoundException",
         PoolError::AliasExists => "AliasExistsException",
         PoolError::GroupExists => "GroupExistsException",
+        PoolError::DuplicateProvider(_) => "DuplicateProviderException",
         PoolError::Unauthorized(_) => "UnauthorizedException",
         PoolError::UnsupportedUserState(_) => "UnsupportedUserStateException",
         PoolError::UnknownOperation(_) => "UnknownOperationException",

@@ -41,6 +41,9 @@ pub enum PoolError {
     AliasExists,
     #[error("A group with the name already exists.")]
     GroupExists,
+    /// An identity provider's name or identifier is taken in the pool.
+    #[error("{0}")]
+    DuplicateProvider(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]

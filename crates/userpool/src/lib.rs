@@ -33,6 +33,7 @@ pub mod model;
 pub mod outbox;
 pub mod password;
 pub mod private;
+pub mod providers;
 pub mod quotas;
 pub mod random;
 pub mod schema;

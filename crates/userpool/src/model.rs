@@ -466,3 +466,28 @@ pub struct ResourceServerScope {
     pub scope_name: String,
     pub scope_description: String,
 }
+
+/// An identity provider of a pool (`IdentityProviderType`): stored and described as it was
+/// given; the local pool federates no sign-ins through it.
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    pub pool_id: String,
+    pub name: String,
+    /// `SAML`, `Facebook`, `Google`, `LoginWithAmazon`, `SignInWithApple` or `OIDC`.
+    pub provider_type: String,
+    pub settings: ProviderSettings,
+    pub created: i64,
+    pub modified: i64,
+}
+
+/// What an identity provider was configured with, stored as JSON.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProviderSettings {
+    #[serde(default)]
+    pub provider_details: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attribute_mapping: BTreeMap<String, String>,
+    #[serde(default)]
+    pub idp_identifiers: Vec<String>,
+}

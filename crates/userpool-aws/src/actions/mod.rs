@@ -10,6 +10,7 @@ mod groups;
 mod mfa;
 mod oauth_settings;
 mod pools;
+mod providers;
 mod shapes;
 mod signup;
 mod srp;
@@ -152,6 +153,14 @@ impl AwsDoor {
             "ListResourceServers" => call(body, |r| self.list_resource_servers(r)),
             "UpdateResourceServer" => call(body, |r| self.update_resource_server(r)),
             "DeleteResourceServer" => call(body, |r| self.delete_resource_server(r)),
+            "CreateIdentityProvider" => call(body, |r| self.create_identity_provider(r)),
+            "DescribeIdentityProvider" => call(body, |r| self.describe_identity_provider(r)),
+            "GetIdentityProviderByIdentifier" => {
+                call(body, |r| self.get_identity_provider_by_identifier(r))
+            }
+            "UpdateIdentityProvider" => call(body, |r| self.update_identity_provider(r)),
+            "DeleteIdentityProvider" => call(body, |r| self.delete_identity_provider(r)),
+            "ListIdentityProviders" => call(body, |r| self.list_identity_providers(r)),
             other => Err(PoolError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
