@@ -236,6 +236,40 @@ def test_pre_sign_up_confirms_the_user_and_gets_cognitos_event(server, watch, po
     assert "AuthenticationResult" in sign_in(server, client_id, name)
 
 
+def test_client_metadata_and_validation_data_reach_the_functions(server, watch, pool):
+    pool_id, client_id = pool
+    name = email("meta")
+    answer = admin(server).sign_up(
+        ClientId=client_id, Username=name, Password=PASSWORD,
+        ClientMetadata={"autoConfirm": "yes"},
+        ValidationData=[{"Name": "invite", "Value": "abc"}],
+    )
+    assert answer["UserConfirmed"] is True, "the function read ClientMetadata"
+    event = watch.last("PreSignUp_SignUp", answer["UserSub"])
+    assert event["request"]["clientMetadata"] == {"autoConfirm": "yes"}
+    assert event["request"]["validationData"] == {"invite": "abc"}
+    # InitiateAuth's ClientMetadata is PreAuthentication's validationData, as in Cognito.
+    admin(server).initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD}, ClientMetadata={"device": "cli"},
+    )
+    pre = watch.last("PreAuthentication_Authentication", answer["UserSub"])
+    assert pre["request"]["validationData"] == {"device": "cli"}
+    assert "clientMetadata" not in pre["request"]
+    # RespondToAuthChallenge's reaches the challenge functions as clientMetadata.
+    idp = admin(server)
+    start = idp.initiate_auth(ClientId=client_id, AuthFlow="CUSTOM_AUTH",
+                              AuthParameters={"USERNAME": name})
+    idp.respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName="CUSTOM_CHALLENGE", Session=start["Session"],
+        ChallengeResponses={"USERNAME": name, "ANSWER": "42"}, ClientMetadata={"step": "2"},
+    )
+    verify = watch.last("VerifyAuthChallengeResponse_Authentication", answer["UserSub"])
+    assert verify["request"]["clientMetadata"] == {"step": "2"}
+    define = watch.last("DefineAuthChallenge_Authentication", answer["UserSub"])
+    assert define["request"]["clientMetadata"] == {"step": "2"}
+
+
 def test_pre_sign_up_verifies_the_email(server, pool):
     pool_id, client_id = pool
     name = email("autoverify")

@@ -35,7 +35,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         .to_owned();
     let trigger = source.split('_').next().unwrap_or_default();
     let response = match trigger {
-        "PreSignUp" => pre_sign_up(&tags)?,
+        "PreSignUp" => pre_sign_up(&tags, &event["request"]["clientMetadata"])?,
         "PostConfirmation" if tags.contains("+postfail") => {
             return Err("The profile could not be written".into());
         }
@@ -84,13 +84,16 @@ fn who(event: &Value) -> String {
         .to_lowercase()
 }
 
-fn pre_sign_up(tags: &str) -> Result<Value, Error> {
+/// Refuses `+reject`; confirms `+autoconfirm`, `+autoverify` (which also verifies the
+/// address) and sign-ups whose `ClientMetadata` has `"autoConfirm": "yes"`.
+fn pre_sign_up(tags: &str, metadata: &Value) -> Result<Value, Error> {
     if tags.contains("+reject") {
         return Err("Sign-ups from this address are closed".into());
     }
     let verify = tags.contains("+autoverify");
+    let asked = metadata["autoConfirm"] == "yes";
     Ok(json!({
-        "autoConfirmUser": verify || tags.contains("+autoconfirm"),
+        "autoConfirmUser": verify || asked || tags.contains("+autoconfirm"),
         "autoVerifyEmail": verify,
         "autoVerifyPhone": false,
     }))

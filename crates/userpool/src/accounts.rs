@@ -15,6 +15,7 @@ use crate::password::{self, Setter};
 use crate::signin::attempts_exceeded;
 use crate::store::Sessions;
 use crate::totp;
+use crate::triggers::ClientData;
 use crate::triggers::lifecycle::MessageSource;
 
 impl UserPools {
@@ -71,6 +72,7 @@ impl UserPools {
         given_username: &str,
         password: Option<String>,
         mut attrs: BTreeMap<String, String>,
+        data: &ClientData,
     ) -> Result<(User, Option<CodeDeliveryDetails>), PoolError> {
         if pool.config.allow_admin_create_user_only {
             return Err(PoolError::NotAuthorized(
@@ -98,6 +100,7 @@ impl UserPools {
             &username,
             &attrs,
             "PreSignUp_SignUp",
+            data,
         )?;
         if verdict.verify_email {
             attrs.insert("email_verified".into(), "true".into());
@@ -129,6 +132,7 @@ impl UserPools {
             &user,
             &code.code,
             MessageSource::SignUp,
+            data.metadata.as_ref(),
         )?;
         if !self
             .store

@@ -80,6 +80,7 @@ impl UserPools {
             user,
             &code.code,
             MessageSource::of_resent(purpose),
+            None,
         )?;
         self.store.put_code(user, &code)?;
         Ok(self.deliver_code(user, &code, &text))

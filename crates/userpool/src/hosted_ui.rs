@@ -3,6 +3,7 @@
 //! minting OAuth tokens. The hosted UI (`taskapi-hosted-ui`) is a front door of its own and
 //! calls these, never the AWS JSON actions; the rules are the same ones the actions apply.
 
+use crate::triggers::ClientData;
 use crate::triggers::claims::TokenSource;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -109,7 +110,7 @@ impl UserPools {
         password: &str,
     ) -> Result<PasswordStep, PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
-        let user = self.proven_user(&client, &pool, username, password)?;
+        let user = self.proven_user(&client, &pool, username, password, None)?;
         let step = self.step_after_password(&pool, &user)?;
         self.page_step(step, &client, &pool, user)
     }
@@ -197,6 +198,7 @@ impl UserPools {
             username,
             Some(password.to_owned()),
             attributes,
+            &ClientData::default(),
         )?;
         Ok(user.status == UserStatus::Confirmed)
     }

@@ -295,7 +295,7 @@ fn custom_auth_follows_define_create_and_verify() {
     let (client, pool) = core.pools.client(&core.default.client_id).unwrap();
     let step = core
         .pools
-        .start_custom_auth(&client, &pool, "fay@example.com")
+        .start_custom_auth(&client, &pool, "fay@example.com", None)
         .unwrap();
     let CustomStep::Challenge {
         session,
@@ -308,14 +308,14 @@ fn custom_auth_follows_define_create_and_verify() {
     assert!(parameters.contains_key("USERNAME"));
     let step = core
         .pools
-        .answer_custom_challenge(&client, &pool, Some(&session), "red")
+        .answer_custom_challenge(&client, &pool, Some(&session), "red", None)
         .unwrap();
     let CustomStep::Challenge { session, .. } = step else {
         panic!("{step:?}")
     };
     let step = core
         .pools
-        .answer_custom_challenge(&client, &pool, Some(&session), "blue")
+        .answer_custom_challenge(&client, &pool, Some(&session), "blue", None)
         .unwrap();
     assert!(matches!(step, CustomStep::SignedIn(user) if user.email() == Some("fay@example.com")));
     let events = core
@@ -341,7 +341,7 @@ fn custom_auth_follows_define_create_and_verify() {
     // A spent session cannot be answered again.
     assert!(
         core.pools
-            .answer_custom_challenge(&client, &pool, Some(&session), "blue")
+            .answer_custom_challenge(&client, &pool, Some(&session), "blue", None)
             .is_err()
     );
 }
@@ -352,7 +352,7 @@ fn custom_auth_needs_a_define_function() {
     let (client, pool) = core.pools.client(&core.default.client_id).unwrap();
     let error = core
         .pools
-        .start_custom_auth(&client, &pool, "x@example.com")
+        .start_custom_auth(&client, &pool, "x@example.com", None)
         .unwrap_err();
     assert_eq!(
         error.to_string(),

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::shapes::{AttributeType, Empty, MfaSettings, UserType, attribute_list};
-use super::{Attribute, alias_email, attributes, new_identity, page};
+use super::{Attribute, Metadata, alias_email, attributes, client_data, new_identity, page};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::PoolError;
 use taskapi_userpool::model::{User, UserStatus};
@@ -24,6 +24,8 @@ pub(super) struct AdminCreateUser {
     user_attributes: Option<Vec<Attribute>>,
     temporary_password: Option<String>,
     message_action: Option<String>,
+    client_metadata: Option<Metadata>,
+    validation_data: Option<Vec<Attribute>>,
 }
 
 #[derive(Deserialize)]
@@ -132,8 +134,14 @@ impl AwsDoor {
             }
             // PreSignUp may refuse (nothing is stored); an administrator's user keeps its
             // temporary password whatever the function says of confirmation.
-            let verdict =
-                self.pre_sign_up(None, &pool, &username, &attrs, "PreSignUp_AdminCreateUser")?;
+            let verdict = self.pre_sign_up(
+                None,
+                &pool,
+                &username,
+                &attrs,
+                "PreSignUp_AdminCreateUser",
+                &client_data(req.client_metadata, req.validation_data),
+            )?;
             if verdict.verify_email {
                 attrs.insert("email_verified".into(), "true".into());
             }
@@ -163,6 +171,7 @@ impl AwsDoor {
                 &user,
                 &temporary,
                 MessageSource::AdminCreateUser,
+                None,
             )?;
             self.outbox().send(&Message {
                 user: &user,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::shapes::{
     AttributeType, AuthResponse, AuthenticationResult, Empty, MfaSettings, attribute_list,
 };
-use super::{Params, check_secret_hash, param, required_param};
+use super::{Metadata, Params, check_secret_hash, param, required_param};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::{PoolError, PoolStoreError};
 use taskapi_userpool::model::{Client, Pool, Session, User};
@@ -28,6 +28,7 @@ pub(super) struct InitiateAuth {
     client_id: String,
     #[serde(default)]
     auth_parameters: Params,
+    client_metadata: Option<Metadata>,
 }
 
 /// AdminInitiateAuth: InitiateAuth plus the pool id.
@@ -47,6 +48,7 @@ pub(super) struct RespondToAuthChallenge {
     session: Option<String>,
     #[serde(default)]
     challenge_responses: Params,
+    client_metadata: Option<Metadata>,
 }
 
 /// AdminRespondToAuthChallenge: RespondToAuthChallenge plus the pool id.
@@ -109,6 +111,8 @@ pub(super) struct SignIn<'a> {
     pub client: &'a Client,
     pub pool: &'a Pool,
     pub params: &'a Params,
+    /// `ClientMetadata`: the trigger functions' `validationData`.
+    pub metadata: Option<&'a Metadata>,
 }
 
 impl<'a> SignIn<'a> {
@@ -136,6 +140,7 @@ impl AwsDoor {
             client: &client,
             pool: &pool,
             params: &req.auth_parameters,
+            metadata: req.client_metadata.as_ref(),
         };
         match flow {
             "USER_PASSWORD_AUTH" => {
@@ -175,6 +180,7 @@ impl AwsDoor {
             client: &client,
             pool: &pool,
             params: &req.inner.auth_parameters,
+            metadata: req.inner.client_metadata.as_ref(),
         };
         match flow {
             "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
@@ -241,7 +247,7 @@ impl AwsDoor {
         let SignIn { client, pool, .. } = sign_in;
         let name = required_param(sign_in.params, "USERNAME")?;
         check_secret_hash(client, name, param(sign_in.params, "SECRET_HASH"))?;
-        let step = self.start_custom_auth(client, pool, name)?;
+        let step = self.start_custom_auth(client, pool, name, sign_in.metadata)?;
         self.render_custom(step, client, pool)
     }
 
@@ -277,7 +283,7 @@ impl AwsDoor {
     fn password_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
         let SignIn { client, pool, .. } = sign_in;
         let (name, password) = sign_in.username_and("PASSWORD")?;
-        let user = self.proven_user(client, pool, name, password)?;
+        let user = self.proven_user(client, pool, name, password, sign_in.metadata)?;
         // Only someone who knows the password learns the account's state; Cognito says
         // UserNotConfirmed only once the password is right, too.
         let step = self.step_after_password(pool, &user)?;
@@ -409,6 +415,7 @@ impl AwsDoor {
             client,
             pool,
             params,
+            ..
         } = sign_in;
         let token = required_param(params, "REFRESH_TOKEN")?;
         let session = self.refresh_session(client, pool, token)?;
@@ -465,7 +472,13 @@ impl AwsDoor {
             }
             CUSTOM_CHALLENGE => {
                 let answer = required_param(responses, "ANSWER")?;
-                let step = self.answer_custom_challenge(client, pool, session, answer)?;
+                let step = self.answer_custom_challenge(
+                    client,
+                    pool,
+                    session,
+                    answer,
+                    req.client_metadata.as_ref(),
+                )?;
                 self.render_custom(step, client, pool)
             }
             MFA_SETUP => {

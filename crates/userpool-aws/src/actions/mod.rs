@@ -33,6 +33,7 @@ use taskapi_userpool::identity::{
     Attribute, alias_email, attributes, check_total, is_email, new_identity,
 };
 use taskapi_userpool::model::{Client, CodePurpose};
+use taskapi_userpool::triggers::ClientData;
 
 impl AwsDoor {
     /// Runs one Cognito action on its JSON request. Synchronous on purpose: it hashes
@@ -251,4 +252,20 @@ fn page<T>(
     let chosen: Vec<T> = items.into_iter().skip(start).take(limit).collect();
     let next = (start + limit < total).then(|| (start + limit).to_string());
     Ok((chosen, next))
+}
+
+/// `ClientMetadata`: a map of strings the trigger functions get.
+type Metadata = serde_json::Map<String, Value>;
+
+/// What a request hands the trigger functions: its `ClientMetadata`, and `ValidationData`
+/// (a list of name-value pairs) as the map the functions get.
+fn client_data(metadata: Option<Metadata>, validation: Option<Vec<Attribute>>) -> ClientData {
+    ClientData {
+        metadata,
+        validation: validation.map(|list| {
+            list.into_iter()
+                .map(|a| (a.name, Value::from(a.value.unwrap_or_default())))
+                .collect()
+        }),
+    }
 }

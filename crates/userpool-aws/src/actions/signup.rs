@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::shapes::Empty;
 use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
 
-use super::{Attribute, attributes, check_secret_hash};
+use super::{Attribute, Metadata, attributes, check_secret_hash, client_data};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::PoolError;
 use taskapi_userpool::model::{Client, CodePurpose, Pool, UserStatus};
@@ -18,6 +18,8 @@ pub(super) struct SignUp {
     username: String,
     password: Option<String>,
     user_attributes: Option<Vec<Attribute>>,
+    validation_data: Option<Vec<Attribute>>,
+    client_metadata: Option<Metadata>,
 }
 
 #[derive(Deserialize)]
@@ -62,8 +64,9 @@ impl AwsDoor {
         let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         let attrs = attributes(&pool, req.user_attributes)?;
+        let data = client_data(req.client_metadata, req.validation_data);
         let (user, code_delivery_details) =
-            self.register(&client, &pool, &req.username, req.password, attrs)?;
+            self.register(&client, &pool, &req.username, req.password, attrs, &data)?;
         Ok(SignUpResponse {
             user_confirmed: user.status == UserStatus::Confirmed,
             user_sub: user.sub().to_owned(),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value, json};
 
-use super::{Event, Trigger, flag, unrecognizable, user_attributes};
+use super::{Event, Trigger, flag, unrecognizable, user_attributes, with_metadata};
 use crate::UserPools;
 use crate::error::PoolError;
 use crate::model::{Client, Pool, User};
@@ -73,6 +73,7 @@ impl UserPools {
         client: &Client,
         pool: &Pool,
         name: &str,
+        validation: Option<&Map<String, Value>>,
     ) -> Result<CustomStep, PoolError> {
         if super::lambda_config::function_of(&pool.config, Trigger::DefineAuthChallenge).is_none() {
             return Err(PoolError::InvalidParameter(
@@ -91,8 +92,8 @@ impl UserPools {
                 "The user must choose a new password first (NEW_PASSWORD_REQUIRED).".into(),
             ));
         }
-        self.pre_authentication(client, pool, &user)?;
-        self.next_custom_step(client, pool, user, Vec::new())
+        self.pre_authentication(client, pool, &user, validation)?;
+        self.next_custom_step(client, pool, user, Vec::new(), None)
     }
 
     /// RespondToAuthChallenge with `CUSTOM_CHALLENGE`: the answer is judged and the sign-in
@@ -103,6 +104,7 @@ impl UserPools {
         pool: &Pool,
         session: Option<&str>,
         answer: &str,
+        metadata: Option<&Map<String, Value>>,
     ) -> Result<CustomStep, PoolError> {
         let user = self.answer_challenge(CUSTOM_CHALLENGE, client, pool, session)?;
         let mut pending = session.and_then(|s| self.custom.take(s)).ok_or_else(|| {
@@ -116,19 +118,22 @@ impl UserPools {
                     source: "VerifyAuthChallengeResponse_Authentication",
                     user_name: &user.username,
                     client_id: Some(&client.id),
-                    request: json!({
-                        "userAttributes": user_attributes(&user),
-                        "privateChallengeParameters": pending.private,
-                        "challengeAnswer": answer,
-                        "userNotFound": false,
-                    }),
+                    request: with_metadata(
+                        json!({
+                            "userAttributes": user_attributes(&user),
+                            "privateChallengeParameters": pending.private,
+                            "challengeAnswer": answer,
+                            "userNotFound": false,
+                        }),
+                        metadata,
+                    ),
                 },
             )?
             .ok_or_else(|| not_configured(Trigger::VerifyAuthChallengeResponse))?;
         if let Some(last) = pending.history.last_mut() {
             last["challengeResult"] = json!(flag(&verdict, "answerCorrect"));
         }
-        self.next_custom_step(client, pool, user, pending.history)
+        self.next_custom_step(client, pool, user, pending.history, metadata)
     }
 
     /// Asks `DefineAuthChallenge` what follows the challenges so far, and makes the next
@@ -139,6 +144,7 @@ impl UserPools {
         pool: &Pool,
         user: User,
         mut history: Vec<Value>,
+        metadata: Option<&Map<String, Value>>,
     ) -> Result<CustomStep, PoolError> {
         let decision = self
             .invoke_trigger(
@@ -148,11 +154,14 @@ impl UserPools {
                     source: "DefineAuthChallenge_Authentication",
                     user_name: &user.username,
                     client_id: Some(&client.id),
-                    request: json!({
-                        "userAttributes": user_attributes(&user),
-                        "session": history,
-                        "userNotFound": false,
-                    }),
+                    request: with_metadata(
+                        json!({
+                            "userAttributes": user_attributes(&user),
+                            "session": history,
+                            "userNotFound": false,
+                        }),
+                        metadata,
+                    ),
                 },
             )?
             .ok_or_else(|| not_configured(Trigger::DefineAuthChallenge))?;
@@ -180,12 +189,15 @@ impl UserPools {
                     source: "CreateAuthChallenge_Authentication",
                     user_name: &user.username,
                     client_id: Some(&client.id),
-                    request: json!({
-                        "userAttributes": user_attributes(&user),
-                        "challengeName": CUSTOM_CHALLENGE,
-                        "session": history,
-                        "userNotFound": false,
-                    }),
+                    request: with_metadata(
+                        json!({
+                            "userAttributes": user_attributes(&user),
+                            "challengeName": CUSTOM_CHALLENGE,
+                            "session": history,
+                            "userNotFound": false,
+                        }),
+                        metadata,
+                    ),
                 },
             )?
             .ok_or_else(|| not_configured(Trigger::CreateAuthChallenge))?;

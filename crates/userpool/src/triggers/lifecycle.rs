@@ -4,11 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::claims::{self, TokenChanges, TokenSource};
 use super::lambda_config::token_event_version;
-use super::{Event, Trigger, flag, given_attributes, unrecognizable, user_attributes};
+use super::{
+    ClientData, Event, Trigger, flag, given_attributes, unrecognizable, user_attributes,
+    with_metadata,
+};
 use crate::UserPools;
 use crate::error::PoolError;
 use crate::model::{Client, CodePurpose, Pool, User};
@@ -74,11 +77,15 @@ impl UserPools {
         username: &str,
         attributes: &BTreeMap<String, String>,
         source: &'static str,
+        data: &ClientData,
     ) -> Result<SignUpVerdict, PoolError> {
-        let request = json!({
-            "userAttributes": given_attributes(attributes),
-            "validationData": null,
-        });
+        let request = with_metadata(
+            json!({
+                "userAttributes": given_attributes(attributes),
+                "validationData": data.validation,
+            }),
+            data.metadata.as_ref(),
+        );
         let Some(response) = self.invoke_trigger(
             pool,
             Event {
@@ -127,12 +134,13 @@ impl UserPools {
     }
 
     /// `PreAuthentication_Authentication`, before a known user's secret is checked: the
-    /// function may refuse the sign-in.
+    /// function may refuse the sign-in. `validation` is the sign-in's `ClientMetadata`.
     pub fn pre_authentication(
         &self,
         client: &Client,
         pool: &Pool,
         user: &User,
+        validation: Option<&Map<String, Value>>,
     ) -> Result<(), PoolError> {
         self.invoke_trigger(
             pool,
@@ -143,7 +151,7 @@ impl UserPools {
                 client_id: Some(&client.id),
                 request: json!({
                     "userAttributes": user_attributes(user),
-                    "validationData": {},
+                    "validationData": validation.cloned().unwrap_or_default(),
                     "userNotFound": false,
                 }),
             },
@@ -212,6 +220,7 @@ impl UserPools {
         user: &User,
         code: &str,
         source: MessageSource,
+        metadata: Option<&Map<String, Value>>,
     ) -> Result<CustomText, PoolError> {
         let Some(response) = self.invoke_trigger(
             pool,
@@ -220,12 +229,15 @@ impl UserPools {
                 source: source.trigger_source(),
                 user_name: &user.username,
                 client_id,
-                request: json!({
-                    "userAttributes": user_attributes(user),
-                    "codeParameter": CODE_PARAMETER,
-                    "usernameParameter": USERNAME_PARAMETER,
-                    "linkParameter": "{##Click Here##}",
-                }),
+                request: with_metadata(
+                    json!({
+                        "userAttributes": user_attributes(user),
+                        "codeParameter": CODE_PARAMETER,
+                        "usernameParameter": USERNAME_PARAMETER,
+                        "linkParameter": "{##Click Here##}",
+                    }),
+                    metadata,
+                ),
             },
         )?
         else {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{Event, InvokeError, Trigger};
 use crate::UserPools;
@@ -21,8 +21,12 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         password: &str,
+        validation: Option<&Map<String, Value>>,
     ) -> Result<Option<User>, PoolError> {
-        let request = json!({ "password": password, "validationData": {} });
+        let request = json!({
+            "password": password,
+            "validationData": validation.cloned().unwrap_or_default(),
+        });
         let Some(response) =
             self.migration(client, pool, name, "UserMigration_Authentication", request)?
         else {

@@ -141,6 +141,22 @@ pub fn unrecognizable() -> PoolError {
     PoolError::InvalidLambdaResponse("Unrecognizable lambda output".into())
 }
 
+/// What a request hands the functions: its `ClientMetadata` (InitiateAuth's reaches them
+/// as `validationData`, as in Cognito) and SignUp's `ValidationData`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientData {
+    pub metadata: Option<Map<String, Value>>,
+    pub validation: Option<Map<String, Value>>,
+}
+
+/// Adds `clientMetadata` to an event's request, where the request had some.
+fn with_metadata(mut request: Value, metadata: Option<&Map<String, Value>>) -> Value {
+    if let Some(metadata) = metadata {
+        request["clientMetadata"] = Value::Object(metadata.clone());
+    }
+    request
+}
+
 /// A user's attributes as events carry them (`userAttributes`): every attribute as a
 /// string, with `cognito:user_status` beside them once the user exists.
 pub fn user_attributes(user: &User) -> Value {
