@@ -5,6 +5,7 @@
 //! (local server or Lambda) and whichever store (SQLite or DynamoDB) is in use.
 
 mod cause;
+mod events;
 mod idempotency;
 pub mod keys;
 mod planning;
@@ -20,6 +21,7 @@ mod task;
 mod validate;
 
 pub use cause::cause_chain;
+pub use events::{Audience, Change, Event, EventData, EventKind, new_event_id};
 pub use idempotency::{Created, IDEMPOTENCY_WINDOW, IdempotencyKey, IdempotentCreate};
 pub use page::PageScope;
 pub use planning::{Priority, Sort, parse_instant};

@@ -69,7 +69,9 @@ pub fn from_line(line: &str) -> Result<Item, InvalidItem> {
     }
 }
 
-fn attributes_of(attributes: Map<String, Value>) -> Result<Item, InvalidItem> {
+/// Reads a map of typed values (`{"<name>":{"<type>":<value>},...}`) as an item: the
+/// shape of a stream record's `Keys`, `NewImage` and `OldImage` too.
+pub fn attributes_of(attributes: Map<String, Value>) -> Result<Item, InvalidItem> {
     attributes
         .into_iter()
         .map(|(name, value)| {

@@ -9,7 +9,8 @@
 //! mapped in one place), [`table`] (creating the table), [`reshard`] (moving the status
 //! keys to another shard count), [`transfer`] (items ⇄ [`Record`](taskapi_domain::Record)s,
 //! the parallel scan and the batched import of `taskapi export`/`import`) and
-//! [`dynamodb_json`] (the format of DynamoDB's export to S3).
+//! [`dynamodb_json`] (the format of DynamoDB's export to S3), and [`stream`] (the table's
+//! stream records as the changes they are: the event source on AWS).
 
 mod config;
 pub mod dynamodb_json;
@@ -25,6 +26,7 @@ mod purge;
 mod reshard;
 mod status_index;
 mod store;
+mod stream;
 mod table;
 mod transact;
 mod transfer;
@@ -35,5 +37,6 @@ pub use idempotency::TTL_ATTRIBUTE;
 pub use item::Item;
 pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
+pub use stream::{ItemChange, StreamRecord, UnreadableRecord, change_of};
 pub use table::{TableCreation, TableError, create_table};
 pub use transfer::{BATCH_SIZE, InvalidItem, ScanPage, item_to_record, lapsed, record_to_item};

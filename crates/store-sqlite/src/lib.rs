@@ -17,6 +17,7 @@
 //! restored.
 
 pub mod fault;
+mod outbox;
 mod planning;
 mod projects;
 mod readers;
@@ -26,6 +27,7 @@ mod store;
 mod transfer;
 mod writer;
 
+pub use outbox::{Committed, Feed};
 pub use planning::UPCOMING;
 pub use schema::OpenError;
 pub use store::SqliteStore;

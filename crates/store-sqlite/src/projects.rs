@@ -7,17 +7,19 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use taskapi_domain::{
-    Created, Email, IdempotentCreate, Invitation, InvitationId, ListQuery, MAX_MEMBERS, Membership,
-    Page, PageKey, Project, ProjectId, ProjectName, ProjectPage, ProjectStore, ProjectView, Role,
-    Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate, Timestamp, ValidationError, keys,
+    Change, Created, Email, EventKind, IdempotentCreate, Invitation, InvitationId, ListQuery,
+    MAX_MEMBERS, Membership, Page, PageKey, Project, ProjectId, ProjectName, ProjectPage,
+    ProjectStore, ProjectView, Role, Sort, StoreError, Task, TaskFilter, TaskId, TaskUpdate,
+    Timestamp, ValidationError, keys, new_event_id,
 };
 
 use crate::SqliteStore;
 use crate::fault::sql;
+use crate::outbox;
 use crate::planning;
 use crate::rows::{KeyedTask, page_of, paginate, project_fields, row_to_any_task, row_to_task};
 use crate::schema::any_task_columns;
-use crate::store::insert_task;
+use crate::store::insert_new_task;
 
 macro_rules! member_columns {
     () => {
@@ -76,7 +78,10 @@ impl ProjectStore for SqliteStore {
             .and_then(|inserted| match inserted {
                 0 => Err(StoreError::AlreadyExists),
                 _ => insert_member(conn, &owner),
-            })
+            })?;
+            // A new project reaches its creator's other tabs as their own joining.
+            let at = project.created_at.clone();
+            outbox::record_member(conn, EventKind::MemberAdded, at, &owner)
         })
         .await
     }
@@ -150,20 +155,24 @@ impl ProjectStore for SqliteStore {
     ) -> Result<Project, StoreError> {
         let (project, name, at) = (project.clone(), name.clone(), at.clone());
         self.write(move |conn| {
-            conn.prepare_cached(
-                "UPDATE Projects SET name = ?2, updated_at = ?3 WHERE project_id = ?1
+            let renamed = conn
+                .prepare_cached(
+                    "UPDATE Projects SET name = ?2, updated_at = ?3 WHERE project_id = ?1
                  RETURNING project_id, name, created_at, updated_at",
-            )
-            .and_then(|mut rename| {
-                rename
-                    .query_row(
-                        params![project.as_str(), name.as_str(), at.as_str()],
-                        row_to_project,
-                    )
-                    .optional()
-            })
-            .map_err(sql)?
-            .ok_or(StoreError::NotFound)
+                )
+                .and_then(|mut rename| {
+                    rename
+                        .query_row(
+                            params![project.as_str(), name.as_str(), at.as_str()],
+                            row_to_project,
+                        )
+                        .optional()
+                })
+                .map_err(sql)?
+                .ok_or(StoreError::NotFound)?;
+            let change = Change::project_updated(new_event_id(), &renamed);
+            outbox::record(conn, &change)?;
+            Ok(renamed)
         })
         .await
     }
@@ -185,7 +194,8 @@ impl ProjectStore for SqliteStore {
             )?;
             let pk = keys::project_pk(&project);
             execute(conn, "DELETE FROM TaskApp WHERE PK = ?1", &[&pk])?;
-            Ok(())
+            let change = Change::project_deleted(new_event_id(), Timestamp::now(), project);
+            outbox::record(conn, &change)
         })
         .await
     }
@@ -214,7 +224,9 @@ impl ProjectStore for SqliteStore {
                 "UPDATE Members SET role = ?3 WHERE project_id = ?1 AND user_id = ?2",
                 &[&member.project_id.as_str(), &member.user_id, &role.as_str()],
             )?;
-            Ok(Membership { role, ..member })
+            let changed = Membership { role, ..member };
+            outbox::record_member(conn, EventKind::MemberUpdated, Timestamp::now(), &changed)?;
+            Ok(changed)
         })
         .await
     }
@@ -227,8 +239,8 @@ impl ProjectStore for SqliteStore {
                 conn,
                 "DELETE FROM Members WHERE project_id = ?1 AND user_id = ?2",
                 &[&member.project_id.as_str(), &member.user_id],
-            )
-            .map(drop)
+            )?;
+            outbox::record_member(conn, EventKind::MemberRemoved, Timestamp::now(), &member)
         })
         .await
     }
@@ -296,7 +308,9 @@ impl ProjectStore for SqliteStore {
             if members >= MAX_MEMBERS as i64 {
                 return Err(StoreError::ProjectFull);
             }
-            insert_member(conn, &member)
+            insert_member(conn, &member)?;
+            let at = member.joined_at.clone();
+            outbox::record_member(conn, EventKind::MemberAdded, at, &member)
         })
         .await
     }
@@ -319,7 +333,8 @@ impl ProjectStore for SqliteStore {
     async fn create_project_task(&self, task: &Task) -> Result<(), StoreError> {
         let pk = project_pk_of(task)?;
         let task = task.clone();
-        self.write(move |conn| insert_task(conn, &pk, &task)).await
+        self.write(move |conn| insert_new_task(conn, &pk, &task))
+            .await
     }
 
     async fn create_project_task_once(

@@ -7,9 +7,10 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 /// The schema version this build reads and writes (`PRAGMA user_version`). Version 2 adds
 /// the owner-by-status index, the readiness probe's row and the idempotency keys; version 3
 /// the projects (their tables, and a task's project columns); version 4 the planning
-/// fields (a task's due date and priority, and the keys of the two due-date indexes). All
-/// are created on open, so an older file is upgraded in place.
-const SCHEMA_VERSION: i64 = 4;
+/// fields (a task's due date and priority, and the keys of the two due-date indexes);
+/// version 5 the outbox of events and its consumers' cursors. All are created on open, so
+/// an older file is upgraded in place.
+const SCHEMA_VERSION: i64 = 5;
 
 /// How long the integrity check at start may take. `quick_check` reads the whole file; on a
 /// database too large to read in this time the server starts without it (and says so).
@@ -223,6 +224,23 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
          ) WITHOUT ROWID;
          CREATE INDEX IF NOT EXISTS InvitationsByProject ON Invitations (project_id);
          CREATE INDEX IF NOT EXISTS InvitationsByEmail ON Invitations (email);
+         -- The outbox: each change's event, written with the change (outbox.rs).
+         -- AUTOINCREMENT: a number is never reused, even after the newest event is pruned,
+         -- so a consumer's cursor never skips an event.
+         CREATE TABLE IF NOT EXISTS Events (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             audience TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             member TEXT,
+             recorded_at INTEGER NOT NULL,
+             body TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS EventsByAge ON Events (recorded_at);
+         -- How far each durable consumer of the outbox has read.
+         CREATE TABLE IF NOT EXISTS EventCursors (
+             name TEXT PRIMARY KEY,
+             seq INTEGER NOT NULL
+         ) WITHOUT ROWID;
          COMMIT;"
     ))
     .map_err(err)?;

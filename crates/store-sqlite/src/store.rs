@@ -4,12 +4,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 use taskapi_domain::{
-    Created, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Priority, Sort, Status,
-    StoreError, Task, TaskFilter, TaskId, TaskStore, TaskUpdate, Timestamp, keys,
+    Created, EventKind, IdempotentCreate, ListQuery, NotReady, Page, PageKey, Priority, Sort,
+    Status, StoreError, Task, TaskFilter, TaskId, TaskStore, TaskUpdate, Timestamp, keys,
 };
 
 use crate::OpenError;
 use crate::fault::{Health, sql};
+use crate::outbox::{self, Committed, Feed};
 use crate::planning;
 use crate::readers::Readers;
 use crate::rows::{KeyedTask, paginate, row_to_any_task, row_to_task};
@@ -21,6 +22,7 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     health: Arc<Health>,
+    feed: Feed,
 }
 
 impl SqliteStore {
@@ -31,11 +33,24 @@ impl SqliteStore {
             path: path.display().to_string(),
             source,
         })?);
+        let feed = Feed::new();
         Ok(Self {
-            writer: Writer::start(conn, Arc::clone(&health))?,
+            writer: Writer::start(conn, Arc::clone(&health), feed.clone())?,
             readers: Readers::new(path),
             health,
+            feed,
         })
+    }
+
+    /// The events of every change, as each batch of writes commits (see [`Feed`]).
+    pub fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    /// The recorded events after number `seq`, oldest first, at most `limit`: where a
+    /// consumer that keeps a cursor reads, and where a live subscriber that lagged resyncs.
+    pub fn events_after(&self, seq: i64, limit: usize) -> Result<Vec<Committed>, StoreError> {
+        self.read(|conn| outbox::after(conn, seq, limit))
     }
 
     pub(crate) async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
@@ -112,7 +127,8 @@ impl TaskStore for SqliteStore {
     async fn create(&self, owner: &str, task: &Task) -> Result<(), StoreError> {
         let task = task.clone();
         let pk = keys::user_pk(owner);
-        self.write(move |conn| insert_task(conn, &pk, &task)).await
+        self.write(move |conn| insert_new_task(conn, &pk, &task))
+            .await
     }
 
     async fn create_once(
@@ -318,7 +334,7 @@ impl SqliteStore {
                 first.project = task.project.clone();
                 return Ok(Created::Replayed(Box::new(first)));
             }
-            insert_task(conn, &pk, &task)?;
+            insert_new_task(conn, &pk, &task)?;
             let record: [&dyn ToSql; 4] = [&pk, &key, &once.fingerprint, &once.expires_at];
             insert_with_task(conn, UPSERT_IDEMPOTENCY, &task, &record)
                 .and_then(|_| conn.prepare_cached(PRUNE_IDEMPOTENCY))
@@ -379,6 +395,7 @@ impl SqliteStore {
             .map_err(sql)
             .and_then(|task| {
                 planning::index(conn, &pk, &task)?;
+                outbox::record_task(conn, &pk, EventKind::TaskUpdated, &task)?;
                 Ok(task)
             })
         })
@@ -392,19 +409,26 @@ impl SqliteStore {
         id: &TaskId,
         expected: Option<&Timestamp>,
     ) -> Result<(), StoreError> {
-        let sk = keys::task_sk(id);
+        let (sk, id) = (keys::task_sk(id), id.clone());
         let expected = expected.cloned();
         self.write(move |conn| {
             check_version(stored_version(conn, &pk, &sk)?, expected.as_ref())?;
             conn.prepare_cached("DELETE FROM TaskApp WHERE PK = ?1 AND SK = ?2")
                 .and_then(|mut delete| delete.execute(params![pk, sk]))
                 .map_err(sql)?;
-            Ok(())
+            outbox::record_task_deleted(conn, &pk, &id)
         })
         .await
     }
 }
 
+/// Stores a task a caller created, and its `task.created` event.
+pub(crate) fn insert_new_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreError> {
+    insert_task(conn, pk, task)?;
+    outbox::record_task(conn, pk, EventKind::TaskCreated, task)
+}
+
+/// Stores a task (a caller's, or an imported one) as it is.
 pub(crate) fn insert_task(conn: &Connection, pk: &str, task: &Task) -> Result<(), StoreError> {
     let sk = keys::task_sk(&task.task_id);
     let gsi1pk = keys::status_gsi1pk(task.status);

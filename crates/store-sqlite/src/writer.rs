@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::OpenError;
 use crate::fault::{Health, RETRY_AFTER, is_corruption, is_storage_fault};
+use crate::outbox::{Feed, last_seq};
 
 /// Requests that can share one transaction. Bounded so a flood of writes waits for the
 /// disk instead of growing the queue without limit.
@@ -85,12 +86,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`, the connection `schema::open_writer` opened.
-    pub fn start(conn: Connection, health: Arc<Health>) -> Result<Self, OpenError> {
+    /// Starts the writer thread on `conn`, the connection `schema::open_writer` opened. It
+    /// hands the events of each committed batch to `feed`.
+    pub fn start(conn: Connection, health: Arc<Health>, feed: Feed) -> Result<Self, OpenError> {
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         thread::Builder::new()
             .name("taskapi-sqlite-writer".into())
-            .spawn(move || run(conn, queue, &health))
+            .spawn(move || run(conn, queue, &health, &feed))
             .map_err(OpenError::WriterThread)?;
         Ok(Self { jobs })
     }
@@ -118,7 +120,8 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, health: &Health) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, health: &Health, feed: &Feed) {
+    let mut published = last_seq(&conn).unwrap_or(0);
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -127,16 +130,20 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, health: &Healt
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch, health);
+        if commit_batch(&conn, batch, health) {
+            published = feed.publish_after(&conn, published);
+        }
     }
 }
 
-fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, health: &Health) {
+/// Commits the batch and answers its callers; whether it committed.
+fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, health: &Health) -> bool {
     if let Err(lost) = health.check_file().and_then(|()| health.check_intact()) {
         health.fault(lost);
-        return batch
+        batch
             .into_iter()
             .for_each(|job| job.deliver(Err(&BatchFailure::Fault)));
+        return false;
     }
     let outcome = conn
         .execute_batch("BEGIN IMMEDIATE")
@@ -168,6 +175,7 @@ fn commit_batch(conn: &Connection, mut batch: Vec<Box<dyn Job>>, health: &Health
     for job in batch {
         job.deliver(outcome.as_ref().map(|_| ()));
     }
+    outcome.is_ok()
 }
 
 /// Runs one request in a savepoint so that, if it fails, only its own changes roll back.

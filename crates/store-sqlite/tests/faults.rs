@@ -139,6 +139,7 @@ async fn a_version_2_file_gains_projects_in_place() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE Projects; DROP TABLE Members; DROP TABLE Invitations;
+         DROP TABLE Events; DROP TABLE EventCursors;
          ALTER TABLE TaskApp DROP COLUMN project_id;
          ALTER TABLE TaskApp DROP COLUMN created_by;
          ALTER TABLE TaskApp DROP COLUMN assignee;
@@ -172,7 +173,7 @@ async fn a_version_2_file_gains_projects_in_place() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 /// A version 3 file (no planning fields) gains them and the due-date indexes in place:
@@ -190,7 +191,7 @@ async fn a_version_3_file_gains_planning_in_place() {
     closed().await;
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP INDEX GSI2; DROP INDEX GSI3;
+        "DROP INDEX GSI2; DROP INDEX GSI3; DROP TABLE Events; DROP TABLE EventCursors;
          ALTER TABLE TaskApp DROP COLUMN due_at;
          ALTER TABLE TaskApp DROP COLUMN priority;
          ALTER TABLE TaskApp DROP COLUMN GSI2PK;
@@ -215,11 +216,12 @@ async fn a_version_3_file_gains_planning_in_place() {
         .await
         .unwrap();
     assert_eq!(upcoming.tasks, [planned]);
+    assert_eq!(store.events_after(0, 10).unwrap().len(), 1, "the outbox is there too");
     let version: i64 = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 /// The Upcoming view reads its partial index, in its order.
