@@ -18,6 +18,7 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from pycognito.aws_srp import AWSSRP
 
 from conftest import (
     ACCESS_KEY_ID,
@@ -28,6 +29,15 @@ from conftest import (
     outbox_code,
     start_server,
     stop_server,
+)
+from test_hosted_ui import (
+    CALLBACK,
+    Browser,
+    authorize_url,
+    code_from,
+    pkce_pair,
+    sign_in_through_pages,
+    token_request,
 )
 
 FUNCTION = "cognito-triggers"
@@ -390,6 +400,25 @@ def test_pre_authentication_refuses_a_sign_in(server, pool):
     assert message == "PreAuthentication failed with error This account is blocked."
 
 
+def test_srp_sign_in_runs_the_triggers(server, watch, pool):
+    pool_id, client_id = pool
+    name = confirmed_user(server, pool)
+    srp = AWSSRP(username=name, password=PASSWORD, pool_id=pool_id, client_id=client_id,
+                 client=admin(server))
+    tokens = srp.authenticate_user()["AuthenticationResult"]
+    id_token = claims(tokens["IdToken"])
+    assert id_token["tenant"] == "acme"
+    assert watch.last("PreAuthentication_Authentication", id_token["cognito:username"])
+    assert watch.last("PostAuthentication_Authentication", id_token["cognito:username"])
+
+    blocked = confirmed_user(server, pool, "blocked")
+    srp = AWSSRP(username=blocked, password=PASSWORD, pool_id=pool_id, client_id=client_id,
+                 client=admin(server))
+    code, message = error_of(srp.authenticate_user)
+    assert code == "UserLambdaValidationException"
+    assert message == "PreAuthentication failed with error This account is blocked."
+
+
 def test_post_authentication_failure_issues_no_tokens(server, pool):
     _, client_id = pool
     name = confirmed_user(server, pool, "postauthfail")
@@ -617,11 +646,6 @@ def test_lambda_config_is_validated_as_cognito_does(server):
 # The hosted UI, with the server's own pool's triggers on
 
 def test_the_hosted_ui_runs_the_triggers(server, watch):
-    from test_hosted_ui import (
-        Browser, authorize_url, code_from, pkce_pair, sign_in_through_pages, token_request,
-        CALLBACK,
-    )
-
     admin(server).update_user_pool(
         UserPoolId=server.pool_id,
         AutoVerifiedAttributes=["email"],
