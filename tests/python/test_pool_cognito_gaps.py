@@ -194,3 +194,22 @@ def test_identity_providers_are_created_described_updated_listed_and_deleted(tas
             raise AssertionError("a missing provider or pool was found")
         except idp.exceptions.ResourceNotFoundException:
             pass
+
+
+def test_a_malformed_pool_id_is_a_validation_error(taskapi):
+    idp = client(taskapi, "us-east-1")
+    for malformed in ["foo", "us-east-1_", "us-east-1_a.b"]:
+        try:
+            idp.describe_user_pool(UserPoolId=malformed)
+            raise AssertionError(f"{malformed} was looked up")
+        except idp.exceptions.InvalidParameterException as refused:
+            assert refused.response["Error"]["Message"] == (
+                f"1 validation error detected: Value '{malformed}' at 'userPoolId' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "[\\w-]+_[0-9a-zA-Z]+"
+            )
+    try:
+        idp.describe_user_pool(UserPoolId="us-east-1_FooBar123")
+        raise AssertionError("a pool that does not exist was found")
+    except idp.exceptions.ResourceNotFoundException as missing:
+        assert missing.response["Error"]["Message"] == "User pool us-east-1_FooBar123 does not exist."

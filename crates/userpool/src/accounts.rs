@@ -19,7 +19,10 @@ use crate::triggers::ClientData;
 use crate::triggers::lifecycle::MessageSource;
 
 impl UserPools {
+    /// The pool an action names; an id that cannot be one is Cognito's validation error,
+    /// not "does not exist".
     pub fn pool(&self, pool_id: &str) -> Result<Pool, PoolError> {
+        check_pool_id(pool_id)?;
         self.store
             .pool(pool_id)?
             .ok_or_else(|| PoolError::pool_not_found(pool_id))
@@ -439,5 +442,29 @@ impl UserPools {
                 false
             }
         })
+    }
+}
+
+/// Cognito's pattern for `UserPoolId` (`<region>_<letters and digits>`, 1 to 55 characters),
+/// quoted in its error.
+const POOL_ID_PATTERN: &str = "[\\w-]+_[0-9a-zA-Z]+";
+
+fn check_pool_id(pool_id: &str) -> Result<(), PoolError> {
+    let well_formed = pool_id.chars().count() <= 55
+        && pool_id.rsplit_once('_').is_some_and(|(region, id)| {
+            !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                && !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(PoolError::InvalidParameter(format!(
+            "1 validation error detected: Value '{pool_id}' at 'userPoolId' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: {POOL_ID_PATTERN}"
+        )))
     }
 }
