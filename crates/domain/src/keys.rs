@@ -82,6 +82,25 @@ pub fn project_idempotency_sk(sub: &str, key: &IdempotencyKey) -> String {
     format!("{IDEMPOTENCY_PREFIX}{sub}#{}", key.as_str())
 }
 
+/// Sort keys of a user's open WebSocket connections (AWS live updates) start with this,
+/// in the user's partition, so the fan-out finds a user's sockets with one Query; outside
+/// `begins_with(SK, "TASK#")` and without index keys, so no list sees them.
+pub const CONNECTION_PREFIX: &str = "CONNECTION#";
+
+/// Sort key of WebSocket connection `id` in its user's partition: `CONNECTION#<id>`.
+pub fn connection_sk(id: &str) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+/// Partition key of the lookup item of connection `id` (`SK = CONNECTION`), which names its
+/// user: `$disconnect` knows only the connection's id.
+pub fn connection_pk(id: &str) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+/// Sort key of a connection's lookup item.
+pub const CONNECTION_LOOKUP_SK: &str = "CONNECTION";
+
 /// The sparse global secondary index of the Upcoming view: only open tasks with a due
 /// date carry its keys, under the user whose view they are in (a personal task's owner, a
 /// project task's assignee), so a page of it reads only such tasks.

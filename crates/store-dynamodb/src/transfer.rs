@@ -221,15 +221,20 @@ fn kind(record: &Record) -> &'static str {
     }
 }
 
-/// Whether `item` is an idempotency record whose window closed by `now` (Unix seconds):
-/// DynamoDB's TTL deletes such items late, and an export leaves them out.
+/// Whether an export leaves `item` out: an idempotency record whose window closed by `now`
+/// (Unix seconds; DynamoDB's TTL deletes such items late), or a WebSocket connection's
+/// items, which mean nothing once their socket is gone.
 pub fn lapsed(item: &Item, now: i64) -> bool {
-    as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::IDEMPOTENCY_PREFIX))
-        && item
-            .get(crate::TTL_ATTRIBUTE)
-            .and_then(|value| value.as_n().ok())
-            .and_then(|n| n.parse::<i64>().ok())
-            .is_some_and(|expires_at| expires_at <= now)
+    let connection = as_key_text(item, attr::PK)
+        .is_some_and(|pk| pk.starts_with(keys::CONNECTION_PREFIX))
+        || as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::CONNECTION_PREFIX));
+    connection
+        || as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::IDEMPOTENCY_PREFIX))
+            && item
+                .get(crate::TTL_ATTRIBUTE)
+                .and_then(|value| value.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+                .is_some_and(|expires_at| expires_at <= now)
 }
 
 /// DynamoDB's name for a value's type.
