@@ -45,6 +45,8 @@ ROUTES = {
     ("DELETE", "/invitations/{invitationId}"),
     ("POST", "/invitations/{invitationId}/accept"),
 }
+# The functions of the taskapi-events binary, and which of its roles each is.
+EVENT_FUNCTIONS = {"LiveSocketFunction": "websocket", "LiveFanOutFunction": "fanout"}
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
 
 
@@ -192,9 +194,11 @@ def test_every_function_is_the_arm64_cargo_lambda_binary(template):
     assert globals_["Architectures"] == [{"Ref": "Architecture"}]
     assert globals_["Handler"] == "bootstrap"
     for name, function in functions(template).items():
+        # The live updates' functions are the second binary; every other one the API's.
+        binary = "taskapi-events" if name in EVENT_FUNCTIONS else "taskapi-lambda"
         assert function["Metadata"] == {
             "BuildMethod": "rust-cargolambda",
-            "BuildProperties": {"Binary": "taskapi-lambda"},
+            "BuildProperties": {"Binary": binary},
         }, name
 
 
@@ -428,3 +432,91 @@ def test_cors_headers_are_the_routers(template, taskapi):
     assert {h.lower() for h in http["AllowHeaders"]} == router_allows
     assert {h.lower() for h in http["ExposeHeaders"]} == router_exposes
     assert {m.lower() for m in http["AllowMethods"]} == router_methods
+
+
+def statements(function):
+    return [statement for policy in function["Properties"]["Policies"] for statement in policy["Statement"]]
+
+
+def test_each_event_function_is_its_role_of_the_binary(template):
+    for name, role in EVENT_FUNCTIONS.items():
+        variables = functions(template)[name]["Properties"]["Environment"]["Variables"]
+        assert variables["TASKAPI_EVENTS_FUNCTION"] == role, name
+
+
+def test_the_live_updates_are_a_websocket_api_on_the_socket_function(resources):
+    api = resources["LiveApi"]["Properties"]
+    assert api["ProtocolType"] == "WEBSOCKET"
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Route"}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    for route in routes.values():
+        assert route["Target"] == {"Fn::Sub": "integrations/${LiveIntegration}"}
+    # The token is verified in the function, as Function URL mode does.
+    assert routes["$connect"]["AuthorizationType"] == "NONE"
+    integration = resources["LiveIntegration"]["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert "${LiveSocketFunction.Arn}" in integration["IntegrationUri"]["Fn::Sub"]
+    permission = resources["LiveSocketPermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "LiveSocketFunction"}
+    assert permission["SourceArn"]["Fn::Sub"].endswith(":${LiveApi}/*")
+    variables = resources["LiveSocketFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TASKAPI_COGNITO_USER_POOL_ID"] == {"Ref": "UserPool"}
+    assert variables["TASKAPI_JWT_AUDIENCE"] == {"Ref": "UserPoolClient"}
+
+
+def test_the_table_streams_both_images(resources):
+    spec = resources["TasksTable"]["Properties"]["StreamSpecification"]
+    assert spec == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_socket_function_may_only_keep_connection_items(template):
+    (statement,) = statements(functions(template)["LiveSocketFunction"])
+    assert set(statement["Action"]) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"}
+    assert statement["Resource"] == {"Fn::GetAtt": "TasksTable.Arn"}
+
+
+def test_the_fan_out_may_read_the_stream_and_manage_this_stages_connections_only(template):
+    by_resource = {json.dumps(s["Resource"], sort_keys=True): set(s["Action"]) for s in statements(functions(template)["LiveFanOutFunction"])}
+    assert by_resource == {
+        json.dumps({"Fn::GetAtt": "TasksTable.Arn"}): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:DescribeTable"},
+        json.dumps({"Fn::GetAtt": "TasksTable.StreamArn"}): {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        },
+        json.dumps(
+            {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${StageName}/*/@connections/*"}
+        ): {"execute-api:ManageConnections"},
+    }
+    # No SAM stream event: its managed policy would read every stream of the account.
+    assert "Events" not in functions(template)["LiveFanOutFunction"]["Properties"]
+    endpoint = functions(template)["LiveFanOutFunction"]["Properties"]["Environment"]["Variables"]["TASKAPI_WEBSOCKET_ENDPOINT"]
+    assert endpoint == {"Fn::Sub": "https://${LiveApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"}
+
+
+def test_the_fan_out_reads_the_stream_in_retryable_batches(resources):
+    mapping = resources["LiveFanOutStream"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "LiveFanOutFunction"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": "TasksTable.StreamArn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 < mapping["MaximumRetryAttempts"] <= 10
+    (pattern,) = mapping["FilterCriteria"]["Filters"]
+    sort_keys = json.loads(pattern["Pattern"])["dynamodb"]["Keys"]["SK"]["S"]
+    assert sort_keys == [{"prefix": "TASK#"}, "META", {"prefix": "MEMBER#"}]
+
+
+def test_the_fan_out_has_an_iterator_age_alarm(resources):
+    (alarm,) = [
+        a for a in alarms(resources) if a.get("MetricName") == "IteratorAge"
+    ]
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "LiveFanOutFunction"}}]
+    assert alarm["Statistic"] == "Maximum"
+
+
+def test_the_live_url_is_an_output_for_the_web_app(template):
+    assert template["Outputs"]["LiveUrl"]["Value"] == {
+        "Fn::Sub": "wss://${LiveApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
+    }
+    assert '"liveUrl"' in (ROOT / "scripts/deploy-web.sh").read_text()
