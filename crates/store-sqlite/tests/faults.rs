@@ -216,7 +216,11 @@ async fn a_version_3_file_gains_planning_in_place() {
         .await
         .unwrap();
     assert_eq!(upcoming.tasks, [planned]);
-    assert_eq!(store.events_after(0, 10).unwrap().len(), 1, "the outbox is there too");
+    assert_eq!(
+        store.events_after(0, 10).unwrap().len(),
+        1,
+        "the outbox is there too"
+    );
     let version: i64 = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
