@@ -139,7 +139,8 @@ impl From<StoreError> for ApiError {
             StoreError::LastOwner => Self::LastOwner,
             StoreError::AlreadyMember => Self::AlreadyMember,
             StoreError::ProjectFull => Self::ProjectFull,
-            StoreError::Conflict => Self::Conflict,
+            // Until the webhook routes bring their own answer: a limit already reached.
+            StoreError::Conflict | StoreError::TooManyWebhooks => Self::Conflict,
             StoreError::Unavailable { retry_after } => Self::Unavailable { retry_after },
             // A fresh UUIDv7 colliding is not a client's mistake: it is ours.
             err @ (StoreError::AlreadyExists | StoreError::Internal(_)) => {
