@@ -141,12 +141,48 @@ impl SecretCipher {
     }
 }
 
+/// The least a generated secret text may hold to key the cipher: 32 characters drawn from
+/// letters and digits carry about 190 bits.
+const MIN_SECRET_TEXT: usize = 32;
+
+impl SecretCipher {
+    /// The cipher keyed by the SHA-256 of `text`: on AWS the key is a Secrets Manager
+    /// secret the stack generates (`GenerateSecretString`), random text rather than
+    /// base64 of 32 bytes, so its digest is the key. `BadKey` for text too short to be one.
+    pub fn from_secret_text(text: &str) -> Result<Self, SealError> {
+        use sha2::{Digest, Sha256};
+        let text = text.trim();
+        if text.chars().count() < MIN_SECRET_TEXT {
+            return Err(SealError::BadKey);
+        }
+        Self::from_base64(&STANDARD.encode(Sha256::digest(text.as_bytes())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn cipher() -> SecretCipher {
         SecretCipher::from_base64(&SecretCipher::generate_key()).unwrap()
+    }
+
+    #[test]
+    fn generated_secret_text_keys_the_same_cipher_every_time() {
+        let text = "Zq3rT8vLm2Nw9XyB4cD7eF1gH5jK6pQs";
+        let (first, again) = (
+            SecretCipher::from_secret_text(text).unwrap(),
+            SecretCipher::from_secret_text(&format!("{text}\n")).unwrap(),
+        );
+        let id = WebhookId::generate();
+        let secret = SigningSecret::generate();
+        assert_eq!(again.open(&id, &first.seal(&id, &secret)).unwrap(), secret);
+        let other = SecretCipher::from_secret_text(&text.replace("Z", "Y")).unwrap();
+        assert_eq!(
+            other.open(&id, &first.seal(&id, &secret)),
+            Err(SealError::WrongKey)
+        );
+        assert!(SecretCipher::from_secret_text("short").is_err());
     }
 
     #[test]
