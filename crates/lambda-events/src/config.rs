@@ -1,6 +1,7 @@
 //! Everything the function reads from its environment, once, at init. AWS settings
 //! (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`) are left to aws-config.
 
+use taskapi_domain::RetrySchedule;
 use taskapi_store_dynamodb::{DynamoConfig, StatusShardsFromEnv};
 
 /// Which of the binary's functions this deployment is.
@@ -14,6 +15,15 @@ const MAX_SOCKETS_PER_USER: &str = "TASKAPI_MAX_SOCKETS_PER_USER";
 /// The Management API's endpoint of the WebSocket stage:
 /// `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>`.
 const WEBSOCKET_ENDPOINT: &str = "TASKAPI_WEBSOCKET_ENDPOINT";
+/// The webhook delivery queue's URL (SQS).
+const WEBHOOK_QUEUE_URL: &str = "TASKAPI_WEBHOOK_QUEUE_URL";
+/// The Secrets Manager secret (ARN or name) whose text keys the sealed signing secrets.
+const WEBHOOK_KEY_SECRET: &str = "TASKAPI_WEBHOOK_KEY_SECRET";
+/// `true` lets deliveries reach loopback and private addresses: local runs and tests
+/// only, as `taskapi serve --allow-private-webhooks`; the template never sets it.
+const ALLOW_PRIVATE_WEBHOOKS: &str = "TASKAPI_ALLOW_PRIVATE_WEBHOOKS";
+/// The retry delays times this (0 to 1): tests only, so retries come in seconds.
+const WEBHOOK_RETRY_SCALE: &str = "TASKAPI_WEBHOOK_RETRY_SCALE";
 
 /// A tab or two per device on a few devices; a flood of sockets from one account is not
 /// a user, and each costs the fan-out a post per event.
@@ -21,7 +31,7 @@ const DEFAULT_MAX_SOCKETS_PER_USER: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{FUNCTION} must be websocket or fanout, not {0:?}")]
+    #[error("{FUNCTION} must be websocket, fanout, webhook-router or webhook-delivery, not {0:?}")]
     UnknownFunction(String),
     #[error("{FUNCTION} is websocket: set {JWT_ISSUER} or {USER_POOL_ID} (exactly one)")]
     NoSingleIssuer,
@@ -31,6 +41,14 @@ pub enum ConfigError {
     InvalidSocketCap(String),
     #[error("{FUNCTION} is fanout: set {WEBSOCKET_ENDPOINT}")]
     NoEndpoint,
+    #[error("{FUNCTION} is {0}: set {WEBHOOK_QUEUE_URL}")]
+    NoQueue(&'static str),
+    #[error("{FUNCTION} is webhook-delivery: set {WEBHOOK_KEY_SECRET}")]
+    NoKeySecret,
+    #[error("{ALLOW_PRIVATE_WEBHOOKS}: {0:?} is neither true nor false")]
+    InvalidAllowPrivate(String),
+    #[error("{WEBHOOK_RETRY_SCALE}: {0:?} is not a number above 0 and at most 1")]
+    InvalidRetryScale(String),
     #[error(transparent)]
     StatusShards(#[from] StatusShardsFromEnv),
 }
@@ -41,10 +59,21 @@ pub struct EventsConfig {
 }
 
 /// The function this deployment is, with what only it needs.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Role {
     WebSocket(SocketAuth),
     FanOut { endpoint: String },
+    WebhookRouter { queue_url: String },
+    WebhookDelivery(DeliverySettings),
+}
+
+/// What the webhook delivery function needs besides the table.
+#[derive(Debug, PartialEq)]
+pub struct DeliverySettings {
+    pub queue_url: String,
+    pub key_secret: String,
+    pub allow_private: bool,
+    pub schedule: RetrySchedule,
 }
 
 /// How `$connect` decides who may open a socket.
@@ -78,8 +107,36 @@ fn role_from(var: &dyn Fn(&str) -> Option<String>) -> Result<Role, ConfigError> 
         "fanout" => Ok(Role::FanOut {
             endpoint: var(WEBSOCKET_ENDPOINT).ok_or(ConfigError::NoEndpoint)?,
         }),
+        "webhook-router" => Ok(Role::WebhookRouter {
+            queue_url: var(WEBHOOK_QUEUE_URL).ok_or(ConfigError::NoQueue("webhook-router"))?,
+        }),
+        "webhook-delivery" => Ok(Role::WebhookDelivery(delivery_settings(var)?)),
         other => Err(ConfigError::UnknownFunction(other.to_owned())),
     }
+}
+
+fn delivery_settings(
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<DeliverySettings, ConfigError> {
+    let allow_private = match var(ALLOW_PRIVATE_WEBHOOKS).as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(ConfigError::InvalidAllowPrivate(other.to_owned())),
+    };
+    let schedule = match var(WEBHOOK_RETRY_SCALE) {
+        None => RetrySchedule::default(),
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .and_then(RetrySchedule::scaled)
+            .ok_or(ConfigError::InvalidRetryScale(raw))?,
+    };
+    Ok(DeliverySettings {
+        queue_url: var(WEBHOOK_QUEUE_URL).ok_or(ConfigError::NoQueue("webhook-delivery"))?,
+        key_secret: var(WEBHOOK_KEY_SECRET).ok_or(ConfigError::NoKeySecret)?,
+        allow_private,
+        schedule,
+    })
 }
 
 fn socket_auth(var: &dyn Fn(&str) -> Option<String>) -> Result<SocketAuth, ConfigError> {
@@ -163,5 +220,28 @@ mod tests {
                 endpoint: "https://x/prod".into()
             }
         );
+        assert!(matches!(
+            role(&[(FUNCTION, "webhook-router")]),
+            Err(ConfigError::NoQueue(_))
+        ));
+        let delivery = [
+            (FUNCTION, "webhook-delivery"),
+            (WEBHOOK_QUEUE_URL, "https://sqs/q"),
+            (WEBHOOK_KEY_SECRET, "arn:secret"),
+        ];
+        assert_eq!(
+            role(&delivery).unwrap(),
+            Role::WebhookDelivery(DeliverySettings {
+                queue_url: "https://sqs/q".into(),
+                key_secret: "arn:secret".into(),
+                allow_private: false,
+                schedule: RetrySchedule::default(),
+            })
+        );
+        for (name, bad) in [(ALLOW_PRIVATE_WEBHOOKS, "yes"), (WEBHOOK_RETRY_SCALE, "2")] {
+            let mut vars = delivery.to_vec();
+            vars.push((name, bad));
+            assert!(role(&vars).is_err(), "{name}={bad}");
+        }
     }
 }

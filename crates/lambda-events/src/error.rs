@@ -2,6 +2,8 @@
 //! Gateway (a status for the handshake) or the stream (retry the record or not). The
 //! mapping to those answers is in [`Refusal::status`] and [`PostError::is_retryable`].
 
+use taskapi_domain::StoreError;
+
 /// A table call that failed: DynamoDB was unreachable, throttled past the SDK's retries,
 /// or refused the request. Worth retrying later, never the caller's fault.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,26 @@ impl TableError {
         Self { operation, message }
     }
 }
+
+/// An SQS call that failed, or messages it refused.
+#[derive(Debug, thiserror::Error)]
+#[error("SQS {operation}: {message}")]
+pub struct QueueError {
+    pub operation: &'static str,
+    pub message: String,
+}
+
+impl QueueError {
+    pub fn of<E: std::error::Error>(operation: &'static str, err: &E) -> Self {
+        let TableError { message, .. } = TableError::of(operation, err);
+        Self { operation, message }
+    }
+}
+
+/// The signing secrets' key could not be read from Secrets Manager at init.
+#[derive(Debug, thiserror::Error)]
+#[error("Secrets Manager GetSecretValue: {0}")]
+pub struct KeyError(pub String);
 
 /// Why `$connect` does not open a socket.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +102,18 @@ pub enum RetryRecord {
     },
 }
 
-/// The invocation was not a DynamoDB Streams batch: a wiring mistake, failed as a whole.
+/// Why a stream record's webhook deliveries were not all queued: the record is retried
+/// (the messages already sent go again, with the same `webhook-id`).
 #[derive(Debug, thiserror::Error)]
-#[error("not a DynamoDB Streams event: {0}")]
+pub enum RouteError {
+    #[error("reading the endpoints: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// The invocation was not the batch its event source sends (DynamoDB Streams, SQS): a
+/// wiring mistake, failed as a whole.
+#[derive(Debug, thiserror::Error)]
+#[error("not a DynamoDB Streams or SQS batch: {0}")]
 pub struct NotAStreamEvent(pub String);

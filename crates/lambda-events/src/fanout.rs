@@ -4,24 +4,22 @@
 //! read now (so a removed member stops hearing at once), and the user a member event is
 //! about (they hear of their own joining and leaving).
 //!
-//! Records are handled in stream order; the first one that cannot be delivered for a
-//! reason that may pass (DynamoDB or the Management API throttled or down) is reported as
-//! the batch's item failure, so Lambda retries from it and the later ones keep their order.
-//! A retried record may reach some sockets twice: the event's `id` is the stream record's,
-//! so a client tells a repeat from a new event. A record that can never be read is logged
-//! and skipped rather than retried forever.
+//! Records are handled in stream order ([`each_record`]); one that cannot be delivered for
+//! a reason that may pass (DynamoDB or the Management API throttled or down) is handed
+//! back for a retry. A retried record may reach some sockets twice: the event's `id` is
+//! the stream record's, so a client tells a repeat from a new event.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::{self, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use taskapi_domain::{Audience, Change};
 use taskapi_store_dynamodb::{StreamRecord, change_of};
 
 use crate::connections::{Connection, Connections};
 use crate::error::{NotAStreamEvent, PostError, RetryRecord, TableError};
 use crate::management::Management;
-use crate::records::records_of;
+use crate::records::each_record;
 
 /// Requests in flight at once for one record (connection queries, then posts): enough to
 /// reach a busy project's sockets in a few round trips, few enough not to trip the
@@ -43,26 +41,7 @@ impl FanOut {
 
     /// One batch; the answer is Lambda's partial batch response (`ReportBatchItemFailures`).
     pub async fn handle(&self, event: Value) -> Result<Value, NotAStreamEvent> {
-        for record in records_of(event)? {
-            let Some(sequence_number) = record.sequence_number else {
-                tracing::error!("stream record without a sequence number skipped");
-                continue;
-            };
-            let record = match record.read {
-                Ok(record) => record,
-                Err(reason) => {
-                    tracing::error!(%sequence_number, reason, "unreadable stream record skipped");
-                    continue;
-                }
-            };
-            if let Err(err) = self.deliver(&record).await {
-                tracing::warn!(%sequence_number, error = %err, "record handed back for a retry");
-                return Ok(json!({
-                    "batchItemFailures": [{ "itemIdentifier": sequence_number }]
-                }));
-            }
-        }
-        Ok(json!({ "batchItemFailures": [] }))
+        each_record(event, async |record| self.deliver(record).await).await
     }
 
     async fn deliver(&self, record: &StreamRecord) -> Result<(), RetryRecord> {

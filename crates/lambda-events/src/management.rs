@@ -1,19 +1,12 @@
 //! `@connections` of the WebSocket stage, through the API Gateway Management API: post an
 //! event to a socket, or close one.
 
-use std::time::Duration;
-
-use aws_config::BehaviorVersion;
-use aws_config::meta::region::RegionProviderChain;
-use aws_config::timeout::TimeoutConfig;
+use aws_config::SdkConfig;
 use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 
 use crate::error::PostError;
-
-/// Only for a local run with no region anywhere; Lambda always sets `AWS_REGION`.
-const FALLBACK_REGION: &str = "us-east-1";
 
 pub struct Management {
     client: Client,
@@ -21,21 +14,8 @@ pub struct Management {
 
 impl Management {
     /// A client of the stage at `endpoint` (`https://<api>.execute-api.<region>.amazonaws.com/<stage>`).
-    /// Short timeouts: a post is one small request, and a stuck one would hold up the
-    /// whole batch; the stream retries what fails.
-    pub async fn new(endpoint: &str) -> Self {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .region(RegionProviderChain::default_provider().or_else(FALLBACK_REGION))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(2))
-                    .operation_attempt_timeout(Duration::from_secs(2))
-                    .operation_timeout(Duration::from_secs(5))
-                    .build(),
-            )
-            .load()
-            .await;
-        let config = aws_sdk_apigatewaymanagement::config::Builder::from(&sdk)
+    pub fn new(sdk: &SdkConfig, endpoint: &str) -> Self {
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
             .endpoint_url(endpoint)
             .build();
         Self {

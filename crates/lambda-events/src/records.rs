@@ -3,7 +3,7 @@
 //! items with [`dynamodb_json::attributes_of`], ready for [`change_of`](taskapi_store_dynamodb::change_of).
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use taskapi_domain::Timestamp;
 use taskapi_store_dynamodb::{ItemChange, StreamRecord, dynamodb_json};
 use time::OffsetDateTime;
@@ -41,8 +41,40 @@ struct RawData {
     old_image: Option<Map<String, Value>>,
 }
 
+/// Hands each readable record of a stream batch to `deliver`, in stream order, and answers
+/// Lambda's partial batch response (`ReportBatchItemFailures`): the first record
+/// `deliver` fails is the batch's item failure, so Lambda retries from it and the records
+/// after it keep their order. A record that can never be read is logged and skipped
+/// rather than retried forever.
+pub async fn each_record<E, F>(event: Value, mut deliver: F) -> Result<Value, NotAStreamEvent>
+where
+    E: std::fmt::Display,
+    F: AsyncFnMut(&StreamRecord) -> Result<(), E>,
+{
+    for record in records_of(event)? {
+        let Some(sequence_number) = record.sequence_number else {
+            tracing::error!("stream record without a sequence number skipped");
+            continue;
+        };
+        let record = match record.read {
+            Ok(record) => record,
+            Err(reason) => {
+                tracing::error!(%sequence_number, reason, "unreadable stream record skipped");
+                continue;
+            }
+        };
+        if let Err(err) = deliver(&record).await {
+            tracing::warn!(%sequence_number, error = %err, "record handed back for a retry");
+            return Ok(json!({
+                "batchItemFailures": [{ "itemIdentifier": sequence_number }]
+            }));
+        }
+    }
+    Ok(json!({ "batchItemFailures": [] }))
+}
+
 /// The records of a batch, in stream order.
-pub fn records_of(event: Value) -> Result<Vec<Record>, NotAStreamEvent> {
+fn records_of(event: Value) -> Result<Vec<Record>, NotAStreamEvent> {
     let batch: Batch =
         serde_json::from_value(event).map_err(|err| NotAStreamEvent(err.to_string()))?;
     Ok(batch.records.into_iter().map(record_of).collect())
