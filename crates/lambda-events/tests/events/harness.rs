@@ -93,7 +93,7 @@ pub struct Function {
 }
 
 impl Function {
-    async fn start(emulator: &Emulator, table: &str, env: &[(&str, String)]) -> Self {
+    pub async fn start(emulator: &Emulator, table: &str, env: &[(&str, String)]) -> Self {
         let runtime = RuntimeApi::start().await;
         let process = Command::new(env!("CARGO_BIN_EXE_taskapi-events"))
             .env_clear()
@@ -135,13 +135,120 @@ impl Drop for Function {
     }
 }
 
+/// A store on a fresh table of `emulator` whose stream is on.
+pub async fn streamed_store(emulator: &Emulator) -> DynamoStore {
+    let store = emulator.fresh_store().await;
+    emulator
+        .client()
+        .update_table()
+        .table_name(store.table())
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("turn the table's stream on");
+    store
+}
+
+/// Reads a table's stream on moto as Lambda's trigger would: the records written since
+/// the last read.
+pub struct StreamReader {
+    endpoint: String,
+    table: String,
+    client: aws_sdk_dynamodb::Client,
+    iterator: Mutex<Option<String>>,
+}
+
+impl StreamReader {
+    pub fn new(emulator: &Emulator, table: &str) -> Self {
+        Self {
+            endpoint: emulator.endpoint_url(),
+            table: table.to_owned(),
+            client: emulator.client(),
+            iterator: Mutex::new(None),
+        }
+    }
+
+    async fn call(&self, target: &str, body: Value) -> Value {
+        let answer = reqwest::Client::new()
+            .post(&self.endpoint)
+            .header("x-amz-target", format!("DynamoDBStreams_20120810.{target}"))
+            .header("content-type", "application/x-amz-json-1.0")
+            // moto routes by the credential scope's service; it checks no signature.
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, \
+                 SignedHeaders=host, Signature=00",
+            )
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("moto answers");
+        assert!(
+            answer.status().is_success(),
+            "{target}: {}",
+            answer.status()
+        );
+        answer.json().await.expect("JSON")
+    }
+
+    /// The stream records written since the last call, as Lambda hands them to a
+    /// function (`{"Records":[...]}`, each with its `eventSourceARN`).
+    pub async fn new_records(&self) -> Value {
+        let table = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .unwrap();
+        let arn = table
+            .table()
+            .and_then(|table| table.latest_stream_arn())
+            .expect("the stream is on")
+            .to_owned();
+        let iterator = self.iterator.lock().unwrap().clone();
+        let iterator = match iterator {
+            Some(iterator) => iterator,
+            None => {
+                let stream = self
+                    .call("DescribeStream", json!({ "StreamArn": arn }))
+                    .await;
+                let shard = stream["StreamDescription"]["Shards"][0]["ShardId"].clone();
+                self.call(
+                    "GetShardIterator",
+                    json!({ "StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON" }),
+                )
+                .await["ShardIterator"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let mut batch = self
+            .call("GetRecords", json!({ "ShardIterator": iterator }))
+            .await;
+        *self.iterator.lock().unwrap() = batch["NextShardIterator"].as_str().map(str::to_owned);
+        let mut records = batch["Records"].take();
+        for record in records.as_array_mut().unwrap() {
+            record["eventSourceARN"] = json!(arn);
+        }
+        json!({ "Records": records })
+    }
+}
+
 pub struct Stack {
     pub pool: TestPool,
     pub store: DynamoStore,
     pub sockets: Arc<Sockets>,
     pub websocket: Function,
     pub fanout: Function,
-    stream: Mutex<Option<String>>,
+    stream: StreamReader,
     _management: LocalServer,
     pub emulator: Emulator,
 }
@@ -149,21 +256,8 @@ pub struct Stack {
 impl Stack {
     pub async fn start(env: &[(&str, String)]) -> Self {
         let emulator = Emulator::moto();
-        let store = emulator.fresh_store().await;
-        emulator
-            .client()
-            .update_table()
-            .table_name(store.table())
-            .stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::NewAndOldImages)
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .expect("turn the table's stream on");
+        let store = streamed_store(&emulator).await;
+        let stream = StreamReader::new(&emulator, store.table());
         let sockets = Arc::new(Sockets::default());
         let management = LocalServer::start(
             Router::new()
@@ -200,7 +294,7 @@ impl Stack {
             sockets,
             websocket,
             fanout,
-            stream: Mutex::new(None),
+            stream,
             _management: management,
             emulator,
         }
@@ -217,72 +311,9 @@ impl Stack {
         id
     }
 
-    async fn streams_call(&self, target: &str, body: Value) -> Value {
-        let answer = reqwest::Client::new()
-            .post(self.emulator.endpoint_url())
-            .header("x-amz-target", format!("DynamoDBStreams_20120810.{target}"))
-            .header("content-type", "application/x-amz-json-1.0")
-            // moto routes by the credential scope's service; it checks no signature.
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, \
-                 SignedHeaders=host, Signature=00",
-            )
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("moto answers");
-        assert!(
-            answer.status().is_success(),
-            "{target}: {}",
-            answer.status()
-        );
-        answer.json().await.expect("JSON")
-    }
-
-    /// The stream records written since the last call, as Lambda hands them to the
-    /// fan-out (`{"Records":[...]}`, each with its `eventSourceARN`).
+    /// The stream records written since the last call.
     pub async fn new_records(&self) -> Value {
-        let table = self
-            .emulator
-            .client()
-            .describe_table()
-            .table_name(self.store.table())
-            .send()
-            .await
-            .unwrap();
-        let arn = table
-            .table()
-            .and_then(|table| table.latest_stream_arn())
-            .expect("the stream is on")
-            .to_owned();
-        let iterator = self.stream.lock().unwrap().clone();
-        let iterator = match iterator {
-            Some(iterator) => iterator,
-            None => {
-                let stream = self
-                    .streams_call("DescribeStream", json!({ "StreamArn": arn }))
-                    .await;
-                let shard = stream["StreamDescription"]["Shards"][0]["ShardId"].clone();
-                self.streams_call(
-                    "GetShardIterator",
-                    json!({ "StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON" }),
-                )
-                .await["ShardIterator"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
-        };
-        let mut batch = self
-            .streams_call("GetRecords", json!({ "ShardIterator": iterator }))
-            .await;
-        *self.stream.lock().unwrap() = batch["NextShardIterator"].as_str().map(str::to_owned);
-        let mut records = batch["Records"].take();
-        for record in records.as_array_mut().unwrap() {
-            record["eventSourceARN"] = json!(arn);
-        }
-        json!({ "Records": records })
+        self.stream.new_records().await
     }
 
     /// Feeds the new stream records to the fan-out; its partial batch response.

@@ -6,4 +6,5 @@
 
 mod fanout;
 mod harness;
+mod webhooks;
 mod websocket;
