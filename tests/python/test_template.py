@@ -46,7 +46,12 @@ ROUTES = {
     ("POST", "/invitations/{invitationId}/accept"),
 }
 # The functions of the taskapi-events binary, and which of its roles each is.
-EVENT_FUNCTIONS = {"LiveSocketFunction": "websocket", "LiveFanOutFunction": "fanout"}
+EVENT_FUNCTIONS = {
+    "LiveSocketFunction": "websocket",
+    "LiveFanOutFunction": "fanout",
+    "WebhookRouterFunction": "webhook-router",
+    "WebhookDeliveryFunction": "webhook-delivery",
+}
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
 
 
@@ -507,12 +512,12 @@ def test_the_fan_out_reads_the_stream_in_retryable_batches(resources):
     assert sort_keys == [{"prefix": "TASK#"}, "META", {"prefix": "MEMBER#"}]
 
 
-def test_the_fan_out_has_an_iterator_age_alarm(resources):
-    (alarm,) = [
-        a for a in alarms(resources) if a.get("MetricName") == "IteratorAge"
+def test_each_stream_reader_has_an_iterator_age_alarm(resources):
+    watched = [a["Dimensions"] for a in alarms(resources) if a.get("MetricName") == "IteratorAge"]
+    assert watched == [
+        [{"Name": "FunctionName", "Value": {"Ref": "LiveFanOutFunction"}}],
+        [{"Name": "FunctionName", "Value": {"Ref": "WebhookRouterFunction"}}],
     ]
-    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "LiveFanOutFunction"}}]
-    assert alarm["Statistic"] == "Maximum"
 
 
 def test_the_live_url_is_an_output_for_the_web_app(template):
@@ -520,3 +525,66 @@ def test_the_live_url_is_an_output_for_the_web_app(template):
         "Fn::Sub": "wss://${LiveApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
     }
     assert '"liveUrl"' in (ROOT / "scripts/deploy-web.sh").read_text()
+
+
+def by_resource(function):
+    return {json.dumps(s["Resource"], sort_keys=True): set(s["Action"]) for s in statements(function)}
+
+
+def test_webhook_deliveries_retry_on_a_queue_then_go_to_its_dead_letter_queue(resources):
+    queue = resources["WebhookQueue"]["Properties"]
+    # One receive per attempt: the Standard Webhooks schedule's eight.
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": "WebhookDeadLetterQueue.Arn"},
+        "maxReceiveCount": 8,
+    }
+    delivery = resources["WebhookDeliveryFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * delivery["Timeout"]
+    # Long enough for the whole schedule (about 28 hours with jitter).
+    assert queue["MessageRetentionPeriod"] >= 36 * 3600
+    mapping = resources["WebhookDeliveryQueue"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": "WebhookQueue.Arn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    router = resources["WebhookRouterStream"]["Properties"]
+    assert router["EventSourceArn"] == {"Fn::GetAtt": "TasksTable.StreamArn"}
+    assert router["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert router["BisectBatchOnFunctionError"] is True
+    # Never given up while the record is in the stream.
+    assert (router["MaximumRetryAttempts"], router["MaximumRecordAgeInSeconds"]) == (-1, -1)
+    (dead,) = [a for a in alarms(resources) if a.get("Namespace") == "AWS/SQS"]
+    assert dead["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": "WebhookDeadLetterQueue.QueueName"}}]
+
+
+def test_the_signing_key_is_a_generated_secret_only_the_delivery_reads(template, resources):
+    secret = resources["WebhookKeySecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    readers = [
+        name
+        for name, function in functions(template).items()
+        if any(
+            "secretsmanager:GetSecretValue" in statement["Action"]
+            for statement in statements(function)
+        )
+    ]
+    assert readers == ["WebhookDeliveryFunction"]
+    variables = resources["WebhookDeliveryFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TASKAPI_WEBHOOK_KEY_SECRET"] == {"Ref": "WebhookKeySecret"}
+    assert "TASKAPI_ALLOW_PRIVATE_WEBHOOKS" not in variables, "the SSRF rule holds on AWS"
+
+
+def test_the_webhook_functions_are_least_privileged(template):
+    table, stream = json.dumps({"Fn::GetAtt": "TasksTable.Arn"}), json.dumps({"Fn::GetAtt": "TasksTable.StreamArn"})
+    queue = json.dumps({"Fn::GetAtt": "WebhookQueue.Arn"})
+    assert by_resource(functions(template)["WebhookRouterFunction"]) == {
+        table: {"dynamodb:Query", "dynamodb:DescribeTable"},
+        stream: {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+        queue: {"sqs:SendMessage"},
+    }
+    assert by_resource(functions(template)["WebhookDeliveryFunction"]) == {
+        table: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"},
+        queue: {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
+        json.dumps({"Ref": "WebhookKeySecret"}): {"secretsmanager:GetSecretValue"},
+    }
+    for name in ("WebhookRouterFunction", "WebhookDeliveryFunction"):
+        assert "Events" not in functions(template)[name]["Properties"], name
