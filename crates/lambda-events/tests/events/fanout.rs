@@ -1,7 +1,8 @@
 //! The stream fan-out, end to end: real changes made through the DynamoDB store on moto,
 //! the table's stream read back with `GetRecords` and handed to the fan-out over the
 //! Runtime API as Lambda would; what each socket received is checked against what the API
-//! returned for the same change (the JSON the SQLite outbox gives too).
+//! returned for the same change, and against the events the SQLite store's outbox records
+//! for the very same changes (the same JSON on both runtimes).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
@@ -9,6 +10,7 @@ use taskapi_domain::{
     Email, Invitation, Membership, NewTask, Project, ProjectFields, ProjectName, ProjectStore,
     Role, Task, TaskPatch, TaskStore, TaskUpdate, Timestamp, Title,
 };
+use taskapi_store_sqlite::SqliteStore;
 use taskapi_testkit::runtime_api::Outcome;
 
 use crate::harness::Stack;
@@ -64,6 +66,34 @@ fn kinds(frames: &[Value]) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// (type, project_id, data) of the events the SQLite outbox recorded after `seq`, which
+/// moves past them. `id` and `at` differ between stores (a stream record's id; a
+/// deletion's time), everything else is the same.
+fn outbox_since(sqlite: &SqliteStore, seq: &mut i64) -> Vec<(String, Value, Value)> {
+    let events = sqlite.events_after(*seq, 100).unwrap();
+    if let Some(last) = events.last() {
+        *seq = last.seq;
+    }
+    events
+        .iter()
+        .map(|event| serde_json::from_str(&event.json).unwrap())
+        .map(|json: Value| triple(&json))
+        .collect()
+}
+
+fn triple(event: &Value) -> (String, Value, Value) {
+    (
+        event["type"].as_str().unwrap().to_owned(),
+        event["project_id"].clone(),
+        event["data"].clone(),
+    )
+}
+
+/// The same triples of what a socket received.
+fn as_outbox(frames: &[Value]) -> Vec<(String, Value, Value)> {
+    frames.iter().map(triple).collect()
+}
+
 fn no_failures(answer: &Value) {
     assert_eq!(answer, &json!({ "batchItemFailures": [] }));
 }
@@ -72,6 +102,9 @@ fn no_failures(answer: &Value) {
 async fn each_change_reaches_the_sockets_of_whoever_may_see_it() {
     let stack = Stack::start(&[]).await;
     let store = &stack.store;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("tasks.sqlite3")).unwrap();
+    let mut seq = 0;
     let (alice_tab, alice_phone) = (stack.connect("alice").await, stack.connect("alice").await);
     let bob = stack.connect("bob").await;
     let carol = stack.connect("carol").await;
@@ -81,12 +114,19 @@ async fn each_change_reaches_the_sockets_of_whoever_may_see_it() {
 
     // A personal task: its owner's sockets only, every one of them.
     let mine = task("Personal");
+    let renaming = rename("Personal, renamed");
     store.create("alice", &mine).await.unwrap();
     let renamed = store
-        .update("alice", &mine.task_id, &rename("Personal, renamed"))
+        .update("alice", &mine.task_id, &renaming)
         .await
         .unwrap();
     store.delete("alice", &mine.task_id, None).await.unwrap();
+    sqlite.create("alice", &mine).await.unwrap();
+    sqlite
+        .update("alice", &mine.task_id, &renaming)
+        .await
+        .unwrap();
+    sqlite.delete("alice", &mine.task_id, None).await.unwrap();
     no_failures(&stack.fan_out().await);
     let expected = vec![
         ("task.created".to_owned(), json_of(&mine)),
@@ -106,6 +146,10 @@ async fn each_change_reaches_the_sockets_of_whoever_may_see_it() {
     }
     assert!(stack.sockets.frames(&bob).is_empty());
     assert!(stack.sockets.frames(&carol).is_empty());
+    assert_eq!(
+        as_outbox(&stack.sockets.frames(&alice_tab)),
+        outbox_since(&sqlite, &mut seq)
+    );
     stack.sockets.clear();
 
     // A project: alice creates it, bob joins, a task is created in it.
@@ -128,6 +172,10 @@ async fn each_change_reaches_the_sockets_of_whoever_may_see_it() {
         assignee: None,
     });
     store.create_project_task(&shared).await.unwrap();
+    sqlite.create_project(&project, &owner).await.unwrap();
+    sqlite.invite(&invitation).await.unwrap();
+    sqlite.accept(&invitation, &bob_member).await.unwrap();
+    sqlite.create_project_task(&shared).await.unwrap();
     no_failures(&stack.fan_out().await);
     let alice_frames = kinds(&stack.sockets.frames(&alice_tab));
     assert_eq!(
@@ -145,24 +193,38 @@ async fn each_change_reaches_the_sockets_of_whoever_may_see_it() {
         json!(project.project_id.as_str())
     );
     assert!(stack.sockets.frames(&carol).is_empty(), "not a member");
+    assert_eq!(
+        as_outbox(&stack.sockets.frames(&alice_tab)),
+        outbox_since(&sqlite, &mut seq)
+    );
     stack.sockets.clear();
 
     // Bob is removed: he hears of it, then nothing more of the project.
     store.remove_member(&bob_member).await.unwrap();
+    sqlite.remove_member(&bob_member).await.unwrap();
     no_failures(&stack.fan_out().await);
     let removed = vec![("member.removed".to_owned(), json_of(&bob_member))];
     assert_eq!(kinds(&stack.sockets.frames(&bob)), removed);
     assert_eq!(kinds(&stack.sockets.frames(&alice_tab)), removed);
+    assert_eq!(
+        as_outbox(&stack.sockets.frames(&alice_tab)),
+        outbox_since(&sqlite, &mut seq)
+    );
     stack.sockets.clear();
+    let editing = rename("Shared, edited");
     let edited = store
-        .update_project_task(
-            &project.project_id,
-            &shared.task_id,
-            &rename("Shared, edited"),
-        )
+        .update_project_task(&project.project_id, &shared.task_id, &editing)
+        .await
+        .unwrap();
+    sqlite
+        .update_project_task(&project.project_id, &shared.task_id, &editing)
         .await
         .unwrap();
     no_failures(&stack.fan_out().await);
+    assert_eq!(
+        as_outbox(&stack.sockets.frames(&alice_phone)),
+        outbox_since(&sqlite, &mut seq)
+    );
     assert_eq!(
         kinds(&stack.sockets.frames(&alice_phone)),
         vec![("task.updated".to_owned(), json_of(&edited))]
