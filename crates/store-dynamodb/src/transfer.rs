@@ -444,3 +444,40 @@ impl ImportRecords for DynamoStore {
         Ok(outcomes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::s;
+
+    fn item(pk: &str, sk: &str, expires_at: Option<i64>) -> Item {
+        let mut item = Item::from([(attr::PK.to_owned(), s(pk)), (attr::SK.to_owned(), s(sk))]);
+        if let Some(at) = expires_at {
+            item.insert(
+                crate::TTL_ATTRIBUTE.to_owned(),
+                AttributeValue::N(at.to_string()),
+            );
+        }
+        item
+    }
+
+    #[test]
+    fn an_export_leaves_out_lapsed_idempotency_records_and_every_connection() {
+        let now = 1_800_000_000;
+        assert!(lapsed(&item("USER#a", "IDEMPOTENCY#k", Some(now - 1)), now));
+        assert!(!lapsed(
+            &item("USER#a", "IDEMPOTENCY#k", Some(now + 60)),
+            now
+        ));
+        // A socket's items, live or not: they mean nothing without the socket.
+        assert!(lapsed(
+            &item("USER#a", "CONNECTION#c1=", Some(now + 60)),
+            now
+        ));
+        assert!(lapsed(
+            &item("CONNECTION#c1=", "CONNECTION", Some(now + 60)),
+            now
+        ));
+        assert!(!lapsed(&item("USER#a", "TASK#t1", None), now));
+    }
+}
