@@ -13,15 +13,16 @@
 //! attempt cut short is made again (at-least-once, same `webhook-id`), a retry at its time.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use taskapi_domain::{AttemptOutcome, DeliveryAttempt, RetrySchedule, Timestamp};
+use taskapi_domain::{SealedSecret, WebhookId};
 use taskapi_store_sqlite::{
     DISPATCH_BATCH, QueuedDelivery, Settle, SqliteStore, timestamp_of_millis, unix_millis,
 };
-use taskapi_webhooks::{Delivery, SecretCipher, Sender, jitter, sign};
+use taskapi_webhooks::{Delivery, SealError, SecretCipher, Sender, SigningSecret, jitter, sign};
 use tokio::sync::{Notify, broadcast, mpsc};
 
 /// The dispatcher's cursor in the outbox (`EventCursors`).
@@ -36,12 +37,19 @@ const IDLE_LOOK: Duration = Duration::from_secs(5);
 /// After a store failure, wait this long before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
+/// How many opened secrets are kept; past that the cache starts afresh.
+const OPENED_SECRETS: usize = 4096;
+
 /// What the delivery tasks share.
 pub(crate) struct Delivering {
     pub store: Arc<SqliteStore>,
     pub sender: Sender,
     pub cipher: SecretCipher,
     pub schedule: RetrySchedule,
+    /// Secrets already opened, by their sealed text (a rotation seals anew, so a rotated
+    /// secret is never served from here), so a busy endpoint's deliveries do not each
+    /// pay a decryption.
+    pub opened: Mutex<HashMap<String, SigningSecret>>,
 }
 
 /// Opens the dispatcher's cursor (so the outbox keeps every event from now on until it is
@@ -51,7 +59,11 @@ pub(crate) async fn start(delivering: Delivering) -> anyhow::Result<()> {
     let delivering = Arc::new(delivering);
     let queued = Arc::new(Notify::new());
     let feed = delivering.store.feed().subscribe();
-    tokio::spawn(dispatch(Arc::clone(&delivering.store), feed, Arc::clone(&queued)));
+    tokio::spawn(dispatch(
+        Arc::clone(&delivering.store),
+        feed,
+        Arc::clone(&queued),
+    ));
     tokio::spawn(send(delivering, queued));
     Ok(())
 }
@@ -182,7 +194,10 @@ impl Delivering {
         }
     }
 
-    async fn try_attempt(&self, delivery: &QueuedDelivery) -> Result<(), taskapi_domain::StoreError> {
+    async fn try_attempt(
+        &self,
+        delivery: &QueuedDelivery,
+    ) -> Result<(), taskapi_domain::StoreError> {
         use taskapi_domain::WebhookStore;
         let store = &self.store;
         let webhook = match store.webhook(&delivery.webhook_id).await? {
@@ -199,7 +214,11 @@ impl Delivering {
                 let headers = sign(&refs, &delivery.event_id, timestamp, &body);
                 let url = webhook.url.as_str();
                 (self.sender)
-                    .send(Delivery { url, headers: &headers, body })
+                    .send(Delivery {
+                        url,
+                        headers: &headers,
+                        body,
+                    })
                     .await
             }
             Err(err) => {
@@ -211,7 +230,10 @@ impl Delivering {
             (Settle::Done, None)
         } else if outcome.gone() {
             tracing::info!(webhook = %webhook.webhook_id, "endpoint answered 410 Gone: disabled");
-            (Settle::Disable("the endpoint answered 410 Gone".to_owned()), None)
+            (
+                Settle::Disable("the endpoint answered 410 Gone".to_owned()),
+                None,
+            )
         } else {
             match self.schedule.delay_after(delivery.attempt, jitter()) {
                 Some(delay) => {
@@ -242,12 +264,28 @@ impl Delivering {
         &self,
         webhook: &taskapi_domain::Webhook,
         now: &Timestamp,
-    ) -> Result<Vec<taskapi_webhooks::SigningSecret>, taskapi_webhooks::SealError> {
+    ) -> Result<Vec<SigningSecret>, SealError> {
         let id = &webhook.webhook_id;
-        let mut secrets = vec![self.cipher.open(id, &webhook.secret)?];
+        let mut secrets = vec![self.open(id, &webhook.secret)?];
         if let Some(retiring) = webhook.retiring_at(now) {
-            secrets.push(self.cipher.open(id, retiring)?);
+            secrets.push(self.open(id, retiring)?);
         }
         Ok(secrets)
+    }
+
+    fn open(&self, id: &WebhookId, sealed: &SealedSecret) -> Result<SigningSecret, SealError> {
+        let mut opened = self
+            .opened
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(secret) = opened.get(sealed.as_str()) {
+            return Ok(secret.clone());
+        }
+        let secret = self.cipher.open(id, sealed)?;
+        if opened.len() >= OPENED_SECRETS {
+            opened.clear();
+        }
+        opened.insert(sealed.as_str().to_owned(), secret.clone());
+        Ok(secret)
     }
 }

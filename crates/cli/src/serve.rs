@@ -121,6 +121,7 @@ impl Application {
                 sender: Sender::new(webhooks.policy).context("cannot set up webhook delivery")?,
                 cipher: webhooks.cipher.clone(),
                 schedule: config.webhooks.webhook_retry_scale,
+                opened: Default::default(),
             })
             .await
             .context("cannot start webhook delivery")?;

@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use taskapi_domain::{
-    Action, Audience, DeliveryAttempt, EventKind, MAX_DELIVERIES_LISTED, ProjectId,
-    RetiringSecret, Timestamp, ValidationError, Webhook, WebhookId,
+    Action, Audience, DeliveryAttempt, EventKind, MAX_DELIVERIES_LISTED, ProjectId, RetiringSecret,
+    Timestamp, ValidationError, Webhook, WebhookId,
 };
 use taskapi_webhooks::{SigningSecret, check_url};
 use utoipa::ToSchema;
@@ -31,7 +31,10 @@ const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks", get(list_webhooks).post(create_webhook))
-        .route("/webhooks/{webhookId}", get(get_webhook).delete(delete_webhook))
+        .route(
+            "/webhooks/{webhookId}",
+            get(get_webhook).delete(delete_webhook),
+        )
         .route("/webhooks/{webhookId}/deliveries", get(list_deliveries))
         .route("/webhooks/{webhookId}/rotate-secret", post(rotate_secret))
 }
@@ -182,7 +185,11 @@ async fn audience_for(
 }
 
 /// The endpoint `id` if the caller may manage it; 404 otherwise.
-async fn owned(state: &AppState, principal: &Principal, id: &WebhookId) -> Result<Webhook, ApiError> {
+async fn owned(
+    state: &AppState,
+    principal: &Principal,
+    id: &WebhookId,
+) -> Result<Webhook, ApiError> {
     let webhook = state
         .webhook_store
         .webhook(id)
@@ -241,7 +248,11 @@ pub async fn create_webhook(
 ) -> Result<(StatusCode, Json<WebhookWithSecret>), ApiError> {
     let settings = settings(&state)?;
     let events = event_kinds(body.events)?;
-    let project = body.project_id.as_deref().map(ProjectId::parse).transpose()?;
+    let project = body
+        .project_id
+        .as_deref()
+        .map(ProjectId::parse)
+        .transpose()?;
     let audience = audience_for(&state, &principal, project).await?;
     let url = check_url(&body.url, settings.policy)
         .await
