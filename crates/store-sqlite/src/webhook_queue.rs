@@ -150,11 +150,11 @@ impl SqliteStore {
         })
     }
 
-    /// When the soonest queued delivery is due (Unix milliseconds), if any is queued.
-    pub fn next_due(&self) -> Result<Option<i64>, StoreError> {
+    /// When the soonest delivery due after `now_ms` is due (Unix milliseconds), if any.
+    pub fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
         self.read(|conn| {
-            conn.prepare_cached("SELECT min(due_at) FROM WebhookQueue")
-                .and_then(|mut select| select.query_row([], |row| row.get(0)))
+            conn.prepare_cached("SELECT min(due_at) FROM WebhookQueue WHERE due_at > ?1")
+                .and_then(|mut select| select.query_row([now_ms], |row| row.get(0)))
                 .map_err(sql)
         })
     }

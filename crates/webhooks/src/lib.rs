@@ -17,3 +17,12 @@ pub use attempt::{Delivery, Sender};
 pub use secret::{SealError, SecretCipher, SigningSecret};
 pub use signing::{SignedHeaders, sign};
 pub use url::{UrlError, check_url};
+
+/// A uniform random number in `[0, 1)`: the jitter of a retry's delay
+/// ([`RetrySchedule::delay_after`](taskapi_domain::RetrySchedule::delay_after)).
+pub fn jitter() -> f64 {
+    use aes_gcm::aead::OsRng;
+    use aes_gcm::aead::rand_core::RngCore;
+    // 53 random bits: every value an f64 in [0, 1) can take at this spacing.
+    (OsRng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
