@@ -44,6 +44,12 @@ ROUTES = {
     ("GET", "/invitations"),
     ("DELETE", "/invitations/{invitationId}"),
     ("POST", "/invitations/{invitationId}/accept"),
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks/{webhookId}"),
+    ("DELETE", "/webhooks/{webhookId}"),
+    ("GET", "/webhooks/{webhookId}/deliveries"),
+    ("POST", "/webhooks/{webhookId}/rotate-secret"),
 }
 # The functions of the taskapi-events binary, and which of its roles each is.
 EVENT_FUNCTIONS = {
@@ -235,7 +241,9 @@ def test_each_route_has_one_least_privilege_function(template, api):
         actions = actions_of(functions(template)[name])
         assert "dynamodb:Scan" not in actions, name
         if route[0] == "GET":
-            assert actions <= READ_ACTIONS, f"{name} serves a GET route but may {actions - READ_ACTIONS}"
+            # The webhook routes also read the key their sealed secrets are under.
+            reads = READ_ACTIONS | {"secretsmanager:GetSecretValue"}
+            assert actions <= reads, f"{name} serves a GET route but may {actions - reads}"
 
 
 def test_each_function_is_defined_once_and_serves_both_api_types(template):
@@ -555,7 +563,7 @@ def test_webhook_deliveries_retry_on_a_queue_then_go_to_its_dead_letter_queue(re
     assert dead["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": "WebhookDeadLetterQueue.QueueName"}}]
 
 
-def test_the_signing_key_is_a_generated_secret_only_the_delivery_reads(template, resources):
+def test_the_signing_key_is_a_generated_secret_only_webhook_code_reads(template, resources):
     secret = resources["WebhookKeySecret"]
     assert secret["Type"] == "AWS::SecretsManager::Secret"
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
@@ -567,7 +575,12 @@ def test_the_signing_key_is_a_generated_secret_only_the_delivery_reads(template,
             for statement in statements(function)
         )
     ]
-    assert readers == ["WebhookDeliveryFunction"]
+    # The delivery opens sealed secrets; the API's webhook routes seal new ones.
+    assert sorted(readers) == ["ApiFunction", "WebhookDeliveryFunction", "WebhookReadFunction", "WebhookWriteFunction"]
+    for name in readers:
+        (statement,) = [s for s in statements(functions(template)[name]) if "secretsmanager:GetSecretValue" in s["Action"]]
+        assert statement == {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "WebhookKeySecret"}}, name
+        assert functions(template)[name]["Properties"]["Environment"]["Variables"]["TASKAPI_WEBHOOK_KEY_SECRET"] == {"Ref": "WebhookKeySecret"}
     variables = resources["WebhookDeliveryFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["TASKAPI_WEBHOOK_KEY_SECRET"] == {"Ref": "WebhookKeySecret"}
     assert "TASKAPI_ALLOW_PRIVATE_WEBHOOKS" not in variables, "the SSRF rule holds on AWS"
