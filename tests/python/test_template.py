@@ -484,14 +484,14 @@ def test_the_table_streams_both_images(resources):
 
 def test_the_socket_function_may_only_keep_connection_items(template):
     (statement,) = statements(functions(template)["LiveSocketFunction"])
-    assert set(statement["Action"]) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"}
+    assert set(statement["Action"]) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}
     assert statement["Resource"] == {"Fn::GetAtt": "TasksTable.Arn"}
 
 
 def test_the_fan_out_may_read_the_stream_and_manage_this_stages_connections_only(template):
     by_resource = {json.dumps(s["Resource"], sort_keys=True): set(s["Action"]) for s in statements(functions(template)["LiveFanOutFunction"])}
     assert by_resource == {
-        json.dumps({"Fn::GetAtt": "TasksTable.Arn"}): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:DescribeTable"},
+        json.dumps({"Fn::GetAtt": "TasksTable.Arn"}): {"dynamodb:Query", "dynamodb:DeleteItem"},
         json.dumps({"Fn::GetAtt": "TasksTable.StreamArn"}): {
             "dynamodb:DescribeStream",
             "dynamodb:GetRecords",
@@ -590,12 +590,12 @@ def test_the_webhook_functions_are_least_privileged(template):
     table, stream = json.dumps({"Fn::GetAtt": "TasksTable.Arn"}), json.dumps({"Fn::GetAtt": "TasksTable.StreamArn"})
     queue = json.dumps({"Fn::GetAtt": "WebhookQueue.Arn"})
     assert by_resource(functions(template)["WebhookRouterFunction"]) == {
-        table: {"dynamodb:Query", "dynamodb:DescribeTable"},
+        table: {"dynamodb:Query"},
         stream: {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
         queue: {"sqs:SendMessage"},
     }
     assert by_resource(functions(template)["WebhookDeliveryFunction"]) == {
-        table: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"},
+        table: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         queue: {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
         json.dumps({"Ref": "WebhookKeySecret"}): {"secretsmanager:GetSecretValue"},
     }
