@@ -36,6 +36,9 @@ pub(crate) const MAX_PER_ENDPOINT: usize = 4;
 /// The longest the sender sleeps without looking at the queue (a safety net: it is woken
 /// whenever something is queued or an attempt ends).
 const IDLE_LOOK: Duration = Duration::from_secs(5);
+/// How long an ended attempt waits for others to settle with it: a few milliseconds on a
+/// delivery that took at least one round trip, for one transaction instead of many.
+const GATHER: Duration = Duration::from_millis(2);
 /// After a store failure, wait this long before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -187,7 +190,11 @@ async fn send(delivering: Arc<Delivering>, queued: Arc<Notify>) {
         }
         tokio::select! {
             () = queued.notified() => {}
-            Some(done) = ended.recv() => finished.push(done),
+            Some(done) = ended.recv() => {
+                finished.push(done);
+                // Let the attempts ending about now join this one's transaction.
+                tokio::time::sleep(GATHER).await;
+            }
             () = tokio::time::sleep(wait) => {}
         }
     }
