@@ -333,3 +333,29 @@ def test_a_pending_retry_is_delivered_after_kill_9(tmp_path, receiver):
         assert settled(api, hook, 3)[0]["status_code"] == 200
     finally:
         stop_server(process)
+
+
+def test_bad_requests_are_clear_400s_and_the_cap_a_409(server, receiver):
+    _, api, _ = sign_in(server)
+    url = receiver.url("/capped")
+    for body, code in [
+        ({"url": url, "events": ["task.exploded"]}, "invalid_events"),
+        ({"url": url, "colour": "red"}, None),
+        ({"events": []}, None),
+        ({"url": url, "project_id": "not/an/id"}, "invalid_projectId"),
+    ]:
+        refused = api("POST", "/webhooks", json=body)
+        assert refused.status_code == 400, f"{body}: {refused.text}"
+        if code:
+            assert refused.json()["code"] == code, refused.text
+    assert api("GET", "/webhooks/not%23an%23id").status_code == 400
+    assert api("GET", "/webhooks?project_id=").status_code == 400
+    assert api("GET", "/webhooks").json()["count"] == 0, "nothing was stored"
+
+    for _ in range(10):
+        add_webhook(api, url, events=["task.updated", "task.updated"])
+    refused = api("POST", "/webhooks", json={"url": url})
+    assert refused.status_code == 409 and refused.json()["code"] == "too_many_webhooks"
+    listed = api("GET", "/webhooks").json()
+    assert listed["count"] == 10
+    assert all(hook["events"] == ["task.updated"] for hook in listed["webhooks"])
