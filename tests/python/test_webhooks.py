@@ -29,6 +29,7 @@ class Receiver:
 
     def __init__(self):
         self.plans: dict[str, list[int]] = {}
+        self.delays: dict[str, float] = {}
         self.got: dict[str, list[dict]] = {}
         self.lock = threading.Condition()
         receiver = self
@@ -44,6 +45,8 @@ class Receiver:
                          "at": time.monotonic(), "status": status}
                     )
                     receiver.lock.notify_all()
+                    delay = receiver.delays.get(self.path, 0)
+                time.sleep(delay)
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -54,9 +57,11 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def url(self, path: str, plan: list[int] = ()) -> str:
+    def url(self, path: str, plan: list[int] = (), delay: float = 0) -> str:
+        """The URL of `path`, answered with `plan`'s statuses, each after `delay` s."""
         with self.lock:
             self.plans[path] = list(plan)
+            self.delays[path] = delay
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def wait(self, path: str, count: int, timeout: float = 30) -> list[dict]:
@@ -191,6 +196,20 @@ def test_the_event_filter_and_the_owner_only_hear_their_own(server, receiver):
     assert receiver.count("/deleted-only") == 1, "nothing else: not created, not the stranger's"
 
 
+def test_a_slow_endpoint_holds_up_only_its_own_deliveries(server, receiver):
+    _, api, _ = sign_in(server)
+    add_webhook(api, receiver.url("/slow", delay=3))
+    add_webhook(api, receiver.url("/fast"))
+    started = time.monotonic()
+    for n in range(6):
+        assert api("POST", "/tasks", json={"title": f"task {n}"}).status_code == 201
+    receiver.wait("/fast", 6, timeout=2.5)
+    assert time.monotonic() - started < 2.9, "the fast endpoint did not wait for the slow"
+    # At most 4 attempts are in flight to one endpoint: the slow one has the others queued.
+    assert receiver.count("/slow") <= 4
+    receiver.wait("/slow", 6, timeout=20)
+
+
 def test_a_410_disables_the_endpoint(server, receiver):
     _, api, _ = sign_in(server)
     hook = add_webhook(api, receiver.url("/gone", plan=[410]))
@@ -314,3 +333,29 @@ def test_a_pending_retry_is_delivered_after_kill_9(tmp_path, receiver):
         assert settled(api, hook, 3)[0]["status_code"] == 200
     finally:
         stop_server(process)
+
+
+def test_bad_requests_are_clear_400s_and_the_cap_a_409(server, receiver):
+    _, api, _ = sign_in(server)
+    url = receiver.url("/capped")
+    for body, code in [
+        ({"url": url, "events": ["task.exploded"]}, "invalid_events"),
+        ({"url": url, "colour": "red"}, None),
+        ({"events": []}, None),
+        ({"url": url, "project_id": "not/an/id"}, "invalid_projectId"),
+    ]:
+        refused = api("POST", "/webhooks", json=body)
+        assert refused.status_code == 400, f"{body}: {refused.text}"
+        if code:
+            assert refused.json()["code"] == code, refused.text
+    assert api("GET", "/webhooks/not%23an%23id").status_code == 400
+    assert api("GET", "/webhooks?project_id=").status_code == 400
+    assert api("GET", "/webhooks").json()["count"] == 0, "nothing was stored"
+
+    for _ in range(10):
+        add_webhook(api, url, events=["task.updated", "task.updated"])
+    refused = api("POST", "/webhooks", json={"url": url})
+    assert refused.status_code == 409 and refused.json()["code"] == "too_many_webhooks"
+    listed = api("GET", "/webhooks").json()
+    assert listed["count"] == 10
+    assert all(hook["events"] == ["task.updated"] for hook in listed["webhooks"])

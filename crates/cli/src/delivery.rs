@@ -5,9 +5,10 @@
 //!   transaction for the queue rows and the cursor);
 //! - the sender takes due deliveries and makes each attempt on a task of its own, at most
 //!   [`MAX_IN_FLIGHT`] at once and [`MAX_PER_ENDPOINT`] per endpoint, so an endpoint that
-//!   is slow or down holds up only its own deliveries. Each attempt is settled in one
-//!   transaction: its record, and the delivery deleted (delivered, given up, endpoint
-//!   disabled) or moved to its next time on the [`RetrySchedule`] with jitter.
+//!   is slow or down holds up only its own deliveries. The attempts that ended are settled
+//!   together in one transaction: each one's record, and its delivery deleted (delivered,
+//!   given up, endpoint disabled) or moved to its next time on the [`RetrySchedule`] with
+//!   jitter.
 //!
 //! Everything pending is in the database, so a restart (or `kill -9`) loses nothing: an
 //! attempt cut short is made again (at-least-once, same `webhook-id`), a retry at its time.
@@ -17,10 +18,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use taskapi_domain::{AttemptOutcome, DeliveryAttempt, RetrySchedule, Timestamp};
-use taskapi_domain::{SealedSecret, WebhookId};
+use taskapi_domain::{
+    AttemptOutcome, DeliveryAttempt, RetrySchedule, SealedSecret, Timestamp, WebhookId,
+};
 use taskapi_store_sqlite::{
-    DISPATCH_BATCH, QueuedDelivery, Settle, SqliteStore, timestamp_of_millis, unix_millis,
+    DISPATCH_BATCH, QueuedDelivery, Settle, Settled, SqliteStore, timestamp_of_millis, unix_millis,
 };
 use taskapi_webhooks::{Delivery, SealError, SecretCipher, Sender, SigningSecret, jitter, sign};
 use tokio::sync::{Notify, broadcast, mpsc};
@@ -34,6 +36,9 @@ pub(crate) const MAX_PER_ENDPOINT: usize = 4;
 /// The longest the sender sleeps without looking at the queue (a safety net: it is woken
 /// whenever something is queued or an attempt ends).
 const IDLE_LOOK: Duration = Duration::from_secs(5);
+/// How long an ended attempt waits for others to settle with it: a few milliseconds on a
+/// delivery that took at least one round trip, for one transaction instead of many.
+const GATHER: Duration = Duration::from_millis(2);
 /// After a store failure, wait this long before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -129,13 +134,19 @@ impl InFlight {
     }
 }
 
+/// An attempt that ended: its delivery, and how to settle it (`None` when there is
+/// nothing to record: the endpoint went, or the store failed and the row stays due).
+type Ended = (i64, Option<Settled>);
+
 async fn send(delivering: Arc<Delivering>, queued: Arc<Notify>) {
-    let (ended_tx, mut ended) = mpsc::unbounded_channel::<i64>();
+    let (ended_tx, mut ended) = mpsc::unbounded_channel::<Ended>();
     let mut in_flight = InFlight::default();
+    let mut finished: Vec<Ended> = Vec::new();
     loop {
-        while let Ok(id) = ended.try_recv() {
-            in_flight.end(id);
+        while let Ok(done) = ended.try_recv() {
+            finished.push(done);
         }
+        settle(&delivering, &mut in_flight, std::mem::take(&mut finished)).await;
         let room = MAX_IN_FLIGHT - in_flight.deliveries.len();
         let now = unix_millis();
         let mut wait = IDLE_LOOK;
@@ -159,8 +170,8 @@ async fn send(delivering: Arc<Delivering>, queued: Arc<Notify>) {
                         let (delivering, ended) = (Arc::clone(&delivering), ended_tx.clone());
                         tokio::spawn(async move {
                             let id = delivery.delivery_id;
-                            delivering.attempt(delivery).await;
-                            let _ = ended.send(id);
+                            let settled = delivering.attempt(delivery).await;
+                            let _ = ended.send((id, settled));
                         });
                     }
                     if !filled {
@@ -179,31 +190,63 @@ async fn send(delivering: Arc<Delivering>, queued: Arc<Notify>) {
         }
         tokio::select! {
             () = queued.notified() => {}
-            Some(id) = ended.recv() => in_flight.end(id),
+            Some(done) = ended.recv() => {
+                finished.push(done);
+                // Let the attempts ending about now join this one's transaction.
+                tokio::time::sleep(GATHER).await;
+            }
             () = tokio::time::sleep(wait) => {}
         }
     }
 }
 
+/// Settles the attempts that ended, in one transaction, and only then frees their slots
+/// (a delivery is never fetched as due again while its attempt is unrecorded).
+async fn settle(delivering: &Delivering, in_flight: &mut InFlight, finished: Vec<Ended>) {
+    if finished.is_empty() {
+        return;
+    }
+    let ids: Vec<i64> = finished.iter().map(|(id, _)| *id).collect();
+    let settled: Vec<Settled> = finished.into_iter().filter_map(|(_, s)| s).collect();
+    if !settled.is_empty()
+        && let Err(err) = delivering.store.settle_deliveries(settled).await
+    {
+        // The rows stay due: their attempts are made again (at least once).
+        tracing::warn!(error = %err, "webhook attempts not settled");
+    }
+    for id in ids {
+        in_flight.end(id);
+    }
+}
+
 impl Delivering {
-    /// One attempt of `delivery`, settled in the store.
-    async fn attempt(&self, delivery: QueuedDelivery) {
-        if let Err(err) = self.try_attempt(&delivery).await {
-            // The row stays due: the next look tries again.
-            tracing::warn!(error = %err, webhook = %delivery.webhook_id, "webhook attempt not settled");
+    /// One attempt of `delivery`: what to settle, if anything.
+    async fn attempt(&self, delivery: QueuedDelivery) -> Option<Settled> {
+        match self.try_attempt(&delivery).await {
+            Ok(settled) => settled,
+            Err(err) => {
+                // The row stays due: the next look tries again.
+                tracing::warn!(error = %err, webhook = %delivery.webhook_id, "webhook attempt failed");
+                None
+            }
         }
     }
 
     async fn try_attempt(
         &self,
         delivery: &QueuedDelivery,
-    ) -> Result<(), taskapi_domain::StoreError> {
+    ) -> Result<Option<Settled>, taskapi_domain::StoreError> {
         use taskapi_domain::WebhookStore;
         let store = &self.store;
         let webhook = match store.webhook(&delivery.webhook_id).await? {
             Some(webhook) if webhook.disabled.is_none() => webhook,
             // Deleted or disabled since it was queued.
-            _ => return store.drop_delivery(delivery.delivery_id).await,
+            _ => {
+                return store
+                    .drop_delivery(delivery.delivery_id)
+                    .await
+                    .map(|()| None);
+            }
         };
         let at = Timestamp::now();
         let outcome = match self.secrets(&webhook, &at) {
@@ -253,9 +296,11 @@ impl Delivering {
             outcome,
             next_attempt_at: next,
         };
-        store
-            .settle_delivery(delivery.delivery_id, attempt, settle)
-            .await
+        Ok(Some(Settled {
+            delivery_id: delivery.delivery_id,
+            attempt,
+            settle,
+        }))
     }
 
     /// The secrets that sign now: the current one, and the one a rotation replaced while

@@ -42,4 +42,6 @@ pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
 pub use stream::{ItemChange, StreamRecord, UnreadableRecord, change_of};
 pub use table::{TableCreation, TableError, create_table};
-pub use transfer::{BATCH_SIZE, InvalidItem, ScanPage, item_to_record, lapsed, record_to_item};
+pub use transfer::{
+    BATCH_SIZE, InvalidItem, ScanPage, is_webhook_item, item_to_record, lapsed, record_to_item,
+};

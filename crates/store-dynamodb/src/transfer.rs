@@ -237,6 +237,15 @@ pub fn lapsed(item: &Item, now: i64) -> bool {
                 .is_some_and(|expires_at| expires_at <= now)
 }
 
+/// Whether `item` is a webhook's (an endpoint, its pointer or a delivery attempt): an
+/// export leaves them out, since their secrets are sealed under a key of the deployment
+/// they were made in (docs/webhooks.md), so they are registered anew where the data goes.
+pub fn is_webhook_item(item: &Item) -> bool {
+    [attr::PK, attr::SK].into_iter().any(|name| {
+        as_key_text(item, name).is_some_and(|key| key.starts_with(keys::WEBHOOK_PREFIX))
+    })
+}
+
 /// DynamoDB's name for a value's type.
 fn type_name(value: &AttributeValue) -> &'static str {
     match value {

@@ -226,3 +226,65 @@ pub(crate) const ROTATION_NAMES: [(&str, &str); 3] = [
     ("#retiring", RETIRING_SECRET),
     ("#until", RETIRING_UNTIL),
 ];
+
+#[cfg(test)]
+mod tests {
+    use taskapi_domain::ProjectId;
+
+    use super::*;
+    use crate::is_webhook_item;
+
+    fn webhook() -> Webhook {
+        Webhook {
+            webhook_id: WebhookId::generate(),
+            audience: Audience::Project(ProjectId::generate()),
+            created_by: "alice".to_owned(),
+            url: "https://hooks.example.com/a".to_owned(),
+            events: vec![EventKind::TaskCreated, EventKind::MemberRemoved],
+            created_at: Timestamp::now(),
+            disabled: Some(Disabled {
+                at: Timestamp::now(),
+                reason: "410".to_owned(),
+            }),
+            secret: SealedSecret::from_stored("v1.new".to_owned()),
+            retiring: Some(RetiringSecret {
+                secret: SealedSecret::from_stored("v1.old".to_owned()),
+                until: Timestamp::now(),
+            }),
+        }
+    }
+
+    #[test]
+    fn endpoints_and_attempts_read_back_as_written() {
+        let hook = webhook();
+        assert_eq!(
+            WebhookReader(&endpoint_item(&hook)).webhook().unwrap(),
+            hook
+        );
+        let attempt = DeliveryAttempt {
+            webhook_id: hook.webhook_id.clone(),
+            attempt_id: "a1".to_owned(),
+            event_id: "e1".to_owned(),
+            event_type: EventKind::TaskCreated,
+            attempt: 3,
+            at: Timestamp::now(),
+            outcome: AttemptOutcome::Error("timed out".to_owned()),
+            next_attempt_at: Some(Timestamp::now()),
+        };
+        let item = attempt_item(&attempt, 1_900_000_000);
+        assert_eq!(WebhookReader(&item).attempt().unwrap(), attempt);
+        assert_eq!(
+            item[TTL_ATTRIBUTE],
+            AttributeValue::N("1900000000".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_export_can_tell_webhook_items_apart() {
+        let hook = webhook();
+        assert!(is_webhook_item(&endpoint_item(&hook)));
+        assert!(is_webhook_item(&pointer_item(&hook)));
+        let task_key = key("USER#alice".to_owned(), "TASK#t1".to_owned());
+        assert!(!is_webhook_item(&task_key));
+    }
+}

@@ -35,5 +35,5 @@ pub use schema::OpenError;
 pub use store::SqliteStore;
 pub use transfer::ExportError;
 pub use webhook_queue::{
-    DISPATCH_BATCH, Dispatched, QueuedDelivery, Settle, timestamp_of_millis, unix_millis,
+    DISPATCH_BATCH, Dispatched, QueuedDelivery, Settle, Settled, timestamp_of_millis, unix_millis,
 };

@@ -3,10 +3,11 @@
 //! `EventCursors` and queues one delivery per matching endpoint, moving the cursor in the
 //! same transaction: an event is queued exactly once, and a crash loses nothing (the
 //! cursor and the queue roll back together). The delivery worker (`taskapi serve`) takes
-//! due rows, sends them, and settles each attempt in one transaction: the attempt's
+//! due rows, sends them, and settles the attempts that ended in one transaction: each one's
 //! record, and the row deleted (delivered, given up, endpoint gone) or moved to its next
 //! time. A row still queued when the process dies is sent after a restart at its time.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -44,6 +45,14 @@ pub enum Settle {
     /// The endpoint answered 410 Gone: it is disabled (at the attempt's time, for this
     /// reason) and every delivery queued for it goes.
     Disable(String),
+}
+
+/// One attempt of a queued delivery, and what becomes of the delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    pub delivery_id: i64,
+    pub attempt: DeliveryAttempt,
+    pub settle: Settle,
 }
 
 /// What one dispatch did.
@@ -159,57 +168,69 @@ impl SqliteStore {
         })
     }
 
-    /// Records `attempt` of queued delivery `delivery_id` and settles the row as `settle`
-    /// says, in one transaction. A delivery whose endpoint went meanwhile settles as done.
-    pub async fn settle_delivery(
-        &self,
-        delivery_id: i64,
-        attempt: DeliveryAttempt,
-        settle: Settle,
-    ) -> Result<(), StoreError> {
+    /// Records each attempt and settles its delivery as it says, all in one transaction
+    /// (the sender hands over what finished meanwhile, so a busy endpoint costs the writer
+    /// one job per batch, not one per delivery). A delivery whose endpoint went meanwhile
+    /// is dropped without a record.
+    pub async fn settle_deliveries(&self, settled: Vec<Settled>) -> Result<(), StoreError> {
         self.write(move |conn| {
-            let id = attempt.webhook_id.clone();
-            if webhooks::webhook_by_id(conn, id.as_str())?.is_none() {
-                execute(
-                    conn,
-                    "DELETE FROM WebhookQueue WHERE delivery_id = ?1",
-                    &[&delivery_id],
-                )?;
-                return Ok(());
+            let mut exists = HashMap::new();
+            for Settled {
+                delivery_id,
+                attempt,
+                settle,
+            } in settled
+            {
+                let id = attempt.webhook_id.clone();
+                let known = match exists.get(id.as_str()) {
+                    Some(known) => *known,
+                    None => {
+                        let known = webhooks::webhook_by_id(conn, id.as_str())?.is_some();
+                        exists.insert(id.to_string(), known);
+                        known
+                    }
+                };
+                if !known {
+                    delete_queued(conn, delivery_id)?;
+                    continue;
+                }
+                insert_attempt(conn, &attempt)?;
+                match settle {
+                    Settle::Done => delete_queued(conn, delivery_id)?,
+                    Settle::RetryAt(due_at) => {
+                        execute(
+                            conn,
+                            "UPDATE WebhookQueue SET attempt = attempt + 1, due_at = ?2
+                             WHERE delivery_id = ?1",
+                            &[&delivery_id, &due_at],
+                        )?;
+                    }
+                    Settle::Disable(reason) => {
+                        // Its other deliveries in this batch go with the endpoint's queue.
+                        webhooks::disable(conn, &id, &attempt.at, &reason)?;
+                        exists.insert(id.to_string(), false);
+                    }
+                }
             }
-            insert_attempt(conn, &attempt)?;
-            match settle {
-                Settle::Done => execute(
-                    conn,
-                    "DELETE FROM WebhookQueue WHERE delivery_id = ?1",
-                    &[&delivery_id],
-                )
-                .map(|_| ()),
-                Settle::RetryAt(due_at) => execute(
-                    conn,
-                    "UPDATE WebhookQueue SET attempt = attempt + 1, due_at = ?2
-                     WHERE delivery_id = ?1",
-                    &[&delivery_id, &due_at],
-                )
-                .map(|_| ()),
-                Settle::Disable(reason) => webhooks::disable(conn, &id, &attempt.at, &reason),
-            }
+            Ok(())
         })
         .await
     }
 
     /// Drops a queued delivery without an attempt (its endpoint is gone or disabled).
     pub async fn drop_delivery(&self, delivery_id: i64) -> Result<(), StoreError> {
-        self.write(move |conn| {
-            execute(
-                conn,
-                "DELETE FROM WebhookQueue WHERE delivery_id = ?1",
-                &[&delivery_id],
-            )
-            .map(|_| ())
-        })
-        .await
+        self.write(move |conn| delete_queued(conn, delivery_id))
+            .await
     }
+}
+
+fn delete_queued(conn: &Connection, delivery_id: i64) -> Result<(), StoreError> {
+    execute(
+        conn,
+        "DELETE FROM WebhookQueue WHERE delivery_id = ?1",
+        &[&delivery_id],
+    )
+    .map(|_| ())
 }
 
 /// How many events one dispatch may read: a day's worth arrives in bounded transactions.
@@ -225,6 +246,7 @@ fn dispatch(conn: &Connection, name: &str, limit: usize) -> Result<Dispatched, S
     let Some(last) = events.last().map(|event| event.seq) else {
         return Ok(Dispatched::default());
     };
+    webhooks::prune_attempts(conn)?;
     let now = unix_millis();
     let mut deliveries = 0;
     for event in &events {

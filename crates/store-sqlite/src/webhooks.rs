@@ -85,15 +85,19 @@ pub(crate) fn insert_attempt(
             unix_now() + retention,
         ])
     })
-    .and_then(|_| {
-        // A few expired attempts go with each new one, so the table keeps about 30
-        // days of history without a sweeper.
-        conn.prepare_cached(
-            "DELETE FROM WebhookAttempts WHERE (webhook_id, at, attempt_id) IN (
-                 SELECT webhook_id, at, attempt_id FROM WebhookAttempts
-                 WHERE expires_at < ?1 LIMIT 8)",
-        )
-    })
+    .map_err(sql)
+    .map(|_| ())
+}
+
+/// Deletes a few attempts past their 30 days (called once per dispatch and per recorded
+/// attempt outside the queue), so the table keeps about 30 days of history without a
+/// sweeper.
+pub(crate) fn prune_attempts(conn: &Connection) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "DELETE FROM WebhookAttempts WHERE (webhook_id, at, attempt_id) IN (
+             SELECT webhook_id, at, attempt_id FROM WebhookAttempts
+             WHERE expires_at < ?1 LIMIT 64)",
+    )
     .and_then(|mut prune| prune.execute([unix_now()]))
     .map_err(sql)
     .map(|_| ())
@@ -316,7 +320,11 @@ impl WebhookStore for SqliteStore {
 
     async fn record_attempt(&self, attempt: &DeliveryAttempt) -> Result<(), StoreError> {
         let attempt = attempt.clone();
-        self.write(move |conn| insert_attempt(conn, &attempt)).await
+        self.write(move |conn| {
+            insert_attempt(conn, &attempt)?;
+            prune_attempts(conn)
+        })
+        .await
     }
 
     async fn deliveries(

@@ -7,7 +7,7 @@ use taskapi_domain::{
     Priority, Project, ProjectName, ProjectStore, Role, SealedSecret, Status, Task, TaskStore,
     Timestamp, Title, Webhook, WebhookId, WebhookStore,
 };
-use taskapi_store_sqlite::{QueuedDelivery, Settle, SqliteStore, unix_millis};
+use taskapi_store_sqlite::{QueuedDelivery, Settle, Settled, SqliteStore, unix_millis};
 
 const CURSOR: &str = "webhooks";
 
@@ -191,7 +191,11 @@ async fn settling_retries_finishes_or_disables() {
     let later = unix_millis() + 60_000;
     let failed = attempt(first, AttemptOutcome::Status(500));
     store
-        .settle_delivery(first.delivery_id, failed, Settle::RetryAt(later))
+        .settle_deliveries(vec![Settled {
+            delivery_id: first.delivery_id,
+            attempt: failed,
+            settle: Settle::RetryAt(later),
+        }])
         .await
         .unwrap();
     assert!(
@@ -214,7 +218,11 @@ async fn settling_retries_finishes_or_disables() {
     let answered = attempt(to_gone, AttemptOutcome::Status(410));
     let reason = "the endpoint answered 410 Gone".to_owned();
     store
-        .settle_delivery(to_gone.delivery_id, answered, Settle::Disable(reason))
+        .settle_deliveries(vec![Settled {
+            delivery_id: to_gone.delivery_id,
+            attempt: answered,
+            settle: Settle::Disable(reason),
+        }])
         .await
         .unwrap();
     let stored = store.webhook(&gone.webhook_id).await.unwrap().unwrap();
@@ -230,7 +238,11 @@ async fn settling_retries_finishes_or_disables() {
         .unwrap();
     let delivered = attempt(&second, AttemptOutcome::Status(204));
     store
-        .settle_delivery(second.delivery_id, delivered, Settle::Done)
+        .settle_deliveries(vec![Settled {
+            delivery_id: second.delivery_id,
+            attempt: delivered,
+            settle: Settle::Done,
+        }])
         .await
         .unwrap();
     assert!(due(&store).is_empty());
