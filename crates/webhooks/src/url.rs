@@ -110,6 +110,8 @@ mod tests {
             ),
             ("https://10.0.0.5/", UrlError::Refused(Refusal::Private)),
             ("https://localhost/", UrlError::Refused(Refusal::Loopback)),
+            // `.invalid` never resolves (RFC 2606).
+            ("https://no-such-host.invalid/", UrlError::Unresolvable),
         ];
         for (raw, expected) in cases {
             assert_eq!(check_url(raw, strict).await.unwrap_err(), expected, "{raw}");
