@@ -280,6 +280,39 @@ mod tests {
     }
 
     #[test]
+    fn webhook_items_are_no_events_on_the_stream() {
+        use crate::{ItemChange, StreamRecord, change_of};
+        let hook = webhook();
+        let attempt = DeliveryAttempt {
+            webhook_id: hook.webhook_id.clone(),
+            attempt_id: "a1".to_owned(),
+            event_id: "e1".to_owned(),
+            event_type: EventKind::TaskCreated,
+            attempt: 1,
+            at: Timestamp::now(),
+            outcome: AttemptOutcome::Status(204),
+            next_attempt_at: None,
+        };
+        let items = [
+            endpoint_item(&hook),
+            pointer_item(&hook),
+            attempt_item(&attempt, 1),
+        ];
+        for item in items {
+            for change in [ItemChange::Insert, ItemChange::Modify, ItemChange::Remove] {
+                let record = StreamRecord {
+                    event_id: "r1".to_owned(),
+                    change,
+                    at: Timestamp::now(),
+                    old: Some(item.clone()),
+                    new: Some(item.clone()),
+                };
+                assert!(change_of(&record).unwrap().is_none(), "{item:?}");
+            }
+        }
+    }
+
+    #[test]
     fn an_export_can_tell_webhook_items_apart() {
         let hook = webhook();
         assert!(is_webhook_item(&endpoint_item(&hook)));

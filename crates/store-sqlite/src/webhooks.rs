@@ -114,6 +114,12 @@ pub(crate) fn disable(
         "UPDATE Webhooks SET disabled_at = ?2, disabled_reason = ?3 WHERE webhook_id = ?1",
         &[&id.as_str(), &at.as_str(), &reason],
     )?;
+    found_then_unqueue(conn, changed, id)
+}
+
+/// `NotFound` unless a statement on endpoint `id` `changed` its row; else empties its
+/// delivery queue (the endpoint was disabled or deleted: nothing more goes to it).
+fn found_then_unqueue(conn: &Connection, changed: usize, id: &WebhookId) -> Result<(), StoreError> {
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
@@ -121,8 +127,8 @@ pub(crate) fn disable(
         conn,
         "DELETE FROM WebhookQueue WHERE webhook_id = ?1",
         &[&id.as_str()],
-    )?;
-    Ok(())
+    )
+    .map(|_| ())
 }
 
 fn row_to_webhook(row: &Row<'_>) -> rusqlite::Result<Result<Webhook, StoreError>> {
@@ -267,15 +273,7 @@ impl WebhookStore for SqliteStore {
                 "DELETE FROM Webhooks WHERE webhook_id = ?1",
                 &[&id.as_str()],
             )?;
-            if deleted == 0 {
-                return Err(StoreError::NotFound);
-            }
-            execute(
-                conn,
-                "DELETE FROM WebhookQueue WHERE webhook_id = ?1",
-                &[&id.as_str()],
-            )?;
-            Ok(())
+            found_then_unqueue(conn, deleted, &id)
         })
         .await
     }

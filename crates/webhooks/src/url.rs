@@ -3,6 +3,7 @@
 //! [`MAX_URL_LEN`] bytes, and a host whose every address passes the [`AddressPolicy`].
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use url::{Host, Url};
 
@@ -11,6 +12,9 @@ use crate::address::Refusal;
 
 /// The longest URL accepted.
 pub const MAX_URL_LEN: usize = 2048;
+/// How long the lookup at creation may take before the host counts as unresolvable (the
+/// request that creates an endpoint waits for it).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a URL cannot be an endpoint (the API answers 400 `invalid_webhook_url`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,8 +40,10 @@ pub async fn check_url(raw: &str, policy: AddressPolicy) -> Result<Url, UrlError
         Some(Host::Ipv4(ip)) => policy.check(IpAddr::V4(ip)).map_err(UrlError::Refused)?,
         Some(Host::Ipv6(ip)) => policy.check(IpAddr::V6(ip)).map_err(UrlError::Refused)?,
         Some(Host::Domain(name)) => {
-            let addrs: Vec<_> = tokio::net::lookup_host((name, port))
+            let lookup = tokio::net::lookup_host((name, port));
+            let addrs: Vec<_> = tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
                 .await
+                .map_err(|_| UrlError::Unresolvable)?
                 .map_err(|_| UrlError::Unresolvable)?
                 .collect();
             if addrs.is_empty() {
@@ -104,6 +110,8 @@ mod tests {
             ),
             ("https://10.0.0.5/", UrlError::Refused(Refusal::Private)),
             ("https://localhost/", UrlError::Refused(Refusal::Loopback)),
+            // `.invalid` never resolves (RFC 2606).
+            ("https://no-such-host.invalid/", UrlError::Unresolvable),
         ];
         for (raw, expected) in cases {
             assert_eq!(check_url(raw, strict).await.unwrap_err(), expected, "{raw}");
