@@ -152,3 +152,31 @@ async fn only_a_valid_id_token_opens_a_socket_until_it_expires() {
         "the JWKS is kept across invocations"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_that_cannot_be_reached_refuses_the_handshake_with_503() {
+    let stack = Stack::start(&[]).await;
+    // A second socket function whose table is nowhere: nothing listens on the port.
+    let nowhere = format!(
+        "http://127.0.0.1:{}",
+        taskapi_testkit::emulator::free_port()
+    );
+    let function = crate::harness::Function::start(
+        &stack.emulator,
+        stack.store.table(),
+        &[
+            ("TASKAPI_EVENTS_FUNCTION", "websocket".to_owned()),
+            ("TASKAPI_JWT_ISSUER", stack.pool.issuer.clone()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", nowhere),
+        ],
+    )
+    .await;
+    let token = stack.pool.id_token("alice", &[]);
+    let reply = function
+        .invoke(connect_event(&connection_id(), Some(&token)))
+        .await;
+    assert_eq!(reply["statusCode"], 503, "{reply}");
+    // A disconnect cannot be refused; what it could not delete, TTL removes.
+    let reply = function.invoke(disconnect_event(&connection_id())).await;
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+}
