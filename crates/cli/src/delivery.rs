@@ -58,18 +58,27 @@ pub(crate) struct Delivering {
 }
 
 /// Opens the dispatcher's cursor (so the outbox keeps every event from now on until it is
-/// dispatched) and starts both tasks; they run as long as the process.
+/// dispatched) and starts both tasks on a thread of their own with a one-threaded runtime:
+/// delivery work then takes at most one core, and API requests keep the server's runtime
+/// to themselves (deliveries are asynchronous; requests have someone waiting). They run as
+/// long as the process.
 pub(crate) async fn start(delivering: Delivering) -> anyhow::Result<()> {
     delivering.store.open_cursor(CURSOR).await?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let delivering = Arc::new(delivering);
     let queued = Arc::new(Notify::new());
     let feed = delivering.store.feed().subscribe();
-    tokio::spawn(dispatch(
-        Arc::clone(&delivering.store),
-        feed,
-        Arc::clone(&queued),
-    ));
-    tokio::spawn(send(delivering, queued));
+    std::thread::Builder::new()
+        .name("taskapi-webhooks".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let store = Arc::clone(&delivering.store);
+                tokio::spawn(dispatch(store, feed, Arc::clone(&queued)));
+                send(delivering, queued).await;
+            });
+        })?;
     Ok(())
 }
 
