@@ -8,8 +8,9 @@
 //! [`shards`] (the status index's write ceiling and the sharded admin page), [`lists`]
 //! (status-filtered lists on SQLite as a user's tasks grow), [`planning`] (the Upcoming
 //! view and due-date sorted lists as a user's tasks grow), [`signup`] (the local user
-//! pool under a burst of unauthenticated sign-ups) and [`transfer`] (`taskapi import` and
-//! `export` at scale).
+//! pool under a burst of unauthenticated sign-ups), [`transfer`] (`taskapi import` and
+//! `export` at scale) and [`webhooks`] (deliveries per second, and writes with endpoints
+//! against writes without).
 
 mod chart;
 mod cognito;
@@ -34,6 +35,7 @@ mod stats;
 mod store_pages;
 mod table;
 mod transfer;
+mod webhooks;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -85,6 +87,8 @@ enum Part {
     Peers,
     /// `taskapi import` and `export`: items per second and peak memory, SQLite and dynalite.
     Transfer,
+    /// Webhook deliveries per second, and `POST /tasks` with 10 endpoints against none.
+    Webhooks,
 }
 
 #[tokio::main]
@@ -156,6 +160,11 @@ async fn main() -> anyhow::Result<()> {
         let profile = pick(quick, transfer::Profile::FULL, transfer::Profile::QUICK);
         let report = transfer::run(&args.taskapi, profile).await?;
         publish(out, "transfer", "Moving data", &report)?;
+    }
+    if parts.contains(&Part::Webhooks) {
+        let profile = pick(quick, webhooks::Profile::FULL, webhooks::Profile::QUICK);
+        let report = webhooks::run(&args.taskapi, profile).await?;
+        publish(out, "webhooks", "Webhooks", &report)?;
     }
     if parts.contains(&Part::Peers) {
         let report = peers::run(

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskapi_domain::RetrySchedule;
 use taskapi_domain::keys::StatusShards;
 use taskapi_store_dynamodb::{DEFAULT_PAGE_SIZE, DEFAULT_TABLE};
 use taskapi_userpool::QuotaRate;
@@ -278,6 +279,37 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub rate_limit: RateLimitConfig,
+
+    #[command(flatten)]
+    pub webhooks: WebhookOptions,
+}
+
+/// Webhook delivery (docs/webhooks.md).
+#[derive(Debug, Clone, Args)]
+pub struct WebhookOptions {
+    /// For local development only: accept webhook URLs on loopback and private addresses
+    /// (and plain `http`). Link-local and cloud metadata addresses stay refused.
+    #[arg(long, env = "TASKAPI_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// For tests and development only: multiply the retry delays of failed deliveries
+    /// (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) by this factor, above 0 and at most 1;
+    /// e.g. 0.001 for 5 ms, 300 ms, 1.8 s, ...
+    #[arg(
+        long,
+        env = "TASKAPI_WEBHOOK_RETRY_SCALE",
+        default_value = "1",
+        value_parser = retry_scale
+    )]
+    pub webhook_retry_scale: RetrySchedule,
+}
+
+/// A retry schedule's scale, e.g. `0.001`.
+fn retry_scale(raw: &str) -> Result<RetrySchedule, String> {
+    raw.parse::<f64>()
+        .ok()
+        .and_then(RetrySchedule::scaled)
+        .ok_or_else(|| format!("{raw:?} is not a number above 0 and at most 1"))
 }
 
 /// An `http://` or `https://` base URL, kept without its trailing slash.

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod config;
 pub mod connections;
+mod delivery;
 pub mod export;
 pub mod export_users;
 pub mod hosted_ui;
@@ -14,3 +15,4 @@ pub mod table;
 pub mod telemetry;
 mod transfer;
 pub mod web;
+mod webhook_key;
