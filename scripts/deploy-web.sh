@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Uploads the web app to the stack's private bucket and tells CloudFront to serve it:
 #   scripts/deploy-web.sh <stack-name>        (after `sam deploy`; needs the AWS CLI)
-# config.json is made from the stack's outputs (pool, app client, API URL, hosted-UI
-# domain), so the bundle in web/dist is the very one `taskapi serve` embeds. Hashed assets
+# config.json is made from the stack's outputs (pool, app client, API URL, live-updates
+# WebSocket URL, hosted-UI domain), so the bundle in web/dist is the very one `taskapi serve` embeds. Hashed assets
 # go first and are cached for a year; index.html (also as `callback`, where the hosted UI
 # returns) and config.json last, revalidated on every load.
 set -euo pipefail
@@ -30,6 +30,9 @@ config = {
     "userPoolClientId": outputs["UserPoolClientId"],
     "apiUrl": outputs["ApiUrl"],
 }
+if "LiveUrl" in outputs:
+    # The live updates' WebSocket (API Gateway); the app connects with ?token=<ID token>.
+    config["liveUrl"] = outputs["LiveUrl"]
 if "HostedUiDomain" in outputs:
     config["oauth"] = {
         "domain": outputs["HostedUiDomain"].removeprefix("https://"),

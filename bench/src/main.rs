@@ -9,8 +9,9 @@
 //! (status-filtered lists on SQLite as a user's tasks grow), [`planning`] (the Upcoming
 //! view and due-date sorted lists as a user's tasks grow), [`signup`] (the local user
 //! pool under a burst of unauthenticated sign-ups), [`transfer`] (`taskapi import` and
-//! `export` at scale) and [`live`] (live updates: event latency, memory per socket, writes
-//! with sockets open).
+//! `export` at scale), [`webhooks`] (deliveries per second, and writes with endpoints
+//! against writes without) and [`live`] (live updates: event latency, memory per
+//! socket, writes with sockets open).
 
 mod chart;
 mod cognito;
@@ -36,6 +37,7 @@ mod stats;
 mod store_pages;
 mod table;
 mod transfer;
+mod webhooks;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +89,8 @@ enum Part {
     Peers,
     /// `taskapi import` and `export`: items per second and peak memory, SQLite and dynalite.
     Transfer,
+    /// Webhook deliveries per second, and `POST /tasks` with 10 endpoints against none.
+    Webhooks,
     /// Live updates: write-to-event latency by sockets open, memory per idle socket, writes
     /// with 1,000 sockets open against none.
     Live,
@@ -161,6 +165,11 @@ async fn main() -> anyhow::Result<()> {
         let profile = pick(quick, transfer::Profile::FULL, transfer::Profile::QUICK);
         let report = transfer::run(&args.taskapi, profile).await?;
         publish(out, "transfer", "Moving data", &report)?;
+    }
+    if parts.contains(&Part::Webhooks) {
+        let profile = pick(quick, webhooks::Profile::FULL, webhooks::Profile::QUICK);
+        let report = webhooks::run(&args.taskapi, profile).await?;
+        publish(out, "webhooks", "Webhooks", &report)?;
     }
     if parts.contains(&Part::Live) {
         let profile = pick(quick, live::Profile::FULL, live::Profile::QUICK);

@@ -44,6 +44,19 @@ ROUTES = {
     ("GET", "/invitations"),
     ("DELETE", "/invitations/{invitationId}"),
     ("POST", "/invitations/{invitationId}/accept"),
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
+    ("GET", "/webhooks/{webhookId}"),
+    ("DELETE", "/webhooks/{webhookId}"),
+    ("GET", "/webhooks/{webhookId}/deliveries"),
+    ("POST", "/webhooks/{webhookId}/rotate-secret"),
+}
+# The functions of the taskapi-events binary, and which of its roles each is.
+EVENT_FUNCTIONS = {
+    "LiveSocketFunction": "websocket",
+    "LiveFanOutFunction": "fanout",
+    "WebhookRouterFunction": "webhook-router",
+    "WebhookDeliveryFunction": "webhook-delivery",
 }
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
 
@@ -192,9 +205,11 @@ def test_every_function_is_the_arm64_cargo_lambda_binary(template):
     assert globals_["Architectures"] == [{"Ref": "Architecture"}]
     assert globals_["Handler"] == "bootstrap"
     for name, function in functions(template).items():
+        # The live updates' functions are the second binary; every other one the API's.
+        binary = "taskapi-events" if name in EVENT_FUNCTIONS else "taskapi-lambda"
         assert function["Metadata"] == {
             "BuildMethod": "rust-cargolambda",
-            "BuildProperties": {"Binary": "taskapi-lambda"},
+            "BuildProperties": {"Binary": binary},
         }, name
 
 
@@ -226,7 +241,9 @@ def test_each_route_has_one_least_privilege_function(template, api):
         actions = actions_of(functions(template)[name])
         assert "dynamodb:Scan" not in actions, name
         if route[0] == "GET":
-            assert actions <= READ_ACTIONS, f"{name} serves a GET route but may {actions - READ_ACTIONS}"
+            # The webhook routes also read the key their sealed secrets are under.
+            reads = READ_ACTIONS | {"secretsmanager:GetSecretValue"}
+            assert actions <= reads, f"{name} serves a GET route but may {actions - reads}"
 
 
 def test_each_function_is_defined_once_and_serves_both_api_types(template):
@@ -428,3 +445,159 @@ def test_cors_headers_are_the_routers(template, taskapi):
     assert {h.lower() for h in http["AllowHeaders"]} == router_allows
     assert {h.lower() for h in http["ExposeHeaders"]} == router_exposes
     assert {m.lower() for m in http["AllowMethods"]} == router_methods
+
+
+def statements(function):
+    return [statement for policy in function["Properties"]["Policies"] for statement in policy["Statement"]]
+
+
+def test_each_event_function_is_its_role_of_the_binary(template):
+    for name, role in EVENT_FUNCTIONS.items():
+        variables = functions(template)[name]["Properties"]["Environment"]["Variables"]
+        assert variables["TASKAPI_EVENTS_FUNCTION"] == role, name
+
+
+def test_the_live_updates_are_a_websocket_api_on_the_socket_function(resources):
+    api = resources["LiveApi"]["Properties"]
+    assert api["ProtocolType"] == "WEBSOCKET"
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Route"}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    for route in routes.values():
+        assert route["Target"] == {"Fn::Sub": "integrations/${LiveIntegration}"}
+    # The token is verified in the function, as Function URL mode does.
+    assert routes["$connect"]["AuthorizationType"] == "NONE"
+    integration = resources["LiveIntegration"]["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert "${LiveSocketFunction.Arn}" in integration["IntegrationUri"]["Fn::Sub"]
+    permission = resources["LiveSocketPermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "LiveSocketFunction"}
+    assert permission["SourceArn"]["Fn::Sub"].endswith(":${LiveApi}/*")
+    variables = resources["LiveSocketFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TASKAPI_COGNITO_USER_POOL_ID"] == {"Ref": "UserPool"}
+    assert variables["TASKAPI_JWT_AUDIENCE"] == {"Ref": "UserPoolClient"}
+
+
+def test_the_table_streams_both_images(resources):
+    spec = resources["TasksTable"]["Properties"]["StreamSpecification"]
+    assert spec == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_socket_function_may_only_keep_connection_items(template):
+    (statement,) = statements(functions(template)["LiveSocketFunction"])
+    assert set(statement["Action"]) == {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+    assert statement["Resource"] == {"Fn::GetAtt": "TasksTable.Arn"}
+
+
+def test_the_fan_out_may_read_the_stream_and_manage_this_stages_connections_only(template):
+    by_resource = {json.dumps(s["Resource"], sort_keys=True): set(s["Action"]) for s in statements(functions(template)["LiveFanOutFunction"])}
+    assert by_resource == {
+        json.dumps({"Fn::GetAtt": "TasksTable.Arn"}): {"dynamodb:Query", "dynamodb:DeleteItem"},
+        json.dumps({"Fn::GetAtt": "TasksTable.StreamArn"}): {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        },
+        json.dumps(
+            {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${StageName}/*/@connections/*"}
+        ): {"execute-api:ManageConnections"},
+    }
+    # No SAM stream event: its managed policy would read every stream of the account.
+    assert "Events" not in functions(template)["LiveFanOutFunction"]["Properties"]
+    endpoint = functions(template)["LiveFanOutFunction"]["Properties"]["Environment"]["Variables"]["TASKAPI_WEBSOCKET_ENDPOINT"]
+    assert endpoint == {"Fn::Sub": "https://${LiveApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"}
+
+
+def test_the_fan_out_reads_the_stream_in_retryable_batches(resources):
+    mapping = resources["LiveFanOutStream"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "LiveFanOutFunction"}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": "TasksTable.StreamArn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 < mapping["MaximumRetryAttempts"] <= 10
+    (pattern,) = mapping["FilterCriteria"]["Filters"]
+    sort_keys = json.loads(pattern["Pattern"])["dynamodb"]["Keys"]["SK"]["S"]
+    assert sort_keys == [{"prefix": "TASK#"}, "META", {"prefix": "MEMBER#"}]
+
+
+def test_each_stream_reader_has_an_iterator_age_alarm(resources):
+    watched = [a["Dimensions"] for a in alarms(resources) if a.get("MetricName") == "IteratorAge"]
+    assert watched == [
+        [{"Name": "FunctionName", "Value": {"Ref": "LiveFanOutFunction"}}],
+        [{"Name": "FunctionName", "Value": {"Ref": "WebhookRouterFunction"}}],
+    ]
+
+
+def test_the_live_url_is_an_output_for_the_web_app(template):
+    assert template["Outputs"]["LiveUrl"]["Value"] == {
+        "Fn::Sub": "wss://${LiveApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
+    }
+    assert '"liveUrl"' in (ROOT / "scripts/deploy-web.sh").read_text()
+
+
+def by_resource(function):
+    return {json.dumps(s["Resource"], sort_keys=True): set(s["Action"]) for s in statements(function)}
+
+
+def test_webhook_deliveries_retry_on_a_queue_then_go_to_its_dead_letter_queue(resources):
+    queue = resources["WebhookQueue"]["Properties"]
+    # One receive per attempt: the Standard Webhooks schedule's eight.
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": "WebhookDeadLetterQueue.Arn"},
+        "maxReceiveCount": 8,
+    }
+    delivery = resources["WebhookDeliveryFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * delivery["Timeout"]
+    # Long enough for the whole schedule (about 28 hours with jitter).
+    assert queue["MessageRetentionPeriod"] >= 36 * 3600
+    mapping = resources["WebhookDeliveryQueue"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": "WebhookQueue.Arn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    router = resources["WebhookRouterStream"]["Properties"]
+    assert router["EventSourceArn"] == {"Fn::GetAtt": "TasksTable.StreamArn"}
+    assert router["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert router["BisectBatchOnFunctionError"] is True
+    # Never given up while the record is in the stream.
+    assert (router["MaximumRetryAttempts"], router["MaximumRecordAgeInSeconds"]) == (-1, -1)
+    (dead,) = [a for a in alarms(resources) if a.get("Namespace") == "AWS/SQS"]
+    assert dead["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": "WebhookDeadLetterQueue.QueueName"}}]
+
+
+def test_the_signing_key_is_a_generated_secret_only_webhook_code_reads(template, resources):
+    secret = resources["WebhookKeySecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    readers = [
+        name
+        for name, function in functions(template).items()
+        if any(
+            "secretsmanager:GetSecretValue" in statement["Action"]
+            for statement in statements(function)
+        )
+    ]
+    # The delivery opens sealed secrets; the API's webhook routes seal new ones.
+    assert sorted(readers) == ["ApiFunction", "WebhookDeliveryFunction", "WebhookReadFunction", "WebhookWriteFunction"]
+    for name in readers:
+        (statement,) = [s for s in statements(functions(template)[name]) if "secretsmanager:GetSecretValue" in s["Action"]]
+        assert statement == {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": {"Ref": "WebhookKeySecret"}}, name
+        assert functions(template)[name]["Properties"]["Environment"]["Variables"]["TASKAPI_WEBHOOK_KEY_SECRET"] == {"Ref": "WebhookKeySecret"}
+    variables = resources["WebhookDeliveryFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TASKAPI_WEBHOOK_KEY_SECRET"] == {"Ref": "WebhookKeySecret"}
+    assert "TASKAPI_ALLOW_PRIVATE_WEBHOOKS" not in variables, "the SSRF rule holds on AWS"
+
+
+def test_the_webhook_functions_are_least_privileged(template):
+    table, stream = json.dumps({"Fn::GetAtt": "TasksTable.Arn"}), json.dumps({"Fn::GetAtt": "TasksTable.StreamArn"})
+    queue = json.dumps({"Fn::GetAtt": "WebhookQueue.Arn"})
+    assert by_resource(functions(template)["WebhookRouterFunction"]) == {
+        table: {"dynamodb:Query"},
+        stream: {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+        queue: {"sqs:SendMessage"},
+    }
+    assert by_resource(functions(template)["WebhookDeliveryFunction"]) == {
+        table: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        queue: {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
+        json.dumps({"Ref": "WebhookKeySecret"}): {"secretsmanager:GetSecretValue"},
+    }
+    for name in ("WebhookRouterFunction", "WebhookDeliveryFunction"):
+        assert "Events" not in functions(template)[name]["Properties"], name

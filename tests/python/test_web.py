@@ -697,3 +697,62 @@ def test_two_people_share_a_project(server, browser):
     finally:
         owner_context.close()
         member_context.close()
+
+
+def test_webhooks_personal_and_per_project(server, context):
+    """Add a webhook (the secret shown once), its deliveries with their status, delete it;
+    a project's owner manages the project's webhooks from its members page. The server has
+    no `--allow-private-webhooks`: a private address is refused with the API's reason, and
+    a public one is accepted (and, with no network here, its attempts fail)."""
+    email = confirmed_user(server, "hooks")
+    app = App(context, server).open()
+    page = app.page
+    app.sign_in(email)
+    app.button("Webhooks").click()
+    expect(app.heading("Webhooks")).to_be_visible()
+    expect(page.get_by_text("No webhooks yet.")).to_be_visible()
+
+    app.field("Endpoint URL").fill("https://10.1.2.3/hook")
+    app.button("Add webhook").click()
+    expect(page.get_by_role("alert")).to_contain_text("private address")
+
+    app.field("Endpoint URL").fill("https://93.184.216.34/hook")
+    page.get_by_label("task.created").check()
+    app.button("Add webhook").click()
+    hook = page.locator("li.webhook")
+    expect(hook).to_have_count(1)
+    expect(hook).to_contain_text("Events: task.created")
+    expect(page.locator("code.secret")).to_have_text(re.compile(r"^whsec_[A-Za-z0-9+/=]{40,}$"))
+    app.check("webhooks")
+
+    app.button("My tasks").click()
+    app.add_task("Announce me")
+    app.button("Webhooks").click()
+    expect(page.locator("code.secret")).to_have_count(0)
+    deliveries = app.button("Deliveries to https://93.184.216.34/hook")
+    expect(page.locator(".delivery-table tbody tr")).to_have_count(0)
+    for _ in range(30):
+        deliveries.click()
+        if page.locator(".delivery-table tbody tr").count():
+            break
+        deliveries.click()
+        page.wait_for_timeout(1000)
+    row = page.locator(".delivery-table tbody tr").first
+    expect(row).to_contain_text("task.created")
+    expect(row).to_contain_text("could not connect")
+    app.check("webhook-deliveries")
+    app.button("Delete the webhook to https://93.184.216.34/hook").click()
+    expect(page.locator("li.webhook")).to_have_count(0)
+
+    app.button("Projects").click()
+    app.field("Project name").fill("Hooked")
+    app.button("Create project").click()
+    app.button("Members of Hooked").click()
+    app.button("Webhooks of Hooked").click()
+    expect(app.heading("Webhooks of Hooked")).to_be_visible()
+    app.field("Endpoint URL").fill("https://93.184.216.34/project-hook")
+    app.button("Add webhook").click()
+    expect(page.locator("li.webhook")).to_contain_text("Events: every event")
+    app.button("Webhooks").click()
+    expect(page.get_by_text("No webhooks yet.")).to_be_visible()
+    assert not app.problems, app.problems

@@ -86,6 +86,52 @@ export interface Invitation {
 }
 
 /** A task with the ETag of the version it shows, for a conditional update. */
+/** The kinds of event a webhook can be limited to. */
+export const EVENT_TYPES = [
+  "task.created",
+  "task.updated",
+  "task.deleted",
+  "project.updated",
+  "project.deleted",
+  "member.added",
+  "member.updated",
+  "member.removed",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A webhook endpoint (its secret is shown only when created or rotated). */
+export interface Webhook {
+  webhook_id: string;
+  url: string;
+  /** The event types delivered; empty for every type. */
+  events: EventType[];
+  project_id: string | null;
+  created_by: string;
+  created_at: string;
+  disabled: boolean;
+  disabled_at: string | null;
+  disabled_reason: string | null;
+  previous_secret_until: string | null;
+}
+
+export interface WebhookWithSecret extends Webhook {
+  /** `whsec_...`: shown this once. */
+  secret: string;
+}
+
+/** One delivery attempt: the endpoint's status code, or why there was none. */
+export interface DeliveryAttempt {
+  attempt_id: string;
+  event_id: string;
+  event_type: EventType;
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  next_attempt_at: string | null;
+}
+
 export interface Versioned {
   task: Task;
   etag: string | null;
@@ -210,6 +256,29 @@ export class Api {
   /** Declines an invitation (its addressee) or revokes it (the project's owner). */
   async deleteInvitation(invitationId: string): Promise<void> {
     await this.send("DELETE", `/invitations/${encodeURIComponent(invitationId)}`);
+  }
+
+  /** The user's own webhooks, or a project's (its owners only). */
+  async webhooks(projectId?: string): Promise<Webhook[]> {
+    const page = await this.json<{ webhooks: Webhook[] }>("GET", `/webhooks${query({ project_id: projectId })}`);
+    return page.webhooks;
+  }
+
+  createWebhook(url: string, events: EventType[], projectId?: string): Promise<WebhookWithSecret> {
+    return this.json("POST", "/webhooks", { url, events, ...(projectId ? { project_id: projectId } : {}) });
+  }
+
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.send("DELETE", `/webhooks/${encodeURIComponent(webhookId)}`);
+  }
+
+  /** The endpoint's recent delivery attempts, newest first. */
+  async deliveries(webhookId: string): Promise<DeliveryAttempt[]> {
+    const page = await this.json<{ deliveries: DeliveryAttempt[] }>(
+      "GET",
+      `/webhooks/${encodeURIComponent(webhookId)}/deliveries`,
+    );
+    return page.deliveries;
   }
 
   /** Every item of a paged list, whose items are under `key`. */

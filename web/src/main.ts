@@ -17,6 +17,7 @@ import { describe } from "./errors";
 import { Shell } from "./shell";
 import { showTasks } from "./tasks-screen";
 import { showUpcoming } from "./upcoming-screen";
+import { showWebhooks } from "./webhooks-screen";
 
 function configureAmplify(config: AppConfig): void {
   const oauth = config.oauth;
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     upcoming: showUpcoming,
     projects: showProjects,
     admin: showAdmin,
+    webhooks: (shell) => showWebhooks(shell),
   });
   setSessionExpiredHandler((message) => shell.signedOut(message));
 

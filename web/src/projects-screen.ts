@@ -9,6 +9,7 @@ import { type Invitation, type Member, type Project, ROLES, type Role } from "./
 import { Notice, button, field, h, input, onSubmit, select, whileBusy } from "./dom";
 import type { Shell } from "./shell";
 import { showProjectTasks } from "./tasks-screen";
+import { showWebhooks } from "./webhooks-screen";
 
 export function showProjects(shell: Shell): void {
   const notice = new Notice();
@@ -96,11 +97,13 @@ function showProject(shell: Shell, project: Project): void {
   const pending = h("ul", { class: "invitations", "aria-label": "Pending invitations" });
   const openTasks = button("Open tasks");
   openTasks.addEventListener("click", () => showProjectTasks(shell, project));
+  const webhooks = owner ? button("Webhooks", { "aria-label": `Webhooks of ${project.name}` }) : null;
+  webhooks?.addEventListener("click", () => showWebhooks(shell, project));
   const page = h(
     "div",
     {},
     notice.element,
-    h("div", { class: "actions" }, openTasks),
+    h("div", { class: "actions" }, openTasks, webhooks),
     h("h3", {}, "Members"),
     members,
     owner ? inviteForm(shell, project, notice, pending) : null,

@@ -30,6 +30,7 @@ export class Shell {
     upcoming: (shell: Shell) => void;
     projects: (shell: Shell) => void;
     admin: (shell: Shell) => void;
+    webhooks: (shell: Shell) => void;
   };
 
   constructor(readonly config: AppConfig, screens: Shell["screens"]) {
@@ -109,6 +110,9 @@ export class Shell {
     const projects = button("Projects");
     projects.addEventListener("click", () => this.screens.projects(this));
     items.push(projects);
+    const webhooks = button("Webhooks");
+    webhooks.addEventListener("click", () => this.screens.webhooks(this));
+    items.push(webhooks);
     if (this.user.isAdmin) {
       const all = button("All users' tasks");
       all.addEventListener("click", () => this.screens.admin(this));

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use taskapi_domain::RetrySchedule;
 use taskapi_domain::keys::StatusShards;
 use taskapi_store_dynamodb::{DEFAULT_PAGE_SIZE, DEFAULT_TABLE};
 use taskapi_userpool::QuotaRate;
@@ -267,6 +268,12 @@ pub struct ServeConfig {
     )]
     pub cognito_quotas: Vec<QuotaRate>,
 
+    /// Where the local user pool invokes a pool's Lambda triggers: a Lambda Invoke API
+    /// endpoint such as `cargo lambda watch` (`http://127.0.0.1:9000`) or `sam local
+    /// start-lambda` serves. The standard AWS setting is its twin.
+    #[arg(long, env = "AWS_ENDPOINT_URL_LAMBDA", value_parser = lambda_endpoint)]
+    pub lambda_endpoint: Option<String>,
+
     #[command(flatten)]
     pub connections: ConnectionConfig,
 
@@ -274,7 +281,53 @@ pub struct ServeConfig {
     pub rate_limit: RateLimitConfig,
 
     #[command(flatten)]
+    pub webhooks: WebhookOptions,
+
+    #[command(flatten)]
     pub live: LiveConfig,
+}
+
+/// Webhook delivery (docs/webhooks.md).
+#[derive(Debug, Clone, Args)]
+pub struct WebhookOptions {
+    /// For local development only: accept webhook URLs on loopback and private addresses
+    /// (and plain `http`). Link-local and cloud metadata addresses stay refused.
+    #[arg(long, env = "TASKAPI_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// For tests and development only: multiply the retry delays of failed deliveries
+    /// (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) by this factor, above 0 and at most 1;
+    /// e.g. 0.001 for 5 ms, 300 ms, 1.8 s, ...
+    #[arg(
+        long,
+        env = "TASKAPI_WEBHOOK_RETRY_SCALE",
+        default_value = "1",
+        value_parser = retry_scale
+    )]
+    pub webhook_retry_scale: RetrySchedule,
+}
+
+/// A retry schedule's scale, e.g. `0.001`.
+fn retry_scale(raw: &str) -> Result<RetrySchedule, String> {
+    raw.parse::<f64>()
+        .ok()
+        .and_then(RetrySchedule::scaled)
+        .ok_or_else(|| format!("{raw:?} is not a number above 0 and at most 1"))
+}
+
+/// An `http://` or `https://` base URL, kept without its trailing slash.
+fn lambda_endpoint(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_end_matches('/');
+    let host = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| format!("{value:?} is not an http:// or https:// URL"))?;
+    if host.is_empty() || host.contains('/') {
+        return Err(format!(
+            "{value:?} must be a base URL such as http://127.0.0.1:9000 (no path)"
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// Live updates (`GET /live`, a WebSocket per browser tab; SQLite store only). A socket is
@@ -418,4 +471,26 @@ pub struct ExportUsersConfig {
     /// The CSV file to write (`-` for standard output).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lambda_endpoint;
+
+    #[test]
+    fn a_lambda_endpoint_is_a_base_url() {
+        assert_eq!(
+            lambda_endpoint("http://127.0.0.1:9000/").as_deref(),
+            Ok("http://127.0.0.1:9000")
+        );
+        assert!(lambda_endpoint("https://lambda.example.com").is_ok());
+        for bad in [
+            "127.0.0.1:9000",
+            "http://",
+            "http://host/2015-03-31",
+            "ftp://host",
+        ] {
+            assert!(lambda_endpoint(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -13,7 +13,9 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use taskapi_domain::keys::StatusShards;
-use taskapi_store_dynamodb::{DynamoStore, Item, dynamodb_json, lapsed, record_to_item};
+use taskapi_store_dynamodb::{
+    DynamoStore, Item, dynamodb_json, is_webhook_item, lapsed, record_to_item,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -136,7 +138,8 @@ async fn from_dynamodb(config: &ExportConfig, now: i64, bar: &ProgressBar) -> an
     drop(pages);
 
     while let Some(page) = received.recv().await {
-        for item in page.items.iter().filter(|item| !lapsed(item, now)) {
+        let moved = page.items.iter();
+        for item in moved.filter(|item| !lapsed(item, now) && !is_webhook_item(item)) {
             output.line(&dynamodb_json::to_line(item))?;
             state.items += 1;
         }

@@ -4,12 +4,15 @@
 pub mod backup;
 pub mod config;
 pub mod connections;
+mod delivery;
 pub mod export;
 pub mod export_users;
 pub mod hosted_ui;
 pub mod import;
+pub mod lambda_invoke;
 pub mod serve;
 pub mod table;
 pub mod telemetry;
 mod transfer;
 pub mod web;
+mod webhook_key;

@@ -8,21 +8,26 @@ use anyhow::Context;
 use axum::Router;
 use taskapi_domain::{NotReady, Store};
 use taskapi_http::{
-    AppState, Authenticator, BodyReadTimeout, CallerLimits, Dependency, HttpConfig, api_router,
-    with_service_layers,
+    AppState, Authenticator, BodyReadTimeout, CallerLimits, Dependency, HttpConfig,
+    WebhookSettings, api_router, with_service_layers,
 };
 use taskapi_jwt::{JwtAuthenticator, RemoteJwks, StaticJwks, TrustedPool};
 use taskapi_live::Hub;
 use taskapi_store_dynamodb::DynamoConfig;
 use taskapi_store_sqlite::SqliteStore;
-use taskapi_userpool::{DefaultPool, PoolSettings, Tuning, UserPools, private};
+use taskapi_userpool::{DefaultPool, LambdaInvoker, PoolSettings, Tuning, UserPools, private};
+
+use crate::lambda_invoke::InvokeApi;
 use taskapi_userpool_aws::{AccessKey, AwsDoor, PROFILE};
+use taskapi_webhooks::{AddressPolicy, Sender};
 use tokio::net::TcpListener;
 
 use crate::config::{ServeConfig, StoreKind};
 use crate::connections::{self, ConnectionLimits};
+use crate::delivery::{self, Delivering};
 use crate::hosted_ui::{HttpsListener, hosted_ui};
 use crate::web::{self, WebConfig};
+use crate::webhook_key;
 
 /// The file of the SQLite store inside the data directory.
 pub(crate) const TASK_DATABASE: &str = "tasks.sqlite3";
@@ -49,7 +54,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         check_data_dir(&config)?;
-        let (store, sqlite) = open_store(&config).await?;
+        let (store, local_store) = open_store(&config).await?;
         let addr = listener
             .local_addr()
             .context("the listener has no address")?;
@@ -70,6 +75,8 @@ impl Application {
             body_read_timeout: BodyReadTimeout(config.connections.body_read_timeout),
         };
         let mut state = AppState::new(store, auth);
+        let webhooks = webhook_settings(&config)?;
+        state.webhooks = Some(Arc::clone(&webhooks));
         if let Some(local) = &local_pool {
             state
                 .dependencies
@@ -83,9 +90,9 @@ impl Application {
             .rate_limit
             .auth_failure_quota()
             .map(|(rate, burst)| Arc::new(CallerLimits::new(rate, burst)));
-        let live = sqlite.map(|store| {
+        let live = local_store.as_ref().map(|store| {
             let hub = Hub::new(config.live.limits());
-            hub.start(store);
+            hub.start(SqliteStore::clone(store));
             hub
         });
         let mut api = api_router(state.clone());
@@ -126,6 +133,18 @@ impl Application {
             .ready()
             .await
             .map_err(|not_ready| anyhow::anyhow!("not ready to serve: {}", not_ready.0))?;
+        // On DynamoDB the table's stream feeds the AWS delivery functions instead.
+        if let Some(store) = local_store {
+            delivery::start(Delivering {
+                store,
+                sender: Sender::new(webhooks.policy).context("cannot set up webhook delivery")?,
+                cipher: webhooks.cipher.clone(),
+                schedule: config.webhooks.webhook_retry_scale,
+                opened: Default::default(),
+            })
+            .await
+            .context("cannot start webhook delivery")?;
+        }
         let connections = &config.connections;
         Ok(Self {
             listener,
@@ -267,9 +286,26 @@ fn print_credentials(door: &AwsDoor) {
     }
 }
 
-/// The store, and the SQLite store itself when it is one (its committed events feed the
-/// live sockets).
-async fn open_store(config: &ServeConfig) -> anyhow::Result<(Arc<dyn Store>, Option<SqliteStore>)> {
+/// The webhook routes' settings: the sealing key from the data directory, and whether
+/// private addresses are accepted.
+fn webhook_settings(config: &ServeConfig) -> anyhow::Result<Arc<WebhookSettings>> {
+    let policy = if config.webhooks.allow_private_webhooks {
+        tracing::warn!("webhooks may reach loopback and private addresses (development only)");
+        AddressPolicy::ALLOW_PRIVATE
+    } else {
+        AddressPolicy::PUBLIC_ONLY
+    };
+    Ok(Arc::new(WebhookSettings {
+        cipher: webhook_key::load_or_create(&config.data_dir)?,
+        policy,
+    }))
+}
+
+/// The store, and the same store as SQLite when it is one (for local webhook delivery and
+/// the live sockets).
+async fn open_store(
+    config: &ServeConfig,
+) -> anyhow::Result<(Arc<dyn Store>, Option<Arc<SqliteStore>>)> {
     match config.store {
         StoreKind::Sqlite => {
             let path = config.data_dir.join(TASK_DATABASE);
@@ -278,7 +314,8 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<(Arc<dyn Store>, Opt
             let store = SqliteStore::open(&path)
                 .context("cannot open the task database (see --data-dir)")?;
             tracing::info!(path = %path.display(), "tasks stored in SQLite");
-            Ok((Arc::new(store.clone()), Some(store)))
+            let store = Arc::new(store);
+            Ok((store.clone(), Some(store)))
         }
         StoreKind::Dynamodb => {
             let dynamo = DynamoConfig {
@@ -329,6 +366,10 @@ fn local_user_pool(
     let settings = PoolSettings::new(&config.data_dir, format!("http://{addr}"));
     let tuning = Tuning {
         quotas: config.cognito_quotas.clone(),
+        lambda: config
+            .lambda_endpoint
+            .as_deref()
+            .map(|endpoint| Arc::new(InvokeApi::new(endpoint)) as Arc<dyn LambdaInvoker>),
         ..Tuning::default()
     };
     let pools = UserPools::open_with(settings, tuning)?;

@@ -15,6 +15,7 @@ use crate::{Membership, Project, ProjectId, Task, TaskId, Timestamp};
 /// What happened. `member.updated` (a role change) completes the contract's list: every
 /// change is an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
     #[serde(rename = "task.created")]
     TaskCreated,

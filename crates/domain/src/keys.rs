@@ -5,6 +5,7 @@ use std::hash::Hasher;
 
 use crate::{
     Email, IdempotencyKey, InvitationId, ProjectId, Status, TaskId, Timestamp, ValidationError,
+    WebhookId,
 };
 
 /// Table name used by the seed.
@@ -80,6 +81,45 @@ pub fn invitee_pk(email: &Email) -> String {
 /// per caller, as for personal tasks): `IDEMPOTENCY#<sub>#<key>`.
 pub fn project_idempotency_sk(sub: &str, key: &IdempotencyKey) -> String {
     format!("{IDEMPOTENCY_PREFIX}{sub}#{}", key.as_str())
+}
+
+/// Sort keys of a user's open WebSocket connections (AWS live updates) start with this,
+/// in the user's partition, so the fan-out finds a user's sockets with one Query; outside
+/// `begins_with(SK, "TASK#")` and without index keys, so no list sees them.
+pub const CONNECTION_PREFIX: &str = "CONNECTION#";
+
+/// Sort key of WebSocket connection `id` in its user's partition: `CONNECTION#<id>`.
+pub fn connection_sk(id: &str) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+/// Partition key of the lookup item of connection `id` (`SK = CONNECTION`), which names its
+/// user: `$disconnect` knows only the connection's id.
+pub fn connection_pk(id: &str) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+/// Sort key of a connection's lookup item.
+pub const CONNECTION_LOOKUP_SK: &str = "CONNECTION";
+
+/// Sort keys of webhook endpoints in their audience's partition (`USER#<sub>` or
+/// `PROJECT#<id>`), and the prefix of a webhook's own partition.
+pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+/// Sort key of a webhook's pointer in its own partition: where the endpoint is kept.
+pub const WEBHOOK_POINTER_SK: &str = "ENDPOINT";
+/// Sort keys of a webhook's delivery attempts in its own partition.
+pub const DELIVERY_PREFIX: &str = "DELIVERY#";
+
+/// Sort key of an endpoint in its audience's partition, and the partition key of its
+/// pointer and attempts: `WEBHOOK#<id>`.
+pub fn webhook_key(id: &WebhookId) -> String {
+    format!("{WEBHOOK_PREFIX}{}", id.as_str())
+}
+
+/// Sort key of one delivery attempt: `DELIVERY#<time>#<attempt id>`, so a query in
+/// descending order lists the newest first.
+pub fn delivery_sk(at: &Timestamp, attempt_id: &str) -> String {
+    format!("{DELIVERY_PREFIX}{}#{attempt_id}", at.as_str())
 }
 
 /// The sparse global secondary index of the Upcoming view: only open tasks with a due

@@ -19,6 +19,7 @@ mod records;
 mod store;
 mod task;
 mod validate;
+mod webhooks;
 
 pub use cause::cause_chain;
 pub use events::{Audience, Change, Event, EventData, EventKind, new_event_id};
@@ -34,3 +35,8 @@ pub use records::{IdempotencyRecord, ImportOutcome, ImportRecords, Record};
 pub use store::{ListQuery, NotReady, Page, PageKey, StoreError, TaskStore, TaskUpdate};
 pub use task::{NewTask, Status, Task, TaskId, TaskPatch, Timestamp};
 pub use validate::{Description, Limit, Title, ValidationError};
+pub use webhooks::{
+    AttemptOutcome, DELIVERY_RETENTION, DeliveryAttempt, Disabled, MAX_DELIVERIES_LISTED,
+    MAX_WEBHOOKS, RETRY_SCHEDULE, RetiringSecret, RetrySchedule, SealedSecret, Webhook, WebhookId,
+    WebhookStore,
+};

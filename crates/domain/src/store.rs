@@ -79,6 +79,9 @@ pub enum StoreError {
     /// The project has as many members as it may have.
     #[error("the project has the most members it may have")]
     ProjectFull,
+    /// The user or project has as many webhook endpoints as it may have.
+    #[error("the most webhooks allowed are registered already")]
+    TooManyWebhooks,
     /// What the change was based on changed meanwhile (another request won a race).
     #[error("changed concurrently")]
     Conflict,

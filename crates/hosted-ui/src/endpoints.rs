@@ -91,7 +91,7 @@ pub(crate) async fn user_info(State(state): State<AppState>, headers: HeaderMap)
         for name in names {
             if let Some(value) = info.attributes.get(*name) {
                 let value = if name.ends_with("_verified") {
-                    json!(value == "true")
+                    json!(taskapi_userpool::model::is_true(value))
                 } else {
                     json!(value)
                 };

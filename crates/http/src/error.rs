@@ -38,6 +38,15 @@ pub enum ApiError {
         taskapi_domain::MAX_MEMBERS
     )]
     ProjectFull,
+    /// A webhook URL that is not https, not a URL, or whose host resolves to an address
+    /// webhooks may not reach.
+    #[error("{0}")]
+    InvalidWebhookUrl(String),
+    #[error(
+        "The most webhooks allowed ({}) are registered already",
+        taskapi_domain::MAX_WEBHOOKS
+    )]
+    TooManyWebhooks,
     #[error("Changed by another request meanwhile; read it again and retry")]
     Conflict,
     #[error("No route for this path")]
@@ -83,13 +92,17 @@ impl ApiError {
 
     fn status(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::BadRequest { .. } | Self::InvalidWebhookUrl(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::TaskNotFound | Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
-            Self::LastOwner | Self::AlreadyMember | Self::ProjectFull | Self::Conflict => {
-                StatusCode::CONFLICT
-            }
+            Self::LastOwner
+            | Self::AlreadyMember
+            | Self::ProjectFull
+            | Self::TooManyWebhooks
+            | Self::Conflict => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
@@ -114,6 +127,8 @@ impl ApiError {
             Self::LastOwner => "last_owner",
             Self::AlreadyMember => "already_member",
             Self::ProjectFull => "project_full",
+            Self::InvalidWebhookUrl(_) => "invalid_webhook_url",
+            Self::TooManyWebhooks => "too_many_webhooks",
             Self::Conflict => "conflict",
             Self::RouteNotFound => "no_route",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -139,6 +154,7 @@ impl From<StoreError> for ApiError {
             StoreError::LastOwner => Self::LastOwner,
             StoreError::AlreadyMember => Self::AlreadyMember,
             StoreError::ProjectFull => Self::ProjectFull,
+            StoreError::TooManyWebhooks => Self::TooManyWebhooks,
             StoreError::Conflict => Self::Conflict,
             StoreError::Unavailable { retry_after } => Self::Unavailable { retry_after },
             // A fresh UUIDv7 colliding is not a client's mistake: it is ours.

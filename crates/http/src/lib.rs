@@ -24,4 +24,4 @@ pub use openapi::openapi;
 #[cfg(feature = "rate-limit")]
 pub use rate_limit::CallerLimits;
 pub use routes::api_router;
-pub use state::{AppState, Dependency};
+pub use state::{AppState, Dependency, WebhookSettings};

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, Securi
 use utoipa::openapi::{Content, Header, Ref, Required, Response, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming};
+use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,12 @@ use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming
         project_tasks::update_project_task,
         project_tasks::delete_project_task,
         admin::list_by_status,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::delete_webhook,
+        webhooks::list_deliveries,
+        webhooks::rotate_secret,
     ),
     modifiers(&CognitoIdToken, &CallerErrors, &LiveSocket),
     tags(
@@ -49,6 +55,7 @@ use crate::routes::{admin, invitations, project_tasks, projects, tasks, upcoming
         (name = "project tasks", description = "A project's tasks, with the rules of `/tasks`, who created each and its assignee"),
         (name = "invitations", description = "Invitations by e-mail, seen and accepted only with that address verified"),
         (name = "admin", description = "All users' tasks by status; members of the `admins` group only"),
+        (name = "webhooks", description = "Endpoints that receive the caller's own events, or a project's (owners only), signed as Standard Webhooks; see docs/webhooks.md"),
         (name = "live", description = "Live updates: every change the caller may see, as it happens (`taskapi serve`; on AWS the WebSocket API at `liveUrl`)"),
     )
 )]

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use taskapi_domain::{NotReady, ProjectStore, Store, TaskStore};
+use taskapi_domain::{NotReady, ProjectStore, Store, TaskStore, WebhookStore};
+use taskapi_webhooks::{AddressPolicy, SecretCipher};
 
 use crate::Authenticator;
 
@@ -12,6 +13,11 @@ pub struct AppState {
     pub store: Arc<dyn TaskStore>,
     /// The same store, seen through its project port.
     pub projects: Arc<dyn ProjectStore>,
+    /// The same store, seen through its webhook port.
+    pub webhook_store: Arc<dyn WebhookStore>,
+    /// What the webhook routes need besides the store; `None` turns them off (they
+    /// answer 404 `no_route`), for an entry point given no secret key.
+    pub webhooks: Option<Arc<WebhookSettings>>,
     pub auth: Arc<dyn Authenticator>,
     /// What else `/readyz` checks after the store: services the same process hosts and
     /// requests need (the local user pool under `taskapi serve`); none in Lambda.
@@ -29,7 +35,9 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, auth: Arc<dyn Authenticator>) -> Self {
         Self {
             store: store.clone(),
-            projects: store,
+            projects: store.clone(),
+            webhook_store: store,
+            webhooks: None,
             auth,
             dependencies: Vec::new(),
             #[cfg(feature = "rate-limit")]
@@ -48,6 +56,16 @@ impl AppState {
         }
         Ok(())
     }
+}
+
+/// How webhook endpoints are accepted and their secrets kept.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Seals each signing secret before the store sees it.
+    pub cipher: SecretCipher,
+    /// Which addresses an endpoint URL may resolve to (private ones only for local
+    /// development).
+    pub policy: AddressPolicy,
 }
 
 /// A service besides the task store that must work for the API to be ready.

@@ -12,6 +12,9 @@ const CORS_ORIGIN: &str = "TASKAPI_CORS_ORIGIN";
 const JWT_ISSUER: &str = "TASKAPI_JWT_ISSUER";
 const USER_POOL_ID: &str = "TASKAPI_COGNITO_USER_POOL_ID";
 const JWT_AUDIENCE: &str = "TASKAPI_JWT_AUDIENCE";
+/// The Secrets Manager secret (ARN or name) whose text keys the webhooks' sealed signing
+/// secrets; unset, the webhook routes are off (404).
+const WEBHOOK_KEY_SECRET: &str = "TASKAPI_WEBHOOK_KEY_SECRET";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -29,6 +32,7 @@ pub struct LambdaConfig {
     pub dynamo: DynamoConfig,
     pub http: HttpConfig,
     pub auth: Auth,
+    pub webhook_key_secret: Option<String>,
 }
 
 /// Who tells the function who is calling.
@@ -59,6 +63,7 @@ impl LambdaConfig {
                 non_empty(USER_POOL_ID),
                 &non_empty(JWT_AUDIENCE).unwrap_or_default(),
             )?,
+            webhook_key_secret: non_empty(WEBHOOK_KEY_SECRET),
         })
     }
 }

@@ -7,13 +7,14 @@
 //! Reading order: [`config`] (what is read from the environment), [`claims`] (who is
 //! calling, from the authorizer's claims), [`verify`] (or from the token, verified here),
 //! [`stage`] (paths as the router knows them), [`telemetry`] (JSON logs for CloudWatch),
-//! [`xray`] (DynamoDB calls in the X-Ray trace).
+//! [`xray`] (DynamoDB calls in the X-Ray trace), [`webhooks`] (the webhook routes' key).
 
 mod claims;
 mod config;
 mod stage;
 mod telemetry;
 mod verify;
+mod webhooks;
 mod xray;
 
 use std::process::ExitCode;
@@ -90,7 +91,10 @@ async fn run() -> Result<(), lambda_http::Error> {
         ),
         Err(err) => tracing::warn!(table = store.table(), error = %err, "DynamoDB warm-up failed"),
     }
-    let state = AppState::new(Arc::new(store), auth);
+    let mut state = AppState::new(Arc::new(store), auth);
+    if let Some(secret) = &config.webhook_key_secret {
+        state.webhooks = Some(webhooks::settings(secret).await?);
+    }
     let router = with_service_layers(api_router(state), &config.http);
     let service = ServiceBuilder::new()
         .map_request(stage::strip_http_api_stage)

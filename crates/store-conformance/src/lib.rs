@@ -8,6 +8,7 @@ pub mod planning;
 pub mod project_tasks;
 pub mod projects;
 pub mod transfer;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::fmt::Debug;

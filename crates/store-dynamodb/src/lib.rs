@@ -10,7 +10,8 @@
 //! keys to another shard count), [`transfer`] (items ⇄ [`Record`](taskapi_domain::Record)s,
 //! the parallel scan and the batched import of `taskapi export`/`import`) and
 //! [`dynamodb_json`] (the format of DynamoDB's export to S3), and [`stream`] (the table's
-//! stream records as the changes they are: the event source on AWS).
+//! stream records as the changes they are: the event source on AWS), and [`webhooks`]
+//! (webhook endpoints and their delivery attempts, as the items of [`webhook_item`]).
 
 mod config;
 pub mod dynamodb_json;
@@ -30,6 +31,8 @@ mod stream;
 mod table;
 mod transact;
 mod transfer;
+mod webhook_item;
+mod webhooks;
 
 pub use aws_sdk_dynamodb::Client;
 pub use config::{DEFAULT_TABLE, DynamoConfig, StatusShardsFromEnv};
@@ -39,4 +42,6 @@ pub use reshard::{DEFAULT_PAGE_SIZE, ReshardProgress, TableKey};
 pub use store::DynamoStore;
 pub use stream::{ItemChange, StreamRecord, UnreadableRecord, change_of};
 pub use table::{TableCreation, TableError, create_table};
-pub use transfer::{BATCH_SIZE, InvalidItem, ScanPage, item_to_record, lapsed, record_to_item};
+pub use transfer::{
+    BATCH_SIZE, InvalidItem, ScanPage, is_webhook_item, item_to_record, lapsed, record_to_item,
+};

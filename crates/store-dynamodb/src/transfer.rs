@@ -221,15 +221,29 @@ fn kind(record: &Record) -> &'static str {
     }
 }
 
-/// Whether `item` is an idempotency record whose window closed by `now` (Unix seconds):
-/// DynamoDB's TTL deletes such items late, and an export leaves them out.
+/// Whether an export leaves `item` out: an idempotency record whose window closed by `now`
+/// (Unix seconds; DynamoDB's TTL deletes such items late), or a WebSocket connection's
+/// items, which mean nothing once their socket is gone.
 pub fn lapsed(item: &Item, now: i64) -> bool {
-    as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::IDEMPOTENCY_PREFIX))
-        && item
-            .get(crate::TTL_ATTRIBUTE)
-            .and_then(|value| value.as_n().ok())
-            .and_then(|n| n.parse::<i64>().ok())
-            .is_some_and(|expires_at| expires_at <= now)
+    let connection = as_key_text(item, attr::PK)
+        .is_some_and(|pk| pk.starts_with(keys::CONNECTION_PREFIX))
+        || as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::CONNECTION_PREFIX));
+    connection
+        || as_key_text(item, attr::SK).is_some_and(|sk| sk.starts_with(keys::IDEMPOTENCY_PREFIX))
+            && item
+                .get(crate::TTL_ATTRIBUTE)
+                .and_then(|value| value.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+                .is_some_and(|expires_at| expires_at <= now)
+}
+
+/// Whether `item` is a webhook's (an endpoint, its pointer or a delivery attempt): an
+/// export leaves them out, since their secrets are sealed under a key of the deployment
+/// they were made in (docs/webhooks.md), so they are registered anew where the data goes.
+pub fn is_webhook_item(item: &Item) -> bool {
+    [attr::PK, attr::SK].into_iter().any(|name| {
+        as_key_text(item, name).is_some_and(|key| key.starts_with(keys::WEBHOOK_PREFIX))
+    })
 }
 
 /// DynamoDB's name for a value's type.
@@ -437,5 +451,42 @@ impl ImportRecords for DynamoStore {
         }
         self.write_all(puts).await?;
         Ok(outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::s;
+
+    fn item(pk: &str, sk: &str, expires_at: Option<i64>) -> Item {
+        let mut item = Item::from([(attr::PK.to_owned(), s(pk)), (attr::SK.to_owned(), s(sk))]);
+        if let Some(at) = expires_at {
+            item.insert(
+                crate::TTL_ATTRIBUTE.to_owned(),
+                AttributeValue::N(at.to_string()),
+            );
+        }
+        item
+    }
+
+    #[test]
+    fn an_export_leaves_out_lapsed_idempotency_records_and_every_connection() {
+        let now = 1_800_000_000;
+        assert!(lapsed(&item("USER#a", "IDEMPOTENCY#k", Some(now - 1)), now));
+        assert!(!lapsed(
+            &item("USER#a", "IDEMPOTENCY#k", Some(now + 60)),
+            now
+        ));
+        // A socket's items, live or not: they mean nothing without the socket.
+        assert!(lapsed(
+            &item("USER#a", "CONNECTION#c1=", Some(now + 60)),
+            now
+        ));
+        assert!(lapsed(
+            &item("CONNECTION#c1=", "CONNECTION", Some(now + 60)),
+            now
+        ));
+        assert!(!lapsed(&item("USER#a", "TASK#t1", None), now));
     }
 }

@@ -25,6 +25,8 @@ mod rows;
 mod schema;
 mod store;
 mod transfer;
+mod webhook_queue;
+mod webhooks;
 mod writer;
 
 pub use outbox::{Committed, Feed};
@@ -32,3 +34,6 @@ pub use planning::UPCOMING;
 pub use schema::OpenError;
 pub use store::SqliteStore;
 pub use transfer::ExportError;
+pub use webhook_queue::{
+    DISPATCH_BATCH, Dispatched, QueuedDelivery, Settle, Settled, timestamp_of_millis, unix_millis,
+};

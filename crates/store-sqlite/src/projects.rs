@@ -194,6 +194,7 @@ impl ProjectStore for SqliteStore {
             )?;
             let pk = keys::project_pk(&project);
             execute(conn, "DELETE FROM TaskApp WHERE PK = ?1", &[&pk])?;
+            crate::webhooks::delete_all_of(conn, &pk)?;
             let change = Change::project_deleted(new_event_id(), Timestamp::now(), project);
             outbox::record(conn, &change)
         })

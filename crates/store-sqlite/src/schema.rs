@@ -241,6 +241,53 @@ pub fn open_writer(path: &Path) -> Result<Connection, OpenError> {
              name TEXT PRIMARY KEY,
              seq INTEGER NOT NULL
          ) WITHOUT ROWID;
+         -- Webhook endpoints (webhooks.rs): `audience` is the partition whose events
+         -- they receive (USER#<sub> or PROJECT#<id>); `events` the kinds, space-separated,
+         -- empty for every kind; secrets sealed by the API, never in plain text.
+         CREATE TABLE IF NOT EXISTS Webhooks (
+             webhook_id TEXT PRIMARY KEY,
+             audience TEXT NOT NULL,
+             created_by TEXT NOT NULL,
+             url TEXT NOT NULL,
+             events TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             disabled_at TEXT,
+             disabled_reason TEXT,
+             secret TEXT NOT NULL,
+             retiring_secret TEXT,
+             retiring_until TEXT
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS WebhooksByAudience
+             ON Webhooks (audience, created_at, webhook_id);
+         -- Every delivery attempt, kept 30 days (`expires_at`, Unix seconds).
+         CREATE TABLE IF NOT EXISTS WebhookAttempts (
+             webhook_id TEXT NOT NULL,
+             at TEXT NOT NULL,
+             attempt_id TEXT NOT NULL,
+             event_id TEXT NOT NULL,
+             event_type TEXT NOT NULL,
+             attempt INTEGER NOT NULL,
+             status_code INTEGER,
+             error TEXT,
+             next_attempt_at TEXT,
+             expires_at INTEGER NOT NULL,
+             PRIMARY KEY (webhook_id, at, attempt_id)
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS WebhookAttemptsByExpiry ON WebhookAttempts (expires_at);
+         -- Deliveries not yet done (webhook_queue.rs): the event as sent, the number of
+         -- the next attempt and when it is due (Unix milliseconds). A row goes when its
+         -- event is delivered, given up, or its endpoint is disabled or deleted.
+         CREATE TABLE IF NOT EXISTS WebhookQueue (
+             delivery_id INTEGER PRIMARY KEY AUTOINCREMENT,
+             webhook_id TEXT NOT NULL,
+             event_id TEXT NOT NULL,
+             event_type TEXT NOT NULL,
+             body TEXT NOT NULL,
+             attempt INTEGER NOT NULL,
+             due_at INTEGER NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS WebhookQueueByDue ON WebhookQueue (due_at);
+         CREATE INDEX IF NOT EXISTS WebhookQueueByWebhook ON WebhookQueue (webhook_id);
          COMMIT;"
     ))
     .map_err(err)?;

@@ -43,3 +43,7 @@ mod projects {
 mod transfer {
     taskapi_store_conformance::transfer_tests!(super::open);
 }
+
+mod webhooks {
+    taskapi_store_conformance::webhook_tests!(super::open);
+}

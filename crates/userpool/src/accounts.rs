@@ -15,9 +15,14 @@ use crate::password::{self, Setter};
 use crate::signin::attempts_exceeded;
 use crate::store::Sessions;
 use crate::totp;
+use crate::triggers::ClientData;
+use crate::triggers::lifecycle::MessageSource;
 
 impl UserPools {
+    /// The pool an action names; an id that cannot be one is Cognito's validation error,
+    /// not "does not exist".
     pub fn pool(&self, pool_id: &str) -> Result<Pool, PoolError> {
+        check_pool_id(pool_id)?;
         self.store
             .pool(pool_id)?
             .ok_or_else(|| PoolError::pool_not_found(pool_id))
@@ -65,10 +70,12 @@ impl UserPools {
     /// where its confirmation code went, if one was e-mailed.
     pub fn register(
         &self,
+        client: &Client,
         pool: &Pool,
         given_username: &str,
         password: Option<String>,
         mut attrs: BTreeMap<String, String>,
+        data: &ClientData,
     ) -> Result<(User, Option<CodeDeliveryDetails>), PoolError> {
         if pool.config.allow_admin_create_user_only {
             return Err(PoolError::NotAuthorized(
@@ -89,11 +96,28 @@ impl UserPools {
         if self.store.find_user(&pool.id, given_username)?.is_some() {
             return Err(exists(pool));
         }
+        // The function may refuse: then nothing of the sign-up is stored.
+        let verdict = self.pre_sign_up(
+            Some(&client.id),
+            pool,
+            &username,
+            &attrs,
+            "PreSignUp_SignUp",
+            data,
+        )?;
+        if verdict.verify_email {
+            attrs.insert("email_verified".into(), "true".into());
+        }
+        let status = if verdict.confirm {
+            UserStatus::Confirmed
+        } else {
+            UserStatus::Unconfirmed
+        };
         let credentials = self.derive_password(&pool.id, &username, &password)?;
         let now = self.now();
-        let user = User::new(&pool.id, username, attrs, UserStatus::Unconfirmed, now);
+        let user = User::new(&pool.id, username, attrs, status, now);
         let alias = alias_email(pool, &user);
-        if !(pool.config.auto_verifies_email() && user.email().is_some()) {
+        if verdict.confirm || !(pool.config.auto_verifies_email() && user.email().is_some()) {
             if !self
                 .store
                 .insert_user(&user, alias.as_deref(), Some(&credentials))?
@@ -105,13 +129,21 @@ impl UserPools {
         // The user and its confirmation code are stored together: a user saved without
         // its code could neither confirm nor sign up again.
         let code = self.issue_code(&user, CodePurpose::SignUp)?;
+        let text = self.custom_text(
+            Some(&client.id),
+            pool,
+            &user,
+            &code.code,
+            MessageSource::SignUp,
+            data.metadata.as_ref(),
+        )?;
         if !self
             .store
             .insert_user_with_code(&user, alias.as_deref(), &credentials, &code)?
         {
             return Err(exists(pool));
         }
-        let delivery = self.deliver_code(&user, &code);
+        let delivery = self.deliver_code(&user, &code, &text);
         Ok((user, Some(delivery.code_delivery_details)))
     }
 
@@ -144,7 +176,12 @@ impl UserPools {
                 .insert("email_verified".into(), "true".into());
         }
         self.save_user(&mut user)?;
-        Ok(())
+        self.post_confirmation(
+            Some(&client.id),
+            pool,
+            &user,
+            "PostConfirmation_ConfirmSignUp",
+        )
     }
 
     /// E-mails a new sign-up code, or a password-reset code, if the user may have one
@@ -161,7 +198,13 @@ impl UserPools {
                 "Contact administrator to reset password.".into(),
             ));
         }
-        let Some(user) = self.store.find_user(&pool.id, username)? else {
+        let found = match self.store.find_user(&pool.id, username)? {
+            None if purpose == CodePurpose::ForgotPassword => {
+                self.migrate_on_forgot_password(client, pool, username)?
+            }
+            found => found,
+        };
+        let Some(user) = found else {
             return self.hidden(client, pool, username, purpose);
         };
         let refusal = match purpose {
@@ -179,7 +222,7 @@ impl UserPools {
                 ))
             }
             _ if user.email().is_none()
-                || user.attributes.get("email_verified").map(String::as_str) != Some("true") =>
+                || !user.email_verified() =>
             {
                 Some(PoolError::InvalidParameter(
                     "Cannot reset password for the user as there is no registered/verified email or phone_number"
@@ -252,7 +295,16 @@ impl UserPools {
             self.now(),
             Sessions::End,
         )?;
-        Ok(())
+        let user = self
+            .store
+            .find_user(&pool.id, &user.username)?
+            .ok_or(PoolError::UserNotFound)?;
+        self.post_confirmation(
+            Some(&client.id),
+            pool,
+            &user,
+            "PostConfirmation_ConfirmForgotPassword",
+        )
     }
 
     /// Sets the password an administrator-created user chose (and any attributes asked for);
@@ -390,5 +442,29 @@ impl UserPools {
                 false
             }
         })
+    }
+}
+
+/// Cognito's pattern for `UserPoolId` (`<region>_<letters and digits>`, 1 to 55 characters),
+/// quoted in its error.
+const POOL_ID_PATTERN: &str = "[\\w-]+_[0-9a-zA-Z]+";
+
+fn check_pool_id(pool_id: &str) -> Result<(), PoolError> {
+    let well_formed = pool_id.chars().count() <= 55
+        && pool_id.rsplit_once('_').is_some_and(|(region, id)| {
+            !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+                && !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(PoolError::InvalidParameter(format!(
+            "1 validation error detected: Value '{pool_id}' at 'userPoolId' failed to satisfy \
+             constraint: Member must satisfy regular expression pattern: {POOL_ID_PATTERN}"
+        )))
     }
 }

@@ -8,6 +8,7 @@ use crate::error::PoolError;
 use crate::hashing::constant_time_eq;
 use crate::model::{Client, CodePurpose, NewCode, Pool, User};
 use crate::outbox::{Message, mask};
+use crate::triggers::lifecycle::{CustomText, MessageSource};
 use serde::Serialize;
 
 /// `CodeDeliveryDetailsType`.
@@ -69,8 +70,20 @@ impl UserPools {
     /// request only so many codes an hour.
     pub fn send_code(&self, user: &User, purpose: CodePurpose) -> Result<Delivery, PoolError> {
         let code = self.issue_code(user, purpose)?;
+        let pool = self
+            .store
+            .pool(&user.pool_id)?
+            .ok_or_else(|| PoolError::pool_not_found(&user.pool_id))?;
+        let text = self.custom_text(
+            None,
+            &pool,
+            user,
+            &code.code,
+            MessageSource::of_resent(purpose),
+            None,
+        )?;
         self.store.put_code(user, &code)?;
-        Ok(self.deliver_code(user, &code))
+        Ok(self.deliver_code(user, &code, &text))
     }
 
     /// A fresh code for `user`, charged to its allowance of codes; not yet stored or sent.
@@ -90,13 +103,16 @@ impl UserPools {
         })
     }
 
-    /// "E-mails" a stored code: the outbox's log line and file.
-    pub fn deliver_code(&self, user: &User, code: &NewCode) -> Delivery {
+    /// "E-mails" a stored code: the outbox's log line and file, with the text a
+    /// `CustomMessage` function wrote for it, if any.
+    pub fn deliver_code(&self, user: &User, code: &NewCode, text: &CustomText) -> Delivery {
         self.outbox.send(&Message {
             user,
             purpose: code.purpose.as_str(),
             code: &code.code,
             now: self.now(),
+            subject: text.subject.as_deref(),
+            text: text.message.as_deref(),
         });
         delivery(user.email().unwrap_or_default())
     }

@@ -41,6 +41,9 @@ pub enum PoolError {
     AliasExists,
     #[error("A group with the name already exists.")]
     GroupExists,
+    /// An identity provider's name or identifier is taken in the pool.
+    #[error("{0}")]
+    DuplicateProvider(String),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -53,6 +56,16 @@ pub enum PoolError {
     InvalidOAuthFlow(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// A trigger function threw: "PreSignUp failed with error <message>.".
+    #[error("{0}")]
+    UserLambdaValidation(String),
+    /// A trigger could not be run (a timeout, an endpoint that cannot be reached or does
+    /// not know the function).
+    #[error("{0}")]
+    UnexpectedLambda(String),
+    /// A trigger answered with something that is not its event.
+    #[error("{0}")]
+    InvalidLambdaResponse(String),
     /// The pool's storage cannot take a write now (its disk is full or failing, the
     /// database is locked, or its file was deleted or replaced): HTTP 503, and the caller
     /// may retry. Not one of Cognito's modelled exceptions (it has none for this), but

@@ -3,6 +3,8 @@
 //! minting OAuth tokens. The hosted UI (`taskapi-hosted-ui`) is a front door of its own and
 //! calls these, never the AWS JSON actions; the rules are the same ones the actions apply.
 
+use crate::triggers::ClientData;
+use crate::triggers::claims::TokenSource;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -108,7 +110,7 @@ impl UserPools {
         password: &str,
     ) -> Result<PasswordStep, PoolError> {
         let (client, pool) = self.metered_client(client_id, Category::UserAuthentication)?;
-        let user = self.proven_user(&client, &pool, username, password)?;
+        let user = self.proven_user(&client, &pool, username, password, None)?;
         let step = self.step_after_password(&pool, &user)?;
         self.page_step(step, &client, &pool, user)
     }
@@ -157,9 +159,12 @@ impl UserPools {
         user: User,
     ) -> Result<PasswordStep, PoolError> {
         match step {
-            SignInStep::SignedIn => Ok(PasswordStep::SignedIn {
-                username: user.username,
-            }),
+            SignInStep::SignedIn => {
+                self.post_authentication(client, pool, &user)?;
+                Ok(PasswordStep::SignedIn {
+                    username: user.username,
+                })
+            }
             SignInStep::NewPassword => Ok(PasswordStep::NewPasswordRequired {
                 session: self.new_password_session(client, pool, &user)?,
             }),
@@ -182,12 +187,19 @@ impl UserPools {
         username: &str,
         password: &str,
     ) -> Result<bool, PoolError> {
-        let (_, pool) = self.metered_client(client_id, Category::UserCreation)?;
+        let (client, pool) = self.metered_client(client_id, Category::UserCreation)?;
         let mut attributes = BTreeMap::new();
         if !pool.config.email_is_username() {
             attributes.insert("email".to_owned(), username.to_owned());
         }
-        let (user, _) = self.register(&pool, username, Some(password.to_owned()), attributes)?;
+        let (user, _) = self.register(
+            &client,
+            &pool,
+            username,
+            Some(password.to_owned()),
+            attributes,
+            &ClientData::default(),
+        )?;
         Ok(user.status == UserStatus::Confirmed)
     }
 
@@ -325,6 +337,7 @@ impl UserPools {
                 scopes: grant.scopes,
                 nonce: grant.nonce,
             }),
+            TokenSource::HostedAuth,
         )?;
         Ok(OAuthTokens {
             id_token: grant.scopes.iter().any(|s| s == "openid").then_some(id),
@@ -351,7 +364,14 @@ impl UserPools {
         let openid = scopes
             .as_ref()
             .is_none_or(|s| s.iter().any(|s| s == "openid"));
-        let (id, access) = self.mint_tokens(&client, &pool, &user, &session, extras)?;
+        let (id, access) = self.mint_tokens(
+            &client,
+            &pool,
+            &user,
+            &session,
+            extras,
+            TokenSource::RefreshTokens,
+        )?;
         Ok(OAuthTokens {
             id_token: openid.then_some(id),
             access_token: access,

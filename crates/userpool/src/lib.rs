@@ -10,7 +10,8 @@
 //! (`identity`, `schema`, `password`, `srp`, `totp`, `hashing`), what both doors do to
 //! accounts (`accounts`), codes and their allowances (`codes`, `attempts`), the sign-in
 //! rules and the one decision of what follows a proven password (`signin`), sessions and
-//! tokens (`sessions`, `tokens`, `keys`), and the store. Its failures are one enum,
+//! tokens (`sessions`, `tokens`, `keys`), the Lambda triggers a pool configures
+//! (`triggers`, invoked through a port the server fills in), and the store. Its failures are one enum,
 //! [`PoolError`]. Two doors open onto it, each a crate of its own: the AWS JSON door
 //! (`taskapi-userpool-aws`: Cognito's actions, the codec, the endpoint, SigV4, the quota
 //! layer, the generated IAM credentials, Cognito's exception names) and the hosted UI
@@ -32,6 +33,7 @@ pub mod model;
 pub mod outbox;
 pub mod password;
 pub mod private;
+pub mod providers;
 pub mod quotas;
 pub mod random;
 pub mod schema;
@@ -41,6 +43,7 @@ pub mod srp;
 pub mod store;
 pub mod tokens;
 pub mod totp;
+pub mod triggers;
 pub mod users_csv;
 
 use std::collections::HashMap;
@@ -58,6 +61,7 @@ pub use crate::expiring::Expiring;
 pub use crate::hashing::HashingLimits;
 pub use crate::model::OAuthSettings;
 pub use crate::quotas::{Category, QuotaRate};
+pub use crate::triggers::{InvokeError, LambdaInvoker};
 pub use crate::users_csv::{UsersCsvError, write_users_csv};
 
 use crate::attempts::Attempts;
@@ -68,6 +72,7 @@ use crate::outbox::Outbox;
 use crate::quotas::Quotas;
 use crate::store::Store;
 use crate::tokens::PoolKeys;
+use crate::triggers::custom_auth::CustomChallenges;
 
 /// Where the user pool keeps its state and how it names itself.
 #[derive(Debug, Clone)]
@@ -108,6 +113,9 @@ pub struct Tuning {
     pub quotas: Vec<QuotaRate>,
     /// How much password hashing may run and wait at once.
     pub hashing: HashingLimits,
+    /// Where Lambda triggers are invoked (`--lambda-endpoint`); without it a pool that has
+    /// triggers fails each with an error naming the setting.
+    pub lambda: Option<Arc<dyn LambdaInvoker>>,
 }
 
 impl Default for Tuning {
@@ -121,6 +129,7 @@ impl Default for Tuning {
             codes: CodeLimits::default(),
             quotas: Vec::new(),
             hashing: HashingLimits::default(),
+            lambda: None,
         }
     }
 }
@@ -152,6 +161,8 @@ pub struct UserPools {
     /// some cheap calls beside, and no more. See [`UserPools::run_blocking`].
     blocking_permits: Arc<tokio::sync::Semaphore>,
     attempts: Attempts,
+    /// Custom-authentication sign-ins between their steps.
+    custom: CustomChallenges,
 }
 
 impl UserPools {
@@ -215,6 +226,7 @@ impl UserPools {
                 2 * tuning.hashing.workers + tuning.hashing.queue,
             )),
             attempts: Attempts::new(tuning.codes),
+            custom: CustomChallenges::default(),
             settings,
             tuning,
             store,

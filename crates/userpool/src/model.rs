@@ -86,7 +86,9 @@ pub struct PoolConfig {
 #[serde(rename_all = "PascalCase")]
 pub struct SchemaAttribute {
     pub name: String,
-    #[serde(default = "string_type")]
+    /// Empty when a request leaves it out: a standard attribute then keeps its own type,
+    /// and a custom one is refused, as Cognito does. Stored schemas always carry it.
+    #[serde(default)]
     pub attribute_data_type: String,
     #[serde(default)]
     pub developer_only_attribute: bool,
@@ -117,10 +119,6 @@ pub struct NumberBound {
     pub min_value: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_value: Option<String>,
-}
-
-fn string_type() -> String {
-    "String".into()
 }
 
 fn yes() -> bool {
@@ -371,6 +369,19 @@ impl User {
     pub fn email(&self) -> Option<&str> {
         self.attributes.get("email").map(String::as_str)
     }
+
+    /// Whether the e-mail address is verified: Cognito reads `email_verified` regardless of
+    /// case (`"True"` counts).
+    pub fn email_verified(&self) -> bool {
+        self.attributes
+            .get("email_verified")
+            .is_some_and(|v| is_true(v))
+    }
+}
+
+/// A boolean attribute's value as Cognito reads it: `true` in any case.
+pub fn is_true(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true")
 }
 
 #[derive(Debug, Clone)]
@@ -454,4 +465,29 @@ pub struct ResourceServer {
 pub struct ResourceServerScope {
     pub scope_name: String,
     pub scope_description: String,
+}
+
+/// An identity provider of a pool (`IdentityProviderType`): stored and described as it was
+/// given; the local pool federates no sign-ins through it.
+#[derive(Debug, Clone)]
+pub struct IdentityProvider {
+    pub pool_id: String,
+    pub name: String,
+    /// `SAML`, `Facebook`, `Google`, `LoginWithAmazon`, `SignInWithApple` or `OIDC`.
+    pub provider_type: String,
+    pub settings: ProviderSettings,
+    pub created: i64,
+    pub modified: i64,
+}
+
+/// What an identity provider was configured with, stored as JSON.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProviderSettings {
+    #[serde(default)]
+    pub provider_details: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attribute_mapping: BTreeMap<String, String>,
+    #[serde(default)]
+    pub idp_identifiers: Vec<String>,
 }

@@ -25,6 +25,9 @@ pub struct Message<'a> {
     pub purpose: &'a str,
     pub code: &'a str,
     pub now: i64,
+    /// The subject and text a `CustomMessage` trigger wrote, if the pool has one.
+    pub subject: Option<&'a str>,
+    pub text: Option<&'a str>,
 }
 
 impl Outbox {
@@ -49,7 +52,7 @@ impl Outbox {
         let time = OffsetDateTime::from_unix_timestamp(message.now)
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok());
-        let line = serde_json::json!({
+        let mut line = serde_json::json!({
             "time": time,
             "pool_id": message.user.pool_id,
             "username": message.user.username,
@@ -57,6 +60,13 @@ impl Outbox {
             "purpose": message.purpose,
             "code": message.code,
         });
+        if let Some(subject) = message.subject {
+            line["subject"] = serde_json::json!(subject);
+        }
+        if let Some(text) = message.text {
+            tracing::info!(target: "taskapi::outbox", "outbox: to={to} message={text}");
+            line["message"] = serde_json::json!(text);
+        }
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let written = OpenOptions::new()
             .create(true)

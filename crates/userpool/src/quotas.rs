@@ -86,7 +86,8 @@ categories! {
     ],
     UserPoolResourceRead = 20: [
         "DescribeUserPoolClient", "ListUserPoolClients", "DescribeUserPoolDomain",
-        "DescribeIdentityProvider", "ListIdentityProviders", "DescribeResourceServer",
+        "DescribeIdentityProvider", "ListIdentityProviders", "GetIdentityProviderByIdentifier",
+        "DescribeResourceServer",
         "ListResourceServers", "GetUICustomization",
     ],
     UserPoolResourceUpdate = 15: [

@@ -46,9 +46,24 @@ fn invalid(message: String) -> PoolError {
     PoolError::InvalidParameter(message)
 }
 
-/// Checks a CreateUserPool `Schema` and returns it in stored form (custom names without
-/// their `custom:` prefix, as requested).
-pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, PoolError> {
+/// Checks a CreateUserPool `Schema` and returns it in stored form: custom names without
+/// their `custom:` (or `dev:custom:`) prefix, and a standard attribute sent without
+/// `AttributeDataType` with its own.
+pub fn validate(mut schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, PoolError> {
+    for attribute in &mut schema {
+        let bare = bare_name(&attribute.name).to_owned();
+        attribute.name = bare;
+        if attribute.attribute_data_type.is_empty() {
+            if !STANDARD_ATTRIBUTES.contains(&attribute.name.as_str()) {
+                return Err(invalid(
+                    "Invalid AttributeDataType input, consider using the provided \
+                     AttributeDataType enum."
+                        .into(),
+                ));
+            }
+            attribute.attribute_data_type = standard_type(&attribute.name).to_owned();
+        }
+    }
     let mut seen = std::collections::BTreeSet::new();
     for attribute in &schema {
         let name = attribute.name.as_str();
@@ -75,15 +90,16 @@ pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, Po
                 DATA_TYPES.join(", ")
             )));
         }
-        if standard && data_type != standard_type(name) {
+        if standard && (data_type != standard_type(name) || attribute.developer_only_attribute) {
             return Err(invalid(format!(
-                "The type of the standard attribute {name} cannot be changed to {data_type}"
+                "You can not change AttributeDataType or set developerOnlyAttribute for \
+                 standard schema attribute {name}"
             )));
         }
         if !standard && attribute.required {
-            return Err(invalid(format!(
-                "Required custom attributes are not supported currently: {name}"
-            )));
+            return Err(invalid(
+                "Required custom attributes are not supported currently.".into(),
+            ));
         }
         if let Some(bounds) = &attribute.string_attribute_constraints {
             let min = parse_bound(name, "MinLength", bounds.min_length.as_deref())?.unwrap_or(0);
@@ -111,13 +127,37 @@ pub fn validate(schema: Vec<SchemaAttribute>) -> Result<Vec<SchemaAttribute>, Po
     Ok(schema)
 }
 
+/// A custom attribute's name without its `custom:` (or a developer-only attribute's
+/// `dev:custom:`) prefix, as the schema stores it.
+fn bare_name(name: &str) -> &str {
+    let name = name.strip_prefix("dev:").unwrap_or(name);
+    name.strip_prefix("custom:").unwrap_or(name)
+}
+
+/// The name a schema attribute is described by: `custom:<name>`, or `dev:custom:<name>`
+/// for a developer-only attribute, as Cognito names them.
+fn described_name(attribute: &SchemaAttribute) -> String {
+    let bare = bare_name(&attribute.name);
+    if attribute.developer_only_attribute {
+        format!("dev:custom:{bare}")
+    } else {
+        format!("custom:{bare}")
+    }
+}
+
 /// The declared custom attribute `custom:<name>` of a pool's schema, if there is one.
 fn custom<'a>(schema: &'a [SchemaAttribute], name: &str) -> Option<&'a SchemaAttribute> {
     let bare = name.strip_prefix("custom:")?;
     schema
         .iter()
         .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
-        .find(|a| a.name.trim_start_matches("custom:") == bare)
+        .find(|a| bare_name(&a.name) == bare)
+}
+
+/// Whether the pool's schema has an attribute of this name: a standard one, or a declared
+/// `custom:` one.
+pub fn exists(schema: &[SchemaAttribute], name: &str) -> bool {
+    STANDARD_ATTRIBUTES.contains(&name) || custom(schema, name).is_some()
 }
 
 /// Checks one attribute a caller writes against the pool's schema, as Cognito does: a
@@ -186,7 +226,7 @@ pub fn add_custom(
     let added: Vec<SchemaAttribute> = added
         .into_iter()
         .map(|a| SchemaAttribute {
-            name: a.name.trim_start_matches("custom:").to_owned(),
+            name: bare_name(&a.name).to_owned(),
             ..a
         })
         .collect();
@@ -199,8 +239,13 @@ pub fn add_custom(
     }
     for attribute in &added {
         let name = format!("custom:{}", attribute.name);
-        if STANDARD_ATTRIBUTES.contains(&attribute.name.as_str()) || custom(schema, &name).is_some()
-        {
+        if let Some(existing) = custom(schema, &name) {
+            return Err(invalid(format!(
+                "{name}: Existing attribute already has name {}.",
+                described_name(existing)
+            )));
+        }
+        if STANDARD_ATTRIBUTES.contains(&attribute.name.as_str()) {
             return Err(invalid(format!(
                 "Existing attribute already has name {name}."
             )));
@@ -244,9 +289,17 @@ pub fn describe(schema: &[SchemaAttribute]) -> Vec<SchemaAttribute> {
                 developer_only_attribute: false,
                 mutable: given.map_or(*name != "sub", |a| a.mutable),
                 required: *name == "sub" || given.is_some_and(|a| a.required),
-                string_attribute_constraints: (data_type == "String").then(|| StringBound {
-                    min_length: Some(if *name == "sub" { "1" } else { "0" }.into()),
-                    max_length: Some("2048".into()),
+                string_attribute_constraints: (data_type == "String").then(|| {
+                    let (min, max) = match *name {
+                        "sub" => ("1", "2048"),
+                        // A date, `YYYY-MM-DD`.
+                        "birthdate" => ("10", "10"),
+                        _ => ("0", "2048"),
+                    };
+                    StringBound {
+                        min_length: Some(min.into()),
+                        max_length: Some(max.into()),
+                    }
                 }),
                 number_attribute_constraints: (data_type == "Number").then(|| NumberBound {
                     min_value: Some("0".into()),
@@ -260,7 +313,7 @@ pub fn describe(schema: &[SchemaAttribute]) -> Vec<SchemaAttribute> {
             .iter()
             .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
             .map(|a| SchemaAttribute {
-                name: format!("custom:{}", a.name.trim_start_matches("custom:")),
+                name: described_name(a),
                 ..a.clone()
             }),
     );
@@ -299,7 +352,7 @@ pub fn csv_header(schema: &[SchemaAttribute]) -> Vec<String> {
             schema
                 .iter()
                 .filter(|a| !STANDARD_ATTRIBUTES.contains(&a.name.as_str()))
-                .map(|a| format!("custom:{}", a.name.trim_start_matches("custom:"))),
+                .map(|a| format!("custom:{}", bare_name(&a.name))),
         )
         .chain([
             "cognito:mfa_enabled".to_owned(),

@@ -5,10 +5,12 @@
 use crate::UserPools;
 use crate::error::{KeyError, PoolError, PoolStoreError};
 use crate::model::{Client, Pool, Session, User};
-use crate::tokens::{self, AccessClaims, Grant, OAuthExtras};
+use crate::tokens::{self, ADMIN_SCOPE, AccessClaims, Grant, OAuthExtras};
+use crate::triggers::claims::TokenSource;
 
 impl UserPools {
-    /// The ID token and the access token of a session, with its OAuth scopes if any.
+    /// The ID token and the access token of a session, with its OAuth scopes if any, as
+    /// the pool's pre token generation function (if any) changes them.
     pub fn mint_tokens(
         &self,
         client: &Client,
@@ -16,6 +18,7 @@ impl UserPools {
         user: &User,
         session: &Session,
         oauth: Option<OAuthExtras<'_>>,
+        source: TokenSource,
     ) -> Result<(String, String), PoolError> {
         let keys = self
             .pool_keys(&pool.id)
@@ -26,6 +29,8 @@ impl UserPools {
             .into_iter()
             .map(|g| g.name)
             .collect();
+        let scopes = oauth.map_or_else(|| vec![ADMIN_SCOPE.to_owned()], |o| o.scopes.to_vec());
+        let changes = self.token_changes(client, pool, user, &groups, &scopes, source)?;
         let issuer = self.issuer(&pool.id);
         Ok(tokens::mint(
             &keys,
@@ -37,6 +42,7 @@ impl UserPools {
                 session,
                 now: self.now(),
                 oauth,
+                changes: &changes,
             },
         )?)
     }

@@ -6,6 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value};
 
 use crate::UserPools;
 use crate::attempts::lockout;
@@ -58,8 +59,14 @@ impl UserPools {
         pool: &Pool,
         name: &str,
         password: &str,
+        validation: Option<&Map<String, Value>>,
     ) -> Result<User, PoolError> {
         let Some(found) = self.store.find_user(&pool.id, name)? else {
+            if let Some(migrated) =
+                self.migrate_on_sign_in(client, pool, name, password, validation)?
+            {
+                return Ok(migrated);
+            }
             return Err(self.unknown_user_sign_in(client, pool, name, password)?);
         };
         let _turn = self.attempts.turn(&pool.id, &found.username);
@@ -71,6 +78,7 @@ impl UserPools {
         if user.locked_until >= self.now() {
             return Err(attempts_exceeded());
         }
+        self.pre_authentication(client, pool, &user, validation)?;
         self.check_password(pool, &user, password)?;
         Ok(user)
     }

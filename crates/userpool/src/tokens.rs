@@ -12,6 +12,7 @@ use crate::error::{KeyError, PoolError, PoolStoreError};
 use crate::keys::SigningKey;
 use crate::model::{Client, Session, User};
 use crate::random;
+use crate::triggers::claims::TokenChanges;
 
 /// A pool's two keys: Cognito signs ID and access tokens with different keys.
 pub struct PoolKeys {
@@ -29,6 +30,8 @@ pub struct Grant<'a> {
     pub now: i64,
     /// Set for a sign-in through the hosted UI: the tokens carry its OAuth scopes.
     pub oauth: Option<OAuthExtras<'a>>,
+    /// What the pool's pre token generation function changes (nothing without one).
+    pub changes: &'a TokenChanges,
 }
 
 /// What an OAuth sign-in adds to its tokens.
@@ -60,7 +63,7 @@ pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), Pool
     }
     for (name, value) in &user.attributes {
         let claim = if BOOLEAN_ATTRIBUTES.contains(&name.as_str()) {
-            json!(value == "true")
+            json!(crate::model::is_true(value))
         } else {
             json!(value)
         };
@@ -99,6 +102,8 @@ pub fn mint(keys: &PoolKeys, grant: &Grant<'_>) -> Result<(String, String), Pool
     if grant.oauth.is_some() {
         access.insert("version".into(), json!(2));
     }
+    grant.changes.apply_to_access(&mut access);
+    grant.changes.apply_to_id(&mut id);
     let access = sign(&keys.access, &access)?;
 
     // A hosted-UI ID token binds its access token (`at_hash`, OIDC Core 3.1.3.6) and the

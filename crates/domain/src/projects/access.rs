@@ -34,6 +34,8 @@ pub enum Action {
     Delete,
     /// Change another member's role or remove them; invite, list and revoke invitations.
     ManageMembers,
+    /// Add, list, read and delete the project's webhooks (they receive all its events).
+    ManageWebhooks,
 }
 
 impl Role {
@@ -46,7 +48,9 @@ impl Role {
         match action {
             Action::Read => true,
             Action::EditTasks => matches!(self, Role::Owner | Role::Editor),
-            Action::Rename | Action::Delete | Action::ManageMembers => self == Role::Owner,
+            Action::Rename | Action::Delete | Action::ManageMembers | Action::ManageWebhooks => {
+                self == Role::Owner
+            }
         }
     }
 
@@ -91,6 +95,7 @@ mod tests {
             (Rename, [true, false, false]),
             (Delete, [true, false, false]),
             (ManageMembers, [true, false, false]),
+            (ManageWebhooks, [true, false, false]),
         ];
         for (action, allowed) in table {
             for (role, allowed) in Role::ALL.into_iter().zip(allowed) {

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     Created, IdempotentCreate, ListQuery, Page, PageKey, Sort, Status, StoreError, Task, TaskId,
-    TaskStore, TaskUpdate, Timestamp,
+    TaskStore, TaskUpdate, Timestamp, WebhookStore,
 };
 
 /// The most members a project has. It bounds what one request reads or writes for a
@@ -149,7 +149,7 @@ pub trait ProjectStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
-/// Everything the API stores: personal tasks and projects, in one table.
-pub trait Store: TaskStore + ProjectStore {}
+/// Everything the API stores: personal tasks, projects and webhook endpoints, in one table.
+pub trait Store: TaskStore + ProjectStore + WebhookStore {}
 
-impl<T: TaskStore + ProjectStore> Store for T {}
+impl<T: TaskStore + ProjectStore + WebhookStore> Store for T {}

@@ -13,6 +13,7 @@ pub(crate) mod project_tasks;
 pub(crate) mod projects;
 pub(crate) mod tasks;
 pub(crate) mod upcoming;
+pub(crate) mod webhooks;
 
 /// Every route of the REST API, with the state applied. Entry points add the service
 /// layers (CORS, request ids, tracing) with [`crate::with_service_layers`], after merging
@@ -25,6 +26,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(project_tasks::router())
         .merge(invitations::router())
         .merge(admin::router())
+        .merge(webhooks::router())
         .route("/healthz", get(meta::healthz))
         .route("/readyz", get(meta::readyz))
         .route("/openapi.json", get(meta::openapi_json))

@@ -8,7 +8,7 @@ use http::request::Parts;
 use serde::Deserialize;
 use taskapi_domain::{
     InvitationId, Limit, ListQuery, PageScope, ProjectId, Sort, Status, TaskFilter, TaskId,
-    ValidationError, parse_instant,
+    ValidationError, WebhookId, parse_instant,
 };
 use utoipa::IntoParams;
 
@@ -286,5 +286,43 @@ impl ProjectListParams {
             next_token: params.next_token,
         };
         Ok((list, params.assignee))
+    }
+}
+
+/// The `{webhookId}` of a route, parsed.
+#[derive(Debug, IntoParams)]
+#[into_params(names("webhookId"), parameter_in = Path)]
+pub struct WebhookPath(
+    /// A webhook id, as `POST /webhooks` returned it
+    #[param(value_type = String, pattern = "^[A-Za-z0-9_-]{1,64}$", min_length = 1, max_length = 64)]
+    pub WebhookId,
+);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "webhookId").await?;
+        Ok(Self(WebhookId::parse(&raw)?))
+    }
+}
+
+/// The query string of `GET /webhooks`: the caller's own endpoints, or a project's.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookListParams {
+    /// A project the caller owns: its endpoints instead of the caller's own.
+    #[param(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    project_id: Option<String>,
+}
+
+impl WebhookListParams {
+    pub fn parse(raw: Option<&str>) -> Result<Option<ProjectId>, ApiError> {
+        let params: Self = parse_query(raw)?;
+        Ok(params
+            .project_id
+            .as_deref()
+            .map(ProjectId::parse)
+            .transpose()?)
     }
 }

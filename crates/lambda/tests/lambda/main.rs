@@ -8,4 +8,5 @@ mod idempotency;
 mod planning;
 mod projects;
 mod routes;
+mod webhooks;
 mod xray;

@@ -92,3 +92,8 @@ mod transfer_on_dynalite {
 mod transfer_on_moto {
     taskapi_store_conformance::transfer_tests!(super::on_moto);
 }
+
+/// An endpoint and its pointer are written in a transaction, which dynalite lacks.
+mod webhooks_on_moto {
+    taskapi_store_conformance::webhook_tests!(super::on_moto);
+}

@@ -13,6 +13,7 @@ use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
 use taskapi_userpool::error::PoolError;
 use taskapi_userpool::model::{CodePurpose, Pool, User, UserStatus};
 use taskapi_userpool::password::{self, Setter};
+use taskapi_userpool::schema;
 use taskapi_userpool::store::Sessions;
 
 #[derive(Deserialize)]
@@ -142,9 +143,8 @@ impl AwsDoor {
                     "Invalid email address format.".into(),
                 ));
             }
-            let marked_verified = editor == Editor::Admin
-                && user.attributes.get("email_verified").map(String::as_str) == Some("true")
-                && old_email.is_some();
+            let marked_verified =
+                editor == Editor::Admin && user.email_verified() && old_email.is_some();
             if !marked_verified {
                 user.attributes
                     .insert("email_verified".into(), "false".into());
@@ -158,7 +158,7 @@ impl AwsDoor {
             }
         }
         self.save_user(&mut user)?;
-        let unverified = user.attributes.get("email_verified").map(String::as_str) != Some("true");
+        let unverified = !user.email_verified();
         let mut sent = Vec::new();
         if email_changed
             && unverified
@@ -228,6 +228,17 @@ impl AwsDoor {
         mut user: User,
         names: &[String],
     ) -> Result<Empty, PoolError> {
+        // Every name outside the schema is listed, each on a line, as Cognito lists them.
+        let unknown: String = names
+            .iter()
+            .filter(|name| !schema::exists(&pool.config.schema, name))
+            .map(|name| format!("user.{name}: Attribute does not exist in the schema.\n"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(PoolError::InvalidParameter(format!(
+                "Invalid user attributes: {unknown}"
+            )));
+        }
         for name in names {
             if name == "sub" || (name == "email" && pool.config.email_is_username()) {
                 return Err(PoolError::InvalidParameter(format!(

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::shapes::{AttributeType, Empty, MfaSettings, UserType, attribute_list};
-use super::{Attribute, alias_email, attributes, new_identity, page};
+use super::{Attribute, Metadata, alias_email, attributes, client_data, new_identity, page};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::PoolError;
 use taskapi_userpool::model::{User, UserStatus};
@@ -14,6 +14,7 @@ use taskapi_userpool::outbox::Message;
 use taskapi_userpool::password::{self, Setter};
 use taskapi_userpool::schema::csv_header;
 use taskapi_userpool::store::Sessions;
+use taskapi_userpool::triggers::lifecycle::MessageSource;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -23,6 +24,8 @@ pub(super) struct AdminCreateUser {
     user_attributes: Option<Vec<Attribute>>,
     temporary_password: Option<String>,
     message_action: Option<String>,
+    client_metadata: Option<Metadata>,
+    validation_data: Option<Vec<Attribute>>,
 }
 
 #[derive(Deserialize)]
@@ -129,6 +132,19 @@ impl AwsDoor {
                     "User account already exists".into(),
                 ));
             }
+            // PreSignUp may refuse (nothing is stored); an administrator's user keeps its
+            // temporary password whatever the function says of confirmation.
+            let verdict = self.pre_sign_up(
+                None,
+                &pool,
+                &username,
+                &attrs,
+                "PreSignUp_AdminCreateUser",
+                &client_data(req.client_metadata, req.validation_data),
+            )?;
+            if verdict.verify_email {
+                attrs.insert("email_verified".into(), "true".into());
+            }
             let user = User::new(
                 &pool.id,
                 username,
@@ -149,11 +165,21 @@ impl AwsDoor {
             user
         };
         if action != Some("SUPPRESS") && user.email().is_some() {
+            let text = self.custom_text(
+                None,
+                &pool,
+                &user,
+                &temporary,
+                MessageSource::AdminCreateUser,
+                None,
+            )?;
             self.outbox().send(&Message {
                 user: &user,
                 purpose: "invitation",
                 code: &temporary,
                 now,
+                subject: text.subject.as_deref(),
+                text: text.message.as_deref(),
             });
         }
         Ok(UserResponse {
@@ -162,7 +188,7 @@ impl AwsDoor {
     }
 
     pub(super) fn admin_confirm_sign_up(&self, req: AdminUser) -> Result<Empty, PoolError> {
-        let (_, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
+        let (pool, mut user) = self.admin_user(&req.user_pool_id, &req.username)?;
         if user.status != UserStatus::Unconfirmed {
             return Err(PoolError::NotAuthorized(format!(
                 "User cannot be confirmed. Current status is {}",
@@ -171,6 +197,7 @@ impl AwsDoor {
         }
         user.status = UserStatus::Confirmed;
         self.save_user(&mut user)?;
+        self.post_confirmation(None, &pool, &user, "PostConfirmation_ConfirmSignUp")?;
         Ok(Empty {})
     }
 

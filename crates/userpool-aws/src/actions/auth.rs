@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::shapes::{
     AttributeType, AuthResponse, AuthenticationResult, Empty, MfaSettings, attribute_list,
 };
-use super::{Params, check_secret_hash, param, required_param};
+use super::{Metadata, Params, check_secret_hash, param, required_param};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::{PoolError, PoolStoreError};
 use taskapi_userpool::model::{Client, Pool, Session, User};
@@ -18,6 +18,8 @@ use taskapi_userpool::signin::{
 };
 use taskapi_userpool::store::Sessions;
 use taskapi_userpool::tokens::{self, ADMIN_SCOPE, OAuthExtras};
+use taskapi_userpool::triggers::claims::TokenSource;
+use taskapi_userpool::triggers::custom_auth::{CUSTOM_CHALLENGE, CustomStep};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -26,6 +28,7 @@ pub(super) struct InitiateAuth {
     client_id: String,
     #[serde(default)]
     auth_parameters: Params,
+    client_metadata: Option<Metadata>,
 }
 
 /// AdminInitiateAuth: InitiateAuth plus the pool id.
@@ -45,6 +48,7 @@ pub(super) struct RespondToAuthChallenge {
     session: Option<String>,
     #[serde(default)]
     challenge_responses: Params,
+    client_metadata: Option<Metadata>,
 }
 
 /// AdminRespondToAuthChallenge: RespondToAuthChallenge plus the pool id.
@@ -107,6 +111,8 @@ pub(super) struct SignIn<'a> {
     pub client: &'a Client,
     pub pool: &'a Pool,
     pub params: &'a Params,
+    /// `ClientMetadata`: the trigger functions' `validationData`.
+    pub metadata: Option<&'a Metadata>,
 }
 
 impl<'a> SignIn<'a> {
@@ -134,6 +140,7 @@ impl AwsDoor {
             client: &client,
             pool: &pool,
             params: &req.auth_parameters,
+            metadata: req.client_metadata.as_ref(),
         };
         match flow {
             "USER_PASSWORD_AUTH" => {
@@ -143,9 +150,13 @@ impl AwsDoor {
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 self.shared_flow(flow, sign_in)
             }
-            "CUSTOM_AUTH" | "USER_AUTH" => Err(PoolError::InvalidParameter(format!(
-                "{flow} is not supported by the local user pool; use USER_SRP_AUTH or \
-                 USER_PASSWORD_AUTH"
+            "CUSTOM_AUTH" => {
+                require_flow(&client, flow)?;
+                self.custom_auth(sign_in)
+            }
+            "USER_AUTH" => Err(PoolError::InvalidParameter(format!(
+                "{flow} is not supported by the local user pool; use USER_SRP_AUTH, \
+                 USER_PASSWORD_AUTH or CUSTOM_AUTH"
             ))),
             "ADMIN_NO_SRP_AUTH" | "ADMIN_USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(
                 format!("Initiate Auth method not supported: {flow}"),
@@ -169,6 +180,7 @@ impl AwsDoor {
             client: &client,
             pool: &pool,
             params: &req.inner.auth_parameters,
+            metadata: req.inner.client_metadata.as_ref(),
         };
         match flow {
             "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
@@ -178,9 +190,13 @@ impl AwsDoor {
             "USER_SRP_AUTH" | "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
                 self.shared_flow(flow, sign_in)
             }
-            "CUSTOM_AUTH" | "USER_AUTH" | "USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(
-                format!("Initiate Auth method not supported: {flow}"),
-            )),
+            "CUSTOM_AUTH" => {
+                require_flow(&client, flow)?;
+                self.custom_auth(sign_in)
+            }
+            "USER_AUTH" | "USER_PASSWORD_AUTH" => Err(PoolError::InvalidParameter(format!(
+                "Initiate Auth method not supported: {flow}"
+            ))),
             other => Err(PoolError::InvalidParameter(format!(
                 "1 validation error detected: Value '{other}' at 'authFlow' failed to satisfy \
                  constraint: Member must satisfy enum value set: [USER_SRP_AUTH, \
@@ -225,10 +241,49 @@ impl AwsDoor {
         }
     }
 
+    /// `CUSTOM_AUTH`: the pool's challenge functions decide; the first step may already
+    /// sign the user in.
+    fn custom_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
+        let SignIn { client, pool, .. } = sign_in;
+        let name = required_param(sign_in.params, "USERNAME")?;
+        check_secret_hash(client, name, param(sign_in.params, "SECRET_HASH"))?;
+        let step = self.start_custom_auth(client, pool, name, sign_in.metadata)?;
+        self.render_custom(step, client, pool)
+    }
+
+    /// A custom-authentication step as this door answers it: a `CUSTOM_CHALLENGE` with its
+    /// public parameters, or the user's factors and tokens.
+    fn render_custom(
+        &self,
+        step: CustomStep,
+        client: &Client,
+        pool: &Pool,
+    ) -> Result<AuthResponse, PoolError> {
+        match step {
+            CustomStep::SignedIn(user) => {
+                self.render_step(factor_step(pool, &user), client, pool, &user)
+            }
+            CustomStep::Challenge {
+                session,
+                parameters,
+            } => {
+                let parameters = parameters
+                    .into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
+                    .collect::<BTreeMap<String, String>>();
+                Ok(AuthResponse::challenge(
+                    CUSTOM_CHALLENGE,
+                    Some(session),
+                    parameters,
+                ))
+            }
+        }
+    }
+
     fn password_auth(&self, sign_in: SignIn<'_>) -> Result<AuthResponse, PoolError> {
         let SignIn { client, pool, .. } = sign_in;
         let (name, password) = sign_in.username_and("PASSWORD")?;
-        let user = self.proven_user(client, pool, name, password)?;
+        let user = self.proven_user(client, pool, name, password, sign_in.metadata)?;
         // Only someone who knows the password learns the account's state; Cognito says
         // UserNotConfirmed only once the password is right, too.
         let step = self.step_after_password(pool, &user)?;
@@ -303,6 +358,7 @@ impl AwsDoor {
         pool: &Pool,
         user: &User,
     ) -> Result<AuthResponse, PoolError> {
+        self.post_authentication(client, pool, user)?;
         let now = self.now();
         let session = Session {
             origin_jti: taskapi_userpool::random::uuid(),
@@ -316,7 +372,14 @@ impl AwsDoor {
         let refresh = tokens::new_refresh_token();
         self.store()
             .insert_session(&session, &tokens::refresh_digest(&refresh))?;
-        let minted = self.mint_tokens(client, pool, user, &session, None)?;
+        let minted = self.mint_tokens(
+            client,
+            pool,
+            user,
+            &session,
+            None,
+            TokenSource::Authentication,
+        )?;
         let mut result = AuthenticationResult::new(client, minted);
         result.refresh_token = Some(refresh);
         Ok(AuthResponse::tokens(result))
@@ -336,7 +399,14 @@ impl AwsDoor {
             scopes,
             nonce: None,
         });
-        let minted = self.mint_tokens(client, pool, user, session, oauth)?;
+        let minted = self.mint_tokens(
+            client,
+            pool,
+            user,
+            session,
+            oauth,
+            TokenSource::RefreshTokens,
+        )?;
         Ok(AuthenticationResult::new(client, minted))
     }
 
@@ -345,6 +415,7 @@ impl AwsDoor {
             client,
             pool,
             params,
+            ..
         } = sign_in;
         let token = required_param(params, "REFRESH_TOKEN")?;
         let session = self.refresh_session(client, pool, token)?;
@@ -398,6 +469,17 @@ impl AwsDoor {
                 same_user(self.store().find_user(&pool.id, name)?, &user)?;
                 self.redeem_sign_in_totp(&user, code)?;
                 self.sign_in(client, pool, &user)
+            }
+            CUSTOM_CHALLENGE => {
+                let answer = required_param(responses, "ANSWER")?;
+                let step = self.answer_custom_challenge(
+                    client,
+                    pool,
+                    session,
+                    answer,
+                    req.client_metadata.as_ref(),
+                )?;
+                self.render_custom(step, client, pool)
             }
             MFA_SETUP => {
                 let user = self.answer_challenge(MFA_SETUP_VERIFIED, client, pool, session)?;

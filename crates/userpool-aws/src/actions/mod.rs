@@ -10,6 +10,7 @@ mod groups;
 mod mfa;
 mod oauth_settings;
 mod pools;
+mod providers;
 mod shapes;
 mod signup;
 mod srp;
@@ -32,6 +33,7 @@ use taskapi_userpool::identity::{
     Attribute, alias_email, attributes, check_total, is_email, new_identity,
 };
 use taskapi_userpool::model::{Client, CodePurpose};
+use taskapi_userpool::triggers::ClientData;
 
 impl AwsDoor {
     /// Runs one Cognito action on its JSON request. Synchronous on purpose: it hashes
@@ -84,7 +86,7 @@ impl AwsDoor {
         match action {
             "CreateUserPool" => call(body, |r| self.create_user_pool(r, signed_region)),
             "DescribeUserPool" => call(body, |r| self.describe_user_pool(r)),
-            "ListUserPools" => call(body, |r| self.list_user_pools(r)),
+            "ListUserPools" => call(body, |r| self.list_user_pools(r, signed_region)),
             "CreateUserPoolClient" => call(body, |r| self.create_user_pool_client(r)),
             "DescribeUserPoolClient" => call(body, |r| self.describe_user_pool_client(r)),
             "ListUserPoolClients" => call(body, |r| self.list_user_pool_clients(r)),
@@ -152,6 +154,14 @@ impl AwsDoor {
             "ListResourceServers" => call(body, |r| self.list_resource_servers(r)),
             "UpdateResourceServer" => call(body, |r| self.update_resource_server(r)),
             "DeleteResourceServer" => call(body, |r| self.delete_resource_server(r)),
+            "CreateIdentityProvider" => call(body, |r| self.create_identity_provider(r)),
+            "DescribeIdentityProvider" => call(body, |r| self.describe_identity_provider(r)),
+            "GetIdentityProviderByIdentifier" => {
+                call(body, |r| self.get_identity_provider_by_identifier(r))
+            }
+            "UpdateIdentityProvider" => call(body, |r| self.update_identity_provider(r)),
+            "DeleteIdentityProvider" => call(body, |r| self.delete_identity_provider(r)),
+            "ListIdentityProviders" => call(body, |r| self.list_identity_providers(r)),
             other => Err(PoolError::UnknownOperation(format!(
                 "The local user pool does not implement {other}"
             ))),
@@ -242,4 +252,20 @@ fn page<T>(
     let chosen: Vec<T> = items.into_iter().skip(start).take(limit).collect();
     let next = (start + limit < total).then(|| (start + limit).to_string());
     Ok((chosen, next))
+}
+
+/// `ClientMetadata`: a map of strings the trigger functions get.
+type Metadata = serde_json::Map<String, Value>;
+
+/// What a request hands the trigger functions: its `ClientMetadata`, and `ValidationData`
+/// (a list of name-value pairs) as the map the functions get.
+fn client_data(metadata: Option<Metadata>, validation: Option<Vec<Attribute>>) -> ClientData {
+    ClientData {
+        metadata,
+        validation: validation.map(|list| {
+            list.into_iter()
+                .map(|a| (a.name, Value::from(a.value.unwrap_or_default())))
+                .collect()
+        }),
+    }
 }

@@ -2,7 +2,7 @@
 //! App clients are in `clients.rs`, groups in `groups.rs`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::page;
 use super::shapes::{Echo, Empty};
@@ -12,6 +12,7 @@ use taskapi_userpool::model::{
     MfaConfiguration, PasswordPolicy, Pool, PoolConfig, SchemaAttribute,
 };
 use taskapi_userpool::schema;
+use taskapi_userpool::triggers::lambda_config;
 
 /// CreateUserPool members kept verbatim and returned by DescribeUserPool.
 const POOL_ECHO: [&str; 12] = [
@@ -107,6 +108,9 @@ pub(super) struct UserPoolType {
     mfa_configuration: MfaConfiguration,
     schema_attributes: Vec<SchemaAttribute>,
     estimated_number_of_users: usize,
+    /// The prefix of the pool's domain, once it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<String>,
     creation_date: i64,
     last_modified_date: i64,
     #[serde(flatten)]
@@ -178,6 +182,7 @@ impl AwsDoor {
                     .into(),
             ));
         }
+        check_lambda_config(&req.rest)?;
         let echo = POOL_ECHO
             .iter()
             .filter_map(|k| req.rest.get(*k).map(|v| ((*k).to_owned(), v.clone())))
@@ -208,6 +213,7 @@ impl AwsDoor {
     /// UpdateUserPool: the members given replace the pool's; the others are kept.
     pub(super) fn update_user_pool(&self, req: UpdateUserPool) -> Result<Empty, PoolError> {
         let mut pool = self.pool(&req.user_pool_id)?;
+        check_lambda_config(&req.rest)?;
         let config = &mut pool.config;
         if let Some(policy) = req.policies.and_then(|p| p.password_policy) {
             check_minimum_length(&policy)?;
@@ -270,11 +276,19 @@ impl AwsDoor {
         })
     }
 
+    /// ListUserPools: the pools of the region the request is signed for, as each region
+    /// of Cognito is a service of its own (all pools for an unsigned, in-process call).
     pub(super) fn list_user_pools(
         &self,
         req: ListUserPools,
+        signed_region: Option<&str>,
     ) -> Result<ListUserPoolsResponse, PoolError> {
-        let pools = self.store().pools()?;
+        let pools: Vec<Pool> = self
+            .store()
+            .pools()?
+            .into_iter()
+            .filter(|p| signed_region.is_none_or(|region| region_of(&p.id) == region))
+            .collect();
         let (pools, next_token) =
             page(pools, req.next_token.as_deref(), Some(req.max_results), 60)?;
         Ok(ListUserPoolsResponse {
@@ -292,8 +306,14 @@ impl AwsDoor {
     }
 
     fn pool_type(&self, pool: &Pool) -> Result<UserPoolType, PoolError> {
-        let region = pool.id.split_once('_').map_or("us-east-1", |(r, _)| r);
+        let region = region_of(&pool.id);
         let config = &pool.config;
+        // What Cognito reports for a pool created without them.
+        let mut echo = config.echo.clone();
+        echo.entry("EmailConfiguration".into())
+            .or_insert_with(|| json!({ "EmailSendingAccount": "COGNITO_DEFAULT" }));
+        echo.entry("VerificationMessageTemplate".into())
+            .or_insert_with(|| json!({ "DefaultEmailOption": "CONFIRM_WITH_CODE" }));
         Ok(UserPoolType {
             id: pool.id.clone(),
             name: pool.name.clone(),
@@ -316,9 +336,10 @@ impl AwsDoor {
             mfa_configuration: config.mfa_configuration,
             schema_attributes: schema::describe(&config.schema),
             estimated_number_of_users: self.store().users(&pool.id)?.len(),
+            domain: self.store().domain_of_pool(&pool.id)?,
             creation_date: pool.created,
             last_modified_date: pool.modified,
-            echo: config.echo.clone(),
+            echo,
         })
     }
 }
@@ -333,4 +354,19 @@ fn check_minimum_length(policy: &PasswordPolicy) -> Result<(), PoolError> {
                 .into(),
         ))
     }
+}
+
+/// A `LambdaConfig`, if given, checked as Cognito checks it (function ARNs, `LambdaVersion`).
+fn check_lambda_config(members: &Map<String, Value>) -> Result<(), PoolError> {
+    match members.get("LambdaConfig") {
+        Some(config) => lambda_config::validate(config),
+        None => Ok(()),
+    }
+}
+
+/// The region a pool id names (`us-east-1_AbC123` → `us-east-1`).
+fn region_of(pool_id: &str) -> &str {
+    pool_id
+        .split_once('_')
+        .map_or("us-east-1", |(region, _)| region)
 }

@@ -132,7 +132,7 @@ pub(super) struct AuthResponse {
     pub challenge_name: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
-    pub challenge_parameters: BTreeMap<&'static str, String>,
+    pub challenge_parameters: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication_result: Option<AuthenticationResult>,
 }
@@ -147,15 +147,17 @@ impl AuthResponse {
         }
     }
 
-    pub fn challenge(
+    /// A challenge; its parameters' names are Cognito's own (`USER_ID_FOR_SRP`, ...) or,
+    /// for a custom challenge, what the pool's function chose.
+    pub fn challenge<K: Into<String>>(
         name: &'static str,
         session: Option<String>,
-        parameters: BTreeMap<&'static str, String>,
+        parameters: BTreeMap<K, String>,
     ) -> Self {
         Self {
             challenge_name: Some(name),
             session,
-            challenge_parameters: parameters,
+            challenge_parameters: parameters.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             authentication_result: None,
         }
     }

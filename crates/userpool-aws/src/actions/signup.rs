@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::shapes::Empty;
 use taskapi_userpool::codes::{CodeDeliveryDetails, Delivery};
 
-use super::{Attribute, attributes, check_secret_hash};
+use super::{Attribute, Metadata, attributes, check_secret_hash, client_data};
 use crate::door::AwsDoor;
 use taskapi_userpool::error::PoolError;
-use taskapi_userpool::model::{Client, CodePurpose, Pool};
+use taskapi_userpool::model::{Client, CodePurpose, Pool, UserStatus};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -18,6 +18,8 @@ pub(super) struct SignUp {
     username: String,
     password: Option<String>,
     user_attributes: Option<Vec<Attribute>>,
+    validation_data: Option<Vec<Attribute>>,
+    client_metadata: Option<Metadata>,
 }
 
 #[derive(Deserialize)]
@@ -59,13 +61,14 @@ pub(super) struct SignUpResponse {
 
 impl AwsDoor {
     pub(super) fn sign_up(&self, req: SignUp) -> Result<SignUpResponse, PoolError> {
-        let (_, pool) =
+        let (client, pool) =
             self.signed_client(&req.client_id, &req.username, req.secret_hash.as_deref())?;
         let attrs = attributes(&pool, req.user_attributes)?;
+        let data = client_data(req.client_metadata, req.validation_data);
         let (user, code_delivery_details) =
-            self.register(&pool, &req.username, req.password, attrs)?;
+            self.register(&client, &pool, &req.username, req.password, attrs, &data)?;
         Ok(SignUpResponse {
-            user_confirmed: false,
+            user_confirmed: user.status == UserStatus::Confirmed,
             user_sub: user.sub().to_owned(),
             code_delivery_details,
         })

@@ -53,6 +53,7 @@ impl AwsDoor {
             if user.status == UserStatus::Unconfirmed {
                 return Err(PoolError::UserNotConfirmed);
             }
+            self.pre_authentication(client, pool, user, sign_in.metadata)?;
         }
         let (salt, verifier) = match user.as_ref().and_then(stored_verifier) {
             Some(pair) => pair,

@@ -18,6 +18,7 @@ mod codes;
 mod groups;
 mod oauth_state;
 mod pools;
+mod providers;
 mod query;
 mod sessions;
 mod users;
@@ -32,14 +33,14 @@ use crate::error::PoolOpenError;
 
 /// Bumped whenever the schema changes; a file from a newer taskapi is refused, not rewritten.
 /// Older files are brought up to date by [`MIGRATIONS`].
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// WAL pages after which a commit checkpoints (SQLite's own automatic checkpoint, which
 /// the WAL hook below replaces, uses the same threshold).
 const CHECKPOINT_PAGES: i32 = 1000;
 
 /// `MIGRATIONS[i]` takes a file from version `i + 1` to `i + 2`.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     "
 ALTER TABLE challenges ADD COLUMN kind TEXT NOT NULL DEFAULT 'NEW_PASSWORD_REQUIRED';
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
@@ -60,6 +61,7 @@ CREATE INDEX srp_blocks_expiry ON srp_blocks (expires_at);
     "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;",
     // SRP exchanges moved to memory (`AwsDoor::srp_blocks`).
     "DROP TABLE srp_blocks;",
+    providers::MIGRATION,
 ];
 
 const SCHEMA: &str = "
