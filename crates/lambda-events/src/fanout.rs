@@ -4,7 +4,7 @@
 //! read now (so a removed member stops hearing at once), and the user a member event is
 //! about (they hear of their own joining and leaving).
 //!
-//! Records are handled in stream order ([`each_record`]); one that cannot be delivered for
+//! Records are handled in stream order ([`each_change`]); one that cannot be delivered for
 //! a reason that may pass (DynamoDB or the Management API throttled or down) is handed
 //! back for a retry. A retried record may reach some sockets twice: the event's `id` is
 //! the stream record's, so a client tells a repeat from a new event.
@@ -14,12 +14,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 use taskapi_domain::{Audience, Change};
-use taskapi_store_dynamodb::{StreamRecord, change_of};
 
 use crate::connections::{Connection, Connections};
 use crate::error::{NotAStreamEvent, PostError, RetryRecord, TableError};
 use crate::management::Management;
-use crate::records::each_record;
+use crate::records::each_change;
 
 /// Requests in flight at once for one record (connection queries, then posts): enough to
 /// reach a busy project's sockets in a few round trips, few enough not to trip the
@@ -41,20 +40,12 @@ impl FanOut {
 
     /// One batch; the answer is Lambda's partial batch response (`ReportBatchItemFailures`).
     pub async fn handle(&self, event: Value) -> Result<Value, NotAStreamEvent> {
-        each_record(event, async |record| self.deliver(record).await).await
+        each_change(event, async |change| self.deliver(change).await).await
     }
 
-    async fn deliver(&self, record: &StreamRecord) -> Result<(), RetryRecord> {
-        let change = match change_of(record) {
-            Ok(Some(change)) => change,
-            Ok(None) => return Ok(()),
-            Err(err) => {
-                tracing::error!(error = %err, "stream record not read as a change; skipped");
-                return Ok(());
-            }
-        };
+    async fn deliver(&self, change: &Change) -> Result<(), RetryRecord> {
         let body = serde_json::to_string(&change.event).expect("an event serializes");
-        let users = self.audience(&change).await?;
+        let users = self.audience(change).await?;
         let sockets: Vec<Vec<(String, Connection)>> = stream::iter(users)
             .map(|user| async move {
                 let sockets = self.connections.of_user(&user).await?;

@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use taskapi_domain::Timestamp;
-use taskapi_store_dynamodb::{ItemChange, StreamRecord, dynamodb_json};
+use taskapi_domain::{Change, Timestamp};
+use taskapi_store_dynamodb::{ItemChange, StreamRecord, change_of, dynamodb_json};
 use time::OffsetDateTime;
 
 use crate::error::NotAStreamEvent;
@@ -41,15 +41,15 @@ struct RawData {
     old_image: Option<Map<String, Value>>,
 }
 
-/// Hands each readable record of a stream batch to `deliver`, in stream order, and answers
-/// Lambda's partial batch response (`ReportBatchItemFailures`): the first record
-/// `deliver` fails is the batch's item failure, so Lambda retries from it and the records
-/// after it keep their order. A record that can never be read is logged and skipped
-/// rather than retried forever.
-pub async fn each_record<E, F>(event: Value, mut deliver: F) -> Result<Value, NotAStreamEvent>
+/// Hands the change of each record of a stream batch that the API shows to `deliver`, in
+/// stream order, and answers Lambda's partial batch response (`ReportBatchItemFailures`):
+/// the first record `deliver` fails is the batch's item failure, so Lambda retries from it
+/// and the records after it keep their order. A record that can never be read is logged
+/// and skipped rather than retried forever.
+pub async fn each_change<E, F>(event: Value, mut deliver: F) -> Result<Value, NotAStreamEvent>
 where
     E: std::fmt::Display,
-    F: AsyncFnMut(&StreamRecord) -> Result<(), E>,
+    F: AsyncFnMut(&Change) -> Result<(), E>,
 {
     for record in records_of(event)? {
         let Some(sequence_number) = record.sequence_number else {
@@ -63,7 +63,15 @@ where
                 continue;
             }
         };
-        if let Err(err) = deliver(&record).await {
+        let change = match change_of(&record) {
+            Ok(Some(change)) => change,
+            Ok(None) => continue,
+            Err(err) => {
+                tracing::error!(%sequence_number, error = %err, "stream record not read as a change; skipped");
+                continue;
+            }
+        };
+        if let Err(err) = deliver(&change).await {
             tracing::warn!(%sequence_number, error = %err, "record handed back for a retry");
             return Ok(json!({
                 "batchItemFailures": [{ "itemIdentifier": sequence_number }]

@@ -7,11 +7,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use taskapi_domain::{Audience, Change, WebhookStore};
-use taskapi_store_dynamodb::{DynamoStore, StreamRecord, change_of};
+use taskapi_store_dynamodb::DynamoStore;
 
 use crate::error::{NotAStreamEvent, RouteError};
 use crate::queue::Queue;
-use crate::records::each_record;
+use crate::records::each_change;
 
 /// One delivery on the queue: which endpoint, and the event JSON exactly as it is to be
 /// sent and signed (text, so no re-serialization can change a byte of it).
@@ -33,21 +33,13 @@ impl WebhookRouter {
 
     /// One stream batch; the answer is Lambda's partial batch response.
     pub async fn handle(&self, event: Value) -> Result<Value, NotAStreamEvent> {
-        each_record(event, async |record| self.route(record).await).await
+        each_change(event, async |change| self.route(change).await).await
     }
 
-    async fn route(&self, record: &StreamRecord) -> Result<(), RouteError> {
-        let change = match change_of(record) {
-            Ok(Some(change)) => change,
-            Ok(None) => return Ok(()),
-            Err(err) => {
-                tracing::error!(error = %err, "stream record not read as a change; skipped");
-                return Ok(());
-            }
-        };
+    async fn route(&self, change: &Change) -> Result<(), RouteError> {
         let event = serde_json::to_string(&change.event).expect("an event serializes");
         let mut messages = Vec::new();
-        for audience in audiences(&change) {
+        for audience in audiences(change) {
             for webhook in self.store.webhooks_of(&audience).await? {
                 if webhook.wants(change.event.kind) {
                     let message = DeliveryMessage {
