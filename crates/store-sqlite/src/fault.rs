@@ -17,6 +17,18 @@ use taskapi_domain::{NotReady, StoreError};
 /// How long a caller is asked to wait before retrying a write the disk refused.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 
+/// Runs `statement` (prepared once per connection) with `values`; the rows it changed, or
+/// its failure mapped by [`sql`].
+pub(crate) fn execute(
+    conn: &rusqlite::Connection,
+    statement: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(statement)
+        .and_then(|mut statement| statement.execute(values))
+        .map_err(sql)
+}
+
 /// Maps a SQLite failure: a full disk, an I/O error, a lock held too long, a file that
 /// cannot be opened or no longer reads as a database are the storage's trouble
 /// (`Unavailable`); anything else (a constraint, a bad statement) is a bug (`Internal`).

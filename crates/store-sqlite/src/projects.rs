@@ -14,7 +14,7 @@ use taskapi_domain::{
 };
 
 use crate::SqliteStore;
-use crate::fault::sql;
+use crate::fault::{execute, sql};
 use crate::outbox;
 use crate::planning;
 use crate::rows::{KeyedTask, page_of, paginate, project_fields, row_to_any_task, row_to_task};
@@ -441,16 +441,6 @@ fn project_pk_of(task: &Task) -> Result<String, StoreError> {
         .as_ref()
         .map(|project| keys::project_pk(&project.project_id))
         .ok_or_else(|| StoreError::internal("a project task without its project"))
-}
-
-pub(crate) fn execute(
-    conn: &Connection,
-    statement: &str,
-    values: &[&dyn ToSql],
-) -> Result<usize, StoreError> {
-    conn.prepare_cached(statement)
-        .and_then(|mut statement| statement.execute(values))
-        .map_err(sql)
 }
 
 /// An invitation's values, in [`INVITATION_COLUMNS`] order.

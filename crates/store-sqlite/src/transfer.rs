@@ -17,10 +17,10 @@ use taskapi_domain::{
 };
 
 use crate::SqliteStore;
-use crate::fault::sql;
+use crate::fault::{execute, sql};
 use crate::projects::{
-    INVITATION_COLUMNS, MEMBER_COLUMNS, execute, insert_member, invitation_values,
-    row_to_invitation, row_to_member, row_to_project, select_member, select_project,
+    INVITATION_COLUMNS, MEMBER_COLUMNS, insert_member, invitation_values, row_to_invitation,
+    row_to_member, row_to_project, select_member, select_project,
 };
 use crate::rows::{row_to_any_task, row_to_task};
 use crate::schema::{any_task_columns, task_columns};

@@ -17,9 +17,8 @@ use taskapi_domain::{
 };
 
 use crate::SqliteStore;
-use crate::fault::sql;
+use crate::fault::{execute, sql};
 use crate::outbox::{self, Committed};
-use crate::projects::execute;
 use crate::webhooks::{self, insert_attempt};
 
 /// One queued delivery, due.

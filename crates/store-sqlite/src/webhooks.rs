@@ -11,9 +11,8 @@ use taskapi_domain::{
 };
 
 use crate::SqliteStore;
-use crate::fault::sql;
+use crate::fault::{execute, sql};
 use crate::outbox::unix_now;
-use crate::projects::execute;
 
 pub(crate) const WEBHOOK_COLUMNS: &str = "webhook_id, audience, created_by, url, events, \
      created_at, disabled_at, disabled_reason, secret, retiring_secret, retiring_until";
