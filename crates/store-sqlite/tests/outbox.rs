@@ -28,6 +28,20 @@ fn open() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
+/// A project Alice creates (and owns).
+async fn alices_project(store: &SqliteStore) -> Project {
+    let project = Project::create(ProjectName::parse("Launch").unwrap(), Timestamp::now());
+    let owner = Membership {
+        project_id: project.project_id.clone(),
+        user_id: "alice".into(),
+        email: None,
+        role: Role::Owner,
+        joined_at: project.created_at.clone(),
+    };
+    store.create_project(&project, &owner).await.unwrap();
+    project
+}
+
 fn json(event: &Committed) -> Value {
     serde_json::from_str(&event.json).unwrap()
 }
@@ -122,15 +136,7 @@ async fn a_write_that_fails_records_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn project_changes_go_to_the_project_and_name_the_member() {
     let (_dir, store) = open();
-    let project = Project::create(ProjectName::parse("Launch").unwrap(), Timestamp::now());
-    let owner = Membership {
-        project_id: project.project_id.clone(),
-        user_id: "alice".into(),
-        email: None,
-        role: Role::Owner,
-        joined_at: project.created_at.clone(),
-    };
-    store.create_project(&project, &owner).await.unwrap();
+    let project = alices_project(&store).await;
     let renamed = ProjectName::parse("Launch day").unwrap();
     store
         .rename_project(&project.project_id, &renamed, &Timestamp::now())
@@ -225,15 +231,7 @@ async fn events_outlive_a_restart_and_numbers_go_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joining_a_role_change_and_leaving_are_member_events_about_the_member() {
     let (_dir, store) = open();
-    let project = Project::create(ProjectName::parse("Launch").unwrap(), Timestamp::now());
-    let owner = Membership {
-        project_id: project.project_id.clone(),
-        user_id: "alice".into(),
-        email: None,
-        role: Role::Owner,
-        joined_at: project.created_at.clone(),
-    };
-    store.create_project(&project, &owner).await.unwrap();
+    let project = alices_project(&store).await;
     let email = taskapi_domain::Email::parse("bob@example.com").unwrap();
     let invitation = taskapi_domain::Invitation::create(
         &project,
