@@ -240,6 +240,45 @@ pub(crate) fn is_key_safe_id(raw: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A time-ordered identifier (UUIDv7, so lists of them come back in creation order) that
+/// is parsed with the rules of [`is_key_safe_id`]; `$field` names it in a refusal.
+macro_rules! key_safe_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::ValidationError> {
+                if $crate::task::is_key_safe_id(raw) {
+                    Ok(Self(raw.to_owned()))
+                } else {
+                    Err($crate::ValidationError::new(
+                        $field,
+                        concat!($field, " must be 1 to 64 letters, digits, '-' or '_'"),
+                    ))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use key_safe_id;
+
 /// An RFC 3339 UTC instant with fixed microsecond precision, so that the text order of two
 /// timestamps (used as `GSI1SK`) is their time order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

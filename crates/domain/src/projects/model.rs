@@ -1,47 +1,18 @@
 //! What a project is: its id and name, a member's place in it, and the fields a task gains
 //! when it lives in one.
 
-use std::fmt;
-
 use serde::Serialize;
 
 use super::Role;
-use crate::task::is_key_safe_id;
+use crate::task::key_safe_id;
 use crate::validate::visible_text;
 use crate::{Timestamp, ValidationError};
 
-/// A project's identifier: a UUIDv7 (so "my projects" lists in creation order), parsed
-/// with the rules of task ids.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct ProjectId(String);
-
-impl ProjectId {
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::now_v7().to_string())
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if is_key_safe_id(raw) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(ValidationError::new(
-                "projectId",
-                "projectId must be 1 to 64 letters, digits, '-' or '_'",
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ProjectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+key_safe_id!(
+    /// A project's identifier: "my projects" lists in creation order.
+    ProjectId,
+    "projectId"
+);
 
 /// A project's name: the rules of a task title, 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,47 +3,18 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
-use crate::task::is_key_safe_id;
-use crate::{Audience, EventKind, Timestamp, ValidationError};
+use crate::task::key_safe_id;
+use crate::{Audience, EventKind, Timestamp};
 
 /// The most endpoints one user (their own tasks) or one project may have. It bounds the
 /// fan-out of one event, and an endpoint list is one query page.
 pub const MAX_WEBHOOKS: usize = 10;
 
-/// A webhook's identifier: a UUIDv7 (an audience's endpoints list in creation order),
-/// parsed with the rules of task ids.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct WebhookId(String);
-
-impl WebhookId {
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::now_v7().to_string())
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if is_key_safe_id(raw) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(ValidationError::new(
-                "webhookId",
-                "webhookId must be 1 to 64 letters, digits, '-' or '_'",
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for WebhookId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+key_safe_id!(
+    /// A webhook's identifier: an audience's endpoints list in creation order.
+    WebhookId,
+    "webhookId"
+);
 
 /// A signing secret as the store keeps it: encrypted under a key the store's table does
 /// not hold (see `taskapi_webhooks::SecretCipher`), so a table read alone reveals nothing.
